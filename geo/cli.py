@@ -1,0 +1,50 @@
+"""The ``geo-rank`` command: a thin layer that parses flags and calls the library.
+
+Every :class:`~geo.errors.GeoRankError` becomes a one-line message on stderr and exit code
+2 (bad input); ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from geo import __version__
+from geo.commands.layers import layers_command
+from geo.errors import GeoRankError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Group(click.Group):
+    """A click group that turns geo-rank's own errors into one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except GeoRankError as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            click.echo(f"geo-rank: error: {exc}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="geo-rank")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def cli(verbose: int, quiet: bool, debug: bool) -> None:
+    """Rank AI data-center sites: power first, land follows."""
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+cli.add_command(layers_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="geo-rank")

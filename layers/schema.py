@@ -1,0 +1,221 @@
+"""Layer schemas as data, and validation that collects every problem before reporting.
+
+Each kind's columns live in ``layers/schemas/<kind>.csv`` (attribute, type, unit, required,
+description), in the manner of PyPSA's component attribute tables. :func:`validate` turns
+source sentinels into nulls, coerces types, reprojects to EPSG:4326 and raises one
+:class:`~layers.errors.LayerValidationError` that lists every problem it found.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from layers.errors import LayerValidationError
+
+KINDS = (
+    "substations",
+    "lines",
+    "plants",
+    "gas_fields",
+    "land_prices",
+    "countries",
+    "subdivisions",
+)
+
+#: Values that public sources use for "unknown" (HIFLD: -999999 and "NOT AVAILABLE").
+SENTINELS_NUMERIC = (-999999, -999999.0, -99999, -9999)
+SENTINELS_TEXT = ("", "NOT AVAILABLE", "N/A", "NA", "UNKNOWN", "-999999", "None", "nan")
+
+_GEOMETRY_FAMILIES = {
+    "Point": {"Point"},
+    "LineString": {"LineString", "MultiLineString"},
+    "Polygon": {"Polygon", "MultiPolygon"},
+}
+
+_SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One column of a layer schema."""
+
+    name: str
+    type: str
+    unit: str
+    required: bool
+    description: str
+
+
+@cache
+def schema(kind: str) -> tuple[Attribute, ...]:
+    """Return the schema of a layer kind, read from its CSV table.
+
+    >>> [a.name for a in schema("plants") if a.required]
+    ['plant_id', 'fuel', 'capacity_mw', 'geometry']
+    """
+    if kind not in KINDS:
+        raise LayerValidationError(f"unknown layer kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+    with open(_SCHEMA_DIR / f"{kind}.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return tuple(
+        Attribute(r["attribute"], r["type"], r["unit"], r["required"] == "true", r["description"])
+        for r in rows
+    )
+
+
+def columns(kind: str) -> list[str]:
+    """Column names of a kind in schema order (geometry last)."""
+    return [a.name for a in schema(kind)]
+
+
+def _examples(index: pd.Index, limit: int = 5) -> str:
+    shown = ", ".join(str(i) for i in index[:limit])
+    more = f" and {len(index) - limit} more" if len(index) > limit else ""
+    return f"rows {shown}{more}"
+
+
+def _nullify_sentinels(series: pd.Series) -> pd.Series:
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
+        stripped = series.map(lambda v: v.strip() if isinstance(v, str) else v)
+        return stripped.mask(stripped.isin(SENTINELS_TEXT))
+    if pd.api.types.is_numeric_dtype(series):
+        return series.mask(series.isin(SENTINELS_NUMERIC))
+    return series
+
+
+def _coerce(series: pd.Series, typ: str) -> tuple[pd.Series, pd.Index]:
+    """Coerce a column; return it and the index of values that could not be read."""
+    if typ == "str":
+        out = series.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                         else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+        return out.astype(object), pd.Index([])
+    numeric = pd.to_numeric(series, errors="coerce")
+    bad = series.index[numeric.isna() & series.notna()]
+    if typ == "int":
+        return numeric.round().astype("Int64"), bad
+    return numeric.astype(float), bad
+
+
+def validate(gdf: gpd.GeoDataFrame, kind: str, source: str = "<memory>") -> gpd.GeoDataFrame:
+    """Validate and normalise a layer against its schema.
+
+    Parameters
+    ----------
+    gdf
+        The layer as read from its source.
+    kind
+        One of :data:`KINDS`.
+    source
+        File name (or description) used in error messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Canonical columns first, in EPSG:4326, sentinels turned into nulls, types coerced,
+        extra columns kept after the canonical ones.
+
+    Raises
+    ------
+    LayerValidationError
+        Listing every problem found: missing columns, nulls in required columns,
+        unreadable values, wrong geometry types, a missing CRS, coordinates out of range,
+        duplicate identifiers.
+    """
+    attrs = schema(kind)
+    problems: list[str] = []
+    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf or gdf.geometry is None:
+        raise LayerValidationError(
+            f"{source}: no geometry column for layer {kind!r}; give a spatial file "
+            "(GeoJSON, GeoPackage, shapefile, GeoParquet) or a CSV with lat/lon columns"
+        )
+    if gdf.crs is None:
+        raise LayerValidationError(
+            f"{source}: layer {kind!r} has no CRS; set one in your GIS "
+            "(e.g. EPSG:4326 for lon/lat degrees) and save again"
+        )
+    gdf = gdf.copy()
+    if gdf.geometry.name != "geometry":
+        gdf = gdf.rename_geometry("geometry")
+    if len(gdf) == 0:
+        raise LayerValidationError(f"{source}: layer {kind!r} is empty; give a file with features")
+    missing = [a.name for a in attrs if a.required and a.name != "geometry" and a.name not in gdf]
+    if missing:
+        raise LayerValidationError(
+            f"{source}: layer {kind!r} lacks required column(s) {', '.join(missing)}; "
+            f"columns found: {', '.join(c for c in gdf.columns if c != 'geometry')}"
+        )
+    try:
+        if not gdf.crs.equals("EPSG:4326"):
+            gdf = gdf.to_crs("EPSG:4326")
+    except Exception as exc:  # pyproj raises several types for unusable CRSs
+        raise LayerValidationError(
+            f"{source}: layer {kind!r} has a CRS that cannot be converted to EPSG:4326 ({exc})"
+        ) from None
+
+    for a in attrs:
+        if a.name == "geometry":
+            continue
+        if a.name not in gdf:
+            gdf[a.name] = pd.Series([None] * len(gdf), index=gdf.index, dtype=object)
+        col = _nullify_sentinels(gdf[a.name])
+        col, bad = _coerce(col, a.type)
+        if len(bad):
+            problems.append(f"column {a.name!r} ({a.type}) has unreadable values in {_examples(bad)}")
+        gdf[a.name] = col
+        if a.required:
+            nulls = gdf.index[gdf[a.name].isna()]
+            if len(nulls) == len(gdf):
+                problems.append(
+                    f"required column {a.name!r} is empty in every row (only nulls or sentinels "
+                    "such as -999999 / NOT AVAILABLE); fill it"
+                )
+            elif len(nulls):
+                problems.append(f"required column {a.name!r} is null in {_examples(nulls)}")
+
+    geom_attr = next(a for a in attrs if a.name == "geometry")
+    family = _GEOMETRY_FAMILIES[geom_attr.type.split(":", 1)[1]]
+    geoms = gdf.geometry
+    empty = gdf.index[geoms.isna() | geoms.is_empty]
+    if len(empty):
+        problems.append(f"geometry is missing or empty in {_examples(empty)}")
+    types = geoms.geom_type
+    wrong = gdf.index[types.notna() & ~types.isin(family)]
+    if len(wrong):
+        found = ", ".join(sorted(set(types[wrong])))
+        problems.append(
+            f"geometry must be {geom_attr.type.split(':')[1]} but {_examples(wrong)} are {found}"
+        )
+    valid_geoms = geoms[~geoms.isna() & ~geoms.is_empty]
+    if len(valid_geoms):
+        b = valid_geoms.bounds
+        out = b.index[(b.minx < -180) | (b.maxx > 180) | (b.miny < -90) | (b.maxy > 90)]
+        if len(out):
+            problems.append(
+                f"coordinates outside lon -180..180 / lat -90..90 in {_examples(out)}; "
+                "projected coordinates labelled as degrees? set the file's real CRS"
+            )
+        if family == {"Polygon", "MultiPolygon"}:
+            invalid = valid_geoms.index[~valid_geoms.is_valid]
+            if len(invalid):
+                problems.append(
+                    f"invalid (e.g. self-intersecting) polygons in {_examples(invalid)}; "
+                    "repair them (QGIS: Fix geometries)"
+                )
+
+    id_col = attrs[0].name
+    dup = gdf.index[gdf[id_col].notna() & gdf[id_col].duplicated(keep=False)]
+    if len(dup):
+        problems.append(f"identifier column {id_col!r} has duplicates in {_examples(dup)}")
+
+    if problems:
+        raise LayerValidationError(f"{source}: layer {kind!r}: " + "; ".join(problems))
+    ordered = [a.name for a in attrs]
+    extra = [c for c in gdf.columns if c not in ordered]
+    return gpd.GeoDataFrame(gdf[ordered + extra], geometry="geometry", crs="EPSG:4326")
