@@ -33,6 +33,10 @@ class Settings:
     #: Substations at or above this voltage form the backbone (EHV grid), as in reV's
     #: transmission-feature tables where 345 kV marks the bulk system.
     backbone_kv: float = 345.0
+    #: Relative tolerance when matching a line's voltage to a substation's voltage range
+    #: while snapping (0.1: 220/230 kV, 330/345 kV and 500/525 kV count as one class, but
+    #: 115 kV does not match 138 kV). Our choice; PyPSA-Earth matches on voltage too.
+    snap_voltage_tolerance: float = 0.1
 
     # --- load-hosting capacity ----------------------------------------------------------
     #: Hosting is computed at substations at or above this voltage (115 kV: the lowest
@@ -61,7 +65,8 @@ class Settings:
         unknown = sorted(set(overrides) - set(known))
         if unknown:
             raise SettingsError(
-                f"unknown setting(s) {', '.join(unknown)}; valid settings: {', '.join(sorted(known))}"
+                f"unknown setting(s) {', '.join(unknown)}; "
+                f"valid settings: {', '.join(sorted(known))}"
             )
         clean = {k: _check(k, v, getattr(self, k)) for k, v in overrides.items()}
         return dataclasses.replace(self, **clean)
@@ -71,7 +76,9 @@ class Settings:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            out[f.name] = str(v) if isinstance(v, Path) else (list(v) if isinstance(v, tuple) else v)
+            if isinstance(v, Path):
+                v = str(v)
+            out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
 
 

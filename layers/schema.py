@@ -31,7 +31,8 @@ KINDS = (
 
 #: Values that public sources use for "unknown" (HIFLD: -999999 and "NOT AVAILABLE").
 SENTINELS_NUMERIC = (-999999, -999999.0, -99999, -9999)
-SENTINELS_TEXT = ("", "NOT AVAILABLE", "N/A", "NA", "UNKNOWN", "-999999", "None", "nan")
+#: Not "NA": that is Namibia's ISO code.
+SENTINELS_TEXT = ("", "NOT AVAILABLE", "N/A", "UNKNOWN", "-999999", "None", "nan")
 
 _GEOMETRY_FAMILIES = {
     "Point": {"Point"},
@@ -167,7 +168,9 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, source: str = "<memory>") -> gpd.
         col = _nullify_sentinels(gdf[a.name])
         col, bad = _coerce(col, a.type)
         if len(bad):
-            problems.append(f"column {a.name!r} ({a.type}) has unreadable values in {_examples(bad)}")
+            problems.append(
+                f"column {a.name!r} ({a.type}) has unreadable values in {_examples(bad)}"
+            )
         gdf[a.name] = col
         if a.required:
             nulls = gdf.index[gdf[a.name].isna()]

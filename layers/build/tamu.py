@@ -1,0 +1,177 @@
+"""Substations, lines and plants from the USA TAMU test system (powersimdata 0.5.5 wheel).
+
+Source: Breakthrough Energy's ``powersimdata`` wheel ships the USA TAMU network under
+``powersimdata/network/usa_tamu/data/``. Cite: Y. Xu et al., "U.S. Test System with High
+Spatial and Temporal Resolution for Renewable Integration Studies", IEEE PES General
+Meeting 2020. Substation sites and plants are real places; the network topology is
+synthetic. The wheel is read as a zip and is never a run-time dependency.
+
+Choices (also in ``data/SOURCES.md``):
+- a substation's ``voltage_kv`` is the highest ``baseKV`` of its buses, ``min_voltage_kv``
+  the lowest above 1 kV (TAMU's 1 kV buses are generator-terminal placeholders);
+- lines are branches of type ``Line`` between two different substations, one row per
+  circuit; parallel circuits are merged by the grid graph (``geo.grid``), not here, so the
+  layer keeps what the source says;
+- MATPOWER's ``rateA = 0`` means "no limit given": the rating is estimated from the voltage
+  class (``layers.estimates``) and marked ``estimated``;
+- plants are the generators aggregated per substation and fuel, at the substation's site,
+  with ``capacity_mw`` = sum of ``Pmax`` of all units (TAMU's ``status`` marks units off in
+  its base-case snapshot, not retired plants).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pycountry
+import shapely
+from pyproj import Geod
+
+from layers.build._write import write_geoparquet
+from layers.build.fetch import POWERSIMDATA, fetch
+from layers.errors import DataSourceError
+from layers.estimates import rating_mw
+
+_PREFIX = "powersimdata/network/usa_tamu/data/"
+
+#: TAMU generator types -> canonical fuels.
+FUELS = {
+    "ng": "gas",
+    "hydro": "hydro",
+    "coal": "coal",
+    "nuclear": "nuclear",
+    "dfo": "oil",
+    "wind": "wind",
+    "wind_offshore": "wind",
+    "solar": "solar",
+    "geothermal": "geothermal",
+    "other": "other",
+}
+
+
+def _read(zf: zipfile.ZipFile, name: str) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(zf.read(_PREFIX + name)))
+
+
+def _state_codes() -> dict[str, str]:
+    return {s.name: s.code for s in pycountry.subdivisions.get(country_code="US")}
+
+
+def tables(wheel: Path) -> dict[str, gpd.GeoDataFrame]:
+    """Read the wheel and return the canonical substations, lines and plants layers."""
+    with zipfile.ZipFile(wheel) as zf:
+        sub = _read(zf, "sub.csv")
+        bus = _read(zf, "bus.csv")
+        bus2sub = _read(zf, "bus2sub.csv")
+        branch = _read(zf, "branch.csv")
+        plant = _read(zf, "plant.csv")
+        zone = _read(zf, "zone.csv")
+
+    bus = bus.merge(bus2sub[["bus_id", "sub_id"]], on="bus_id", how="left", validate="1:1")
+    codes = _state_codes()
+    zone["state_code"] = zone["state"].map(codes)
+    if zone["state_code"].isna().any():
+        missing = zone.loc[zone.state_code.isna(), "state"].tolist()
+        raise DataSourceError(f"unmapped TAMU states: {missing}")
+    bus["state"] = bus["zone_id"].map(zone.set_index("zone_id")["state_code"])
+    bus_sub = bus.set_index("bus_id")["sub_id"]
+    bus_kv = bus.set_index("bus_id")["baseKV"]
+
+    # --- lines: Line branches between two different substations, one row per circuit -------
+    br = branch[branch["branch_device_type"] == "Line"].copy()
+    br["from_sub"] = br["from_bus_id"].map(bus_sub)
+    br["to_sub"] = br["to_bus_id"].map(bus_sub)
+    br = br[br["from_sub"] != br["to_sub"]].copy()
+    br["voltage_kv"] = br["from_bus_id"].map(bus_kv).astype(float)
+    observed = br["rateA"] > 0
+    br["capacity_mw"] = np.where(observed, br["rateA"], rating_mw(br["voltage_kv"].to_numpy()))
+    br["capacity_source"] = np.where(observed, "observed", "estimated")
+
+    lat = sub.set_index("sub_id")["lat"]
+    lon = sub.set_index("sub_id")["lon"]
+    flon, flat = br["from_sub"].map(lon).to_numpy(), br["from_sub"].map(lat).to_numpy()
+    tlon, tlat = br["to_sub"].map(lon).to_numpy(), br["to_sub"].map(lat).to_numpy()
+    _, _, dist_m = Geod(ellps="WGS84").inv(flon, flat, tlon, tlat)
+    coords = np.stack([np.stack([flon, flat], axis=1), np.stack([tlon, tlat], axis=1)], axis=1)
+    lines = gpd.GeoDataFrame(
+        {
+            "line_id": br["branch_id"].astype(str).to_numpy(),
+            "from_sub": br["from_sub"].astype(str).to_numpy(),
+            "to_sub": br["to_sub"].astype(str).to_numpy(),
+            "voltage_kv": br["voltage_kv"].to_numpy(),
+            "circuits": np.ones(len(br), dtype="int64"),
+            "capacity_mw": br["capacity_mw"].round(3).to_numpy(),
+            "capacity_source": br["capacity_source"].to_numpy(),
+            "reactance_pu": br["x"].to_numpy(),
+            "reactance_source": np.full(len(br), "observed"),
+            "flow_mw": br["Pf"].to_numpy(),
+            "length_km": np.round(dist_m / 1000.0, 4),
+            "interconnect": br["interconnect"].to_numpy(),
+        },
+        geometry=shapely.linestrings(coords),
+        crs="EPSG:4326",
+    )
+
+    # --- substations ---------------------------------------------------------------------
+    kv = bus.groupby("sub_id")["baseKV"]
+    above1 = bus[bus["baseKV"] > 1.0].groupby("sub_id")["baseKV"].min()
+    ends = pd.concat([br["from_sub"], br["to_sub"]]).value_counts()
+    state = bus.groupby("sub_id")["state"].first()
+    subs = gpd.GeoDataFrame(
+        {
+            "sub_id": sub["sub_id"].astype(str).to_numpy(),
+            "name": sub["name"].to_numpy(),
+            "voltage_kv": sub["sub_id"].map(kv.max()).astype(float).to_numpy(),
+            "min_voltage_kv": sub["sub_id"].map(above1).fillna(sub["sub_id"].map(kv.min()))
+            .astype(float).to_numpy(),
+            "n_lines": sub["sub_id"].map(ends).fillna(0).astype("int64").to_numpy(),
+            "status": pd.Series([None] * len(sub), dtype=object).to_numpy(),
+            "interconnect": sub["interconnect"].to_numpy(),
+            "state": sub["sub_id"].map(state).to_numpy(),
+        },
+        geometry=gpd.points_from_xy(sub["lon"], sub["lat"]),
+        crs="EPSG:4326",
+    )
+
+    # --- plants: generators aggregated per substation and fuel ---------------------------
+    plant["sub_id"] = plant["bus_id"].map(bus_sub)
+    plant["fuel"] = plant["type"].map(FUELS)
+    if plant["fuel"].isna().any():
+        missing = sorted(plant.loc[plant.fuel.isna(), "type"].unique())
+        raise DataSourceError(f"unmapped TAMU plant types: {missing}")
+    plant = plant[plant["Pmax"] > 0]
+    agg = (
+        plant.groupby(["sub_id", "fuel"], sort=True)
+        .agg(capacity_mw=("Pmax", "sum"), n_units=("plant_id", "size"))
+        .reset_index()
+    )
+    name = sub.set_index("sub_id")["name"]
+    plants = gpd.GeoDataFrame(
+        {
+            "plant_id": (agg["sub_id"].astype(str) + "-" + agg["fuel"]).to_numpy(),
+            "name": (agg["sub_id"].map(name) + " " + agg["fuel"]).to_numpy(),
+            "fuel": agg["fuel"].to_numpy(),
+            "capacity_mw": agg["capacity_mw"].round(3).to_numpy(),
+            "sub_id": agg["sub_id"].astype(str).to_numpy(),
+            "n_units": agg["n_units"].astype("int64").to_numpy(),
+        },
+        geometry=gpd.points_from_xy(agg["sub_id"].map(lon), agg["sub_id"].map(lat)),
+        crs="EPSG:4326",
+    )
+    return {"substations": subs, "lines": lines, "plants": plants}
+
+
+def build(cache: Path, out: Path) -> list[Path]:
+    """Write ``us/substations.parquet``, ``us/lines.parquet`` and ``us/plants.parquet``."""
+    from layers.schema import validate
+
+    written = []
+    for kind, gdf in tables(fetch(POWERSIMDATA, cache)).items():
+        gdf = validate(gdf, kind, source=f"{POWERSIMDATA.filename}:{kind}")
+        written.append(write_geoparquet(gdf, out / "us" / f"{kind}.parquet"))
+    return written

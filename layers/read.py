@@ -1,0 +1,81 @@
+"""Read one layer file of any common GIS format and validate it against its schema."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from layers.errors import DataSourceError, LayerValidationError
+from layers.schema import validate
+
+log = logging.getLogger(__name__)
+
+_LAT_NAMES = ("lat", "latitude", "y")
+_LON_NAMES = ("lon", "lng", "long", "longitude", "x")
+
+
+def _find(columns: pd.Index, names: tuple[str, ...]) -> str | None:
+    lower = {str(c).strip().lower(): c for c in columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def read_csv_points(path: Path) -> gpd.GeoDataFrame:
+    """Read a CSV with latitude/longitude columns (comma, semicolon or tab; BOM allowed)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        sample = fh.read(64 * 1024)
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    df = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig")
+    lat, lon = _find(df.columns, _LAT_NAMES), _find(df.columns, _LON_NAMES)
+    if lat is None or lon is None:
+        raise LayerValidationError(
+            f"{path}: CSV needs latitude and longitude columns (named lat/latitude and "
+            f"lon/lng/longitude); columns found: {', '.join(map(str, df.columns))}"
+        )
+    y = pd.to_numeric(df[lat], errors="coerce")
+    x = pd.to_numeric(df[lon], errors="coerce")
+    bad = df.index[y.isna() | x.isna()]
+    if len(bad):
+        raise LayerValidationError(
+            f"{path}: columns {lat!r}/{lon!r} are empty or not numbers in rows "
+            f"{', '.join(str(i) for i in bad[:5])}; fill them with decimal degrees"
+        )
+    return gpd.GeoDataFrame(df.drop(columns=[lat, lon]), geometry=gpd.points_from_xy(x, y),
+                            crs="EPSG:4326")
+
+
+def read_file(path: str | Path) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoParquet, GeoPackage, GeoJSON, shapefile, CSV with lat/lon)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataSourceError(f"{path}: no such file; check the path")
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataSourceError(f"{path}: the file is empty")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            return gpd.read_parquet(path)
+        if suffix in (".csv", ".txt", ".tsv"):
+            return read_csv_points(path)
+        return gpd.read_file(path)
+    except (LayerValidationError, DataSourceError):
+        raise
+    except Exception as exc:  # GDAL, pyarrow and pandas raise many types for bad files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataSourceError(
+            f"{path}: not a readable spatial file ({first}); give GeoParquet, GeoPackage, "
+            "GeoJSON, a shapefile or a CSV with lat/lon columns"
+        ) from None
+
+
+def read_layer(path: str | Path, kind: str) -> gpd.GeoDataFrame:
+    """Read a file and validate it as a layer of ``kind`` (see :mod:`layers.schema`)."""
+    gdf = read_file(path)
+    log.debug("read %s rows from %s", len(gdf), path)
+    return validate(gdf, kind, source=str(path))

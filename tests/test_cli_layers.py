@@ -1,0 +1,50 @@
+"""``geo-rank layers`` through click's CliRunner and as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from geo.cli import cli
+
+
+def test_layers_json_reports_counts_and_sources():
+    result = CliRunner().invoke(cli, ["layers", "--region", "US", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) >= {"substations", "lines", "plants", "gas_fields", "land_prices",
+                        "countries", "subdivisions"}
+    assert doc["substations"]["count"] == 41_083
+    assert "TAMU" in doc["substations"]["source"]
+    assert doc["substations"]["status"] == "synthetic"
+    assert doc["plants"]["by_fuel"]["hydro"] == 857
+    assert doc["plants"]["by_fuel"]["gas"] == 1_541
+    assert doc["land_prices"]["count"] == 49
+    assert doc["gas_fields"]["count"] == 15
+    assert all("count" in v and "source" in v for v in doc.values())
+
+
+def test_layers_text_says_what_is_synthetic():
+    result = CliRunner().invoke(cli, ["layers"])
+    assert result.exit_code == 0
+    assert "synthetic topology" in result.output
+    assert "41,083" in result.output
+
+
+def test_unknown_region_is_one_line_exit_2():
+    result = CliRunner().invoke(cli, ["layers", "--region", "Atlantis"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("geo-rank: error: unknown region 'Atlantis'; valid regions: US,")
+    assert "Traceback" not in result.output
+
+
+def test_debug_shows_the_traceback():
+    proc = subprocess.run([sys.executable, "-m", "geo", "--debug", "layers", "--region", "XX"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "RegionError" in proc.stderr

@@ -1,0 +1,72 @@
+"""The committed boundary layers: world countries and US subdivisions."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from layers._paths import data_dir
+from layers.schema import columns, validate
+
+
+@pytest.fixture(scope="module")
+def countries() -> gpd.GeoDataFrame:
+    return gpd.read_parquet(data_dir() / "world" / "countries.parquet")
+
+
+@pytest.fixture(scope="module")
+def subdivisions() -> gpd.GeoDataFrame:
+    return gpd.read_parquet(data_dir() / "us" / "subdivisions.parquet")
+
+
+def test_countries_match_schema(countries):
+    assert list(countries.columns) == columns("countries")
+    assert countries.crs.equals("EPSG:4326")
+    validate(countries, "countries")
+    assert countries["iso_a3"].is_monotonic_increasing
+    assert countries["iso_a3"].is_unique
+
+
+def test_countries_have_real_iso_codes(countries):
+    assert not countries["iso_a3"].isin(["-99", "-1", ""]).any()
+    assert countries["iso_a3"].str.fullmatch(r"[A-Z]{3}").all()
+    assert countries["iso_a2"].str.fullmatch(r"[A-Z]{2}").all()
+    codes = dict(zip(countries["iso_a3"], countries["iso_a2"], strict=True))
+    assert codes["NOR"] == "NO"
+    assert codes["FRA"] == "FR"
+    assert codes["USA"] == "US"
+    assert codes["XKX"] == "XK"  # Kosovo: user-assigned code (EU, World Bank)
+    assert codes["NAM"] == "NA"  # Namibia's alpha-2 is not a "not available" sentinel
+    assert countries["iso_a2"].notna().all()
+
+
+def test_countries_contain_their_capitals(countries):
+    by_code = countries.set_index("iso_a3").geometry
+    assert by_code["NOR"].contains(Point(10.75, 59.91))  # Oslo
+    assert by_code["FRA"].contains(Point(2.35, 48.86))  # Paris
+    assert by_code["USA"].contains(Point(-77.04, 38.90))  # Washington
+    assert by_code["AUS"].contains(Point(149.13, -35.28))  # Canberra
+
+
+def test_countries_drop_only_the_documented_features(countries):
+    assert len(countries) == 238
+    # Ashmore and Cartier Is. merged into Australia; Indian Ocean Ter. split in two.
+    assert {"CXR", "CCK"} <= set(countries["iso_a3"])
+    assert countries["name"].notna().all()
+
+
+def test_subdivisions_codes(subdivisions):
+    assert list(subdivisions.columns) == columns("subdivisions")
+    validate(subdivisions, "subdivisions")
+    codes = set(subdivisions["code"])
+    assert len(codes) == 56  # 50 states, DC and five territories
+    assert {"US-DC", "US-PR", "US-GU", "US-VI", "US-AS", "US-MP"} <= codes
+    assert subdivisions["code"].str.fullmatch(r"US-[A-Z]{2}").all()
+
+
+def test_texas_contains_austin(subdivisions):
+    tx = subdivisions.set_index("code").loc["US-TX"]
+    assert tx["name"] == "Texas"
+    assert tx.geometry.contains(Point(-97.74, 30.27))
+    assert not tx.geometry.contains(Point(-93.61, 41.59))  # Des Moines is in Iowa
