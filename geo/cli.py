@@ -12,22 +12,43 @@ import sys
 import click
 
 from geo import __version__
+from geo.commands.grid import grid_command
 from geo.commands.layers import layers_command
 from geo.errors import GeoRankError
 
 EXIT_BAD_INPUT = 2
 
 
+#: Flags of the group itself, which may stand anywhere on the command line.
+_GLOBAL_FLAGS = {"-v", "-vv", "-vvv", "--verbose", "-q", "--quiet", "--debug"}
+
+
 class _Group(click.Group):
-    """A click group that turns geo-rank's own errors into one-line messages."""
+    """A click group with a default command (``rank``) and one-line errors.
+
+    ``geo-rank --region US`` means ``geo-rank rank --region US``; global flags (``-v``,
+    ``-q``, ``--debug``) are accepted before or after the command's own options.
+    """
+
+    default_command = "rank"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        flags = [a for a in args if a in _GLOBAL_FLAGS]
+        rest = [a for a in args if a not in _GLOBAL_FLAGS]
+        if not any(a in ("-h", "--help", "--version") for a in rest[:1]) and (
+            not rest or rest[0] not in self.commands
+        ):
+            rest.insert(0, self.default_command)
+        return super().parse_args(ctx, flags + rest)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except GeoRankError as exc:
+        except (GeoRankError, click.UsageError) as exc:
             if ctx.find_root().params.get("debug"):
                 raise
-            click.echo(f"geo-rank: error: {exc}", err=True)
+            message = exc.format_message() if isinstance(exc, click.UsageError) else str(exc)
+            click.echo(f"geo-rank: error: {message}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
 
 
@@ -45,6 +66,7 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
 
 
 cli.add_command(layers_command)
+cli.add_command(grid_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -84,18 +84,35 @@ def _examples(index: pd.Index, limit: int = 5) -> str:
 
 def _nullify_sentinels(series: pd.Series) -> pd.Series:
     if series.dtype == object or pd.api.types.is_string_dtype(series):
-        stripped = series.map(lambda v: v.strip() if isinstance(v, str) else v)
+        if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+            stripped = series.str.strip()  # vectorized when every value is text
+        else:
+            stripped = series.map(lambda v: v.strip() if isinstance(v, str) else v)
         return stripped.mask(stripped.isin(SENTINELS_TEXT))
     if pd.api.types.is_numeric_dtype(series):
         return series.mask(series.isin(SENTINELS_NUMERIC))
     return series
 
 
+def _as_text(v: object) -> object:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))  # 12.0 read from a numeric column is the id "12"
+    return str(v)
+
+
 def _coerce(series: pd.Series, typ: str) -> tuple[pd.Series, pd.Index]:
     """Coerce a column; return it and the index of values that could not be read."""
     if typ == "str":
-        out = series.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                         else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind in ("string", "empty"):
+            out = series.astype(object).where(series.notna(), None)
+        elif kind == "integer":
+            out = series.astype(object).where(series.isna(), series.astype(str))
+            out = out.where(series.notna(), None)
+        else:
+            out = series.map(_as_text)
         return out.astype(object), pd.Index([])
     numeric = pd.to_numeric(series, errors="coerce")
     bad = series.index[numeric.isna() & series.notna()]

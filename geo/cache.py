@@ -1,0 +1,123 @@
+"""An on-disk cache for results that depend only on the layers and the settings.
+
+A cache entry is a parquet file ``<name>-<key>.parquet`` in ``settings.cache_dir``. The key
+is a SHA-256 over content hashes of the input layers (:func:`frame_hash`), the settings
+(:func:`settings_token`, without the cache switches themselves) and ``geo.__version__``,
+so changing any input, any setting or the code version gives a fresh entry. Entries are
+written atomically (temporary file, then :func:`os.replace`), so a crash never leaves a
+half-written file that a later run would trust. ``DataFrame.attrs`` travel with the entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import __version__
+from geo.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+#: Bump when the layout of a cached table changes without a version bump of geo-rank.
+CACHE_FORMAT = 1
+
+_NOT_IN_KEY = ("use_cache", "cache_dir")
+
+
+def frame_hash(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
+    """SHA-256 of a (Geo)DataFrame's content in ``columns`` (all when None).
+
+    Plain columns go through :func:`pandas.util.hash_pandas_object`; geometry columns are
+    hashed as WKB. Row order matters, the index does not. Missing columns are skipped.
+    """
+    cols = [c for c in (frame.columns if columns is None else columns) if c in frame.columns]
+    h = hashlib.sha256()
+    h.update(json.dumps([str(c) for c in cols]).encode())
+    h.update(str(len(frame)).encode())
+    for col in cols:
+        values = frame[col]
+        h.update(str(col).encode())
+        if getattr(values.dtype, "name", "") == "geometry":
+            wkb = shapely.to_wkb(np.asarray(values.array), hex=False)
+            for item in wkb:
+                h.update(b"\x00" if item is None else item)
+        else:
+            h.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def settings_token(settings: Settings) -> dict[str, Any]:
+    """The settings that belong in a cache key (everything but the cache switches)."""
+    return {k: v for k, v in settings.as_dict().items() if k not in _NOT_IN_KEY}
+
+
+def make_key(*parts: Any) -> str:
+    """SHA-256 hex key of JSON-serialisable ``parts`` plus the code version."""
+    payload = json.dumps([CACHE_FORMAT, __version__, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def path_for(name: str, key: str, settings: Settings) -> Path:
+    """Where the cache entry ``name``/``key`` lives."""
+    return Path(settings.cache_dir) / f"{name}-{key[:32]}.parquet"
+
+
+def load(name: str, key: str, settings: Settings) -> pd.DataFrame | None:
+    """The cached table, or None when absent, disabled or unreadable (logged, not raised)."""
+    if not settings.use_cache:
+        return None
+    path = path_for(name, key, settings)
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # a corrupt entry is a miss, never an error
+        LOG.warning("ignoring unreadable cache entry %s (%s)", path, exc)
+        return None
+    LOG.info("cache hit: %s", path)
+    return frame
+
+
+def store(name: str, key: str, frame: pd.DataFrame, settings: Settings) -> Path | None:
+    """Write ``frame`` atomically; returns the path, or None when caching is off or fails."""
+    if not settings.use_cache:
+        return None
+    path = path_for(name, key, settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(fd)
+        try:
+            frame.to_parquet(tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:  # a read-only cache folder must not stop the analysis
+        LOG.warning("could not write cache entry %s (%s)", path, exc)
+        return None
+    LOG.info("cache stored: %s", path)
+    return path
+
+
+def cached(name: str, key: str, settings: Settings,
+           compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """Return the cached table for ``key`` or compute, store and return it."""
+    hit = load(name, key, settings)
+    if hit is not None:
+        hit.attrs["cache"] = "hit"
+        return hit
+    frame = compute()
+    store(name, key, frame, settings)
+    frame.attrs["cache"] = "miss" if settings.use_cache else "off"
+    return frame

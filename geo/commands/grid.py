@@ -1,0 +1,174 @@
+"""``geo-rank grid``: the grid graph's quality report and per-substation grid metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import click
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+import layers
+from geo import export, grid
+from geo.commands.options import region_option
+from geo.provenance import build_provenance
+from geo.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+#: Columns of ``--export`` (GIS users build on these names).
+EXPORT_COLUMNS = ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
+                  "limit_kind", "hosting_status", "redundancy", "backbone_km", "island")
+
+
+class _Progress:
+    """A tqdm bar on stderr, created on the first callback (no bar on a cache hit)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled, self.bar = enabled, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="hosting", unit="sub", file=click.get_text_stream(
+                "stderr"), leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def summary(graph: grid.GridGraph, table: pd.DataFrame, settings: Settings, region: str,
+            seconds: float) -> dict[str, Any]:
+    """The ``--json`` document: quality report plus hosting and redundancy summaries."""
+    r = graph.report
+    host = table["hosting_mw"].dropna()
+    red = table["redundancy"].value_counts()
+    status = table["hosting_status"].value_counts()
+    cached = table.attrs.get("hosting", {})
+    return {
+        "region": region,
+        "nodes": r.nodes,
+        "edges": r.edges,
+        "lines": r.lines_total,
+        "lines_in_graph": r.lines_in_graph,
+        "parallel_circuits_merged": r.parallel_circuits_merged,
+        "islands": r.islands,
+        "island_sizes": r.island_sizes[:10],
+        "substations_without_lines": r.substations_without_lines,
+        "snapped_line_ends": r.snapped_line_ends,
+        "unsnapped_line_ends": r.unsnapped_line_ends,
+        "unsnapped_line_ids": r.unsnapped_line_ids[:20],
+        "unknown_sub_ids": r.unknown_sub_ids,
+        "self_loops_removed": r.self_loops_removed,
+        "estimated_capacity": r.estimated_capacity,
+        "estimated_reactance": r.estimated_reactance,
+        "estimated_length": r.estimated_length,
+        "substations": len(table),
+        "hosting": {
+            "computed": len(host),
+            "median_mw": round(float(host.median()), 1) if len(host) else None,
+            "seconds": round(seconds, 2),
+            "compute_seconds": cached.get("seconds"),
+            "cache": table.attrs.get("cache"),
+            "min_kv": settings.hosting_min_kv,
+            "distribution_factor_cutoff": settings.distribution_factor_cutoff,
+            "not_computed": {k: int(v) for k, v in status.items() if k != "computed"},
+            "limited_by_incident_rating": int((table["limit_kind"] == "incident_rating").sum()),
+        },
+        "redundancy": {k: int(red.get(k, 0)) for k in (grid.N_PLUS_1, grid.RADIAL,
+                                                        grid.ISOLATED)},
+        "backbone_kv": settings.backbone_kv,
+        "backbone_km_median": _round(table["backbone_km"].dropna().median()
+                                     if table["backbone_km"].notna().any() else None),
+    }
+
+
+def _round(v: float) -> float | None:
+    return None if v is None or not np.isfinite(v) else round(float(v), 1)
+
+
+def _print(doc: dict[str, Any]) -> None:
+    h, red = doc["hosting"], doc["redundancy"]
+    sizes = ", ".join(f"{s:,}" for s in doc["island_sizes"])
+    click.echo(f"Grid for {doc['region']}")
+    click.echo(f"  substations {doc['nodes']:,}, edges {doc['edges']:,} "
+               f"({doc['lines']:,} circuits, {doc['parallel_circuits_merged']:,} parallel "
+               f"merged), islands {doc['islands']:,} (largest: {sizes})")
+    click.echo(f"  line ends snapped {doc['snapped_line_ends']:,}, unsnapped "
+               f"{doc['unsnapped_line_ends']:,}, unknown sub_ids {doc['unknown_sub_ids']:,}, "
+               f"self-loops removed {doc['self_loops_removed']:,}")
+    click.echo(f"  estimated: capacity {doc['estimated_capacity']:,}, reactance "
+               f"{doc['estimated_reactance']:,}, length {doc['estimated_length']:,} lines")
+    median = "n/a" if h["median_mw"] is None else f"{h['median_mw']:,.0f} MW"
+    click.echo(f"Hosting (>= {h['min_kv']:g} kV, DF cut-off {h['distribution_factor_cutoff']:g}): "
+               f"{h['computed']:,} substations, median {median}, {h['seconds']:.1f} s "
+               f"(cache {h['cache']})")
+    if h["not_computed"]:
+        click.echo("  not computed: " + ", ".join(f"{k} {v:,}" for k, v in
+                                                 h["not_computed"].items()))
+    click.echo(f"Redundancy (backbone >= {doc['backbone_kv']:g} kV): "
+               + ", ".join(f"{k} {v:,}" for k, v in red.items())
+               + f"; median backbone distance {doc['backbone_km_median']} km")
+
+
+@click.command("grid")
+@region_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False),
+              help="Write per-substation metrics (.geojson, .gpkg, .parquet or .csv).")
+@click.option("--overwrite", is_flag=True, help="Replace an export not written by geo-rank.")
+@click.option("--no-cache", is_flag=True, help="Recompute instead of reading the disk cache.")
+@click.option("--backbone-kv", type=float, help="Backbone voltage (default 345 kV).")
+@click.option("--min-kv", type=float, help="Hosting at substations at or above (default 115).")
+@click.option("--snap-km", type=float, help="Line-end snapping tolerance (default 5 km).")
+def grid_command(region: str, as_json: bool, export_path: str | None, overwrite: bool,
+                 no_cache: bool, backbone_kv: float | None, min_kv: float | None,
+                 snap_km: float | None) -> None:
+    """Build the grid of REGION, report its quality, and summarise hosting and redundancy.
+
+    The grid is the whole interconnected dataset (power ignores state lines); the
+    summary and the export cover the substations inside the region.
+    """
+    overrides = {k: v for k, v in (("backbone_kv", backbone_kv), ("hosting_min_kv", min_kv),
+                                   ("snap_tolerance_km", snap_km)) if v is not None}
+    if no_cache:
+        overrides["use_cache"] = False
+    settings = Settings().replace(**overrides)
+    bundle = layers.load(region)
+    graph = grid.build(bundle.substations, bundle.lines, settings)
+    progress = _Progress(enabled=True)
+    t0 = time.perf_counter()
+    try:
+        table = grid.metrics(graph, bundle.plants, settings, progress=progress)
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - t0
+    if bundle.region != "US":
+        inside = bundle.in_region("substations")["sub_id"].astype(str)
+        table = table[table.index.isin(inside)]
+    doc = summary(graph, table, settings, bundle.region, seconds)
+    if export_path:
+        subs = graph.substations.set_index("sub_id")
+        out = table.drop(columns=["name", "voltage_kv", "island"]).join(
+            subs[["name", "voltage_kv", "island", "geometry"]]).reset_index()
+        out = gpd.GeoDataFrame(out, geometry="geometry", crs=subs.crs)
+        out = out[[*EXPORT_COLUMNS, "geometry"]]
+        prov = build_provenance(settings, bundle.sources, bundle.region, 0.0,
+                                extra={"product": "grid metrics", "grid": doc})
+        path = export.write(out, export_path, prov, overwrite=overwrite)
+        doc["export"] = str(path)
+    if as_json:
+        click.echo(json.dumps(doc))
+    else:
+        _print(doc)
+        if export_path:
+            click.echo(f"wrote {len(table):,} substations to {doc['export']}")

@@ -1,0 +1,321 @@
+"""The grid graph: substations as nodes, merged transmission circuits as edges.
+
+:func:`build` turns the canonical substations and lines layers into a :class:`GridGraph`:
+line ends without a ``from_sub``/``to_sub`` are snapped to the nearest substation of
+compatible voltage within ``settings.snap_tolerance_km``; missing ratings, reactances and
+lengths are estimated (and marked ``estimated``); parallel circuits are merged; and a
+:class:`GridReport` says what was snapped, estimated, left out and how many islands there
+are. Nothing is dropped silently: every input line keeps a ``status`` in ``GridGraph.lines``.
+
+:func:`backbone_km` and :func:`redundancy` are per-substation topology metrics;
+:func:`metrics` adds load-hosting capacity (:mod:`geo.hosting`) and caches the table on
+disk (:mod:`geo.cache`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+from geo import _lines, cache
+from geo import _topology as topo
+from geo.errors import GridError, LayerValidationError
+from geo.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+N_PLUS_1, RADIAL, ISOLATED = "N+1", "radial", "isolated"
+
+#: Input columns that the grid depends on (and that the cache key hashes).
+SUBSTATION_COLUMNS = ("sub_id", "name", "voltage_kv", "min_voltage_kv", "geometry")
+LINE_COLUMNS = ("line_id", "from_sub", "to_sub", "voltage_kv", "circuits", "capacity_mw",
+                "capacity_source", "reactance_pu", "reactance_source", "flow_mw", "length_km",
+                "geometry")
+
+
+@dataclass
+class GridReport:
+    """Quality report of a grid build: what the graph holds and what was done to the data."""
+
+    nodes: int
+    edges: int
+    lines_total: int
+    lines_in_graph: int
+    islands: int
+    island_sizes: list[int]
+    substations_without_lines: int
+    snapped_line_ends: int
+    unsnapped_line_ends: int
+    unsnapped_line_ids: list[str]
+    unknown_sub_ids: int
+    self_loops_removed: int
+    self_loop_line_ids: list[str]
+    parallel_circuits_merged: int
+    estimated_capacity: int
+    estimated_reactance: int
+    estimated_length: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable values."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class GridGraph:
+    """A built grid.
+
+    Attributes
+    ----------
+    graph : networkx.Graph
+        Nodes keyed by ``sub_id`` with ``name``, ``voltage_kv`` and ``island`` (0 is the
+        largest island). Edges carry ``line_ids`` (tuple), ``circuits``, ``capacity_mw``
+        (summed), ``limit_mw`` (flow at which the first circuit reaches its rating),
+        ``reactance_pu`` (parallel), ``length_km`` (shortest), ``capacity_source``,
+        ``reactance_source``, and ``flow_mw`` positive from the edge's ``from_sub`` to its
+        ``to_sub`` (both stored on the edge; NaN when unknown).
+    substations : geopandas.GeoDataFrame
+        The substations (one row per node, in node order) with an ``island`` column.
+    lines : geopandas.GeoDataFrame
+        Every input line, snapped and filled, with ``status`` (``in_graph``,
+        ``unsnapped``, ``self_loop``) and ``from_snap_km``/``to_snap_km``.
+    edges : pandas.DataFrame
+        The merged edges as a table: ``u``/``v`` (node row positions), ``from_sub``,
+        ``to_sub`` and the edge attributes above.
+    report : GridReport
+    settings : Settings
+        The settings the grid was built with.
+    input_hash : str
+        Content hash of the input layers and the build settings (for caches).
+    """
+
+    graph: nx.Graph
+    substations: gpd.GeoDataFrame
+    lines: gpd.GeoDataFrame
+    edges: pd.DataFrame
+    report: GridReport
+    settings: Settings = field(default_factory=Settings)
+    input_hash: str = ""
+
+
+def _check(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> None:
+    problems = []
+    for kind, frame, cols in (("substations", substations, ("sub_id", "voltage_kv")),
+                              ("lines", lines, ("line_id", "voltage_kv"))):
+        if not isinstance(frame, gpd.GeoDataFrame):
+            problems.append(f"{kind}: expected a GeoDataFrame, got {type(frame).__name__}")
+            continue
+        problems += [f"{kind}: missing column {c!r}" for c in cols if c not in frame.columns]
+        if frame.crs is None:
+            problems.append(f"{kind}: no CRS; set it, e.g. frame.set_crs('EPSG:4326')")
+        for c in cols:
+            if c in frame.columns and frame[c].isna().any():
+                bad = frame.index[frame[c].isna()][:5].tolist()
+                problems.append(f"{kind}: null {c!r} in rows {bad}")
+        key = cols[0]
+        if key in frame.columns and frame[key].astype(str).duplicated().any():
+            dup = frame[key][frame[key].astype(str).duplicated()].astype(str).unique()[:5]
+            problems.append(f"{kind}: duplicate {key} {list(dup)}")
+    if problems:
+        raise LayerValidationError("cannot build the grid: " + "; ".join(problems))
+
+
+def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
+          settings: Settings | None = None) -> GridGraph:
+    """Build the grid graph from canonical substations and lines layers.
+
+    Parameters
+    ----------
+    substations, lines : geopandas.GeoDataFrame
+        Layers with the canonical columns (see ``layers/schemas``); any CRS, reprojected
+        to EPSG:4326.
+    settings : Settings, optional
+        ``snap_tolerance_km`` and ``snap_voltage_tolerance`` are used.
+
+    Returns
+    -------
+    GridGraph
+
+    Raises
+    ------
+    LayerValidationError
+        Missing columns, null or duplicate ids, no CRS.
+    GridError
+        No substations.
+    """
+    settings = settings or Settings()
+    _check(substations, lines)
+    if len(substations) == 0:
+        raise GridError("cannot build the grid: the substations layer is empty")
+    subs = substations.to_crs(4326).reset_index(drop=True).copy()
+    lines = lines.to_crs(4326)
+    subs["sub_id"] = subs["sub_id"].astype(str)
+    subs["voltage_kv"] = pd.to_numeric(subs["voltage_kv"], errors="coerce")
+    vmin = subs.get("min_voltage_kv", np.nan)
+    subs["min_voltage_kv"] = pd.to_numeric(vmin, errors="coerce")
+    if "name" not in subs:
+        subs["name"] = None
+    lonlat = topo.point_lonlat(subs.geometry.to_numpy())
+    subs["lon"], subs["lat"] = lonlat[:, 0], lonlat[:, 1]
+    placed = np.isfinite(lonlat).all(axis=1)
+    tree_rows = np.flatnonzero(placed)
+    tree = cKDTree(topo.unit_xyz(lonlat[placed, 0], lonlat[placed, 1]))
+    out, u, v, counts = _lines.prepare(subs, tree, tree_rows, lines, settings)
+    edges = _lines.merge(out, u, v)
+    ids = subs["sub_id"].to_numpy()
+    edges.insert(2, "from_sub", ids[edges["u"].to_numpy()])
+    edges.insert(3, "to_sub", ids[edges["v"].to_numpy()])
+
+    n = len(subs)
+    adj = sparse.coo_matrix((np.ones(len(edges)), (edges["u"], edges["v"])), shape=(n, n))
+    _, labels = csgraph.connected_components(adj, directed=False)
+    sizes = np.bincount(labels)
+    rank = np.empty(len(sizes), np.int64)
+    rank[np.argsort(-sizes, kind="stable")] = np.arange(len(sizes))
+    subs["island"] = rank[labels]
+    degree = np.bincount(np.r_[edges["u"], edges["v"]], minlength=n)
+
+    graph = nx.Graph()
+    graph.add_nodes_from(
+        (sid, {"name": nm, "voltage_kv": kv, "island": int(isl)})
+        for sid, nm, kv, isl in zip(ids, subs["name"], subs["voltage_kv"], subs["island"],
+                                    strict=True)
+    )
+    attrs = ["from_sub", "to_sub", "line_ids", "circuits", "capacity_mw", "limit_mw",
+             "reactance_pu", "flow_mw", "length_km", "capacity_source", "reactance_source"]
+    columns = [edges[a].tolist() for a in attrs]
+    graph.add_edges_from((vals[0], vals[1], dict(zip(attrs, vals, strict=True)))
+                         for vals in zip(*columns, strict=True))
+
+    status = out["status"].to_numpy()
+    report = GridReport(
+        nodes=n, edges=len(edges), lines_total=len(out),
+        lines_in_graph=int((status == _lines.IN_GRAPH).sum()),
+        islands=len(sizes), island_sizes=sorted(sizes.tolist(), reverse=True),
+        substations_without_lines=int((degree == 0).sum()),
+        snapped_line_ends=counts.snapped_ends, unsnapped_line_ends=counts.unsnapped_ends,
+        unsnapped_line_ids=out.loc[status == _lines.UNSNAPPED, "line_id"].tolist(),
+        unknown_sub_ids=counts.unknown_sub_ids,
+        self_loops_removed=int((status == _lines.SELF_LOOP).sum()),
+        self_loop_line_ids=out.loc[status == _lines.SELF_LOOP, "line_id"].tolist(),
+        parallel_circuits_merged=int((status == _lines.IN_GRAPH).sum()) - len(edges),
+        estimated_capacity=counts.estimated_capacity,
+        estimated_reactance=counts.estimated_reactance,
+        estimated_length=counts.estimated_length,
+    )
+    if report.unsnapped_line_ends:
+        LOG.warning("%d line ends could not be snapped within %g km; those %d lines are not "
+                    "in the graph (see report.unsnapped_line_ids)", report.unsnapped_line_ends,
+                    settings.snap_tolerance_km, len(report.unsnapped_line_ids))
+    LOG.info("grid: %d nodes, %d edges, %d islands", n, len(edges), len(sizes))
+    input_hash = cache.make_key(cache.frame_hash(subs, SUBSTATION_COLUMNS),
+                                cache.frame_hash(lines, LINE_COLUMNS),
+                                cache.settings_token(settings))
+    return GridGraph(graph=graph, substations=subs.drop(columns=["lon", "lat"]), lines=out,
+                     edges=edges, report=report, settings=settings, input_hash=input_hash)
+
+
+def backbone_km(grid: GridGraph, backbone_kv: float | None = None) -> pd.Series:
+    """Network distance (km over line lengths) to the nearest backbone substation.
+
+    Multi-source Dijkstra from every substation at or above ``backbone_kv`` (default
+    ``grid.settings.backbone_kv``). NaN where the island has no backbone substation.
+    """
+    kv = grid.settings.backbone_kv if backbone_kv is None else backbone_kv
+    subs, e = grid.substations, grid.edges
+    n = len(subs)
+    sources = np.flatnonzero(subs["voltage_kv"].to_numpy(float) >= kv)
+    out = np.full(n, np.nan)
+    if len(sources):
+        # explicit zeros are dropped by csgraph: give zero-length lines a negligible length
+        w = np.maximum(np.nan_to_num(e["length_km"].to_numpy(float), nan=0.0), 1e-9)
+        mat = sparse.csr_matrix((w, (e["u"], e["v"])), shape=(n, n))
+        dist = csgraph.dijkstra(mat, directed=False, indices=sources, min_only=True)
+        out = np.where(np.isinf(dist), np.nan, dist)
+    return pd.Series(out, index=pd.Index(subs["sub_id"], name="sub_id"), name="backbone_km")
+
+
+def redundancy(grid: GridGraph, backbone_kv: float | None = None) -> pd.Series:
+    """``N+1``, ``radial`` or ``isolated`` for every substation.
+
+    A substation is ``N+1`` when it shares a 2-edge-connected component of two or more
+    substations with a backbone substation (it keeps a path to the backbone after losing
+    any one line); ``radial`` otherwise when its island has a backbone substation, including
+    a backbone substation that hangs on a single line; ``isolated`` when its island has
+    none. An edge of two or more circuits is not a single point of
+    failure, so only single-circuit bridges separate components. O(V + E).
+    """
+    kv = grid.settings.backbone_kv if backbone_kv is None else backbone_kv
+    subs, e = grid.substations, grid.edges
+    n = len(subs)
+    ids = subs["sub_id"].to_numpy()
+    bridges = {frozenset(b) for b in nx.bridges(grid.graph)}
+    single = e["circuits"].to_numpy() <= 1
+    is_bridge = np.fromiter((frozenset(p) in bridges for p in zip(e["from_sub"], e["to_sub"],
+                                                                     strict=True)),
+                            bool, len(e)) & single if bridges else np.zeros(len(e), bool)
+    keep = ~is_bridge
+    adj = sparse.coo_matrix((np.ones(int(keep.sum())), (e["u"][keep], e["v"][keep])),
+                            shape=(n, n))
+    _, comp = csgraph.connected_components(adj, directed=False)
+    backbone = subs["voltage_kv"].to_numpy(float) >= kv
+    comp_has = np.bincount(comp, weights=backbone, minlength=comp.max() + 1) > 0
+    comp_has &= np.bincount(comp, minlength=comp.max() + 1) > 1
+    island = subs["island"].to_numpy()
+    island_has = np.bincount(island, weights=backbone, minlength=island.max() + 1) > 0
+    out = np.where(comp_has[comp], N_PLUS_1, RADIAL).astype(object)
+    out[~island_has[island]] = ISOLATED
+    return pd.Series(out, index=pd.Index(ids, name="sub_id"), name="redundancy")
+
+
+def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
+            *, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Per-substation grid metrics, cached on disk.
+
+    Parameters
+    ----------
+    grid : GridGraph
+    plants : geopandas.GeoDataFrame or None
+        Canonical plants layer (participation in new load); None means no generation, so
+        hosting is not computable anywhere.
+    settings : Settings, optional
+        Defaults to ``grid.settings``; ``use_cache`` False bypasses the cache.
+    progress : callable, optional
+        ``progress(done, total)`` after each hosting batch (not called on a cache hit).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``sub_id``: ``name``, ``voltage_kv``, ``island``, ``backbone_km``,
+        ``redundancy``, ``hosting_mw``, ``limiting_line_id``, ``limit_kind``,
+        ``hosting_status`` (see :func:`geo.hosting.hosting`). ``attrs["hosting"]`` holds
+        the hosting report and ``attrs["cache"]`` is ``hit``, ``miss`` or ``off``.
+    """
+    from geo import hosting as _hosting  # hosting imports this module
+
+    settings = settings or grid.settings
+    plants_hash = "none" if plants is None else cache.frame_hash(plants, _hosting.PLANT_COLUMNS)
+    key = cache.make_key(grid.input_hash, plants_hash, cache.settings_token(settings))
+
+    def compute() -> pd.DataFrame:
+        subs = grid.substations.set_index("sub_id")
+        table = pd.DataFrame({"name": subs["name"], "voltage_kv": subs["voltage_kv"],
+                              "island": subs["island"]})
+        table["backbone_km"] = backbone_km(grid, settings.backbone_kv)
+        table["redundancy"] = redundancy(grid, settings.backbone_kv)
+        host = _hosting.hosting(grid, plants, settings, progress=progress)
+        table = table.join(host)
+        table.attrs["hosting"] = host.attrs.get("report", {})
+        return table
+
+    return cache.cached("grid-metrics", key, settings, compute)

@@ -1,0 +1,269 @@
+"""DC load-hosting capacity (withdrawal headroom) at substations.
+
+For each island of the grid (see DESIGN.md, "Load-hosting capacity"):
+
+1. The reduced B matrix (slack row and column removed) is built from the merged edges'
+   reactances and factorised once with a sparse LU (:func:`scipy.sparse.linalg.splu`).
+2. One MW of new load at bus b is served by the island's generators of
+   ``settings.participation_fuels`` in proportion to their capacity (vector w, sum 1). The
+   injection change is ``w − e_b``; solving ``B θ = w − e_b`` and taking
+   ``s_lb = (θ_i − θ_j) / x_l`` gives the flow change on every edge (oriented from its
+   ``from_sub`` to its ``to_sub``), which is ``PTDF·w − PTDF[:, b]`` without ever forming
+   the PTDF: targets are solved in batches of ``settings.hosting_batch`` right-hand sides.
+3. Headroom of an edge in the direction of the change: ``limit − f0`` when ``s > 0``,
+   ``limit + f0`` when ``s < 0`` (``f0`` the base-case flow; where unknown,
+   ``(1 − assumed_utilisation)·limit``), never below 0. ``limit`` is the merged edge's
+   ``limit_mw`` (its first circuit at its rating).
+4. Edges are monitored when ``|s| ≥ settings.distribution_factor_cutoff`` (default 5 %, the
+   distribution-factor cut-off MISO and PJM use for thermal constraints in
+   interconnection studies: smaller factors are left to the transmission owner's own
+   studies, and in a model this coarse they mostly reflect modelling noise).
+5. ``hosting_mw = min(headroom / |s|)`` over monitored edges, never negative, and at most
+   the summed rating of the edges that touch b. ``limiting_line_id`` names the line(s) of
+   the arg-min edge (``limit_kind = "branch"``); when the incident-rating cap binds it
+   lists every line touching b (``limit_kind = "incident_rating"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.linalg import splu
+from scipy.spatial import cKDTree
+
+from geo import _topology as topo
+from geo.errors import GridError
+from geo.settings import Settings
+
+if TYPE_CHECKING:
+    from geo.grid import GridGraph
+
+LOG = logging.getLogger(__name__)
+
+#: Plant columns that hosting depends on (and that the cache key hashes).
+PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "sub_id", "geometry")
+
+COMPUTED, BELOW_MIN_KV, NO_GENERATION, NO_LINES, NOT_REQUESTED = (
+    "computed", "below_min_kv", "no_generation", "no_lines", "not_requested")
+BRANCH, INCIDENT = "branch", "incident_rating"
+
+
+def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
+                  settings: Settings | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Participating generation capacity (MW) at each substation, in node order.
+
+    Plants of ``settings.participation_fuels`` with positive ``capacity_mw`` count at
+    their ``sub_id``; a plant whose ``sub_id`` is null or not in the grid counts at the
+    nearest substation (geodesic, no distance limit; the number is reported).
+
+    Returns
+    -------
+    mw : numpy.ndarray
+    info : dict
+        ``participating_plants``, ``participating_mw``, ``plants_located_by_nearest``,
+        ``plants_unlocated``.
+    """
+    settings = settings or grid.settings
+    subs = grid.substations
+    mw = np.zeros(len(subs))
+    info = {"participating_plants": 0, "participating_mw": 0.0,
+            "plants_located_by_nearest": 0, "plants_unlocated": 0}
+    if plants is None or len(plants) == 0:
+        return mw, info
+    fuels = {f.lower() for f in settings.participation_fuels}
+    cap = pd.to_numeric(plants["capacity_mw"], errors="coerce").to_numpy(float)
+    fuel = plants["fuel"].astype(str).str.lower().to_numpy()
+    take = np.isin(fuel, list(fuels)) & (cap > 0)
+    if not take.any():
+        return mw, info
+    pl = plants[take]
+    pos = pd.Series(np.arange(len(subs)), index=subs["sub_id"].to_numpy())
+    sid = pl["sub_id"] if "sub_id" in pl else pd.Series([None] * len(pl), index=pl.index)
+    sid = sid.astype(object).where(sid.notna(), None)
+    p = pos.reindex([None if s is None else str(s) for s in sid]).to_numpy(float)
+    miss = np.isnan(p)
+    if miss.any():
+        lonlat = topo.point_lonlat(subs.geometry.to_numpy())
+        ok = np.isfinite(lonlat).all(axis=1)
+        tree = cKDTree(topo.unit_xyz(lonlat[ok, 0], lonlat[ok, 1]))
+        pts = topo.point_lonlat(pl.to_crs(4326).geometry.to_numpy()[miss])
+        j, _ = topo.nearest(pts, tree)
+        p[miss] = np.where(j >= 0, np.flatnonzero(ok)[np.maximum(j, 0)], np.nan)
+        info["plants_located_by_nearest"] = int((j >= 0).sum())
+    found = ~np.isnan(p)
+    info["plants_unlocated"] = int((~found).sum())
+    mw += np.bincount(p[found].astype(np.int64), weights=cap[take][found], minlength=len(subs))
+    info["participating_plants"] = int(found.sum())
+    info["participating_mw"] = float(mw.sum())
+    return mw, info
+
+
+def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
+            *, sub_ids: list[str] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Load-hosting capacity of every substation at or above ``settings.hosting_min_kv``.
+
+    Parameters
+    ----------
+    grid : GridGraph
+    plants : geopandas.GeoDataFrame or None
+        Canonical plants layer (who picks up the new load).
+    settings : Settings, optional
+        Defaults to ``grid.settings``.
+    sub_ids : list of str, optional
+        Compute only these substations (any voltage); others get ``not_requested``.
+    progress : callable, optional
+        ``progress(done, total)`` after each batch of solves.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``sub_id`` (all substations): ``hosting_mw`` (NaN where not computed),
+        ``limiting_line_id`` (``;``-joined line ids), ``limit_kind`` (``branch`` or
+        ``incident_rating``), ``hosting_status`` (``computed``, ``below_min_kv``,
+        ``no_generation``, ``no_lines``, ``not_requested``). ``attrs["report"]`` counts
+        them and gives ``median_mw`` and ``seconds``.
+    """
+    settings = settings or grid.settings
+    t0 = time.perf_counter()
+    subs, e = grid.substations, grid.edges
+    n = len(subs)
+    ids = subs["sub_id"].to_numpy()
+    if sub_ids is None:
+        status = np.where(subs["voltage_kv"].to_numpy(float) >= settings.hosting_min_kv,
+                          COMPUTED, BELOW_MIN_KV).astype(object)
+    else:
+        unknown = set(map(str, sub_ids)) - set(ids)
+        if unknown:
+            raise GridError(f"unknown sub_id(s) for hosting: {sorted(unknown)[:10]}")
+        status = np.where(np.isin(ids, list(map(str, sub_ids))), COMPUTED,
+                          NOT_REQUESTED).astype(object)
+    gen, info = participation(grid, plants, settings)
+    island = subs["island"].to_numpy()
+    n_isl = island.max() + 1
+    isl_gen = np.bincount(island, weights=gen, minlength=n_isl)
+    isl_edges = np.bincount(island[e["u"].to_numpy()], minlength=n_isl)
+    wanted = status == COMPUTED
+    status[wanted & (isl_edges[island] == 0)] = NO_LINES
+    status[(status == COMPUTED) & (isl_gen[island] <= 0)] = NO_GENERATION
+    host = np.full(n, np.nan)
+    limiting = np.full(n, None, dtype=object)
+    kind = np.full(n, None, dtype=object)
+    todo = np.flatnonzero(status == COMPUTED)
+    total, done = len(todo), 0
+    e_island = island[e["u"].to_numpy()]
+    for k in np.unique(island[todo]):
+        nodes = np.flatnonzero(island == k)
+        targets = todo[island[todo] == k]
+        for rows, h, lim, knd in _island(nodes, e[e_island == k], gen[nodes], targets,
+                                         settings):
+            host[rows], limiting[rows], kind[rows] = h, lim, knd
+            done += len(rows)
+            if progress is not None:
+                progress(done, total)
+    out = pd.DataFrame({"hosting_mw": host, "limiting_line_id": limiting, "limit_kind": kind,
+                        "hosting_status": status}, index=pd.Index(ids, name="sub_id"))
+    counts = pd.Series(status).value_counts()
+    seconds = time.perf_counter() - t0
+    computed = host[status == COMPUTED]
+    out.attrs["report"] = {
+        "computed": len(computed),
+        "median_mw": float(np.median(computed)) if len(computed) else None,
+        "seconds": round(seconds, 3),
+        "no_generation": int(counts.get(NO_GENERATION, 0)),
+        "no_lines": int(counts.get(NO_LINES, 0)),
+        "islands_without_generation": int(((isl_gen <= 0) & (isl_edges > 0)).sum()),
+        "limited_by_incident_rating": int((kind == INCIDENT).sum()),
+        "distribution_factor_cutoff": settings.distribution_factor_cutoff,
+        **info,
+    }
+    LOG.info("hosting: %d substations in %.1f s", len(computed), seconds)
+    return out
+
+
+def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.ndarray,
+            settings: Settings):
+    """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind)`` per batch for one island."""
+    n, m = len(nodes), len(e)
+    loc = np.full(nodes.max() + 1, -1, dtype=np.int64)
+    loc[nodes] = np.arange(n)
+    eu, ev = loc[e["u"].to_numpy()], loc[e["v"].to_numpy()]
+    bl = 1.0 / e["reactance_pu"].to_numpy(float)
+    rows = np.r_[np.arange(m), np.arange(m)]
+    a_x = sparse.csr_matrix((np.r_[bl, -bl], (rows, np.r_[eu, ev])), shape=(m, n))
+    inc = sparse.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (rows, np.r_[eu, ev])),
+                            shape=(m, n))
+    bmat = (inc.T @ a_x).tocsc()
+    w = gen / gen.sum()
+    slack = int(np.argmax(w))
+    keep = np.arange(n) != slack
+    red = np.cumsum(keep) - 1
+    try:
+        lu = splu(bmat[keep][:, keep].tocsc(), permc_spec="COLAMD")
+    except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+        raise GridError(f"singular B matrix in an island of {n} substations: {exc}") from exc
+    w_red = w[keep]
+    # row of each bus in the solution buffer; the slack's angle is 0 in an extra last row
+    red[slack] = n - 1
+    iu, iv = red[eu], red[ev]
+    limit = e["limit_mw"].to_numpy(float)
+    f0 = e["flow_mw"].to_numpy(float)
+    unknown = np.isnan(f0)
+    assumed = (1.0 - settings.assumed_utilisation) * limit
+    head_pos = np.maximum(np.where(unknown, assumed, limit - f0), 0.0)
+    head_neg = np.maximum(np.where(unknown, assumed, limit + f0), 0.0)
+    cap_inc = (np.bincount(eu, weights=e["capacity_mw"].to_numpy(float), minlength=n)
+               + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
+    line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
+    cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits
+    batch = max(int(settings.hosting_batch), 1)
+    tloc = loc[targets]
+    # buffers reused across batches: fresh large arrays each batch cost page faults
+    rhs = np.empty((n - 1, batch), order="F")
+    theta = np.zeros((n, batch))
+    s_buf, t_buf = np.empty((m, batch)), np.empty((m, batch))
+    mask = np.empty((m, batch), dtype=bool)
+    for start in range(0, len(targets), batch):
+        b = tloc[start:start + batch]
+        k = len(b)
+        rhs_k = rhs[:, :k]
+        rhs_k[:] = w_red[:, None]                    # injection w − e_b per MW at b
+        cols = np.flatnonzero(b != slack)
+        rhs_k[red[b[cols]], cols] -= 1.0
+        th = theta[:, :k] if k == batch else np.zeros((n, k))
+        th[: n - 1] = lu.solve(rhs_k)                # last row (slack) stays 0
+        s, t = s_buf[:, :k], t_buf[:, :k]
+        if k == batch:
+            # m × k flow change per MW of new load at b
+            np.take(th, iu, axis=0, out=s, mode="clip")
+            np.take(th, iv, axis=0, out=t, mode="clip")
+        else:
+            s, t = np.take(th, iu, axis=0), np.take(th, iv, axis=0)
+        s -= t
+        s *= bl[:, None]
+        # only the monitored entries matter: compress them, then reduce per column
+        np.abs(s, out=t)
+        mk = mask[:, :k] if k == batch else np.empty((m, k), dtype=bool)
+        np.greater_equal(t, cutoff, out=mk)
+        r, c = np.nonzero(mk)
+        sv = s[r, c]
+        ratio = np.where(sv > 0, head_pos[r], head_neg[r]) / np.abs(sv)
+        best = np.full(k, np.inf)
+        np.minimum.at(best, c, ratio)
+        arg = np.full(k, -1, dtype=np.int64)
+        hit = ratio == best[c]
+        arg[c[hit]] = r[hit]
+        cap = cap_inc[b]
+        by_cap = best > cap
+        h = np.maximum(np.where(by_cap, cap, best), 0.0)
+        lim = line_ids[np.maximum(arg, 0)].copy()
+        for j in np.flatnonzero(by_cap):
+            lim[j] = ";".join(line_ids[(eu == b[j]) | (ev == b[j])])
+        yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH)

@@ -1,0 +1,112 @@
+"""``geo-rank grid`` through click's CliRunner, on a hand-built 4-bus grid."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import LineString, Point
+
+import layers
+from geo.commands.grid import grid_command
+
+XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0)}
+KV = {"A": 345.0, "B": 230.0, "C": 230.0, "D": 69.0}
+
+
+def bundle(region: str = "US") -> SimpleNamespace:
+    subs = gpd.GeoDataFrame({"sub_id": list(XY), "name": [f"Sub {s}" for s in XY],
+                             "voltage_kv": [KV[s] for s in XY]},
+                            geometry=[Point(p) for p in XY.values()], crs="EPSG:4326")
+    pairs = [("AB", "A", "B", 100.0), ("CB", "C", "B", 100.0), ("AC", "A", "C", 100.0),
+             ("BD", "B", "D", 50.0)]
+    lines = gpd.GeoDataFrame(
+        {"line_id": [p[0] for p in pairs], "from_sub": [p[1] for p in pairs],
+         "to_sub": [p[2] for p in pairs], "voltage_kv": 230.0, "reactance_pu": 0.1,
+         "capacity_mw": [p[3] for p in pairs], "flow_mw": 0.0},
+        geometry=[LineString([XY[p[1]], XY[p[2]]]) for p in pairs], crs="EPSG:4326")
+    plants = gpd.GeoDataFrame({"plant_id": ["g"], "fuel": ["gas"], "capacity_mw": [500.0],
+                               "sub_id": ["A"]}, geometry=[Point(XY["A"])], crs="EPSG:4326")
+    return SimpleNamespace(region=region, substations=subs, lines=lines, plants=plants,
+                           sources={}, in_region=lambda kind: subs[subs["sub_id"] != "A"])
+
+
+@pytest.fixture
+def runner(monkeypatch, tmp_path):
+    monkeypatch.setattr(layers, "load", bundle, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    import geo.commands.grid as cmd
+
+    base = cmd.Settings
+
+    def settings_in_tmp(**kw):
+        return base(cache_dir=tmp_path / "cache", **kw)
+
+    monkeypatch.setattr(cmd, "Settings", settings_in_tmp)
+    return CliRunner()
+
+
+def test_json_summary(runner):
+    res = runner.invoke(grid_command, ["--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert (doc["nodes"], doc["edges"], doc["islands"], doc["unsnapped_line_ends"]) == (4, 4, 1, 0)
+    assert doc["hosting"]["computed"] == 3  # D is 69 kV, below the 115 kV floor
+    assert doc["hosting"]["median_mw"] == pytest.approx(150)  # B: 100 / (2/3)
+    assert doc["hosting"]["cache"] == "miss"
+    assert doc["redundancy"] == {"N+1": 3, "radial": 1, "isolated": 0}
+    again = json.loads(runner.invoke(grid_command, ["--json"]).stdout)
+    assert again["hosting"]["cache"] == "hit"
+    fresh = json.loads(runner.invoke(grid_command, ["--json", "--no-cache"]).stdout)
+    assert fresh["hosting"]["cache"] == "off"
+
+
+def test_flags_change_settings(runner):
+    doc = json.loads(runner.invoke(grid_command, ["--json", "--min-kv", "60",
+                                                  "--backbone-kv", "500"]).stdout)
+    assert doc["hosting"]["computed"] == 4
+    assert doc["redundancy"] == {"N+1": 0, "radial": 0, "isolated": 4}
+
+
+def test_region_restricts_the_summary(runner):
+    doc = json.loads(runner.invoke(grid_command, ["--json", "--region", "US-XX"]).stdout)
+    assert doc["substations"] == 3 and doc["nodes"] == 4
+
+
+def test_text_report(runner):
+    res = runner.invoke(grid_command, [])
+    assert res.exit_code == 0, res.output
+    assert "substations 4, edges 4" in res.stdout
+    assert "N+1 3, radial 1, isolated 0" in res.stdout
+
+
+@pytest.mark.parametrize("ext", ["geojson", "gpkg", "parquet", "csv"])
+def test_export_formats(runner, tmp_path, ext):
+    path = tmp_path / f"grid.{ext}"
+    res = runner.invoke(grid_command, ["--export", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    assert path.exists()
+    if ext == "csv":
+        import pandas as pd
+
+        out = pd.read_csv(path, dtype={"sub_id": str})
+    elif ext == "parquet":
+        out = gpd.read_parquet(path)
+    else:
+        out = gpd.read_file(path, **({"layer": "sites"} if ext == "gpkg" else {}))
+    for col in ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
+                "redundancy", "backbone_km"):
+        assert col in out.columns
+    row = out[out["sub_id"].astype(str) == "B"].iloc[0]
+    assert row["hosting_mw"] == pytest.approx(150) and row["limiting_line_id"] == "AB"
+
+
+def test_errors_are_one_line_through_the_group(runner):
+    from geo.cli import cli
+
+    res = runner.invoke(cli, ["grid", "--snap-km", "-1"])
+    assert res.exit_code == 2
+    assert "geo-rank: error:" in res.output and "Traceback" not in res.output
