@@ -2,7 +2,7 @@
 
 A cache entry is a parquet file ``<name>-<key>.parquet`` in ``settings.cache_dir``. The key
 is a SHA-256 over content hashes of the input layers (:func:`frame_hash`), the settings
-(:func:`settings_token`, without the cache switches themselves) and ``geo.__version__``,
+(:func:`settings_token`: the grid settings only) and ``geo.__version__``,
 so changing any input, any setting or the code version gives a fresh entry. Entries are
 written atomically (temporary file, then :func:`os.replace`), so a crash never leaves a
 half-written file that a later run would trust. ``DataFrame.attrs`` travel with the entry.
@@ -31,7 +31,11 @@ LOG = logging.getLogger(__name__)
 #: Bump when the layout of a cached table changes without a version bump of geo-rank.
 CACHE_FORMAT = 1
 
-_NOT_IN_KEY = ("use_cache", "cache_dir")
+#: The settings grid metrics depend on; ranking, cost and cache settings are left out so
+#: that changing a score weight never recomputes hosting.
+GRID_SETTINGS = ("snap_tolerance_km", "snap_voltage_tolerance", "backbone_kv",
+                 "hosting_min_kv", "distribution_factor_cutoff", "assumed_utilisation",
+                 "participation_fuels")
 
 
 def frame_hash(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
@@ -57,8 +61,9 @@ def frame_hash(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> str
 
 
 def settings_token(settings: Settings) -> dict[str, Any]:
-    """The settings that belong in a cache key (everything but the cache switches)."""
-    return {k: v for k, v in settings.as_dict().items() if k not in _NOT_IN_KEY}
+    """The settings that belong in a grid cache key (:data:`GRID_SETTINGS`)."""
+    values = settings.as_dict()
+    return {k: values[k] for k in GRID_SETTINGS}
 
 
 def make_key(*parts: Any) -> str:

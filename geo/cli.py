@@ -14,6 +14,7 @@ import click
 from geo import __version__
 from geo.commands.grid import grid_command
 from geo.commands.layers import layers_command
+from geo.commands.rank import rank_command
 from geo.errors import GeoRankError
 
 EXIT_BAD_INPUT = 2
@@ -65,6 +66,7 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
                         stream=sys.stderr)
 
 
+cli.add_command(rank_command)
 cli.add_command(layers_command)
 cli.add_command(grid_command)
 

@@ -15,8 +15,9 @@ disk (:mod:`geo.cache`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -279,7 +280,8 @@ def redundancy(grid: GridGraph, backbone_kv: float | None = None) -> pd.Series:
 
 
 def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
-            *, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+            *, sub_ids: Sequence[str] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Per-substation grid metrics, cached on disk.
 
     Parameters
@@ -290,6 +292,10 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         hosting is not computable anywhere.
     settings : Settings, optional
         Defaults to ``grid.settings``; ``use_cache`` False bypasses the cache.
+    sub_ids : sequence of str, optional
+        Compute hosting only at these substations (the candidates' points of
+        interconnection); default: every substation at or above ``hosting_min_kv``. A set
+        equal to the default shares its cache entry.
     progress : callable, optional
         ``progress(done, total)`` after each hosting batch (not called on a cache hit).
 
@@ -305,7 +311,16 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
 
     settings = settings or grid.settings
     plants_hash = "none" if plants is None else cache.frame_hash(plants, _hosting.PLANT_COLUMNS)
-    key = cache.make_key(grid.input_hash, plants_hash, cache.settings_token(settings))
+    wanted = None
+    if sub_ids is not None:
+        wanted = sorted(set(map(str, sub_ids)))
+        subs = grid.substations
+        default = subs.loc[subs["voltage_kv"] >= settings.hosting_min_kv, "sub_id"]
+        if wanted == sorted(default.astype(str)):
+            wanted = None
+    subset = "default" if wanted is None else hashlib.sha256(
+        "\n".join(wanted).encode()).hexdigest()
+    key = cache.make_key(grid.input_hash, plants_hash, cache.settings_token(settings), subset)
 
     def compute() -> pd.DataFrame:
         subs = grid.substations.set_index("sub_id")
@@ -313,7 +328,7 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
                               "island": subs["island"]})
         table["backbone_km"] = backbone_km(grid, settings.backbone_kv)
         table["redundancy"] = redundancy(grid, settings.backbone_kv)
-        host = _hosting.hosting(grid, plants, settings, progress=progress)
+        host = _hosting.hosting(grid, plants, settings, sub_ids=wanted, progress=progress)
         table = table.join(host)
         table.attrs["hosting"] = host.attrs.get("report", {})
         return table

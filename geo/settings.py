@@ -54,10 +54,129 @@ class Settings:
     #: Right-hand sides solved together per sparse LU solve (memory ~ n_bus * batch * 8 B).
     hosting_batch: int = 256
 
+    # --- candidates and joins ---------------------------------------------------------
+    #: Substation candidates and points of interconnection at or above this voltage.
+    candidate_min_kv: float = 115.0
+    #: A site connects to its best substation within this straight-line distance
+    #: (50 km: reVX's transmission-feature search radius for spur lines is of this order).
+    max_tie_km: float = 50.0
+    #: Nearest substations examined per site when choosing its point of interconnection.
+    poi_neighbours: int = 16
+    #: Radius for "hydro capacity nearby" (firm, dispatchable power).
+    hydro_radius_km: float = 100.0
+    #: Points within this distance of a state or country outline (coastal sites that fall
+    #: just outside a 1:10m cartographic boundary) take the nearest one.
+    admin_snap_km: float = 10.0
+
     # --- caching -------------------------------------------------------------------------
     #: Grid metrics are cached on disk keyed by a hash of the inputs and these settings.
     use_cache: bool = True
     cache_dir: Path = field(default_factory=lambda: Path(platformdirs.user_cache_dir("geo-rank")))
+
+    # --- costs and time to power ----------------------------------------------------------
+    # Cost figures are NREL reVX's published 2019 defaults (2019 USD), reVX
+    # least_cost_xmission/config (base_line_costs.json, upgrade_substation_costs.json,
+    # transformer_costs); see geo.costs for how they are applied.
+    #: Tie-line capacity classes (MW); a load uses the smallest class >= the load, above the
+    #: largest class that class times ceil(load / largest) circuits. reVX power classes.
+    tie_capacity_classes_mw: tuple[float, ...] = (102.0, 205.0, 400.0, 1500.0)
+    #: Tie-line USD per mile by capacity class, MISO table (also used for Texas, the East
+    #: outside the Southeast states, and every non-US site). reVX 2019 defaults, MISO.
+    tie_cost_usd_per_mile_miso: tuple[float, ...] = (
+        1_254_921.0, 1_446_469.0, 1_694_747.0, 2_787_303.0,
+    )
+    #: Tie-line USD per mile by capacity class, Southeast table. reVX 2019 defaults, Southeast.
+    tie_cost_usd_per_mile_southeast: tuple[float, ...] = (
+        818_852.0, 984_325.0, 1_567_655.0, 4_056_410.0,
+    )
+    #: Tie-line USD per mile by capacity class, Western Interconnection. reVX 2019 defaults,
+    #: TEPPC (excludes right of way).
+    tie_cost_usd_per_mile_teppc: tuple[float, ...] = (
+        983_701.0, 1_180_083.0, 1_579_572.0, 3_052_857.0,
+    )
+    #: Short-spur multiplier breakpoints (miles): ties shorter than the first cost
+    #: spur_multipliers[0] per mile, shorter than the second spur_multipliers[1], else [2].
+    #: reVX SHORT_CUTOFF / MEDIUM_CUTOFF (3 and 10 miles).
+    spur_cutoffs_miles: tuple[float, ...] = (3.0, 10.0)
+    #: reVX SHORT_MULT 1.5 / MEDIUM_MULT 1.2, and 1.0 beyond 10 miles.
+    spur_multipliers: tuple[float, ...] = (1.5, 1.2, 1.0)
+    #: Interconnections priced with the TEPPC table (our mapping: the Western Interconnection).
+    teppc_interconnects: tuple[str, ...] = ("Western",)
+    #: Subdivisions priced with the Southeast table (our mapping: the SERC states outside an
+    #: RTO; LA, AR, KY and VA stay on the MISO table because they sit mostly in MISO or PJM).
+    southeast_subdivisions: tuple[str, ...] = (
+        "US-AL", "US-FL", "US-GA", "US-MS", "US-NC", "US-SC", "US-TN",
+    )
+    #: Substation voltage classes (kV); a POI takes the nearest lower class (below 69 kV the
+    #: 69 kV class, above 500 kV the 500 kV class). reVX voltage classes.
+    substation_classes_kv: tuple[float, ...] = (69.0, 138.0, 230.0, 345.0, 500.0)
+    #: Substation upgrade cost (million USD) per class. reVX 2019 defaults, MISO (used for
+    #: every region); 345 kV is not in reVX's table: 3.52 is linear interpolation in kV
+    #: between 230 kV (2.2) and 500 kV (5.3), our choice.
+    substation_upgrade_cost_musd: tuple[float, ...] = (1.1, 1.6, 2.2, 3.52, 5.3)
+    #: Transformer cost (USD per MW of load) per class, same voltage on both sides. reVX
+    #: 2019 defaults, MISO.
+    transformer_cost_usd_per_mw: tuple[float, ...] = (4_720.0, 5_790.0, 7_110.0, 8_670.0, 11_610.0)
+    #: Land needed per MW of load, including substation, cooling yard and setbacks.
+    #: Assumption: the middle of the 0.5-1 acre/MW range of hyperscale campuses.
+    acres_per_mw: float = 0.75
+    #: Time to power (months) when an energized existing site already hosts the load.
+    #: geo-rank time-to-power model (DESIGN.md): reuse about 12 months; an assumption.
+    time_reuse_months: float = 12.0
+    #: A new interconnection at a POI with headroom for the load: 18-24 months in the
+    #: DESIGN.md model; 18 months plus the tie build time below. Assumption.
+    time_new_months: float = 18.0
+    #: Hosting >= partial_hosting_fraction of the load but short of it: network upgrades,
+    #: 36 months plus the tie build time (DESIGN.md: 36-48 months). Assumption.
+    time_upgrade_months: float = 36.0
+    #: Hosting below partial_hosting_fraction of the load, or not computed: major upgrades,
+    #: 48 months plus the tie build time (DESIGN.md: 36-48 months). Assumption.
+    time_major_upgrade_months: float = 48.0
+    #: Tie-line build time added per km (0.1: a 50 km tie adds 5 months, keeping new
+    #: interconnections with headroom in the 18-24 month range). Assumption.
+    time_tie_months_per_km: float = 0.1
+
+    # --- ranking ---------------------------------------------------------------------------
+    #: Tier A needs a tie no longer than this (10 km: about the reVX medium-spur cutoff of
+    #: 10 miles, rounded down). Our choice.
+    tier_a_max_tie_km: float = 10.0
+    #: Tier C (and the 36-month upgrade time) needs hosting >= this fraction of the load
+    #: (DESIGN.md: "half the load").
+    partial_hosting_fraction: float = 0.5
+    #: A site inside or within this distance of a gas basin counts as having firm on-site
+    #: (behind-the-meter) gas; basin outlines are approximate extents. Our choice.
+    firm_gas_max_km: float = 10.0
+    #: Power-score weights (normalised by their sum); our choice, hosting margin first.
+    score_weight_margin: float = 0.30
+    score_weight_cost: float = 0.20
+    score_weight_voltage: float = 0.10
+    score_weight_redundancy: float = 0.15
+    score_weight_time: float = 0.15
+    score_weight_firm: float = 0.10
+    #: Hosting margin credit = min(hosting / load, cap) / cap (2.0: full credit at twice the
+    #: load). Our choice.
+    score_margin_cap: float = 2.0
+    #: Interconnection cost credit falls linearly to 0 at this cost per kW of load (250
+    #: USD/kW: a 300 MW load on a ~50 km MISO tie). Our choice.
+    score_cost_cap_usd_per_kw: float = 250.0
+    #: Voltage credit = min(poi_voltage_kv / this, 1) (500 kV: top reVX class). Our choice.
+    score_voltage_ref_kv: float = 500.0
+    #: Redundancy credit of a radial POI (N+1 = 1, isolated = 0). Our choice.
+    score_radial_credit: float = 0.5
+    #: Time credit is 1 at or below the first value and 0 at or beyond the second (months).
+    #: Our choice (12: reuse of an energized site; 60: beyond a typical planning horizon).
+    score_time_best_months: float = 12.0
+    score_time_worst_months: float = 60.0
+    #: Gas credit is 1 within firm_gas_max_km of a basin, falling linearly to 0 here. Our choice.
+    score_gas_zero_km: float = 100.0
+    #: score = power_score + land_weight * land_score; ordering is by tier first, so land
+    #: never lifts a site across tiers (DESIGN.md: land enters after power). Our choice.
+    land_weight: float = 0.1
+    #: Land credit is 1 at or below the first price and 0 at or above the second, linear in
+    #: log(price) between (USD per acre; US farm real estate averages span roughly this
+    #: range). A missing price scores a neutral 0.5. Our choice.
+    land_price_low_usd_per_acre: float = 1_000.0
+    land_price_high_usd_per_acre: float = 50_000.0
 
     def replace(self, **overrides: Any) -> Settings:
         """Return a copy with ``overrides`` applied, checking names and types."""
@@ -93,6 +212,18 @@ def _check(name: str, value: Any, default: Any) -> Any:
         if not math.isfinite(value) or value < 0:
             raise SettingsError(f"setting {name} must be a finite number >= 0, not {value!r}")
         return type(default)(value) if isinstance(default, float) else int(value)
+    if isinstance(default, tuple) and default and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in default
+    ):
+        # Numeric tables (costs by class, breakpoints): a list of finite numbers >= 0.
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+            for v in value
+        ):
+            raise SettingsError(
+                f"setting {name} must be a list of finite numbers >= 0, not {value!r}"
+            )
+        return tuple(float(v) for v in value)
     if isinstance(default, tuple):
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
             raise SettingsError(f"setting {name} must be a list of strings, not {value!r}")
@@ -100,3 +231,27 @@ def _check(name: str, value: Any, default: Any) -> Any:
     if isinstance(default, Path):
         return Path(value)
     return value
+
+
+def from_toml(path: str | Path, base: Settings | None = None) -> Settings:
+    """Settings from a TOML file (``--config``): top-level keys are setting names.
+
+    Raises
+    ------
+    SettingsError
+        Naming the file and the unknown key or wrong type.
+    """
+    import tomllib
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"--config {path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise SettingsError(f"--config {path}: not valid TOML ({exc})") from None
+    try:
+        return (base or Settings()).replace(**doc)
+    except SettingsError as exc:
+        raise SettingsError(f"--config {path}: {exc}") from None

@@ -1,0 +1,179 @@
+"""Candidate sites: substations, H3 cells over the region's land, or the user's own file.
+
+Three entry points, one output shape: a GeoDataFrame in EPSG:4326 with ``site_id`` (unique),
+``site_name``, ``candidate_kind`` (``substation``, ``h3`` or ``file``), ``existing_site``
+(user sites marked as already energized, for example mining farms to convert) and, for
+substation candidates, ``poi_sub_id`` (the substation itself).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.errors import LayerValidationError, SettingsError
+from layers import Layers, read_file
+
+log = logging.getLogger(__name__)
+
+H3_MAX_RES = 10
+_H3 = re.compile(r"^h3:(\d{1,2})$")
+_TRUE = {"1", "true", "yes", "y", "t"}
+
+
+def parse_kind(kind: str) -> tuple[str, int | Path | None]:
+    """Split a ``--candidates`` value into (kind, argument).
+
+    >>> parse_kind("substations")
+    ('substations', None)
+    >>> parse_kind("h3:6")
+    ('h3', 6)
+    """
+    if kind == "substations":
+        return "substations", None
+    m = _H3.match(kind.strip().lower())
+    if m:
+        res = int(m.group(1))
+        if not 0 <= res <= H3_MAX_RES:
+            raise SettingsError(
+                f"--candidates h3:{res}: H3 resolution must be 0 to {H3_MAX_RES} "
+                "(7 is about 5 km2 per cell; finer grids belong on a smaller region)"
+            )
+        return "h3", res
+    if kind.lower().startswith("h3"):
+        raise SettingsError(f"--candidates {kind!r}: write h3:<resolution>, e.g. h3:6")
+    path = Path(kind)
+    if not path.suffix:
+        raise SettingsError(
+            f"--candidates {kind!r}: use 'substations', 'h3:<res>' or a file of sites "
+            "(GeoJSON, GeoPackage, GeoParquet or CSV with lat/lon)"
+        )
+    return "file", path
+
+
+def from_substations(layers: Layers, min_kv: float) -> gpd.GeoDataFrame:
+    """Every substation in the region at or above ``min_kv``: a site at the substation."""
+    subs = layers.in_region("substations")
+    subs = subs[subs["voltage_kv"] >= min_kv]
+    return gpd.GeoDataFrame(
+        {
+            "site_id": "sub-" + subs["sub_id"].astype(str),
+            "site_name": subs["name"].fillna(subs["sub_id"]).astype(str),
+            "candidate_kind": "substation",
+            "existing_site": False,
+            "poi_sub_id": subs["sub_id"].astype(str),
+        },
+        geometry=subs.geometry.to_numpy(),
+        crs="EPSG:4326",
+    ).reset_index(drop=True)
+
+
+def from_h3(layers: Layers, res: int) -> gpd.GeoDataFrame:
+    """The centre of every H3 cell of resolution ``res`` over the region's land."""
+    import h3
+
+    shape = h3.geo_to_h3shape(shapely.geometry.mapping(layers.boundary))
+    cells = sorted(h3.h3shape_to_cells(shape, res))
+    latlng = np.array([h3.cell_to_latlng(c) for c in cells], dtype=float).reshape(-1, 2)
+    log.info("%d H3 cells at resolution %d over %s", len(cells), res, layers.region)
+    return gpd.GeoDataFrame(
+        {
+            "site_id": cells,
+            "site_name": [f"H3 {c}" for c in cells],
+            "candidate_kind": "h3",
+            "existing_site": False,
+        },
+        geometry=gpd.points_from_xy(latlng[:, 1], latlng[:, 0]),
+        crs="EPSG:4326",
+    )
+
+
+def from_file(path: Path) -> gpd.GeoDataFrame:
+    """The user's own sites from a file (GeoJSON, GeoPackage, GeoParquet, CSV with lat/lon)."""
+    return from_frame(read_file(path), source=str(path))
+
+
+def from_frame(gdf: gpd.GeoDataFrame, source: str = "candidates") -> gpd.GeoDataFrame:
+    """The user's own sites (points; polygons become their representative point).
+
+    An ``id`` or ``site_id`` column names the sites, ``name`` or ``site_name`` labels them,
+    and a true ``existing_site`` marks a site that is already energized.
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
+        raise LayerValidationError(f"{source}: sites need a geometry column or lat/lon columns")
+    if gdf.crs is None:
+        raise LayerValidationError(
+            f"{source}: sites have no CRS; set one (e.g. EPSG:4326) and save again")
+    if len(gdf) == 0:
+        raise LayerValidationError(f"{source}: no sites in the file")
+    gdf = gdf.to_crs("EPSG:4326")
+    geoms = gdf.geometry
+    bad = gdf.index[geoms.isna() | geoms.is_empty]
+    if len(bad):
+        raise LayerValidationError(
+            f"{source}: sites without geometry in rows {', '.join(map(str, bad[:5]))}")
+    if not geoms.geom_type.isin(["Point"]).all():
+        geoms = geoms.representative_point()
+    b = geoms.bounds
+    out = b.index[(b.minx.abs() > 180) | (b.miny.abs() > 90)]
+    if len(out):
+        raise LayerValidationError(
+            f"{source}: coordinates outside lon -180..180 / lat -90..90 in rows "
+            f"{', '.join(map(str, out[:5]))}; is the CRS right?")
+    cols = {str(c).lower(): c for c in gdf.columns}
+    id_col = next((cols[c] for c in ("site_id", "id") if c in cols), None)
+    ids = (gdf[id_col].astype(str) if id_col is not None
+           else pd.Series([f"site-{i + 1}" for i in range(len(gdf))], index=gdf.index))
+    if ids.duplicated().any():
+        dups = ids[ids.duplicated(keep=False)].unique()[:5]
+        raise LayerValidationError(
+            f"{source}: column {id_col!r} has duplicate site ids {', '.join(dups)}; "
+            "make them unique")
+    name_col = next((cols[c] for c in ("site_name", "name") if c in cols), None)
+    names = gdf[name_col].astype(str) if name_col is not None else ids
+    existing = (gdf[cols["existing_site"]].astype(str).str.strip().str.lower().isin(_TRUE)
+                if "existing_site" in cols else pd.Series(False, index=gdf.index))
+    return gpd.GeoDataFrame(
+        {"site_id": ids.to_numpy(), "site_name": names.to_numpy(), "candidate_kind": "file",
+         "existing_site": existing.to_numpy(dtype=bool)},
+        geometry=geoms.to_numpy(),
+        crs="EPSG:4326",
+    )
+
+
+def generate(layers: Layers, kind: str | gpd.GeoDataFrame = "substations", *,
+             min_kv: float = 115.0) -> gpd.GeoDataFrame:
+    """Candidate sites for a region.
+
+    Parameters
+    ----------
+    layers
+        The region's layers (:func:`layers.load`).
+    kind
+        ``"substations"``, ``"h3:<res>"``, a path to a sites file, or a GeoDataFrame of
+        sites.
+    min_kv
+        Voltage floor of substation candidates.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown kind or an H3 resolution out of range.
+    """
+    if isinstance(kind, gpd.GeoDataFrame):
+        return from_frame(kind)
+    what, arg = parse_kind(kind)
+    if what == "substations":
+        sites = from_substations(layers, min_kv)
+    elif what == "h3":
+        sites = from_h3(layers, int(arg))  # type: ignore[arg-type]
+    else:
+        sites = from_file(arg)  # type: ignore[arg-type]
+    log.info("%d candidate sites (%s)", len(sites), kind)
+    return sites

@@ -1,0 +1,142 @@
+"""``geo-rank [rank]``: the main job. Rank sites for a new load and write the exports."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geo import export, maps
+from geo.commands.options import region_option
+from geo.pipeline import RankResult, rank_sites
+from geo.settings import Settings, from_toml
+
+log = logging.getLogger(__name__)
+
+_TABLE = (
+    # header, column, format
+    ("rank", "rank", "{:>4}"),
+    ("tier", "tier", "{:^4}"),
+    ("point of interconnection", "poi_name", "{:<26.26}"),
+    ("kV", "poi_voltage_kv", "{:>4.0f}"),
+    ("tie km", "tie_distance_km", "{:>6.1f}"),
+    ("host MW", "hosting_mw", "{:>8,.0f}"),
+    ("supply", "redundancy", "{:<8}"),
+    ("months", "time_to_power_months", "{:>6.0f}"),
+    ("cost M$", "interconnection_cost_musd", "{:>7.1f}"),
+    ("land $/ac", "land_price_usd_per_acre", "{:>9,.0f}"),
+    ("area", "subdivision", "{:<6}"),
+)
+
+
+def _cell(fmt: str, value: Any) -> str:
+    width = int("".join(ch for ch in fmt.split(":")[1] if ch.isdigit())[:2] or 0)
+    try:
+        if value is None or (isinstance(value, float) and value != value):
+            return "-".rjust(width)
+        return fmt.format(value)
+    except (ValueError, TypeError):
+        return str(value)[:width].ljust(width)
+
+
+def table(result: RankResult, limit: int) -> str:
+    """The terminal table of the top sites."""
+    header = " ".join(_cell(fmt.replace(",", "").replace(".0f", "").replace(".1f", "")
+                            .replace(".26", ""), h) for h, _, fmt in _TABLE)
+    rows = [header]
+    for _, row in result.sites.head(limit).iterrows():
+        rows.append(" ".join(_cell(fmt, row.get(col)) for _, col, fmt in _TABLE))
+    return "\n".join(rows)
+
+
+def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        bar = bars.get(step)
+        if bar is None:
+            bar = bars[step] = tqdm(total=total, desc=step, unit="sub", leave=False,
+                                    disable=None)
+        bar.n = done
+        bar.refresh()
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+
+    return update, close
+
+
+@click.command("rank")
+@region_option
+@click.option("--load-mw", type=float, default=300.0, show_default=True,
+              help="The new load (an AI campus) in MW.")
+@click.option("--candidates", default="substations", show_default=True,
+              help="'substations', 'h3:<res>' (H3 cells over the region) or a sites file.")
+@click.option("--min-kv", type=float, default=None,
+              help="Lowest substation voltage for candidates and POIs [default: 115].")
+@click.option("--max-tie-km", type=float, default=None,
+              help="Longest tie line from a site to its POI [default: 50].")
+@click.option("--land-prices", type=click.Path(dir_okay=False), default=None,
+              help="Your land prices: a GeoTIFF or polygons with price_usd_per_acre.")
+@click.option("--land-unit", type=click.Choice(["usd_per_acre", "usd_per_hectare"]),
+              default="usd_per_acre", show_default=True, help="Unit of a --land-prices raster.")
+@click.option("--sovereignty", "bloc", default=None,
+              help="Keep only sites in this data bloc (US, EU/EEA, UK, CA, GCC, ...).")
+@click.option("--top", type=int, default=25, show_default=True,
+              help="Sites in the table and the export (one per POI).")
+@click.option("--all-candidates", is_flag=True, help="Export every candidate, ranked.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="exports",
+              show_default=True, help="Folder for the exports.")
+@click.option("--format", "fmt", type=click.Choice(sorted(export.FORMATS)), default="geojson",
+              show_default=True, help="Export format.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False), default=None,
+              help="HTML map path [default: maps/<region>.html].")
+@click.option("--no-map", is_flag=True, help="Write no map.")
+@click.option("--overwrite", is_flag=True, help="Replace output files not written by geo-rank.")
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="TOML file overriding any setting (see geo/settings.py).")
+@click.option("--no-cache", is_flag=True, help="Recompute grid metrics; ignore the cache.")
+@click.pass_context
+def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: str,
+                 min_kv: float | None, max_tie_km: float | None, land_prices: str | None,
+                 land_unit: str, bloc: str | None, top: int, all_candidates: bool,
+                 out_dir: str, fmt: str, map_path: str | None, no_map: bool, overwrite: bool,
+                 config: str | None, no_cache: bool) -> None:
+    """Rank sites for a new load in REGION: power first, land follows (the default command)."""
+    quiet = ctx.find_root().params.get("quiet", False)
+    settings = from_toml(config) if config else Settings()
+    overrides: dict[str, Any] = {}
+    if min_kv is not None:
+        overrides["candidate_min_kv"] = min_kv
+    if max_tie_km is not None:
+        overrides["max_tie_km"] = max_tie_km
+    if no_cache:
+        overrides["use_cache"] = False
+    settings = settings.replace(**overrides)
+    update, close = _progress_bar(not quiet)
+    try:
+        result = rank_sites(region, candidates=candidates, load_mw=load_mw, settings=settings,
+                            land_prices=land_prices, land_unit=land_unit, sovereignty_bloc=bloc,
+                            top=top, all_candidates=all_candidates, progress=update)
+    finally:
+        close()
+    target = export.path_for(Path(out_dir), result.layers.region, fmt)
+    written = [export.write(result.sites, target, result.provenance, overwrite=overwrite)]
+    if not no_map:
+        html = Path(map_path) if map_path else Path("maps") / f"{result.layers.region.lower()}.html"
+        written.append(maps.render(result.sites, html, result.provenance,
+                                   title=f"geo-rank {result.layers.region}: {load_mw:,.0f} MW",
+                                   overwrite=overwrite))
+    if not quiet:
+        tiers = result.provenance.get("tiers", {})
+        click.echo(f"{result.layers.region}: {len(result.ranked):,} candidates for "
+                   f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
+        click.echo(table(result, top))
+        click.echo(f"wrote {len(result.sites):,} sites to " + " and ".join(map(str, written)))

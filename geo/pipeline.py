@@ -1,0 +1,166 @@
+"""The one pipeline: :func:`rank_sites`. The CLI and the Python API both end here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+import layers as layers_pkg
+from geo import candidates as candidates_mod
+from geo import costs, grid, join, score, sovereignty
+from geo.errors import GeoRankError, SettingsError
+from geo.provenance import build_provenance
+from geo.settings import Settings
+from layers import Layers
+
+log = logging.getLogger(__name__)
+
+#: The product's output columns, in order (DESIGN.md "Ranked-site columns").
+SITE_COLUMNS = (
+    "site_id", "rank", "tier", "score", "power_score", "land_score",
+    "poi_sub_id", "poi_name", "poi_voltage_kv", "poi_lat", "poi_lon", "tie_distance_km",
+    "hosting_mw", "serves_load", "redundancy", "backbone_km",
+    "hydro_mw_within_100km", "nearest_hydro_km", "gas_field", "gas_field_km",
+    "land_price_usd_per_acre", "interconnection_cost_musd", "time_to_power_months",
+    "country_iso3", "subdivision", "sovereignty_bloc", "data_regime", "localization",
+    "reasons",
+)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RankResult:
+    """What :func:`rank_sites` returns.
+
+    Attributes
+    ----------
+    sites
+        The ranked sites to report: the top ``top`` with one site per point of
+        interconnection, or every candidate when ``all_candidates`` was asked.
+    ranked
+        Every candidate, ranked (before the one-per-POI rule and the top cut).
+    layers, grid, metrics
+        The inputs and the per-substation grid metrics the ranking used.
+    provenance
+        Version, settings, data sources and run facts; written into every export.
+    """
+
+    sites: gpd.GeoDataFrame
+    ranked: gpd.GeoDataFrame
+    layers: Layers
+    grid: grid.GridGraph
+    metrics: pd.DataFrame
+    provenance: dict[str, Any]
+
+
+def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    first = [c for c in SITE_COLUMNS if c in sites.columns]
+    rest = [c for c in sites.columns if c not in first and c != "geometry"]
+    return gpd.GeoDataFrame(sites[first + rest + ["geometry"]], geometry="geometry",
+                            crs="EPSG:4326")
+
+
+def rank_sites(
+    region: str = "US",
+    *,
+    candidates: str | gpd.GeoDataFrame = "substations",
+    load_mw: float = 300.0,
+    settings: Settings | None = None,
+    layers: Layers | None = None,
+    land_prices: str | Path | None = None,
+    land_unit: str = "usd_per_acre",
+    sovereignty_bloc: str | None = None,
+    top: int = 25,
+    all_candidates: bool = False,
+    progress: Progress | None = None,
+) -> RankResult:
+    """Rank candidate sites for a new load: power first, land follows.
+
+    Parameters
+    ----------
+    region
+        ``"US"`` or a state such as ``"US-TX"`` (ignored when ``layers`` is given).
+    candidates
+        ``"substations"``, ``"h3:<res>"``, a sites file path, or a GeoDataFrame of sites.
+    load_mw
+        The new load in MW.
+    settings
+        Every tunable (:class:`geo.settings.Settings`); defaults documented there.
+    layers
+        Pre-loaded layers (for example your own, read with :func:`layers.read_layer`).
+    land_prices, land_unit
+        A GeoTIFF or price polygons replacing the embedded land layer, and its unit.
+    sovereignty_bloc
+        Keep only sites whose data would stay inside this bloc (e.g. ``"EU/EEA"``).
+    top
+        How many sites ``RankResult.sites`` keeps (one per point of interconnection).
+    all_candidates
+        Keep every candidate in ``RankResult.sites``.
+    progress
+        ``progress(step, done, total)`` for long steps (the CLI draws a bar).
+
+    Returns
+    -------
+    RankResult
+
+    Examples
+    --------
+    >>> result = rank_sites("US-RI", load_mw=100)  # doctest: +SKIP
+    >>> result.sites[["rank", "tier", "poi_name"]].head(3)  # doctest: +SKIP
+    """
+    settings = settings or Settings()
+    load_mw = costs.check_load(load_mw)
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise SettingsError(f"--top {top!r}: must be a whole number of at least 1")
+    bundle = layers if layers is not None else layers_pkg.load(region)
+
+    sites = candidates_mod.generate(bundle, candidates, min_kv=settings.candidate_min_kv)
+    if len(sites) == 0:
+        raise GeoRankError(
+            f"no candidate sites in {bundle.region} for --candidates {candidates!r}"
+            f" at or above {settings.candidate_min_kv:g} kV; lower --min-kv or widen the region")
+
+    graph = grid.build(bundle.substations, bundle.lines, settings)
+    hosting_progress = (lambda done, total: progress("hosting", done, total)) if progress else None
+    pois = join.reachable_pois(sites, bundle.substations, settings)
+    metrics = grid.metrics(graph, bundle.plants, settings, sub_ids=pois,
+                           progress=hosting_progress)
+
+    enriched = join.enrich(sites, bundle, metrics, load_mw, settings,
+                           land_prices=land_prices, land_unit=land_unit)
+    enriched = sovereignty.tag(enriched, bundle.sovereignty)
+    if sovereignty_bloc is not None:
+        enriched = sovereignty.keep_bloc(enriched, sovereignty_bloc, bundle.sovereignty)
+        if len(enriched) == 0:
+            raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
+                               f"{sovereignty_bloc!r}")
+    enriched = costs.estimate(enriched, load_mw, settings)
+    ranked = _order(score.rank(enriched, load_mw, settings))
+
+    shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
+    tiers = ranked["tier"].value_counts().sort_index()
+    provenance = build_provenance(
+        settings, bundle.sources, bundle.region, load_mw,
+        extra={
+            "candidates": candidates if isinstance(candidates, str) else "GeoDataFrame",
+            "candidate_count": len(ranked),
+            "sites_written": len(shown),
+            "all_candidates": all_candidates,
+            "top": top,
+            "land_prices": str(land_prices) if land_prices else "embedded state averages",
+            "sovereignty_filter": sovereignty_bloc,
+            "tiers": {str(k): int(v) for k, v in tiers.items()},
+            "grid": graph.report.as_dict(),
+        },
+    )
+    log.info("ranked %d candidates in %s (grid metrics cache: %s)", len(ranked),
+             bundle.region, metrics.attrs.get("cache"))
+    return RankResult(sites=shown, ranked=ranked, layers=bundle, grid=graph, metrics=metrics,
+                      provenance=provenance)

@@ -1,0 +1,60 @@
+"""Candidate generation: substations, H3 cells and user files."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+
+from geo import candidates
+from geo.errors import LayerValidationError, SettingsError
+
+
+@pytest.mark.parametrize("bad", ["h3:16", "h3:99", "h3", "h3:x", "nonsense"])
+def test_bad_kinds_are_settings_errors(bad):
+    with pytest.raises(SettingsError, match="--candidates"):
+        candidates.parse_kind(bad)
+
+
+def test_substation_candidates_respect_region_and_voltage(us_layers):
+    import layers
+
+    ri = layers.load("US-RI")
+    sites = candidates.generate(ri, "substations", min_kv=115)
+    subs = ri.substations.set_index("sub_id")
+    assert len(sites) > 0
+    assert (subs.loc[sites["poi_sub_id"], "voltage_kv"] >= 115).all()
+    assert sites.within(ri.boundary).all()
+    assert sites["site_id"].str.startswith("sub-").all()
+
+
+def test_h3_cells_cover_the_region():
+    import h3
+
+    import layers
+
+    ri = layers.load("US-RI")
+    sites = candidates.generate(ri, "h3:6")
+    # Rhode Island's land is about 2,700 km2; a resolution-6 cell is about 36 km2
+    assert 50 <= len(sites) <= 110
+    assert sites["site_id"].is_unique
+    assert all(h3.get_resolution(c) == 6 for c in sites["site_id"])
+    assert sites.within(ri.boundary).all()
+
+
+def test_user_csv_sites(tmp_path):
+    path = tmp_path / "farms.csv"
+    path.write_text("id;name;lat;lon;existing_site\nf1;Farm 1;31.0;-100.0;yes\n"
+                    "f2;Farm 2;32.0;-101.0;no\n")
+    sites = candidates.generate(None, str(path))  # type: ignore[arg-type]
+    assert sites["site_id"].tolist() == ["f1", "f2"]
+    assert sites["existing_site"].tolist() == [True, False]
+    assert sites.geometry.iloc[1].x == -101.0
+
+
+def test_user_sites_with_duplicate_ids_or_no_crs(tmp_path):
+    gdf = gpd.GeoDataFrame({"id": ["a", "a"]}, geometry=gpd.points_from_xy([0, 1], [0, 1]),
+                           crs=4326)
+    with pytest.raises(LayerValidationError, match="duplicate site ids a"):
+        candidates.from_frame(gdf)
+    with pytest.raises(LayerValidationError, match="no CRS"):
+        candidates.from_frame(gdf.set_crs(None, allow_override=True))

@@ -1,0 +1,137 @@
+"""``geo-rank --region ...``: the main job through the CLI, with RFC 7946 checks."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geo.cli import cli
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory) -> Path:
+    """A TOML config pointing the grid cache at a folder of this test module."""
+    root = tmp_path_factory.mktemp("rank")
+    path = root / "geo-rank.toml"
+    path.write_text(f'cache_dir = "{root / "cache"}"\n')
+    return path
+
+
+def _run(args, config, out):
+    return CliRunner().invoke(cli, [*args, "--config", str(config), "--out", str(out / "exports"),
+                                    "--map", str(out / "map.html")])
+
+
+@pytest.fixture(scope="module")
+def ri_run(config, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ri")
+    result = _run(["--region", "US-RI", "--load-mw", "100", "--top", "5"], config, out)
+    return result, out
+
+
+def _reject_constant(name):
+    raise ValueError(f"non-JSON number {name}")
+
+
+def test_main_job_prints_table_and_writes_files(ri_run):
+    result, out = ri_run
+    assert result.exit_code == 0, result.output
+    assert "rank tier point of interconnection" in result.stdout
+    assert (out / "exports" / "us-ri_sites.geojson").is_file()
+    assert (out / "map.html").is_file()
+    assert "wrote 5 sites to" in result.stdout
+
+
+def test_geojson_follows_rfc7946(ri_run):
+    _, out = ri_run
+    text = (out / "exports" / "us-ri_sites.geojson").read_text(encoding="utf-8")
+    doc = json.loads(text, parse_constant=_reject_constant)  # no NaN / Infinity tokens
+    assert doc["type"] == "FeatureCollection"
+    assert "crs" not in doc
+    assert doc["metadata"]["tool"] == "geo-rank" and doc["metadata"]["region"] == "US-RI"
+    assert "substations" in doc["metadata"]["data_sources"]
+    assert doc["metadata"]["generated_at"].endswith("Z")
+    feats = doc["features"]
+    assert len(feats) == 5
+    ranks = [f["properties"]["rank"] for f in feats]
+    assert ranks == sorted(ranks)
+    for f in feats:
+        assert f["type"] == "Feature" and f["geometry"]["type"] == "Point"
+        lon, lat = f["geometry"]["coordinates"]
+        assert -72.0 < lon < -71.0 and 41.0 < lat < 42.1  # Rhode Island, lon first
+        props = f["properties"]
+        assert props["country_iso3"] == "USA" and props["sovereignty_bloc"] == "US"
+        assert props["subdivision"] == "US-RI"
+        assert props["land_price_usd_per_acre"] == 22_500
+        assert props["reasons"].startswith(f"Tier {props['tier']}:")
+        for v in props.values():
+            assert not (isinstance(v, float) and math.isnan(v))
+
+
+def test_same_inputs_give_identical_files_apart_from_generated_at(ri_run, config, tmp_path):
+    _, first = ri_run
+    again = _run(["--region", "US-RI", "--load-mw", "100", "--top", "5"], config, tmp_path)
+    assert again.exit_code == 0, again.output
+
+    def strip(p: Path) -> str:
+        doc = json.loads(p.read_text())
+        doc["metadata"].pop("generated_at")
+        return json.dumps(doc, sort_keys=True)
+
+    name = "exports/us-ri_sites.geojson"
+    assert strip(first / name) == strip(tmp_path / name)
+
+
+def test_h3_candidates_and_user_sites(config, tmp_path):
+    h3 = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", "h3:6", "--no-map",
+               "--format", "csv"], config, tmp_path)
+    assert h3.exit_code == 0, h3.output
+    assert (tmp_path / "exports" / "us-ri_sites.csv").is_file()
+    sites = tmp_path / "farms.csv"
+    sites.write_text("id,name,lat,lon\nf1,Old farm,41.7,-71.5\nf2,Far away,38.0,-60.0\n")
+    own = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
+                "--all-candidates", "--no-map"], config, tmp_path / "own")
+    assert own.exit_code == 0, own.output
+    doc = json.loads((tmp_path / "own" / "exports" / "us-ri_sites.geojson").read_text())
+    props = {f["properties"]["site_id"]: f["properties"] for f in doc["features"]}
+    assert set(props) == {"f1", "f2"}
+    assert props["f1"]["poi_sub_id"] is not None and props["f1"]["tie_distance_km"] < 50
+    assert props["f2"]["poi_sub_id"] is None and props["f2"]["tier"] == "D"
+    assert props["f2"]["country_iso3"] is None  # at sea: no country, sovereignty unknown
+    assert props["f2"]["sovereignty_bloc"] == "unknown"
+    assert props["f1"]["rank"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["--load-mw", "-5"], "--load-mw"),
+        (["--load-mw", "nan"], "--load-mw"),
+        (["--region", "XX"], "unknown region 'XX'"),
+        (["--candidates", "h3:99"], "--candidates h3:99"),
+        (["--candidates", "missing.geojson"], "missing.geojson: no such file"),
+        (["--top", "0"], "--top"),
+        (["--format", "shp"], "--format"),
+        (["--sovereignty", "Mars"], "--sovereignty"),
+    ],
+)
+def test_bad_flags_are_one_line_exit_2_and_write_nothing(args, flag, config, tmp_path):
+    result = _run(["--region", "US-RI", *args] if "--region" not in args else args, config,
+                  tmp_path)
+    assert result.exit_code == 2, result.output
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("geo-rank: error:") and flag in err[0]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "exports").exists() and not (tmp_path / "map.html").exists()
+
+
+def test_config_with_unknown_key(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("max_tie_kms = 10\n")
+    result = CliRunner().invoke(cli, ["--region", "US-RI", "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert "unknown setting(s) max_tie_kms" in result.stderr

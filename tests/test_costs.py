@@ -1,0 +1,291 @@
+"""geo.costs: hand-computed interconnection costs, land cost and time to power."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from geo import costs
+from geo.errors import LayerValidationError, SettingsError
+from geo.settings import Settings
+
+LOAD = 300.0  # MW: the 400 MW tie class, one circuit
+KM_20_MILES = 20.0 * costs.KM_PER_MILE
+
+
+def _site(**overrides: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "site_id": "s",
+        "poi_sub_id": "p",
+        "poi_voltage_kv": 230.0,
+        "tie_distance_km": 3.0,
+        "interconnect": "Eastern",
+        "subdivision": "US-IA",
+        "hosting_mw": 500.0,
+        "land_price_usd_per_acre": 10_000.0,
+        "existing_site": False,
+    }
+    row.update(overrides)
+    return row
+
+
+def _frame(*rows: dict[str, object]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows))
+
+
+# Hand computation, 300 MW -> 400 MW class; miles = km / 1.609344.
+#   MISO  3 km: 1,694,747 USD/mi * 1.864114 mi * 1.5 (under 3 mi) = 4.738801 MUSD
+#   MISO 20 km: 1,694,747 USD/mi * 12.427424 mi * 1.0             = 21.061339 MUSD
+#   TEPPC 3 km: 1,579,572 * 1.864114 * 1.5                        = 4.416752 MUSD
+#   TEPPC 20 km: 1,579,572 * 12.427424 * 1.0                      = 19.630011 MUSD
+# 230 kV POI: substation 2.2 MUSD, transformer 7,110 USD/MW * 300 MW = 2.133 MUSD.
+# 345 kV POI: substation 3.52 MUSD (interpolated), transformer 8,670 * 300 = 2.601 MUSD.
+HAND = [
+    # interconnect, subdivision, km, kv, region, tie, substation, transformer, total
+    ("Eastern", "US-IA", 3.0, 230.0, "MISO", 4.738801, 2.2, 2.133, 9.071801),
+    ("Eastern", "US-IA", 20.0, 230.0, "MISO", 21.061339, 2.2, 2.133, 25.394339),
+    ("Western", "US-CO", 3.0, 230.0, "TEPPC", 4.416752, 2.2, 2.133, 8.749752),
+    ("Western", "US-CO", 20.0, 230.0, "TEPPC", 19.630011, 2.2, 2.133, 23.963011),
+    ("Eastern", "US-IA", 3.0, 345.0, "MISO", 4.738801, 3.52, 2.601, 10.859801),
+    ("Western", "US-CO", 20.0, 345.0, "TEPPC", 19.630011, 3.52, 2.601, 25.751011),
+]
+
+
+@pytest.mark.parametrize(
+    ("interconnect", "subdivision", "km", "kv", "region", "tie", "sub", "xfmr", "total"), HAND
+)
+def test_hand_computed_costs(
+    interconnect: str,
+    subdivision: str,
+    km: float,
+    kv: float,
+    region: str,
+    tie: float,
+    sub: float,
+    xfmr: float,
+    total: float,
+) -> None:
+    site = _site(
+        interconnect=interconnect, subdivision=subdivision, tie_distance_km=km, poi_voltage_kv=kv
+    )
+    out = costs.estimate(_frame(site), LOAD, Settings()).iloc[0]
+    assert out["cost_region"] == region
+    assert out["tie_cost_musd"] == pytest.approx(tie, abs=1e-6)
+    assert out["substation_cost_musd"] == pytest.approx(sub)
+    assert out["transformer_cost_musd"] == pytest.approx(xfmr)
+    assert out["interconnection_cost_musd"] == pytest.approx(total, abs=1e-6)
+
+
+def test_hand_computed_land_and_time() -> None:
+    out = costs.estimate(
+        _frame(_site(tie_distance_km=20.0, land_price_usd_per_acre=2_970.0)), LOAD
+    ).iloc[0]
+    assert out["acres_needed"] == pytest.approx(225.0)  # 0.75 acre/MW * 300 MW
+    assert out["land_cost_musd"] == pytest.approx(225.0 * 2_970.0 / 1e6)  # 0.66825
+    assert out["time_to_power_months"] == pytest.approx(18.0 + 0.1 * 20.0)
+
+
+@pytest.mark.parametrize(
+    ("km", "multiplier"),
+    [(0.0, 1.5), (4.8, 1.5), (4.83, 1.2), (16.0, 1.2), (16.1, 1.0), (80.0, 1.0)],
+)
+def test_spur_multiplier_breakpoints(km: float, multiplier: float) -> None:
+    # 3 miles = 4.828 km, 10 miles = 16.093 km
+    out = costs.estimate(_frame(_site(tie_distance_km=km)), LOAD).iloc[0]
+    expected = 1_694_747.0 * km / costs.KM_PER_MILE * multiplier / 1e6
+    assert out["tie_cost_musd"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("load", "per_mile", "circuits"),
+    [
+        (50.0, 1_254_921.0, 1),
+        (102.0, 1_254_921.0, 1),
+        (103.0, 1_446_469.0, 1),
+        (400.0, 1_694_747.0, 1),
+        (1_500.0, 2_787_303.0, 1),
+        (1_501.0, 2_787_303.0, 2),
+        (4_000.0, 2_787_303.0, 3),
+    ],
+)
+def test_capacity_class(load: float, per_mile: float, circuits: int) -> None:
+    out = costs.estimate(_frame(_site(tie_distance_km=KM_20_MILES)), load).iloc[0]
+    assert out["tie_cost_musd"] == pytest.approx(per_mile * 20.0 * circuits / 1e6)
+
+
+@pytest.mark.parametrize(
+    ("subdivision", "interconnect", "region"),
+    [
+        ("US-GA", "Eastern", "Southeast"),
+        ("US-TN", "Eastern", "Southeast"),
+        ("US-TX", "Texas", "MISO"),
+        ("US-VA", "Eastern", "MISO"),
+        ("US-CA", "Western", "TEPPC"),
+        ("US-TX", "Western", "TEPPC"),  # El Paso: Western Interconnection wins
+        (None, None, "MISO"),
+        ("NO-03", None, "MISO"),
+    ],
+)
+def test_region_mapping(subdivision: str | None, interconnect: str | None, region: str) -> None:
+    out = costs.estimate(
+        _frame(_site(subdivision=subdivision, interconnect=interconnect)), LOAD
+    ).iloc[0]
+    assert out["cost_region"] == region
+
+
+def test_southeast_tie_cost() -> None:
+    out = costs.estimate(
+        _frame(_site(subdivision="US-GA", tie_distance_km=KM_20_MILES)), LOAD
+    ).iloc[0]
+    assert out["tie_cost_musd"] == pytest.approx(1_567_655.0 * 20 / 1e6)
+
+
+@pytest.mark.parametrize(
+    ("kv", "sub", "per_mw"),
+    [
+        (34.5, 1.1, 4_720.0),
+        (69.0, 1.1, 4_720.0),
+        (115.0, 1.1, 4_720.0),
+        (138.0, 1.6, 5_790.0),
+        (161.0, 1.6, 5_790.0),
+        (230.0, 2.2, 7_110.0),
+        (345.0, 3.52, 8_670.0),
+        (500.0, 5.3, 11_610.0),
+        (765.0, 5.3, 11_610.0),
+    ],
+)
+def test_voltage_class_nearest_lower(kv: float, sub: float, per_mw: float) -> None:
+    out = costs.estimate(_frame(_site(poi_voltage_kv=kv)), LOAD).iloc[0]
+    assert out["substation_cost_musd"] == pytest.approx(sub)
+    assert out["transformer_cost_musd"] == pytest.approx(per_mw * LOAD / 1e6)
+
+
+def test_no_poi_rows_have_null_costs_and_time() -> None:
+    out = costs.estimate(
+        _frame(_site(poi_sub_id=None, tie_distance_km=None, poi_voltage_kv=None)), LOAD
+    ).iloc[0]
+    for column in (
+        "tie_cost_musd",
+        "substation_cost_musd",
+        "transformer_cost_musd",
+        "interconnection_cost_musd",
+        "time_to_power_months",
+    ):
+        assert math.isnan(out[column]), column
+    # land does not need a POI
+    assert out["land_cost_musd"] == pytest.approx(2.25)
+
+
+def test_unknown_voltage_leaves_total_null() -> None:
+    out = costs.estimate(_frame(_site(poi_voltage_kv=None)), LOAD).iloc[0]
+    assert out["tie_cost_musd"] > 0
+    assert math.isnan(out["interconnection_cost_musd"])
+
+
+@pytest.mark.parametrize(
+    ("hosting", "existing", "km", "months"),
+    [
+        (500.0, True, 20.0, 12.0),  # reuse an energized site
+        (500.0, False, 20.0, 20.0),  # new interconnection with headroom
+        (200.0, False, 20.0, 38.0),  # >= half the load: upgrades
+        (200.0, True, 20.0, 38.0),  # existing but short: still upgrades
+        (100.0, False, 20.0, 50.0),  # < half the load: major upgrades
+        (None, False, 0.0, 48.0),  # not computed: major upgrades
+    ],
+)
+def test_time_to_power_model(
+    hosting: float | None, existing: bool, km: float, months: float
+) -> None:
+    site = _site(hosting_mw=hosting, existing_site=existing, tie_distance_km=km)
+    out = costs.estimate(_frame(site), LOAD).iloc[0]
+    assert out["time_to_power_months"] == pytest.approx(months)
+
+
+def test_existing_site_column_is_optional() -> None:
+    site = _site()
+    del site["existing_site"]
+    out = costs.estimate(_frame(site), LOAD)
+    assert out["time_to_power_months"].iloc[0] == pytest.approx(18.3)
+
+
+def test_geodataframe_in_geodataframe_out() -> None:
+    frame = gpd.GeoDataFrame(_frame(_site(), _site(site_id="t")), geometry=[Point(0, 0)] * 2)
+    frame = frame.set_crs("EPSG:4326")
+    out = costs.estimate(frame, LOAD)
+    assert isinstance(out, gpd.GeoDataFrame)
+    assert out.crs == frame.crs
+    assert list(out.index) == list(frame.index)
+    assert set(costs.COST_COLUMNS) <= set(out.columns)
+    assert "cost_region" not in frame.columns  # input untouched
+
+
+def test_settings_override_costs() -> None:
+    settings = Settings().replace(
+        tie_cost_usd_per_mile_miso=[1.0e6, 1.0e6, 1.0e6, 1.0e6],
+        spur_multipliers=[1.0, 1.0, 1.0],
+        acres_per_mw=1.0,
+    )
+    out = costs.estimate(_frame(_site(tie_distance_km=KM_20_MILES)), LOAD, settings).iloc[0]
+    assert out["tie_cost_musd"] == pytest.approx(20.0)
+    assert out["acres_needed"] == pytest.approx(300.0)
+
+
+def test_vectorised_over_many_rows() -> None:
+    rng = np.random.default_rng(0)
+    n = 5_000
+    frame = pd.DataFrame(
+        {
+            "poi_sub_id": np.where(rng.random(n) < 0.1, None, "p"),
+            "poi_voltage_kv": rng.choice([69.0, 138.0, 230.0, 345.0, 500.0], n),
+            "tie_distance_km": rng.uniform(0, 50, n),
+            "interconnect": rng.choice(["Eastern", "Western", "Texas"], n),
+            "subdivision": rng.choice(["US-GA", "US-IA", "US-TX"], n),
+            "hosting_mw": rng.uniform(0, 1000, n),
+            "land_price_usd_per_acre": rng.uniform(500, 20_000, n),
+        }
+    )
+    out = costs.estimate(frame, LOAD)
+    has_poi = frame["poi_sub_id"].notna()
+    assert out.loc[has_poi, "interconnection_cost_musd"].notna().all()
+    assert out.loc[~has_poi, "interconnection_cost_musd"].isna().all()
+
+
+@pytest.mark.parametrize("load", [0.0, -5.0, float("nan"), float("inf"), 1e6, "a lot"])
+def test_bad_load_raises(load: object) -> None:
+    with pytest.raises(SettingsError, match=r"^--load-mw "):
+        costs.estimate(_frame(_site()), load)  # type: ignore[arg-type]
+
+
+def test_inconsistent_tables_are_reported_together() -> None:
+    settings = Settings().replace(
+        tie_cost_usd_per_mile_teppc=[1.0, 2.0], spur_multipliers=[1.5, 1.0]
+    )
+    with pytest.raises(SettingsError) as err:
+        costs.estimate(_frame(_site()), LOAD, settings)
+    assert "tie_cost_usd_per_mile_teppc" in str(err.value)
+    assert "spur_multipliers" in str(err.value)
+
+
+def test_time_settings_must_be_ordered() -> None:
+    settings = Settings().replace(time_new_months=40.0)
+    with pytest.raises(SettingsError, match="time_new_months"):
+        costs.estimate(_frame(_site()), LOAD, settings)
+
+
+def test_numeric_table_settings_are_type_checked() -> None:
+    with pytest.raises(SettingsError, match="spur_multipliers"):
+        Settings().replace(spur_multipliers=["high"])
+    with pytest.raises(SettingsError, match="substation_upgrade_cost_musd"):
+        Settings().replace(substation_upgrade_cost_musd=[1.0, -2.0])
+
+
+def test_missing_columns_are_listed() -> None:
+    with pytest.raises(LayerValidationError, match="hosting_mw, land_price_usd_per_acre"):
+        costs.estimate(
+            _frame(_site()).drop(columns=["hosting_mw", "land_price_usd_per_acre"]), LOAD
+        )

@@ -1,0 +1,264 @@
+"""geo.export and geo.provenance: formats, determinism, atomicity, overwrite guard."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+import geo
+from geo import export
+from geo.errors import DataSourceError, LayerValidationError, SettingsError
+from geo.provenance import build_provenance, provenance_fingerprint
+from geo.settings import Settings
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+FIXED_TIME = "2025-05-01T12:00:00Z"
+
+
+def make_sites() -> gpd.GeoDataFrame:
+    """Three ranked sites: NaNs, a boolean, a non-ASCII and a hostile name."""
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ["s1", "s2", "s3"],
+            "rank": [1, 2, 3],
+            "tier": ["A", "B", None],
+            "score": [0.91, 0.5, np.nan],
+            "poi_sub_id": ["001", "002", "003"],
+            "poi_name": ["Zürich Nord", HOSTILE, "Plain"],
+            "poi_voltage_kv": [345.0, 230.0, 115.0],
+            "tie_distance_km": [1.25, np.nan, 12.0],
+            "hosting_mw": [350.0, 120.5, 0.0],
+            "serves_load": [True, False, False],
+            "redundancy": ["N+1", "radial", "radial"],
+            "hydro_mw_within_100km": [np.nan, 40.0, np.nan],
+            "country_iso3": ["CHE", "USA", "USA"],
+            "reasons": ["hosts 100 MW, N+1", 'quote " and, comma', "#3 no hosting"],
+        },
+        geometry=[Point(8.5512345678, 47.41), Point(-97.7431, 30.2672), Point(-100.0, 40.0)],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture()
+def prov() -> dict:
+    p = build_provenance(Settings(), {"substations": {"path": "us/substations.parquet",
+                                                      "vintage": "2020"}}, "US-TX", 100.0)
+    p["generated_at"] = FIXED_TIME
+    return p
+
+
+# --- provenance ---------------------------------------------------------------------------
+
+def test_provenance_contents():
+    p = build_provenance(Settings(), {}, "US-TX", 100.0, extra={"candidates": "substations"})
+    assert p["tool"] == "geo-rank"
+    assert p["version"] == geo.__version__
+    assert p["region"] == "US-TX" and p["load_mw"] == 100.0
+    assert "cache_dir" not in p["settings"] and "use_cache" not in p["settings"]
+    assert p["settings"]["backbone_kv"] == 345.0
+    assert p["candidates"] == "substations"
+    assert p["generated_at"].endswith("Z") and len(p["generated_at"]) == 20
+    json.dumps(p, allow_nan=False)
+
+
+def test_fingerprint_ignores_generated_at(prov):
+    other = dict(prov, generated_at="2030-01-01T00:00:00Z")
+    assert provenance_fingerprint(prov) == provenance_fingerprint(other)
+    assert provenance_fingerprint(prov) != provenance_fingerprint(dict(prov, region="US"))
+
+
+# --- GeoJSON ------------------------------------------------------------------------------
+
+def test_geojson_rfc7946(tmp_path, prov):
+    out = export.write(make_sites(), tmp_path / "s.geojson", prov)
+    raw = out.read_bytes()
+    assert raw.endswith(b"\n")
+    doc = json.loads(raw.decode("utf-8"))
+    assert doc["type"] == "FeatureCollection"
+    assert "crs" not in doc
+    assert doc["metadata"]["version"] == geo.__version__
+    assert doc["metadata"]["tool"] == "geo-rank"
+    f0, f1, f2 = doc["features"]
+    assert f0["geometry"]["coordinates"] == [8.5512346, 47.41]  # lon first, 7 decimals
+    assert [f["id"] for f in doc["features"]] == ["s1", "s2", "s3"]
+    assert list(f0["properties"]) == [c for c in make_sites().columns if c != "geometry"]
+    assert f0["properties"]["hydro_mw_within_100km"] is None
+    assert f2["properties"]["score"] is None and f2["properties"]["tier"] is None
+    assert f0["properties"]["serves_load"] is True and f1["properties"]["serves_load"] is False
+    assert f0["properties"]["rank"] == 1 and isinstance(f0["properties"]["rank"], int)
+    assert f0["properties"]["poi_name"] == "Zürich Nord"
+    assert "Zürich Nord".encode() in raw  # UTF-8, not \u escapes
+    assert b"NaN" not in raw
+    gdf = gpd.read_file(out)
+    assert len(gdf) == 3
+    assert gdf.geometry.iloc[1].x == pytest.approx(-97.7431)
+
+
+def test_geojson_reprojects(tmp_path, prov):
+    projected = make_sites().to_crs(3857)
+    doc = json.loads(export.write(projected, tmp_path / "p.json", prov).read_text("utf-8"))
+    lon, lat = doc["features"][1]["geometry"]["coordinates"]
+    assert (lon, lat) == pytest.approx((-97.7431, 30.2672), abs=1e-7)
+    assert "crs" not in doc
+
+
+def test_no_crs_refused(tmp_path, prov):
+    with pytest.raises(LayerValidationError, match="no CRS"):
+        export.write(make_sites().set_crs(None, allow_override=True), tmp_path / "x.geojson",
+                     prov)
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg", "parquet"])
+def test_deterministic_bytes(tmp_path, prov, fmt):
+    a = export.write(make_sites(), tmp_path / "a" / f"s{export.FORMATS[fmt]}", prov)
+    b = export.write(make_sites(), tmp_path / "b" / f"s{export.FORMATS[fmt]}", dict(prov))
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_only_generated_at_differs(tmp_path, prov):
+    a = export.write(make_sites(), tmp_path / "a.geojson", prov).read_text("utf-8")
+    later = dict(prov, generated_at="2030-01-01T00:00:00Z")
+    b = export.write(make_sites(), tmp_path / "b.geojson", later).read_text("utf-8")
+    assert a.replace(FIXED_TIME, "2030-01-01T00:00:00Z") == b
+
+
+# --- round trips --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "parquet", "csv"])
+def test_round_trip(tmp_path, prov, fmt):
+    sites = make_sites()
+    out = export.write(sites, export.path_for(tmp_path, "US-TX", fmt), prov)
+    back, meta = export.read_sites(out)
+    assert meta == prov
+    assert list(back.columns) == list(sites.columns)
+    assert back.crs.to_epsg() == 4326
+    assert list(back["site_id"]) == ["s1", "s2", "s3"]
+    assert list(back["poi_sub_id"]) == ["001", "002", "003"]
+    assert list(back["poi_name"]) == ["Zürich Nord", HOSTILE, "Plain"]
+    assert [bool(v) for v in back["serves_load"]] == [True, False, False]
+    assert math.isnan(back["score"].iloc[2])
+    assert back.geometry.iloc[0].x == pytest.approx(8.5512346)
+    assert back.geometry.iloc[0].y == pytest.approx(47.41)
+    pd.testing.assert_series_equal(back["hosting_mw"], sites["hosting_mw"])
+
+
+def test_csv_layout(tmp_path, prov):
+    out = export.write(make_sites(), tmp_path / "s.csv", prov)
+    header = out.read_text("utf-8").splitlines()[0].split(",")
+    assert header[-2:] == ["lat", "lon"]
+    sidecar = tmp_path / "s.csv.provenance.json"
+    assert json.loads(sidecar.read_text("utf-8")) == prov
+    df = pd.read_csv(out)  # plain pandas reads it, no comment lines
+    assert df["lat"].iloc[1] == pytest.approx(30.2672)
+
+
+def test_csv_refuses_polygons(tmp_path, prov):
+    sites = make_sites()
+    sites["geometry"] = [box(p.x, p.y, p.x + 0.01, p.y + 0.01) for p in sites.geometry]
+    with pytest.raises(LayerValidationError, match="points only"):
+        export.write(sites, tmp_path / "s.csv", prov)
+
+
+def test_path_for():
+    assert export.path_for("exports", "US-TX", "geojson") == Path("exports/us-tx_sites.geojson")
+    assert export.path_for("o", "data/My Area.geojson", "csv") == Path("o/my_area_sites.csv")
+    with pytest.raises(SettingsError):
+        export.path_for("o", "US", "shp")
+    with pytest.raises(SettingsError):
+        export.write(make_sites(), Path("x.shp"), {})
+
+
+# --- atomicity and the overwrite guard ------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv"])
+def test_failure_leaves_previous_file(tmp_path, prov, fmt, monkeypatch):
+    out = export.write(make_sites(), tmp_path / f"s{export.FORMATS[fmt]}", prov)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    if fmt == "geojson":
+        monkeypatch.setattr(export, "_dumps", boom)
+    else:
+        monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        export.write(make_sites().iloc[:1], out, dict(prov, region="US"))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_failure_mid_write_leaves_no_temp(tmp_path, prov, monkeypatch):
+    out = tmp_path / "s.geojson"
+    calls = {"n": 0}
+    real = export._dumps
+
+    def flaky(obj):
+        calls["n"] += 1
+        if calls["n"] == 3:  # after the header and the first feature were written
+            raise OSError(28, "No space left on device")
+        return real(obj)
+
+    monkeypatch.setattr(export, "_dumps", flaky)
+    with pytest.raises(DataSourceError, match="No space left"):
+        export.write(make_sites(), out, prov)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_folder(tmp_path, prov):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(DataSourceError, match="choose another output path"):
+        export.write(make_sites(), blocker / "sub" / "s.geojson", prov)
+
+
+def test_creates_parent(tmp_path, prov):
+    out = export.write(make_sites(), tmp_path / "a" / "b" / "s.gpkg", prov)
+    assert out.is_file()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["s.gpkg"]
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "parquet", "csv"])
+def test_overwrite_guard(tmp_path, prov, fmt):
+    sites = make_sites()
+    target = tmp_path / f"user{export.FORMATS[fmt]}"
+    user = sites.iloc[:1]
+    if fmt == "csv":
+        user.drop(columns="geometry").to_csv(target, index=False)
+    else:
+        user.to_file(target) if fmt in ("geojson", "gpkg") else user.to_parquet(target)
+    before = target.read_bytes()
+    with pytest.raises(DataSourceError, match="not written by geo-rank; pass --overwrite"):
+        export.write(sites, target, prov)
+    assert target.read_bytes() == before
+    export.write(sites, target, prov, overwrite=True)  # forced
+    export.write(sites.iloc[:2], target, prov)  # now ours: replaced without --overwrite
+    assert len(export.read_sites(target)[0]) == 2
+
+
+def test_read_user_geojson_without_provenance(tmp_path):
+    path = tmp_path / "user.geojson"
+    make_sites().to_crs(3857).to_file(path)  # GDAL writes a crs member for non-WGS84
+    gdf, meta = export.read_sites(path)
+    assert meta is None
+    assert gdf.crs.to_epsg() == 4326
+    assert gdf.geometry.iloc[1].x == pytest.approx(-97.7431)
+
+
+def test_read_missing_file(tmp_path):
+    with pytest.raises(DataSourceError, match="does not exist"):
+        export.read_sites(tmp_path / "nope.geojson")
+
+
+def test_output_not_private(tmp_path, prov):
+    out = export.write(make_sites(), tmp_path / "s.geojson", prov)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -1,0 +1,97 @@
+"""Spatial joins with known answers: POI choice, distances, hydro, gas, admin areas."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Geod
+from shapely.geometry import Point, box
+
+from geo import join
+from geo.settings import Settings
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _pts(coords):
+    return gpd.GeoSeries([Point(x, y) for x, y in coords], crs="EPSG:4326")
+
+
+def _geodesic_km(a, b):
+    return GEOD.inv(a[0], a[1], b[0], b[1])[2] / 1000.0
+
+
+def test_poi_prefers_hosting_then_n1_then_distance():
+    site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
+    # p1 nearest but too small; p2 hosts but radial; p3 hosts and N+1 but farther
+    coords = [(-100.0, 40.05), (-100.0, 40.10), (-100.0, 40.20)]
+    pois = pd.DataFrame({"hosting_mw": [100.0, 500.0, 400.0],
+                         "redundancy": ["N+1", "radial", "N+1"]},
+                        index=pd.Index(["p1", "p2", "p3"], name="sub_id"))
+    out = join.assign_poi(site, pois, _pts(coords), 300.0, Settings())
+    assert out["poi_sub_id"].iloc[0] == "p3"
+    assert out["tie_distance_km"].iloc[0] == pytest.approx(
+        _geodesic_km((-100, 40), coords[2]), rel=5e-3)
+
+
+def test_poi_without_any_host_takes_the_most_headroom_and_respects_max_tie():
+    sites = gpd.GeoDataFrame({"site_id": ["s", "far"]},
+                             geometry=_pts([(-100.0, 40.0), (-90.0, 30.0)]))
+    coords = [(-100.0, 40.05), (-100.0, 40.10)]
+    pois = pd.DataFrame({"hosting_mw": [50.0, 120.0], "redundancy": ["N+1", "N+1"]},
+                        index=pd.Index(["a", "b"], name="sub_id"))
+    out = join.assign_poi(sites, pois, _pts(coords), 300.0, Settings())
+    assert out["poi_sub_id"].tolist() == ["b", None]
+    assert np.isnan(out["tie_distance_km"].iloc[1])
+
+
+def test_poi_ties_break_by_sub_id_whatever_the_order():
+    site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
+    coords = [(-100.0, 40.1), (-100.0, 39.9)]  # same distance north and south
+    for order in (["z", "y"], ["y", "z"]):
+        pois = pd.DataFrame({"hosting_mw": [400.0, 400.0], "redundancy": ["N+1", "N+1"]},
+                            index=pd.Index(order, name="sub_id"))
+        out = join.assign_poi(site, pois, _pts(coords), 300.0, Settings())
+        assert out["poi_sub_id"].iloc[0] == "y"
+
+
+def test_substation_candidates_keep_their_own_poi():
+    site = gpd.GeoDataFrame({"site_id": ["sub-7"], "poi_sub_id": ["7"]},
+                            geometry=_pts([(-100.0, 40.0)]))
+    pois = pd.DataFrame({"hosting_mw": [900.0], "redundancy": ["N+1"]},
+                        index=pd.Index(["8"], name="sub_id"))
+    out = join.assign_poi(site, pois, _pts([(-100.0, 40.01)]), 300.0, Settings())
+    assert out["poi_sub_id"].iloc[0] == "7" and out["tie_distance_km"].iloc[0] == 0.0
+
+
+def test_hydro_within_radius_and_nearest():
+    sites = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-120.0, 45.0)]))
+    plants = gpd.GeoDataFrame(
+        {"fuel": ["hydro", "hydro", "gas", "hydro"], "capacity_mw": [500.0, 800.0, 999.0, 70.0]},
+        geometry=_pts([(-120.0, 45.45), (-120.0, 46.5), (-120.0, 45.01), (-120.0, 45.0)]))
+    out = join.hydro_nearby(sites, plants, 100.0)
+    # 45.45 N is ~50 km away (inside), 46.5 N ~167 km (outside); the co-located 70 MW counts
+    assert out["hydro_mw_within_100km"].iloc[0] == pytest.approx(570.0)
+    assert out["nearest_hydro_km"].iloc[0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_gas_inside_is_zero_outside_is_geodesic():
+    fields = gpd.GeoDataFrame({"name": ["Basin"]}, geometry=[box(-101, 40, -99, 41)],
+                              crs="EPSG:4326")
+    sites = gpd.GeoDataFrame({"site_id": ["in", "south"]},
+                             geometry=_pts([(-100.0, 40.5), (-100.0, 39.5)]))
+    out = join.gas_nearby(sites, fields)
+    assert out["gas_field"].tolist() == ["Basin", "Basin"]
+    assert out["gas_field_km"].iloc[0] == 0.0
+    expected = _geodesic_km((-100, 39.5), (-100, 40.0))  # ~55.5 km along the meridian
+    assert out["gas_field_km"].iloc[1] == pytest.approx(expected, rel=1e-3)
+
+
+def test_admin_area_snaps_coastal_points_only_within_tolerance():
+    areas = gpd.GeoDataFrame({"code": ["US-XX"]}, geometry=[box(-101, 40, -99, 41)],
+                             crs="EPSG:4326")
+    sites = gpd.GeoDataFrame({"site_id": ["in", "near", "far"]},
+                             geometry=_pts([(-100, 40.5), (-100, 39.95), (-100, 39.0)]))
+    assert join.admin_area(sites, areas, "code", 10.0).tolist() == ["US-XX", "US-XX", None]

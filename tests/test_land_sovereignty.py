@@ -1,0 +1,68 @@
+"""Land-price sampling (raster in any CRS, polygons) and sovereignty tags."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from geo import land, sovereignty
+from geo.errors import LayerValidationError, SettingsError
+
+AUSTIN = (-97.74, 30.27)
+DES_MOINES = (-93.61, 41.59)
+
+
+def test_embedded_raster_and_polygons_agree(us_layers):
+    lon = np.array([AUSTIN[0], DES_MOINES[0], -70.0])
+    lat = np.array([AUSTIN[1], DES_MOINES[1], 30.0])  # the last one is in the Atlantic
+    price = land.sample_raster(us_layers.land_raster, lon, lat)
+    assert price[:2].tolist() == [2970.0, 9790.0] and np.isnan(price[2])
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326)
+    poly, year = land.sample_polygons(us_layers.land_prices, pts)
+    assert poly[:2].tolist() == [2970.0, 9790.0] and np.isnan(poly[2])
+    assert year[0] == 2025
+
+
+def _raster(path, crs="EPSG:5070", nodata=-1.0, value=1000.0):
+    # a 10 x 10 grid of 10 km cells in Albers, lower-left near central Kansas
+    data = np.full((10, 10), value, dtype="float32")
+    data[0, 0] = nodata if nodata is not None else 0
+    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1,
+                       dtype="float32", crs=crs, nodata=nodata,
+                       transform=from_origin(-200_000, 1_800_000, 10_000, 10_000)) as ds:
+        ds.write(data, 1)
+
+
+def test_projected_raster_per_hectare(tmp_path):
+    path = tmp_path / "ha.tif"
+    _raster(path)
+    from pyproj import Transformer
+
+    to_ll = Transformer.from_crs("EPSG:5070", "EPSG:4326", always_xy=True)
+    lon, lat = to_ll.transform(np.array([-155_000.0, -195_000.0]),
+                               np.array([1_745_000.0, 1_795_000.0]))
+    acre = land.sample_raster(path, lon, lat, unit="usd_per_hectare")
+    assert acre[0] == pytest.approx(1000 * 0.40468564224)
+    assert np.isnan(acre[1])  # the nodata cell
+
+
+def test_raster_without_nodata_is_refused(tmp_path):
+    path = tmp_path / "nonodata.tif"
+    _raster(path, nodata=None)
+    with pytest.raises(LayerValidationError, match="no nodata value"):
+        land.sample_raster(path, np.array([-100.0]), np.array([38.0]))
+
+
+def test_sovereignty_tags_and_filter(us_layers):
+    sites = pd.DataFrame({"country_iso3": ["USA", "CHN", "NOR", None]})
+    tagged = sovereignty.tag(sites, us_layers.sovereignty)
+    assert tagged["sovereignty_bloc"].tolist() == ["US", "CN", "EU/EEA", "unknown"]
+    assert tagged["localization"].tolist() == ["none", "strict", "none", "unknown"]
+    kept = sovereignty.keep_bloc(tagged, "eu/eea", us_layers.sovereignty)
+    assert len(kept) == 1
+    with pytest.raises(SettingsError, match="--sovereignty 'Mars': unknown bloc"):
+        sovereignty.keep_bloc(tagged, "Mars", us_layers.sovereignty)

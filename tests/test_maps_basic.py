@@ -1,0 +1,124 @@
+"""geo.maps (first version): markers, escaping, legend, provenance, stable bytes."""
+
+from __future__ import annotations
+
+import builtins
+import re
+import shutil
+import subprocess
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point
+
+from geo import maps
+from geo.errors import DataSourceError, DependencyError
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+TEMPLATE_BREAK = "`${alert(2)}`\\"
+PROV = {"tool": "geo-rank", "version": "9.9.9", "region": "US-TX",
+        "generated_at": "2025-05-01T12:00:00Z"}
+
+
+def make_sites() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ["s1", "s2", "s3", "s4"],
+            "rank": [1, 2, 3, 4],
+            "tier": ["A", "B", "D", None],
+            "score": [0.91, 0.5, np.nan, 0.1],
+            "poi_name": ["Zürich Nord", HOSTILE, TEMPLATE_BREAK, None],
+            "hosting_mw": [350.0, 120.5, np.nan, 0.0],
+            "serves_load": [True, False, False, False],
+            "reasons": ["hosts the load", "<script>alert(3)</script>", "{{ 7*7 }}", ""],
+        },
+        geometry=[Point(8.55, 47.41), Point(-97.74, 30.27), Point(-100.0, 40.0),
+                  Point(-90.0, 35.0)],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture()
+def page(tmp_path) -> str:
+    out = maps.render(make_sites(), tmp_path / "maps" / "m.html", PROV)
+    return out.read_text("utf-8")
+
+
+def test_one_marker_per_site(page):
+    assert page.count("L.circleMarker(") == 4
+
+
+def test_hostile_strings_escaped(page):
+    assert HOSTILE not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script>alert(3)</script>" not in page
+    assert "${alert(2)}" not in page and "&#96;&#36;&#123;alert(2)&#125;&#96;&#92;" in page
+    # folium runs rendered scripts through Jinja again: data must not be evaluated
+    assert "<td>49</td>" not in page
+    assert "&#123;&#123; 7*7 &#125;&#125;" in page
+
+
+def test_colours_tooltips_and_panel(page):
+    for colour in ("#1a9850", "#4575b4", "#d73027", maps.UNKNOWN_COLOUR):
+        assert f'"fillColor": "{colour}"' in page
+    assert "#1 Zürich Nord" in page
+    assert "#4 s4" in page  # no poi_name: the site id
+    assert "geo-rank 9.9.9 · US-TX · 2025-05-01T12:00:00Z" in page
+    assert "fitBounds" in page
+    assert "hosting_mw" in page and "350" in page
+
+
+def test_radius_by_rank():
+    assert maps._radius(1, 10) == maps.RADIUS_MAX
+    assert maps._radius(10, 10) == maps.RADIUS_MIN
+    assert maps.RADIUS_MIN < maps._radius(5, 10) < maps.RADIUS_MAX
+
+
+def test_identical_bytes(tmp_path):
+    a = maps.render(make_sites(), tmp_path / "a.html", PROV).read_bytes()
+    b = maps.render(make_sites(), tmp_path / "b.html", PROV).read_bytes()
+    assert a == b
+    ids = set(re.findall(rb"[0-9a-f]{32}", a))
+    assert ids and all(int(i, 16) <= len(ids) for i in ids)  # counters, not random ids
+
+
+def test_projected_input_and_title(tmp_path):
+    out = maps.render(make_sites().to_crs(3857), tmp_path / "m.html", PROV, title="T <x>")
+    text = out.read_text("utf-8")
+    assert "<title>T &lt;x&gt;</title>" in text
+    assert "47.41" in text
+
+
+def test_missing_folium(tmp_path, monkeypatch):
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "folium":
+            raise ImportError("no folium")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(DependencyError, match="pip install folium"):
+        maps.render(make_sites(), tmp_path / "m.html", PROV)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_scripts_parse_as_javascript(page, tmp_path):
+    script = "\n".join(re.findall(r"<script>(.*?)</script>", page, re.S))
+    js = tmp_path / "m.js"
+    js.write_text(script, encoding="utf-8")
+    result = subprocess.run(["node", "--check", str(js)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_overwrite_guard(tmp_path):
+    user = tmp_path / "m.html"
+    user.write_text("<html>my own page</html>", encoding="utf-8")
+    with pytest.raises(DataSourceError, match="not written by geo-rank; pass --overwrite"):
+        maps.render(make_sites(), user, PROV)
+    assert user.read_text("utf-8") == "<html>my own page</html>"
+    maps.render(make_sites(), user, PROV, overwrite=True)
+    maps.render(make_sites().iloc[:1], user, PROV)  # ours now: replaced
+    assert user.read_text("utf-8").count("L.circleMarker(") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.html"]
