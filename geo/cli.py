@@ -12,6 +12,7 @@ import sys
 import click
 
 from geo import __version__
+from geo.commands.fetch import fetch_command
 from geo.commands.grid import grid_command
 from geo.commands.layers import layers_command
 from geo.commands.rank import rank_command
@@ -69,6 +70,7 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
 cli.add_command(rank_command)
 cli.add_command(layers_command)
 cli.add_command(grid_command)
+cli.add_command(fetch_command)
 
 
 def main(argv: list[str] | None = None) -> None:
