@@ -77,21 +77,43 @@ def from_substations(layers: Layers, min_kv: float) -> gpd.GeoDataFrame:
 def from_h3(layers: Layers, res: int) -> gpd.GeoDataFrame:
     """The centre of every H3 cell of resolution ``res`` over the region's land."""
     import h3
+    import h3.api.numpy_int as h3n
 
     shape = h3.geo_to_h3shape(shapely.geometry.mapping(layers.boundary))
-    cells = sorted(h3.h3shape_to_cells(shape, res))
-    latlng = np.array([h3.cell_to_latlng(c) for c in cells], dtype=float).reshape(-1, 2)
+    # The same cells as h3shape_to_cells (cell centre inside the shape), found top-down:
+    # several times faster on a national outline. Sorted as integers, which at one
+    # resolution is the order of their hex strings.
+    ints = np.sort(np.asarray(h3n.h3shape_to_cells_experimental(shape, res, contain="center"),
+                              dtype=np.uint64))
+    cells = _hex(ints)
+    # h3 has no vectorised centre function: one C call per cell, no Python-level work.
+    latlng = np.array([h3n.cell_to_latlng(c) for c in ints.tolist()],
+                      dtype=float).reshape(-1, 2)
     log.info("%d H3 cells at resolution %d over %s", len(cells), res, layers.region)
     return gpd.GeoDataFrame(
         {
             "site_id": cells,
-            "site_name": [f"H3 {c}" for c in cells],
+            "site_name": "H3 " + cells,
             "candidate_kind": "h3",
             "existing_site": False,
         },
         geometry=gpd.points_from_xy(latlng[:, 1], latlng[:, 0]),
         crs="EPSG:4326",
     )
+
+
+def _hex(cells: np.ndarray) -> np.ndarray:
+    """H3 cells (uint64) as their lower-case hex strings, without a Python loop (object)."""
+    if len(cells) == 0:
+        return np.array([], dtype=object)
+    width = max(1, (int(cells.max()).bit_length() + 3) // 4)
+    shifts = np.arange(width - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
+    nibbles = ((cells[:, None] >> shifts) & np.uint64(15)).astype(np.uint8)
+    text = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)[nibbles]
+    out = text.view(f"S{width}").ravel().astype(str).astype(object)
+    # one resolution has one width; a narrower cell (never in practice) would lead with 0s
+    return np.array([c.lstrip("0") for c in out], dtype=object) if (
+        cells < np.uint64(1) << np.uint64(4 * (width - 1))).any() else out
 
 
 def from_file(path: Path) -> gpd.GeoDataFrame:

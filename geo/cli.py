@@ -15,6 +15,7 @@ from geo import __version__
 from geo.commands.fetch import fetch_command
 from geo.commands.grid import grid_command
 from geo.commands.layers import layers_command
+from geo.commands.map import map_command
 from geo.commands.rank import rank_command
 from geo.errors import GeoRankError
 
@@ -70,6 +71,7 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
 cli.add_command(rank_command)
 cli.add_command(layers_command)
 cli.add_command(grid_command)
+cli.add_command(map_command)
 cli.add_command(fetch_command)
 
 

@@ -9,6 +9,7 @@ Nothing here loops over candidates in Python.
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -76,30 +77,59 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         return out
     k = int(min(settings.poi_neighbours, len(pois)))
     tree = cKDTree(_xyz(points))
-    chord, idx = tree.query(_xyz(sites.geometry.iloc[todo]), k=k,
-                            distance_upper_bound=float(km_to_chord(settings.max_tie_km)))
-    chord, idx = chord.reshape(len(todo), k), idx.reshape(len(todo), k)
-    valid = np.isfinite(chord)
-    safe = np.where(valid, idx, 0)
-    hosting = pois["hosting_mw"].to_numpy(dtype=float)[safe]
-    hosting = np.where(np.isnan(hosting), -1.0, hosting)
-    serves = hosting >= load_mw
-    n1 = (pois["redundancy"].to_numpy(dtype=object) == "N+1")[safe]
-    dist = chord_to_km(np.where(valid, chord, 0.0))
-    near = np.round(dist, 3)  # 1 m: equal distances must not be decided by rounding noise
+    hosting_all = pois["hosting_mw"].to_numpy(dtype=float)
+    hosting_all = np.where(np.isnan(hosting_all), -1.0, hosting_all)
+    n1_all = pois["redundancy"].to_numpy(dtype=object) == "N+1"
     subs = pois.index.to_numpy(dtype=object)
-    order_id = np.argsort(np.argsort(subs.astype(str)))[safe]  # rank of sub_id as a number
-    # lexsort: last key is primary. Invalid slots sort last.
-    keys = (order_id, near, np.where(serves, near, -hosting), ~n1, ~serves, ~valid)
-    rows = np.repeat(np.arange(len(todo)), k)
-    flat = np.lexsort((*(key.ravel() for key in keys), rows))
-    first = flat.reshape(len(todo), k)[:, 0] % k
-    pick = np.arange(len(todo))
-    ok = valid[pick, first]
+    rank_id = np.argsort(np.argsort(subs.astype(str))).astype(float)  # sub_id order as a number
+    xyz = _xyz(sites.geometry.iloc[todo])
+    chosen_sub = np.full(len(todo), -1, dtype=np.int64)
+    chosen_km = np.full(len(todo), np.nan)
+    bound = float(km_to_chord(settings.max_tie_km))
+    for lo in range(0, len(todo), _CHUNK):  # chunks of sites bound the n x k temporaries
+        chord, idx = tree.query(xyz[lo:lo + _CHUNK], k=k, distance_upper_bound=bound)
+        chord, idx = chord.reshape(-1, k), idx.reshape(-1, k)
+        valid = np.isfinite(chord)
+        safe = np.where(valid, idx, 0)
+        hosting = hosting_all[safe]
+        serves = hosting >= load_mw
+        dist = chord_to_km(np.where(valid, chord, 0.0))
+        near = np.round(dist, 3)  # 1 m: equal distances must not be decided by rounding noise
+        # Keys, most important first; invalid slots (out of reach) lose on the first key.
+        keys = (~valid, ~serves, ~n1_all[safe], np.where(serves, near, -hosting), near,
+                rank_id[safe])
+        first = _first_by(keys)
+        pick = np.arange(len(first))
+        ok = valid[pick, first]
+        chosen_sub[lo:lo + len(first)] = np.where(ok, safe[pick, first], -1)
+        chosen_km[lo:lo + len(first)] = np.where(ok, dist[pick, first], np.nan)
+    ok = chosen_sub >= 0
     chosen = todo[ok]
-    out.iloc[chosen, out.columns.get_loc("poi_sub_id")] = subs[safe[pick, first][ok]]
-    out.iloc[chosen, out.columns.get_loc("tie_distance_km")] = dist[pick, first][ok]
+    out.iloc[chosen, out.columns.get_loc("poi_sub_id")] = subs[chosen_sub[ok]]
+    out.iloc[chosen, out.columns.get_loc("tie_distance_km")] = chosen_km[ok]
     return out
+
+
+#: Sites per block in the n x k neighbour queries (bounds their memory).
+_CHUNK = 262_144
+
+
+def _first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Column of the first slot per row in the lexicographic order of ``keys`` (n x k each,
+    most important first); equal rows go to the lowest slot, as a stable sort would.
+
+    Equivalent to a row-wise ``lexsort`` but O(n k) per key: each key keeps only the slots
+    that reach the row's minimum among the slots still in the running.
+    """
+    alive = np.ones(keys[0].shape, dtype=bool)
+    for key in keys:
+        masked = np.where(alive, key.astype(float, copy=False), np.inf)
+        alive &= masked == masked.min(axis=1, keepdims=True)
+    return alive.argmax(axis=1)
+
+
+#: Hydro plants per block in :func:`hydro_nearby` (bounds the site-plant pair list).
+_HYDRO_BLOCK = 64
 
 
 def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, radius_km: float
@@ -111,43 +141,92 @@ def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, radius_km: f
         return pd.DataFrame({"hydro_mw_within_100km": np.zeros(n),
                              "nearest_hydro_km": np.full(n, np.nan)}, index=sites.index)
     site_xyz, hydro_xyz = _xyz(sites.geometry), _xyz(hydro.geometry)
-    htree = cKDTree(hydro_xyz)
-    chord, _ = htree.query(site_xyz, k=1)
-    pairs = cKDTree(site_xyz).sparse_distance_matrix(
-        htree, float(km_to_chord(radius_km)), output_type="ndarray")  # keeps 0-distance pairs
-    mw = np.bincount(pairs["i"], weights=hydro["capacity_mw"].to_numpy(dtype=float)[pairs["j"]],
-                     minlength=n)
+    chord, _ = cKDTree(hydro_xyz).query(site_xyz, k=1)
+    capacity = hydro["capacity_mw"].to_numpy(dtype=float)
+    site_tree = cKDTree(site_xyz)
+    radius = float(km_to_chord(radius_km))
+    mw = np.zeros(n)
+    # Plants in fixed blocks, and each site's plants summed in plant order: the sums do not
+    # depend on which other sites are in the frame (a Dask partition gives the same bits),
+    # and the pair list never holds more than one block of plants.
+    for lo in range(0, len(capacity), _HYDRO_BLOCK):
+        block = slice(lo, lo + _HYDRO_BLOCK)
+        pairs = cKDTree(hydro_xyz[block]).sparse_distance_matrix(
+            site_tree, radius, output_type="ndarray")  # keeps 0-distance pairs
+        order = np.argsort(pairs["i"], kind="stable")
+        mw += np.bincount(pairs["j"][order], weights=capacity[block][pairs["i"][order]],
+                          minlength=n)
     return pd.DataFrame({"hydro_mw_within_100km": mw, "nearest_hydro_km": chord_to_km(chord)},
                         index=sites.index)
 
 
-def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame
+#: Layers whose outline distances use an azimuthal projection centred on the sites outside
+#: them (:func:`outline_centres`); the keys of ``enrich(..., centres=...)``.
+OUTLINE_LAYERS = ("gas_fields", "subdivisions", "countries")
+
+
+def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame) -> np.ndarray:
+    """Index of the (first) polygon containing each point, -1 where none does (lon/lat)."""
+    pts = gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs="EPSG:4326")
+    polys = polygons[["geometry"]].reset_index(drop=True)
+    hit = gpd.sjoin(pts, polys, how="left", predicate="within")
+    hit = hit[~hit.index.duplicated(keep="first")]
+    return hit["index_right"].fillna(-1).to_numpy(dtype=np.int64)
+
+
+def centre_of(lonlat: np.ndarray) -> tuple[float, float] | None:
+    """(lat, lon) centre of the projection for points outside every polygon, or None.
+
+    The mean is an exactly rounded sum (:func:`math.fsum`), so it does not depend on the
+    order of the points: a Dask run that gathers them from partitions gets the same bits.
+    """
+    if len(lonlat) == 0:
+        return None
+    n = len(lonlat)
+    return math.fsum(lonlat[:, 1]) / n, math.fsum(lonlat[:, 0]) / n
+
+
+def outside_lonlat(sites: gpd.GeoDataFrame, layers: Layers) -> dict[str, np.ndarray]:
+    """Lon/lat of the sites outside every polygon of each layer in :data:`OUTLINE_LAYERS`."""
+    out = {}
+    for name in OUTLINE_LAYERS:
+        polys = getattr(layers, name)
+        if len(polys) == 0:
+            out[name] = np.empty((0, 2))
+            continue
+        miss = _contained(sites.geometry, polys) < 0
+        out[name] = np.column_stack([sites.geometry.x.to_numpy()[miss],
+                                     sites.geometry.y.to_numpy()[miss]])
+    return out
+
+
+def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
+                     centre: tuple[float, float] | None = None
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Index of the polygon containing each point, or of the nearest, and geodesic km to it.
 
     Containment is tested in lon/lat (a topological test, no distance). For the points
     outside every polygon, the nearest outline point is found in an azimuthal equidistant
-    projection centred on those points, and the distance is measured on the ellipsoid.
+    projection centred on those points (or on ``centre``, (lat, lon)), and the distance is
+    measured on the ellipsoid. The nearest outline point comes from an STRtree of the
+    outlines' segments (cheap per point); points where two polygons tie, or that lie inside
+    a polygon once projected, take the polygon-level answer, so the result is the same as
+    ``STRtree(polygons).query_nearest`` + ``shortest_line``.
     """
-    pts = gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs="EPSG:4326")
+    pts = gpd.GeoSeries(points.to_numpy(), crs="EPSG:4326")
     polys = polygons[["geometry"]].reset_index(drop=True)
-    hit = gpd.sjoin(pts, polys, how="left", predicate="within")
-    hit = hit[~hit.index.duplicated(keep="first")]
-    which = hit["index_right"].fillna(-1).to_numpy(dtype=np.int64)
+    which = _contained(pts, polys)
     km = np.where(which >= 0, 0.0, np.nan)
     miss = np.flatnonzero(which < 0)
     if len(miss) == 0:
         return which, km
-    lon, lat = pts.geometry.x.to_numpy()[miss], pts.geometry.y.to_numpy()[miss]
-    crs = f"+proj=aeqd +lat_0={np.mean(lat):.4f} +lon_0={np.mean(lon):.4f} +datum=WGS84"
-    p_pts = pts.geometry.iloc[miss].to_crs(crs).to_numpy()
+    lon, lat = pts.x.to_numpy()[miss], pts.y.to_numpy()[miss]
+    lat0, lon0 = centre if centre is not None else centre_of(np.column_stack([lon, lat]))
+    crs = f"+proj=aeqd +lat_0={lat0:.4f} +lon_0={lon0:.4f} +datum=WGS84"
+    p_pts = pts.iloc[miss].to_crs(crs).to_numpy()
     # densify first: an outline's edges are straight in lon/lat, as the data means them
     p_polys = polys.geometry.segmentize(0.05).to_crs(crs).to_numpy()
-    tree = shapely.STRtree(p_polys)
-    q_pts, q_polys = tree.query_nearest(p_pts, all_matches=False)
-    near = np.full(len(miss), -1)
-    near[q_pts] = q_polys
-    ends = shapely.get_point(shapely.shortest_line(p_pts, p_polys[near]), 1)
+    near, ends = _nearest_outline(p_pts, p_polys)
     ends_ll = gpd.GeoSeries(ends, crs=crs).to_crs("EPSG:4326")
     _, _, d = _GEOD.inv(lon, lat, ends_ll.x.to_numpy(), ends_ll.y.to_numpy())
     which[miss] = near
@@ -155,26 +234,60 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame
     return which, km
 
 
-def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame) -> pd.DataFrame:
+def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest polygon and the nearest point on it, for projected points."""
+    lines, line_poly = shapely.get_parts(shapely.boundary(p_polys), return_index=True)
+    coords, line_of = shapely.get_coordinates(lines, return_index=True)
+    same = line_of[:-1] == line_of[1:]
+    segments = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+    seg_poly = line_poly[line_of[:-1][same]]
+    q_pts, q_segs = shapely.STRtree(segments).query_nearest(p_pts, all_matches=True)
+    order = np.lexsort((q_segs, q_pts))  # by point, then segment (ring order, as GEOS)
+    q_pts, q_segs = q_pts[order], q_segs[order]
+    starts = np.flatnonzero(np.r_[True, q_pts[1:] != q_pts[:-1]])
+    poly = seg_poly[q_segs]
+    tied = np.minimum.reduceat(poly, starts) != np.maximum.reduceat(poly, starts)
+    first = q_segs[starts]  # lowest segment: GEOS keeps the first strictly nearer one
+    near = np.full(len(p_pts), -1)
+    near[q_pts[starts]] = seg_poly[first]
+    ends = np.empty(len(p_pts), dtype=object)
+    ends[q_pts[starts]] = shapely.get_point(
+        shapely.shortest_line(p_pts[q_pts[starts]], segments[first]), 1)
+    inside, _ = shapely.STRtree(p_polys).query(p_pts, predicate="intersects")
+    hard = np.zeros(len(p_pts), dtype=bool)
+    hard[q_pts[starts][tied]] = True
+    hard[inside] = True
+    if hard.any():  # ties between polygons and projected-inside points: polygon level
+        idx = np.flatnonzero(hard)
+        h_pts, h_polys = shapely.STRtree(p_polys).query_nearest(p_pts[idx], all_matches=False)
+        near[idx[h_pts]] = h_polys
+        ends[idx] = shapely.get_point(shapely.shortest_line(p_pts[idx], p_polys[near[idx]]), 1)
+    return near, ends
+
+
+def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame,
+               centre: tuple[float, float] | None = None) -> pd.DataFrame:
     """Gas field containing each site, or the nearest one, and the distance (0 inside)."""
     if len(fields) == 0:
         return pd.DataFrame({"gas_field": None, "gas_field_km": np.nan}, index=sites.index)
-    which, km = _nearest_polygon(sites.geometry, fields)
+    which, km = _nearest_polygon(sites.geometry, fields, centre)
     names = fields["name"].to_numpy(dtype=object)[which]
     return pd.DataFrame({"gas_field": names, "gas_field_km": km}, index=sites.index)
 
 
-def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str, snap_km: float
-               ) -> np.ndarray:
+def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str, snap_km: float,
+               centre: tuple[float, float] | None = None) -> np.ndarray:
     """Code of the area containing each site; within ``snap_km`` the nearest; else None."""
-    which, km = _nearest_polygon(sites.geometry, areas)
+    which, km = _nearest_polygon(sites.geometry, areas, centre)
     codes = areas[code].to_numpy(dtype=object)[which]
     return np.where(km <= snap_km, codes, None)
 
 
 def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_mw: float,
            settings: Settings, *, land_prices: str | Path | None = None,
-           land_unit: str = "usd_per_acre") -> gpd.GeoDataFrame:
+           land_unit: str | None = None, price_column: str | None = None,
+           centres: dict[str, tuple[float, float] | None] | None = None
+           ) -> gpd.GeoDataFrame:
     """Add the POI, grid, firm-power, land and admin columns to candidate sites.
 
     Parameters
@@ -189,6 +302,12 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
         The new load; ``serves_load`` is ``hosting_mw >= load_mw``.
     land_prices
         A user GeoTIFF or price polygons replacing the embedded land layer.
+    price_column
+        The price column of user polygons (in ``land_unit``).
+    centres
+        (lat, lon) projection centres for the outline distances, by layer name in
+        :data:`OUTLINE_LAYERS`; default: from these sites (a Dask run passes the centres
+        of all its sites so that every partition measures alike).
     """
     subs = layers.substations.set_index("sub_id")
     eligible = metrics.index[metrics["voltage_kv"] >= settings.candidate_min_kv]
@@ -214,9 +333,14 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["hosting_source"] = np.where(out["hosting_mw"].notna(), "computed", None)
 
     out = out.join(hydro_nearby(out, layers.plants, settings.hydro_radius_km))
-    out = out.join(gas_nearby(out, layers.gas_fields))
+    centres = centres or {}
+    out = out.join(gas_nearby(out, layers.gas_fields, centres.get("gas_fields")))
     out = out.join(land_price(out, layers.land_prices, layers.land_raster, land_prices,
-                              land_unit, label="state average"))
-    out["subdivision"] = admin_area(out, layers.subdivisions, "code", settings.admin_snap_km)
-    out["country_iso3"] = admin_area(out, layers.countries, "iso_a3", settings.admin_snap_km)
+                              land_unit, label="state average" if not layers.reports.get(
+                                  "land_prices") else "area average",
+                              price_column=price_column))
+    out["subdivision"] = admin_area(out, layers.subdivisions, "code", settings.admin_snap_km,
+                                    centres.get("subdivisions"))
+    out["country_iso3"] = admin_area(out, layers.countries, "iso_a3", settings.admin_snap_km,
+                                     centres.get("countries"))
     return out

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo.errors import DataSourceError, LayerValidationError
-from layers import read_layer
+from layers import adapters
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +19,40 @@ log = logging.getLogger(__name__)
 ACRE_M2 = 4046.8564224
 HECTARE_M2 = 10_000.0
 UNITS = {"usd_per_acre": 1.0, "usd_per_hectare": ACRE_M2 / HECTARE_M2}
+#: How rasters name their unit in a ``units`` tag (band or dataset), lower-cased.
+_UNIT_TAGS = {
+    "usd_per_acre": ("usd_per_acre", "usd/acre", "usd per acre", "$/acre", "usd/ac"),
+    "usd_per_hectare": ("usd_per_hectare", "usd/ha", "usd per hectare", "$/ha", "usd/hectare"),
+}
+
+
+def raster_unit(ds: Any, unit: str | None, path: str | Path) -> str:
+    """The unit of a land-price raster: ``unit`` when given, else its ``units`` tag.
+
+    Raises
+    ------
+    LayerValidationError
+        When neither says it: a price per acre read as per hectare is 2.5 times off.
+    """
+    if unit is not None:
+        if unit not in UNITS:
+            raise LayerValidationError(f"--land-unit {unit!r}: use one of {', '.join(UNITS)}")
+        return unit
+    tag = (ds.tags(1).get("units") or ds.tags().get("units") or "").strip().lower()
+    for name, spellings in _UNIT_TAGS.items():
+        if tag in spellings:
+            return name
+    said = f" (its units tag says {tag!r})" if tag else ""
+    raise LayerValidationError(
+        f"{path}: the raster does not say its price unit{said}; pass --land-unit "
+        "usd_per_acre or --land-unit usd_per_hectare")
 
 #: A raster up to this many cells is read whole; a larger one block by block.
 _WHOLE_READ_CELLS = 50_000_000
 
 
 def sample_raster(path: str | Path, lon: np.ndarray, lat: np.ndarray,
-                  unit: str = "usd_per_acre") -> np.ndarray:
+                  unit: str | None = None) -> np.ndarray:
     """Price in USD per acre at each lon/lat; NaN outside the raster or on nodata.
 
     Only the blocks that hold a point are read, so a national raster never loads whole.
@@ -33,8 +61,6 @@ def sample_raster(path: str | Path, lon: np.ndarray, lat: np.ndarray,
     from pyproj import Transformer
     from rasterio.windows import Window
 
-    if unit not in UNITS:
-        raise LayerValidationError(f"land price unit {unit!r}: use one of {', '.join(UNITS)}")
     path = Path(path)
     try:
         ds = rasterio.open(path)
@@ -47,6 +73,7 @@ def sample_raster(path: str | Path, lon: np.ndarray, lat: np.ndarray,
             raise LayerValidationError(
                 f"{path}: raster has no nodata value; set one (gdal_edit -a_nodata -9999) so "
                 "cells outside the priced area are not read as prices")
+        unit = raster_unit(ds, unit, path)
         xs, ys = Transformer.from_crs("EPSG:4326", ds.crs, always_xy=True).transform(
             np.asarray(lon, float), np.asarray(lat, float))
         inv = ~ds.transform
@@ -94,11 +121,13 @@ def sample_polygons(prices: gpd.GeoDataFrame, points: gpd.GeoSeries) -> tuple[np
 
 def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,
                raster: Path | None, user: str | Path | None = None,
-               unit: str = "usd_per_acre", label: str = "area average") -> pd.DataFrame:
+               unit: str | None = None, label: str = "area average",
+               price_column: str | None = None) -> pd.DataFrame:
     """``land_price_usd_per_acre`` and ``land_price_note`` for each site.
 
     A user file (``--land-prices``) wins: a GeoTIFF is sampled, anything else is read as
-    price polygons. Otherwise the embedded polygons (state averages) are used.
+    price polygons (``price_column`` in ``unit``, default ``price_usd_per_acre``).
+    Otherwise the layer's polygons are used, or its raster when it has no polygons.
     """
     index = sites.index
     if user is not None:
@@ -109,9 +138,14 @@ def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,
             note = np.where(np.isnan(price), None, f"raster {user.name}")
             return pd.DataFrame({"land_price_usd_per_acre": price,
                                  "land_price_note": note}, index=index)
-        prices = read_layer(user, "land_prices")
+        column_map = None
+        if price_column:
+            canonical = "price_usd_per_hectare" if unit == "usd_per_hectare" else \
+                "price_usd_per_acre"
+            column_map = {canonical: price_column}
+        prices = adapters.read(user, "land_prices", "generic", column_map)
         label = f"{user.name} average"
-    if prices is None:
+    if prices is None or len(prices) == 0:
         if raster is None:
             return pd.DataFrame({"land_price_usd_per_acre": np.nan, "land_price_note": None},
                                 index=index)

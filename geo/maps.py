@@ -1,7 +1,17 @@
-"""Folium HTML maps of ranked sites (first version: sites, tier legend, provenance panel).
+"""Folium HTML maps of a ranking: sites, the grid around them, land and gas, provenance.
+
+:func:`render` draws the ranked sites (numbered by rank, coloured by tier, popup table and
+tooltip) over the context layers of :mod:`geo._map_layers` (substations, lines by voltage
+class, hydro plants, gas basins, land price, the region boundary), with a layer control, a
+legend, a scale bar, a fullscreen button and the provenance in a small panel.
+
+Assets: Leaflet and its plugins are vendored (``geo/_assets``) and inlined into every map
+by :mod:`geo._map_assets`, so the only network requests are base tiles; ``offline=True``
+also drops the tiles (state outlines serve as the basemap) and the file opens with no
+network at all.
 
 Every string taken from data is HTML-escaped, and ``$``, backtick, backslash and braces
-are written as character references too: folium places popup and tooltip content inside
+are written as character references too: folium places tooltip content inside
 JavaScript template literals, where ``${...}`` would run and a stray backtick would end the
 string, and it feeds the rendered script of each element through Jinja a second time, where
 ``{{ ... }}`` in a substation name would be evaluated (in Python, at render time).
@@ -23,7 +33,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from geo.errors import DataSourceError, DependencyError, LayerValidationError
+from geo.errors import (
+    DataSourceError,
+    DependencyError,
+    GeoRankError,
+    LayerValidationError,
+    SettingsError,
+)
 from geo.export import atomic_write
 
 log = logging.getLogger(__name__)
@@ -35,14 +51,19 @@ TIER_LABELS = {"A": "A: hosts the load, N+1, short tie", "B": "B: hosts the load
                "C": "C: half the load or firm power nearby", "D": "D: the rest"}
 #: Popup rows, in order, when the column is present.
 POPUP_COLUMNS = (
-    "rank", "tier", "score", "poi_name", "poi_voltage_kv", "tie_distance_km", "hosting_mw",
-    "limiting_line_id", "serves_load", "redundancy", "backbone_km", "time_to_power_months",
-    "interconnection_cost_musd", "land_price_usd_per_acre", "hydro_mw_within_100km",
-    "gas_field", "country_iso3", "subdivision", "sovereignty_bloc", "data_regime",
-    "localization", "reasons",
+    "rank", "tier", "score", "site_name", "poi_name", "poi_voltage_kv", "tie_distance_km",
+    "hosting_mw", "limiting_line_id", "serves_load", "redundancy", "backbone_km",
+    "time_to_power_months", "interconnection_cost_musd", "land_price_usd_per_acre",
+    "hydro_mw_within_100km", "nearest_hydro_km", "gas_field", "gas_field_km",
+    "country_iso3", "subdivision", "sovereignty_bloc", "data_regime", "localization",
+    "reasons",
 )
 #: ``<meta name="generator">`` content that marks a map as geo-rank's (overwrite guard).
 GENERATOR = "geo-rank"
+#: Base tiles of the online map (an xyzservices name; light, so the data stands out).
+DEFAULT_TILES = "Esri.WorldGrayCanvas"
+#: CSS class of every site marker (the browser test counts them).
+SITE_CLASS = "geo-rank-site"
 RADIUS_MAX = 12.0
 RADIUS_MIN = 4.0
 #: Characters that mean something in a JS template literal or a Jinja template.
@@ -54,9 +75,12 @@ _HEX_ID = re.compile(r"[0-9a-f]{32}")
 
 def render(
     sites: gpd.GeoDataFrame, path: str | Path, provenance: Mapping[str, Any], *,
-    title: str | None = None, overwrite: bool = False,
+    layers: Any | None = None, title: str | None = None, tiles: str | None = None,
+    tiles_attribution: str | None = None, offline: bool = False,
+    land_prices: str | Path | None = None, land_unit: str | None = None,
+    overwrite: bool = False,
 ) -> Path:
-    """Write an HTML map of ranked sites coloured by tier.
+    """Write an HTML map of ranked sites coloured by tier, over the region's context layers.
 
     Parameters
     ----------
@@ -65,9 +89,21 @@ def render(
     path
         Output HTML file (written atomically; the folder is created).
     provenance
-        From :func:`geo.provenance.build_provenance`; version, region and date are shown.
+        From :func:`geo.provenance.build_provenance`; shown in the map's panel.
+    layers
+        The :class:`layers.Layers` of the ranking (``RankResult.layers``); without them
+        only the sites are drawn.
     title
         Page title and panel heading; defaults to ``"geo-rank sites: <region>"``.
+    tiles, tiles_attribution
+        Base tiles: an xyzservices/folium name (default :data:`DEFAULT_TILES`) or a URL
+        template with ``{z}/{x}/{y}``, which needs an attribution.
+    offline
+        No base tiles (state outlines instead) unless ``tiles`` is given (e.g. a tile
+        server inside an air-gapped network); the file makes no network request.
+    land_prices, land_unit
+        The user's land prices the ranking used (a GeoTIFF is drawn as an image overlay,
+        polygons as a choropleth); default: the embedded polygons of ``layers``.
     overwrite
         Replace an existing file even if geo-rank did not write it (geo-rank's maps carry
         ``<meta name="generator" content="geo-rank ...">`` and are always replaced).
@@ -83,12 +119,16 @@ def render(
         folium is not installed.
     DataSourceError
         ``path`` exists, was not written by geo-rank and ``overwrite`` is false.
+    SettingsError
+        ``tiles`` is neither a known name nor a URL template with an attribution.
     """
     try:
         import folium
         from branca.element import Element
+        from folium.plugins import Fullscreen
     except ImportError as exc:  # pragma: no cover - folium is a core dependency
         raise DependencyError("folium is needed for maps: pip install folium") from exc
+    from geo import _map_assets, _map_legend
 
     path = Path(path)
     if not overwrite and path.is_file() and not _written_by_geo_rank(path):
@@ -103,7 +143,9 @@ def render(
     points = located.geometry.representative_point()
     heading = title or f"geo-rank sites: {provenance.get('region', '')}"
 
-    fmap = folium.Map(location=_centre(points), zoom_start=5, control_scale=True)
+    fmap = folium.Map(location=_centre(points), zoom_start=5, control_scale=True,
+                      tiles=None, prefer_canvas=True)
+    fmap.options["max_zoom"] = 18  # folium gives it to a tile layer only; markercluster needs it
     figure: Any = fmap.get_root()
     figure.title = escape(heading)
     figure.header.add_child(
@@ -111,30 +153,143 @@ def render(
                 f'{escape(provenance.get("version", "?"))}">'),
         name="generator",
     )
+    figure.header.add_child(_map_assets.raw_element(_map_legend.css(offline)), name="geo-rank-css")
+    base = _tile_layer(folium, tiles, tiles_attribution, offline)
+    if base is not None:
+        base.add_to(fmap)
+    legend: dict[str, Any] = {}
+    if layers is not None:
+        legend = _context(fmap, layers, offline=offline and base is None,
+                          land_prices=land_prices, land_unit=land_unit)
     ranks = _ranks(located)
-    n = len(located)
-    # lowest rank first so the best sites are drawn on top
-    order = sorted(range(n), key=lambda i: (-ranks[i] if math.isfinite(ranks[i]) else math.inf))
-    for i in order:
-        row = located.iloc[i]
-        rank = ranks[i]
-        colour = TIER_COLOURS.get(str(row.get("tier")), UNKNOWN_COLOUR)
-        folium.CircleMarker(
-            location=[round(points.iloc[i].y, 7), round(points.iloc[i].x, 7)],
-            radius=_radius(rank, n),
-            color=colour, weight=1, fill=True, fill_color=colour, fill_opacity=0.8,
-            tooltip=folium.Tooltip(_tooltip(row, rank)),
-            popup=folium.Popup(_popup(row), max_width=420),
-        ).add_to(fmap)
-    if n:
-        west, south, east, north = (round(float(v), 7) for v in points.total_bounds)
-        fmap.fit_bounds([[south, west], [north, east]], padding=(20, 20))
-    _panel(heading, provenance).add_to(fmap)
+    _sites_layer(located, points, ranks).add_to(fmap)
+    # open on the whole region (the sites in their context), or on the sites alone
+    extent = layers.boundary.bounds if layers is not None and not layers.boundary.is_empty \
+        else (points.total_bounds if len(located) else None)
+    if extent is not None:
+        west, south, east, north = (round(float(v), 7) for v in extent)
+        fmap.fit_bounds([[south, west], [north, east]], padding=(10, 10), max_zoom=9)
+    Fullscreen(position="topleft").add_to(fmap)
+    folium.LayerControl(position="topright", collapsed=False).add_to(fmap)
+    figure.html.add_child(_map_assets.raw_element(_map_legend.panel(heading, provenance, legend)),
+                          name="geo-rank-panel")
+    _map_assets.inline(fmap)
 
     page = _stable_ids(fmap, fmap.get_root().render())
     atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8", newline="\n"))
-    log.info("wrote a map of %d sites to %s", n, path)
+    log.info("wrote a map of %d sites to %s (%.1f MB)", len(located), path,
+             len(page.encode("utf-8")) / 1e6)
     return path
+
+
+def _tile_layer(folium: Any, tiles: str | None, attribution: str | None,
+                offline: bool) -> Any | None:
+    if tiles is None and offline:
+        return None
+    import xyzservices
+
+    name = tiles or DEFAULT_TILES
+    try:
+        xyzservices.providers.query_name(name)
+        known = True
+    except ValueError:
+        known = name.lower() == "openstreetmap"
+    if not known and not ("{z}" in name and "{x}" in name and "{y}" in name):
+        raise SettingsError(f"--tiles {name!r}: not a known tile provider; use a name such as "
+                            f"{DEFAULT_TILES!r} or 'OpenStreetMap', or a URL template with "
+                            "{z}/{x}/{y} and --tiles-attribution")
+    if not known and not attribution:
+        raise SettingsError(f"--tiles {name!r}: a custom tile URL needs --tiles-attribution "
+                            "(the data owner's credit line)")
+    return folium.TileLayer(name, attr=escape(attribution) if attribution else None,
+                            name="Base map")
+
+
+def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path | None,
+             land_unit: str | None) -> dict[str, Any]:
+    """Add the context layers (bottom to top) and return what the legend should explain."""
+    from geo import _map_layers as ml
+
+    boundary = bundle.boundary
+    tol = ml.tolerance_for(boundary.bounds)
+    nd = ml.decimals_for(tol)
+    legend: dict[str, Any] = {}
+    added: list[Any] = []
+    if offline:
+        added.append(ml.outline(
+            _union_all(bundle.subdivisions.geometry), "States (offline basemap)", tol, nd,
+            fill="#f4f3ef", overlay=False))
+    user_raster = land_prices is not None and Path(land_prices).suffix.lower() in (
+        ".tif", ".tiff", ".vrt")
+    if user_raster:
+        land, breaks = ml.land_raster(land_prices, boundary.bounds, land_unit)  # type: ignore[arg-type]
+    else:
+        prices = bundle.land_prices
+        if land_prices is not None:
+            from layers import read_layer
+
+            try:
+                prices = read_layer(Path(land_prices), "land_prices")
+            except GeoRankError as exc:  # e.g. a --price-column the map does not know
+                log.warning("map: drawing the embedded land prices, not %s (%s)",
+                            land_prices, exc)
+        land, breaks = ml.land_vector(prices[prices.intersects(boundary)], tol, nd)
+    if land is not None:
+        added.append(land)
+        legend["land"] = breaks
+    gas = ml.gas_basins(bundle.in_region("gas_fields"), tol, nd)
+    added.append(gas)
+    legend["gas"] = gas is not None
+    line_layer = ml.lines(bundle.in_region("lines"), tol, nd)
+    added.append(line_layer)
+    legend["lines"] = line_layer is not None
+    hydro = ml.hydro(bundle.in_region("plants"), nd)
+    added.append(hydro)
+    legend["hydro"] = hydro is not None
+    added.append(ml.substations(bundle.in_region("substations"), nd))
+    added.append(ml.outline(boundary, f"Region boundary ({bundle.region})", tol, nd))
+    for layer in added:
+        if layer is not None:
+            layer.add_to(fmap)
+    return legend
+
+
+def _union_all(geoms: gpd.GeoSeries) -> Any:
+    import shapely
+
+    return shapely.union_all(geoms.to_numpy()) if len(geoms) else None
+
+
+def _sites_layer(located: gpd.GeoDataFrame, points: gpd.GeoSeries, ranks: list[float]) -> Any:
+    """Ranked sites: numbered, tier-coloured DivIcon markers (best drawn on top)."""
+    from geo._map_layers import ScriptLayer, js_json
+
+    n = len(located)
+    order = sorted(range(n), key=lambda i: (-ranks[i] if math.isfinite(ranks[i]) else math.inf))
+    rows = []
+    for z, i in enumerate(order):
+        row = located.iloc[i]
+        rank = ranks[i]
+        tier = str(row.get("tier"))
+        size = round(2 * _radius(rank, n) + 8)
+        rows.append([round(points.iloc[i].y, 7) + 0.0, round(points.iloc[i].x, 7) + 0.0,
+                     f"{int(rank)}" if math.isfinite(rank) else "?",
+                     tier if tier in TIER_COLOURS else "none", size, z,
+                     _tooltip(row, rank), _popup(row)])
+
+    def code(var: str) -> str:
+        return (f"var {var} = L.featureGroup();\n"
+                f"(function () {{ var sites = {js_json(rows)};\n"
+                "  sites.forEach(function (r) {\n"
+                "    var icon = L.divIcon({className: "
+                f"'{SITE_CLASS} geo-rank-tier-' + r[3], iconSize: [r[4], r[4]], html: "
+                "'<div style=\"line-height:' + (r[4] - 4) + 'px\">' + r[2] + '</div>'});\n"
+                f"    {var}.addLayer(L.marker([r[0], r[1]], {{icon: icon, zIndexOffset: "
+                "1000 + r[5], riseOnHover: true}).bindTooltip(r[6])"
+                ".bindPopup(r[7], {maxWidth: 440}));\n"
+                "  }); })();\n")
+
+    return ScriptLayer(f"Ranked sites ({n:,})", code, count=n)
 
 
 def _written_by_geo_rank(path: Path) -> bool:
@@ -211,35 +366,6 @@ def _centre(points: gpd.GeoSeries) -> list[float]:
         return [0.0, 0.0]
     west, south, east, north = points.total_bounds
     return [round(float(south + north) / 2, 7), round(float(west + east) / 2, 7)]
-
-
-def _panel(heading: str, provenance: Mapping[str, Any]) -> Any:
-    """A fixed-position legend of tiers with the provenance line underneath."""
-    from branca.element import MacroElement, Template
-
-    swatches = "".join(
-        f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
-        f"background:{colour};margin-right:4px'></span>{escape(TIER_LABELS[tier])}</div>"
-        for tier, colour in TIER_COLOURS.items()
-    )
-    swatches += (f"<div><span style='display:inline-block;width:10px;height:10px;"
-                 f"border-radius:5px;background:{UNKNOWN_COLOUR};margin-right:4px'></span>"
-                 "no tier</div>")
-    line = (f"geo-rank {escape(provenance.get('version', '?'))} · "
-            f"{escape(provenance.get('region', '?'))} · "
-            f"{escape(provenance.get('generated_at', '?'))}")
-    body = (
-        "<div class='geo-rank-legend' style='position:fixed;bottom:24px;left:12px;"
-        "z-index:9999;background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;"
-        "font:12px sans-serif;box-shadow:0 0 4px rgba(0,0,0,0.3)'>"
-        f"<div style='font-weight:bold'>{escape(heading)}</div>{swatches}"
-        f"<div style='color:#555;margin-top:4px'>{line}</div></div>"
-    )
-    panel: Any = MacroElement()
-    panel._name = "Legend"
-    panel._template = Template("{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}")
-    panel.body = body  # rendered as is: every piece of data in it is escaped above
-    return panel
 
 
 def _stable_ids(fmap: Any, page: str) -> str:

@@ -14,7 +14,8 @@ import pandas as pd
 import layers as layers_pkg
 from geo import candidates as candidates_mod
 from geo import costs, grid, join, score, sovereignty
-from geo.errors import GeoRankError, SettingsError
+from geo import engine as engine_mod
+from geo.errors import GeoRankError, GridError, SettingsError
 from geo.provenance import build_provenance
 from geo.settings import Settings
 from layers import Layers
@@ -67,6 +68,17 @@ def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
+def _land_source(bundle: Layers) -> str:
+    """Where the land prices of a run came from (for provenance)."""
+    user = getattr(bundle, "sources", {}).get("land_raster", {}).get("status") == "user"
+    if user:
+        return bundle.sources["land_raster"]["path"]
+    entry = getattr(bundle, "sources", {}).get("land_prices", {})
+    if entry.get("status") in ("user", "empty"):
+        return entry.get("path") or "none"
+    return "embedded state averages"
+
+
 def rank_sites(
     region: str = "US",
     *,
@@ -75,11 +87,14 @@ def rank_sites(
     settings: Settings | None = None,
     layers: Layers | None = None,
     land_prices: str | Path | None = None,
-    land_unit: str = "usd_per_acre",
+    land_unit: str | None = None,
+    price_column: str | None = None,
     sovereignty_bloc: str | None = None,
     top: int = 25,
     all_candidates: bool = False,
     progress: Progress | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> RankResult:
     """Rank candidate sites for a new load: power first, land follows.
 
@@ -97,6 +112,9 @@ def rank_sites(
         Pre-loaded layers (for example your own, read with :func:`layers.read_layer`).
     land_prices, land_unit
         A GeoTIFF or price polygons replacing the embedded land layer, and its unit.
+    price_column
+        The price column of ``land_prices`` polygons (in ``land_unit``); default
+        ``price_usd_per_acre``.
     sovereignty_bloc
         Keep only sites whose data would stay inside this bloc (e.g. ``"EU/EEA"``).
     top
@@ -105,6 +123,10 @@ def rank_sites(
         Keep every candidate in ``RankResult.sites``.
     progress
         ``progress(step, done, total)`` for long steps (the CLI draws a bar).
+    engine, scheduler
+        Where the candidate stage (joins, sovereignty, costs) runs: ``"local"`` or
+        ``"dask"`` (:mod:`geo.engine`; a local two-worker cluster, or the Dask scheduler at
+        ``scheduler``). Both give the same result.
 
     Returns
     -------
@@ -119,6 +141,10 @@ def rank_sites(
     load_mw = costs.check_load(load_mw)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise SettingsError(f"--top {top!r}: must be a whole number of at least 1")
+    if engine not in engine_mod.ENGINES:
+        raise SettingsError(f"--engine {engine!r}: use one of {', '.join(engine_mod.ENGINES)}")
+    if engine == "dask":
+        engine_mod.import_dask()  # the install hint before any long work
     bundle = layers if layers is not None else layers_pkg.load(region)
 
     sites = candidates_mod.generate(bundle, candidates, min_kv=settings.candidate_min_kv)
@@ -128,20 +154,33 @@ def rank_sites(
             f" at or above {settings.candidate_min_kv:g} kV; lower --min-kv or widen the region")
 
     graph = grid.build(bundle.substations, bundle.lines, settings)
+    report = graph.report
+    if report.lines_total and not report.lines_in_graph:
+        raise GridError(
+            f"none of the {report.lines_total:,} lines connects two substations: "
+            f"{report.unsnapped_line_ends:,} line ends lie more than "
+            f"{settings.snap_tolerance_km:g} km from a substation of their voltage; check the "
+            "lines' CRS and voltages, or raise snap_tolerance_km in --config")
     hosting_progress = (lambda done, total: progress("hosting", done, total)) if progress else None
     pois = join.reachable_pois(sites, bundle.substations, settings)
     metrics = grid.metrics(graph, bundle.plants, settings, sub_ids=pois,
                            progress=hosting_progress)
 
-    enriched = join.enrich(sites, bundle, metrics, load_mw, settings,
-                           land_prices=land_prices, land_unit=land_unit)
-    enriched = sovereignty.tag(enriched, bundle.sovereignty)
+    reachable = metrics["hosting_status"].reindex(pois)
+    if len(pois) and (reachable == "no_generation").all():
+        raise GridError(
+            f"no generation in the grid islands the {len(sites):,} candidate sites reach: "
+            f"the plants layer has no plant of {', '.join(settings.participation_fuels)} "
+            "there; give --plants with the generators that serve these substations")
+    context = engine_mod.StageContext(bundle, metrics, load_mw, land_prices=land_prices,
+                                      land_unit=land_unit, price_column=price_column)
+    enriched = engine_mod.run_candidate_stage(sites, context, settings, engine=engine,
+                                              scheduler=scheduler)
     if sovereignty_bloc is not None:
         enriched = sovereignty.keep_bloc(enriched, sovereignty_bloc, bundle.sovereignty)
         if len(enriched) == 0:
             raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
                                f"{sovereignty_bloc!r}")
-    enriched = costs.estimate(enriched, load_mw, settings)
     ranked = _order(score.rank(enriched, load_mw, settings))
 
     shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
@@ -154,8 +193,9 @@ def rank_sites(
             "sites_written": len(shown),
             "all_candidates": all_candidates,
             "top": top,
-            "land_prices": str(land_prices) if land_prices else "embedded state averages",
+            "land_prices": str(land_prices) if land_prices else _land_source(bundle),
             "sovereignty_filter": sovereignty_bloc,
+            "engine": engine,
             "tiers": {str(k): int(v) for k, v in tiers.items()},
             "grid": graph.report.as_dict(),
         },

@@ -1,6 +1,14 @@
-"""Regions geo-rank knows: the contiguous US and each of its states (ISO 3166 codes)."""
+"""Regions geo-rank knows: the contiguous US, each of its states, and any country.
+
+Countries are ISO 3166-1 alpha-2 codes (``NO``, ``ET``), mapped to alpha-3 through the
+embedded ``data/world/countries.parquet``; the embedded grid covers the US only, so a
+country other than the US needs the user's own grid layers (see :mod:`layers.byo`).
+"""
 
 from __future__ import annotations
+
+import re
+from functools import cache
 
 from layers.errors import RegionError
 
@@ -23,13 +31,41 @@ def parse(region: str) -> tuple[str, tuple[str, ...]]:
     ('US-TX', ('US-TX',))
     >>> parse("US")[1][:2]
     ('US-AL', 'US-AZ')
+    >>> parse("no")
+    ('NO', ())
     """
     code = region.strip().upper()
     if code == "US":
         return code, CONTIGUOUS_US
     if code in CONTIGUOUS_US:
         return code, (code,)
+    if re.fullmatch(r"[A-Z]{2}", code) and code in _alpha2():
+        return code, ()
     raise RegionError(
-        f"unknown region {region!r}; valid regions: {', '.join(REGIONS)} "
-        "(the embedded data covers the contiguous US)"
+        f"unknown region {region!r}; valid regions: {', '.join(REGIONS)}, or an ISO 3166-1 "
+        "alpha-2 country code such as NO or ET (the embedded grid covers the contiguous US; "
+        "elsewhere pass your own --substations and --lines)"
     )
+
+
+@cache
+def _alpha2() -> dict[str, str]:
+    """ISO alpha-2 -> alpha-3 of the embedded countries layer."""
+    import pandas as pd
+
+    from layers._paths import data_dir
+
+    table = pd.read_parquet(data_dir() / "world" / "countries.parquet",
+                            columns=["iso_a2", "iso_a3"])
+    table = table.dropna()
+    return dict(zip(table["iso_a2"].str.upper(), table["iso_a3"].str.upper(), strict=True))
+
+
+def country_iso3(code: str) -> str | None:
+    """ISO alpha-3 of a country region code (``"NO"`` -> ``"NOR"``); None for US states.
+
+    >>> country_iso3("NO"), country_iso3("US-TX")
+    ('NOR', None)
+    """
+    code = code.strip().upper()
+    return _alpha2().get(code) if re.fullmatch(r"[A-Z]{2}", code) else None

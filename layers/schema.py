@@ -52,6 +52,7 @@ class Attribute:
     unit: str
     required: bool
     description: str
+    minimum: float | None = None
 
 
 @cache
@@ -66,7 +67,8 @@ def schema(kind: str) -> tuple[Attribute, ...]:
     with open(_SCHEMA_DIR / f"{kind}.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     return tuple(
-        Attribute(r["attribute"], r["type"], r["unit"], r["required"] == "true", r["description"])
+        Attribute(r["attribute"], r["type"], r["unit"], r["required"] == "true", r["description"],
+                  float(r["minimum"]) if r.get("minimum") else None)
         for r in rows
     )
 
@@ -115,7 +117,11 @@ def _coerce(series: pd.Series, typ: str) -> tuple[pd.Series, pd.Index]:
             out = series.map(_as_text)
         return out.astype(object), pd.Index([])
     numeric = pd.to_numeric(series, errors="coerce")
-    bad = series.index[numeric.isna() & series.notna()]
+    if pd.api.types.is_bool_dtype(numeric):
+        numeric = numeric.astype(float)
+    infinite = np.isinf(numeric.to_numpy(dtype=float, na_value=np.nan))
+    numeric = numeric.mask(infinite)
+    bad = series.index[(numeric.isna() & series.notna()) | infinite]
     if typ == "int":
         return numeric.round().astype("Int64"), bad
     return numeric.astype(float), bad
@@ -189,6 +195,12 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, source: str = "<memory>") -> gpd.
                 f"column {a.name!r} ({a.type}) has unreadable values in {_examples(bad)}"
             )
         gdf[a.name] = col
+        if a.minimum is not None:
+            low = gdf.index[gdf[a.name].notna() & (gdf[a.name] < a.minimum)]
+            if len(low):
+                problems.append(
+                    f"column {a.name!r} must be at least {a.minimum:g}"
+                    f"{' ' + a.unit if a.unit else ''} but is lower in {_examples(low)}")
         if a.required:
             nulls = gdf.index[gdf[a.name].isna()]
             if len(nulls) == len(gdf):

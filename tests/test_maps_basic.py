@@ -14,6 +14,7 @@ from shapely.geometry import Point
 
 from geo import maps
 from geo.errors import DataSourceError, DependencyError
+from tests.map_helpers import site_rows
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 TEMPLATE_BREAK = "`${alert(2)}`\\"
@@ -46,7 +47,9 @@ def page(tmp_path) -> str:
 
 
 def test_one_marker_per_site(page):
-    assert page.count("L.circleMarker(") == 4
+    rows = site_rows(page)
+    assert len(rows) == 4
+    assert sorted(r[2] for r in rows) == ["1", "2", "3", "4"]
 
 
 def test_hostile_strings_escaped(page):
@@ -60,8 +63,10 @@ def test_hostile_strings_escaped(page):
 
 
 def test_colours_tooltips_and_panel(page):
-    for colour in ("#1a9850", "#4575b4", "#d73027", maps.UNKNOWN_COLOUR):
-        assert f'"fillColor": "{colour}"' in page
+    for tier, colour in (("A", "#1a9850"), ("B", "#4575b4"), ("D", "#d73027"),
+                         ("none", maps.UNKNOWN_COLOUR)):
+        assert f".geo-rank-tier-{tier}{{background:{colour}}}" in page
+    assert sorted(r[3] for r in site_rows(page)) == ["A", "B", "D", "none"]
     assert "#1 Zürich Nord" in page
     assert "#4 s4" in page  # no poi_name: the site id
     assert "geo-rank 9.9.9 · US-TX · 2025-05-01T12:00:00Z" in page
@@ -120,5 +125,5 @@ def test_overwrite_guard(tmp_path):
     assert user.read_text("utf-8") == "<html>my own page</html>"
     maps.render(make_sites(), user, PROV, overwrite=True)
     maps.render(make_sites().iloc[:1], user, PROV)  # ours now: replaced
-    assert user.read_text("utf-8").count("L.circleMarker(") == 1
+    assert len(site_rows(user.read_text("utf-8"))) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.html"]

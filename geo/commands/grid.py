@@ -14,7 +14,7 @@ import pandas as pd
 
 import layers
 from geo import export, grid
-from geo.commands.options import region_option
+from geo.commands.options import layer_kwargs, layer_options, region_option
 from geo.provenance import build_provenance
 from geo.settings import Settings
 
@@ -92,6 +92,21 @@ def summary(graph: grid.GridGraph, table: pd.DataFrame, settings: Settings, regi
     }
 
 
+def input_quality(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What the source adapters did to the user's files (merged substations, estimated
+    voltages, DC lines kept apart, rows left out), for the quality report."""
+    subs, lines = reports.get("substations", {}), reports.get("lines", {})
+    if not reports:
+        return {}
+    return {
+        "merged_substations": subs.get("substations_merged", 0),
+        "estimated_substation_voltages": subs.get("voltage_from_lines", 0),
+        "estimated_line_voltages": lines.get("estimated_voltages", 0),
+        "dc_lines_kept_apart": lines.get("dc_lines", 0),
+        "inputs": reports,
+    }
+
+
 def _round(v: float) -> float | None:
     return None if v is None or not np.isfinite(v) else round(float(v), 1)
 
@@ -115,6 +130,13 @@ def _print(doc: dict[str, Any]) -> None:
     if h["not_computed"]:
         click.echo("  not computed: " + ", ".join(f"{k} {v:,}" for k, v in
                                                  h["not_computed"].items()))
+    if "inputs" in doc:
+        click.echo(f"  inputs: merged substations {doc['merged_substations']:,}, estimated "
+                   f"voltages: lines {doc['estimated_line_voltages']:,}, substations "
+                   f"{doc['estimated_substation_voltages']:,}; DC lines kept apart "
+                   f"{doc['dc_lines_kept_apart']:,}")
+        for kind, rep in doc["inputs"].items():
+            click.echo(f"    {kind}: {rep['count']:,} from {rep['file']} ({rep['format']})")
     click.echo(f"Redundancy (backbone >= {doc['backbone_kv']:g} kV): "
                + ", ".join(f"{k} {v:,}" for k, v in red.items())
                + f"; median backbone distance {doc['backbone_km_median']} km")
@@ -122,6 +144,7 @@ def _print(doc: dict[str, Any]) -> None:
 
 @click.command("grid")
 @region_option
+@layer_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False),
               help="Write per-substation metrics (.geojson, .gpkg, .parquet or .csv).")
@@ -132,7 +155,7 @@ def _print(doc: dict[str, Any]) -> None:
 @click.option("--snap-km", type=float, help="Line-end snapping tolerance (default 5 km).")
 def grid_command(region: str, as_json: bool, export_path: str | None, overwrite: bool,
                  no_cache: bool, backbone_kv: float | None, min_kv: float | None,
-                 snap_km: float | None) -> None:
+                 snap_km: float | None, **layer_opts: Any) -> None:
     """Build the grid of REGION, report its quality, and summarise hosting and redundancy.
 
     The grid is the whole interconnected dataset (power ignores state lines); the
@@ -143,7 +166,7 @@ def grid_command(region: str, as_json: bool, export_path: str | None, overwrite:
     if no_cache:
         overrides["use_cache"] = False
     settings = Settings().replace(**overrides)
-    bundle = layers.load(region)
+    bundle = layers.load(region, **layer_kwargs(layer_opts))
     graph = grid.build(bundle.substations, bundle.lines, settings)
     progress = _Progress(enabled=True)
     t0 = time.perf_counter()
@@ -156,6 +179,7 @@ def grid_command(region: str, as_json: bool, export_path: str | None, overwrite:
         inside = bundle.in_region("substations")["sub_id"].astype(str)
         table = table[table.index.isin(inside)]
     doc = summary(graph, table, settings, bundle.region, seconds)
+    doc.update(input_quality(getattr(bundle, "reports", {})))
     if export_path:
         subs = graph.substations.set_index("sub_id")
         out = table.drop(columns=["name", "voltage_kv", "island"]).join(

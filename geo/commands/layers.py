@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 import layers
-from geo.commands.options import region_option
+from geo.commands.options import layer_kwargs, layer_options, region_option
 
 
 def summary(bundle: layers.Layers) -> dict[str, dict[str, Any]]:
@@ -46,17 +46,22 @@ def summary(bundle: layers.Layers) -> dict[str, dict[str, Any]]:
 
 @click.command("layers")
 @region_option
+@layer_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by layer.")
-def layers_command(region: str, as_json: bool) -> None:
+def layers_command(region: str, as_json: bool, **layer_opts: Any) -> None:
     """List each layer of REGION: count, source, vintage, and how far to trust it."""
-    bundle = layers.load(region)
+    bundle = layers.load(region, **layer_kwargs(layer_opts))
     info = summary(bundle)
+    if bundle.reports:
+        info["quality"] = bundle.reports
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
     click.echo(f"Layers for {bundle.region}")
     click.echo(f"{'layer':<13} {'count':>7}  {'status':<11} {'vintage':<7} source")
     for kind, item in info.items():
+        if kind == "quality":
+            continue
         count = f"{item['count']:,}"
         click.echo(f"{kind:<13} {count:>7}  {item['status']:<11} {item['vintage']:<7} "
                    f"{item['source']}")
@@ -64,7 +69,12 @@ def layers_command(region: str, as_json: bool) -> None:
             click.echo(f"{'':<13} {item['count_in_region']:>7,}  in {bundle.region}")
     fuels = ", ".join(f"{k} {v:,}" for k, v in info["plants"]["by_fuel"].items())
     click.echo(f"\nplants by fuel: {fuels}")
-    click.echo(
-        "note: the grid (substations, lines) is the USA TAMU test system: real sites, "
-        "synthetic topology. Bring real grid data for decisions (see README)."
-    )
+    for kind, rep in bundle.reports.items():
+        facts = ", ".join(f"{k} {v}" for k, v in rep.items()
+                          if isinstance(v, int) and not isinstance(v, bool) and v)
+        click.echo(f"{kind}: {rep['format']} file {rep['file']}" + (f"; {facts}" if facts else ""))
+    if not {"substations", "lines"} & set(bundle.reports):
+        click.echo(
+            "note: the grid (substations, lines) is the USA TAMU test system: real sites, "
+            "synthetic topology. Bring real grid data for decisions (see README)."
+        )

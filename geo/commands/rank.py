@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import click
 
+import layers
 from geo import export, maps
-from geo.commands.options import region_option
+from geo.commands.options import layer_kwargs, layer_options, map_options, region_option
 from geo.pipeline import RankResult, rank_sites
 from geo.settings import Settings, from_toml
 
@@ -32,7 +34,8 @@ _TABLE = (
 
 
 def _cell(fmt: str, value: Any) -> str:
-    width = int("".join(ch for ch in fmt.split(":")[1] if ch.isdigit())[:2] or 0)
+    spec = re.match(r"[<>^]?(\d*)", fmt.split(":")[1].rstrip("}"))
+    width = int(spec.group(1) or 0) if spec else 0  # "{:>9,.0f}" is 9 wide, not 90
     try:
         if value is None or (isinstance(value, float) and value != value):
             return "-".rjust(width)
@@ -75,6 +78,7 @@ def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
 
 @click.command("rank")
 @region_option
+@layer_options
 @click.option("--load-mw", type=float, default=300.0, show_default=True,
               help="The new load (an AI campus) in MW.")
 @click.option("--candidates", default="substations", show_default=True,
@@ -86,7 +90,11 @@ def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
 @click.option("--land-prices", type=click.Path(dir_okay=False), default=None,
               help="Your land prices: a GeoTIFF or polygons with price_usd_per_acre.")
 @click.option("--land-unit", type=click.Choice(["usd_per_acre", "usd_per_hectare"]),
-              default="usd_per_acre", show_default=True, help="Unit of a --land-prices raster.")
+              default=None,
+              help="Unit of --land-prices: needed for a raster without a 'units' tag; for "
+                   "polygons, the unit of --price-column [default: usd_per_acre].")
+@click.option("--price-column", default=None,
+              help="The price column of --land-prices polygons (default: price_usd_per_acre).")
 @click.option("--sovereignty", "bloc", default=None,
               help="Keep only sites in this data bloc (US, EU/EEA, UK, CA, GCC, ...).")
 @click.option("--top", type=int, default=25, show_default=True,
@@ -99,16 +107,26 @@ def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), default=None,
               help="HTML map path [default: maps/<region>.html].")
 @click.option("--no-map", is_flag=True, help="Write no map.")
+@map_options
 @click.option("--overwrite", is_flag=True, help="Replace output files not written by geo-rank.")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="TOML file overriding any setting (see geo/settings.py).")
 @click.option("--no-cache", is_flag=True, help="Recompute grid metrics; ignore the cache.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True,
+              help="Where the per-site joins and costs run: this process, or Dask partitions "
+                   "(needs the dask extra).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --engine dask: an existing Dask scheduler [default: a local cluster].")
 @click.pass_context
 def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: str,
                  min_kv: float | None, max_tie_km: float | None, land_prices: str | None,
-                 land_unit: str, bloc: str | None, top: int, all_candidates: bool,
+                 land_unit: str | None, bloc: str | None, top: int, all_candidates: bool,
                  out_dir: str, fmt: str, map_path: str | None, no_map: bool, overwrite: bool,
-                 config: str | None, no_cache: bool) -> None:
+                 config: str | None, no_cache: bool, engine: str, scheduler: str | None,
+                 price_column: str | None,
+                 tiles: str | None, tiles_attribution: str | None, offline: bool,
+                 **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
     quiet = ctx.find_root().params.get("quiet", False)
     settings = from_toml(config) if config else Settings()
@@ -120,11 +138,15 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     if no_cache:
         overrides["use_cache"] = False
     settings = settings.replace(**overrides)
+    user = layer_kwargs(layer_opts)
+    bundle = layers.load(region, **user) if user else None
     update, close = _progress_bar(not quiet)
     try:
         result = rank_sites(region, candidates=candidates, load_mw=load_mw, settings=settings,
-                            land_prices=land_prices, land_unit=land_unit, sovereignty_bloc=bloc,
-                            top=top, all_candidates=all_candidates, progress=update)
+                            layers=bundle, land_prices=land_prices, land_unit=land_unit,
+                            price_column=price_column, sovereignty_bloc=bloc,
+                            top=top, all_candidates=all_candidates, progress=update,
+                            engine=engine, scheduler=scheduler)
     finally:
         close()
     target = export.path_for(Path(out_dir), result.layers.region, fmt)
@@ -133,6 +155,9 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         html = Path(map_path) if map_path else Path("maps") / f"{result.layers.region.lower()}.html"
         written.append(maps.render(result.sites, html, result.provenance,
                                    title=f"geo-rank {result.layers.region}: {load_mw:,.0f} MW",
+                                   layers=result.layers, tiles=tiles,
+                                   tiles_attribution=tiles_attribution, offline=offline,
+                                   land_prices=land_prices, land_unit=land_unit,
                                    overwrite=overwrite))
     if not quiet:
         tiers = result.provenance.get("tiers", {})

@@ -1,0 +1,103 @@
+"""The maps in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+No network: every request other than ``file:``/``data:`` is aborted and every host name is
+unresolvable. The offline map must make no such request at all; the default map may only
+ask for its base tiles (Leaflet and the plugins are inlined, see geo/_map_assets.py).
+Skipped only outside CI when Chromium or Playwright is missing; in CI (``CI`` set) they run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+
+from geo import maps
+from geo.cli import cli
+from tests.map_helpers import CHROMIUM, open_in_chromium
+
+pytestmark = pytest.mark.slow
+
+_missing = [what for what, ok in (
+    (CHROMIUM, shutil.which(CHROMIUM) is not None),
+    ("playwright (pip install -e '.[dev]')", importlib.util.find_spec("playwright") is not None),
+) if not ok]
+if _missing and not os.environ.get("CI"):
+    pytest.skip(f"browser tests need {' and '.join(_missing)} (apt-get install chromium); "
+                "they always run in CI", allow_module_level=True)
+
+LAYERS = ("Ranked sites", "Transmission lines", "Substations", "Hydro plants",
+          "Land price", "Region boundary")
+
+
+@pytest.fixture(scope="module")
+def ri_maps(tmp_path_factory) -> dict[str, Path]:
+    """geo-rank --region US-RI, once online (default) and once --offline, via the CLI."""
+    root = tmp_path_factory.mktemp("ri")
+    out = {}
+    for kind, flags in (("default", []), ("offline", ["--offline"])):
+        html = root / f"ri_{kind}.html"
+        run = CliRunner().invoke(cli, ["-q", "--region", "US-RI", "--load-mw", "100",
+                                       "--out", str(root / kind), "--map", str(html), *flags])
+        assert run.exit_code == 0, run.output
+        out[kind] = html
+        out[f"{kind}_export"] = root / kind / "us-ri_sites.geojson"
+    return out
+
+
+def _features(path: Path) -> int:
+    return len(json.loads(path.read_text("utf-8"))["features"])
+
+
+@pytest.mark.parametrize("kind", ["offline", "default"])
+def test_ri_map_in_chromium(ri_maps, kind, tmp_path):
+    shot = tmp_path / f"ri_{kind}.png"
+    report = open_in_chromium(ri_maps[kind], screenshot=shot)
+    assert report.js_errors == []
+    assert report.has_map
+    assert report.site_markers == _features(ri_maps[f"{kind}_export"]) > 0
+    for layer in LAYERS:
+        assert any(label.startswith(layer) for label in report.layers), (layer, report.layers)
+    assert shot.stat().st_size > 10_000
+    if kind == "offline":
+        assert report.blocked == []  # not one request left the file
+        assert "States (offline basemap)" in report.layers
+    else:  # only base tiles were asked for (and blocked); Leaflet itself came inline
+        assert report.blocked and all("/tile/" in u or "{" not in u for u in report.blocked)
+        assert not [u for u in report.blocked if u.endswith((".js", ".css"))]
+
+
+def test_hostile_names_stay_text_in_chromium(tmp_path):
+    """A site named like an XSS payload shows as text: no <img> element, no alert."""
+    from shapely.geometry import Point
+
+    hostile = "<img src=x onerror=alert(1)>"
+    sites = gpd.GeoDataFrame({"site_id": ["a"], "rank": [1], "tier": ["A"],
+                              "poi_name": [hostile]}, geometry=[Point(-71.4, 41.8)],
+                             crs="EPSG:4326")
+    html = maps.render(sites, tmp_path / "x.html", {"version": "t", "region": hostile},
+                       offline=True)
+    report = open_in_chromium(html)
+    assert report.js_errors == [] and report.site_markers == 1 and report.blocked == []
+
+
+def test_us_map_in_chromium(us_layers, tmp_path):
+    """The national map (every layer, offline) opens in a few seconds with no errors."""
+    subs = us_layers.substations.nlargest(25, "voltage_kv")
+    sites = gpd.GeoDataFrame({"site_id": subs["sub_id"].to_numpy(), "rank": range(1, 26),
+                              "tier": ["A", "B", "C", "D", "A"] * 5,
+                              "poi_name": subs["name"].to_numpy()},
+                             geometry=subs.geometry.to_numpy(), crs="EPSG:4326")
+    html = maps.render(sites, tmp_path / "us.html", {"version": "t", "region": "US"},
+                       layers=us_layers, offline=True)
+    report = open_in_chromium(html, screenshot=tmp_path / "us.png")
+    assert report.js_errors == [] and report.has_map and report.blocked == []
+    assert report.site_markers == 25
+    assert any(label.startswith("Substations") for label in report.layers)
+    assert report.seconds < 60  # a few seconds on a desktop; generous for a busy CI box
