@@ -14,6 +14,10 @@ from layers.schema import validate
 
 log = logging.getLogger(__name__)
 
+#: Vector files larger than this are refused before they are read: they are loaded whole.
+#: Clip a national file to the region first, or raise this for a machine with the memory.
+MAX_INPUT_MB = 512.0
+
 _LAT_NAMES = ("lat", "latitude", "y")
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x")
 
@@ -50,13 +54,32 @@ def read_csv_points(path: Path) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
-def read_file(path: str | Path) -> gpd.GeoDataFrame:
-    """Read a vector file (GeoParquet, GeoPackage, GeoJSON, shapefile, CSV with lat/lon)."""
+def check_file(path: str | Path) -> Path:
+    """The path of a readable input file: it exists, is not empty, is not too large.
+
+    Raises
+    ------
+    DataSourceError
+        Naming the file and what to do.
+    """
     path = Path(path)
     if not path.exists():
         raise DataSourceError(f"{path}: no such file; check the path")
-    if path.is_file() and path.stat().st_size == 0:
-        raise DataSourceError(f"{path}: the file is empty")
+    if path.is_file():
+        size = path.stat().st_size
+        if size == 0:
+            raise DataSourceError(f"{path}: the file is empty")
+        if size > MAX_INPUT_MB * 1024**2:
+            raise DataSourceError(
+                f"{path}: {size / 1024**2:,.0f} MB is more than the {MAX_INPUT_MB:,.0f} MB "
+                "geo-rank reads whole; clip it to your region first (ogr2ogr -spat ...) or "
+                "raise layers.read.MAX_INPUT_MB")
+    return path
+
+
+def read_file(path: str | Path) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoParquet, GeoPackage, GeoJSON, shapefile, CSV with lat/lon)."""
+    path = check_file(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".geoparquet"):

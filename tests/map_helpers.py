@@ -47,11 +47,14 @@ class PageReport:
     site_markers: int = 0
     layers: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    popups_opened: int = 0
     seconds: float = 0.0
 
 
 def open_in_chromium(html: Path, *, screenshot: Path | None = None, no_network: bool = True,
-                     size: tuple[int, int] = (1280, 800)) -> PageReport:
+                     size: tuple[int, int] = (1280, 800), open_popups: bool = False
+                     ) -> PageReport:
     """Open a map headless; every request that is not ``file:`` or ``data:`` is blocked.
 
     ``no_network`` also makes every host name unresolvable (``--host-resolver-rules``), so
@@ -83,6 +86,12 @@ def open_in_chromium(html: Path, *, screenshot: Path | None = None, no_network: 
             context.route("**/*", route)
             page = context.new_page()
             page.on("pageerror", lambda exc: report.js_errors.append(str(exc)))
+
+            def dialog(d: Any) -> None:  # an alert() from injected markup would land here
+                report.dialogs.append(d.message)
+                d.dismiss()
+
+            page.on("dialog", dialog)
             page.on("console", lambda msg: report.js_errors.append(msg.text)
                     if msg.type == "error" and "Failed to load resource" not in msg.text
                     else None)
@@ -93,6 +102,12 @@ def open_in_chromium(html: Path, *, screenshot: Path | None = None, no_network: 
             report.site_markers = page.locator(".geo-rank-site").count()
             report.layers = [t.strip() for t in page.locator(
                 ".leaflet-control-layers label").all_inner_texts() if t.strip()]
+            if open_popups:  # popup HTML is inserted only when a popup opens: open each
+                for marker in page.locator(".geo-rank-site").all():
+                    marker.click(force=True)
+                    page.wait_for_timeout(150)
+                    report.popups_opened += page.locator(".leaflet-popup-content").count()
+                page.wait_for_timeout(300)
             report.seconds = time.monotonic() - start
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)

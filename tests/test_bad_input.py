@@ -120,7 +120,7 @@ CASES: list[Case] = [
     ("missing config file", lambda t: [*RI, "--config", str(t / "none.toml")],
      "--config"),
     ("1 GiB sparse sites file", lambda t: [*RI, "--candidates", str(_sparse(t))],
-     "huge_sites.csv"),
+     "huge_sites.csv: 1,024 MB is more than the 512 MB"),
     # geometry and CRS
     ("polygons for substations", lambda t: [*RI, "--substations", str(_subs(
         t, geometry=[box(-71.6, 41.6, -71.5, 41.7), box(-71.4, 41.7, -71.3, 41.8)]))],

@@ -38,6 +38,11 @@ def crs(gdf: dict, geometry: list) -> gpd.GeoDataFrame:
 @pytest.fixture()
 def bundle() -> Layers:
     """A hand-made region with a hostile name in every layer that has names."""
+    return hostile_bundle()
+
+
+def hostile_bundle() -> Layers:
+    """A hand-made region with a hostile name in every layer that has names."""
     subs = crs({"sub_id": ["s1", HOSTILE, "s3"], "name": [HOSTILE, "B`${x}`", JINJA],
                 "voltage_kv": [345.0, 230.0, 115.0]},
                [Point(-100.0, 40.0), Point(-100.0, 40.5), Point(-99.5, 40.2)])

@@ -101,3 +101,34 @@ def test_us_map_in_chromium(us_layers, tmp_path):
     assert report.site_markers == 25
     assert any(label.startswith("Substations") for label in report.layers)
     assert report.seconds < 60  # a few seconds on a desktop; generous for a busy CI box
+
+
+def test_hostile_names_in_every_layer_fire_no_dialog(tmp_path):
+    """Hostile names in every layer, popups opened, also through ``geo-rank map``."""
+    from geo import export
+    from tests.test_maps import PROV, hostile_bundle, make_sites
+
+    html = maps.render(make_sites(), tmp_path / "direct.html", PROV, layers=hostile_bundle(),
+                       offline=True)
+    report = open_in_chromium(html, open_popups=True)
+    assert report.dialogs == [] and report.js_errors == []
+    assert report.site_markers == 3 and report.popups_opened >= 3
+
+    result = export.write(make_sites(), tmp_path / "result.geojson",
+                          {"tool": "geo-rank", "version": "t", "region": "US-T"})
+    rerender = tmp_path / "again.html"
+    run = CliRunner().invoke(cli, ["map", str(result), "--out", str(rerender), "--offline"])
+    assert run.exit_code == 0, run.output
+    assert "<img src=x" not in rerender.read_text("utf-8")
+    again = open_in_chromium(rerender, open_popups=True)
+    assert again.dialogs == [] and again.js_errors == [] and again.site_markers == 3
+
+
+def test_the_dialog_detector_would_catch_injected_markup(tmp_path):
+    """Control for the test above: raw markup in the page does fire a dialog."""
+    from tests.test_maps import PROV, make_sites
+
+    html = maps.render(make_sites(), tmp_path / "m.html", PROV, offline=True)
+    page = html.read_text("utf-8").replace("<body>", "<body><img src=x onerror=alert(1)>", 1)
+    html.write_text(page, "utf-8")
+    assert open_in_chromium(html).dialogs == ["1"]

@@ -33,7 +33,7 @@ import pandas as pd
 
 from layers.adapters import eia, generic, hifld, osm, shale
 from layers.errors import LayerValidationError
-from layers.read import read_file
+from layers.read import check_file, read_file
 from layers.schema import validate
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _head(path: Path, size: int = 64 * 1024) -> str:
 
 def detect_file(path: str | Path) -> str:
     """The source format of a file: by its suffix and first bytes, then by its columns."""
-    path = Path(path)
+    path = check_file(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return "eia860"
