@@ -149,8 +149,36 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     load = check_load(load_mw)
     check_cost_settings(settings)
     _require(sites, REQUIRED_COLUMNS)
+    data = arrays(sites)
+    check_values(data, sites.index)
+    return add_columns(sites, compute(data, load, settings))
 
-    return add_columns(sites, compute(arrays(sites), load, settings))
+
+#: Input quantities that cannot be negative or infinite (a distance, a voltage, MW, a price).
+NON_NEGATIVE = ("poi_voltage_kv", "tie_distance_km", "hosting_mw", "backbone_km",
+                "hydro_mw_within_100km", "nearest_hydro_km", "gas_field_km",
+                "land_price_usd_per_acre")
+
+
+def check_values(data: Columns, index: pd.Index) -> None:
+    """Refuse negative or infinite distances, voltages, capacities and prices.
+
+    Raises
+    ------
+    LayerValidationError
+        Naming each bad column and example rows.
+    """
+    problems = []
+    for name in NON_NEGATIVE:
+        if name not in data:
+            continue
+        values = np.asarray(data[name], dtype=float)
+        bad = index[(values < 0) | np.isinf(values)]
+        if len(bad):
+            rows = ", ".join(str(i) for i in bad[:5])
+            problems.append(f"{name} is negative or infinite in rows {rows}")
+    if problems:
+        raise LayerValidationError("candidate sites: " + "; ".join(problems))
 
 
 def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.ndarray]:

@@ -121,6 +121,7 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None) -> Fram
     check_score_settings(settings)
     _validate(sites)
     data = costs.arrays(sites)
+    costs.check_values(data, sites.index)
     new: dict[str, np.ndarray] = {}
     if any(c not in data for c in costs.COST_COLUMNS):
         missing = [c for c in costs.REQUIRED_COLUMNS if c not in data]
