@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,7 @@ def naive_vs_vectorized(region: str, res: int, sample: int, cache_toml: Path) ->
     near = near[~near.index.duplicated()]
     hydro = bundle.plants[bundle.plants["fuel"] == "hydro"]
     rows = []
+    warnings.simplefilter("ignore", UserWarning)  # distance in degrees: the naive way's own
     for pt in sites.geometry:  # the loop a notebook writes
         _, _, d = geod.inv(np.full(len(hydro), pt.x), np.full(len(hydro), pt.y),
                            hydro.geometry.x.to_numpy(), hydro.geometry.y.to_numpy())

@@ -141,4 +141,10 @@ def _num(sites: Columns, column: str) -> np.ndarray:
 def _fmt(values: np.ndarray, spec: str) -> np.ndarray:
     """Format non-NaN numbers with ``spec`` (its text included); NaN becomes ""."""
     fmt: Callable[[float], str] = spec.format
-    return np.array([fmt(v) if v == v else "" for v in values.tolist()], dtype=object)
+    # Each distinct value is formatted once (many rows share a POI, a voltage, a state's
+    # price). Distinct by bit pattern, so -0.0 and 0.0 stay apart as str.format keeps them.
+    values = np.ascontiguousarray(values, dtype=float)
+    _, first, inverse = np.unique(values.view(np.int64), return_index=True,
+                                  return_inverse=True)
+    text = np.array([fmt(v) if v == v else "" for v in values[first].tolist()], dtype=object)
+    return text[inverse.reshape(-1)]

@@ -151,6 +151,9 @@ def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,
                                 index=index)
         return land_price(sites, None, None, raster, unit)
     price, year = sample_polygons(prices, sites.geometry)
-    years = pd.Series(year).map(lambda y: "" if np.isnan(y) else f", {int(y)}")
-    note = np.where(np.isnan(price), None, label + years.to_numpy(dtype=object))
+    known, inverse = np.unique(year, return_inverse=True)  # a few vintages: format each once
+    text = np.array(["" if np.isnan(y) else f", {int(y)}" for y in known.tolist()],
+                    dtype=object)
+    years = text[inverse.reshape(-1)] if len(year) else np.array([], dtype=object)
+    note = np.where(np.isnan(price), None, label + years)
     return pd.DataFrame({"land_price_usd_per_acre": price, "land_price_note": note}, index=index)

@@ -1,0 +1,85 @@
+"""The Dask engine gives the same ranking as the single-process engine; without the extra,
+``--engine dask`` is a one-line install hint."""
+
+from __future__ import annotations
+
+import builtins
+import importlib.util
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from geo import engine
+from geo.cli import cli
+from geo.errors import DependencyError
+from geo.pipeline import rank_sites
+from geo.settings import Settings
+
+HAVE_DASK = all(importlib.util.find_spec(m) is not None
+                for m in ("dask", "distributed", "dask_geopandas"))
+# CI installs the dask extra: there a missing dask is a failure, not a skip.
+needs_dask = pytest.mark.skipif(not HAVE_DASK and not os.environ.get("CI"),
+                                reason="the dask extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.mark.slow
+@needs_dask
+def test_dask_engine_equals_local_on_rhode_island_h3_7(settings: Settings) -> None:
+    local = rank_sites("US-RI", candidates="h3:7", load_mw=100, settings=settings,
+                       all_candidates=True)
+    # small partitions so that the 500-odd cells really are split across both workers
+    original = engine.PARTITION_SITES
+    engine.PARTITION_SITES = 60
+    try:
+        dask = rank_sites("US-RI", candidates="h3:7", load_mw=100, settings=settings,
+                          all_candidates=True, engine="dask")
+    finally:
+        engine.PARTITION_SITES = original
+    assert len(local.ranked) > 400
+    pd.testing.assert_frame_equal(dask.ranked, local.ranked, check_exact=True)
+    pd.testing.assert_frame_equal(dask.sites, local.sites, check_exact=True)
+
+
+@needs_dask
+def test_partitions_are_spatially_sorted_and_restored() -> None:
+    import geopandas as gpd
+
+    pts = gpd.GeoSeries(gpd.points_from_xy([10, -80, 10.001, -80.001], [50, 30, 50, 30]),
+                        crs=4326)
+    order = engine.spatial_order(pts)
+    assert sorted(order.tolist()) == [0, 1, 2, 3]
+    # the two points near each other sit next to each other in the order
+    pos = np.argsort(order)
+    assert abs(pos[0] - pos[2]) == 1 and abs(pos[1] - pos[3]) == 1
+
+
+def test_missing_dask_gives_one_line_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name.split(".")[0] in ("dask", "distributed", "dask_geopandas"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(DependencyError, match=r"pip install 'geo-rank\[dask\]'"):
+        engine.import_dask()
+    result = CliRunner().invoke(cli, ["--region", "US-RI", "--engine", "dask", "--no-map"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines == ["geo-rank: error: --engine dask needs the dask extra: "
+                     "pip install 'geo-rank[dask]'"]
+
+
+def test_scheduler_needs_the_dask_engine() -> None:
+    with pytest.raises(Exception, match="--scheduler needs --engine dask"):
+        engine.run_candidate_stage(None, None, Settings(), engine="local",  # type: ignore[arg-type]
+                                   scheduler="tcp://127.0.0.1:8786")
