@@ -294,8 +294,9 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         Defaults to ``grid.settings``; ``use_cache`` False bypasses the cache.
     sub_ids : sequence of str, optional
         Compute hosting only at these substations (the candidates' points of
-        interconnection); default: every substation at or above ``hosting_min_kv``. A set
-        equal to the default shares its cache entry.
+        interconnection); default: every substation at or above ``hosting_min_kv``. A
+        subset of the default is served by the default's cache entry when it exists (or
+        computed as the default when it is at least half of it).
     progress : callable, optional
         ``progress(done, total)`` after each hosting batch (not called on a cache hit).
 
@@ -311,16 +312,23 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
 
     settings = settings or grid.settings
     plants_hash = "none" if plants is None else cache.frame_hash(plants, _hosting.PLANT_COLUMNS)
+    base = (grid.input_hash, plants_hash, cache.settings_token(settings))
+    default_key = cache.make_key(*base, "default")
     wanted = None
     if sub_ids is not None:
+        # Hosting at a substation does not depend on which others are computed (one
+        # right-hand side each), so a subset of the default set is served by the default
+        # entry when it is cached, or computed as the default when it is most of it.
         wanted = sorted(set(map(str, sub_ids)))
         subs = grid.substations
-        default = subs.loc[subs["voltage_kv"] >= settings.hosting_min_kv, "sub_id"]
-        if wanted == sorted(default.astype(str)):
+        default = set(subs.loc[subs["voltage_kv"] >= settings.hosting_min_kv, "sub_id"]
+                      .astype(str))
+        cached_default = settings.use_cache and cache.path_for(
+            "grid-metrics", default_key, settings).is_file()
+        if default.issuperset(wanted) and (cached_default or 2 * len(wanted) >= len(default)):
             wanted = None
-    subset = "default" if wanted is None else hashlib.sha256(
-        "\n".join(wanted).encode()).hexdigest()
-    key = cache.make_key(grid.input_hash, plants_hash, cache.settings_token(settings), subset)
+    key = default_key if wanted is None else cache.make_key(
+        *base, hashlib.sha256("\n".join(wanted).encode()).hexdigest())
 
     def compute() -> pd.DataFrame:
         subs = grid.substations.set_index("sub_id")

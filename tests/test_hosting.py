@@ -162,3 +162,18 @@ def test_metrics_table_and_cache(tmp_path):
     off = grid.metrics(g, plants, settings.replace(use_cache=False))
     assert off.attrs["cache"] == "off"
     assert len(list(tmp_path.glob("*.parquet"))) == 2
+
+
+def test_a_subset_is_served_by_the_cached_full_set(tmp_path):
+    subs, ln, plants = layers(triangle(), {"A": 500})
+    settings = Settings(cache_dir=tmp_path)
+    g = grid.build(subs, ln, settings)
+    full = grid.metrics(g, plants, settings)
+    assert full.attrs["cache"] == "miss"
+    part = grid.metrics(g, plants, settings, sub_ids=["B"])
+    assert part.attrs["cache"] == "hit"  # no second hosting run for a subset
+    assert part.loc["B", "hosting_mw"] == full.loc["B", "hosting_mw"] == pytest.approx(150)
+    # a small subset with nothing cached is computed alone, under its own key
+    alone = grid.metrics(g, plants, Settings(cache_dir=tmp_path / "other"), sub_ids=["B"])
+    assert alone.attrs["cache"] == "miss"
+    assert alone.loc["B", "hosting_mw"] == pytest.approx(150)
