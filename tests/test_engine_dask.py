@@ -83,3 +83,25 @@ def test_scheduler_needs_the_dask_engine() -> None:
     with pytest.raises(Exception, match="--scheduler needs --engine dask"):
         engine.run_candidate_stage(None, None, Settings(), engine="local",  # type: ignore[arg-type]
                                    scheduler="tcp://127.0.0.1:8786")
+
+
+@pytest.mark.slow
+@needs_dask
+def test_dask_exports_are_identical_across_runs_and_to_local(tmp_path) -> None:
+    """Byte-identical GeoJSON apart from ``generated_at`` and the engine named in it."""
+    import json
+
+    cfg = tmp_path / "cache.toml"
+    cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n')
+    docs = []
+    for n, eng in enumerate(("dask", "dask", "local")):
+        out = tmp_path / f"run{n}"
+        result = CliRunner().invoke(cli, ["-q", "--region", "US-RI", "--candidates", "h3:6",
+                                          "--load-mw", "100", "--engine", eng, "--no-map",
+                                          "--out", str(out), "--config", str(cfg)])
+        assert result.exit_code == 0, result.output
+        doc = json.loads((out / "us-ri_sites.geojson").read_text("utf-8"))
+        doc["metadata"].pop("generated_at")
+        doc["metadata"].pop("engine", None)
+        docs.append(json.dumps(doc, sort_keys=True))
+    assert docs[0] == docs[1] == docs[2]

@@ -19,7 +19,7 @@ from layers import validate
 from layers.errors import GeoRankError
 from layers.schema import SENTINELS_TEXT
 
-FUZZ = settings(max_examples=300, deadline=None,
+FUZZ = settings(max_examples=600, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 lon = st.floats(-180, 180, allow_nan=False)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from geo import costs, score
 from geo.errors import GeoRankError
 
-FUZZ = settings(max_examples=500, deadline=None,
+FUZZ = settings(max_examples=1000, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 COLUMNS = ("site_id", "poi_sub_id", "poi_name", "poi_voltage_kv", "tie_distance_km",
