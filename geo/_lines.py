@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 from geo import _topology as topo
 from geo.settings import Settings
 from layers import estimates
+from layers.adapters._common import line_end_points
 
 LOG = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def prepare(
     counts = LineCounts()
     pos = pd.Series(np.arange(len(subs)), index=subs["sub_id"].to_numpy())
     kv = out["voltage_kv"].to_numpy(float)
-    starts, ends = topo.line_ends(out.geometry.to_numpy())
+    starts, ends = line_end_points(out.geometry.to_numpy())
     sub_max = subs["voltage_kv"].to_numpy(float)[tree_rows]
     sub_min = subs["min_voltage_kv"].to_numpy(float)[tree_rows]
     ends_pos = []

@@ -47,24 +47,6 @@ def point_lonlat(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def line_ends(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last vertex of each (Multi)LineString as lon/lat ``(n, 2)`` arrays.
-
-    For a MultiLineString the first vertex of its first part and the last vertex of its
-    last part are used. Missing or empty geometries give NaN.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    start = np.full((len(geoms), 2), np.nan)
-    end = np.full((len(geoms), 2), np.nan)
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    if len(idx):
-        first = np.r_[True, idx[1:] != idx[:-1]]
-        last = np.r_[idx[1:] != idx[:-1], True]
-        start[idx[first]] = coords[first]
-        end[idx[last]] = coords[last]
-    return start, end
-
-
 def geodesic_length_km(geoms: np.ndarray) -> np.ndarray:
     """Geodesic length in km of each (Multi)LineString in EPSG:4326 (NaN when missing)."""
     geoms = np.asarray(geoms, dtype=object)
