@@ -85,6 +85,14 @@ def _boundary_outline(path: str | Path) -> BaseGeometry:
 US_ONLY = ("gas_fields", "land_prices")
 
 
+def _embedded(root: Path, kind: str, trusted: bool) -> gpd.GeoDataFrame:
+    """An embedded layer. The shipped files were validated when ``layers.build`` wrote them
+    (and ``tests/test_layers.py`` checks they still validate unchanged), so they are read
+    as they are; a data folder of the user's goes through validation."""
+    path = root / catalog.entry(kind).path
+    return gpd.read_parquet(path) if trusted else read_layer(path, kind)
+
+
 def load(region: str = "US", data: str | Path | None = None, *,
          substations: str | Path | None = None, lines: str | Path | None = None,
          plants: str | Path | None = None, gas_fields: str | Path | None = None,
@@ -137,7 +145,7 @@ def load(region: str = "US", data: str | Path | None = None, *,
     outline = None
     frames = {}
     for kind in ("countries", "subdivisions"):
-        frames[kind] = read_layer(root / catalog.entry(kind).path, kind)
+        frames[kind] = _embedded(root, kind, trusted=data is None)
     if not in_us:
         iso2 = frames["countries"]["iso_a2"].astype(str).str.upper()
         outline = shapely.union_all(frames["countries"].geometry[iso2 == code].to_numpy())
@@ -158,7 +166,7 @@ def load(region: str = "US", data: str | Path | None = None, *,
             sources[kind] = {**sources[kind], "source": f"none (the embedded layer {why})",
                              "status": "empty", "vintage": "", "path": ""}
         else:
-            frames[kind] = read_layer(root / catalog.entry(kind).path, kind)
+            frames[kind] = _embedded(root, kind, trusted=data is None)
     sources.update(user.sources)
     sov_path = root / catalog.entry("sovereignty").path
     if not sov_path.is_file():

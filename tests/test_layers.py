@@ -77,3 +77,17 @@ def test_region_state_clips_points():
 def test_unknown_region_lists_valid_ones():
     with pytest.raises(RegionError, match="valid regions: US, US-AL"):
         layers.load("NO")
+
+
+@pytest.mark.parametrize("kind", layers.VECTOR_KINDS)
+def test_embedded_layers_validate_unchanged(kind):
+    """The shipped files are read without validation; they must be what validation gives."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from layers import catalog
+    from layers._paths import data_dir
+
+    raw = gpd.read_parquet(data_dir() / catalog.entry(kind).path)
+    checked = layers.validate(raw, kind, source=kind)
+    pd.testing.assert_frame_equal(checked, raw, check_exact=True)
