@@ -45,6 +45,8 @@ def _ids(lines: pd.DataFrame, col: str) -> pd.Series:
     if col not in lines.columns:
         return pd.Series([None] * len(lines), index=lines.index, dtype=object)
     s = lines[col]
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s.astype(object).where(s.notna(), None)  # text already: no per-row work
     return s.astype(object).where(s.notna(), None).map(lambda v: None if v is None else str(v))
 
 
