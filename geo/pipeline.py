@@ -146,6 +146,8 @@ def rank_sites(
     if engine == "dask":
         engine_mod.import_dask()  # the install hint before any long work
     bundle = layers if layers is not None else layers_pkg.load(region)
+    if sovereignty_bloc is not None:
+        sovereignty.check_bloc(sovereignty_bloc, bundle.sovereignty)  # before the long work
 
     sites = candidates_mod.generate(bundle, candidates, min_kv=settings.candidate_min_kv)
     if len(sites) == 0:

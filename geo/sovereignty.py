@@ -36,8 +36,14 @@ def blocs(table: pd.DataFrame) -> list[str]:
     return sorted(table["bloc"].dropna().unique())
 
 
-def keep_bloc(sites: pd.DataFrame, bloc: str, table: pd.DataFrame) -> pd.DataFrame:
-    """Only the sites whose data would stay inside ``bloc`` (``--sovereignty``)."""
+def check_bloc(bloc: str, table: pd.DataFrame) -> str:
+    """The table's spelling of ``bloc`` (``--sovereignty``), case-insensitive.
+
+    Raises
+    ------
+    SettingsError
+        For a bloc the table does not know, listing the named blocs.
+    """
     known = blocs(table)
     match = {b.upper(): b for b in known}
     if bloc.upper() not in match:
@@ -45,4 +51,9 @@ def keep_bloc(sites: pd.DataFrame, bloc: str, table: pd.DataFrame) -> pd.DataFra
             f"--sovereignty {bloc!r}: unknown bloc; use one of "
             f"{', '.join(b for b in known if not (len(b) == 3 and b.isupper()))} "
             "or a country's ISO alpha-3 code")
-    return sites[sites["sovereignty_bloc"] == match[bloc.upper()]]
+    return match[bloc.upper()]
+
+
+def keep_bloc(sites: pd.DataFrame, bloc: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Only the sites whose data would stay inside ``bloc`` (``--sovereignty``)."""
+    return sites[sites["sovereignty_bloc"] == check_bloc(bloc, table)]
