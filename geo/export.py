@@ -253,6 +253,16 @@ def _format_of(path: Path) -> str:
     return fmt
 
 
+def check_target(path: str | Path, *, overwrite: bool) -> Path:
+    """Refuse an unknown format, or a file geo-rank did not write unless ``overwrite``.
+
+    Called before the long work, so a refused target leaves no file behind.
+    """
+    path = Path(path)
+    _check_overwrite(path, _format_of(path), overwrite=overwrite)
+    return path
+
+
 def _check_overwrite(path: Path, fmt: str, *, overwrite: bool) -> None:
     existing = [p for p in (path, _sidecar(path) if fmt == "csv" else None) if p and p.exists()]
     if overwrite or not existing:

@@ -130,11 +130,7 @@ def render(
         raise DependencyError("folium is needed for maps: pip install folium") from exc
     from geo import _map_assets, _map_legend
 
-    path = Path(path)
-    if not overwrite and path.is_file() and not _written_by_geo_rank(path):
-        raise DataSourceError(
-            f"{path} exists and was not written by geo-rank; pass --overwrite to replace it"
-        )
+    path = check_target(path, overwrite=overwrite)
     if sites.crs is None:
         raise LayerValidationError("sites have no CRS; set it first, e.g. "
                                    "sites.set_crs('EPSG:4326')")
@@ -182,8 +178,11 @@ def render(
     return path
 
 
-def _tile_layer(folium: Any, tiles: str | None, attribution: str | None,
-                offline: bool) -> Any | None:
+def check_tiles(tiles: str | None, attribution: str | None, offline: bool) -> str | None:
+    """The base-tile name or URL a map will use (None: no tiles), or a SettingsError.
+
+    Called before any output is written, so a bad ``--tiles`` leaves no file behind.
+    """
     if tiles is None and offline:
         return None
     import xyzservices
@@ -201,6 +200,24 @@ def _tile_layer(folium: Any, tiles: str | None, attribution: str | None,
     if not known and not attribution:
         raise SettingsError(f"--tiles {name!r}: a custom tile URL needs --tiles-attribution "
                             "(the data owner's credit line)")
+    return name
+
+
+def check_target(path: str | Path, *, overwrite: bool) -> Path:
+    """Refuse to replace a file that geo-rank did not write, unless ``overwrite``."""
+    path = Path(path)
+    if not overwrite and path.is_file() and not _written_by_geo_rank(path):
+        raise DataSourceError(
+            f"{path} exists and was not written by geo-rank; pass --overwrite to replace it"
+        )
+    return path
+
+
+def _tile_layer(folium: Any, tiles: str | None, attribution: str | None,
+                offline: bool) -> Any | None:
+    name = check_tiles(tiles, attribution, offline)
+    if name is None:
+        return None
     return folium.TileLayer(name, attr=escape(attribution) if attribution else None,
                             name="Base map")
 

@@ -220,6 +220,10 @@ CASES: list[Case] = [
      "not valid TOML"),
     ("boundary of points", lambda t: [*RI, "--boundary", str(_subs(t, name="b.geojson"))],
      "boundary"),
+    ("custom tiles without attribution", lambda t: [*RI, "--tiles",
+                                                    "https://tiles.example/{z}/{x}/{y}.png"],
+     "--tiles-attribution"),
+    ("unknown tile provider", lambda t: [*RI, "--tiles", "NoSuchTiles"], "--tiles"),
 ]
 
 
@@ -311,3 +315,14 @@ def test_an_interrupted_run_leaves_the_previous_output(tmp_path, cache_config, m
     monkeypatch.undo()
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["us-ri_sites.geojson"]
+
+
+def test_a_users_html_at_the_map_path_stops_the_run_before_any_export(tmp_path, cache_config):
+    html = tmp_path / "mine.html"
+    html.write_text("<html>my notes</html>")
+    result = CliRunner().invoke(cli, [*RI, "--out", str(tmp_path / "out"), "--map", str(html),
+                                      "--config", str(cache_config)])
+    assert result.exit_code == 2 and "mine.html exists and was not written by geo-rank" in \
+        result.stderr
+    assert html.read_text() == "<html>my notes</html>"
+    assert not (tmp_path / "out").exists()  # nothing half-done: the export was not written

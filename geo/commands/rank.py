@@ -140,6 +140,14 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     settings = settings.replace(**overrides)
     user = layer_kwargs(layer_opts)
     bundle = layers.load(region, **user) if user else None
+    name = bundle.region if bundle is not None else layers.regions.parse(region)[0]
+    # every output is checked before the long work, so a refusal leaves no file behind
+    target = export.check_target(export.path_for(Path(out_dir), name, fmt), overwrite=overwrite)
+    html = None
+    if not no_map:
+        maps.check_tiles(tiles, tiles_attribution, offline)
+        html = maps.check_target(Path(map_path) if map_path else
+                                 Path("maps") / f"{name.lower()}.html", overwrite=overwrite)
     update, close = _progress_bar(not quiet)
     try:
         result = rank_sites(region, candidates=candidates, load_mw=load_mw, settings=settings,
@@ -149,10 +157,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                             engine=engine, scheduler=scheduler)
     finally:
         close()
-    target = export.path_for(Path(out_dir), result.layers.region, fmt)
     written = [export.write(result.sites, target, result.provenance, overwrite=overwrite)]
-    if not no_map:
-        html = Path(map_path) if map_path else Path("maps") / f"{result.layers.region.lower()}.html"
+    if html is not None:
         written.append(maps.render(result.sites, html, result.provenance,
                                    title=f"geo-rank {result.layers.region}: {load_mw:,.0f} MW",
                                    layers=result.layers, tiles=tiles,
