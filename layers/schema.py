@@ -34,6 +34,9 @@ SENTINELS_NUMERIC = (-999999, -999999.0, -99999, -9999)
 #: Not "NA": that is Namibia's ISO code.
 SENTINELS_TEXT = ("", "NOT AVAILABLE", "N/A", "UNKNOWN", "-999999", "None", "nan")
 
+#: Control characters other than tab, newline and carriage return.
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
 _GEOMETRY_FAMILIES = {
     "Point": {"Point"},
     "LineString": {"LineString", "MultiLineString"},
@@ -195,6 +198,13 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, source: str = "<memory>") -> gpd.
                 f"column {a.name!r} ({a.type}) has unreadable values in {_examples(bad)}"
             )
         gdf[a.name] = col
+        if a.type == "str":
+            text = col.dropna().astype(str)
+            ctrl = text.index[text.str.contains(_CONTROL, regex=True)]
+            if len(ctrl):  # a NUL or other control character: junk, and pandas mis-hashes NUL
+                problems.append(
+                    f"column {a.name!r} has control characters in {_examples(ctrl)}; "
+                    "clean the text")
         if a.minimum is not None:
             low = gdf.index[gdf[a.name].notna() & (gdf[a.name] < a.minimum)]
             if len(low):
