@@ -27,7 +27,10 @@ def test_installed_wheel_finds_every_embedded_layer(tmp_path):
     # system site packages provide the dependencies; the wheel itself is installed fresh
     venv.create(env_dir, system_site_packages=True, with_pip=True)
     py = env_dir / "bin" / "python"
-    subprocess.run([py, "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True,
+    # --ignore-installed: a geo-rank already in the system site-packages (CI installs one)
+    # must not satisfy the requirement; the wheel goes into this venv
+    subprocess.run([py, "-m", "pip", "install", "--no-deps", "--ignore-installed", "-q",
+                    str(wheel)], check=True,
                    capture_output=True)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
