@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import shapely
 
 from geo import __version__
 from geo.settings import Settings
+from layers._atomic import atomic_path
 
 LOG = logging.getLogger(__name__)
 
@@ -99,15 +98,8 @@ def store(name: str, key: str, frame: pd.DataFrame, settings: Settings) -> Path 
         return None
     path = path_for(name, key, settings)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             frame.to_parquet(tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     except OSError as exc:  # a read-only cache folder must not stop the analysis
         LOG.warning("could not write cache entry %s (%s)", path, exc)
         return None

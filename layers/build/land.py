@@ -11,8 +11,6 @@ The polygons are those of ``us/subdivisions.parquet`` (written by
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,6 +19,7 @@ import rasterio
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
 
+from layers._atomic import atomic_path
 from layers.build._write import write_geoparquet
 from layers.errors import DataSourceError
 from layers.schema import validate
@@ -89,19 +88,11 @@ def write_raster(prices: gpd.GeoDataFrame, path: Path) -> Path:
         "crs": "EPSG:4326", "transform": transform, "nodata": NODATA,
         "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        # No TIFFTAG_DATETIME and no .aux.xml: the same prices give the same bytes.
-        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(band.astype(np.float32), 1)
-            dst.update_tags(1, units="USD/acre", year=str(YEAR), source=SOURCE)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; match the other data files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # No TIFFTAG_DATETIME and no .aux.xml: the same prices give the same bytes.
+    with atomic_path(path) as tmp, rasterio.Env(GDAL_PAM_ENABLED="NO"), \
+            rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(band.astype(np.float32), 1)
+        dst.update_tags(1, units="USD/acre", year=str(YEAR), source=SOURCE)
     return path
 
 

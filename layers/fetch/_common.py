@@ -6,13 +6,12 @@ import contextlib
 import datetime as dt
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import IO, Any
 
+from layers._atomic import atomic_path
 from layers.errors import RegionError
 
 #: (min lon, min lat, max lon, max lat) in degrees, EPSG:4326.
@@ -80,16 +79,8 @@ def atomic_open(path: Path, mode: str = "wb", **kwargs: Any) -> Iterator[IO[Any]
     A reader never sees a half-written ``path``; on an exception the temporary file is removed
     and ``path`` keeps its old content (or stays absent).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, suffix=".part") as tmp, open(tmp, mode, **kwargs) as fh:
+        yield fh
 
 
 def write_json(path: Path, doc: dict[str, Any]) -> Path:
