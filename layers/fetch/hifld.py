@@ -12,7 +12,6 @@ ArcGIS FeatureServer layer with the same fields answers the same query.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -103,15 +102,7 @@ def fetch_arcgis(url: str, bbox: BBox, client: HttpClient,
 
 
 def _page(client: HttpClient, request: Request, url: str) -> tuple[list[dict[str, Any]], bool]:
-    body = client.fetch(request)
-    assert body is not None  # missing_ok is False
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        client.forget(request)
-        raise DataSourceError(
-            f"GET {url} did not answer JSON (starts {body[:60]!r}); check the layer URL setting"
-        ) from None
+    doc = client.fetch_json(request, f"GET {url}", "check the layer URL setting")
     if isinstance(doc, dict) and "error" in doc:  # ArcGIS reports errors with HTTP 200
         client.forget(request)
         err = doc["error"] if isinstance(doc["error"], dict) else {"message": doc["error"]}

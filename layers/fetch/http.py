@@ -21,6 +21,7 @@ import datetime as dt
 import email.utils
 import hashlib
 import http.client
+import json
 import logging
 import shutil
 import tempfile
@@ -31,7 +32,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol, cast
+from typing import Any, BinaryIO, Protocol, cast
 
 from layers.errors import DataSourceError
 from layers.fetch._common import atomic_open, package_version
@@ -202,6 +203,21 @@ class HttpClient:
         except OSError as exc:
             raise DataSourceError(f"cannot write {dest}: {_one_line(exc)}") from exc
         return dest
+
+    def fetch_json(self, request: Request, what: str, fix: str) -> Any:
+        """The parsed JSON body of ``request``.
+
+        An answer that is not JSON (an HTML error page, a proxy's notice) is dropped from the
+        cache and reported as ``"<what> did not answer JSON (starts ...); <fix>"``.
+        """
+        body = self.fetch(request)
+        assert body is not None  # missing_ok is False
+        try:
+            return json.loads(body)
+        except ValueError:
+            self.forget(request)
+            raise DataSourceError(
+                f"{what} did not answer JSON (starts {body[:60]!r}); {fix}") from None
 
     def forget(self, request: Request) -> None:
         """Drop a cached response (one that answered 200 but carried an error)."""

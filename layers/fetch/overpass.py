@@ -10,7 +10,6 @@ each) and sorted, which is what the OSM adapter reads.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from typing import Any
@@ -152,16 +151,8 @@ def _fetch_tile(client: HttpClient, settings: FetchSettings, tile: BBox, depth: 
                 answered: list[BBox]) -> None:
     request = Request.post_form(settings.overpass_url,
                                 {"data": query(tile, settings.overpass_timeout_s)})
-    body = client.fetch(request)
-    assert body is not None  # missing_ok is False
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        client.forget(request)
-        raise DataSourceError(
-            f"POST {settings.overpass_url} for tile {_fmt_tile(tile)} did not answer JSON "
-            f"(starts {body[:60]!r}); check the overpass_url setting"
-        ) from None
+    doc = client.fetch_json(request, f"POST {settings.overpass_url} for tile {_fmt_tile(tile)}",
+                            "check the overpass_url setting")
     remark = str(doc.get("remark") or "")
     if _is_runtime_error(remark):
         client.forget(request)  # a timeout is not an answer worth keeping
