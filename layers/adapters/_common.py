@@ -1,4 +1,4 @@
-"""Private helpers shared by the source adapters: voltages, merging, filling, empty layers.
+"""Private helpers shared by the source adapters: voltages, merging, filling.
 
 Distances are great-circle kilometres on 3-D unit-sphere coordinates (a KD-tree answers
 radius queries exactly there); nothing here measures in degrees.
@@ -18,8 +18,6 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from layers.schema import columns
-
 #: Mean Earth radius (IUGG), km.
 EARTH_RADIUS_KM = 6371.0088
 
@@ -37,12 +35,6 @@ def unit_xyz(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 def km_to_chord(km: float) -> float:
     """Unit-sphere chord of a great-circle distance in km."""
     return float(2.0 * np.sin(km / (2.0 * EARTH_RADIUS_KM)))
-
-
-def empty(kind: str) -> gpd.GeoDataFrame:
-    """An empty layer of ``kind`` with its canonical columns, in EPSG:4326."""
-    cols = {c: pd.Series([], dtype=object) for c in columns(kind) if c != "geometry"}
-    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
 
 
 def parse_voltages(value: Any) -> tuple[list[float], list[str]]:
