@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
+import shapely
 from scipy.spatial import cKDTree
 
-from geo import _topology as topo
 from geo.settings import Settings
 from layers import estimates
-from layers.adapters._common import line_end_points
+from layers._sphere import chord_to_km, great_circle_km, km_to_chord, line_end_points, unit_xyz
 
 LOG = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ LOG = logging.getLogger(__name__)
 MIN_ESTIMATE_LENGTH_KM = 0.1
 
 IN_GRAPH, UNSNAPPED, SELF_LOOP = "in_graph", "unsnapped", "self_loop"
+
+_GEOD = pyproj.Geod(ellps="WGS84")
 
 
 @dataclass
@@ -97,7 +100,7 @@ def prepare(
         counts.unknown_sub_ids += int((need & ids.notna().to_numpy()).sum())
         snap_km = np.where(need, np.nan, 0.0)
         if need.any():
-            j, d = topo.snap(pts[need], kv[need], tree, sub_max, sub_min,
+            j, d = snap(pts[need], kv[need], tree, sub_max, sub_min,
                              settings.snap_tolerance_km, settings.snap_voltage_tolerance)
             p[need] = np.where(j >= 0, tree_rows[np.maximum(j, 0)], np.nan)
             snap_km[need] = d
@@ -116,11 +119,11 @@ def prepare(
     miss = np.isnan(length)
     counts.estimated_length = int(miss.sum())
     if miss.any():
-        length[miss] = topo.geodesic_length_km(out.geometry.to_numpy()[miss])
+        length[miss] = geodesic_length_km(out.geometry.to_numpy()[miss])
         still = np.isnan(length) & (u >= 0) & (v >= 0)
         if still.any():
             xy = subs[["lon", "lat"]].to_numpy(float)
-            length[still] = topo.great_circle_km(xy[u[still]], xy[v[still]])
+            length[still] = great_circle_km(xy[u[still]], xy[v[still]])
     out["length_km"] = length
 
     circuits = _numeric(out, "circuits")
@@ -212,3 +215,68 @@ def merge(lines: pd.DataFrame, u: np.ndarray, v: np.ndarray) -> pd.DataFrame:
     e["capacity_source"] = np.where(e["cap_est"], "estimated", "observed")
     e["reactance_source"] = np.where(e["x_est"], "estimated", "observed")
     return e.drop(columns=["inv_x", "rx", "flow_na", "cap_est", "x_est"])
+
+
+def geodesic_length_km(geoms: np.ndarray) -> np.ndarray:
+    """Geodesic length in km of each (Multi)LineString in EPSG:4326 (NaN when missing)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.full(len(geoms), np.nan)
+    parts = shapely.get_parts(geoms, return_index=True)
+    part_geoms, owner = parts
+    coords, pidx = shapely.get_coordinates(part_geoms, return_index=True)
+    has = np.zeros(len(geoms), bool)
+    has[owner] = True
+    out[has] = 0.0
+    if len(coords) > 1:
+        same = pidx[1:] == pidx[:-1]
+        a, b = coords[:-1][same], coords[1:][same]
+        _, _, dist_m = _GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+        seg_owner = owner[pidx[:-1][same]]
+        out += np.bincount(seg_owner, weights=dist_m / 1000.0, minlength=len(geoms))
+    return out
+
+
+def snap(
+    points: np.ndarray,
+    point_kv: np.ndarray,
+    tree: cKDTree,
+    sub_max_kv: np.ndarray,
+    sub_min_kv: np.ndarray,
+    tolerance_km: float,
+    kv_tolerance: float,
+    k: int = 16,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Snap lon/lat ``points`` to the nearest substation of compatible voltage.
+
+    A substation is compatible with a line of voltage V when
+    ``min_kv·(1−tol) ≤ V ≤ max_kv·(1+tol)`` (a missing bound is no constraint). Among the
+    ``k`` nearest substations within ``tolerance_km`` the nearest compatible one wins.
+
+    Returns
+    -------
+    index : numpy.ndarray
+        Substation row position, -1 where nothing compatible lies within the tolerance.
+    distance_km : numpy.ndarray
+        Great-circle distance to it (NaN where unsnapped).
+    """
+    n = len(points)
+    index = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    ok = np.isfinite(points).all(axis=1)
+    if not ok.any() or tree.n == 0:
+        return index, dist
+    k = min(k, tree.n)
+    d, j = tree.query(unit_xyz(points[ok, 0], points[ok, 1]), k=k,
+                      distance_upper_bound=float(km_to_chord(tolerance_km)))
+    d, j = d.reshape(len(d), k), j.reshape(len(j), k)
+    found = j < tree.n
+    jj = np.where(found, j, 0)
+    v = np.asarray(point_kv, float)[ok][:, None]
+    hi, lo = sub_max_kv[jj], sub_min_kv[jj]
+    compatible = found & ~(v > hi * (1 + kv_tolerance)) & ~(v < lo * (1 - kv_tolerance))
+    has = compatible.any(axis=1)
+    first = np.argmax(compatible, axis=1)
+    rows = np.flatnonzero(ok)[has]
+    index[rows] = jj[has, first[has]]
+    dist[rows] = chord_to_km(d[has, first[has]])
+    return index, dist

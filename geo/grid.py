@@ -30,9 +30,9 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from geo import _lines, cache
-from geo import _topology as topo
 from geo.errors import GridError, LayerValidationError
 from geo.settings import Settings
+from layers._sphere import point_lonlat, unit_xyz
 
 LOG = logging.getLogger(__name__)
 
@@ -166,11 +166,11 @@ def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
     subs["min_voltage_kv"] = pd.to_numeric(vmin, errors="coerce")
     if "name" not in subs:
         subs["name"] = None
-    lonlat = topo.point_lonlat(subs.geometry.to_numpy())
+    lonlat = point_lonlat(subs.geometry.to_numpy())
     subs["lon"], subs["lat"] = lonlat[:, 0], lonlat[:, 1]
     placed = np.isfinite(lonlat).all(axis=1)
     tree_rows = np.flatnonzero(placed)
-    tree = cKDTree(topo.unit_xyz(lonlat[placed, 0], lonlat[placed, 1]))
+    tree = cKDTree(unit_xyz(lonlat[placed, 0], lonlat[placed, 1]))
     out, u, v, counts = _lines.prepare(subs, tree, tree_rows, lines, settings)
     edges = _lines.merge(out, u, v)
     ids = subs["sub_id"].to_numpy()

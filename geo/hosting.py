@@ -38,9 +38,9 @@ from scipy import sparse
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
-from geo import _topology as topo
 from geo.errors import GridError
 from geo.settings import Settings
+from layers._sphere import nearest, point_lonlat, unit_xyz
 
 if TYPE_CHECKING:
     from geo.grid import GridGraph
@@ -90,11 +90,11 @@ def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
     p = pos.reindex([None if s is None else str(s) for s in sid]).to_numpy(float)
     miss = np.isnan(p)
     if miss.any():
-        lonlat = topo.point_lonlat(subs.geometry.to_numpy())
+        lonlat = point_lonlat(subs.geometry.to_numpy())
         ok = np.isfinite(lonlat).all(axis=1)
-        tree = cKDTree(topo.unit_xyz(lonlat[ok, 0], lonlat[ok, 1]))
-        pts = topo.point_lonlat(pl.to_crs(4326).geometry.to_numpy()[miss])
-        j, _ = topo.nearest(pts, tree)
+        tree = cKDTree(unit_xyz(lonlat[ok, 0], lonlat[ok, 1]))
+        pts = point_lonlat(pl.to_crs(4326).geometry.to_numpy()[miss])
+        j, _ = nearest(pts, tree)
         p[miss] = np.where(j >= 0, np.flatnonzero(ok)[np.maximum(j, 0)], np.nan)
         info["plants_located_by_nearest"] = int((j >= 0).sum())
     found = ~np.isnan(p)

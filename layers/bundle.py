@@ -1,9 +1,13 @@
-"""The bundle of layers for a region: :func:`load` and :class:`Layers`."""
+"""The bundle of layers for a region: :func:`load` and :class:`Layers`.
+
+Which layers there are, where their embedded files cover and which a user may replace is
+the table of layer kinds (``layers/kinds.csv``, :mod:`layers.kinds`).
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -13,61 +17,109 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from layers import byo, catalog, regions
+from layers import byo, catalog, kinds, regions, schema
 from layers._paths import data_dir
-from layers.adapters import _common
-from layers.errors import DataSourceError, RegionError
+from layers.errors import DataSourceError, LayerValidationError, RegionError
 from layers.read import read_file, read_layer
 
 log = logging.getLogger(__name__)
 
-VECTOR_KINDS = ("substations", "lines", "plants", "gas_fields", "land_prices", "countries",
-                "subdivisions")
+
+#: Attributes of :class:`Layers` that a layer kind may not be named after.
+_ATTRIBUTES = frozenset({"region", "subdivision_codes", "sovereignty", "land_raster", "sources",
+                         "outline", "reports"})
 
 
-@dataclass
-class Layers:
-    """Every layer the pipeline joins, for one region.
+class Layers(Mapping[str, gpd.GeoDataFrame]):
+    """Every layer the pipeline joins, for one region: a mapping kind -> GeoDataFrame.
 
-    The grid layers (substations, lines, plants) cover the whole dataset, because power
-    flows ignore state lines; :meth:`in_region` clips a layer to the region's boundary.
+    The kinds are the rows of ``layers/kinds.csv``, in table order; each is also an
+    attribute (``bundle.substations``). The grid layers (substations, lines, plants) cover
+    the whole dataset, because power flows ignore state lines; :meth:`in_region` clips a
+    layer to the region's boundary.
+
+    Parameters
+    ----------
+    region, subdivision_codes
+        The region's code and the subdivision codes it covers (:func:`layers.regions.parse`).
+    frames
+        A layer for every kind of the table (:func:`layers.schema.empty` gives an empty one).
+    sovereignty
+        The sovereignty table (``data/world/sovereignty.csv``).
+    land_raster
+        A land-price GeoTIFF (USD per acre), when there is one.
+    sources
+        Provenance by kind (``path``, ``source``, ``licence``, ``vintage``, ``status``, ...).
+    outline
+        The region's outline when it is a country or a --boundary file (else: subdivisions).
+    reports
+        Quality reports of the user files' adapters, by kind (estimates, merges, left out).
     """
 
-    region: str
-    subdivision_codes: tuple[str, ...]
-    substations: gpd.GeoDataFrame
-    lines: gpd.GeoDataFrame
-    plants: gpd.GeoDataFrame
-    gas_fields: gpd.GeoDataFrame
-    land_prices: gpd.GeoDataFrame
-    countries: gpd.GeoDataFrame
-    subdivisions: gpd.GeoDataFrame
-    sovereignty: pd.DataFrame
-    land_raster: Path | None = None
-    sources: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: The region's outline when it is a country or a --boundary file (else: subdivisions).
-    outline: BaseGeometry | None = None
-    #: Quality reports of the user files' adapters, by kind (estimates, merges, left out).
-    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: DC lines of the user's lines file, kept out of the AC grid.
-    dc_lines: gpd.GeoDataFrame | None = None
+    def __init__(self, region: str, subdivision_codes: tuple[str, ...],
+                 frames: Mapping[str, gpd.GeoDataFrame], sovereignty: pd.DataFrame, *,
+                 land_raster: Path | None = None,
+                 sources: dict[str, dict[str, str]] | None = None,
+                 outline: BaseGeometry | None = None,
+                 reports: dict[str, dict[str, Any]] | None = None) -> None:
+        names = kinds.names()
+        missing = [k for k in names if k not in frames]
+        unknown = [k for k in frames if k not in names]
+        if missing or unknown:
+            raise LayerValidationError(
+                "Layers needs one frame per layer kind: "
+                + "; ".join(f"{what} {', '.join(ks)}" for what, ks in
+                            (("missing", missing), ("unknown", unknown)) if ks)
+                + f" (kinds: {', '.join(names)})")
+        clash = [k for k in names if hasattr(type(self), k) or k in _ATTRIBUTES]
+        if clash:
+            raise LayerValidationError(f"layer kind(s) {', '.join(clash)} clash with Layers "
+                                       "attributes; rename them in layers/kinds.csv")
+        self._frames: dict[str, gpd.GeoDataFrame] = {k: frames[k] for k in names}
+        self.region = region
+        self.subdivision_codes = subdivision_codes
+        self.sovereignty = sovereignty
+        self.land_raster = land_raster
+        self.sources: dict[str, dict[str, str]] = sources if sources is not None else {}
+        self.outline = outline
+        self.reports: dict[str, dict[str, Any]] = reports if reports is not None else {}
+
+    def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
+        return self._frames[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __getattr__(self, name: str) -> gpd.GeoDataFrame:
+        frames = self.__dict__.get("_frames", {})  # absent while unpickling
+        if name in frames:
+            return frames[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={len(v)}" for k, v in self._frames.items())
+        return f"Layers(region={self.region!r}, {counts})"
 
     @cached_property
     def boundary(self) -> BaseGeometry:
         """The region's outline (union of its subdivisions, or the country), EPSG:4326."""
         if self.outline is not None:
             return self.outline
-        parts = self.subdivisions[self.subdivisions["code"].isin(self.subdivision_codes)]
+        subs = self["subdivisions"]
+        parts = subs[subs["code"].isin(self.subdivision_codes)]
         return shapely.union_all(parts.geometry.to_numpy())
 
     def in_region(self, kind: str) -> gpd.GeoDataFrame:
         """Rows of a vector layer that intersect the region's boundary."""
-        gdf: gpd.GeoDataFrame = getattr(self, kind)
+        gdf = self[kind]
         return gdf[gdf.intersects(self.boundary)]
 
 
 def _sources() -> dict[str, dict[str, str]]:
-    return {e.kind: e.as_dict() for e in catalog.US}
+    return {e.kind: e.as_dict() for e in catalog.entries()}
 
 
 def _boundary_outline(path: str | Path) -> BaseGeometry:
@@ -81,10 +133,6 @@ def _boundary_outline(path: str | Path) -> BaseGeometry:
     return shapely.union_all(polys.geometry.make_valid().to_numpy())
 
 
-#: Embedded layers that cover the US only (empty for a region outside it).
-US_ONLY = ("gas_fields", "land_prices")
-
-
 def _embedded(root: Path, kind: str, trusted: bool) -> gpd.GeoDataFrame:
     """An embedded layer. The shipped files were validated when ``layers.build`` wrote them
     (and ``tests/test_layers.py`` checks they still validate unchanged), so they are read
@@ -93,13 +141,23 @@ def _embedded(root: Path, kind: str, trusted: bool) -> gpd.GeoDataFrame:
     return gpd.read_parquet(path) if trusted else read_layer(path, kind)
 
 
+def _why_empty(kind: kinds.Kind, in_us: bool, user_grid: bool) -> str | None:
+    """Why the embedded layer of ``kind`` is not used (None when it is)."""
+    if kind.role == "attached" and user_grid:
+        # embedded plants sit at the embedded (test-system) substations: not with a user grid
+        return "the embedded layer belongs to the embedded grid"
+    if kind.embedded == "us" and not in_us:
+        return "the embedded layer covers the US only"
+    if not kind.embedded:
+        return "no embedded layer of this kind"
+    return None
+
+
 def load(region: str = "US", data: str | Path | None = None, *,
-         substations: str | Path | None = None, lines: str | Path | None = None,
-         plants: str | Path | None = None, gas_fields: str | Path | None = None,
-         land_prices: str | Path | None = None, layers_dir: str | Path | None = None,
-         boundary: str | Path | None = None,
+         layers_dir: str | Path | None = None, boundary: str | Path | None = None,
          source_format: str | dict[str, str] | None = None,
-         column_map: dict[str, str] | None = None) -> Layers:
+         column_map: dict[str, str] | None = None,
+         **files: str | Path | None) -> Layers:
     """Load the layers for a region: the embedded ones, replaced by the user's own files.
 
     Parameters
@@ -110,16 +168,18 @@ def load(region: str = "US", data: str | Path | None = None, *,
         and lines are needed: the embedded grid covers the US only).
     data
         A data folder laid out like the embedded one; default: the embedded data.
-    substations, lines, plants, gas_fields, land_prices
-        The user's files (any format of :mod:`layers.adapters`; land prices may be a
-        GeoTIFF). Each replaces the embedded layer of its kind.
     layers_dir
-        A folder holding any of them, recognised by file name (:func:`layers.byo.scan_dir`).
+        A folder holding user files, recognised by file name (:func:`layers.byo.scan_dir`).
     boundary
         A polygon file that replaces the region's outline; the region is named after it.
     source_format, column_map
         Override format detection (one format, or ``{kind: format}``) and map source
         columns to canonical names (``{"voltage_kv": "KV_MAX"}``).
+    **files
+        The user's file per layer kind, keyed by kind: ``substations``, ``lines``,
+        ``plants``, ``gas_fields``, ``land_prices`` (see ``layers/kinds.csv``); any format
+        of :mod:`layers.adapters`, land prices also a GeoTIFF. Each replaces the embedded
+        layer of its kind.
 
     Returns
     -------
@@ -130,43 +190,46 @@ def load(region: str = "US", data: str | Path | None = None, *,
     ------
     RegionError
         For an unknown region; the message lists the valid ones.
+    LayerValidationError
+        For a keyword that names no kind a user may supply.
     """
     code, subdivision_codes = regions.parse(region)
     root = Path(data) if data is not None else data_dir()
-    user = byo.user_layers(substations=substations, lines=lines, plants=plants,
-                           gas_fields=gas_fields, land_prices=land_prices, layers_dir=layers_dir,
-                           source_format=source_format, column_map=column_map)
+    user = byo.user_layers(files, layers_dir=layers_dir, source_format=source_format,
+                           column_map=column_map)
     in_us = code == "US" or code.startswith("US-")
-    if not in_us and not {"substations", "lines"} <= set(user.frames):
+    grid = kinds.with_role("grid")
+    if not in_us and not set(grid) <= set(user.frames):
+        flags = " and ".join(kinds.get(k).option for k in grid)
         raise RegionError(
             f"region {code!r} has no embedded grid (valid regions: {', '.join(REGIONS_HINT)} "
             "with the embedded data, which covers the contiguous US); pass your grid with "
-            "--substations and --lines (or --layers-dir), e.g. OpenStreetMap or HIFLD files")
+            f"{flags} (or --layers-dir), e.g. OpenStreetMap or HIFLD files")
     outline = None
-    frames = {}
-    for kind in ("countries", "subdivisions"):
-        frames[kind] = _embedded(root, kind, trusted=data is None)
+    frames = {k: _embedded(root, k, trusted=data is None) for k in kinds.with_role("boundary")}
+    countries = frames["countries"]
     if not in_us:
-        iso2 = frames["countries"]["iso_a2"].astype(str).str.upper()
-        outline = shapely.union_all(frames["countries"].geometry[iso2 == code].to_numpy())
+        iso2 = countries["iso_a2"].astype(str).str.upper()
+        outline = shapely.union_all(countries.geometry[iso2 == code].to_numpy())
     if boundary is not None:
         outline = _boundary_outline(boundary)
         code = Path(boundary).stem
         in_us = bool(outline.intersects(shapely.union_all(
-            frames["countries"].geometry[frames["countries"]["iso_a3"] == "USA"].to_numpy())))
+            countries.geometry[countries["iso_a3"] == "USA"].to_numpy())))
     sources = _sources()
-    user_grid = bool({"substations", "lines"} & set(user.frames))
-    for kind in ("substations", "lines", "plants", "gas_fields", "land_prices"):
-        if kind in user.frames:
-            frames[kind] = user.frames[kind]
-        elif (kind == "plants" and user_grid) or (kind in US_ONLY and not in_us):
-            # embedded plants sit at the embedded (test-system) substations: not with a user grid
-            why = "belongs to the embedded grid" if kind == "plants" else "covers the US only"
-            frames[kind] = _common.empty(kind)
-            sources[kind] = {**sources[kind], "source": f"none (the embedded layer {why})",
-                             "status": "empty", "vintage": "", "path": ""}
+    user_grid = bool(set(grid) & set(user.frames))
+    for kind in kinds.user_kinds():
+        why = _why_empty(kind, in_us, user_grid)
+        if kind.name in user.frames:
+            frames[kind.name] = user.frames[kind.name]
+        elif why is not None:
+            frames[kind.name] = schema.empty(kind.name)
+            sources[kind.name] = {**sources.get(kind.name, {"kind": kind.name, "licence": "",
+                                                            "note": ""}),
+                                  "source": f"none ({why})", "status": "empty", "vintage": "",
+                                  "path": ""}
         else:
-            frames[kind] = _embedded(root, kind, trusted=data is None)
+            frames[kind.name] = _embedded(root, kind.name, trusted=data is None)
     sources.update(user.sources)
     sov_path = root / catalog.entry("sovereignty").path
     if not sov_path.is_file():
@@ -175,24 +238,17 @@ def load(region: str = "US", data: str | Path | None = None, *,
     raster = root / catalog.entry("land_raster").path
     if user.land_raster is not None:
         raster = user.land_raster
-        frames["land_prices"] = _common.empty("land_prices")  # the raster replaces polygons
+        frames["land_prices"] = schema.empty("land_prices")  # the raster replaces polygons
         sources["land_prices"] = {**sources["land_prices"], **user.sources["land_raster"],
                                   "kind": "land_prices"}
     elif "land_prices" in user.frames or not in_us:
         raster = Path()  # the user's polygons (or nothing) replace the embedded raster
     log.info("loaded layers for %s from %s", code, root)
-    return Layers(
-        region=code,
-        subdivision_codes=subdivision_codes,
-        sovereignty=sovereignty,
-        land_raster=raster if raster.is_file() else None,
-        sources=sources,
-        outline=outline,
-        reports=user.reports,
-        dc_lines=user.dc_lines,
-        **{k: frames[k] for k in VECTOR_KINDS},
-    )
+    return Layers(code, subdivision_codes, frames, sovereignty,
+                  land_raster=raster if raster.is_file() else None, sources=sources,
+                  outline=outline, reports=user.reports)
 
 
 #: Shown when a region outside the US has no grid layers.
 REGIONS_HINT = ("US", *regions.CONTIGUOUS_US[:3], "...")
+

@@ -9,20 +9,18 @@ and returns validated layers with their provenance and the adapters' quality rep
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 
-from layers import adapters
+from layers import adapters, kinds
 from layers.adapters import _common
 from layers.errors import DataSourceError, LayerValidationError
 
 log = logging.getLogger(__name__)
-
-#: Layer kinds a user can supply.
-USER_KINDS = ("substations", "lines", "plants", "gas_fields", "land_prices")
 
 #: Unknown substation voltages are filled from line ends within this distance (km).
 FILL_KM = 1.0
@@ -30,16 +28,6 @@ FILL_KM = 1.0
 _SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".csv", ".xlsx",
              ".tif", ".tiff"}
 _RASTER = {".tif", ".tiff", ".vrt"}
-
-#: File-name words that say which layer a file in --layers-dir holds (first match wins).
-_NAME_WORDS = (
-    ("substations", ("substation", "subs")),
-    ("lines", ("transmission", "line", "cable")),
-    ("plants", ("plant", "generator")),
-    ("gas_fields", ("shale", "gas_field", "gasfield", "basin", "play")),
-    ("land_prices", ("land", "price", "value")),
-)
-
 
 @dataclass
 class UserLayers:
@@ -49,14 +37,15 @@ class UserLayers:
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     land_raster: Path | None = None
-    dc_lines: gpd.GeoDataFrame | None = None
 
 
 def scan_dir(folder: str | Path) -> dict[str, Path]:
     """Kind -> file for the files of ``folder``, by file name (see the README).
 
-    An OSM file (``*.osm.json``, or JSON that looks like OSM power data) named for no kind
-    serves substations, lines and plants. Two files for one kind are an error.
+    A file belongs to the first kind of ``layers/kinds.csv`` one of whose ``file_words``
+    its name holds (:func:`layers.kinds.kind_of_file`). An OSM file (``*.osm.json``, or
+    JSON that looks like OSM power data) named for no kind serves every kind the OSM
+    adapter gives (substations, lines, plants). Two files for one kind are an error.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -65,12 +54,11 @@ def scan_dir(folder: str | Path) -> dict[str, Path]:
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in _SUFFIXES or path.name.startswith("."):
             continue
-        name = path.name.lower()
-        kind = next((k for k, words in _NAME_WORDS if any(w in name for w in words)), None)
+        kind = kinds.kind_of_file(path.name)
         if kind is not None:
             found.setdefault(kind, []).append(path)
         elif path.suffix.lower() in (".json", ".geojson") and adapters.detect_file(path) == "osm":
-            for k in ("substations", "lines", "plants"):
+            for k in adapters.SOURCE_KINDS["osm"]:
                 found.setdefault(k, []).append(path)
     plants = found.get("plants", [])
     if len(plants) == 2 and {adapters.detect_file(p) for p in plants} == {"eia860"}:
@@ -80,17 +68,19 @@ def scan_dir(folder: str | Path) -> dict[str, Path]:
         raise DataSourceError(
             f"--layers-dir {folder}: several files for one layer: " + "; ".join(
                 f"{k}: {', '.join(p.name for p in v)}" for k, v in clash.items())
-            + "; pass the one you mean with --substations/--lines/--plants/...")
+            + "; pass the one you mean with "
+            + "/".join(k.flag for k in kinds.user_kinds() if k.flag))
     return {k: v[0] for k, v in found.items()}
 
 
 def _formats(source_format: str | dict[str, str] | None) -> dict[str, str | None]:
+    names = [k.name for k in kinds.user_kinds()]
     if isinstance(source_format, dict):
-        unknown = sorted(set(source_format) - {*USER_KINDS, "*"})
+        unknown = sorted(set(source_format) - {*names, "*"})
         if unknown:
             raise LayerValidationError(f"--source-format: unknown layer(s) {', '.join(unknown)}")
-        return {k: source_format.get(k, source_format.get("*")) for k in USER_KINDS}
-    return dict.fromkeys(USER_KINDS, source_format)
+        return {k: source_format.get(k, source_format.get("*")) for k in names}
+    return dict.fromkeys(names, source_format)
 
 
 def _source(path: Path, fmt: str, report: dict[str, Any]) -> dict[str, str]:
@@ -101,31 +91,37 @@ def _source(path: Path, fmt: str, report: dict[str, Any]) -> dict[str, str]:
             "note": ", ".join(notes)}
 
 
-def user_layers(*, substations: str | Path | None = None, lines: str | Path | None = None,
-                plants: str | Path | None = None, gas_fields: str | Path | None = None,
-                land_prices: str | Path | None = None, layers_dir: str | Path | None = None,
+def user_layers(files: Mapping[str, str | Path | None] | None = None, *,
+                layers_dir: str | Path | None = None,
                 source_format: str | dict[str, str] | None = None,
                 column_map: dict[str, str] | None = None,
                 merge_km: float = adapters.MERGE_KM) -> UserLayers:
     """Read the user's layer files (explicit paths win over ``layers_dir``).
 
+    ``files`` are keyed by layer kind (``{"substations": path}``); the kinds a user may
+    supply are those of ``layers/kinds.csv`` whose role is not ``boundary``.
+
     Returns
     -------
     UserLayers
         Validated frames by kind, ``sources`` entries (path, detected format, counts),
-        the adapters' ``reports``, a land-price raster path and the DC lines kept apart.
+        the adapters' ``reports`` and a land-price raster path.
     """
+    files = files or {}
+    allowed = {k.name for k in kinds.user_kinds()}
+    unknown = sorted(set(files) - allowed)
+    if unknown:
+        raise LayerValidationError(f"no user file can be given for {', '.join(unknown)}; "
+                                   f"layer kinds: {', '.join(sorted(allowed))}")
     paths: dict[str, Path] = {k: Path(p) for k, p in scan_dir(layers_dir).items()} \
         if layers_dir is not None else {}
-    given = {"substations": substations, "lines": lines, "plants": plants,
-             "gas_fields": gas_fields, "land_prices": land_prices}
-    paths.update({k: Path(v) for k, v in given.items() if v is not None})
+    paths.update({k: Path(v) for k, v in files.items() if v is not None})
     formats = _formats(source_format)
     out = UserLayers()
     converted: dict[str, adapters.Converted] = {}
     for kind, path in paths.items():
         if not path.exists():
-            raise DataSourceError(f"--{kind.replace('_', '-')} {path}: no such file")
+            raise DataSourceError(f"{kinds.get(kind).option} {path}: no such file")
         if kind == "land_prices" and path.suffix.lower() in _RASTER:
             out.land_raster = path
             out.sources["land_raster"] = {**_source(path, "raster", {}), "kind": "land_raster"}
@@ -144,7 +140,5 @@ def user_layers(*, substations: str | Path | None = None, lines: str | Path | No
                              "count": len(frame), **conv.report}
         out.sources[kind] = {**_source(paths[kind], conv.source_format, conv.report),
                              "kind": kind}
-        if "dc_lines" in conv.extras:
-            out.dc_lines = conv.extras["dc_lines"]
     log.info("user layers: %s", ", ".join(f"{k} ({v['format']})" for k, v in out.reports.items()))
     return out

@@ -1,8 +1,8 @@
 """Regions geo-rank knows: the contiguous US, each of its states, and any country.
 
-Countries are ISO 3166-1 alpha-2 codes (``NO``, ``ET``), mapped to alpha-3 through the
-embedded ``data/world/countries.parquet``; the embedded grid covers the US only, so a
-country other than the US needs the user's own grid layers (see :mod:`layers.byo`).
+Countries are ISO 3166-1 alpha-2 codes (``NO``, ``ET``) of the embedded countries layer
+(``data/world/countries.parquet``); the embedded grid covers the US only, so a country other
+than the US needs the user's own grid layers (see :mod:`layers.byo`).
 """
 
 from __future__ import annotations
@@ -49,23 +49,12 @@ def parse(region: str) -> tuple[str, tuple[str, ...]]:
 
 
 @cache
-def _alpha2() -> dict[str, str]:
-    """ISO alpha-2 -> alpha-3 of the embedded countries layer."""
-    import pandas as pd
+def _alpha2() -> frozenset[str]:
+    """ISO alpha-2 codes of the embedded countries layer (those with an alpha-3 code too)."""
+    import pandas as pd  # only for a country code: US regions never read the file
 
     from layers._paths import data_dir
 
     table = pd.read_parquet(data_dir() / "world" / "countries.parquet",
-                            columns=["iso_a2", "iso_a3"])
-    table = table.dropna()
-    return dict(zip(table["iso_a2"].str.upper(), table["iso_a3"].str.upper(), strict=True))
-
-
-def country_iso3(code: str) -> str | None:
-    """ISO alpha-3 of a country region code (``"NO"`` -> ``"NOR"``); None for US states.
-
-    >>> country_iso3("NO"), country_iso3("US-TX")
-    ('NOR', None)
-    """
-    code = code.strip().upper()
-    return _alpha2().get(code) if re.fullmatch(r"[A-Z]{2}", code) else None
+                            columns=["iso_a2", "iso_a3"]).dropna()
+    return frozenset(table["iso_a2"].str.upper())

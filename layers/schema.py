@@ -1,7 +1,8 @@
 """Layer schemas as data, and validation that collects every problem before reporting.
 
-Each kind's columns live in ``layers/schemas/<kind>.csv`` (attribute, type, unit, required,
-description), in the manner of PyPSA's component attribute tables. :func:`validate` turns
+Each kind's columns live in a small CSV table (attribute, type, unit, required, minimum,
+description; ``layers/schemas/<kind>.csv``, named by the kind's row of ``layers/kinds.csv``),
+in the manner of PyPSA's component attribute tables. :func:`validate` turns
 source sentinels into nulls, coerces types, reprojects to EPSG:4326 and raises one
 :class:`~layers.errors.LayerValidationError` that lists every problem it found.
 """
@@ -17,17 +18,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from layers import kinds
 from layers.errors import LayerValidationError
-
-KINDS = (
-    "substations",
-    "lines",
-    "plants",
-    "gas_fields",
-    "land_prices",
-    "countries",
-    "subdivisions",
-)
 
 #: Values that public sources use for "unknown" (HIFLD: -999999 and "NOT AVAILABLE").
 SENTINELS_NUMERIC = (-999999, -999999.0, -99999, -9999)
@@ -43,8 +35,6 @@ _GEOMETRY_FAMILIES = {
     "Polygon": {"Polygon", "MultiPolygon"},
 }
 
-_SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
-
 
 @dataclass(frozen=True)
 class Attribute:
@@ -58,16 +48,18 @@ class Attribute:
     minimum: float | None = None
 
 
-@cache
 def schema(kind: str) -> tuple[Attribute, ...]:
     """Return the schema of a layer kind, read from its CSV table.
 
     >>> [a.name for a in schema("plants") if a.required]
     ['plant_id', 'fuel', 'capacity_mw', 'geometry']
     """
-    if kind not in KINDS:
-        raise LayerValidationError(f"unknown layer kind {kind!r}; valid kinds: {', '.join(KINDS)}")
-    with open(_SCHEMA_DIR / f"{kind}.csv", newline="", encoding="utf-8") as fh:
+    return _read_schema(kinds.get(kind).schema_path)
+
+
+@cache
+def _read_schema(path: Path) -> tuple[Attribute, ...]:
+    with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     return tuple(
         Attribute(r["attribute"], r["type"], r["unit"], r["required"] == "true", r["description"],
@@ -79,6 +71,12 @@ def schema(kind: str) -> tuple[Attribute, ...]:
 def columns(kind: str) -> list[str]:
     """Column names of a kind in schema order (geometry last)."""
     return [a.name for a in schema(kind)]
+
+
+def empty(kind: str) -> gpd.GeoDataFrame:
+    """An empty layer of ``kind`` with its canonical columns, in EPSG:4326."""
+    cols = {c: pd.Series([], dtype=object) for c in columns(kind) if c != "geometry"}
+    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
 
 
 def _examples(index: pd.Index, limit: int = 5) -> str:
@@ -138,7 +136,7 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, source: str = "<memory>") -> gpd.
     gdf
         The layer as read from its source.
     kind
-        One of :data:`KINDS`.
+        One of :func:`layers.kinds.names`.
     source
         File name (or description) used in error messages.
 

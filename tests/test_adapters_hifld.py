@@ -59,7 +59,7 @@ def test_substation_voltage_filled_from_lines():
     assert bundle.reports["substations"]["left_out_without_voltage"] == ["100010"]
     assert bundle.sources["substations"]["format"] == "hifld"
     assert len(bundle.plants) == 0  # embedded plants belong to the embedded grid
-    assert len(bundle.dc_lines) == 1
+    assert bundle.reports["lines"]["dc_lines"] == 1
 
 
 def test_wrong_hifld_layer_is_named():

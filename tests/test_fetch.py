@@ -1,8 +1,9 @@
 """``geo-rank fetch`` against recorded responses: no test touches the network.
 
-A :class:`Replay` transport checks every request (method, URL, query parameters or form
-fields) against the expected sequence and answers with the recorded bodies in
-``tests/data/fetch/``; a :class:`FakeTime` stands in for ``time.sleep`` and the clock.
+A :class:`~tests.http_replay.Replay` transport checks every request (method, URL, query
+parameters or form fields) against the expected sequence and answers with the recorded bodies
+in ``tests/data/fetch/``, below urllib3's retry loop (so urllib3 decides the retries); a
+:class:`FakeTime` stands in for ``time.sleep`` and the clock.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import io
 import json
 import urllib.parse
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -20,8 +20,9 @@ from click.testing import CliRunner
 from geo.cli import cli
 from layers import fetch as fetching
 from layers.errors import DataSourceError, RegionError
-from layers.fetch import FetchSettings, HttpClient, Request, Response, overpass
+from layers.fetch import FetchSettings, HttpClient, Request, overpass
 from layers.fetch.hifld import query_params
+from tests.http_replay import Exchange, Replay
 
 DATA = Path(__file__).parent / "data" / "fetch"
 OVERPASS = FetchSettings().overpass_url
@@ -33,45 +34,6 @@ EIA_ARCHIVE = "https://www.eia.gov/electricity/data/eia860/archive/xls/eia860202
 
 def recorded(name: str) -> bytes:
     return (DATA / name).read_bytes()
-
-
-@dataclass
-class Exchange:
-    """One expected request and the recorded answer (``answer`` may be an OSError to raise)."""
-
-    method: str
-    url: str
-    fields: dict[str, str] | None = None  # query parameters (GET) or form fields (POST)
-    status: int = 200
-    answer: bytes | OSError = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class Replay:
-    """A transport that asserts the requests made, in order, and replays recorded bodies."""
-
-    def __init__(self, *exchanges: Exchange) -> None:
-        self.pending = list(exchanges)
-        self.seen: list[tuple[Request, dict[str, str]]] = []
-
-    def __call__(self, request: Request, headers, timeout_s: float) -> Response:
-        assert self.pending, f"unexpected request {request.method} {request.url}"
-        ex = self.pending.pop(0)
-        self.seen.append((request, dict(headers)))
-        base, _, query = request.url.partition("?")
-        assert (request.method, base) == (ex.method, ex.url)
-        if ex.fields is not None:
-            raw = query if request.method == "GET" else (request.body or b"").decode()
-            got = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
-            assert got == {k: str(v) for k, v in ex.fields.items()}
-        if isinstance(ex.answer, OSError):
-            raise ex.answer
-        return Response(ex.status, {200: "OK", 404: "Not Found", 429: "Too Many Requests",
-                                    503: "Service Unavailable"}.get(ex.status, ""),
-                        {k.lower(): v for k, v in ex.headers.items()}, io.BytesIO(ex.answer))
-
-    def done(self) -> bool:
-        return not self.pending
 
 
 class FakeTime:
@@ -217,10 +179,6 @@ def test_tiles_away_from_the_region_outline_are_not_asked_for(tmp_path, settings
 
 
 def test_a_country_code_has_a_bounding_box_without_any_grid_data():
-    from layers import regions
-
-    if not hasattr(regions, "country_iso3"):
-        pytest.skip("country regions are not in layers.regions yet")
     w, s, e, n = fetching.region_bbox("ET")  # Ethiopia
     assert (w, s, e, n) == pytest.approx((33.0, 3.4, 48.0, 14.9), abs=0.1)
 
@@ -296,6 +254,37 @@ def test_retry_on_429_waits_as_retry_after_asks(settings, fake_time):
     # Retry-After (7 s) beats the first backoff (5 s); then the doubled backoff (10 s).
     assert fake_time.sleeps == [7.0, 10.0]
     assert client.network_requests == 3 and replay.done()
+
+
+def test_retry_after_as_an_http_date_waits_at_most_max_backoff(settings, fake_time):
+    url = "https://example.test/q"
+    replay = Replay(Exchange("GET", url, status=503,
+                             headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}),
+                    Exchange("GET", url, status=429, headers={"Retry-After": "soon"}),
+                    Exchange("GET", url, answer=b"done"))
+    assert client_for(settings, replay, fake_time).fetch(Request.get(url)) == b"done"
+    # A date 70 years ahead is capped at max_backoff_s; an unreadable one falls back to 10 s.
+    assert fake_time.sleeps == [300.0, 10.0]
+
+
+def test_a_body_cut_off_mid_read_is_retried_and_never_cached(settings, fake_time):
+    url = "https://example.test/big"
+    replay = Replay(Exchange("GET", url, answer=b"0123456789" * 10, cut_after=40),
+                    Exchange("GET", url, answer=b"0123456789" * 10))
+    client = client_for(settings, replay, fake_time)
+    assert client.fetch(Request.get(url)) == b"0123456789" * 10
+    assert replay.done() and fake_time.sleeps == [5.0] and client.network_requests == 2
+    assert [p.read_bytes() for p in settings.cache_dir.rglob("*.body")] == [b"0123456789" * 10]
+
+
+def test_a_body_that_keeps_breaking_gives_up_in_one_line(settings, fake_time):
+    url = "https://example.test/big"
+    replay = Replay(*(Exchange("GET", url, answer=b"x" * 100, cut_after=10) for _ in range(5)))
+    with pytest.raises(DataSourceError, match=r"failed: connection broke while reading: .*"
+                                              r"Connection reset by peer.* \(after 5 attempts\)"):
+        client_for(settings, replay, fake_time).fetch(Request.get(url))
+    assert replay.done() and fake_time.sleeps == [5.0, 10.0, 20.0, 40.0]
+    assert not [p for p in settings.cache_dir.rglob("*") if p.is_file()]  # no .part left
 
 
 def test_connection_failures_are_retried(settings, fake_time):
@@ -399,10 +388,8 @@ def test_cli_network_failure_is_one_line_exit_2(tmp_path, fake_time):
 
 
 def test_cli_connection_refused_is_one_line(tmp_path, fake_time):
-    import urllib.error
-
-    replay = Replay(*(Exchange("GET", SUBS_URL, answer=urllib.error.URLError(
-        ConnectionRefusedError(111, "Connection refused"))) for _ in range(5)))
+    replay = Replay(*(Exchange("GET", SUBS_URL, answer=ConnectionRefusedError(
+        111, "Connection refused")) for _ in range(5)))
     result = run_cli(["hifld-substations", "--bbox", "-98,30,-96.5,31", "--out",
                       str(tmp_path), "--no-cache"], replay, fake_time)
     assert result.exit_code == 2

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
@@ -19,6 +18,7 @@ from geo._assets import fetch
 from geo.cli import cli
 from geo.errors import SettingsError
 from layers import Layers
+from tests.layer_helpers import make_layers
 from tests.map_helpers import external_urls, site_rows
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -58,9 +58,8 @@ def hostile_bundle() -> Layers:
                 "year": [2025]}, [box(-101, 39, -99, 41)])
     subdivisions = crs({"code": ["US-T"], "name": [HOSTILE]}, [box(-101, 39, -99, 41)])
     countries = crs({"iso_a3": ["USA"], "name": ["United States"]}, [box(-101, 39, -99, 41)])
-    return Layers(region="US-T", subdivision_codes=("US-T",), substations=subs, lines=lines,
-                  plants=plants, gas_fields=gas, land_prices=land, countries=countries,
-                  subdivisions=subdivisions, sovereignty=pd.DataFrame())
+    return make_layers("US-T", substations=subs, lines=lines, plants=plants, gas_fields=gas,
+                       land_prices=land, countries=countries, subdivisions=subdivisions)
 
 
 def make_sites(n: int = 3) -> gpd.GeoDataFrame:

@@ -12,10 +12,10 @@ from geo.commands.options import layer_kwargs, layer_options, region_option
 
 
 def summary(bundle: layers.Layers) -> dict[str, dict[str, Any]]:
-    """Per-layer counts and provenance of a loaded bundle (the ``--json`` document)."""
+    """Per-layer counts and provenance of a loaded bundle (the ``--json`` document), one
+    entry per layer kind (``layers/kinds.csv``)."""
     out: dict[str, dict[str, Any]] = {}
-    for kind in layers.VECTOR_KINDS:
-        gdf = getattr(bundle, kind)
+    for kind, gdf in bundle.items():
         meta = bundle.sources[kind]
         item: dict[str, Any] = {
             "count": len(gdf),

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 import click
 
+from layers import adapters, kinds
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 region_option = click.option(
@@ -18,9 +20,9 @@ region_option = click.option(
 )
 
 
-def _path(flag: str, what: str) -> Callable[[F], F]:
-    return click.option(flag, type=click.Path(dir_okay=False), default=None,
-                        help=f"Your {what} file (HIFLD, OSM, EIA or generic; replaces the "
+def _path(kind: kinds.Kind) -> Callable[[F], F]:
+    return click.option(kind.flag, kind.name, type=click.Path(dir_okay=False), default=None,
+                        help=f"Your {kind.title} file (HIFLD, OSM, EIA or generic; replaces the "
                              "embedded layer).")
 
 
@@ -35,17 +37,15 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 
 
 def layer_options(f: F) -> F:
-    """Options for the user's own layers (``layers``, ``grid`` and ``rank`` share them)."""
+    """Options for the user's own layers (``layers``, ``grid`` and ``rank`` share them): one
+    file flag per layer kind that has one in ``layers/kinds.csv``, then the common ones."""
     options = (
-        _path("--substations", "substations"),
-        _path("--lines", "transmission lines"),
-        _path("--plants", "power plants"),
-        _path("--gas-fields", "gas fields (e.g. EIA shale plays)"),
+        *(_path(k) for k in kinds.user_kinds() if k.flag),
         click.option("--layers-dir", type=click.Path(file_okay=False), default=None,
                      help="A folder holding any of the layer files, recognised by name."),
         click.option("--source-format", "source_format", multiple=True,
-                     help="Force the format (hifld, osm, eia860, eia_plants, eia_shale, "
-                          "generic), or per layer: lines=hifld. Default: detected."),
+                     help=f"Force the format ({', '.join(adapters.formats())}), or per "
+                          "layer: lines=hifld. Default: detected."),
         click.option("--map-column", "map_column", multiple=True, metavar="CANONICAL=SOURCE",
                      help="Map a source column to a canonical one, e.g. voltage_kv=KV_MAX."),
         click.option("--boundary", type=click.Path(dir_okay=False), default=None,
@@ -59,9 +59,8 @@ def layer_options(f: F) -> F:
 def layer_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments for :func:`layers.load` from :func:`layer_options` values (only the
     ones given, so a plain ``--region`` run loads exactly as before)."""
-    out: dict[str, Any] = {k: params.get(k) for k in ("substations", "lines", "plants",
-                                                        "gas_fields", "layers_dir", "boundary")
-                           if params.get(k) is not None}
+    keys = (*(k.name for k in kinds.user_kinds() if k.flag), "layers_dir", "boundary")
+    out: dict[str, Any] = {k: params.get(k) for k in keys if params.get(k) is not None}
     formats = params.get("source_format") or ()
     if formats:
         plain = [v for v in formats if "=" not in v]

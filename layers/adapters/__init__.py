@@ -31,6 +31,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from layers import kinds
 from layers.adapters import eia, generic, hifld, osm, shale
 from layers.errors import LayerValidationError
 from layers.read import check_file, read_file
@@ -38,15 +39,21 @@ from layers.schema import validate
 
 log = logging.getLogger(__name__)
 
-#: Format name -> layer kinds it provides.
-FORMATS: dict[str, tuple[str, ...]] = {
+#: Format name -> layer kinds its adapter provides (``generic`` is not listed: it gives
+#: every kind a user may supply, see :func:`formats`).
+SOURCE_KINDS: dict[str, tuple[str, ...]] = {
     "hifld": ("lines", "substations"),
     "osm": ("substations", "lines", "plants"),
     "eia860": ("plants",),
     "eia_plants": ("plants",),
     "eia_shale": ("gas_fields",),
-    "generic": ("substations", "lines", "plants", "gas_fields", "land_prices"),
 }
+
+
+def formats() -> dict[str, tuple[str, ...]]:
+    """Format name -> layer kinds it provides, ``generic`` last (every user kind of
+    ``layers/kinds.csv``)."""
+    return {**SOURCE_KINDS, "generic": tuple(k.name for k in kinds.user_kinds())}
 
 #: Substations within this distance merge (PyPSA-Eur's 500 m), km.
 MERGE_KM = 0.5
@@ -121,11 +128,12 @@ def convert(path: str | Path, kind: str, source_format: str | None = None,
     """
     path = Path(path)
     fmt = source_format or detect_file(path)
-    if fmt not in FORMATS:
-        raise LayerValidationError(f"--source-format {fmt!r}: use one of {', '.join(FORMATS)}")
-    if kind not in FORMATS[fmt]:
+    known = formats()
+    if fmt not in known:
+        raise LayerValidationError(f"--source-format {fmt!r}: use one of {', '.join(known)}")
+    if kind not in known[fmt]:
         raise LayerValidationError(
-            f"{path}: a {fmt} file gives {', '.join(FORMATS[fmt])}, not {kind}; check the flag "
+            f"{path}: a {fmt} file gives {', '.join(known[fmt])}, not {kind}; check the flag "
             "or pass --source-format")
     if fmt == "osm":
         frame, report, extras = osm.read(path, kind, merge_km)
@@ -180,9 +188,9 @@ def read(path: str | Path, kind: str, source_format: str | None = None,
     path
         The file (GeoJSON, shapefile, GeoPackage, GeoParquet, CSV, Overpass JSON, .xlsx).
     kind
-        ``substations``, ``lines``, ``plants``, ``gas_fields`` or ``land_prices``.
+        A layer kind a user may supply (``layers/kinds.csv``), e.g. ``substations``.
     source_format
-        One of :data:`FORMATS`; default: :func:`detect_file`.
+        One of :func:`formats`; default: :func:`detect_file`.
     column_map
         Canonical name -> source column, applied before the adapter.
     merge_km
@@ -198,5 +206,5 @@ def read(path: str | Path, kind: str, source_format: str | None = None,
                   str(path))
 
 
-__all__ = ["FORMATS", "MERGE_KM", "Converted", "convert", "detect", "detect_file", "finish",
-           "read"]
+__all__ = ["MERGE_KM", "SOURCE_KINDS", "Converted", "convert", "detect", "detect_file", "finish",
+           "formats", "read"]

@@ -1,7 +1,7 @@
-"""Private helpers shared by the source adapters: voltages, merging, filling, empty layers.
+"""Private helpers shared by the source adapters: voltages, merging, filling.
 
-Distances are great-circle kilometres on 3-D unit-sphere coordinates (a KD-tree answers
-radius queries exactly there); nothing here measures in degrees.
+Distances are great-circle kilometres on 3-D unit-sphere coordinates (:mod:`layers._sphere`:
+a KD-tree answers radius queries exactly there); nothing here measures in degrees.
 """
 
 from __future__ import annotations
@@ -13,36 +13,14 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from layers.schema import columns
-
-#: Mean Earth radius (IUGG), km.
-EARTH_RADIUS_KM = 6371.0088
+from layers._sphere import km_to_chord, line_end_points, unit_xyz
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _WITH_UNIT = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*(v|kv|mv|w|kw|mw|gw)$", re.IGNORECASE)
-
-
-def unit_xyz(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """3-D unit-sphere coordinates of lon/lat degrees, shape ``(n, 3)``."""
-    lon_r, lat_r = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
-    c = np.cos(lat_r)
-    return np.column_stack([c * np.cos(lon_r), c * np.sin(lon_r), np.sin(lat_r)])
-
-
-def km_to_chord(km: float) -> float:
-    """Unit-sphere chord of a great-circle distance in km."""
-    return float(2.0 * np.sin(km / (2.0 * EARTH_RADIUS_KM)))
-
-
-def empty(kind: str) -> gpd.GeoDataFrame:
-    """An empty layer of ``kind`` with its canonical columns, in EPSG:4326."""
-    cols = {c: pd.Series([], dtype=object) for c in columns(kind) if c != "geometry"}
-    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
 
 
 def parse_voltages(value: Any) -> tuple[list[float], list[str]]:
@@ -145,20 +123,6 @@ def merge_substations(subs: gpd.GeoDataFrame, tolerance_km: float
     report["substations_merged"] = int(len(subs) - len(out))
     report["merged_groups"] = groups[:20]
     return out.reset_index(drop=True), report
-
-
-def line_end_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last vertex (lon/lat rows) of each (Multi)LineString."""
-    geoms = np.asarray(geoms, dtype=object)
-    start = np.full((len(geoms), 2), np.nan)
-    end = np.full((len(geoms), 2), np.nan)
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    if len(idx):
-        first = np.r_[True, idx[1:] != idx[:-1]]
-        last = np.r_[idx[1:] != idx[:-1], True]
-        start[idx[first]] = coords[first]
-        end[idx[last]] = coords[last]
-    return start, end
 
 
 def fill_from_neighbours(lines: gpd.GeoDataFrame, tolerance_km: float, passes: int = 5

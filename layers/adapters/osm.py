@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import LineString, Point, Polygon, shape
 
+from layers import schema
 from layers.adapters import _common
 from layers.errors import DataSourceError
 
@@ -160,7 +161,7 @@ def substations(rows: list[dict[str, Any]], report: dict[str, Any], merge_km: fl
                      "voltage_source": "observed" if kv else None,
                      "geometry": r["geometry"]})
     gdf = gpd.GeoDataFrame(recs, geometry="geometry", crs="EPSG:4326") if recs else \
-        _common.empty("substations")
+        schema.empty("substations")
     report["areas_as_centroids"] = int((gdf.geom_type != "Point").sum())
     gdf["geometry"] = _common.centroid_points(gdf.geometry)
     report["junk_voltage_tokens"] = junk
@@ -188,7 +189,7 @@ def lines(rows: list[dict[str, Any]], report: dict[str, Any]
                      "geometry": r["geometry"]})
     if not recs:
         report.update(junk_voltage_tokens=junk, dc_lines=0, lines_without_voltage=0)
-        return _common.empty("lines"), _common.empty("lines")
+        return schema.empty("lines"), schema.empty("lines")
     gdf = gpd.GeoDataFrame(recs, geometry="geometry", crs="EPSG:4326")
     gdf = gdf[gdf.geom_type.isin(["LineString", "MultiLineString"])]
     dc = gdf["dc"].to_numpy(bool)
@@ -218,7 +219,7 @@ def plants(rows: list[dict[str, Any]], report: dict[str, Any]) -> gpd.GeoDataFra
                      "capacity_mw": _common.parse_power_mw(tags.get("plant:output:electricity")),
                      "geometry": r["geometry"]})
     if not recs:
-        return _common.empty("plants")
+        return schema.empty("plants")
     gdf = gpd.GeoDataFrame(recs, geometry="geometry", crs="EPSG:4326")
     gdf["geometry"] = _common.centroid_points(gdf.geometry)
     unknown = gdf["capacity_mw"].isna()

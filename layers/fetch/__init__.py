@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from layers.errors import DataSourceError, RegionError
 from layers.fetch import eia860, hifld, overpass
 from layers.fetch._common import BBox, bbox_label, check_bbox, parse_bbox, write_json
-from layers.fetch.http import HttpClient, Request, Response, Transport, urllib_transport
+from layers.fetch.http import HttpClient, Request, Transport
 from layers.fetch.settings import FetchSettings
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,12 @@ __all__ = [
     "FetchSettings",
     "HttpClient",
     "Request",
-    "Response",
     "Transport",
     "fetch",
     "output_paths",
     "parse_bbox",
     "region_bbox",
     "region_outline",
-    "urllib_transport",
 ]
 
 
@@ -123,7 +121,7 @@ def fetch(source: str, out_dir: str | Path, *, region: str | None = None,
     settings
         Endpoints, politeness, paging and cache; default :class:`FetchSettings`.
     client
-        The HTTP client; default one built from ``settings`` over :mod:`urllib.request`.
+        The HTTP client; default one built from ``settings`` (requests with urllib3 retries).
     overwrite
         Replace existing outputs; without it an existing output is an error (before any
         request is made).

@@ -1,15 +1,17 @@
-"""A tiny HTTP client over :mod:`urllib.request` for the downloaders.
+"""The HTTP client of the downloaders: :mod:`requests` with urllib3's retry policy.
 
-It adds what a polite, resumable bulk download needs and nothing more:
+What a polite, resumable bulk download needs:
 
 * a ``User-Agent`` naming geo-rank and its version;
 * timeouts, and retries with exponential backoff on 429, 5xx and connection failures,
-  honouring ``Retry-After`` (seconds or an HTTP date);
+  honouring ``Retry-After`` (seconds or an HTTP date): :class:`urllib3.util.Retry` mounted
+  on a :class:`requests.Session` (a body cut off mid-read is retried under the same policy);
 * a minimum delay between two network requests (:attr:`FetchSettings.delay_s`);
 * an on-disk cache of successful responses keyed by method, URL and a hash of the body, so
-  an interrupted run resumes where it stopped and a rerun makes no request at all;
-* a pluggable *transport* (the function that performs one exchange), so tests replay recorded
-  responses instead of touching the network.
+  an interrupted run resumes where it stopped and a rerun makes no request at all (plain
+  files, streamed to their destination; requests-cache keeps responses in a database);
+* a pluggable *transport* (the function that makes the requests adapter), so tests replay
+  recorded responses below urllib3's retry loop instead of touching the network.
 
 Failures end in :class:`~layers.errors.DataSourceError` with a one-line message that names
 the URL and the HTTP status or reason.
@@ -17,22 +19,23 @@ the URL and the HTTP status or reason.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import hashlib
-import http.client
 import json
 import logging
 import shutil
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, cast
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ProtocolError
+from urllib3.util.retry import Retry
 
 from layers.errors import DataSourceError
 from layers.fetch._common import atomic_open, package_version
@@ -42,12 +45,17 @@ log = logging.getLogger(__name__)
 
 #: Statuses worth another try: rate limited, or a server/gateway in trouble.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Both verbs are retried: the POSTs we send (Overpass queries) only read.
+RETRY_METHODS = frozenset({"GET", "POST"})
 _CHUNK = 1 << 20
+
+#: Makes the requests transport adapter that carries a retry policy (tests pass a replay).
+Transport = Callable[[Retry], HTTPAdapter]
 
 
 def user_agent() -> str:
     """``geo-rank/<version> (...)``: what every request says it is."""
-    return f"geo-rank/{package_version()} (site-selection data fetch; Python-urllib)"
+    return f"geo-rank/{package_version()} (site-selection data fetch; python-requests)"
 
 
 @dataclass(frozen=True)
@@ -79,77 +87,44 @@ class Request:
         return hashlib.sha256(f"{self.method}\n{self.url}\n{body_hash}".encode()).hexdigest()
 
 
-@dataclass
-class Response:
-    """What a transport returns: status, lower-cased headers and a readable body."""
+class _Policy(Retry):
+    """urllib3's :class:`Retry` with geo-rank's schedule and an injectable sleep.
 
-    status: int
-    reason: str = ""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: BinaryIO | None = None
-
-    def close(self) -> None:
-        if self.body is not None:
-            self.body.close()
-
-
-class Transport(Protocol):
-    """Performs one exchange; raises :class:`OSError` when no HTTP answer came back."""
-
-    def __call__(self, request: Request, headers: Mapping[str, str],
-                 timeout_s: float) -> Response: ...
-
-
-def urllib_transport(request: Request, headers: Mapping[str, str],
-                     timeout_s: float) -> Response:
-    """The real transport: one :func:`urllib.request.urlopen` call (follows redirects)."""
-    all_headers = dict(headers)
-    if request.content_type:
-        all_headers["Content-Type"] = request.content_type
-    req = urllib.request.Request(request.url, data=request.body, headers=all_headers,
-                                 method=request.method)
-    try:
-        resp = urllib.request.urlopen(req, timeout=timeout_s)
-    except urllib.error.HTTPError as err:  # an HTTP answer with an error status
-        hdrs = {k.lower(): v for k, v in (err.headers or {}).items()}
-        body = cast(BinaryIO, err) if err.fp is not None else None
-        return Response(err.code, str(err.reason), hdrs, body)
-    return Response(resp.status, resp.reason, {k.lower(): v for k, v in resp.headers.items()},
-                    resp)
-
-
-class _BodyError(Exception):
-    """The connection broke while the body was being read (retried like a 5xx)."""
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
-def retry_after_s(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date).
-
-    >>> retry_after_s("7")
-    7.0
-    >>> retry_after_s("Wed, 21 Oct 2015 07:28:30 GMT",
-    ...               now=dt.datetime(2015, 10, 21, 7, 28, tzinfo=dt.UTC))
-    30.0
-    >>> retry_after_s("soon") is None
-    True
+    The wait before retry *n* is ``backoff_factor * 2**(n-1)`` (urllib3 retries the first
+    time at once; a rate-limited public server deserves the pause), or what ``Retry-After``
+    asks when that is longer, capped at ``backoff_max``. Each wait goes through ``on_retry``
+    (which logs, counts and sleeps) instead of :func:`time.sleep`.
     """
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    return max(0.0, (when - now).total_seconds())
+
+    on_retry: Callable[[_Policy, float], None] | None = None
+
+    def new(self, **kw: Any) -> _Policy:
+        policy = super().new(**kw)
+        policy.on_retry = self.on_retry
+        return policy
+
+    def get_backoff_time(self) -> float:
+        if not self.history:
+            return 0.0
+        return float(min(self.backoff_max, self.backoff_factor * 2 ** (len(self.history) - 1)))
+
+    def sleep(self, response: Any = None) -> None:
+        retry_after = None
+        if response is not None and self.respect_retry_after_header:
+            try:
+                retry_after = self.get_retry_after(response)
+            except InvalidHeader:  # "Retry-After: soon": fall back to the backoff
+                retry_after = None
+        wait = min(max(self.get_backoff_time(), retry_after or 0.0), self.backoff_max)
+        if self.on_retry is not None:
+            self.on_retry(self, wait)
+        elif wait > 0:
+            time.sleep(wait)
+
+
+def _adapter(retry: Retry) -> HTTPAdapter:
+    """The real transport: requests' adapter over urllib3's connection pools."""
+    return HTTPAdapter(max_retries=retry)
 
 
 class HttpClient:
@@ -160,7 +135,8 @@ class HttpClient:
     settings
         Delay, timeout, retries, backoff and cache folder (:class:`FetchSettings`).
     transport
-        Performs one exchange; default :func:`urllib_transport`. Tests pass a replay.
+        Makes the :class:`requests.adapters.HTTPAdapter` (given the retry policy) that
+        performs the exchanges; tests pass one that replays recorded answers.
     sleep, clock
         Injected so tests neither sleep nor depend on the wall clock.
     """
@@ -168,12 +144,23 @@ class HttpClient:
     def __init__(self, settings: FetchSettings | None = None, transport: Transport | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.settings = settings or FetchSettings()
-        self.transport: Transport = transport or urllib_transport
+        self.settings = s = settings or FetchSettings()
         self.sleep, self.clock = sleep, clock
-        self.headers = {"User-Agent": user_agent(), "Accept": "*/*"}
-        #: Requests that went to the transport (cache hits excluded), for logs and tests.
+        self.retry = _Policy(
+            total=s.max_retries, connect=None, read=None, status=None, other=None,
+            allowed_methods=RETRY_METHODS, status_forcelist=RETRY_STATUSES,
+            backoff_factor=s.backoff_s, backoff_max=s.max_backoff_s,
+            respect_retry_after_header=True, raise_on_status=False)
+        self.retry.on_retry = self._on_retry
+        self.session = requests.Session()
+        self.session.headers.update({"User-Agent": user_agent(), "Accept": "*/*"})
+        adapter = (transport or _adapter)(self.retry)
+        for prefix in ("https://", "http://"):
+            self.session.mount(prefix, adapter)
+        #: Attempts that went to the network (cache hits excluded), for logs and tests.
         self.network_requests = 0
+        self._attempts = 0
+        self._current: Request | None = None
         self._last_exchange: float | None = None
 
     # --- public ---------------------------------------------------------------------------
@@ -241,71 +228,100 @@ class HttpClient:
         if gap > 0:
             self.sleep(gap)
 
+    def _on_retry(self, policy: _Policy, wait: float) -> None:
+        """Before each retry (urllib3's or a broken body's): log, count, wait."""
+        last = policy.history[-1] if policy.history else None
+        why = (f"HTTP {last.status}" if last is not None and last.status
+               else _reason(last.error) if last is not None and last.error else "failed")
+        r = self._current
+        log.warning("%s %s: %s; retry %d/%d in %.0f s", r.method if r else "", r.url if r else "",
+                    why, len(policy.history), self.settings.max_retries, wait)
+        if wait > 0:
+            self.sleep(wait)
+        self.network_requests += 1
+        self._attempts += 1
+
+    def _give_up(self, request: Request, failure: str) -> DataSourceError:
+        return DataSourceError(
+            f"{request.method} {request.url} failed: {failure} (after {self._attempts} "
+            "attempts); retry later or slow down with --delay-s (responses already fetched "
+            "are cached)")
+
     def _retrieve(self, request: Request, target: Path, missing_ok: bool) -> bool:
-        """Stream one request's body into ``target``, retrying; False for a missing file."""
-        s = self.settings
-        attempts = s.max_retries + 1
-        for attempt in range(attempts):
+        """Stream one request's body into ``target``; False for a missing file."""
+        self._current, self._attempts = request, 1
+        self.network_requests += 1
+        policy: Retry = self.retry
+        while True:
             self._wait_politely()
-            self.network_requests += 1
             log.info("%s %s", request.method, request.url)
             try:
-                outcome, failure, retry_after = self._exchange(request, target, missing_ok)
+                return self._exchange(request, target, missing_ok)
+            except _BodyError as exc:  # urllib3 retries up to the headers; the body is ours
+                broken = exc.__cause__
             finally:
                 self._last_exchange = self.clock()
-            if outcome is not None:
-                return outcome
-            if attempt + 1 < attempts:
-                wait = min(max(s.backoff_s * 2**attempt, retry_after or 0.0), s.max_backoff_s)
-                log.warning("%s %s: %s; retry %d/%d in %.0f s", request.method, request.url,
-                            failure, attempt + 1, s.max_retries, wait)
-                self.sleep(wait)
-        raise DataSourceError(
-            f"{request.method} {request.url} failed: {failure} (after {attempts} attempts); "
-            "retry later or slow down with --delay-s (responses already fetched are cached)"
-        )
+            try:
+                policy = policy.increment(request.method, request.url,
+                                          error=ProtocolError("body", broken))
+            except MaxRetryError:
+                raise self._give_up(request, "connection broke while reading: "
+                                             f"{_reason(broken)}") from None
+            policy.sleep()
 
-    def _exchange(self, request: Request, target: Path,
-                  missing_ok: bool) -> tuple[bool | None, str, float | None]:
-        """One attempt: (True/False when done, else None; the failure; Retry-After)."""
+    def _exchange(self, request: Request, target: Path, missing_ok: bool) -> bool:
+        """One request (urllib3 retries inside it): True when stored, False when missing."""
+        headers = {"Content-Type": request.content_type} if request.content_type else None
         try:
-            resp = self.transport(request, self.headers, self.settings.timeout_s)
-        except (OSError, http.client.HTTPException) as exc:
-            return None, _reason(exc), None
-        try:
-            if 200 <= resp.status < 300:
-                try:
-                    _stream(resp, target)
-                except _BodyError as exc:
-                    return None, f"connection broke while reading: {_reason(exc.__cause__)}", None
-                return True, "", None
-            if resp.status in (404, 410) and missing_ok:
-                return False, "", None
-            failure = f"HTTP {resp.status} {resp.reason}".strip()
-            if resp.status not in RETRY_STATUSES:
-                raise DataSourceError(
-                    f"{request.method} {request.url} failed: {failure}; "
-                    "check the URL setting and the parameters"
-                )
-            return None, failure, retry_after_s(resp.headers.get("retry-after"))
-        finally:
-            resp.close()
+            resp = self.session.request(request.method, request.url, data=request.body,
+                                        headers=headers, timeout=self.settings.timeout_s,
+                                        stream=True)
+        except requests.RequestException as exc:
+            raise self._give_up(request, _reason(exc)) from None
+        with resp:
+            if 200 <= resp.status_code < 300:
+                _stream(resp, target)
+                return True
+            if resp.status_code in (404, 410) and missing_ok:
+                return False
+            failure = f"HTTP {resp.status_code} {resp.reason or ''}".strip()
+            if resp.status_code in RETRY_STATUSES:
+                raise self._give_up(request, failure)
+            raise DataSourceError(f"{request.method} {request.url} failed: {failure}; "
+                                  "check the URL setting and the parameters")
+
+
+class _BodyError(Exception):
+    """The connection broke while the body was being read (retried like a 5xx)."""
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 def _reason(exc: BaseException | None) -> str:
-    if isinstance(exc, urllib.error.URLError):
-        return _one_line(exc.reason)
+    """The innermost cause of a requests/urllib3 error, on one line."""
+    if exc is None:
+        return "unknown error"
+    for _ in range(10):  # ConnectionError(MaxRetryError(reason=ProtocolError(msg, OSError)))
+        inner = (exc.reason if isinstance(exc, MaxRetryError)
+                 else exc.args[-1] if exc.args and isinstance(exc.args[-1], BaseException)
+                 else exc.__cause__)
+        if not isinstance(inner, BaseException):
+            break
+        exc = inner
     return _one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 
-def _stream(resp: Response, target: Path) -> None:
+def _stream(resp: requests.Response, target: Path) -> None:
     """Copy the body into ``target`` atomically; read failures become :class:`_BodyError`."""
     try:
         with atomic_open(target) as out:
-            while resp.body is not None:
+            chunks = resp.iter_content(_CHUNK)
+            while True:
                 try:
-                    chunk = resp.body.read(_CHUNK)
-                except (OSError, http.client.HTTPException) as exc:
+                    chunk = next(chunks, b"")
+                except (requests.RequestException, Urllib3Error, OSError) as exc:
                     raise _BodyError() from exc
                 if not chunk:
                     break
