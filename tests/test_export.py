@@ -16,7 +16,7 @@ from shapely.geometry import Point, box
 import geo
 from geo import export
 from geo.errors import DataSourceError, LayerValidationError, SettingsError
-from geo.provenance import build_provenance, provenance_fingerprint
+from geo.provenance import build_provenance
 from geo.settings import Settings
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -67,12 +67,6 @@ def test_provenance_contents():
     assert p["candidates"] == "substations"
     assert p["generated_at"].endswith("Z") and len(p["generated_at"]) == 20
     json.dumps(p, allow_nan=False)
-
-
-def test_fingerprint_ignores_generated_at(prov):
-    other = dict(prov, generated_at="2030-01-01T00:00:00Z")
-    assert provenance_fingerprint(prov) == provenance_fingerprint(other)
-    assert provenance_fingerprint(prov) != provenance_fingerprint(dict(prov, region="US"))
 
 
 # --- GeoJSON ------------------------------------------------------------------------------
