@@ -131,7 +131,12 @@ def test_round_trip(tmp_path, prov, fmt):
     sites = make_sites()
     out = export.write(sites, export.path_for(tmp_path, "US-TX", fmt), prov)
     back, meta = export.read_sites(out)
+    dictionary = meta.pop("columns")
     assert meta == prov
+    written = [c for c in sites.columns if c != "geometry"]
+    if fmt == "csv":
+        written += ["lat", "lon"]
+    assert [entry["name"] for entry in dictionary] == written
     assert list(back.columns) == list(sites.columns)
     assert back.crs.to_epsg() == 4326
     assert list(back["site_id"]) == ["s1", "s2", "s3"]
@@ -148,8 +153,12 @@ def test_csv_layout(tmp_path, prov):
     out = export.write(make_sites(), tmp_path / "s.csv", prov)
     header = out.read_text("utf-8").splitlines()[0].split(",")
     assert header[-2:] == ["lat", "lon"]
-    sidecar = tmp_path / "s.csv.provenance.json"
-    assert json.loads(sidecar.read_text("utf-8")) == prov
+    sidecar = json.loads((tmp_path / "s.csv.provenance.json").read_text("utf-8"))
+    dictionary = {entry["name"]: entry for entry in sidecar.pop("columns")}
+    assert sidecar == prov
+    assert list(dictionary) == header
+    assert dictionary["lat"]["unit"] == "degree"
+    assert dictionary["hosting_mw"]["unit"] == "MW"
     df = pd.read_csv(out)  # plain pandas reads it, no comment lines
     assert df["lat"].iloc[1] == pytest.approx(30.2672)
 

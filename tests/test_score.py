@@ -43,7 +43,8 @@ def _site(site_id: str = "s", **overrides: object) -> dict[str, object]:
 
 
 def _rank(*rows: dict[str, object], settings: Settings | None = None) -> pd.DataFrame:
-    return score.rank(pd.DataFrame(list(rows)), LOAD, settings or Settings())
+    settings = settings or Settings()
+    return score.rank(costs.estimate(pd.DataFrame(list(rows)), LOAD, settings), LOAD, settings)
 
 
 # --- tiers -------------------------------------------------------------------------------
@@ -161,11 +162,20 @@ def test_exact_ties_broken_by_site_id() -> None:
     assert list(out.index) == [0, 1, 2]
 
 
-def test_costs_are_estimated_when_missing_and_kept_when_present() -> None:
+def test_missing_costs_are_refused_not_estimated() -> None:
     frame = pd.DataFrame([_site()])
-    out = score.rank(frame, LOAD)
+    with pytest.raises(LayerValidationError) as err:
+        score.rank(frame, LOAD)
+    assert str(err.value) == (
+        "cannot rank the candidate sites: missing column(s) interconnection_cost_musd, "
+        "time_to_power_months (run geo.costs.estimate first)")
+    out = score.rank(costs.estimate(frame, LOAD), LOAD)
     assert set(costs.COST_COLUMNS) <= set(out.columns)
-    given = costs.estimate(frame, LOAD)
+
+
+def test_given_costs_are_kept() -> None:
+    given = costs.estimate(pd.DataFrame([_site()]), LOAD)
+    out = score.rank(given, LOAD)
     given["interconnection_cost_musd"] = 0.0  # e.g. a user-supplied figure
     assert score.rank(given, LOAD).loc[0, "power_score"] > out.loc[0, "power_score"]
 
@@ -176,7 +186,7 @@ def test_geodataframe_in_geodataframe_out() -> None:
         geometry=[Point(-100, 40), Point(-101, 41)],
         crs="EPSG:4326",
     )
-    out = score.rank(frame, LOAD)
+    out = score.rank(costs.estimate(frame, LOAD), LOAD)
     assert isinstance(out, gpd.GeoDataFrame)
     assert out.crs == frame.crs
     assert out.geometry.iloc[0].equals(Point(-100, 40))  # "b" (tier A) moved with its point
@@ -276,7 +286,7 @@ def test_one_per_poi_keeps_geodataframe() -> None:
         geometry=[Point(0, 0), Point(1, 1)],
         crs="EPSG:4326",
     )
-    kept = score.one_per_poi(score.rank(frame, LOAD))
+    kept = score.one_per_poi(score.rank(costs.estimate(frame, LOAD), LOAD))
     assert isinstance(kept, gpd.GeoDataFrame)
     assert len(kept) == 1
 
