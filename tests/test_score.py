@@ -314,3 +314,46 @@ def test_bad_score_settings() -> None:
         _rank(_site(), settings=settings)
     assert "score_weight_" in str(err.value)
     assert "land_price_low_usd_per_acre" in str(err.value)
+
+
+# --- the credit table ------------------------------------------------------------------------
+def test_power_score_is_the_weighted_mean_of_the_credit_table() -> None:
+    frame = costs.estimate(pd.DataFrame([_site("a", hosting_mw=450.0)]), LOAD)
+    s = Settings()
+    parts = {c.name: float(score._credit(c.function(score.arrays(frame), LOAD, s))[0])
+             for c in score.CREDITS}
+    assert parts["margin"] == pytest.approx(450 / 300 / 2)  # min(1.5, cap 2) / 2
+    assert parts["voltage"] == pytest.approx(345 / 500) and parts["redundancy"] == 1.0
+    weights = {c.name: getattr(s, c.weight) for c in score.CREDITS}
+    expected = sum(weights[n] * parts[n] for n in parts) / sum(weights.values())
+    assert score.power_score(frame, LOAD, s)[0] == pytest.approx(expected)
+
+
+def test_a_new_credit_is_one_row(monkeypatch) -> None:
+    frame = costs.estimate(pd.DataFrame([_site("a"), _site("b", hosting_mw=100.0)]), LOAD)
+    before = score.power_score(frame, LOAD, Settings())
+    toy = score.Credit("toy", "land_weight", lambda sites, load, s: np.ones(len(sites["site_id"])))
+    monkeypatch.setattr(score, "CREDITS", (*score.CREDITS, toy))
+    s = Settings()
+    total = sum(getattr(s, c.weight) for c in score.CREDITS[:-1])  # 1.0 by default
+    after = score.power_score(frame, LOAD, s)
+    np.testing.assert_allclose(after, (before * total + s.land_weight) / (total + s.land_weight))
+    # the weight check sees the new row: all the old weights at 0 is no longer an error
+    zero = s.replace(**{c.weight: 0.0 for c in score.CREDITS[:-1]})
+    score.check_score_settings(zero)
+    np.testing.assert_allclose(score.power_score(frame, LOAD, zero), [1.0, 1.0])
+
+
+# --- one definition of "hosts the load" -------------------------------------------------------
+@pytest.mark.parametrize(("hosting", "hosts", "partial"), [
+    (LOAD, True, True), (np.nextafter(LOAD, 0), False, True),
+    (LOAD / 2, False, True), (np.nextafter(LOAD / 2, 0), False, False), (None, False, False)])
+def test_tier_time_and_serves_load_agree_on_hosting(hosting, hosts, partial) -> None:
+    row = _site("a", hosting_mw=hosting, redundancy="radial", serves_load=hosts)
+    out = _rank(row).iloc[0]
+    s = Settings()
+    assert bool(out["serves_load"]) is hosts
+    assert out["tier"] == ("B" if hosts else "C" if partial else "D")
+    base = s.time_new_months if hosts else (
+        s.time_upgrade_months if partial else s.time_major_upgrade_months)
+    assert out["time_to_power_months"] == pytest.approx(base + 3.0 * s.time_tie_months_per_km)
