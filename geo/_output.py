@@ -4,8 +4,10 @@ atomic way to write them (:func:`layers._atomic.atomic_path`) with one-line erro
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from geo.errors import DataSourceError, SettingsError
 from layers._atomic import atomic_path
@@ -61,3 +63,8 @@ def atomic_output(path: Path) -> Iterator[Path]:
             f"cannot write {path}: {exc.strerror or exc}; check the folder's permissions and "
             "free space, or choose another output path"
         ) from exc
+
+
+def compact_json(obj: Any) -> str:
+    """JSON text as written into outputs: UTF-8 characters, no NaN, no spaces."""
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))

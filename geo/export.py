@@ -7,7 +7,8 @@ format      where the provenance lives
 =========== ================================================================================
 GeoJSON     top-level ``metadata`` member (a foreign member, RFC 7946 §6.1)
 GeoPackage  non-spatial table ``metadata`` (``key``, ``value`` as JSON), registered in
-            ``gpkg_contents`` as an attributes table, so QGIS lists it next to ``sites``
+            ``gpkg_contents`` as an attributes table, so QGIS lists it next to ``sites``;
+            each column's description also in ``gpkg_data_columns`` (:mod:`geo._gpkg`)
 GeoParquet  parquet file metadata, key ``geo_rank`` (JSON)
 CSV         sidecar ``<name>.csv.provenance.json``: ``#`` comment lines would break QGIS's
             header detection and pandas (``comment="#"`` also cuts a ``#`` inside a value)
@@ -35,7 +36,6 @@ import json
 import logging
 import math
 import re
-import sqlite3
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -48,12 +48,12 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from geo import columns
+from geo._gpkg import write_gpkg
 from geo._output import (
     FORMATS,
-    LAYER,
-    METADATA_TABLE,
     PARQUET_KEY,
     atomic_output,
+    compact_json,
     format_of,
     sidecar,
 )
@@ -62,6 +62,8 @@ from geo.export_read import read_provenance, read_sites
 from geo.provenance import TOOL, is_geo_rank, jsonable
 
 log = logging.getLogger(__name__)
+
+_dumps = compact_json  # GeoJSON text (a module name, so tests can make it fail)
 
 __all__ = ["FORMATS", "check_target", "path_for", "read_provenance", "read_sites", "write"]
 
@@ -143,7 +145,7 @@ def write(
             table.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
     else:
         prov["columns"] = _dictionary(c for c in wgs84.columns if c != wgs84.geometry.name)
-        writer = {"geojson": _write_geojson, "gpkg": _write_gpkg, "parquet": _write_parquet}
+        writer = {"geojson": _write_geojson, "gpkg": write_gpkg, "parquet": _write_parquet}
         with atomic_output(path) as tmp:
             writer[fmt](wgs84, tmp, prov)
     log.info("wrote %d sites to %s", len(sites), path)
@@ -215,10 +217,6 @@ def _write_geojson(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
         fh.write("\n]}\n")
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
 def _json_column(series: pd.Series) -> list[Any]:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return [None if pd.isna(v) else v.isoformat() for v in series]
@@ -275,44 +273,6 @@ def _geometry(geom: BaseGeometry | None) -> dict[str, Any] | None:
 def _coords(coords: Any) -> list[list[float]]:
     # + 0.0 turns -0.0 into 0.0 so that equal points are written alike
     return [[round(c, COORD_DECIMALS) + 0.0 for c in xyz] for xyz in coords]
-
-
-# --- GeoPackage ---------------------------------------------------------------------------
-
-def _write_gpkg(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> None:
-    import pyogrio
-
-    tmp.unlink()  # GDAL creates the file itself
-    pyogrio.write_dataframe(sites, tmp, layer=LAYER, driver="GPKG")
-    stamp = _gpkg_timestamp(prov.get("generated_at"))
-    con = sqlite3.connect(tmp)
-    try:
-        with con:
-            con.execute(
-                f"CREATE TABLE {METADATA_TABLE} (fid INTEGER PRIMARY KEY AUTOINCREMENT "
-                "NOT NULL, key TEXT NOT NULL UNIQUE, value TEXT NOT NULL)"
-            )
-            con.executemany(
-                f"INSERT INTO {METADATA_TABLE} (key, value) VALUES (?, ?)",
-                [(k, _dumps(v)) for k, v in prov.items()],
-            )
-            con.execute(
-                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
-                "last_change) VALUES (?, 'attributes', ?, ?, ?)",
-                (METADATA_TABLE, METADATA_TABLE, "geo-rank provenance (values are JSON)", stamp),
-            )
-            con.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
-    finally:
-        con.close()
-
-
-def _gpkg_timestamp(generated_at: Any) -> str:
-    """``gpkg_contents.last_change`` from ``generated_at`` (fixed, so output is repeatable)."""
-    try:
-        when = dt.datetime.fromisoformat(str(generated_at)).astimezone(dt.UTC)
-    except ValueError:
-        when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 # --- GeoParquet ---------------------------------------------------------------------------

@@ -265,3 +265,24 @@ def test_output_not_private(tmp_path, prov):
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_gpkg_describes_its_columns(tmp_path, prov):
+    """GeoPackage schema extension: each column's description and unit in gpkg_data_columns."""
+    import sqlite3
+
+    out = export.write(make_sites(), tmp_path / "s.gpkg", prov)
+    con = sqlite3.connect(out)
+    try:
+        rows = dict(con.execute("SELECT column_name, description FROM gpkg_data_columns "
+                                "WHERE table_name = 'sites'").fetchall())
+        extensions = con.execute("SELECT table_name FROM gpkg_extensions "
+                                 "WHERE extension_name = 'gpkg_schema'").fetchall()
+    finally:
+        con.close()
+    assert sorted(rows) == sorted(c for c in make_sites().columns if c != "geometry")
+    assert rows["hosting_mw"].startswith("Load the POI can take") and rows["hosting_mw"].endswith(
+        " [MW]")
+    assert sorted(extensions) == [("gpkg_data_column_constraints",), ("gpkg_data_columns",)]
+    back, _ = export.read_sites(out)  # GDAL reads the file as before
+    assert list(back.columns) == list(make_sites().columns)
