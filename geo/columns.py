@@ -178,17 +178,16 @@ def dictionary(columns: Iterable[Any]) -> list[dict[str, Any]]:
     Columns not in the table (the user's own) are described as such.
     """
     known = by_name()
-    out = []
+    out: list[dict[str, Any]] = []
     for name in columns:
         col = known.get(str(name))
         if col is None:
             out.append({"name": str(name), "description": "not a geo-rank column "
                         "(kept from the input)"})
             continue
-        entry = {"name": col.name, "type": col.type, "unit": col.unit or None,
-                 "nullable": col.nullable, "written_by": STAGES[col.stage],
-                 "description": col.description}
-        out.append(entry)
+        out.append({"name": col.name, "type": col.type, "unit": col.unit or None,
+                    "nullable": col.nullable, "written_by": STAGES[col.stage],
+                    "description": col.description})
     return out
 
 
