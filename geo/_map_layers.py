@@ -14,7 +14,8 @@ Size discipline (display only; the ranking never sees these geometries):
 * substations: those at or above :data:`SUBSTATION_MIN_KV` in the region, clustered
   (Leaflet.markercluster), at most :data:`MAX_SUBSTATIONS` (highest voltage first).
 
-Every string from data goes through :func:`geo.maps.escape` before it reaches a tooltip.
+Every string from data goes through :func:`geo._map_style.escape` before it reaches a
+tooltip.
 """
 
 from __future__ import annotations
@@ -34,25 +35,22 @@ from folium.map import Layer
 from folium.template import Template
 
 from geo._map_assets import raw_element
+from geo._map_style import (
+    BOUNDARY_COLOUR,
+    GAS_COLOUR,
+    HYDRO_COLOUR,
+    LAND_COLOURS,
+    VOLTAGE_CLASSES,
+    escape,
+    js_json,
+)
 from geo.land import UNITS, raster_unit
 
 log = logging.getLogger(__name__)
 
-#: Line voltage classes: (lowest kV, label, colour). ColorBrewer YlOrRd-like, dark = high.
-VOLTAGE_CLASSES = (
-    (0.0, "below 230 kV", "#9e9ac8"),
-    (230.0, "230–344 kV", "#3182bd"),
-    (345.0, "345–499 kV", "#e6550d"),
-    (500.0, "500 kV and above", "#a50f15"),
-)
 SUBSTATION_MIN_KV = 230.0
 MAX_SUBSTATIONS = 20_000
 MAX_LINES = 20_000
-HYDRO_COLOUR = "#1f78b4"
-GAS_COLOUR = "#ff7f00"
-BOUNDARY_COLOUR = "#222222"
-#: Land price classes: ColorBrewer YlGn, five quantile classes.
-LAND_COLOURS = ("#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837")
 _MARKERCLUSTER_JS = [("markerclusterjs", "https://cdnjs.cloudflare.com/ajax/libs/"
                       "leaflet.markercluster/1.1.0/leaflet.markercluster.js")]
 _MARKERCLUSTER_CSS = [
@@ -86,13 +84,6 @@ class ScriptLayer(JSCSSMixin, Layer):
         super().render(**kwargs)
 
 
-def js_json(value: Any) -> str:
-    """JSON for a ``<script>`` block: no ``<``, ``>`` or line separators left raw."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
 def tolerance_for(bounds: Sequence[float]) -> float:
     """Simplification tolerance in degrees for a region's bounding box (display only)."""
     west, south, east, north = bounds
@@ -120,8 +111,6 @@ def _num(value: Any) -> float | None:
 
 
 def _text(value: Any) -> str:
-    from geo.maps import escape
-
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return escape(value)

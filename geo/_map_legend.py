@@ -1,5 +1,5 @@
 """The map's legend panel (tiers, voltage classes, hydro, gas, land) and its provenance,
-and the page's CSS. Every piece of data in them goes through :func:`geo.maps.escape`."""
+and the page's CSS. Every piece of data in them goes through :func:`geo._map_style.escape`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from geo._map_layers import GAS_COLOUR, HYDRO_COLOUR, LAND_COLOURS, VOLTAGE_CLASSES
-from geo.maps import SITE_CLASS, TIER_COLOURS, TIER_LABELS, UNKNOWN_COLOUR, escape
+from geo._map_style import (
+    GAS_COLOUR,
+    HYDRO_COLOUR,
+    LAND_COLOURS,
+    SITE_CLASS,
+    TIER_COLOURS,
+    TIER_LABELS,
+    UNKNOWN_COLOUR,
+    VOLTAGE_CLASSES,
+    escape,
+)
 
 
 def css(offline: bool) -> str:

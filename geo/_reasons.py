@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from geo.costs import Columns, as_bool, as_float, present
+from geo._arrays import Columns, as_bool, as_float, present
 
 __all__ = ["build"]
 
@@ -36,7 +36,7 @@ def build(sites: Columns, load_mw: float, gas_display_km: float) -> np.ndarray:
     Parameters
     ----------
     sites : mapping of str to numpy.ndarray
-        Columns (see :func:`geo.costs.arrays`): ``tier``, the enriched power columns, the
+        Columns (see :func:`geo._arrays.arrays`): ``tier``, the enriched power columns, the
         cost columns of :func:`geo.costs.estimate` and the land price.
     load_mw : float
         The load, MW (named when the headroom falls short of it).

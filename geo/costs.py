@@ -58,13 +58,15 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
+from geo import columns
+from geo._arrays import Columns, add_columns, arrays, as_bool, as_float, is_in, present
 from geo.errors import LayerValidationError, SettingsError
+from geo.load import check_load, hosts_load, hosts_share
 from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -77,32 +79,10 @@ KM_PER_MILE = 1.609344
 #: Cost regions, in the order of reVX's tables.
 REGIONS = ("MISO", "Southeast", "TEPPC")
 
-#: Columns :func:`estimate` adds.
-COST_COLUMNS = (
-    "cost_region",
-    "tie_cost_musd",
-    "substation_cost_musd",
-    "transformer_cost_musd",
-    "interconnection_cost_musd",
-    "acres_needed",
-    "land_cost_musd",
-    "time_to_power_months",
-)
-
-#: Input columns :func:`estimate` needs (``existing_site`` is optional, default False).
-REQUIRED_COLUMNS = (
-    "poi_sub_id",
-    "poi_voltage_kv",
-    "tie_distance_km",
-    "interconnect",
-    "subdivision",
-    "hosting_mw",
-    "land_price_usd_per_acre",
-)
+#: Columns :func:`estimate` adds (the rows of ``geo/schemas/sites.csv`` with stage costs).
+COST_COLUMNS = columns.names(stage="costs")
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
-#: Columns taken out of a frame as arrays (see :func:`arrays`).
-Columns = Mapping[str, np.ndarray]
 
 
 def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> Frame:
@@ -148,20 +128,17 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     settings = settings if settings is not None else Settings()
     load = check_load(load_mw)
     check_cost_settings(settings)
-    _require(sites, REQUIRED_COLUMNS)
+    lacking = columns.missing(sites.columns, "costs")
+    if lacking:
+        raise LayerValidationError(f"cannot estimate costs: {lacking}, or add the columns "
+                                   "(null where unknown)")
     data = arrays(sites)
     check_values(data, sites.index)
     return add_columns(sites, compute(data, load, settings))
 
 
-#: Input quantities that cannot be negative or infinite (a distance, a voltage, MW, a price).
-NON_NEGATIVE = ("poi_voltage_kv", "tie_distance_km", "hosting_mw", "backbone_km",
-                "hydro_mw_within_100km", "nearest_hydro_km", "gas_field_km",
-                "land_price_usd_per_acre")
-
-
 def check_values(data: Columns, index: pd.Index) -> None:
-    """Refuse negative or infinite distances, voltages, capacities and prices.
+    """Refuse infinite values, and values below the table's ``minimum`` (distances, MW, ...).
 
     Raises
     ------
@@ -169,14 +146,15 @@ def check_values(data: Columns, index: pd.Index) -> None:
         Naming each bad column and example rows.
     """
     problems = []
-    for name in NON_NEGATIVE:
+    for name, low in columns.minimums().items():
         if name not in data:
             continue
         values = np.asarray(data[name], dtype=float)
-        bad = index[(values < 0) | np.isinf(values)]
+        bad = index[(values < low) | np.isinf(values)]
         if len(bad):
             rows = ", ".join(str(i) for i in bad[:5])
-            problems.append(f"{name} is negative or infinite in rows {rows}")
+            below = "negative" if low == 0 else f"below {low:g}"
+            problems.append(f"{name} is {below} or infinite in rows {rows}")
     if problems:
         raise LayerValidationError("candidate sites: " + "; ".join(problems))
 
@@ -184,8 +162,7 @@ def check_values(data: Columns, index: pd.Index) -> None:
 def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.ndarray]:
     """The cost columns as arrays, from input columns already taken out as arrays.
 
-    The array-level core of :func:`estimate` (which validates and builds the frame);
-    :func:`geo.score.rank` calls it directly to avoid building the frame twice.
+    The array-level core of :func:`estimate` (which validates and builds the frame).
 
     Parameters
     ----------
@@ -206,9 +183,7 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     has_poi = present(data, "poi_sub_id")
     tie_km = as_float(data, "tie_distance_km")
     volt = as_float(data, "poi_voltage_kv")
-    hosting = as_float(data, "hosting_mw")
     price = as_float(data, "land_price_usd_per_acre")
-    existing = as_bool(data, "existing_site")
 
     # Region: TEPPC by interconnection, Southeast by state, MISO for everything else.
     region = np.full(n, "MISO", dtype=object)
@@ -258,7 +233,7 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     acres = settings.acres_per_mw * load
     land_cost = acres * price / 1e6
 
-    months = time_to_power(hosting, tie_km, existing, has_poi, load, settings)
+    months = time_to_power(data, load, settings)
 
     logger.debug(
         "costs for %d site(s) at %.0f MW: tie class %.0f MW x %d circuit(s)",
@@ -279,22 +254,14 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     }
 
 
-def time_to_power(
-    hosting_mw: np.ndarray,
-    tie_km: np.ndarray,
-    existing: np.ndarray,
-    has_poi: np.ndarray,
-    load_mw: float,
-    settings: Settings,
-) -> np.ndarray:
+def time_to_power(data: Columns, load_mw: float, settings: Settings) -> np.ndarray:
     """Months to power per site (see the module docstring for the model).
 
     Parameters
     ----------
-    hosting_mw, tie_km : numpy.ndarray
-        Hosting capacity (MW, NaN when not computed) and tie length (km) per site.
-    existing, has_poi : numpy.ndarray of bool
-        Energized existing site; site has a point of interconnection.
+    data : mapping of str to numpy.ndarray
+        Site columns: ``poi_sub_id``, ``hosting_mw``, ``tie_distance_km`` and optionally
+        ``existing_site`` (an energized site).
     load_mw : float
         The load, MW.
     settings : Settings
@@ -305,17 +272,16 @@ def time_to_power(
     numpy.ndarray
         Months, NaN where there is no POI (or no tie length for a new connection).
     """
-    with np.errstate(invalid="ignore"):
-        hosts = hosting_mw >= load_mw
-        partial = hosting_mw >= settings.partial_hosting_fraction * load_mw
+    hosts = hosts_load(data, load_mw)
+    partial = hosts_share(data, load_mw, settings.partial_hosting_fraction)
     base = np.select(
         [hosts, partial],
         [settings.time_new_months, settings.time_upgrade_months],
         default=settings.time_major_upgrade_months,
     )
-    months = base + settings.time_tie_months_per_km * tie_km
-    months = np.where(hosts & existing, settings.time_reuse_months, months)
-    return np.where(has_poi, months, np.nan)
+    months = base + settings.time_tie_months_per_km * as_float(data, "tie_distance_km")
+    months = np.where(hosts & as_bool(data, "existing_site"), settings.time_reuse_months, months)
+    return np.where(present(data, "poi_sub_id"), months, np.nan)
 
 
 def capacity_class(load_mw: float, classes_mw: tuple[float, ...]) -> tuple[int, int]:
@@ -336,23 +302,6 @@ def capacity_class(load_mw: float, classes_mw: tuple[float, ...]) -> tuple[int, 
         return idx, 1
     top = len(classes_mw) - 1
     return top, math.ceil(load_mw / classes_mw[top])
-
-
-#: Loads above this are refused as a typo (the largest announced campuses are ~5 GW).
-MAX_LOAD_MW = 20_000.0
-
-
-def check_load(load_mw: float) -> float:
-    """Return ``load_mw`` (``--load-mw``) as a float: finite, above 0, at most 20 GW."""
-    try:
-        load = float(load_mw)
-    except (TypeError, ValueError):
-        raise SettingsError(
-            f"--load-mw {load_mw!r}: give a number of megawatts, e.g. 300") from None
-    if not math.isfinite(load) or load <= 0 or load > MAX_LOAD_MW:
-        raise SettingsError(
-            f"--load-mw {load_mw!r}: must be a number above 0 and at most {MAX_LOAD_MW:,.0f} MW")
-    return load
 
 
 def check_cost_settings(settings: Settings) -> None:
@@ -396,84 +345,3 @@ def check_cost_settings(settings: Settings) -> None:
         problems.append("partial_hosting_fraction must be in (0, 1]")
     if problems:
         raise SettingsError("invalid cost settings: " + "; ".join(problems))
-
-
-def add_columns(frame: Frame, columns: dict[str, np.ndarray]) -> Frame:
-    """A new frame (same type, CRS and geometry) with ``columns`` added or replaced.
-
-    One concat instead of a column insert per name: much cheaper on wide frames.
-    """
-    kept = frame.drop(columns=[c for c in columns if c in frame.columns])
-    if kept.index.is_unique:
-        return pd.concat([kept, pd.DataFrame(columns, index=kept.index)], axis=1)
-    index = kept.index  # repeated labels cannot be aligned: join by position
-    out = pd.concat([kept.reset_index(drop=True), pd.DataFrame(columns)], axis=1)
-    out.index = index
-    return out
-
-
-def _require(sites: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    missing = [c for c in columns if c not in sites.columns]
-    if missing:
-        raise LayerValidationError(
-            f"candidate sites lack column(s) {', '.join(missing)}; run geo.join.enrich first "
-            "or add them (null where unknown)"
-        )
-
-
-#: Columns read as numbers (converted to float arrays once by :func:`arrays`).
-NUMERIC_COLUMNS = frozenset(
-    {
-        "poi_voltage_kv",
-        "tie_distance_km",
-        "hosting_mw",
-        "backbone_km",
-        "hydro_mw_within_100km",
-        "nearest_hydro_km",
-        "gas_field_km",
-        "land_price_usd_per_acre",
-        *COST_COLUMNS[1:],
-    }
-)
-
-
-def arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Every column as a numpy array, converted once; numeric columns as floats with NaN."""
-    out = {str(c): frame[c].to_numpy() for c in frame.columns}
-    for name in NUMERIC_COLUMNS.intersection(out):
-        out[name] = as_float(out, name)
-    return out
-
-
-def present(data: Columns, column: str) -> np.ndarray:
-    """True where the column holds a value (absent column: all False)."""
-    if column not in data:
-        return np.zeros(len(next(iter(data.values()))), dtype=bool)
-    return ~pd.isna(np.asarray(data[column]))
-
-
-def as_float(data: Columns, column: str) -> np.ndarray:
-    """A column as floats, nulls and non-numbers as NaN (absent column: all NaN)."""
-    if column not in data:
-        return np.full(len(next(iter(data.values()))), np.nan)
-    values = np.asarray(data[column])
-    if values.dtype.kind == "f":
-        return values.astype(float, copy=False)
-    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def is_in(data: Columns, column: str, options: tuple[str, ...]) -> np.ndarray:
-    """True where the column's value is one of ``options`` (nulls: False)."""
-    # object dtype on both sides: numpy compares element-wise (no sort, None is fine)
-    values = np.asarray(data[column], dtype=object)
-    return np.isin(values, np.asarray(options, dtype=object))
-
-
-def as_bool(data: Columns, column: str) -> np.ndarray:
-    """A boolean column, nulls and an absent column as False."""
-    if column not in data:
-        return np.zeros(len(next(iter(data.values()))), dtype=bool)
-    values = np.asarray(data[column])
-    if values.dtype.kind == "b":
-        return values
-    return np.asarray(values == True, dtype=bool)  # noqa: E712  (element-wise; None -> False)

@@ -7,14 +7,20 @@ format      where the provenance lives
 =========== ================================================================================
 GeoJSON     top-level ``metadata`` member (a foreign member, RFC 7946 §6.1)
 GeoPackage  non-spatial table ``metadata`` (``key``, ``value`` as JSON), registered in
-            ``gpkg_contents`` as an attributes table, so QGIS lists it next to ``sites``
+            ``gpkg_contents`` as an attributes table, so QGIS lists it next to ``sites``;
+            each column's description also in ``gpkg_data_columns`` (:mod:`geo._gpkg`)
 GeoParquet  parquet file metadata, key ``geo_rank`` (JSON)
 CSV         sidecar ``<name>.csv.provenance.json``: ``#`` comment lines would break QGIS's
             header detection and pandas (``comment="#"`` also cuts a ``#`` inside a value)
 =========== ================================================================================
 
-Writes are atomic (a temporary folder next to the output, then :func:`os.replace`), and an
-existing file is only replaced when geo-rank wrote it, unless ``overwrite=True``.
+The provenance carries the data dictionary of the file under ``columns``: one entry per
+written column (name, type, unit, nullable, the stage that wrote it, a description), from
+the site table :mod:`geo.columns`; ``docs/columns.md`` is the same table for people.
+
+Writes are atomic (:func:`geo._output.atomic_output`: a temporary file next to the output,
+then :func:`os.replace`), and an existing file is only replaced when geo-rank wrote it,
+unless ``overwrite=True``. Reading back is :mod:`geo.export_read` (re-exported here).
 
 Determinism: GeoJSON and CSV are byte-identical for identical sites and provenance apart from
 ``generated_at``. GeoPackage and GeoParquet are byte-identical for identical sites and
@@ -29,12 +35,8 @@ import io
 import json
 import logging
 import math
-import os
 import re
-import shutil
-import sqlite3
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,25 +47,35 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from geo import columns
+from geo._gpkg import write_gpkg
+from geo._output import (
+    FORMATS,
+    PARQUET_KEY,
+    atomic_output,
+    compact_json,
+    format_of,
+    sidecar,
+)
 from geo.errors import DataSourceError, LayerValidationError, SettingsError
+from geo.export_read import read_provenance, read_sites
 from geo.provenance import TOOL, is_geo_rank, jsonable
 
 log = logging.getLogger(__name__)
 
-#: Output formats and their file extension.
-FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv"}
-_EXTENSIONS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg",
-               ".parquet": "parquet", ".csv": "csv"}
+_dumps = compact_json  # GeoJSON text (a module name, so tests can make it fail)
+
+__all__ = ["FORMATS", "check_target", "path_for", "read_provenance", "read_sites", "write"]
+
 #: Coordinates are rounded to 7 decimals (about 1 cm).
 COORD_DECIMALS = 7
-LAYER = "sites"
-METADATA_TABLE = "metadata"
-PARQUET_KEY = b"geo_rank"
-SIDECAR_SUFFIX = ".provenance.json"
-#: Ranked-site columns read back as text from CSV (ids such as "123" stay strings).
-_TEXT_COLUMNS = ("site_id", "tier", "poi_sub_id", "poi_name", "redundancy", "gas_field",
-                 "country_iso3", "subdivision", "sovereignty_bloc", "data_regime",
-                 "localization", "reasons", "limiting_line_id")
+#: The data-dictionary entries of a CSV's coordinate columns.
+CSV_COORDINATES = {
+    "lat": {"name": "lat", "type": "float", "unit": "degree", "nullable": True,
+            "description": "Latitude of the site (WGS84)"},
+    "lon": {"name": "lon", "type": "float", "unit": "degree", "nullable": True,
+            "description": "Longitude of the site (WGS84)"},
+}
 
 
 def path_for(out_dir: str | Path, region: str, fmt: str) -> Path:
@@ -119,139 +131,35 @@ def write(
         The extension names no supported format.
     """
     path = Path(path)
-    fmt = _format_of(path)
+    fmt = format_of(path)
     prov = jsonable(dict(provenance))
     prov.setdefault("tool", TOOL)  # the overwrite guard recognises files by this marker
     _check_overwrite(path, fmt, overwrite=overwrite)
     wgs84 = _to_wgs84(sites)
-    if fmt == "geojson":
-        atomic_write(path, lambda tmp: _write_geojson(wgs84, tmp, prov))
-    elif fmt == "gpkg":
-        atomic_write(path, lambda tmp: _write_gpkg(wgs84, tmp, prov))
-    elif fmt == "parquet":
-        atomic_write(path, lambda tmp: _write_parquet(wgs84, tmp, prov))
-    else:
+    if fmt == "csv":
         table = _csv_frame(wgs84)
-        sidecar = _sidecar(path)
-        atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n",
-                                                    encoding="utf-8"),
-                     sidecars={sidecar: lambda tmp: _write_json(prov, tmp)})
+        prov["columns"] = _dictionary(table.columns)
+        # the sidecar is moved into place first, the CSV last
+        with atomic_output(path) as tmp, atomic_output(sidecar(path)) as tmp_sidecar:
+            _write_json(prov, tmp_sidecar)
+            table.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+    else:
+        prov["columns"] = _dictionary(c for c in wgs84.columns if c != wgs84.geometry.name)
+        writer = {"geojson": _write_geojson, "gpkg": write_gpkg, "parquet": _write_parquet}
+        with atomic_output(path) as tmp:
+            writer[fmt](wgs84, tmp, prov)
     log.info("wrote %d sites to %s", len(sites), path)
     return path
 
 
-def read_sites(path: str | Path) -> tuple[gpd.GeoDataFrame, dict[str, Any] | None]:
-    """Read sites written by :func:`write` (or a user's file) and their provenance.
-
-    Returns
-    -------
-    (GeoDataFrame, dict or None)
-        The sites in EPSG:4326 and the provenance, ``None`` when the file has none.
-    """
-    path = Path(path)
-    fmt = _format_of(path)
-    if not path.is_file():
-        raise DataSourceError(f"{path} does not exist or is not a file; check the path")
-    try:
-        if fmt == "geojson":
-            return _read_geojson(path)
-        if fmt == "gpkg":
-            layers = _list_layers(path)
-            layer = LAYER if LAYER in layers else next(iter(layers), None)
-            return gpd.read_file(path, layer=layer), _gpkg_provenance(path)
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            meta = pq.read_schema(path).metadata or {}
-            prov = json.loads(meta[PARQUET_KEY]) if PARQUET_KEY in meta else None
-            return gpd.read_parquet(path), prov
-        return _read_csv(path)
-    except (OSError, ValueError, sqlite3.Error, RuntimeError) as exc:
-        if isinstance(exc, DataSourceError):
-            raise
-        raise DataSourceError(f"cannot read sites from {path}: {exc}") from exc
-
-
-def read_provenance(path: str | Path) -> dict[str, Any] | None:
-    """Return the provenance stored in an output file, or ``None`` (no file, none stored)."""
-    path = Path(path)
-    fmt = _format_of(path)
-    try:
-        if fmt == "geojson":
-            with path.open("rb") as fh:
-                doc = json.load(fh)
-            meta = doc.get("metadata") if isinstance(doc, dict) else None
-            return meta if isinstance(meta, dict) else None
-        if fmt == "gpkg":
-            return _gpkg_provenance(path)
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            meta = pq.read_schema(path).metadata or {}
-            return json.loads(meta[PARQUET_KEY]) if PARQUET_KEY in meta else None
-        return json.loads(_sidecar(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, sqlite3.Error, RuntimeError):
-        return None
-
-
-def atomic_write(
-    path: Path, write_fn: Callable[[Path], Any], *,
-    sidecars: Mapping[Path, Callable[[Path], Any]] | None = None,
-) -> Path:
-    """Write ``path`` (and sidecar files next to it) atomically.
-
-    Each writer receives a temporary path in a hidden folder created next to ``path`` (same
-    file system, so :func:`os.replace` is atomic; a folder rather than ``mkstemp`` because
-    GDAL refuses an existing empty file and ``mkstemp`` files are private, mode 0600).
-    Sidecars are moved into place first, ``path`` last. On any error the temporary folder
-    is removed and a previous output is untouched.
-
-    Raises
-    ------
-    DataSourceError
-        The folder cannot be created or written (names the path and the fix).
-    """
-    path = Path(path)
-    targets = {**(sidecars or {}), path: write_fn}
-    if path.is_dir():
-        raise DataSourceError(f"{path} is a folder; choose a file name for the output")
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp_dir = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp"))
-    except OSError as exc:
-        raise DataSourceError(
-            f"cannot create or write the folder {parent} for {path}: {exc.strerror or exc}; "
-            "check its permissions or choose another output path"
-        ) from exc
-    try:
-        tmp_files = {}
-        for target, fn in targets.items():
-            tmp_files[target] = tmp_dir / target.name
-            fn(tmp_files[target])
-        for target, tmp in tmp_files.items():
-            os.replace(tmp, target)
-    except OSError as exc:
-        raise DataSourceError(
-            f"cannot write {path}: {exc.strerror or exc}; check the folder's permissions and "
-            "free space, or choose another output path"
-        ) from exc
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-    return path
+def _dictionary(names: Any) -> list[dict[str, Any]]:
+    """The data dictionary of the written columns (see :func:`geo.columns.dictionary`)."""
+    names = [str(n) for n in names]
+    entries = columns.dictionary(names)
+    return [CSV_COORDINATES.get(n, e) for n, e in zip(names, entries, strict=True)]
 
 
 # --- checks -------------------------------------------------------------------------------
-
-def _format_of(path: Path) -> str:
-    fmt = _EXTENSIONS.get(path.suffix.lower())
-    if fmt is None:
-        raise SettingsError(
-            f"cannot tell the format of {path} from its extension; "
-            f"use one of {', '.join(sorted(_EXTENSIONS))}"
-        )
-    return fmt
-
 
 def check_target(path: str | Path, *, overwrite: bool) -> Path:
     """Refuse an unknown format, or a file geo-rank did not write unless ``overwrite``.
@@ -259,12 +167,12 @@ def check_target(path: str | Path, *, overwrite: bool) -> Path:
     Called before the long work, so a refused target leaves no file behind.
     """
     path = Path(path)
-    _check_overwrite(path, _format_of(path), overwrite=overwrite)
+    _check_overwrite(path, format_of(path), overwrite=overwrite)
     return path
 
 
 def _check_overwrite(path: Path, fmt: str, *, overwrite: bool) -> None:
-    existing = [p for p in (path, _sidecar(path) if fmt == "csv" else None) if p and p.exists()]
+    existing = [p for p in (path, sidecar(path) if fmt == "csv" else None) if p and p.exists()]
     if overwrite or not existing:
         return
     if not is_geo_rank(read_provenance(path)):
@@ -307,10 +215,6 @@ def _write_geojson(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
             feature["properties"] = {n: v[i] for n, v in zip(names, values, strict=True)}
             fh.write(("\n" if i == 0 else ",\n") + _dumps(feature))
         fh.write("\n]}\n")
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def _json_column(series: pd.Series) -> list[Any]:
@@ -371,77 +275,6 @@ def _coords(coords: Any) -> list[list[float]]:
     return [[round(c, COORD_DECIMALS) + 0.0 for c in xyz] for xyz in coords]
 
 
-def _read_geojson(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any] | None]:
-    with path.open("rb") as fh:
-        doc = json.load(fh)
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or "crs" in doc:
-        return gpd.read_file(path).to_crs(4326), None  # not ours: let GDAL handle it
-    meta = doc.get("metadata")
-    features = doc.get("features") or []
-    if not features:
-        return gpd.GeoDataFrame(geometry=[], crs=4326), meta
-    gdf = gpd.GeoDataFrame.from_features(features, crs=4326)
-    cols = [c for c in gdf.columns if c != "geometry"] + ["geometry"]
-    return gdf[cols], meta if isinstance(meta, dict) else None
-
-
-# --- GeoPackage ---------------------------------------------------------------------------
-
-def _write_gpkg(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> None:
-    import pyogrio
-
-    pyogrio.write_dataframe(sites, tmp, layer=LAYER, driver="GPKG")
-    stamp = _gpkg_timestamp(prov.get("generated_at"))
-    con = sqlite3.connect(tmp)
-    try:
-        with con:
-            con.execute(
-                f"CREATE TABLE {METADATA_TABLE} (fid INTEGER PRIMARY KEY AUTOINCREMENT "
-                "NOT NULL, key TEXT NOT NULL UNIQUE, value TEXT NOT NULL)"
-            )
-            con.executemany(
-                f"INSERT INTO {METADATA_TABLE} (key, value) VALUES (?, ?)",
-                [(k, _dumps(v)) for k, v in prov.items()],
-            )
-            con.execute(
-                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
-                "last_change) VALUES (?, 'attributes', ?, ?, ?)",
-                (METADATA_TABLE, METADATA_TABLE, "geo-rank provenance (values are JSON)", stamp),
-            )
-            con.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
-    finally:
-        con.close()
-
-
-def _gpkg_timestamp(generated_at: Any) -> str:
-    """``gpkg_contents.last_change`` from ``generated_at`` (fixed, so output is repeatable)."""
-    try:
-        when = dt.datetime.fromisoformat(str(generated_at)).astimezone(dt.UTC)
-    except ValueError:
-        when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def _gpkg_provenance(path: Path) -> dict[str, Any] | None:
-    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        rows = con.execute(f"SELECT key, value FROM {METADATA_TABLE} ORDER BY fid").fetchall()
-    except sqlite3.Error:
-        return None
-    finally:
-        con.close()
-    try:
-        return {str(k): json.loads(v) for k, v in rows}
-    except (TypeError, ValueError):
-        return None
-
-
-def _list_layers(path: Path) -> list[str]:
-    import pyogrio
-
-    return [str(row[0]) for row in pyogrio.list_layers(path) if row[1] is not None]
-
-
 # --- GeoParquet ---------------------------------------------------------------------------
 
 def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> None:
@@ -456,10 +289,6 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
 
 
 # --- CSV ----------------------------------------------------------------------------------
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + SIDECAR_SUFFIX)
-
 
 def _write_json(obj: Any, tmp: Path) -> None:
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=2)
@@ -485,18 +314,3 @@ def _csv_frame(sites: gpd.GeoDataFrame) -> pd.DataFrame:
     table.insert(at, "lat", lat.to_numpy())
     table.insert(at + 1, "lon", lon.to_numpy())
     return table
-
-
-def _read_csv(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any] | None]:
-    header = pd.read_csv(path, nrows=0).columns
-    text = {c: str for c in _TEXT_COLUMNS if c in header}
-    df = pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])
-    if not {"lat", "lon"} <= set(df.columns):
-        raise DataSourceError(f"{path} has no lat and lon columns; add them (WGS84 degrees)")
-    lon, lat = df.pop("lon"), df.pop("lat")
-    located = lon.notna() & lat.notna()
-    geometry = np.where(located, gpd.points_from_xy(lon, lat), None)
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geometry, index=df.index), crs=4326)
-    sidecar = _sidecar(path)
-    prov = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else None
-    return gdf, prov

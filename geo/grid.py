@@ -29,7 +29,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from geo import _lines, cache
+from geo import _lines, cache, hosting
 from geo.errors import GridError, LayerValidationError
 from geo.settings import Settings
 from layers._sphere import point_lonlat, unit_xyz
@@ -308,10 +308,8 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         ``hosting_status`` (see :func:`geo.hosting.hosting`). ``attrs["hosting"]`` holds
         the hosting report and ``attrs["cache"]`` is ``hit``, ``miss`` or ``off``.
     """
-    from geo import hosting as _hosting  # hosting imports this module
-
     settings = settings or grid.settings
-    plants_hash = "none" if plants is None else cache.frame_hash(plants, _hosting.PLANT_COLUMNS)
+    plants_hash = "none" if plants is None else cache.frame_hash(plants, hosting.PLANT_COLUMNS)
     base = (grid.input_hash, plants_hash, cache.settings_token(settings))
     default_key = cache.make_key(*base, "default")
     wanted = None
@@ -336,7 +334,7 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
                               "island": subs["island"]})
         table["backbone_km"] = backbone_km(grid, settings.backbone_kv)
         table["redundancy"] = redundancy(grid, settings.backbone_kv)
-        host = _hosting.hosting(grid, plants, settings, sub_ids=wanted, progress=progress)
+        host = hosting.hosting(grid, plants, settings, sub_ids=wanted, progress=progress)
         table = table.join(host)
         table.attrs["hosting"] = host.attrs.get("report", {})
         return table

@@ -20,6 +20,7 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from geo.land import land_price
+from geo.load import hosts_load
 from geo.settings import Settings
 from layers import Layers
 from layers._sphere import chord_to_km, km_to_chord, point_lonlat, unit_xyz
@@ -327,7 +328,8 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["interconnect"] = s["interconnect"].to_numpy(dtype=object)
     out["hosting_mw"] = m["hosting_mw"].to_numpy(dtype=float)
     out["limiting_line_id"] = m["limiting_line_id"].to_numpy(dtype=object)
-    out["serves_load"] = np.nan_to_num(out["hosting_mw"].to_numpy(), nan=-1.0) >= load_mw
+    out["serves_load"] = hosts_load({"poi_sub_id": out["poi_sub_id"].to_numpy(dtype=object),
+                                     "hosting_mw": out["hosting_mw"].to_numpy()}, load_mw)
     out["redundancy"] = m["redundancy"].to_numpy(dtype=object)
     out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
     out["hosting_source"] = np.where(out["hosting_mw"].notna(), "computed", None)

@@ -22,7 +22,6 @@ which :func:`render` replaces by a counter in order of first appearance.
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 import re
@@ -32,7 +31,18 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
+from geo import _map_assets, _map_legend, columns
+from geo._map_style import (
+    SITE_CLASS,
+    TIER_COLOURS,
+    TIER_LABELS,
+    UNKNOWN_COLOUR,
+    escape,
+    js_json,
+)
+from geo._output import atomic_output
 from geo.errors import (
     DataSourceError,
     DependencyError,
@@ -40,36 +50,19 @@ from geo.errors import (
     LayerValidationError,
     SettingsError,
 )
-from geo.export import atomic_write
+from layers import read_layer
 
 log = logging.getLogger(__name__)
 
-#: Marker colour per power tier (ColorBrewer RdYlBu/RdYlGn, colour-blind safe order).
-TIER_COLOURS = {"A": "#1a9850", "B": "#4575b4", "C": "#fdae61", "D": "#d73027"}
-UNKNOWN_COLOUR = "#969696"
-TIER_LABELS = {"A": "A: hosts the load, N+1, short tie", "B": "B: hosts the load",
-               "C": "C: half the load or firm power nearby", "D": "D: the rest"}
-#: Popup rows, in order, when the column is present.
-POPUP_COLUMNS = (
-    "rank", "tier", "score", "site_name", "poi_name", "poi_voltage_kv", "tie_distance_km",
-    "hosting_mw", "limiting_line_id", "serves_load", "redundancy", "backbone_km",
-    "time_to_power_months", "interconnection_cost_musd", "land_price_usd_per_acre",
-    "hydro_mw_within_100km", "nearest_hydro_km", "gas_field", "gas_field_km",
-    "country_iso3", "subdivision", "sovereignty_bloc", "data_regime", "localization",
-    "reasons",
-)
+__all__ = ["SITE_CLASS", "TIER_COLOURS", "TIER_LABELS", "UNKNOWN_COLOUR", "check_target",
+           "check_tiles", "escape", "render"]
+
 #: ``<meta name="generator">`` content that marks a map as geo-rank's (overwrite guard).
 GENERATOR = "geo-rank"
 #: Base tiles of the online map (an xyzservices name; light, so the data stands out).
 DEFAULT_TILES = "Esri.WorldGrayCanvas"
-#: CSS class of every site marker (the browser test counts them).
-SITE_CLASS = "geo-rank-site"
 RADIUS_MAX = 12.0
 RADIUS_MIN = 4.0
-#: Characters that mean something in a JS template literal or a Jinja template.
-_JS_TEMPLATE_ESCAPES = str.maketrans(
-    {"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"}
-)
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -122,13 +115,12 @@ def render(
     SettingsError
         ``tiles`` is neither a known name nor a URL template with an attribution.
     """
-    try:
+    try:  # folium is a core dependency, but `import geo.maps` works without it
         import folium
         from branca.element import Element
         from folium.plugins import Fullscreen
     except ImportError as exc:  # pragma: no cover - folium is a core dependency
         raise DependencyError("folium is needed for maps: pip install folium") from exc
-    from geo import _map_assets, _map_legend
 
     path = check_target(path, overwrite=overwrite)
     if sites.crs is None:
@@ -172,7 +164,8 @@ def render(
     _map_assets.inline(fmap)
 
     page = _stable_ids(fmap, fmap.get_root().render())
-    atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8", newline="\n"))
+    with atomic_output(path) as tmp:
+        tmp.write_text(page, encoding="utf-8", newline="\n")
     log.info("wrote a map of %d sites to %s (%.1f MB)", len(located), path,
              len(page.encode("utf-8")) / 1e6)
     return path
@@ -185,7 +178,7 @@ def check_tiles(tiles: str | None, attribution: str | None, offline: bool) -> st
     """
     if tiles is None and offline:
         return None
-    import xyzservices
+    import xyzservices  # installed with folium
 
     name = tiles or DEFAULT_TILES
     try:
@@ -225,7 +218,7 @@ def _tile_layer(folium: Any, tiles: str | None, attribution: str | None,
 def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path | None,
              land_unit: str | None) -> dict[str, Any]:
     """Add the context layers (bottom to top) and return what the legend should explain."""
-    from geo import _map_layers as ml
+    from geo import _map_layers as ml  # built on folium: imported after render checked it
 
     boundary = bundle.boundary
     tol = ml.tolerance_for(boundary.bounds)
@@ -243,8 +236,6 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
     else:
         prices = bundle.land_prices
         if land_prices is not None:
-            from layers import read_layer
-
             try:
                 prices = read_layer(Path(land_prices), "land_prices")
             except GeoRankError as exc:  # e.g. a --price-column the map does not know
@@ -272,14 +263,12 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
 
 
 def _union_all(geoms: gpd.GeoSeries) -> Any:
-    import shapely
-
     return shapely.union_all(geoms.to_numpy()) if len(geoms) else None
 
 
 def _sites_layer(located: gpd.GeoDataFrame, points: gpd.GeoSeries, ranks: list[float]) -> Any:
     """Ranked sites: numbered, tier-coloured DivIcon markers (best drawn on top)."""
-    from geo._map_layers import ScriptLayer, js_json
+    from geo._map_layers import ScriptLayer  # built on folium: imported after render checked it
 
     n = len(located)
     order = sorted(range(n), key=lambda i: (-ranks[i] if math.isfinite(ranks[i]) else math.inf))
@@ -316,17 +305,6 @@ def _written_by_geo_rank(path: Path) -> bool:
     except OSError:
         return False
     return f'<meta name="generator" content="{GENERATOR} '.encode() in head
-
-
-def escape(value: Any) -> str:
-    """HTML-escape text from data, safe inside folium's JavaScript template literals.
-
-    Examples
-    --------
-    >>> escape("<b>${x}</b>")
-    '&lt;b&gt;&#36;&#123;x&#125;&lt;/b&gt;'
-    """
-    return html.escape(str(value), quote=True).translate(_JS_TEMPLATE_ESCAPES)
 
 
 def _format(value: Any) -> str:
@@ -373,7 +351,7 @@ def _popup(row: Any) -> str:
     cells = "".join(
         f"<tr><th style='text-align:left;padding-right:6px'>{escape(col)}</th>"
         f"<td>{_format(row[col])}</td></tr>"
-        for col in POPUP_COLUMNS if col in row.index
+        for col in columns.popup() if col in row.index
     )
     return f"<table style='font-size:12px'>{cells}</table>"
 

@@ -13,25 +13,15 @@ import pandas as pd
 
 import layers as layers_pkg
 from geo import candidates as candidates_mod
-from geo import costs, grid, join, score, sovereignty
+from geo import columns, grid, join, score, sovereignty
 from geo import engine as engine_mod
 from geo.errors import GeoRankError, GridError, SettingsError
+from geo.load import check_load
 from geo.provenance import build_provenance
 from geo.settings import Settings
 from layers import Layers
 
 log = logging.getLogger(__name__)
-
-#: The product's output columns, in order (DESIGN.md "Ranked-site columns").
-SITE_COLUMNS = (
-    "site_id", "rank", "tier", "score", "power_score", "land_score",
-    "poi_sub_id", "poi_name", "poi_voltage_kv", "poi_lat", "poi_lon", "tie_distance_km",
-    "hosting_mw", "serves_load", "redundancy", "backbone_km",
-    "hydro_mw_within_100km", "nearest_hydro_km", "gas_field", "gas_field_km",
-    "land_price_usd_per_acre", "interconnection_cost_musd", "time_to_power_months",
-    "country_iso3", "subdivision", "sovereignty_bloc", "data_regime", "localization",
-    "reasons",
-)
 
 Progress = Callable[[str, int, int], None]
 
@@ -62,9 +52,8 @@ class RankResult:
 
 
 def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    first = [c for c in SITE_COLUMNS if c in sites.columns]
-    rest = [c for c in sites.columns if c not in first and c != "geometry"]
-    return gpd.GeoDataFrame(sites[first + rest + ["geometry"]], geometry="geometry",
+    """The exported site columns in the table's order (:func:`geo.columns.order`)."""
+    return gpd.GeoDataFrame(sites[columns.order(sites.columns)], geometry="geometry",
                             crs="EPSG:4326")
 
 
@@ -138,7 +127,7 @@ def rank_sites(
     >>> result.sites[["rank", "tier", "poi_name"]].head(3)  # doctest: +SKIP
     """
     settings = settings or Settings()
-    load_mw = costs.check_load(load_mw)
+    load_mw = check_load(load_mw)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise SettingsError(f"--top {top!r}: must be a whole number of at least 1")
     if engine not in engine_mod.ENGINES:

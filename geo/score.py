@@ -20,7 +20,8 @@ agree (a warning is logged if the input said otherwise).
 
 Power score (in [0, 1])
 -----------------------
-A weighted mean (weights ``score_weight_*``, normalised by their sum) of credits in [0, 1]:
+A weighted mean of the credits in :data:`CREDITS` (one row each: name, weight setting,
+function; weights normalised by their sum), each in [0, 1]:
 
 * margin: ``min(hosting / load, score_margin_cap) / score_margin_cap`` (null hosting: 0);
 * cost: ``1 - min(cost per kW / score_cost_cap_usd_per_kw, 1)`` from
@@ -49,39 +50,29 @@ neutral 0.5 (and the reasons say so). ``score = power_score + land_weight * land
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from geo import _reasons, costs
-from geo.costs import Columns, as_float, present
+from geo import _reasons, columns
+from geo._arrays import Columns, add_columns, arrays, as_bool, as_float, present
+from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
+from geo.load import check_load, hosts_load, hosts_share
 from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RANK_COLUMNS", "TIERS", "one_per_poi", "power_tier", "rank"]
+__all__ = ["CREDITS", "RANK_COLUMNS", "TIERS", "Credit", "one_per_poi", "power_tier", "rank"]
 
 #: Tiers, best first.
 TIERS = ("A", "B", "C", "D")
 
-#: Columns :func:`rank` adds (besides the cost columns of :func:`geo.costs.estimate`).
-RANK_COLUMNS = ("tier", "power_score", "land_score", "score", "rank", "reasons")
-
-#: Input columns :func:`rank` needs on top of :data:`geo.costs.REQUIRED_COLUMNS`.
-REQUIRED_COLUMNS = (
-    "site_id",
-    "poi_sub_id",
-    "tie_distance_km",
-    "poi_voltage_kv",
-    "hosting_mw",
-    "redundancy",
-    "hydro_mw_within_100km",
-    "gas_field",
-    "gas_field_km",
-    "land_price_usd_per_acre",
-)
+#: Columns :func:`rank` writes (the rows of ``geo/schemas/sites.csv`` with stage score).
+RANK_COLUMNS = columns.names(stage="score")
 
 #: Decimals kept in the scores (the order must not hang on the last bits of a float).
 SCORE_DECIMALS = 6
@@ -95,8 +86,8 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None) -> Fram
     Parameters
     ----------
     sites : pandas.DataFrame or geopandas.GeoDataFrame
-        One row per candidate (unique ``site_id``) with the enriched columns. When the
-        cost columns are missing, :func:`geo.costs.estimate` is run first.
+        One row per candidate (unique ``site_id``) with the enriched columns
+        (:func:`geo.join.enrich`) and the cost columns (:func:`geo.costs.estimate`).
     load_mw : float
         The data-center load, MW (> 0).
     settings : Settings, optional
@@ -112,31 +103,21 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None) -> Fram
     Raises
     ------
     LayerValidationError
-        If required columns are missing or ``site_id`` is null or repeated.
+        If required columns are missing (naming the stage to run first) or ``site_id``
+        is null or repeated.
     SettingsError
         If ``load_mw`` or the scoring settings are invalid.
     """
     settings = settings if settings is not None else Settings()
-    load = costs.check_load(load_mw)
+    load = check_load(load_mw)
     check_score_settings(settings)
     _validate(sites)
-    data = costs.arrays(sites)
-    costs.check_values(data, sites.index)
-    new: dict[str, np.ndarray] = {}
-    if any(c not in data for c in costs.COST_COLUMNS):
-        missing = [c for c in costs.REQUIRED_COLUMNS if c not in data]
-        if missing:
-            raise LayerValidationError(
-                f"cannot estimate costs: missing column(s) {', '.join(missing)}"
-            )
-        costs.check_cost_settings(settings)
-        estimated = costs.compute(data, load, settings)
-        new.update(estimated)
-        data.update(estimated)
+    data = arrays(sites)
+    check_values(data, sites.index)
 
-    hosts = _hosts(data, load)
+    hosts = hosts_load(data, load)
     if "serves_load" in data:
-        given = costs.as_bool(data, "serves_load")
+        given = as_bool(data, "serves_load")
         if (given != hosts).any():
             logger.warning(
                 "serves_load disagreed with hosting_mw >= %.0f MW for %d site(s); recomputed",
@@ -155,11 +136,11 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None) -> Fram
     ranks = np.empty(len(order), dtype=np.int64)
     ranks[order] = np.arange(1, len(order) + 1)
 
-    new.update(
+    new: dict[str, np.ndarray] = dict(
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
     new["reasons"] = _reasons.build({**data, **new}, load, settings.score_gas_zero_km)
-    out = costs.add_columns(sites, new).iloc[order].reset_index(drop=True)
+    out = add_columns(sites, new).iloc[order].reset_index(drop=True)
     logger.info(
         "ranked %d site(s): %s",
         len(out),
@@ -208,11 +189,10 @@ def power_tier(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings
     """
     sites = _columns(sites)
     has_poi = present(sites, "poi_sub_id")
-    hosting = as_float(sites, "hosting_mw")
+    hosts = hosts_load(sites, load_mw)
+    partial = hosts_share(sites, load_mw, settings.partial_hosting_fraction)
     tie = as_float(sites, "tie_distance_km")
     with np.errstate(invalid="ignore"):
-        hosts = has_poi & (hosting >= load_mw)
-        partial = has_poi & (hosting >= settings.partial_hosting_fraction * load_mw)
         short = tie <= settings.tier_a_max_tie_km
         hydro = as_float(sites, "hydro_mw_within_100km") >= load_mw
         gas = present(sites, "gas_field") & (
@@ -224,48 +204,80 @@ def power_tier(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings
 
 
 def power_score(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings) -> np.ndarray:
-    """Power score in [0, 1] per site (credits and weights in the module docstring)."""
-    s = settings
+    """Power score in [0, 1] per site: the weighted mean of :data:`CREDITS`."""
     sites = _columns(sites)
+    n = len(next(iter(sites.values())))
+    # Element-wise sums (not a matrix product) so a row's score never depends on its
+    # position in the array.
+    total = np.zeros(n)
+    weights = 0.0
+    for credit in CREDITS:
+        weight = getattr(settings, credit.weight)
+        total = total + weight * _credit(credit.function(sites, load_mw, settings))
+        weights += weight
+    return np.clip(total / weights, 0.0, 1.0)
+
+
+CreditFunction = Callable[[Columns, float, Settings], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Credit:
+    """One part of the power score: its name, the setting holding its weight, its function.
+
+    ``function(sites, load_mw, settings)`` returns one value per site; it is clipped to
+    [0, 1] and NaN (unknown) earns nothing. A credit must depend on the row alone and must
+    not fall when ``hosting_mw`` rises.
+    """
+
+    name: str
+    weight: str
+    function: CreditFunction
+
+
+def _margin(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
     hosting = as_float(sites, "hosting_mw")
-    margin = _credit(np.minimum(hosting / load_mw, s.score_margin_cap) / s.score_margin_cap)
+    return np.minimum(hosting / load_mw, s.score_margin_cap) / s.score_margin_cap
 
+
+def _cost(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
     cost_per_kw = as_float(sites, "interconnection_cost_musd") * 1e6 / (load_mw * 1e3)
-    cost = _credit(1.0 - np.minimum(cost_per_kw / s.score_cost_cap_usd_per_kw, 1.0))
+    return 1.0 - np.minimum(cost_per_kw / s.score_cost_cap_usd_per_kw, 1.0)
 
-    voltage = _credit(np.minimum(as_float(sites, "poi_voltage_kv") / s.score_voltage_ref_kv, 1.0))
 
+def _voltage(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
+    return np.minimum(as_float(sites, "poi_voltage_kv") / s.score_voltage_ref_kv, 1.0)
+
+
+def _redundancy(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
     redundancy = np.asarray(sites["redundancy"], dtype=object)
-    redundant = np.select(
-        [redundancy == "N+1", redundancy == "radial"],
-        [1.0, s.score_radial_credit],
-        default=0.0,
-    )
+    return np.select([redundancy == "N+1", redundancy == "radial"],
+                     [1.0, s.score_radial_credit], default=0.0)
 
+
+def _time(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
     months = as_float(sites, "time_to_power_months")
     span = s.score_time_worst_months - s.score_time_best_months
-    time = _credit(1.0 - (months - s.score_time_best_months) / span)
+    return 1.0 - (months - s.score_time_best_months) / span
 
+
+def _firm(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
     hydro = _credit(as_float(sites, "hydro_mw_within_100km") / load_mw)
     gas_km = np.where(present(sites, "gas_field"), as_float(sites, "gas_field_km"), np.nan)
     gas_span = s.score_gas_zero_km - s.firm_gas_max_km
     gas = _credit(1.0 - (gas_km - s.firm_gas_max_km) / gas_span)
-    firm = np.maximum(hydro, gas)
+    return np.maximum(hydro, gas)
 
-    parts = (
-        (s.score_weight_margin, margin),
-        (s.score_weight_cost, cost),
-        (s.score_weight_voltage, voltage),
-        (s.score_weight_redundancy, redundant),
-        (s.score_weight_time, time),
-        (s.score_weight_firm, firm),
-    )
-    # Element-wise sums (not a matrix product) so a row's score never depends on its
-    # position in the array.
-    total = np.zeros(len(hosting))
-    for weight, credit in parts:
-        total = total + weight * credit
-    return np.clip(total / sum(w for w, _ in parts), 0.0, 1.0)
+
+#: The power credits, in one place: a new credit is one row (plus its weight setting).
+CREDITS: tuple[Credit, ...] = (
+    Credit("margin", "score_weight_margin", _margin),
+    Credit("cost", "score_weight_cost", _cost),
+    Credit("voltage", "score_weight_voltage", _voltage),
+    Credit("redundancy", "score_weight_redundancy", _redundancy),
+    Credit("time", "score_weight_time", _time),
+    Credit("firm", "score_weight_firm", _firm),
+)
 
 
 def land_score(sites: pd.DataFrame | Columns, settings: Settings) -> np.ndarray:
@@ -282,16 +294,9 @@ def check_score_settings(settings: Settings) -> None:
     """Check the ranking settings fit together; raise one :class:`SettingsError` listing all."""
     s = settings
     problems: list[str] = []
-    weights = (
-        s.score_weight_margin,
-        s.score_weight_cost,
-        s.score_weight_voltage,
-        s.score_weight_redundancy,
-        s.score_weight_time,
-        s.score_weight_firm,
-    )
-    if sum(weights) <= 0:
-        problems.append("the score_weight_* settings must not all be 0")
+    if sum(getattr(s, c.weight) for c in CREDITS) <= 0:
+        names = ", ".join(c.weight for c in CREDITS)
+        problems.append(f"the score weights ({names}) must not all be 0")
     if s.score_margin_cap <= 0:
         problems.append("score_margin_cap must be > 0")
     if s.score_cost_cap_usd_per_kw <= 0:
@@ -315,9 +320,9 @@ def check_score_settings(settings: Settings) -> None:
 def _validate(sites: pd.DataFrame) -> None:
     """Collect every problem with the input, then raise once."""
     problems: list[str] = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in sites.columns]
-    if missing:
-        problems.append(f"missing column(s) {', '.join(missing)} (run geo.join.enrich first)")
+    lacking = columns.missing(sites.columns, "score")
+    if lacking:
+        problems.append(lacking)
     if "site_id" in sites.columns:
         ids = sites["site_id"].to_numpy(dtype=object)
         null = pd.isna(ids)
@@ -332,13 +337,8 @@ def _validate(sites: pd.DataFrame) -> None:
         raise LayerValidationError("cannot rank the candidate sites: " + "; ".join(problems))
 
 
-def _hosts(data: Columns, load_mw: float) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return present(data, "poi_sub_id") & (as_float(data, "hosting_mw") >= load_mw)
-
-
 def _columns(sites: pd.DataFrame | Columns) -> Columns:
-    return costs.arrays(sites) if isinstance(sites, pd.DataFrame) else sites
+    return arrays(sites) if isinstance(sites, pd.DataFrame) else sites
 
 
 def _credit(values: np.ndarray) -> np.ndarray:

@@ -11,8 +11,6 @@ from geo.errors import SettingsError
 
 log = logging.getLogger(__name__)
 
-TAG_COLUMNS = ("sovereignty_bloc", "data_regime", "localization", "eu_adequacy")
-
 
 def tag(sites: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """Add ``sovereignty_bloc``, ``data_regime``, ``localization``, ``eu_adequacy``.

@@ -16,7 +16,7 @@ from shapely.geometry import Point, box
 import geo
 from geo import export
 from geo.errors import DataSourceError, LayerValidationError, SettingsError
-from geo.provenance import build_provenance, provenance_fingerprint
+from geo.provenance import build_provenance
 from geo.settings import Settings
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -67,12 +67,6 @@ def test_provenance_contents():
     assert p["candidates"] == "substations"
     assert p["generated_at"].endswith("Z") and len(p["generated_at"]) == 20
     json.dumps(p, allow_nan=False)
-
-
-def test_fingerprint_ignores_generated_at(prov):
-    other = dict(prov, generated_at="2030-01-01T00:00:00Z")
-    assert provenance_fingerprint(prov) == provenance_fingerprint(other)
-    assert provenance_fingerprint(prov) != provenance_fingerprint(dict(prov, region="US"))
 
 
 # --- GeoJSON ------------------------------------------------------------------------------
@@ -137,7 +131,12 @@ def test_round_trip(tmp_path, prov, fmt):
     sites = make_sites()
     out = export.write(sites, export.path_for(tmp_path, "US-TX", fmt), prov)
     back, meta = export.read_sites(out)
+    dictionary = meta.pop("columns")
     assert meta == prov
+    written = [c for c in sites.columns if c != "geometry"]
+    if fmt == "csv":
+        written += ["lat", "lon"]
+    assert [entry["name"] for entry in dictionary] == written
     assert list(back.columns) == list(sites.columns)
     assert back.crs.to_epsg() == 4326
     assert list(back["site_id"]) == ["s1", "s2", "s3"]
@@ -154,8 +153,12 @@ def test_csv_layout(tmp_path, prov):
     out = export.write(make_sites(), tmp_path / "s.csv", prov)
     header = out.read_text("utf-8").splitlines()[0].split(",")
     assert header[-2:] == ["lat", "lon"]
-    sidecar = tmp_path / "s.csv.provenance.json"
-    assert json.loads(sidecar.read_text("utf-8")) == prov
+    sidecar = json.loads((tmp_path / "s.csv.provenance.json").read_text("utf-8"))
+    dictionary = {entry["name"]: entry for entry in sidecar.pop("columns")}
+    assert sidecar == prov
+    assert list(dictionary) == header
+    assert dictionary["lat"]["unit"] == "degree"
+    assert dictionary["hosting_mw"]["unit"] == "MW"
     df = pd.read_csv(out)  # plain pandas reads it, no comment lines
     assert df["lat"].iloc[1] == pytest.approx(30.2672)
 
@@ -262,3 +265,24 @@ def test_output_not_private(tmp_path, prov):
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_gpkg_describes_its_columns(tmp_path, prov):
+    """GeoPackage schema extension: each column's description and unit in gpkg_data_columns."""
+    import sqlite3
+
+    out = export.write(make_sites(), tmp_path / "s.gpkg", prov)
+    con = sqlite3.connect(out)
+    try:
+        rows = dict(con.execute("SELECT column_name, description FROM gpkg_data_columns "
+                                "WHERE table_name = 'sites'").fetchall())
+        extensions = con.execute("SELECT table_name FROM gpkg_extensions "
+                                 "WHERE extension_name = 'gpkg_schema'").fetchall()
+    finally:
+        con.close()
+    assert sorted(rows) == sorted(c for c in make_sites().columns if c != "geometry")
+    assert rows["hosting_mw"].startswith("Load the POI can take") and rows["hosting_mw"].endswith(
+        " [MW]")
+    assert sorted(extensions) == [("gpkg_data_column_constraints",), ("gpkg_data_columns",)]
+    back, _ = export.read_sites(out)  # GDAL reads the file as before
+    assert list(back.columns) == list(make_sites().columns)

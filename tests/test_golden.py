@@ -18,6 +18,9 @@ from geo.cli import cli
 GOLDEN = Path(__file__).parent / "data" / "golden"
 #: Provenance keys that legitimately differ between two runs.
 VOLATILE = {"generated_at", "version", "python"}
+#: The data dictionary (geo/schemas/sites.csv), added to the metadata after the recording;
+#: checked against the features instead.
+DICTIONARY = "columns"
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +45,10 @@ def _rank(config: Path, out: Path, region: str, extra: list[str]) -> None:
 def _same_geojson(path: Path, golden: Path) -> None:
     got, want = (json.loads(p.read_text()) for p in (path, golden))
     assert got["features"] == want["features"], f"{path.name}: features differ from golden"
-    got_meta = {k: v for k, v in got["metadata"].items() if k not in VOLATILE}
-    want_meta = {k: v for k, v in want["metadata"].items() if k not in VOLATILE}
+    described = [entry["name"] for entry in got["metadata"][DICTIONARY]]
+    assert described == list(got["features"][0]["properties"])
+    got_meta = {k: v for k, v in got["metadata"].items() if k not in VOLATILE | {DICTIONARY}}
+    want_meta = {k: v for k, v in want["metadata"].items() if k not in VOLATILE | {DICTIONARY}}
     assert got_meta == want_meta, f"{path.name}: metadata differs from golden"
 
 

@@ -43,7 +43,8 @@ def _site(site_id: str = "s", **overrides: object) -> dict[str, object]:
 
 
 def _rank(*rows: dict[str, object], settings: Settings | None = None) -> pd.DataFrame:
-    return score.rank(pd.DataFrame(list(rows)), LOAD, settings or Settings())
+    settings = settings or Settings()
+    return score.rank(costs.estimate(pd.DataFrame(list(rows)), LOAD, settings), LOAD, settings)
 
 
 # --- tiers -------------------------------------------------------------------------------
@@ -161,11 +162,20 @@ def test_exact_ties_broken_by_site_id() -> None:
     assert list(out.index) == [0, 1, 2]
 
 
-def test_costs_are_estimated_when_missing_and_kept_when_present() -> None:
+def test_missing_costs_are_refused_not_estimated() -> None:
     frame = pd.DataFrame([_site()])
-    out = score.rank(frame, LOAD)
+    with pytest.raises(LayerValidationError) as err:
+        score.rank(frame, LOAD)
+    assert str(err.value) == (
+        "cannot rank the candidate sites: missing column(s) interconnection_cost_musd, "
+        "time_to_power_months (run geo.costs.estimate first)")
+    out = score.rank(costs.estimate(frame, LOAD), LOAD)
     assert set(costs.COST_COLUMNS) <= set(out.columns)
-    given = costs.estimate(frame, LOAD)
+
+
+def test_given_costs_are_kept() -> None:
+    given = costs.estimate(pd.DataFrame([_site()]), LOAD)
+    out = score.rank(given, LOAD)
     given["interconnection_cost_musd"] = 0.0  # e.g. a user-supplied figure
     assert score.rank(given, LOAD).loc[0, "power_score"] > out.loc[0, "power_score"]
 
@@ -176,7 +186,7 @@ def test_geodataframe_in_geodataframe_out() -> None:
         geometry=[Point(-100, 40), Point(-101, 41)],
         crs="EPSG:4326",
     )
-    out = score.rank(frame, LOAD)
+    out = score.rank(costs.estimate(frame, LOAD), LOAD)
     assert isinstance(out, gpd.GeoDataFrame)
     assert out.crs == frame.crs
     assert out.geometry.iloc[0].equals(Point(-100, 40))  # "b" (tier A) moved with its point
@@ -276,7 +286,7 @@ def test_one_per_poi_keeps_geodataframe() -> None:
         geometry=[Point(0, 0), Point(1, 1)],
         crs="EPSG:4326",
     )
-    kept = score.one_per_poi(score.rank(frame, LOAD))
+    kept = score.one_per_poi(score.rank(costs.estimate(frame, LOAD), LOAD))
     assert isinstance(kept, gpd.GeoDataFrame)
     assert len(kept) == 1
 
@@ -304,3 +314,46 @@ def test_bad_score_settings() -> None:
         _rank(_site(), settings=settings)
     assert "score_weight_" in str(err.value)
     assert "land_price_low_usd_per_acre" in str(err.value)
+
+
+# --- the credit table ------------------------------------------------------------------------
+def test_power_score_is_the_weighted_mean_of_the_credit_table() -> None:
+    frame = costs.estimate(pd.DataFrame([_site("a", hosting_mw=450.0)]), LOAD)
+    s = Settings()
+    parts = {c.name: float(score._credit(c.function(score.arrays(frame), LOAD, s))[0])
+             for c in score.CREDITS}
+    assert parts["margin"] == pytest.approx(450 / 300 / 2)  # min(1.5, cap 2) / 2
+    assert parts["voltage"] == pytest.approx(345 / 500) and parts["redundancy"] == 1.0
+    weights = {c.name: getattr(s, c.weight) for c in score.CREDITS}
+    expected = sum(weights[n] * parts[n] for n in parts) / sum(weights.values())
+    assert score.power_score(frame, LOAD, s)[0] == pytest.approx(expected)
+
+
+def test_a_new_credit_is_one_row(monkeypatch) -> None:
+    frame = costs.estimate(pd.DataFrame([_site("a"), _site("b", hosting_mw=100.0)]), LOAD)
+    before = score.power_score(frame, LOAD, Settings())
+    toy = score.Credit("toy", "land_weight", lambda sites, load, s: np.ones(len(sites["site_id"])))
+    monkeypatch.setattr(score, "CREDITS", (*score.CREDITS, toy))
+    s = Settings()
+    total = sum(getattr(s, c.weight) for c in score.CREDITS[:-1])  # 1.0 by default
+    after = score.power_score(frame, LOAD, s)
+    np.testing.assert_allclose(after, (before * total + s.land_weight) / (total + s.land_weight))
+    # the weight check sees the new row: all the old weights at 0 is no longer an error
+    zero = s.replace(**{c.weight: 0.0 for c in score.CREDITS[:-1]})
+    score.check_score_settings(zero)
+    np.testing.assert_allclose(score.power_score(frame, LOAD, zero), [1.0, 1.0])
+
+
+# --- one definition of "hosts the load" -------------------------------------------------------
+@pytest.mark.parametrize(("hosting", "hosts", "partial"), [
+    (LOAD, True, True), (np.nextafter(LOAD, 0), False, True),
+    (LOAD / 2, False, True), (np.nextafter(LOAD / 2, 0), False, False), (None, False, False)])
+def test_tier_time_and_serves_load_agree_on_hosting(hosting, hosts, partial) -> None:
+    row = _site("a", hosting_mw=hosting, redundancy="radial", serves_load=hosts)
+    out = _rank(row).iloc[0]
+    s = Settings()
+    assert bool(out["serves_load"]) is hosts
+    assert out["tier"] == ("B" if hosts else "C" if partial else "D")
+    base = s.time_new_months if hosts else (
+        s.time_upgrade_months if partial else s.time_major_upgrade_months)
+    assert out["time_to_power_months"] == pytest.approx(base + 3.0 * s.time_tie_months_per_km)

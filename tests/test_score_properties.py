@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import score
+from geo import costs, score
 from geo.settings import Settings
 
 SETTINGS = Settings()
@@ -68,8 +68,9 @@ def test_shuffling_rows_does_not_change_the_output(
     frame: pd.DataFrame, load: float, data: st.DataObject
 ) -> None:
     order = data.draw(st.permutations(range(len(frame))))
-    expected = score.rank(frame, load, SETTINGS)
-    shuffled = score.rank(frame.iloc[list(order)], load, SETTINGS)
+    expected = score.rank(costs.estimate(frame, load, SETTINGS), load, SETTINGS)
+    shuffled = score.rank(costs.estimate(frame.iloc[list(order)], load, SETTINGS), load,
+                          SETTINGS)
     if not shuffled.equals(expected):  # fast path; the assert below explains a failure
         pd.testing.assert_frame_equal(shuffled, expected)
     assert list(expected["rank"]) == list(range(1, len(frame) + 1))
@@ -87,8 +88,8 @@ def test_more_hosting_never_lowers_tier_or_rank(
     old = more.loc[i, "hosting_mw"]
     more.loc[i, "hosting_mw"] = extra if pd.isna(old) else old + extra  # null -> a number
 
-    before = score.rank(frame, load, SETTINGS)
-    after = score.rank(more, load, SETTINGS)
+    before = score.rank(costs.estimate(frame, load, SETTINGS), load, SETTINGS)
+    after = score.rank(costs.estimate(more, load, SETTINGS), load, SETTINGS)
     tier_before, rank_before = _key(before, site_id)
     tier_after, rank_after = _key(after, site_id)
     assert tier_after <= tier_before
@@ -105,7 +106,7 @@ def test_a_twin_with_more_hosting_is_never_worse(
     old = twin["hosting_mw"]
     twin.update(site_id="twin", hosting_mw=extra if pd.isna(old) else old + extra)
     both = pd.DataFrame([*frame.to_dict("records"), twin])
-    ranked = score.rank(both, load, SETTINGS)
+    ranked = score.rank(costs.estimate(both, load, SETTINGS), load, SETTINGS)
     base = ranked.loc[ranked["site_id"] == "s00"].iloc[0]
     more = ranked.loc[ranked["site_id"] == "twin"].iloc[0]
     assert TIER_INDEX[more["tier"]] <= TIER_INDEX[base["tier"]]
@@ -123,8 +124,8 @@ def test_cheaper_land_never_crosses_a_tier(
     i = data.draw(st.integers(0, len(frame) - 1))
     cheaper = frame.copy()
     cheaper.loc[i, "land_price_usd_per_acre"] = float(data.draw(st.integers(0, 1_000)))
-    before = score.rank(frame, load, SETTINGS)
-    after = score.rank(cheaper, load, SETTINGS)
+    before = score.rank(costs.estimate(frame, load, SETTINGS), load, SETTINGS)
+    after = score.rank(costs.estimate(cheaper, load, SETTINGS), load, SETTINGS)
     for ranked in (before, after):
         tiers = ranked["tier"].map(TIER_INDEX)
         assert tiers.is_monotonic_increasing  # every better-tier site ranks first

@@ -10,27 +10,16 @@ from typing import Any
 import click
 
 import layers
-from geo import export, maps
+from geo import columns, export, maps
 from geo.commands.options import layer_kwargs, layer_options, map_options, region_option
 from geo.pipeline import RankResult, rank_sites
 from geo.settings import Settings, from_toml
 
 log = logging.getLogger(__name__)
 
-_TABLE = (
-    # header, column, format
-    ("rank", "rank", "{:>4}"),
-    ("tier", "tier", "{:^4}"),
-    ("point of interconnection", "poi_name", "{:<26.26}"),
-    ("kV", "poi_voltage_kv", "{:>4.0f}"),
-    ("tie km", "tie_distance_km", "{:>6.1f}"),
-    ("host MW", "hosting_mw", "{:>8,.0f}"),
-    ("supply", "redundancy", "{:<8}"),
-    ("months", "time_to_power_months", "{:>6.0f}"),
-    ("cost M$", "interconnection_cost_musd", "{:>7.1f}"),
-    ("land $/ac", "land_price_usd_per_acre", "{:>9,.0f}"),
-    ("area", "subdivision", "{:<6}"),
-)
+def _header_format(fmt: str) -> str:
+    """The value's format spec without grouping and precision: "{:>9,.0f}" -> "{:>9}"."""
+    return re.sub(r"[,_]?(\.\d+)?[a-z%]?}$", "}", fmt)
 
 
 def _cell(fmt: str, value: Any) -> str:
@@ -45,12 +34,12 @@ def _cell(fmt: str, value: Any) -> str:
 
 
 def table(result: RankResult, limit: int) -> str:
-    """The terminal table of the top sites."""
-    header = " ".join(_cell(fmt.replace(",", "").replace(".0f", "").replace(".1f", "")
-                            .replace(".26", ""), h) for h, _, fmt in _TABLE)
+    """The terminal table of the top sites (the columns with a ``terminal`` position)."""
+    shown = columns.terminal()
+    header = " ".join(_cell(_header_format(fmt), h) for h, _, fmt in shown)
     rows = [header]
     for _, row in result.sites.head(limit).iterrows():
-        rows.append(" ".join(_cell(fmt, row.get(col)) for _, col, fmt in _TABLE))
+        rows.append(" ".join(_cell(fmt, row.get(col)) for _, col, fmt in shown))
     return "\n".join(rows)
 
 

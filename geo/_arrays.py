@@ -1,0 +1,83 @@
+"""Site columns as numpy arrays: taken out of a frame once, read null-aware, put back once.
+
+The toolkit the array-level stages share (:mod:`geo.costs`, :mod:`geo.score`,
+:mod:`geo._reasons`): a frame becomes a mapping of column name to array (:func:`arrays`,
+numeric columns of the site table as floats), readers tolerate absent columns and nulls,
+and :func:`add_columns` builds the output frame in one step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from geo import columns
+
+__all__ = ["Columns", "add_columns", "arrays", "as_bool", "as_float", "is_in", "present"]
+
+Frame = TypeVar("Frame", bound=pd.DataFrame)
+#: Columns taken out of a frame as arrays (see :func:`arrays`).
+Columns = Mapping[str, np.ndarray]
+
+
+def arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Every column as a numpy array, converted once; ``float`` site columns with NaN."""
+    out = {str(c): frame[c].to_numpy() for c in frame.columns}
+    for name in set(columns.names(type="float")).intersection(out):
+        out[name] = as_float(out, name)
+    return out
+
+
+def present(data: Columns, column: str) -> np.ndarray:
+    """True where the column holds a value (absent column: all False)."""
+    if column not in data:
+        return np.zeros(_length(data), dtype=bool)
+    return ~pd.isna(np.asarray(data[column]))
+
+
+def as_float(data: Columns, column: str) -> np.ndarray:
+    """A column as floats, nulls and non-numbers as NaN (absent column: all NaN)."""
+    if column not in data:
+        return np.full(_length(data), np.nan)
+    values = np.asarray(data[column])
+    if values.dtype.kind == "f":
+        return values.astype(float, copy=False)
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def is_in(data: Columns, column: str, options: tuple[str, ...]) -> np.ndarray:
+    """True where the column's value is one of ``options`` (nulls: False)."""
+    # object dtype on both sides: numpy compares element-wise (no sort, None is fine)
+    values = np.asarray(data[column], dtype=object)
+    return np.isin(values, np.asarray(options, dtype=object))
+
+
+def as_bool(data: Columns, column: str) -> np.ndarray:
+    """A boolean column, nulls and an absent column as False."""
+    if column not in data:
+        return np.zeros(_length(data), dtype=bool)
+    values = np.asarray(data[column])
+    if values.dtype.kind == "b":
+        return values
+    return np.asarray(values == True, dtype=bool)  # noqa: E712  (element-wise; None -> False)
+
+
+def add_columns(frame: Frame, new: dict[str, np.ndarray]) -> Frame:
+    """A new frame (same type, CRS and geometry) with ``new`` columns added or replaced.
+
+    One concat instead of a column insert per name: much cheaper on wide frames.
+    """
+    kept = frame.drop(columns=[c for c in new if c in frame.columns])
+    if kept.index.is_unique:
+        return pd.concat([kept, pd.DataFrame(new, index=kept.index)], axis=1)
+    index = kept.index  # repeated labels cannot be aligned: join by position
+    out = pd.concat([kept.reset_index(drop=True), pd.DataFrame(new)], axis=1)
+    out.index = index
+    return out
+
+
+def _length(data: Columns) -> int:
+    return len(next(iter(data.values())))

@@ -1,0 +1,150 @@
+"""No import cycles in geo/ and layers/, and every module imports first in a fresh interpreter.
+
+The cycle check reads the source (imports at any depth, so an import inside a function that
+hides a cycle still counts; ``TYPE_CHECKING`` blocks and package ``__init__`` facades are
+left out). The import check starts one interpreter that loads the third-party libraries
+once, then forks a child per module that imports that module before any other of ours.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import networkx as nx
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("geo", "layers")
+#: Modules that run on import (``python -m``) rather than define anything.
+SKIP = {"geo.__main__", "layers.build.__main__", "layers.fetch.__main__"}
+
+
+def _modules(root: Path = ROOT) -> dict[str, Path]:
+    mods = {}
+    for pkg in PACKAGES:
+        for path in sorted((root / pkg).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            mods[".".join(parts)] = path
+    return mods
+
+
+def import_graph(root: Path = ROOT) -> nx.DiGraph:
+    """Module -> module it imports, for the first-party modules under ``root``."""
+    mods = _modules(root)
+
+    def resolve(name: str) -> str | None:
+        while name and name not in mods:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = nx.DiGraph()
+    for mod, path in mods.items():
+        if path.name == "__init__.py":
+            continue  # a package re-exporting its modules is a facade, not a cycle
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = {id(node) for block in ast.walk(tree)
+                if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+                for node in ast.walk(block)}
+        package = mod.rpartition(".")[0]
+        for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join(parts + ([node.module] if node.module else []))
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base
+                           for a in node.names]
+            for target in targets:
+                found = resolve(target)
+                if found and found != mod:
+                    graph.add_edge(mod, found)
+    return graph
+
+
+def cycles(graph: nx.DiGraph) -> list[list[str]]:
+    return [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+
+
+def test_no_import_cycles():
+    graph = import_graph()
+    assert graph.number_of_edges() > 100  # the check sees the real imports
+    assert cycles(graph) == []
+
+
+def test_the_cycle_check_finds_a_function_level_cycle(tmp_path):
+    for name, body in {"a": "import geo.b\n",
+                       "b": "def f():\n    from geo import a\n    return a\n"}.items():
+        (tmp_path / "geo").mkdir(exist_ok=True)
+        (tmp_path / "layers").mkdir(exist_ok=True)
+        (tmp_path / "geo" / f"{name}.py").write_text(body)
+    assert cycles(import_graph(tmp_path)) == [["geo.a", "geo.b"]]
+
+
+def third_party(root: Path = ROOT) -> list[str]:
+    """Modules outside geo/layers and the standard library that ours import at module level."""
+    found: set[str] = set()
+    for path in _modules(root).values():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        lazy = {id(node) for fn in ast.walk(tree)
+                if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) for node in ast.walk(fn)}
+        for node in ast.walk(tree):
+            if id(node) in lazy:
+                continue
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.module
+                     and not node.level else [])
+            found.update(n for n in names if n.partition(".")[0] not in PACKAGES
+                         and n.partition(".")[0] not in sys.stdlib_module_names)
+    return sorted(found)
+
+
+_CHILD = textwrap.dedent("""
+    import importlib, json, os, sys, traceback
+    for lib in json.loads(sys.argv[2]):
+        try:
+            importlib.import_module(lib)  # third-party: loaded once, shared by the children
+        except ImportError:
+            pass
+    failed = {}
+    for name in json.loads(sys.argv[1]):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            code = 0
+            try:
+                importlib.import_module(name)
+            except BaseException:
+                os.write(write, traceback.format_exc(limit=3).encode())
+                code = 1
+            os._exit(code)
+        os.close(write)
+        with os.fdopen(read, "rb") as fh:
+            message = fh.read().decode()
+        os.waitpid(pid, 0)
+        if message:
+            failed[name] = message
+    print(json.dumps(failed))
+""")
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter():
+    names = sorted(set(_modules()) - SKIP)
+    assert len(names) > 60
+    result = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(names),
+                             json.dumps(third_party())], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    failed = json.loads(result.stdout.splitlines()[-1])
+    assert failed == {}, "\n".join(f"{k}:\n{v}" for k, v in failed.items())
