@@ -62,10 +62,13 @@ def sample_raster(path: str | Path, lon: np.ndarray, lat: np.ndarray,
     from rasterio.windows import Window
 
     path = Path(path)
+    if not path.exists():
+        raise DataSourceError(f"--land-prices {path}: no such file; check the path")
     try:
         ds = rasterio.open(path)
     except Exception as exc:  # rasterio raises RasterioIOError and others
-        raise DataSourceError(f"{path}: not a readable raster ({exc})") from None
+        raise DataSourceError(f"{path}: not a readable raster ({exc}); give a single-band "
+                              "GeoTIFF of prices, or price polygons") from None
     with ds:
         if ds.crs is None:
             raise LayerValidationError(f"{path}: raster has no CRS; assign one (gdal_edit -a_srs)")

@@ -125,7 +125,8 @@ def user_layers(*, substations: str | Path | None = None, lines: str | Path | No
     converted: dict[str, adapters.Converted] = {}
     for kind, path in paths.items():
         if not path.exists():
-            raise DataSourceError(f"--{kind.replace('_', '-')} {path}: no such file")
+            raise DataSourceError(f"--{kind.replace('_', '-')} {path}: no such file; "
+                                  "check the path")
         if kind == "land_prices" and path.suffix.lower() in _RASTER:
             out.land_raster = path
             out.sources["land_raster"] = {**_source(path, "raster", {}), "kind": "land_raster"}
