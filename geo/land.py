@@ -118,8 +118,9 @@ def sample_polygons(prices: gpd.GeoDataFrame, points: gpd.GeoSeries) -> tuple[np
     hit = gpd.sjoin(pts, prices[["price_usd_per_acre", "year", "geometry"]],
                     how="left", predicate="within")
     hit = hit[~hit.index.duplicated(keep="first")]
-    return (hit["price_usd_per_acre"].to_numpy(dtype=float),
-            pd.to_numeric(hit["year"], errors="coerce").to_numpy(dtype=float))
+    # na_value: pandas before 2.2 refuses to turn a nullable Int64 column with NA into floats
+    return (hit["price_usd_per_acre"].to_numpy(dtype=float, na_value=np.nan),
+            pd.to_numeric(hit["year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
 
 
 def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,

@@ -90,4 +90,8 @@ def test_embedded_layers_validate_unchanged(kind):
 
     raw = gpd.read_parquet(data_dir() / catalog.entry(kind).path)
     checked = layers.validate(raw, kind, source=kind)
-    pd.testing.assert_frame_equal(checked, raw, check_exact=True)
+    # pandas 3 reads text columns as its string dtype, validation keeps text as objects: the
+    # same values either way
+    text = [c for c in raw.columns if c != "geometry" and pd.api.types.is_string_dtype(raw[c])]
+    pd.testing.assert_frame_equal(checked.astype(dict.fromkeys(text, object)),
+                                  raw.astype(dict.fromkeys(text, object)), check_exact=True)

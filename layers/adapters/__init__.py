@@ -193,7 +193,7 @@ def read(path: str | Path, kind: str, source_format: str | None = None,
     A HIFLD-format file (the test fixture, path relative to the repository):
 
     >>> subs = read("tests/data/hifld/substations.geojson", "substations")
-    >>> subs.attrs["source_format"], len(subs), subs["voltage_kv"].max()
+    >>> subs.attrs["source_format"], len(subs), float(subs["voltage_kv"].max())
     ('hifld', 6, 500.0)
     """
     return finish(convert(path, kind, source_format, column_map, merge_km=merge_km), kind,
