@@ -44,7 +44,8 @@ def as_float(data: Columns, column: str) -> np.ndarray:
         return np.full(_length(data), np.nan)
     values = np.asarray(data[column])
     if values.dtype.kind == "f":
-        return values.astype(float, copy=False)
+        # a copy: the caller may write into it, and pandas 3 hands out read-only arrays
+        return values.astype(float, copy=True)
     return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 

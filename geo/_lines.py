@@ -95,7 +95,8 @@ def prepare(
     ends_pos = []
     for col, pts in (("from_sub", starts), ("to_sub", ends)):
         ids = _ids(out, col)
-        p = pos.reindex(ids.to_numpy()).to_numpy(float)
+        # copy=True: pandas 3 (copy-on-write) hands out read-only arrays, written below
+        p = pos.reindex(ids.to_numpy()).to_numpy(float, copy=True)
         need = np.isnan(p)
         counts.unknown_sub_ids += int((need & ids.notna().to_numpy()).sum())
         snap_km = np.where(need, np.nan, 0.0)
@@ -115,7 +116,7 @@ def prepare(
 
     # length: data, else geodesic length of the route, else great circle between the ends
     length = pd.to_numeric(out.get("length_km"), errors="coerce") if "length_km" in out else None
-    length = np.full(len(out), np.nan) if length is None else length.to_numpy(float)
+    length = np.full(len(out), np.nan) if length is None else length.to_numpy(float, copy=True)
     miss = np.isnan(length)
     counts.estimated_length = int(miss.sum())
     if miss.any():

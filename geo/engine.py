@@ -67,7 +67,7 @@ def stage(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
 
 def run_candidate_stage(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
                         engine: str = "local", scheduler: str | None = None,
-                        partition_sites: int = PARTITION_SITES) -> gpd.GeoDataFrame:
+                        partition_sites: int | None = None) -> gpd.GeoDataFrame:
     """Run the candidate stage on ``engine``; the result is the same for both engines.
 
     Parameters
@@ -84,7 +84,8 @@ def run_candidate_stage(sites: gpd.GeoDataFrame, context: StageContext, settings
         Address of an existing Dask scheduler (``tcp://host:8786``); default: a local
         cluster of two single-threaded worker processes, closed afterwards.
     partition_sites
-        Sites per partition (Dask only).
+        Sites per partition (Dask only); default :data:`PARTITION_SITES`, read at call time
+        so that a test or a caller can change it.
 
     Returns
     -------
@@ -105,6 +106,11 @@ def run_candidate_stage(sites: gpd.GeoDataFrame, context: StageContext, settings
         if scheduler is not None:
             raise SettingsError("--scheduler needs --engine dask")
         return stage(sites, context, settings)
+    if partition_sites is None:
+        partition_sites = PARTITION_SITES
+    if isinstance(partition_sites, bool) or not isinstance(partition_sites, int) \
+            or partition_sites < 1:
+        raise SettingsError(f"partition_sites must be a whole number >= 1, not {partition_sites!r}")
     return _dask_stage(sites, context, settings, scheduler, partition_sites)
 
 
@@ -137,7 +143,7 @@ def _dask_stage(sites: gpd.GeoDataFrame, context: StageContext, settings: Settin
     dask, dask_geopandas, distributed = import_dask()
     perm = spatial_order(sites.geometry)
     ordered = sites.iloc[perm]
-    nparts = max(1, -(-len(ordered) // max(1, partition_sites)))
+    nparts = max(1, -(-len(ordered) // partition_sites))
     with dask.config.set({"dataframe.convert-string": False}):  # keep object columns as-is
         frame = dask_geopandas.from_geopandas(ordered, npartitions=nparts, sort=False)
     cluster = None

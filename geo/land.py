@@ -62,10 +62,13 @@ def sample_raster(path: str | Path, lon: np.ndarray, lat: np.ndarray,
     from rasterio.windows import Window
 
     path = Path(path)
+    if not path.exists():
+        raise DataSourceError(f"--land-prices {path}: no such file; check the path")
     try:
         ds = rasterio.open(path)
     except Exception as exc:  # rasterio raises RasterioIOError and others
-        raise DataSourceError(f"{path}: not a readable raster ({exc})") from None
+        raise DataSourceError(f"{path}: not a readable raster ({exc}); give a single-band "
+                              "GeoTIFF of prices, or price polygons") from None
     with ds:
         if ds.crs is None:
             raise LayerValidationError(f"{path}: raster has no CRS; assign one (gdal_edit -a_srs)")
@@ -115,8 +118,9 @@ def sample_polygons(prices: gpd.GeoDataFrame, points: gpd.GeoSeries) -> tuple[np
     hit = gpd.sjoin(pts, prices[["price_usd_per_acre", "year", "geometry"]],
                     how="left", predicate="within")
     hit = hit[~hit.index.duplicated(keep="first")]
-    return (hit["price_usd_per_acre"].to_numpy(dtype=float),
-            pd.to_numeric(hit["year"], errors="coerce").to_numpy(dtype=float))
+    # na_value: pandas before 2.2 refuses to turn a nullable Int64 column with NA into floats
+    return (hit["price_usd_per_acre"].to_numpy(dtype=float, na_value=np.nan),
+            pd.to_numeric(hit["year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
 
 
 def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,

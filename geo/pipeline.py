@@ -84,6 +84,7 @@ def rank_sites(
     progress: Progress | None = None,
     engine: str = "local",
     scheduler: str | None = None,
+    partition_sites: int | None = None,
 ) -> RankResult:
     """Rank candidate sites for a new load: power first, land follows.
 
@@ -116,6 +117,9 @@ def rank_sites(
         Where the candidate stage (joins, sovereignty, costs) runs: ``"local"`` or
         ``"dask"`` (:mod:`geo.engine`; a local two-worker cluster, or the Dask scheduler at
         ``scheduler``). Both give the same result.
+    partition_sites
+        Sites per Dask partition (default :data:`geo.engine.PARTITION_SITES`, read when
+        the function runs).
 
     Returns
     -------
@@ -123,8 +127,13 @@ def rank_sites(
 
     Examples
     --------
-    >>> result = rank_sites("US-RI", load_mw=100)  # doctest: +SKIP
-    >>> result.sites[["rank", "tier", "poi_name"]].head(3)  # doctest: +SKIP
+    On the embedded US layers (the first run computes the grid and caches it):
+
+    >>> result = rank_sites("US-RI", load_mw=100)
+    >>> result.sites["poi_name"].head(3).tolist()
+    ['WOONSOCKET 2', 'NORTH SCITUATE', 'PROVIDENCE 17']
+    >>> result.sites["tier"].head(3).tolist()
+    ['A', 'A', 'A']
     """
     settings = settings or Settings()
     load_mw = check_load(load_mw)
@@ -166,7 +175,8 @@ def rank_sites(
     context = engine_mod.StageContext(bundle, metrics, load_mw, land_prices=land_prices,
                                       land_unit=land_unit, price_column=price_column)
     enriched = engine_mod.run_candidate_stage(sites, context, settings, engine=engine,
-                                              scheduler=scheduler)
+                                              scheduler=scheduler,
+                                              partition_sites=partition_sites)
     if sovereignty_bloc is not None:
         enriched = sovereignty.keep_bloc(enriched, sovereignty_bloc, bundle.sovereignty)
         if len(enriched) == 0:

@@ -248,7 +248,7 @@ def from_toml(path: str | Path, base: Settings | None = None) -> Settings:
         with open(path, "rb") as fh:
             doc = tomllib.load(fh)
     except FileNotFoundError:
-        raise SettingsError(f"--config {path}: no such file") from None
+        raise SettingsError(f"--config {path}: no such file; check the path") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise SettingsError(f"--config {path}: not valid TOML ({exc})") from None
     try:

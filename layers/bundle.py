@@ -129,7 +129,8 @@ def _boundary_outline(path: str | Path) -> BaseGeometry:
     gdf = gdf.to_crs("EPSG:4326")
     polys = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     if len(polys) == 0:
-        raise DataSourceError(f"--boundary {path}: no polygon in the file")
+        raise DataSourceError(f"--boundary {path}: no polygon in the file; give a polygon "
+                              "layer of the area (GeoJSON, GeoPackage or shapefile)")
     return shapely.union_all(polys.geometry.make_valid().to_numpy())
 
 

@@ -121,7 +121,8 @@ def user_layers(files: Mapping[str, str | Path | None] | None = None, *,
     converted: dict[str, adapters.Converted] = {}
     for kind, path in paths.items():
         if not path.exists():
-            raise DataSourceError(f"{kinds.get(kind).option} {path}: no such file")
+            raise DataSourceError(f"{kinds.get(kind).option} {path}: no such file; "
+                                  "check the path")
         if kind == "land_prices" and path.suffix.lower() in _RASTER:
             out.land_raster = path
             out.sources["land_raster"] = {**_source(path, "raster", {}), "kind": "land_raster"}

@@ -68,7 +68,7 @@ def check_file(path: str | Path) -> Path:
     if path.is_file():
         size = path.stat().st_size
         if size == 0:
-            raise DataSourceError(f"{path}: the file is empty")
+            raise DataSourceError(f"{path}: the file is empty; give a file with features")
         if size > MAX_INPUT_MB * 1024**2:
             raise DataSourceError(
                 f"{path}: {size / 1024**2:,.0f} MB is more than the {MAX_INPUT_MB:,.0f} MB "

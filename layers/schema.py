@@ -174,7 +174,8 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, source: str = "<memory>") -> gpd.
     if missing:
         raise LayerValidationError(
             f"{source}: layer {kind!r} lacks required column(s) {', '.join(missing)}; "
-            f"columns found: {', '.join(c for c in gdf.columns if c != 'geometry')}"
+            f"columns found: {', '.join(c for c in gdf.columns if c != 'geometry')}; rename "
+            "them in the file or map them with --map-column CANONICAL=SOURCE"
         )
     try:
         if not gdf.crs.equals("EPSG:4326"):
@@ -208,7 +209,8 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, source: str = "<memory>") -> gpd.
             if len(low):
                 problems.append(
                     f"column {a.name!r} must be at least {a.minimum:g}"
-                    f"{' ' + a.unit if a.unit else ''} but is lower in {_examples(low)}")
+                    f"{' ' + a.unit if a.unit else ''} but is lower in {_examples(low)} "
+                    "(correct or remove those rows)")
         if a.required:
             nulls = gdf.index[gdf[a.name].isna()]
             if len(nulls) == len(gdf):
@@ -252,7 +254,8 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, source: str = "<memory>") -> gpd.
     id_col = attrs[0].name
     dup = gdf.index[gdf[id_col].notna() & gdf[id_col].duplicated(keep=False)]
     if len(dup):
-        problems.append(f"identifier column {id_col!r} has duplicates in {_examples(dup)}")
+        problems.append(f"identifier column {id_col!r} has duplicates in {_examples(dup)} "
+                        "(make them unique)")
 
     if problems:
         raise LayerValidationError(f"{source}: layer {kind!r}: " + "; ".join(problems))

@@ -8,6 +8,16 @@ from shapely.geometry import Point
 
 import layers
 
+#: Substations in the embedded US grid (the TAMU test system; data/SOURCES.md). The one
+#: place the tests hold this known answer.
+US_SUBSTATION_COUNT = 41_083
+
+
+@pytest.fixture(scope="session")
+def us_substation_count() -> int:
+    """How many substations the embedded US layers hold."""
+    return US_SUBSTATION_COUNT
+
 
 @pytest.fixture(scope="session")
 def us_layers() -> layers.Layers:

@@ -99,131 +99,149 @@ def _plants_without_generation(tmp: Path) -> Path:
 # --- the matrix ------------------------------------------------------------------------
 
 RI = ["--region", "US-RI", "--load-mw", "100"]
-Case = tuple[str, Callable[[Path], list[str]], str]
+#: name, CLI arguments, what the message must say is wrong, and what it must say to do
+Case = tuple[str, Callable[[Path], list[str]], str, str]
 
 CASES: list[Case] = [
     # missing, empty, garbage files
     ("missing substations file", lambda t: [*RI, "--substations", str(t / "nope.geojson")],
-     "nope.geojson: no such file"),
+     "nope.geojson: no such file", "check the path"),
     ("empty substations file", lambda t: [*RI, "--substations", str(_write(t, "e.geojson", ""))],
-     "e.geojson: the file is empty"),
+     "e.geojson: the file is empty", "give a file with features"),
     ("not a spatial file", lambda t: [*RI, "--substations",
                                       str(_write(t, "s.geojson", "hello, world"))],
-     "not a readable spatial file"),
+     "s.geojson: not a readable spatial file", "give GeoParquet, GeoPackage, GeoJSON"),
     ("binary junk as GeoPackage", lambda t: [*RI, "--lines",
                                              str(_write(t, "l.gpkg", os.urandom(2048)))],
-     "l.gpkg"),
+     "l.gpkg: not a readable spatial file", "give GeoParquet, GeoPackage, GeoJSON"),
     ("missing sites file", lambda t: [*RI, "--candidates", str(t / "farms.csv")],
-     "farms.csv: no such file"),
+     "farms.csv: no such file", "check the path"),
     ("missing land-price file", lambda t: [*RI, "--land-prices", str(t / "land.tif")],
-     "land.tif"),
+     "land.tif: no such file", "check the path"),
     ("missing config file", lambda t: [*RI, "--config", str(t / "none.toml")],
-     "--config"),
+     "--config", "none.toml: no such file; check the path"),
     ("1 GiB sparse sites file", lambda t: [*RI, "--candidates", str(_sparse(t))],
-     "huge_sites.csv: 1,024 MB is more than the 512 MB"),
+     "huge_sites.csv: 1,024 MB is more than the 512 MB", "clip it to your region first"),
     # geometry and CRS
     ("polygons for substations", lambda t: [*RI, "--substations", str(_subs(
         t, geometry=[box(-71.6, 41.6, -71.5, 41.7), box(-71.4, 41.7, -71.3, 41.8)]))],
-     "must be Point"),
+     "rows 0, 1 are Polygon", "geometry must be Point"),
     ("points for lines", lambda t: [*RI, "--lines", str(_subs(t, name="lines.geojson",
                                                               line_id=["x", "y"]))],
-     "must be LineString"),
+     "rows 0, 1 are Point", "geometry must be LineString"),
     ("shapefile without .prj (no CRS)", lambda t: [*RI, "--substations",
                                                   str(_no_prj_shapefile(t))],
-     "no CRS"),
+     "subs.shp: layer 'substations' has no CRS", "set one in your GIS"),
     ("projected coordinates labelled as degrees", lambda t: [*RI, "--substations", str(_subs(
         t, geometry=[Point(500_000, 4_600_000), Point(510_000, 4_610_000)]))],
-     "projected coordinates labelled as degrees"),
+     "coordinates outside lon -180..180 / lat -90..90 in rows 0, 1",
+     "projected coordinates labelled as degrees? set the file's real CRS"),
     ("latitude 200 in a sites CSV", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,lat,lon\na,200,-71.5\n"))],
-     "outside lon -180..180 / lat -90..90"),
+     "outside lon -180..180 / lat -90..90 in rows 0", "is the CRS right?"),
     ("sites CSV without lat/lon columns", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,name\na,Farm\n"))],
-     "needs latitude and longitude columns"),
+     "CSV needs latitude and longitude columns", "named lat/latitude and lon/lng/longitude"),
     ("sites CSV with an empty latitude", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,lat,lon\na,,-71.5\n"))],
-     "empty or not numbers"),
+     "'lat'/'lon' are empty or not numbers in rows 0", "fill them with decimal degrees"),
     ("sites with duplicate ids", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,lat,lon\na,41.7,-71.5\na,41.8,-71.4\n"))],
-     "duplicate site ids"),
+     "duplicate site ids a", "make them unique"),
     # columns and values
     ("all voltages missing", lambda t: [*RI, "--substations", str(_subs(
         t, voltage_kv=[None, None]))],
-     "voltage_kv"),
+     "required column 'voltage_kv' is empty in every row", "NOT AVAILABLE); fill it"),
     ("sentinel-only voltages", lambda t: [*RI, "--substations", str(_subs(
         t, voltage_kv=[-999999.0, -999999.0]))],
-     "voltage_kv"),
+     "'voltage_kv' is empty in every row (only nulls or sentinels", "NOT AVAILABLE); fill it"),
     ("duplicate substation ids", lambda t: [*RI, "--substations", str(_subs(
         t, sub_id=["a", "a"]))],
-     "duplicates"),
+     "'sub_id' has duplicates in rows 0, 1", "make them unique"),
     ("negative plant capacity", lambda t: [*RI, "--plants", str(_gdf_file(
         t, "plants.geojson", gpd.GeoDataFrame(
             {"plant_id": ["p"], "fuel": ["gas"], "capacity_mw": [-50.0]},
             geometry=[Point(-71.5, 41.7)], crs=4326)))],
-     "capacity_mw"),
+     "'capacity_mw' must be at least 0 MW but is lower in rows 0", "correct or remove those rows"),
     ("self-intersecting gas field", lambda t: [*RI, "--gas-fields", str(_gdf_file(
         t, "gas.geojson", gpd.GeoDataFrame({"field_id": ["g"], "name": ["G"]},
                                            geometry=[BOWTIE], crs=4326)))],
-     "invalid (e.g. self-intersecting) polygons"),
+     "invalid (e.g. self-intersecting) polygons in rows 0", "repair them (QGIS: Fix geometries)"),
     ("self-intersecting land-price polygon", lambda t: [*RI, "--land-prices", str(_gdf_file(
         t, "land.geojson", gpd.GeoDataFrame(
             {"region_id": ["z"], "price_usd_per_acre": [5000.0]},
             geometry=[BOWTIE], crs=4326)))],
-     "invalid (e.g. self-intersecting) polygons"),
+     "invalid (e.g. self-intersecting) polygons in rows 0", "repair them (QGIS: Fix geometries)"),
     ("land polygons without the price column", lambda t: [*RI, "--land-prices", str(_gdf_file(
         t, "land.geojson", gpd.GeoDataFrame({"region_id": ["z"], "usd": [5000.0]},
                                            geometry=[box(-72, 41, -71, 42)], crs=4326)))],
-     "price_usd_per_acre"),
+     "lacks required column(s) price_usd_per_acre", "--map-column CANONICAL=SOURCE"),
     ("raster without nodata", lambda t: [*RI, "--land-unit", "usd_per_acre", "--land-prices",
                                          str(_raster(t, nodata=None))],
-     "no nodata value"),
+     "land.tif: raster has no nodata value", "gdal_edit -a_nodata"),
     ("raster without CRS", lambda t: [*RI, "--land-unit", "usd_per_acre", "--land-prices",
                                       str(_raster(t, crs=None))],
-     "no CRS"),
+     "land.tif: raster has no CRS", "assign one (gdal_edit -a_srs)"),
     ("raster without a unit flag", lambda t: [*RI, "--land-prices", str(_raster(t))],
-     "--land-unit"),
+     "the raster does not say its price unit", "pass --land-unit usd_per_acre"),
     ("lines that touch no substation", lambda t: ["--region", "US-NV", "--substations",
                                                   str(HIFLD / "substations.geojson"),
                                                   "--lines", str(_isolated_lines(t))],
-     "lines"),
+     "none of the 1 lines connects two substations", "raise snap_tolerance_km in --config"),
     ("a grid with no generation", lambda t: [
         "--region", "US-NV", "--substations", str(HIFLD / "substations.geojson"),
         "--lines", str(HIFLD / "lines.geojson"), "--plants", str(_plants_without_generation(t))],
-     "generation"),
+     "no generation in the grid islands", "give --plants with the generators"),
     # flags
-    ("region with no candidates", lambda t: [*RI, "--min-kv", "1500"], "no candidate sites"),
-    ("unknown region", lambda t: ["--region", "XX"], "unknown region 'XX'"),
-    ("country without a grid", lambda t: ["--region", "NO"], "--substations"),
-    ("--load-mw 0", lambda t: ["--region", "US-RI", "--load-mw", "0"], "--load-mw"),
-    ("--load-mw negative", lambda t: ["--region", "US-RI", "--load-mw", "-5"], "--load-mw"),
-    ("--load-mw NaN", lambda t: ["--region", "US-RI", "--load-mw", "nan"], "--load-mw"),
-    ("--load-mw huge", lambda t: ["--region", "US-RI", "--load-mw", "1e9"], "--load-mw"),
-    ("--load-mw text", lambda t: ["--region", "US-RI", "--load-mw", "lots"], "--load-mw"),
-    ("--top 0", lambda t: [*RI, "--top", "0"], "--top"),
-    ("unknown --format", lambda t: [*RI, "--format", "shp"], "--format"),
-    ("--candidates h3:16", lambda t: [*RI, "--candidates", "h3:16"], "--candidates h3:16"),
-    ("--candidates nonsense", lambda t: [*RI, "--candidates", "everything"], "--candidates"),
-    ("--max-tie-km negative", lambda t: [*RI, "--max-tie-km", "-1"], "max_tie_km"),
-    ("--sovereignty unknown bloc", lambda t: [*RI, "--sovereignty", "Mars"], "--sovereignty"),
+    ("region with no candidates", lambda t: [*RI, "--min-kv", "1500"],
+     "no candidate sites in US-RI", "lower --min-kv"),
+    ("unknown region", lambda t: ["--region", "XX"],
+     "unknown region 'XX'", "valid regions: US, US-AL"),
+    ("country without a grid", lambda t: ["--region", "NO"],
+     "region 'NO' has no embedded grid", "pass your grid with --substations and --lines"),
+    ("--load-mw 0", lambda t: ["--region", "US-RI", "--load-mw", "0"],
+     "--load-mw 0.0:", "must be a number above 0 and at most 20,000 MW"),
+    ("--load-mw negative", lambda t: ["--region", "US-RI", "--load-mw", "-5"],
+     "--load-mw -5.0:", "must be a number above 0 and at most 20,000 MW"),
+    ("--load-mw NaN", lambda t: ["--region", "US-RI", "--load-mw", "nan"],
+     "--load-mw nan:", "must be a number above 0 and at most 20,000 MW"),
+    ("--load-mw huge", lambda t: ["--region", "US-RI", "--load-mw", "1e9"],
+     "--load-mw 1000000000.0:", "must be a number above 0 and at most 20,000 MW"),
+    ("--load-mw text", lambda t: ["--region", "US-RI", "--load-mw", "lots"],
+     "'--load-mw': 'lots'", "is not a valid float"),
+    ("--top 0", lambda t: [*RI, "--top", "0"],
+     "--top 0:", "must be a whole number of at least 1"),
+    ("unknown --format", lambda t: [*RI, "--format", "shp"],
+     "'--format': 'shp'", "is not one of 'csv', 'geojson', 'gpkg', 'parquet'"),
+    ("--candidates h3:16", lambda t: [*RI, "--candidates", "h3:16"],
+     "--candidates h3:16", "H3 resolution must be 0 to 10"),
+    ("--candidates nonsense", lambda t: [*RI, "--candidates", "everything"],
+     "--candidates 'everything'", "use 'substations', 'h3:<res>' or a file of sites"),
+    ("--max-tie-km negative", lambda t: [*RI, "--max-tie-km", "-1"],
+     "max_tie_km", "must be a finite number >= 0, not -1.0"),
+    ("--sovereignty unknown bloc", lambda t: [*RI, "--sovereignty", "Mars"],
+     "--sovereignty 'Mars': unknown bloc", "use one of CA, CN, EU/EEA"),
     ("--source-format unknown", lambda t: [*RI, "--substations",
                                            str(HIFLD / "substations.geojson"),
                                            "--source-format", "shapefile-ish"],
-     "--source-format"),
-    ("--map-column without =", lambda t: [*RI, "--map-column", "voltage_kv"], "--map-column"),
+     "--source-format 'shapefile-ish'", "use one of hifld, osm"),
+    ("--map-column without =", lambda t: [*RI, "--map-column", "voltage_kv"],
+     "--map-column: 'voltage_kv'", "write NAME=VALUE"),
     ("unwritable --out", lambda t: [*RI, "--out", str(_write(t, "afile", "x") / "exports")],
-     "afile"),
+     "cannot create or write the folder", "choose another output path"),
     ("config: unknown key", lambda t: [*RI, "--config", str(_config(t, "max_tie_kms = 3\n"))],
-     "unknown setting(s) max_tie_kms"),
+     "unknown setting(s) max_tie_kms", "valid settings: acres_per_mw"),
     ("config: wrong type", lambda t: [*RI, "--config", str(_config(t, 'max_tie_km = "far"\n'))],
-     "max_tie_km must be a number"),
+     "max_tie_km must be a number", "not 'far'"),
     ("config: not TOML", lambda t: [*RI, "--config", str(_config(t, "max_tie_km = = 3\n"))],
-     "not valid TOML"),
+     "not valid TOML", "line 1, column 14"),
     ("boundary of points", lambda t: [*RI, "--boundary", str(_subs(t, name="b.geojson"))],
-     "boundary"),
+     "b.geojson: no polygon in the file", "give a polygon layer of the area"),
     ("custom tiles without attribution", lambda t: [*RI, "--tiles",
                                                     "https://tiles.example/{z}/{x}/{y}.png"],
-     "--tiles-attribution"),
-    ("unknown tile provider", lambda t: [*RI, "--tiles", "NoSuchTiles"], "--tiles"),
+     "'https://tiles.example/{z}/{x}/{y}.png'", "needs --tiles-attribution"),
+    ("unknown tile provider", lambda t: [*RI, "--tiles", "NoSuchTiles"],
+     "'NoSuchTiles': not a known tile provider", "use a name such as"),
 ]
 
 
@@ -235,8 +253,8 @@ def cache_config(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("name", "build", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_one_clear_line_and_writes_nothing(name, build, expected, tmp_path,
+@pytest.mark.parametrize(("name", "build", "problem", "fix"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_clear_line_and_writes_nothing(name, build, problem, fix, tmp_path,
                                                         cache_config):
     args = build(tmp_path)
     if "--config" not in args:
@@ -249,7 +267,8 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(name, build, expected, t
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, f"{name}: {result.stderr}"
     assert lines[0].startswith("geo-rank: error: ")
-    assert expected in lines[0], f"{name}: {lines[0]}"
+    assert problem in lines[0], f"{name}: the problem is not named: {lines[0]}"
+    assert fix in lines[0], f"{name}: the fix is not named: {lines[0]}"
     assert "Traceback" not in result.output
     assert not out.exists() and not html.exists()
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing half-written
@@ -257,6 +276,13 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(name, build, expected, t
 
 def test_matrix_has_at_least_forty_cases():
     assert len(CASES) >= 40
+
+
+def test_each_row_expects_a_problem_and_a_fix():
+    # a row that only looks for an echo of the input (a file name, a flag) checks nothing
+    weak = [name for name, _, problem, fix in CASES
+            if min(len(problem), len(fix)) < 8 or fix in problem or problem in fix]
+    assert weak == []
 
 
 def test_debug_shows_the_traceback_instead(tmp_path, cache_config):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import builtins
 import importlib.util
+import logging
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,12 @@ needs_dask = pytest.mark.skipif(not HAVE_DASK and not os.environ.get("CI"),
                                 reason="the dask extra is not installed")
 
 
+def partitions_used(caplog: pytest.LogCaptureFixture) -> list[int]:
+    """Partition counts of the Dask runs logged by :mod:`geo.engine`."""
+    return [int(m.group(1)) for r in caplog.records if r.name == "geo.engine"
+            for m in [re.search(r" in (\d+) partitions", r.getMessage())] if m]
+
+
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(cache_dir=tmp_path_factory.mktemp("cache"))
@@ -32,18 +40,17 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.mark.slow
 @needs_dask
-def test_dask_engine_equals_local_on_rhode_island_h3_7(settings: Settings) -> None:
+def test_dask_engine_equals_local_on_rhode_island_h3_7(
+        settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="geo.engine")
     local = rank_sites("US-RI", candidates="h3:7", load_mw=100, settings=settings,
                        all_candidates=True)
     # small partitions so that the 500-odd cells really are split across both workers
-    original = engine.PARTITION_SITES
-    engine.PARTITION_SITES = 60
-    try:
-        dask = rank_sites("US-RI", candidates="h3:7", load_mw=100, settings=settings,
-                          all_candidates=True, engine="dask")
-    finally:
-        engine.PARTITION_SITES = original
+    dask = rank_sites("US-RI", candidates="h3:7", load_mw=100, settings=settings,
+                      all_candidates=True, engine="dask", partition_sites=60)
     assert len(local.ranked) > 400
+    assert partitions_used(caplog) == [-(-len(local.ranked) // 60)]  # 9 or so, not 1
+    assert partitions_used(caplog)[0] > 1
     pd.testing.assert_frame_equal(dask.ranked, local.ranked, check_exact=True)
     pd.testing.assert_frame_equal(dask.sites, local.sites, check_exact=True)
 
@@ -87,10 +94,14 @@ def test_scheduler_needs_the_dask_engine() -> None:
 
 @pytest.mark.slow
 @needs_dask
-def test_dask_exports_are_identical_across_runs_and_to_local(tmp_path) -> None:
+def test_dask_exports_are_identical_across_runs_and_to_local(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """Byte-identical GeoJSON apart from ``generated_at`` and the engine named in it."""
     import json
 
+    # the module default is read at call time: small partitions split the ~100 h3:6 cells
+    monkeypatch.setattr(engine, "PARTITION_SITES", 25)
+    caplog.set_level(logging.INFO, logger="geo.engine")
     cfg = tmp_path / "cache.toml"
     cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n')
     docs = []
@@ -105,3 +116,5 @@ def test_dask_exports_are_identical_across_runs_and_to_local(tmp_path) -> None:
         doc["metadata"].pop("engine", None)
         docs.append(json.dumps(doc, sort_keys=True))
     assert docs[0] == docs[1] == docs[2]
+    parts = partitions_used(caplog)
+    assert len(parts) == 2 and min(parts) > 1, parts

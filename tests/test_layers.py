@@ -9,9 +9,9 @@ import layers
 from layers.errors import RegionError
 
 
-def test_substation_count_and_columns(us_layers):
+def test_substation_count_and_columns(us_layers, us_substation_count):
     subs = us_layers.substations
-    assert len(subs) == 41_083
+    assert len(subs) == us_substation_count
     assert subs["sub_id"].is_unique
     assert list(subs.columns[:9]) == layers.schema.columns("substations")
     assert subs.crs.to_epsg() == 4326
@@ -67,10 +67,10 @@ def test_substation_voltage_is_the_highest_bus_voltage(us_layers):
     assert (subs["voltage_kv"] >= 230).sum() == 4_062
 
 
-def test_region_state_clips_points():
+def test_region_state_clips_points(us_substation_count):
     tx = layers.load("US-TX")
     inside = tx.in_region("substations")
-    assert 0 < len(inside) < 41_083
+    assert 0 < len(inside) < us_substation_count
     assert (inside["state"] == "US-TX").mean() > 0.98
 
 
@@ -90,4 +90,8 @@ def test_embedded_layers_validate_unchanged(kind):
 
     raw = gpd.read_parquet(data_dir() / catalog.entry(kind).path)
     checked = layers.validate(raw, kind, source=kind)
-    pd.testing.assert_frame_equal(checked, raw, check_exact=True)
+    # pandas 3 reads text columns as its string dtype, validation keeps text as objects: the
+    # same values either way
+    text = [c for c in raw.columns if c != "geometry" and pd.api.types.is_string_dtype(raw[c])]
+    pd.testing.assert_frame_equal(checked.astype(dict.fromkeys(text, object)),
+                                  raw.astype(dict.fromkeys(text, object)), check_exact=True)

@@ -3,7 +3,8 @@
 No network: every request other than ``file:``/``data:`` is aborted and every host name is
 unresolvable. The offline map must make no such request at all; the default map may only
 ask for its base tiles (Leaflet and the plugins are inlined, see geo/_map_assets.py).
-Skipped only outside CI when Chromium or Playwright is missing; in CI (``CI`` set) they run.
+Skipped only outside CI when Chromium or Playwright is missing; in CI (``CI`` set) a missing
+browser fails every test here with the install line.
 """
 
 from __future__ import annotations
@@ -28,9 +29,17 @@ _missing = [what for what, ok in (
     (CHROMIUM, shutil.which(CHROMIUM) is not None),
     ("playwright (pip install -e '.[dev]')", importlib.util.find_spec("playwright") is not None),
 ) if not ok]
+_NEED = (f"browser tests need {' and '.join(_missing)} (apt-get install chromium; "
+         "pip install '.[test]')")
 if _missing and not os.environ.get("CI"):
-    pytest.skip(f"browser tests need {' and '.join(_missing)} (apt-get install chromium); "
-                "they always run in CI", allow_module_level=True)
+    pytest.skip(f"{_NEED}; they always run in CI", allow_module_level=True)
+
+
+@pytest.fixture(autouse=True)
+def _browser_present() -> None:
+    """In CI (``CI`` set) a missing browser is a failure, not a skip."""
+    if _missing:
+        pytest.fail(f"CI: {_NEED}", pytrace=False)
 
 LAYERS = ("Ranked sites", "Transmission lines", "Substations", "Hydro plants",
           "Land price", "Region boundary")

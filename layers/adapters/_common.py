@@ -173,7 +173,8 @@ def fill_substation_voltages(subs: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
     lines, and ``voltage_source`` is set to ``estimated``. Returns the frame and the count.
     """
     subs = subs.copy()
-    kv = pd.to_numeric(subs["voltage_kv"], errors="coerce").to_numpy(float)
+    # copy=True: written below, and pandas 3 (copy-on-write) hands out read-only arrays
+    kv = pd.to_numeric(subs["voltage_kv"], errors="coerce").to_numpy(float, copy=True)
     if "voltage_source" not in subs:
         subs["voltage_source"] = [None if np.isnan(v) else "observed" for v in kv]
     todo = np.flatnonzero(np.isnan(kv))
