@@ -63,7 +63,9 @@ SIDECAR_SUFFIX = ".provenance.json"
 #: Ranked-site columns read back as text from CSV (ids such as "123" stay strings).
 _TEXT_COLUMNS = ("site_id", "tier", "poi_sub_id", "poi_name", "redundancy", "gas_field",
                  "country_iso3", "subdivision", "sovereignty_bloc", "data_regime",
-                 "localization", "reasons", "limiting_line_id")
+                 "data_law", "localization", "transfer_from_eu", "transfer_from_uk",
+                 "transfer_from_cn", "transfer_from_in", "transfer_from_us", "transfer_note",
+                 "reasons", "limiting_line_id")
 
 
 def path_for(out_dir: str | Path, region: str, fmt: str) -> Path:

@@ -55,8 +55,9 @@ POPUP_COLUMNS = (
     "hosting_mw", "limiting_line_id", "serves_load", "redundancy", "backbone_km",
     "time_to_power_months", "interconnection_cost_musd", "land_price_usd_per_acre",
     "hydro_mw_within_100km", "nearest_hydro_km", "gas_field", "gas_field_km",
-    "country_iso3", "subdivision", "sovereignty_bloc", "data_regime", "localization",
-    "reasons",
+    "country_iso3", "subdivision", "sovereignty_bloc", "data_regime", "data_law",
+    "localization", "transfer_from_eu", "transfer_from_uk", "transfer_from_cn",
+    "transfer_from_in", "transfer_from_us", "reasons",
 )
 #: ``<meta name="generator">`` content that marks a map as geo-rank's (overwrite guard).
 GENERATOR = "geo-rank"
