@@ -55,8 +55,10 @@ US: tuple[Entry, ...] = (
           "US Census cartographic boundaries 1:10m via us-atlas 3.0.1", "public domain / ISC",
           "2017", "observed"),
     Entry("sovereignty", "world/sovereignty.csv",
-          "geo-rank table of data-protection laws (see data/SOURCES.md)", "MIT", "2025",
-          "observed", "countries without a known regime are 'unknown'"),
+          "geo-rank table of data-protection laws: UNCTAD worldwide table, European Commission "
+          "adequacy decisions, national laws and DPAs (see data/SOURCES.md)", "MIT", "2026",
+          "observed", "24 places without a published rule are 'unknown'; localization and "
+          "transfer readings are judgement, not legal advice"),
 )
 
 
