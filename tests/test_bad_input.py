@@ -205,6 +205,8 @@ CASES: list[Case] = [
     ("--candidates nonsense", lambda t: [*RI, "--candidates", "everything"], "--candidates"),
     ("--max-tie-km negative", lambda t: [*RI, "--max-tie-km", "-1"], "max_tie_km"),
     ("--sovereignty unknown bloc", lambda t: [*RI, "--sovereignty", "Mars"], "--sovereignty"),
+    ("--data-from unknown regime", lambda t: [*RI, "--data-from", "XX"],
+     "--data-from 'XX': unknown regime; use one of CN, EU, IN, UK, US"),
     ("--source-format unknown", lambda t: [*RI, "--substations",
                                            str(HIFLD / "substations.geojson"),
                                            "--source-format", "shapefile-ish"],
