@@ -117,8 +117,12 @@ def build(sites: Columns, load_mw: float, gas_display_km: float) -> np.ndarray:
         "; land price unknown (neutral land score)",
     )
 
+    # Where data may go (--data-from): "EU data: conditional (SCCs ...)".
+    transfer = _text(sites, "transfer_note")
+    transfer = _pick(transfer != "", "; " + transfer, "")
+
     tier = np.asarray(sites["tier"]).astype(str).astype(object)
-    return "Tier " + tier + ": " + power + money + land
+    return "Tier " + tier + ": " + power + money + land + transfer
 
 
 def _pick(condition: np.ndarray, yes: object, no: object) -> np.ndarray:

@@ -110,8 +110,8 @@ def names(*, stage: str | None = None, read_by: str | None = None, type: str | N
 
     Examples
     --------
-    >>> names(stage="sovereignty")
-    ('sovereignty_bloc', 'data_regime', 'localization', 'eu_adequacy')
+    >>> names(stage="candidates")
+    ('site_id', 'site_name', 'candidate_kind', 'existing_site')
     """
     return tuple(c.name for c in table()
                  if (stage is None or c.stage == stage)

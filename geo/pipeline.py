@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,7 @@ def rank_sites(
     land_unit: str | None = None,
     price_column: str | None = None,
     sovereignty_bloc: str | None = None,
+    data_from: str | Sequence[str] | None = None,
     top: int = 25,
     all_candidates: bool = False,
     progress: Progress | None = None,
@@ -107,6 +108,10 @@ def rank_sites(
         ``price_usd_per_acre``.
     sovereignty_bloc
         Keep only sites whose data would stay inside this bloc (e.g. ``"EU/EEA"``).
+    data_from
+        Regime(s) whose personal data is to be processed (``"EU"``, ``"UK"``, ``"CN"``,
+        ``"IN"``, ``"US"``): each site gets ``transfer_from_<regime>`` (allowed /
+        conditional / not allowed) and the ``transfer_note`` in its reasons.
     top
         How many sites ``RankResult.sites`` keeps (one per point of interconnection).
     all_candidates
@@ -146,6 +151,8 @@ def rank_sites(
     bundle = layers if layers is not None else layers_pkg.load(region)
     if sovereignty_bloc is not None:
         sovereignty.check_bloc(sovereignty_bloc, bundle.sovereignty)  # before the long work
+    rules = sovereignty.load_rules() if data_from else None
+    regimes = sovereignty.check_origins(data_from, rules) if rules is not None else []
 
     sites = candidates_mod.generate(bundle, candidates, min_kv=settings.candidate_min_kv)
     if len(sites) == 0:
@@ -182,6 +189,8 @@ def rank_sites(
         if len(enriched) == 0:
             raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
                                f"{sovereignty_bloc!r}")
+    if regimes:
+        enriched = sovereignty.tag_transfers(enriched, regimes, rules)
     ranked = _order(score.rank(enriched, load_mw, settings))
 
     shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
@@ -196,6 +205,7 @@ def rank_sites(
             "top": top,
             "land_prices": str(land_prices) if land_prices else _land_source(bundle),
             "sovereignty_filter": sovereignty_bloc,
+            "data_from": regimes,
             "engine": engine,
             "tiers": {str(k): int(v) for k, v in tiers.items()},
             "grid": graph.report.as_dict(),

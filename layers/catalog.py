@@ -39,8 +39,10 @@ OTHER: tuple[Entry, ...] = (
           "USDA NASS Land Values 2025 Summary, rasterized on state boundaries (0.05 degree)",
           "public domain (USDA)", "2025", "observed", "same values as the vector layer"),
     Entry("sovereignty", "world/sovereignty.csv",
-          "geo-rank table of data-protection laws (see data/SOURCES.md)", "MIT", "2025",
-          "observed", "countries without a known regime are 'unknown'"),
+          "geo-rank table of data-protection laws: UNCTAD worldwide table, European Commission "
+          "adequacy decisions, national laws and DPAs (see data/SOURCES.md)", "MIT", "2026",
+          "observed", "24 places without a published rule are 'unknown'; localization and "
+          "transfer readings are judgement, not legal advice"),
 )
 
 

@@ -221,6 +221,8 @@ CASES: list[Case] = [
      "max_tie_km", "must be a finite number >= 0, not -1.0"),
     ("--sovereignty unknown bloc", lambda t: [*RI, "--sovereignty", "Mars"],
      "--sovereignty 'Mars': unknown bloc", "use one of CA, CN, EU/EEA"),
+    ("--data-from unknown regime", lambda t: [*RI, "--data-from", "XX"],
+     "--data-from 'XX': unknown regime", "use one of CN, EU, IN, UK, US"),
     ("--source-format unknown", lambda t: [*RI, "--substations",
                                            str(HIFLD / "substations.geojson"),
                                            "--source-format", "shapefile-ish"],

@@ -86,6 +86,10 @@ def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
               help="The price column of --land-prices polygons (default: price_usd_per_acre).")
 @click.option("--sovereignty", "bloc", default=None,
               help="Keep only sites in this data bloc (US, EU/EEA, UK, CA, GCC, ...).")
+@click.option("--data-from", "data_from", multiple=True, metavar="REGIME",
+              help="Tag each site with whether personal data from this regime may be "
+                   "processed there: allowed, conditional or not allowed (EU, UK, CN, IN, US; "
+                   "repeatable).")
 @click.option("--top", type=int, default=25, show_default=True,
               help="Sites in the table and the export (one per POI).")
 @click.option("--all-candidates", is_flag=True, help="Export every candidate, ranked.")
@@ -113,7 +117,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  land_unit: str | None, bloc: str | None, top: int, all_candidates: bool,
                  out_dir: str, fmt: str, map_path: str | None, no_map: bool, overwrite: bool,
                  config: str | None, no_cache: bool, engine: str, scheduler: str | None,
-                 price_column: str | None,
+                 price_column: str | None, data_from: tuple[str, ...],
                  tiles: str | None, tiles_attribution: str | None, offline: bool,
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
@@ -142,6 +146,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         result = rank_sites(region, candidates=candidates, load_mw=load_mw, settings=settings,
                             layers=bundle, land_prices=land_prices, land_unit=land_unit,
                             price_column=price_column, sovereignty_bloc=bloc,
+                            data_from=data_from or None,
                             top=top, all_candidates=all_candidates, progress=update,
                             engine=engine, scheduler=scheduler)
     finally:

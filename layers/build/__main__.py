@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                         default=DEFAULT_CACHE,
                         help="where fetched source packages are kept")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the build reports counts
     try:
         files = build_all(args.cache, args.out)
     except GeoRankError as exc:

@@ -1,21 +1,26 @@
-"""Build the data-sovereignty table: one row per country of ``world/countries.parquet``.
+"""Build the data-sovereignty table and the cross-border transfer rules.
 
-Columns: ``iso_a3, name, bloc, data_regime, localization, eu_adequacy, notes``.
+Inputs (curated, cited row by row, in this folder):
 
-* ``localization``: ``none`` (transfer rules only), ``conditional`` (some data or sectors
-  must stay onshore, or transfers need approval), ``strict`` (personal data stored
-  onshore), ``unknown`` (not researched: never guessed).
-* ``eu_adequacy``: ``member`` (GDPR applies: EU/EEA), ``yes`` (EU adequacy decision),
-  ``partial`` (adequacy for part of the economy only), ``no``.
+* ``sovereignty_laws.csv``: one row per ISO 3166-1 alpha-3 code of
+  ``world/countries.parquet`` with the data-protection law and year (or
+  ``no comprehensive law``, which is a fact), localization, the transfer mechanism, the bloc,
+  EU adequacy, a source URL and notes. ``unknown`` only where no source was found.
+* ``transfer_rules.csv``: for each data origin (EU, UK, CN, IN, US), which destinations may
+  receive its personal data (``allowed`` / ``conditional`` / ``not allowed``), first match
+  wins, each rule with its source.
 
-The facts are tabulated below with the law and year; a country not in the table gets its
-own ISO code as bloc and ``unknown`` regime and localization. See ``data/SOURCES.md``.
+Outputs: ``world/sovereignty.csv`` (the columns existing code reads, then the new ones) and
+``world/transfer_rules.csv``. The build refuses a table that misses a country, names one the
+boundaries do not have, uses a word outside the vocabularies, or has a known row without a
+source; it logs how many rows remain ``unknown``. See ``data/SOURCES.md``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,106 +28,162 @@ import geopandas as gpd
 from layers.build._write import write_text
 from layers.errors import DataSourceError
 
-COLUMNS = ("iso_a3", "name", "bloc", "data_regime", "localization", "eu_adequacy", "notes")
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+LAWS = HERE / "sovereignty_laws.csv"
+RULES = HERE / "transfer_rules.csv"
+
+#: Columns of ``world/sovereignty.csv``: the first seven are read by existing code.
+COLUMNS = ("iso_a3", "name", "bloc", "data_regime", "localization", "eu_adequacy", "notes",
+           "data_law", "law_year", "localized_data", "transfer_mechanism", "source_url")
+LAW_COLUMNS = ("iso_a3", "bloc", "data_law", "law_year", "other_rules", "localization",
+               "localized_data", "transfer_mechanism", "eu_adequacy", "source_url", "notes")
+RULE_COLUMNS = ("origin", "destination", "result", "conditions", "source_url")
 LOCALIZATION = ("none", "conditional", "strict", "unknown")
 EU_ADEQUACY = ("member", "yes", "partial", "no")
+MECHANISMS = ("adequacy", "safeguards", "consent", "approval", "assessment", "certification",
+              "negative-list", "derogations", "none", "unknown")
+RESULTS = ("allowed", "conditional", "not allowed")
 UNKNOWN = "unknown"
+NO_LAW = "no comprehensive law"
 
-GDPR = "GDPR (Regulation (EU) 2016/679)"
-EU_MEMBERS = (
-    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC",
-    "HUN", "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK",
-    "SVN", "ESP", "SWE",
-)
-EEA_ONLY = ("ISL", "LIE", "NOR")
-GCC = ("SAU", "ARE", "QAT", "KWT", "BHR", "OMN")
-
-#: EU adequacy decisions (European Commission): iso_a3 -> yes | partial.
+#: The European Commission's adequacy decisions (GDPR Art. 45), checked against the table:
+#: https://commission.europa.eu/law/law-topic/data-protection/international-dimension-data-
+#: protection/adequacy-decisions_en and Decision (EU) 2026/179 (Brazil, 26 January 2026).
 EU_ADEQUACY_DECISIONS = {
-    "AND": "yes", "ARG": "yes", "CAN": "partial", "FRO": "yes", "GGY": "yes", "ISR": "yes",
-    "IMN": "yes", "JPN": "yes", "JEY": "yes", "NZL": "yes", "KOR": "yes", "CHE": "yes",
-    "GBR": "yes", "URY": "yes", "USA": "partial",
-}
-
-#: iso_a3 -> (bloc or None for the default, data regime, localization, notes).
-REGIMES: dict[str, tuple[str | None, str, str, str]] = {
-    "GBR": ("UK", "UK GDPR and Data Protection Act 2018", "none", ""),
-    "USA": ("US", "CLOUD Act 2018", "none",
-            "CLOUD Act reaches data held abroad by US providers; EU adequacy only for "
-            "companies certified under the EU-US Data Privacy Framework (10 July 2023)"),
-    "CAN": ("CA", "PIPEDA 2000", "none",
-            "EU adequacy covers commercial organisations subject to PIPEDA"),
-    "CHN": ("CN", "Cybersecurity Law 2017; Data Security Law 2021; PIPL 2021", "strict", ""),
-    "RUS": ("RU", "Federal Law 242-FZ (2015)", "strict", ""),
-    "VNM": (None, "Cybersecurity Law 2019; Decree 13/2023", "strict", ""),
-    "IND": (None, "DPDP Act 2023; RBI payment-data storage rule", "conditional",
-            "payment data must be stored in India (RBI)"),
-    "SAU": ("GCC", "PDPL 2021 (amended 2023); transfer regulations 2024", "conditional", ""),
-    "ARE": ("GCC", "Federal Decree-Law 45/2021", "conditional", ""),
-    "IDN": (None, "PDP Law 27/2022", "conditional", "public-sector data kept onshore"),
-    "NGA": (None, "NDPA 2023", "conditional", ""),
-    "TUR": (None, "Law 6698 (amended 2024)", "conditional", ""),
-    "ETH": (None, "Proclamation 1321/2024", "conditional", ""),
-    "MYS": (None, "PDPA 2010", "none", "transfer rules only"),
-    "SGP": (None, "PDPA 2012", "none", "transfer rules only"),
-    "BTN": (None, "no comprehensive law; sectoral rules", "none", ""),
+    "AND": "yes", "ARG": "yes", "BRA": "yes", "CAN": "partial", "FRO": "yes", "GGY": "yes",
+    "ISR": "yes", "IMN": "yes", "JPN": "yes", "JEY": "yes", "NZL": "yes", "KOR": "yes",
+    "CHE": "yes", "GBR": "yes", "URY": "yes", "USA": "partial",
 }
 
 
-def _row(iso_a3: str, name: str) -> dict[str, str]:
-    adequacy = EU_ADEQUACY_DECISIONS.get(iso_a3, "no")
-    if iso_a3 in EU_MEMBERS:
-        return {"iso_a3": iso_a3, "name": name, "bloc": "EU/EEA", "data_regime": GDPR,
-                "localization": "none", "eu_adequacy": "member",
-                "notes": "EU member; transfers outside the EEA governed by GDPR Chapter V"}
-    if iso_a3 in EEA_ONLY:
-        return {"iso_a3": iso_a3, "name": name, "bloc": "EU/EEA",
-                "data_regime": f"{GDPR} via the EEA Agreement (since 20 July 2018)",
-                "localization": "none", "eu_adequacy": "member",
-                "notes": "EEA member; transfers outside the EEA governed by GDPR Chapter V"}
-    default_bloc = "GCC" if iso_a3 in GCC else iso_a3
-    if iso_a3 in REGIMES:
-        bloc, regime, localization, notes = REGIMES[iso_a3]
-        bloc = bloc or default_bloc
-    else:
-        bloc, regime, localization = default_bloc, UNKNOWN, UNKNOWN
-        notes = "EU adequacy decision" if adequacy == "yes" else ""
-    return {"iso_a3": iso_a3, "name": name, "bloc": bloc, "data_regime": regime,
-            "localization": localization, "eu_adequacy": adequacy, "notes": notes}
+def read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """Rows of a curated input table, refusing a header that is not ``columns``."""
+    if not path.is_file():
+        raise DataSourceError(f"{path}: no such file (a curated input of the data build)")
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != columns:
+            raise DataSourceError(f"{path}: header must be {','.join(columns)}")
+        return [dict(row) for row in reader]
 
 
-def sovereignty_table(countries: gpd.GeoDataFrame) -> list[dict[str, str]]:
-    """Return the sovereignty rows for every country, sorted by ``iso_a3``."""
-    present = set(countries["iso_a3"])
-    listed = set(EU_MEMBERS) | set(EEA_ONLY) | set(GCC) | set(EU_ADEQUACY_DECISIONS) | set(REGIMES)
-    absent = sorted(listed - present)
-    if absent:
-        raise DataSourceError(f"countries.parquet lacks {', '.join(absent)} named in the table")
-    names = dict(zip(countries["iso_a3"], countries["name"], strict=True))
-    rows = [_row(iso, names[iso] or "") for iso in sorted(present)]
-    for r in rows:
-        if r["localization"] not in LOCALIZATION or r["eu_adequacy"] not in EU_ADEQUACY:
-            raise DataSourceError(f"sovereignty row {r['iso_a3']} uses an unknown value: {r}")
+def _problems(row: dict[str, str]) -> list[str]:
+    iso, bad = row["iso_a3"], []
+    if row["localization"] not in LOCALIZATION:
+        bad.append(f"{iso}: localization {row['localization']!r}")
+    if row["eu_adequacy"] not in EU_ADEQUACY:
+        bad.append(f"{iso}: eu_adequacy {row['eu_adequacy']!r}")
+    mechanisms = [m.strip() for m in row["transfer_mechanism"].split(";")]
+    if any(m not in MECHANISMS for m in mechanisms):
+        bad.append(f"{iso}: transfer_mechanism {row['transfer_mechanism']!r}")
+    known = row["data_law"] != UNKNOWN
+    if known and not row["source_url"].startswith("http"):
+        bad.append(f"{iso}: a known row needs a source_url")
+    if row["law_year"] and not (row["law_year"].isdigit() and len(row["law_year"]) == 4):
+        bad.append(f"{iso}: law_year {row['law_year']!r}")
+    if row["data_law"] not in (UNKNOWN, NO_LAW) and not row["law_year"]:
+        bad.append(f"{iso}: a named law needs its law_year")
+    if row["localization"] == "unknown" and not row["notes"]:
+        bad.append(f"{iso}: an unknown row needs a note saying why")
+    expected = EU_ADEQUACY_DECISIONS.get(iso, "member" if row["bloc"] == "EU/EEA" else "no")
+    if row["eu_adequacy"] != expected:
+        bad.append(f"{iso}: eu_adequacy {row['eu_adequacy']!r}, the Commission's list says "
+                   f"{expected!r}")
+    return bad
+
+
+def is_unknown(row: dict[str, str]) -> bool:
+    """A row whose law or localization could not be sourced."""
+    return row["data_law"] == UNKNOWN or row["localization"] == UNKNOWN
+
+
+def _regime(row: dict[str, str]) -> str:
+    law, other = row["data_law"], row["other_rules"]
+    if law == UNKNOWN:
+        return UNKNOWN
+    return f"{law}; {other}" if other else law
+
+
+def sovereignty_table(countries: gpd.GeoDataFrame,
+                      laws: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows of ``world/sovereignty.csv``, one per country, sorted by ``iso_a3``."""
+    present = dict(zip(countries["iso_a3"], countries["name"], strict=True))
+    listed = [r["iso_a3"] for r in laws]
+    repeated = sorted({i for i in listed if listed.count(i) > 1})
+    missing, extra = sorted(set(present) - set(listed)), sorted(set(listed) - set(present))
+    bad = [p for r in laws for p in _problems(r)]
+    if repeated:
+        bad.append(f"repeated: {', '.join(repeated)}")
+    if missing:
+        bad.append(f"no row for: {', '.join(missing)}")
+    if extra:
+        bad.append(f"not in countries.parquet: {', '.join(extra)}")
+    if bad:
+        raise DataSourceError(f"{LAWS.name}: " + "; ".join(bad))
+    rows = []
+    for r in sorted(laws, key=lambda r: r["iso_a3"]):
+        rows.append({"iso_a3": r["iso_a3"], "name": present[r["iso_a3"]] or "",
+                     "bloc": r["bloc"], "data_regime": _regime(r),
+                     "localization": r["localization"], "eu_adequacy": r["eu_adequacy"],
+                     "notes": r["notes"], "data_law": r["data_law"], "law_year": r["law_year"],
+                     "localized_data": r["localized_data"],
+                     "transfer_mechanism": r["transfer_mechanism"],
+                     "source_url": r["source_url"]})
     return rows
 
 
-def to_csv(rows: list[dict[str, str]]) -> str:
+def check_rules(rules: list[dict[str, str]], table: list[dict[str, str]]) -> None:
+    """Refuse rules with an unknown result, destination form, bloc or country code."""
+    isos = {r["iso_a3"] for r in table}
+    blocs = {r["bloc"] for r in table}
+    bad = []
+    for n, rule in enumerate(rules, start=2):
+        kind, _, value = rule["destination"].partition(":")
+        if rule["result"] not in RESULTS:
+            bad.append(f"line {n}: result {rule['result']!r}")
+        if not rule["source_url"].startswith("http"):
+            bad.append(f"line {n}: no source_url")
+        if ";" in rule["conditions"]:
+            bad.append(f"line {n}: conditions may not contain ';' (the reasons separator)")
+        if rule["destination"] == "*":
+            continue
+        values = [v.strip() for v in value.split(";")]
+        if kind == "iso" and not set(values) <= isos:
+            bad.append(f"line {n}: unknown iso_a3 {sorted(set(values) - isos)}")
+        elif kind == "bloc" and not set(values) <= blocs:
+            bad.append(f"line {n}: unknown bloc {sorted(set(values) - blocs)}")
+        elif kind == "eu_adequacy" and not set(values) <= set(EU_ADEQUACY):
+            bad.append(f"line {n}: unknown eu_adequacy {values}")
+        elif kind not in ("iso", "bloc", "eu_adequacy"):
+            bad.append(f"line {n}: destination {rule['destination']!r} (use iso:, bloc:, "
+                       "eu_adequacy: or *)")
+    origins = {r["origin"] for r in rules}
+    for origin in sorted(origins):
+        if not any(r["origin"] == origin and r["destination"] == "*" for r in rules):
+            bad.append(f"origin {origin} has no catch-all '*' rule")
+    if bad:
+        raise DataSourceError(f"{RULES.name}: " + "; ".join(bad))
+
+
+def to_csv(rows: list[dict[str, str]], columns: tuple[str, ...] = COLUMNS) -> str:
     """Render rows as CSV text with Unix newlines."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
 
 
 def build(cache: Path, out: Path) -> list[Path]:
-    """Write ``world/sovereignty.csv`` under ``out``.
+    """Write ``world/sovereignty.csv`` and ``world/transfer_rules.csv`` under ``out``.
 
     Parameters
     ----------
     cache
-        Folder of the fetched package archives (unused: the facts are tabulated here and
-        the countries come from ``out/world/countries.parquet``).
+        Folder of the fetched package archives (unused: the facts are the curated tables
+        next to this module and the countries come from ``out/world/countries.parquet``).
     out
         The data folder (the repository's ``data/``).
 
@@ -134,5 +195,12 @@ def build(cache: Path, out: Path) -> list[Path]:
     source = out / "world" / "countries.parquet"
     if not source.is_file():
         raise DataSourceError(f"{source} is missing; build layers.build.boundaries first")
-    rows = sovereignty_table(gpd.read_parquet(source, columns=["iso_a3", "name", "geometry"]))
-    return [write_text(to_csv(rows), out / "world" / "sovereignty.csv")]
+    countries = gpd.read_parquet(source, columns=["iso_a3", "name", "geometry"])
+    rows = sovereignty_table(countries, read_csv(LAWS, LAW_COLUMNS))
+    rules = read_csv(RULES, RULE_COLUMNS)
+    check_rules(rules, rows)
+    unknown = [r["iso_a3"] for r in rows if is_unknown(r)]
+    log.info("sovereignty: %d of %d rows unknown: %s", len(unknown), len(rows),
+                ", ".join(unknown))
+    return [write_text(to_csv(rows), out / "world" / "sovereignty.csv"),
+            write_text(to_csv(rules, RULE_COLUMNS), out / "world" / "transfer_rules.csv")]
