@@ -51,7 +51,7 @@ def test_five_country_sites_file_from_the_eu(us_layers, rules, table):
     assert dict(zip(tagged["site_id"], tagged["transfer_from_eu"], strict=True)) == EU_ANSWERS
     note = dict(zip(tagged["site_id"], tagged["transfer_note"], strict=True))
     assert note["ch-zurich"] == "EU data allowed: EU adequacy decision (GDPR Art. 45)"
-    assert "SCCs or BCRs" in note["in-pune"] and "DPF" in note["us-dallas"]
+    assert "SCCs or BCRs" in note["in-pune"] and "EU-US Data Privacy Framework" in note["us-dallas"]
 
 
 @pytest.mark.parametrize(("origin", "answers"), [
