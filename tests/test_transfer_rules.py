@@ -117,7 +117,8 @@ def _run(args: list[str], config: Path, out: Path) -> tuple[list[dict], str]:
 
 
 def test_norway_run_from_the_eu_tags_export_and_map(config, tmp_path):
-    props, html = _run(["--data-from", "EU"], config, tmp_path)
+    # --sovereignty keeps working beside --data-from
+    props, html = _run(["--sovereignty", "eu/eea", "--data-from", "EU"], config, tmp_path)
     assert len(props) == 5
     assert {p["transfer_from_eu"] for p in props} == {"allowed"}
     assert all(p["reasons"].endswith("; EU data allowed: inside the EEA, the GDPR applies")
