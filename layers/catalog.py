@@ -41,7 +41,7 @@ OTHER: tuple[Entry, ...] = (
     Entry("sovereignty", "world/sovereignty.csv",
           "geo-rank table of data-protection laws: UNCTAD worldwide table, European Commission "
           "adequacy decisions, national laws and DPAs (see data/SOURCES.md)", "MIT", "2026",
-          "observed", "24 places without a published rule are 'unknown'; localization and "
+          "observed", "places without a published rule are 'unknown'; localization and "
           "transfer readings are judgement, not legal advice"),
 )
 

@@ -51,7 +51,7 @@ def test_five_country_sites_file_from_the_eu(us_layers, rules, table):
     assert dict(zip(tagged["site_id"], tagged["transfer_from_eu"], strict=True)) == EU_ANSWERS
     note = dict(zip(tagged["site_id"], tagged["transfer_note"], strict=True))
     assert note["ch-zurich"] == "EU data allowed: EU adequacy decision (GDPR Art. 45)"
-    assert "SCCs or BCRs" in note["in-pune"] and "DPF" in note["us-dallas"]
+    assert "SCCs or BCRs" in note["in-pune"] and "EU-US Data Privacy Framework" in note["us-dallas"]
 
 
 @pytest.mark.parametrize(("origin", "answers"), [
@@ -117,7 +117,8 @@ def _run(args: list[str], config: Path, out: Path) -> tuple[list[dict], str]:
 
 
 def test_norway_run_from_the_eu_tags_export_and_map(config, tmp_path):
-    props, html = _run(["--data-from", "EU"], config, tmp_path)
+    # --sovereignty keeps working beside --data-from
+    props, html = _run(["--sovereignty", "eu/eea", "--data-from", "EU"], config, tmp_path)
     assert len(props) == 5
     assert {p["transfer_from_eu"] for p in props} == {"allowed"}
     assert all(p["reasons"].endswith("; EU data allowed: inside the EEA, the GDPR applies")
