@@ -201,7 +201,7 @@ def backtest(
                     "candidate_count": ranking_prov.get("candidate_count", len(surface)),
                     "grid": ranking_prov.get("grid")},
         "proxy_radius_m": bp.PROXY_RADIUS_M,
-        "distance": "great-circle metres on a sphere of mean Earth radius 6,371,008.8 m",
+        "distance": "great-circle metres on the mean Earth sphere (6,371.0088 km)",
         "note": "AUC: Mann-Whitney, ties counted half; interval: percentile bootstrap of "
                 "known and background resampled separately. Rank percentile 0 where the "
                 "surface has no cell. The embedded grid is synthetic (TAMU test system).",

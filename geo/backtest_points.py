@@ -8,9 +8,9 @@
   square kilometre has the same chance whatever its latitude; seeded.
 * :func:`proxies` computes the naive proxies of :data:`PROXIES` at each point from the same
   layers the ranking used: distance to the nearest substation at or above 115/230/345 kV
-  (great-circle metres on the mean-radius sphere), plant MW and substation count within
-  50 km, and a seeded random score. Each proxy is turned into a "higher is better" score
-  by :func:`proxy_scores` (distances negated).
+  (great-circle metres on the mean Earth sphere, as in :mod:`geo._topology`), plant MW and
+  substation count within 50 km, and a seeded random score. Each proxy is turned into a
+  "higher is better" score by :func:`proxy_scores` (distances negated).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from geo._topology import chord_to_km, km_to_chord, unit_xyz
 from geo.errors import LayerValidationError, SettingsError
 from layers import read_file
 from layers._paths import data_dir
@@ -37,8 +38,6 @@ log = logging.getLogger(__name__)
 KNOWN_SETS = {"us-campuses": "us/campuses.csv"}
 #: Fewest known sites an AUC is computed on.
 MIN_KNOWN = 5
-#: Mean Earth radius, metres (IUGG R1), for great-circle distances.
-EARTH_RADIUS_M = 6_371_008.8
 #: Radius of the "within" proxies, metres (issue 14).
 PROXY_RADIUS_M = 50_000.0
 
@@ -200,17 +199,8 @@ def sample_background(boundary: BaseGeometry, n: int, seed: int) -> gpd.GeoDataF
                             geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 
 
-def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    lam, phi = np.radians(lon), np.radians(lat)
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
-
-
-def _chord(distance_m: float) -> float:
-    return 2.0 * np.sin(distance_m / (2.0 * EARTH_RADIUS_M))
-
-
 def _xyz(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    return _unit_vectors(gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
+    return unit_xyz(gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
 
 
 def proxies(points: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
@@ -229,8 +219,8 @@ def proxies(points: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
             out[column] = np.full(len(points), np.nan)
             continue
         chord, _ = cKDTree(sel).query(here)
-        out[column] = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2.0, 1.0))
-    radius = _chord(PROXY_RADIUS_M)
+        out[column] = chord_to_km(chord) * 1000.0
+    radius = float(km_to_chord(PROXY_RADIUS_M / 1000.0))
     mw = pd.to_numeric(plants["capacity_mw"], errors="coerce").fillna(0.0).to_numpy(float)
     if len(plants):
         near = cKDTree(_xyz(plants)).query_ball_point(here, radius)
