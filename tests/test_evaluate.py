@@ -189,5 +189,8 @@ def test_bad_known_sites_are_one_line_errors(tmp_path: Path, rows: list, header:
 
 
 def test_known_set_or_file_not_both(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["evaluate"])
-    assert result.exit_code == 2 and "--known-set" in result.output
+    known = _csv(tmp_path / "known.csv", RI)
+    for args in ([], [str(known), "--known-set", "us-campuses"]):
+        result = CliRunner().invoke(cli, ["evaluate", *args])
+        assert result.exit_code == 2
+        assert "give either a KNOWN sites file or --known-set NAME" in result.output
