@@ -178,7 +178,7 @@ def surface_percentiles(ranked: pd.DataFrame) -> pd.Series:
         keys = [ranked["tier"].astype(str).to_numpy(),
                 pd.to_numeric(ranked["score"], errors="coerce").round(6).to_numpy()]
         out = pd.Series(pct, index=pd.MultiIndex.from_arrays(keys)).groupby(
-            level=[0, 1]).transform("mean")
+            level=[0, 1], dropna=False).transform("mean")
         out = pd.Series(out.to_numpy(), index=ids.to_numpy(), name="rank_percentile")
     return out
 

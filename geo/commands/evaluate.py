@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 import click
+import geopandas as gpd
 
 import layers
 from geo import backtest_points as bp
@@ -73,14 +74,13 @@ def evaluate_command(ctx: click.Context, known: str | None, known_set: str | Non
     path = Path(known) if known is not None else bp.known_set_path(str(known_set))
     sites = bp.read_known(path)
     bundle = layers.load(region)
-    background: int | object = n_background if n_background is not None else \
-        DEFAULT_BACKGROUND
-    if background_file is not None:
-        background = bp.read_known(background_file)
+    background: int | gpd.GeoDataFrame = (
+        bp.read_known(background_file) if background_file is not None
+        else n_background if n_background is not None else DEFAULT_BACKGROUND)
     result = backtest(sites, region=bundle.region, load_mw=load_mw, resolution=resolution,
-                      background=background, seed=seed, ranking=ranking,  # type: ignore[arg-type]
-                      settings=settings, n_boot=n_boot, known_source=source,
-                      clip_known=known_set is not None, layers=bundle)
+                      background=background, seed=seed, ranking=ranking, settings=settings,
+                      n_boot=n_boot, known_source=source, clip_known=known_set is not None,
+                      layers=bundle)
     n_known = int((result.points["kind"] == "known").sum())
     title = (f"geo-rank evaluate {bundle.region}: {n_known} known sites ({source}) vs "
              f"{len(result.points) - n_known:,} background points, {load_mw:,.0f} MW")
