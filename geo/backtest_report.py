@@ -119,7 +119,7 @@ def write_roc(result: BacktestResult, path: Path, title: str) -> Path:
     ax.set_ylim(0, 1.01)
     ax.set_xlabel("background points above the threshold (false-positive rate)")
     ax.set_ylabel("known sites above the threshold (true-positive rate)")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
