@@ -112,10 +112,11 @@ def read_known(path: str | Path) -> gpd.GeoDataFrame:
     mw_col = next((cols[c] for c in ("mw", "capacity_mw", "load_mw") if c in cols), None)
     mw = (pd.to_numeric(gdf[mw_col], errors="coerce").to_numpy(dtype=float)
           if mw_col is not None else np.full(len(gdf), np.nan))
-    extra = {c: gdf[cols[c]].astype(str).to_numpy() for c in ("operator", "type",
-                                                               "coordinate_precision")
-             if c in cols}
-    out = gpd.GeoDataFrame({"name": names, "mw": mw, **extra},
+    columns: dict[str, np.ndarray] = {"name": names, "mw": mw}
+    for c in ("operator", "type", "coordinate_precision"):
+        if c in cols:
+            columns[c] = gdf[cols[c]].astype(str).to_numpy()
+    out = gpd.GeoDataFrame(columns,
                            geometry=points.to_numpy(), crs="EPSG:4326")
     check_count(out, str(path))
     return out
