@@ -12,6 +12,7 @@ import sys
 import click
 
 from geo import __version__
+from geo.commands.evaluate import evaluate_command
 from geo.commands.fetch import fetch_command
 from geo.commands.grid import grid_command
 from geo.commands.layers import layers_command
@@ -73,6 +74,7 @@ cli.add_command(layers_command)
 cli.add_command(grid_command)
 cli.add_command(map_command)
 cli.add_command(fetch_command)
+cli.add_command(evaluate_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,8 @@ which settings and which data vintages produced it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
 import platform
 from collections.abc import Mapping
@@ -81,6 +83,28 @@ def utc_now() -> str:
     """Return the current UTC time as ISO 8601 with seconds, e.g. ``2025-05-01T12:00:00Z``."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     return now.isoformat().replace("+00:00", "Z")
+
+
+def provenance_fingerprint(prov: Mapping[str, Any]) -> str:
+    """Return the sha256 hex digest of a provenance, ignoring ``generated_at``.
+
+    Two runs with the same version, settings, sources and inputs give the same
+    fingerprint whatever the time they ran (``geo-rank evaluate`` records the fingerprint
+    of the ranking it scored).
+
+    Examples
+    --------
+    >>> a = {"tool": "geo-rank", "generated_at": "2025-01-01T00:00:00Z"}
+    >>> b = {"tool": "geo-rank", "generated_at": "2026-01-01T00:00:00Z"}
+    >>> provenance_fingerprint(a) == provenance_fingerprint(b)
+    True
+    """
+    stable = {k: v for k, v in prov.items() if k != "generated_at"}
+    text = json.dumps(
+        jsonable(stable), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        allow_nan=False,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def is_geo_rank(prov: Any) -> bool:
