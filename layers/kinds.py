@@ -30,6 +30,13 @@ Columns of the table:
     The catalog entry of the embedded file (:mod:`layers.catalog`), path relative to the
     data folder.
 
+To add a kind: write its schema CSV (``layers/schemas/<kind>.csv``) and add its row. It then
+has a frame in every :class:`layers.Layers` (empty, with its columns, until a user brings a
+file through its flag, ``--layers-dir`` or ``layers.load(<kind>=path)``), a line in
+``geo-rank layers`` and a place in provenance. Embedded data also needs the build step that
+writes ``data/<path>`` (:mod:`layers.build`) and the catalog columns. ``tests/test_kinds.py``
+shows a toy kind doing all this.
+
 :data:`TABLE` is read at call time, so tests can point it at a table of their own.
 """
 
