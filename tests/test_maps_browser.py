@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 _missing = [what for what, ok in (
     (CHROMIUM, shutil.which(CHROMIUM) is not None),
-    ("playwright (pip install -e '.[dev]')", importlib.util.find_spec("playwright") is not None),
+    ("playwright", importlib.util.find_spec("playwright") is not None),
 ) if not ok]
 _NEED = (f"browser tests need {' and '.join(_missing)} (apt-get install chromium; "
          "pip install '.[test]')")
