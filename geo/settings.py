@@ -13,7 +13,7 @@ file serves every command; each command checks the whole file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import platformdirs
 from pydantic import Field
@@ -36,6 +36,11 @@ class Settings(SettingsBase):
 
     The field order is the order of the settings in every export's provenance.
     """
+
+    retired: ClassVar[dict[str, str]] = {
+        "hydro_radius_km": "the radius is fixed at 100 km (geo.join.HYDRO_RADIUS_KM), as the "
+                           "column hydro_mw_within_100km says",
+    }
 
     # --- grid topology -------------------------------------------------------------------
     #: Line ends farther than this from any substation of compatible voltage stay unsnapped.
@@ -78,8 +83,6 @@ class Settings(SettingsBase):
     #: Nearest substations examined per site when choosing its point of interconnection.
     #: Our choice (16: more than the substations within a few km of any site in the data).
     poi_neighbours: int = Field(default=16, ge=1)
-    #: Radius for "hydro capacity nearby" (firm, dispatchable power).
-    hydro_radius_km: float = Field(default=100.0, gt=0)
     #: Points within this distance of a state or country outline (coastal sites that fall
     #: just outside a 1:10m cartographic boundary) take the nearest one. Our choice.
     admin_snap_km: float = Field(default=10.0, ge=0)

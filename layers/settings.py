@@ -55,6 +55,8 @@ class SettingsBase(BaseModel):
 
     #: How these settings are called in messages ("settings", "fetch settings").
     kind: ClassVar[str] = "settings"
+    #: Settings that no longer exist: name -> why (said when a file still sets one).
+    retired: ClassVar[dict[str, str]] = {}
 
     def __init__(self, /, **values: Any) -> None:
         try:
@@ -114,7 +116,9 @@ def problems(cls: type[SettingsBase], errors: Sequence[Any], values: Mapping[str
         if key in bad:
             continue
         shown = f"{prefix}{key} = {show_value(values.get(key, error.get('input')))}"
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and key in cls.retired:
+            bad[key] = f"{shown} is no longer a setting: {cls.retired[key]}"
+        elif error["type"] == "extra_forbidden":
             near = difflib.get_close_matches(key, names, n=3, cutoff=NEAREST_CUTOFF)
             hint = (f"did you mean {' or '.join(prefix + n for n in near)}?" if near else
                     f"no setting has a similar name; see {cls.__module__.replace('.', '/')}.py")

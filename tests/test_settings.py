@@ -62,6 +62,8 @@ def _one_line(result) -> str:
      "spur_multipliers = [1.5, -1.0, 1.0] (must be a non-empty list of numbers >= 0)"),
     ("distribution_factor_cutoff = 5\n",
      "distribution_factor_cutoff = 5 (must be a number in [0, 1])"),
+    ("hydro_radius_km = 50\n", "hydro_radius_km = 50 is no longer a setting: the radius is "
+                                "fixed at 100 km"),
     ("delay_s = 2\n", "delay_s = 2 is a fetch setting: put it in the [fetch] table"),
     ("[fetch]\ntile_deg = 0\n", "fetch.tile_deg = 0 (must be a number in (0, 360])"),
     ("[fetch]\nmax_tie_km = 3\n", "fetch.max_tie_km = 3 is an engine setting"),
