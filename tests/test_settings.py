@@ -18,6 +18,7 @@ import layers.fetch
 from geo.cli import cli
 from geo.commands.config import SETTING_FLAGS
 from geo.errors import SettingsError
+from geo.provenance import MACHINE_SETTINGS
 from geo.settings import Settings, from_toml, load_config
 from layers.fetch import FetchSettings
 
@@ -110,7 +111,7 @@ def test_api_refuses_what_it_used_to_truncate_or_crash_on():
 def test_defaults_and_order_are_those_of_the_recorded_exports():
     """The export provenance dumps the settings; keys, order and defaults must not drift."""
     golden = json.loads((GOLDEN / "us-tx_sites.geojson").read_text())["metadata"]["settings"]
-    ours = {k: v for k, v in Settings().as_dict().items() if k not in ("use_cache", "cache_dir")}
+    ours = {k: v for k, v in Settings().as_dict().items() if k not in MACHINE_SETTINGS}
     assert list(ours) == list(golden)
     assert ours == golden
 
