@@ -132,10 +132,15 @@ def _first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
 #: Hydro plants per block in :func:`hydro_nearby` (bounds the site-plant pair list).
 _HYDRO_BLOCK = 64
 
+#: Radius of "hydro capacity nearby" (firm, dispatchable power). Fixed, not a setting: the
+#: column ``hydro_mw_within_100km`` and the reasons line ("hydro within 100 km") name it,
+#: so a configurable radius would make them say something false. Our choice.
+HYDRO_RADIUS_KM = 100.0
 
-def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, radius_km: float
-                 ) -> pd.DataFrame:
-    """Hydro capacity within ``radius_km`` and distance to the nearest hydro plant."""
+
+def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Hydro capacity within :data:`HYDRO_RADIUS_KM` (100 km) and distance to the nearest
+    hydro plant."""
     hydro = plants[(plants["fuel"] == "hydro") & plants["capacity_mw"].notna()]
     n = len(sites)
     if len(hydro) == 0:
@@ -145,7 +150,7 @@ def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, radius_km: f
     chord, _ = cKDTree(hydro_xyz).query(site_xyz, k=1)
     capacity = hydro["capacity_mw"].to_numpy(dtype=float)
     site_tree = cKDTree(site_xyz)
-    radius = float(km_to_chord(radius_km))
+    radius = float(km_to_chord(HYDRO_RADIUS_KM))
     mw = np.zeros(n)
     # Plants in fixed blocks, and each site's plants summed in plant order: the sums do not
     # depend on which other sites are in the frame (a Dask partition gives the same bits),
@@ -334,7 +339,7 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
     out["hosting_source"] = np.where(out["hosting_mw"].notna(), "computed", None)
 
-    out = out.join(hydro_nearby(out, layers.plants, settings.hydro_radius_km))
+    out = out.join(hydro_nearby(out, layers.plants))
     centres = centres or {}
     out = out.join(gas_nearby(out, layers.gas_fields, centres.get("gas_fields")))
     out = out.join(land_price(out, layers.land_prices, layers.land_raster, land_prices,

@@ -7,6 +7,9 @@ that do not know geo-rank. The CLI turns these into one-line messages and exit c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class GeoRankError(Exception):
     """Root of every error geo-rank raises on purpose."""
@@ -26,6 +29,15 @@ class RegionError(GeoRankError, ValueError):
 
 class SettingsError(GeoRankError, ValueError):
     """A setting, flag or configuration value is invalid."""
+
+
+class SettingsValidationError(SettingsError):
+    """Settings that fail their types or limits (:mod:`layers.settings`); ``errors`` keeps
+    pydantic's error list (plain values) behind the one-line message."""
+
+    def __init__(self, message: str, errors: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.errors = list(errors)
 
 
 class GridError(GeoRankError, ValueError):

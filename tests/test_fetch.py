@@ -403,7 +403,8 @@ def test_cli_connection_refused_is_one_line(tmp_path, fake_time):
     (["osm", "--bbox", "-98,30,-97,31", "--region", "US-TX"], "not both"),
     (["osm"], "needs a region"),
     (["osm", "--region", "XX-YY"], "unknown region"),
-    (["osm", "--bbox", "-98,30,-97,31", "--tile-deg", "0"], "tile_deg must be > 0"),
+    (["osm", "--bbox", "-98,30,-97,31", "--tile-deg", "0"],
+         "--tile-deg 0.0: tile_deg = 0.0 (must be a number in (0, 360])"),
     (["eia860", "--year", "1990"], "between 2001"),
 ])
 def test_cli_bad_input_is_one_line(tmp_path, fake_time, args, message):

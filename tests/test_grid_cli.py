@@ -37,15 +37,7 @@ def bundle(region: str = "US") -> SimpleNamespace:
 @pytest.fixture
 def runner(monkeypatch, tmp_path):
     monkeypatch.setattr(layers, "load", bundle, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    import geo.commands.grid as cmd
-
-    base = cmd.Settings
-
-    def settings_in_tmp(**kw):
-        return base(cache_dir=tmp_path / "cache", **kw)
-
-    monkeypatch.setattr(cmd, "Settings", settings_in_tmp)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the default cache_dir
     return CliRunner()
 
 
@@ -65,7 +57,7 @@ def test_json_summary(runner):
 
 
 def test_flags_change_settings(runner):
-    doc = json.loads(runner.invoke(grid_command, ["--json", "--min-kv", "60",
+    doc = json.loads(runner.invoke(grid_command, ["--json", "--hosting-min-kv", "60",
                                                   "--backbone-kv", "500"]).stdout)
     assert doc["hosting"]["computed"] == 4
     assert doc["redundancy"] == {"N+1": 0, "radial": 0, "isolated": 4}
@@ -110,3 +102,29 @@ def test_errors_are_one_line_through_the_group(runner):
     res = runner.invoke(cli, ["grid", "--snap-km", "-1"])
     assert res.exit_code == 2
     assert "geo-rank: error:" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(("flags", "bars"), [([], 1), (["-q"], 0)])
+def test_progress_bar_is_drawn_by_the_cli_and_silenced_by_q(runner, monkeypatch, flags, bars):
+    from geo.cli import cli
+    from geo.commands import progress
+
+    made = []
+
+    class FakeBar:
+        def __init__(self, **kwargs):
+            made.append(kwargs)
+            self.n = 0
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(progress, "tqdm", FakeBar)
+    res = runner.invoke(cli, [*flags, "grid", "--json", "--no-cache"])
+    assert res.exit_code == 0, res.output
+    assert len(made) == bars
+    if bars:
+        assert made[0]["desc"] == "hosting" and made[0]["total"] == 3

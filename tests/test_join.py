@@ -71,7 +71,7 @@ def test_hydro_within_radius_and_nearest():
     plants = gpd.GeoDataFrame(
         {"fuel": ["hydro", "hydro", "gas", "hydro"], "capacity_mw": [500.0, 800.0, 999.0, 70.0]},
         geometry=_pts([(-120.0, 45.45), (-120.0, 46.5), (-120.0, 45.01), (-120.0, 45.0)]))
-    out = join.hydro_nearby(sites, plants, 100.0)
+    out = join.hydro_nearby(sites, plants)
     # 45.45 N is ~50 km away (inside), 46.5 N ~167 km (outside); the co-located 70 MW counts
     assert out["hydro_mw_within_100km"].iloc[0] == pytest.approx(570.0)
     assert out["nearest_hydro_km"].iloc[0] == pytest.approx(0.0, abs=1e-6)

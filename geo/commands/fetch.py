@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from geo.commands.config import config_option, fetch_settings
 from layers import fetch as fetching
 from layers.fetch import FetchSettings, HttpClient, parse_bbox
 
@@ -27,11 +28,13 @@ URL_SETTINGS = {"osm": "overpass_url", "hifld-lines": "hifld_lines_url",
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the outputs (created if needed).")
 @click.option("--tile-deg", type=float, default=None,
-              help=f"Overpass tile size in degrees [default: {FetchSettings.tile_deg}].")
+              help="Overpass tile size in degrees "
+                   f"[default: {FetchSettings.default_of('tile_deg')}].")
 @click.option("--delay-s", type=float, default=None,
-              help=f"Minimum seconds between requests [default: {FetchSettings.delay_s}].")
+              help="Minimum seconds between requests "
+                   f"[default: {FetchSettings.default_of('delay_s')}].")
 @click.option("--year", type=int, default=None,
-              help=f"EIA-860 year [default: {FetchSettings.eia860_year}].")
+              help=f"EIA-860 year [default: {FetchSettings.default_of('eia860_year')}].")
 @click.option("--url", default=None,
               help="Endpoint for SOURCE instead of the default (an Overpass interpreter, an "
                    "ArcGIS layer's /query URL, or an EIA-860 URL with {year}).")
@@ -39,11 +42,12 @@ URL_SETTINGS = {"osm": "overpass_url", "hifld-lines": "hifld_lines_url",
               help="Folder of cached responses [default: the user cache folder].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write cached responses.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@config_option
 @click.pass_context
 def fetch_command(ctx: click.Context, source: str, region: str | None, bbox: str | None,
                   out_dir: Path, tile_deg: float | None, delay_s: float | None,
                   year: int | None, url: str | None, cache_dir: Path | None, no_cache: bool,
-                  overwrite: bool) -> None:
+                  overwrite: bool, config: str | None) -> None:
     """Download SOURCE (osm, hifld-lines, hifld-substations, eia860) into --out.
 
     \b
@@ -54,13 +58,11 @@ def fetch_command(ctx: click.Context, source: str, region: str | None, bbox: str
     Needs the internet (the only command that does); responses are cached, so an
     interrupted fetch resumes when run again.
     """
-    overrides: dict[str, object] = {"use_cache": not no_cache}
-    for name, value in (("tile_deg", tile_deg), ("delay_s", delay_s), ("cache_dir", cache_dir)):
-        if value is not None:
-            overrides[name] = value
-    if url:
-        overrides[URL_SETTINGS[source]] = url
-    settings = FetchSettings().replace(**overrides)
+    flags = {flag: (name, value) for flag, name, value in (
+        ("--tile-deg", "tile_deg", tile_deg), ("--delay-s", "delay_s", delay_s),
+        ("--cache-dir", "cache_dir", cache_dir), ("--url", URL_SETTINGS[source], url),
+        ("--no-cache", "use_cache", False if no_cache else None)) if value is not None}
+    settings = fetch_settings(config, flags)
     # Tests hand in a replay transport (and a sleep that does not sleep) through ctx.obj.
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
     client_kwargs = {k: obj[k] for k in ("transport", "sleep", "clock") if k in obj}
@@ -72,5 +74,6 @@ def fetch_command(ctx: click.Context, source: str, region: str | None, bbox: str
     for path in written:
         click.echo(str(path))
     cached = " (all from cache)" if client.network_requests == 0 else ""
-    click.echo(f"{len(written)} file(s) from {client.network_requests} request(s){cached}",
-               err=True)
+    if not ctx.find_root().params.get("quiet", False):
+        click.echo(f"{len(written)} file(s) from {client.network_requests} request(s){cached}",
+                   err=True)

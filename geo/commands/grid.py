@@ -14,6 +14,13 @@ import pandas as pd
 
 import layers
 from geo import export, grid
+from geo.commands import progress
+from geo.commands.config import (
+    config_option,
+    engine_settings,
+    pop_setting_flags,
+    setting_options,
+)
 from geo.commands.options import layer_kwargs, layer_options, region_option
 from geo.provenance import build_provenance
 from geo.settings import Settings
@@ -23,27 +30,6 @@ LOG = logging.getLogger(__name__)
 #: Columns of ``--export`` (GIS users build on these names).
 EXPORT_COLUMNS = ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
                   "limit_kind", "hosting_status", "redundancy", "backbone_km", "island")
-
-
-class _Progress:
-    """A tqdm bar on stderr, created on the first callback (no bar on a cache hit)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled, self.bar = enabled, None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc="hosting", unit="sub", file=click.get_text_stream(
-                "stderr"), leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def summary(graph: grid.GridGraph, table: pd.DataFrame, settings: Settings, region: str,
@@ -150,30 +136,23 @@ def _print(doc: dict[str, Any]) -> None:
               help="Write per-substation metrics (.geojson, .gpkg, .parquet or .csv).")
 @click.option("--overwrite", is_flag=True, help="Replace an export not written by geo-rank.")
 @click.option("--no-cache", is_flag=True, help="Recompute instead of reading the disk cache.")
-@click.option("--backbone-kv", type=float, help="Backbone voltage (default 345 kV).")
-@click.option("--min-kv", type=float, help="Hosting at substations at or above (default 115).")
-@click.option("--snap-km", type=float, help="Line-end snapping tolerance (default 5 km).")
-def grid_command(region: str, as_json: bool, export_path: str | None, overwrite: bool,
-                 no_cache: bool, backbone_kv: float | None, min_kv: float | None,
-                 snap_km: float | None, **layer_opts: Any) -> None:
+@setting_options("--hosting-min-kv", "--backbone-kv", "--snap-km")
+@config_option
+@click.pass_context
+def grid_command(ctx: click.Context, region: str, as_json: bool, export_path: str | None,
+                 overwrite: bool, no_cache: bool, config: str | None,
+                 **layer_opts: Any) -> None:
     """Build the grid of REGION, report its quality, and summarise hosting and redundancy.
 
     The grid is the whole interconnected dataset (power ignores state lines); the
     summary and the export cover the substations inside the region.
     """
-    overrides = {k: v for k, v in (("backbone_kv", backbone_kv), ("hosting_min_kv", min_kv),
-                                   ("snap_tolerance_km", snap_km)) if v is not None}
-    if no_cache:
-        overrides["use_cache"] = False
-    settings = Settings().replace(**overrides)
+    settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache)
     bundle = layers.load(region, **layer_kwargs(layer_opts))
     graph = grid.build(bundle.substations, bundle.lines, settings)
-    progress = _Progress(enabled=True)
     t0 = time.perf_counter()
-    try:
-        table = grid.metrics(graph, bundle.plants, settings, progress=progress)
-    finally:
-        progress.close()
+    with progress.for_command(ctx) as bars:
+        table = grid.metrics(graph, bundle.plants, settings, progress=bars.step("hosting"))
     seconds = time.perf_counter() - t0
     if bundle.region != "US":
         inside = bundle.in_region("substations")["sub_id"].astype(str)
@@ -190,9 +169,10 @@ def grid_command(region: str, as_json: bool, export_path: str | None, overwrite:
                                 extra={"product": "grid metrics", "grid": doc})
         path = export.write(out, export_path, prov, overwrite=overwrite)
         doc["export"] = str(path)
+    quiet = ctx.find_root().params.get("quiet", False)
     if as_json:
         click.echo(json.dumps(doc))
-    else:
+    elif not (quiet and export_path):  # -q with --export: the file is the answer
         _print(doc)
         if export_path:
             click.echo(f"wrote {len(table):,} substations to {doc['export']}")

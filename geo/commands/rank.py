@@ -11,9 +11,15 @@ import click
 
 import layers
 from geo import columns, export, maps
+from geo.commands import progress
+from geo.commands.config import (
+    config_option,
+    engine_settings,
+    pop_setting_flags,
+    setting_options,
+)
 from geo.commands.options import layer_kwargs, layer_options, map_options, region_option
 from geo.pipeline import RankResult, rank_sites
-from geo.settings import Settings, from_toml
 
 log = logging.getLogger(__name__)
 
@@ -43,28 +49,6 @@ def table(result: RankResult, limit: int) -> str:
     return "\n".join(rows)
 
 
-def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
-    if not enabled:
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-
-    def update(step: str, done: int, total: int) -> None:
-        bar = bars.get(step)
-        if bar is None:
-            bar = bars[step] = tqdm(total=total, desc=step, unit="sub", leave=False,
-                                    disable=None)
-        bar.n = done
-        bar.refresh()
-
-    def close() -> None:
-        for bar in bars.values():
-            bar.close()
-
-    return update, close
-
-
 @click.command("rank")
 @region_option
 @layer_options
@@ -72,10 +56,7 @@ def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
               help="The new load (an AI campus) in MW.")
 @click.option("--candidates", default="substations", show_default=True,
               help="'substations', 'h3:<res>' (H3 cells over the region) or a sites file.")
-@click.option("--min-kv", type=float, default=None,
-              help="Lowest substation voltage for candidates and POIs [default: 115].")
-@click.option("--max-tie-km", type=float, default=None,
-              help="Longest tie line from a site to its POI [default: 50].")
+@setting_options("--min-kv", "--max-tie-km", "--hosting-min-kv", "--backbone-kv", "--snap-km")
 @click.option("--land-prices", type=click.Path(dir_okay=False), default=None,
               help="Your land prices: a GeoTIFF or polygons with price_usd_per_acre.")
 @click.option("--land-unit", type=click.Choice(["usd_per_acre", "usd_per_hectare"]),
@@ -102,8 +83,7 @@ def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
 @click.option("--no-map", is_flag=True, help="Write no map.")
 @map_options
 @click.option("--overwrite", is_flag=True, help="Replace output files not written by geo-rank.")
-@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
-              help="TOML file overriding any setting (see geo/settings.py).")
+@config_option
 @click.option("--no-cache", is_flag=True, help="Recompute grid metrics; ignore the cache.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
               show_default=True,
@@ -113,7 +93,7 @@ def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
               help="With --engine dask: an existing Dask scheduler [default: a local cluster].")
 @click.pass_context
 def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: str,
-                 min_kv: float | None, max_tie_km: float | None, land_prices: str | None,
+                 land_prices: str | None,
                  land_unit: str | None, bloc: str | None, top: int, all_candidates: bool,
                  out_dir: str, fmt: str, map_path: str | None, no_map: bool, overwrite: bool,
                  config: str | None, no_cache: bool, engine: str, scheduler: str | None,
@@ -122,15 +102,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
     quiet = ctx.find_root().params.get("quiet", False)
-    settings = from_toml(config) if config else Settings()
-    overrides: dict[str, Any] = {}
-    if min_kv is not None:
-        overrides["candidate_min_kv"] = min_kv
-    if max_tie_km is not None:
-        overrides["max_tie_km"] = max_tie_km
-    if no_cache:
-        overrides["use_cache"] = False
-    settings = settings.replace(**overrides)
+    settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache)
     user = layer_kwargs(layer_opts)
     bundle = layers.load(region, **user) if user else None
     name = bundle.region if bundle is not None else layers.regions.parse(region)[0]
@@ -141,16 +113,13 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         maps.check_tiles(tiles, tiles_attribution, offline)
         html = maps.check_target(Path(map_path) if map_path else
                                  Path("maps") / f"{name.lower()}.html", overwrite=overwrite)
-    update, close = _progress_bar(not quiet)
-    try:
+    with progress.for_command(ctx) as bars:
         result = rank_sites(region, candidates=candidates, load_mw=load_mw, settings=settings,
                             layers=bundle, land_prices=land_prices, land_unit=land_unit,
                             price_column=price_column, sovereignty_bloc=bloc,
                             data_from=data_from or None,
-                            top=top, all_candidates=all_candidates, progress=update,
+                            top=top, all_candidates=all_candidates, progress=bars,
                             engine=engine, scheduler=scheduler)
-    finally:
-        close()
     written = [export.write(result.sites, target, result.provenance, overwrite=overwrite)]
     if html is not None:
         written.append(maps.render(result.sites, html, result.provenance,

@@ -18,12 +18,12 @@ from pathlib import Path
 from layers.errors import DataSourceError, SettingsError
 from layers.fetch._common import atomic_open
 from layers.fetch.http import HttpClient, Request
-from layers.fetch.settings import FetchSettings
+from layers.fetch.settings import EIA860_FIRST_YEAR, FetchSettings
 
 log = logging.getLogger(__name__)
 
 #: The first year EIA-860 was published as a yearly zip.
-FIRST_YEAR = 2001
+FIRST_YEAR = EIA860_FIRST_YEAR
 
 
 def zip_name(year: int) -> str:
