@@ -136,7 +136,7 @@ def read_toml(path: str | Path, flag: str = "--config") -> dict[str, Any]:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise SettingsError(f"{flag} {path}: no such file") from None
+        raise SettingsError(f"{flag} {path}: no such file; check the path") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise SettingsError(f"{flag} {path}: not valid TOML ({exc})") from None
 
