@@ -39,6 +39,7 @@ from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
 from geo import _topology as topo
+from geo import contingency
 from geo.errors import GridError
 from geo.settings import Settings
 
@@ -156,20 +157,29 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     host = np.full(n, np.nan)
     limiting = np.full(n, None, dtype=object)
     kind = np.full(n, None, dtype=object)
+    firm = contingency.empty(n)
     todo = np.flatnonzero(status == COMPUTED)
     total, done = len(todo), 0
     e_island = island[e["u"].to_numpy()]
+    ln = contingency.in_graph_lines(grid.lines, pd.Series(np.arange(n), index=ids))
+    ln_island = island[ln["u"].to_numpy()] if len(ln) else np.zeros(0, np.int64)
+    n1 = {"solves": 0, "skipped_bridges": 0, "outages_screened": 0}
     for k in np.unique(island[todo]):
         nodes = np.flatnonzero(island == k)
         targets = todo[island[todo] == k]
-        for rows, h, lim, knd in _island(nodes, e[e_island == k], gen[nodes], targets,
-                                         settings):
+        for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], gen[nodes], targets,
+                                             settings, ln[ln_island == k], n1):
             host[rows], limiting[rows], kind[rows] = h, lim, knd
+            for col, key in (("firm_mw", "firm_mw"), ("firm_limiting_line_id", "limiting"),
+                             ("firm_outage_line_id", "outage"), ("firm_kind", "kind"),
+                             ("firm_source", "source")):
+                firm[col][rows] = fm[key]
+            n1["outages_screened"] += int(fm["outages"].sum())
             done += len(rows)
             if progress is not None:
                 progress(done, total)
     out = pd.DataFrame({"hosting_mw": host, "limiting_line_id": limiting, "limit_kind": kind,
-                        "hosting_status": status}, index=pd.Index(ids, name="sub_id"))
+                        "hosting_status": status, **firm}, index=pd.Index(ids, name="sub_id"))
     counts = pd.Series(status).value_counts()
     seconds = time.perf_counter() - t0
     computed = host[status == COMPUTED]
@@ -182,6 +192,13 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         "islands_without_generation": int(((isl_gen <= 0) & (isl_edges > 0)).sum()),
         "limited_by_incident_rating": int((kind == INCIDENT).sum()),
         "distribution_factor_cutoff": settings.distribution_factor_cutoff,
+        "firm_median_mw": float(np.median(firm["firm_mw"][status == COMPUTED]))
+        if len(computed) else None,
+        "firm_estimated": int((firm["firm_source"] == contingency.ESTIMATED).sum()),
+        "firm_islanded": int((firm["firm_kind"] == contingency.ISLANDED).sum()),
+        "n1_lodf_solves": n1["solves"],
+        "n1_outages_screened": n1["outages_screened"],
+        "n1_bridges_not_modelled": n1["skipped_bridges"],
         **info,
     }
     LOG.info("hosting: %d substations in %.1f s", len(computed), seconds)
@@ -189,8 +206,9 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
 
 
 def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.ndarray,
-            settings: Settings):
-    """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind)`` per batch for one island."""
+            settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int]):
+    """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm)`` per batch for one
+    island (``firm``: :meth:`geo.contingency.Screen.firm`); N-1 counters go to ``n1``."""
     n, m = len(nodes), len(e)
     loc = np.full(nodes.max() + 1, -1, dtype=np.int64)
     loc[nodes] = np.arange(n)
@@ -222,6 +240,9 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.nda
     cap_inc = (np.bincount(eu, weights=e["capacity_mw"].to_numpy(float), minlength=n)
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
     line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
+    circ = contingency.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
+    screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
+                                limit=limit, circ=circ, settings=settings)
     cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits
     batch = max(int(settings.hosting_batch), 1)
     tloc = loc[targets]
@@ -266,4 +287,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.nda
         lim = line_ids[np.maximum(arg, 0)].copy()
         for j in np.flatnonzero(by_cap):
             lim[j] = ";".join(line_ids[(eu == b[j]) | (ev == b[j])])
-        yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH)
+        fm = screen.firm(b, s, h, np.where(by_cap, -1, arg))
+        yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH), fm
+    n1["solves"] += screen.solves
+    n1["skipped_bridges"] += screen.skipped_bridges

@@ -54,6 +54,21 @@ class Settings:
     #: Right-hand sides solved together per sparse LU solve (memory ~ n_bus * batch * 8 B).
     hosting_batch: int = 256
 
+    # --- N-1 firm hosting (geo.contingency) ---------------------------------------------
+    #: Emergency rating as a multiple of the normal rating, used after an outage. 1.0 (the
+    #: normal rating): TAMU's synthetic cases carry rateA only; NERC TPL-001-5 Table 1
+    #: requires P1 contingencies to stay within "applicable Facility Ratings", which for
+    #: many owners are short-term emergency ratings ~10-25 % above normal.
+    emergency_rating_factor: float = 1.0
+    #: Screened outages per POI: the circuits with the largest |distribution factor| of the
+    #: new load (circuits ending at the POI are always added). 40: as in issue 13's screen;
+    #: our choice. A POI with more candidates gets firm_source "estimated" (an upper bound).
+    n1_max_outages: int = 40
+    #: LODF columns keep entries with |PTDF for the outaged circuit's own transfer| at least
+    #: this fraction of (1 - the circuit's own PTDF); smaller effects are left at their N-0
+    #: values (at most this fraction of the outaged flow). Our choice (numerical, not policy).
+    n1_lodf_tolerance: float = 1e-3
+
     # --- candidates and joins ---------------------------------------------------------
     #: Substation candidates and points of interconnection at or above this voltage.
     candidate_min_kv: float = 115.0
