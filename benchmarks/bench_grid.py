@@ -26,7 +26,7 @@ from pathlib import Path
 import networkx as nx
 
 import layers
-from geo import grid, hosting
+from geo import dispatch, grid, hosting
 from geo.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,7 @@ def main() -> None:
                  "end to end, cache hit" if ok else f"FAILED: {proc.stderr[-200:]}"))
 
     # networkx.maximum_flow: all participating generation → one 345 kV substation
-    gen, _ = hosting.participation(g, bundle.plants, settings)
+    gen, _ = dispatch.participation(g, bundle.plants, settings)
     flow_graph = nx.DiGraph()
     for u, v, cap in zip(g.edges["from_sub"], g.edges["to_sub"], g.edges["capacity_mw"],
                          strict=True):

@@ -40,7 +40,7 @@ generator) is not modelled (the lost generation would be re-dispatched) and is c
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -158,7 +158,6 @@ class Screen:
     limit: np.ndarray
     circ: Circuits
     settings: Settings
-    _cols: dict[int, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
     solves: int = 0
     skipped_bridges: int = 0
 
@@ -173,37 +172,60 @@ class Screen:
         self.node_ptr = np.r_[0, np.cumsum(np.bincount(inc_n, minlength=n))]
         self.em = self.limit * self.settings.emergency_rating_factor
         self.rem_em = self.circ.rem_limit_mw * self.settings.emergency_rating_factor
+        m = len(self.eu)
+        # LODF columns, stored sparse and growing: entries _idx/_val[_start[e]: + _len[e]]
+        self._start = np.full(m, -1, np.int64)
+        self._len = np.zeros(m, np.int64)
+        self._own = np.zeros(m, np.int64)
+        self._pkk = np.zeros(m)
+        self._idx = np.empty(0, np.int32)
+        self._val = np.empty(0)
+        self._used = 0
         self.max_share = np.zeros(len(self.eu))
         np.maximum.at(self.max_share, self.circ.edge, self.circ.share)
 
     # -- LODF columns -----------------------------------------------------------------
     def _columns(self, edges: np.ndarray) -> None:
-        """Solve and keep the sparse ``p_·k`` of every edge in ``edges`` not yet cached."""
-        todo = np.array([k for k in np.unique(edges) if int(k) not in self._cols], np.int64)
+        """Solve and keep the sparse ``p_·k`` of every edge in ``edges`` not yet stored."""
+        todo = np.unique(edges)
+        todo = todo[self._start[todo] < 0]
         batch = max(int(self.settings.hosting_batch), 1)
         n, tol = self.n, self.settings.n1_lodf_tolerance
-        for start in range(0, len(todo), batch):
-            ks = todo[start:start + batch]
+        for first in range(0, len(todo), batch):
+            ks = todo[first:first + batch]
             k = len(ks)
-            rhs = np.zeros((n, k))
             cols = np.arange(k)
-            np.add.at(rhs, (self.red[self.eu[ks]], cols), 1.0)
-            np.add.at(rhs, (self.red[self.ev[ks]], cols), -1.0)
+            rhs = np.zeros((n, k), order="F")
+            rhs[self.red[self.eu[ks]], cols] += 1.0
+            rhs[self.red[self.ev[ks]], cols] -= 1.0
             th = np.zeros((n, k))
-            th[: n - 1] = self.solve(np.asfortranarray(rhs[: n - 1]))
-            p = th[self.iu] - th[self.iv]
+            th[: n - 1] = self.solve(rhs[: n - 1])
+            p = np.take(th, self.iu, axis=0)
+            p -= np.take(th, self.iv, axis=0)
             p *= self.bl[:, None]
             self.solves += k
             pkk = p[ks, cols]
             d_min = 1.0 - self.max_share[ks] * pkk
-            for j, e in enumerate(ks):
-                if d_min[j] < BRIDGE_TOL:
-                    self._cols[int(e)] = (np.array([e]), np.array([pkk[j]]), float(pkk[j]))
-                    continue
-                keep = np.flatnonzero(np.abs(p[:, j]) >= tol * d_min[j])
-                if not np.isin(e, keep):
-                    keep = np.sort(np.r_[keep, e])
-                self._cols[int(e)] = (keep, p[keep, j], float(pkk[j]))
+            bridge = d_min < BRIDGE_TOL
+            keep = np.abs(p) >= np.where(bridge, np.inf, tol * d_min)[None, :]
+            keep[ks, cols] = True
+            cj, rl = np.nonzero(keep.T)              # column-major: entries of a column together
+            lens = np.bincount(cj, minlength=k)
+            self._grow(len(rl))
+            at = self._used
+            self._idx[at:at + len(rl)] = rl
+            self._val[at:at + len(rl)] = p[rl, cj]
+            starts = at + np.r_[0, np.cumsum(lens)[:-1]]
+            self._start[ks], self._len[ks], self._pkk[ks] = starts, lens, pkk
+            self._own[ks] = np.flatnonzero(rl == ks[cj]) - (starts - at)
+            self._used += len(rl)
+
+    def _grow(self, extra: int) -> None:
+        need = self._used + extra
+        if need > len(self._idx):
+            size = max(need, 2 * len(self._idx), 1 << 16)
+            self._idx = np.resize(self._idx, size)
+            self._val = np.resize(self._val, size)
 
     # -- the contingency set ------------------------------------------------------------
     def contingencies(self, b: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray,
@@ -258,12 +280,10 @@ class Screen:
         outages = np.bincount(pc, minlength=k)
         ek = circ.edge[ci]
         self._columns(ek)
-        pkk = np.array([self._cols[int(e)][2] for e in ek])
         a = circ.share[ci]
-        d = 1.0 - a * pkk
+        d = 1.0 - a * self._pkk[ek]
         bridge = d < BRIDGE_TOL
         s_c = a * s[ek, pc]
-        f_c = a * self.f0[ek]
         best = np.full(k, np.inf)
         lim = np.full(k, None, dtype=object)
         out = np.full(k, None, dtype=object)
@@ -274,38 +294,20 @@ class Screen:
         for j, c in zip(pc[isl], ci[isl], strict=True):
             best[j], lim[j], out[j], kind[j] = 0.0, circ.line_id[c], circ.line_id[c], ISLANDED
         go = ~bridge
-        pc, ci, ek, d, a, s_c, f_c = (x[go] for x in (pc, ci, ek, d, a, s_c, f_c))
+        pc, ci, ek, d, a, s_c = (x[go] for x in (pc, ci, ek, d, a, s_c))
         if len(pc):
-            cols = [self._cols[int(e)] for e in ek]
-            lens = np.fromiter((len(x[0]) for x in cols), np.int64, len(cols))
-            idx = np.concatenate([x[0] for x in cols])
-            lodf = np.concatenate([x[1] for x in cols]) / np.repeat(d, lens)
-            pair = np.repeat(np.arange(len(pc)), lens)
-            jj = pc[pair]
-            own = idx == ek[pair]
-            keep_share = np.where(own, 1.0 - a[pair], 1.0)
-            s_new = (s[idx, jj] + lodf * s_c[pair]) * keep_share
-            f_new = (self.f0[idx] + lodf * f_c[pair]) * keep_share
-            em = np.where(own, self.rem_em[ci[pair]], self.em[idx])
-            mon = np.abs(s_new) >= cutoff
-            s_new, f_new, em, pair, idx, own = (x[mon] for x in (s_new, f_new, em, pair, idx,
-                                                                 own))
-            assumed = (1.0 - st.assumed_utilisation) * em
-            head = np.where(s_new > 0, em - f_new, em + f_new)
-            head = np.maximum(np.where(np.isnan(head), assumed, head), 0.0)
-            ratio = head / np.abs(s_new)
+            ratio, pair, edge, own = self._post_outage(pc, ci, ek, d, a, s_c, s, cutoff)
             jj = pc[pair]
             col_best = np.full(k, np.inf)
             np.minimum.at(col_best, jj, ratio)
             hit = np.flatnonzero(ratio == col_best[jj])
             win = np.full(k, -1, np.int64)
             win[jj[hit[::-1]]] = hit[::-1]         # first entry that attains the minimum
-            better = (col_best < best) & (win >= 0)
-            for j in np.flatnonzero(better):
+            for j in np.flatnonzero((col_best < best) & (win >= 0)):
                 e = win[j]
                 c = ci[pair[e]]
                 best[j] = col_best[j]
-                lim[j] = circ.rem_binding[c] if own[e] else circ.edge_binding[idx[e]]
+                lim[j] = circ.rem_binding[c] if own[e] else circ.edge_binding[edge[e]]
                 out[j] = circ.line_id[c]
                 kind[j] = OUTAGE
         n0 = ~(best < host)
@@ -316,6 +318,42 @@ class Screen:
         source = np.where(truncated, ESTIMATED, COMPUTED).astype(object)
         return {"firm_mw": np.maximum(firm, 0.0), "limiting": lim, "outage": out,
                 "kind": kind, "source": source, "outages": outages}
+
+    def _post_outage(self, pc, ci, ek, d, a, s_c, s, cutoff):
+        """Load ratio ``headroom / |s'|`` of every monitored branch of every pair.
+
+        Returns ``ratio``, ``pair`` (row in the pair arrays), ``edge`` (monitored edge)
+        and ``own`` (the entry is the rest of the outaged circuit's own edge).
+        """
+        st = self.settings
+        lens = self._len[ek]
+        offs = np.r_[0, np.cumsum(lens)[:-1]]
+        total = int(lens.sum())
+        pos = np.repeat(self._start[ek] - offs, lens) + np.arange(total)
+        pair = np.repeat(np.arange(len(pc)), lens)
+        idx = self._idx[pos]
+        k = s.shape[1]
+        s_flat = np.ascontiguousarray(s).ravel()
+        scale = s_c / d
+        s_new = np.take(s_flat, idx * k + np.repeat(pc, lens))
+        s_new += self._val[pos] * np.repeat(scale, lens)
+        own_at = offs + self._own[ek]
+        s_new[own_at] *= 1.0 - a
+        mon = np.flatnonzero(np.abs(s_new) >= cutoff)
+        own_mask = np.zeros(total, bool)
+        own_mask[own_at] = True
+        s_new, pair, idx, own = s_new[mon], pair[mon], idx[mon], own_mask[mon]
+        lodf = self._val[pos[mon]] / d[pair]
+        f_c = a * self.f0[ek]
+        f_new = self.f0[idx] + lodf * f_c[pair]
+        em = self.em[idx]
+        if own.any():
+            f_new[own] *= 1.0 - a[pair[own]]
+            em[own] = self.rem_em[ci[pair[own]]]
+        head = np.where(s_new > 0, em - f_new, em + f_new)
+        assumed = (1.0 - st.assumed_utilisation) * em
+        head = np.maximum(np.where(np.isnan(head), assumed, head), 0.0)
+        return head / np.abs(s_new), pair, idx, own
 
 
 def empty(n: int) -> dict[str, np.ndarray]:

@@ -29,17 +29,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse.linalg import splu
-from scipy.spatial import cKDTree
 
-from geo import _topology as topo
-from geo import contingency
+from geo import contingency, dispatch
 from geo.errors import GridError
 from geo.settings import Settings
 
@@ -49,61 +47,11 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 #: Plant columns that hosting depends on (and that the cache key hashes).
-PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "sub_id", "geometry")
+PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "base_output_mw", "sub_id", "geometry")
 
 COMPUTED, BELOW_MIN_KV, NO_GENERATION, NO_LINES, NOT_REQUESTED = (
     "computed", "below_min_kv", "no_generation", "no_lines", "not_requested")
 BRANCH, INCIDENT = "branch", "incident_rating"
-
-
-def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
-                  settings: Settings | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-    """Participating generation capacity (MW) at each substation, in node order.
-
-    Plants of ``settings.participation_fuels`` with positive ``capacity_mw`` count at
-    their ``sub_id``; a plant whose ``sub_id`` is null or not in the grid counts at the
-    nearest substation (geodesic, no distance limit; the number is reported).
-
-    Returns
-    -------
-    mw : numpy.ndarray
-    info : dict
-        ``participating_plants``, ``participating_mw``, ``plants_located_by_nearest``,
-        ``plants_unlocated``.
-    """
-    settings = settings or grid.settings
-    subs = grid.substations
-    mw = np.zeros(len(subs))
-    info = {"participating_plants": 0, "participating_mw": 0.0,
-            "plants_located_by_nearest": 0, "plants_unlocated": 0}
-    if plants is None or len(plants) == 0:
-        return mw, info
-    fuels = {f.lower() for f in settings.participation_fuels}
-    cap = pd.to_numeric(plants["capacity_mw"], errors="coerce").to_numpy(float)
-    fuel = plants["fuel"].astype(str).str.lower().to_numpy()
-    take = np.isin(fuel, list(fuels)) & (cap > 0)
-    if not take.any():
-        return mw, info
-    pl = plants[take]
-    pos = pd.Series(np.arange(len(subs)), index=subs["sub_id"].to_numpy())
-    sid = pl["sub_id"] if "sub_id" in pl else pd.Series([None] * len(pl), index=pl.index)
-    sid = sid.astype(object).where(sid.notna(), None)
-    p = pos.reindex([None if s is None else str(s) for s in sid]).to_numpy(float)
-    miss = np.isnan(p)
-    if miss.any():
-        lonlat = topo.point_lonlat(subs.geometry.to_numpy())
-        ok = np.isfinite(lonlat).all(axis=1)
-        tree = cKDTree(topo.unit_xyz(lonlat[ok, 0], lonlat[ok, 1]))
-        pts = topo.point_lonlat(pl.to_crs(4326).geometry.to_numpy()[miss])
-        j, _ = topo.nearest(pts, tree)
-        p[miss] = np.where(j >= 0, np.flatnonzero(ok)[np.maximum(j, 0)], np.nan)
-        info["plants_located_by_nearest"] = int((j >= 0).sum())
-    found = ~np.isnan(p)
-    info["plants_unlocated"] = int((~found).sum())
-    mw += np.bincount(p[found].astype(np.int64), weights=cap[take][found], minlength=len(subs))
-    info["participating_plants"] = int(found.sum())
-    info["participating_mw"] = float(mw.sum())
-    return mw, info
 
 
 def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
@@ -146,7 +94,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
             raise GridError(f"unknown sub_id(s) for hosting: {sorted(unknown)[:10]}")
         status = np.where(np.isin(ids, list(map(str, sub_ids))), COMPUTED,
                           NOT_REQUESTED).astype(object)
-    gen, info = participation(grid, plants, settings)
+    gen, info = dispatch.participation(grid, plants, settings)
+    area, area_labels = dispatch.areas(grid, settings)
     island = subs["island"].to_numpy()
     n_isl = island.max() + 1
     isl_gen = np.bincount(island, weights=gen, minlength=n_isl)
@@ -155,6 +104,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     status[wanted & (isl_edges[island] == 0)] = NO_LINES
     status[(status == COMPUTED) & (isl_gen[island] <= 0)] = NO_GENERATION
     host = np.full(n, np.nan)
+    area_mw = np.full(n, np.nan)
+    area_name = np.full(n, None, dtype=object)
     limiting = np.full(n, None, dtype=object)
     kind = np.full(n, None, dtype=object)
     firm = contingency.empty(n)
@@ -167,7 +118,11 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     for k in np.unique(island[todo]):
         nodes = np.flatnonzero(island == k)
         targets = todo[island[todo] == k]
-        for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], gen[nodes], targets,
+        cols, tcol = dispatch.island_columns(gen[nodes], area[nodes], area[targets])
+        area_mw[targets] = cols.sum(axis=0)[tcol]
+        area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
+                                      if len(area_labels) else None, "interconnection")
+        for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], cols, tcol, targets,
                                              settings, ln[ln_island == k], n1):
             host[rows], limiting[rows], kind[rows] = h, lim, knd
             for col, key in (("firm_mw", "firm_mw"), ("firm_limiting_line_id", "limiting"),
@@ -179,7 +134,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
             if progress is not None:
                 progress(done, total)
     out = pd.DataFrame({"hosting_mw": host, "limiting_line_id": limiting, "limit_kind": kind,
-                        "hosting_status": status, **firm}, index=pd.Index(ids, name="sub_id"))
+                        "hosting_status": status, **firm, "participation_area": area_name,
+                        "area_headroom_mw": area_mw}, index=pd.Index(ids, name="sub_id"))
     counts = pd.Series(status).value_counts()
     seconds = time.perf_counter() - t0
     computed = host[status == COMPUTED]
@@ -205,7 +161,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     return out
 
 
-def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.ndarray,
+def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarray,
+            targets: np.ndarray,
             settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int]):
     """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm)`` per batch for one
     island (``firm``: :meth:`geo.contingency.Screen.firm`); N-1 counters go to ``n1``."""
@@ -219,8 +176,9 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.nda
     inc = sparse.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (rows, np.r_[eu, ev])),
                             shape=(m, n))
     bmat = (inc.T @ a_x).tocsc()
-    w = gen / gen.sum()
-    slack = int(np.argmax(w))
+    # participation columns (whole island, then areas), each summing to 1 per MW of load
+    w = gen / np.where(gen.sum(axis=0) > 0, gen.sum(axis=0), 1.0)
+    slack = int(np.argmax(gen[:, 0]))
     keep = np.arange(n) != slack
     red = np.cumsum(keep) - 1
     try:
@@ -255,7 +213,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.nda
         b = tloc[start:start + batch]
         k = len(b)
         rhs_k = rhs[:, :k]
-        rhs_k[:] = w_red[:, None]                    # injection w − e_b per MW at b
+        rhs_k[:] = w_red[:, tcol[start:start + k]]   # injection w − e_b per MW at b
         cols = np.flatnonzero(b != slack)
         rhs_k[red[b[cols]], cols] -= 1.0
         th = theta[:, :k] if k == batch else np.zeros((n, k))

@@ -51,6 +51,12 @@ class Settings:
     assumed_utilisation: float = 0.5
     #: Fuels that pick up a new load (see DISPATCHABLE_FUELS).
     participation_fuels: tuple[str, ...] = DISPATCHABLE_FUELS
+    #: How a new load is shared among those plants: "headroom" (capacity minus base-case
+    #: output, TAMU Pg; DESIGN.md "Load-hosting capacity" step 2) or "nameplate" (capacity).
+    participation_method: str = "headroom"
+    #: Where it is served from: "eia930_region" (the POI's EIA-930 region, EIA Hourly
+    #: Electric Grid Monitor, states mapped whole; geo.dispatch) or "interconnection".
+    participation_area: str = "eia930_region"
     #: Right-hand sides solved together per sparse LU solve (memory ~ n_bus * batch * 8 B).
     hosting_batch: int = 256
 
