@@ -3,10 +3,12 @@
 ``settings.participation_method``:
 
 * ``"headroom"`` (default): each dispatchable plant (``settings.participation_fuels``)
-  offers ``capacity_mw − base_output_mw`` (its headroom in the base case; TAMU's ``Pg``,
-  units off in the snapshot at 0), never below 0. A unit at full output offers nothing; a
-  unit that is off offers its whole capacity. Where ``base_output_mw`` is missing the plant
-  is taken as idle (headroom = capacity) and counted in the report.
+  offers ``online_capacity_mw − base_output_mw`` (its headroom in the base case: TAMU's
+  ``Pmax − Pg`` of the units that are on), never below 0. A unit at full output offers
+  nothing, and so does a unit that is off in the snapshot (not committed). Where
+  ``online_capacity_mw`` is missing the plant's ``capacity_mw`` stands for it; where
+  ``base_output_mw`` is missing the plant is taken as idle (headroom = capacity) and
+  counted in the report.
 * ``"nameplate"``: the plant's capacity, as before issue 13.
 
 ``settings.participation_area``:
@@ -103,10 +105,11 @@ def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
     fuels = {f.lower() for f in settings.participation_fuels}
     cap = pd.to_numeric(plants["capacity_mw"], errors="coerce").to_numpy(float)
     if settings.participation_method == "headroom":
-        base = (pd.to_numeric(plants["base_output_mw"], errors="coerce").to_numpy(float)
-                if "base_output_mw" in plants else np.full(len(plants), np.nan))
+        base = _column(plants, "base_output_mw")
+        online = _column(plants, "online_capacity_mw")
         info["plants_without_base_output"] = int(np.isnan(base).sum())
-        cap = np.maximum(cap - np.clip(np.nan_to_num(base), 0.0, None), 0.0)
+        online = np.where(np.isnan(online), cap, np.minimum(online, cap))
+        cap = np.maximum(online - np.clip(np.nan_to_num(base), 0.0, None), 0.0)
     fuel = plants["fuel"].astype(str).str.lower().to_numpy()
     take = np.isin(fuel, list(fuels)) & (cap > 0)
     if not take.any():
@@ -131,6 +134,12 @@ def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
     info["participating_plants"] = int(found.sum())
     info["participating_mw"] = float(mw.sum())
     return mw, info
+
+
+def _column(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").to_numpy(float, na_value=np.nan)
 
 
 def areas(grid: GridGraph, settings: Settings | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 #: Plant columns that hosting depends on (and that the cache key hashes).
-PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "base_output_mw", "sub_id", "geometry")
+PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "base_output_mw", "online_capacity_mw",
+                 "sub_id", "geometry")
 
 COMPUTED, BELOW_MIN_KV, NO_GENERATION, NO_LINES, NOT_REQUESTED = (
     "computed", "below_min_kv", "no_generation", "no_lines", "not_requested")

@@ -10,11 +10,12 @@ A new load at B: 2/3 flows on AB and 1/3 on A→C→B. With AB out, A→C→B ca
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo import grid, hosting
+from geo import dispatch, grid, hosting
 from geo.settings import Settings
 
 XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0),
@@ -115,3 +116,72 @@ def test_screen_limit_marks_the_result_estimated():
     # only the circuits at B are screened (AB, CB): AB out → AC 120 still found
     assert h.loc["B", "firm_mw"] == pytest.approx(120)
     assert h.loc["B", "firm_source"] == "estimated"
+
+
+def plants_frame(rows):
+    """rows: (plant_id, sub_id, capacity_mw, online_capacity_mw, base_output_mw)."""
+    return gpd.GeoDataFrame(
+        {"plant_id": [r[0] for r in rows], "fuel": "gas", "sub_id": [r[1] for r in rows],
+         "capacity_mw": [r[2] for r in rows], "online_capacity_mw": [r[3] for r in rows],
+         "base_output_mw": [r[4] for r in rows]},
+        geometry=[Point(XY[r[1]]) for r in rows], crs="EPSG:4326")
+
+
+def test_units_off_or_at_full_output_pick_up_nothing():
+    subs = gpd.GeoDataFrame({"sub_id": ["A", "B", "C"], "voltage_kv": 230.0},
+                            geometry=[Point(XY[s]) for s in "ABC"], crs="EPSG:4326")
+    lines = [("AB", "A", "B", 0.1, 200.0, 0.0), ("AC", "A", "C", 0.1, 1e4, 0.0),
+             ("CB", "C", "B", 0.1, 1e4, 0.0)]
+    ln = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
+         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
+         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
+         "flow_mw": [r[5] for r in lines]},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    g = grid.build(subs, ln)
+    # A: at full output; A2: off in the base case; C: 100 MW of headroom
+    plants = plants_frame([("A1", "A", 500.0, 500.0, 500.0), ("A2", "A", 400.0, 0.0, 0.0),
+                           ("C1", "C", 300.0, 300.0, 200.0)])
+    mw, _ = dispatch.participation(g, plants, Settings())
+    assert mw.tolist() == [0.0, 0.0, 100.0]
+    h = hosting.hosting(g, plants, Settings())
+    # all of the load at B comes from C: 2/3 on CB, 1/3 on C→A→B, so AB (200) binds at 600
+    assert h.loc["B", "hosting_mw"] == pytest.approx(600)
+    assert h.loc["B", "area_headroom_mw"] == pytest.approx(100)
+    # by nameplate A's 900 MW and C's 300 MW share it 3:1 (AB: 3/4·2/3 + 1/4·1/3 = 7/12)
+    h = hosting.hosting(g, plants, Settings(participation_method="nameplate"))
+    assert h.loc["B", "hosting_mw"] == pytest.approx(200 / (7 / 12))
+
+
+def test_participation_of_an_area_sums_to_the_load():
+    # two regions on one island: B in Virginia (MIDA), A and C in Tennessee (TEN)
+    subs = gpd.GeoDataFrame({"sub_id": ["A", "B", "C"], "voltage_kv": 230.0,
+                             "state": ["US-TN", "US-VA", "US-TN"]},
+                            geometry=[Point(XY[s]) for s in "ABC"], crs="EPSG:4326")
+    lines = [("AB", "A", "B", 0.1, 1e4, 0.0), ("AC", "A", "C", 0.1, 1e4, 0.0),
+             ("CB", "C", "B", 0.1, 1e4, 0.0)]
+    ln = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
+         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
+         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
+         "flow_mw": [r[5] for r in lines]},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    g = grid.build(subs, ln)
+    plants = plants_frame([("A1", "A", 300.0, 300.0, 100.0), ("B1", "B", 50.0, 50.0, 20.0),
+                           ("C1", "C", 100.0, 100.0, 0.0)])
+    gen, _ = dispatch.participation(g, plants, Settings())
+    area, labels = dispatch.areas(g, Settings())
+    assert labels[area].tolist() == ["TEN", "MIDA", "TEN"]
+    cols, tcol = dispatch.island_columns(gen, area, area)
+    w = cols / cols.sum(axis=0)
+    assert np.allclose(w.sum(axis=0), 1.0)
+    # a load at A is served by TEN's headroom only: A 200, C 100 → 2/3, 1/3
+    assert w[:, tcol[0]].tolist() == pytest.approx([2 / 3, 0.0, 1 / 3])
+    assert w[:, tcol[1]].tolist() == pytest.approx([0.0, 1.0, 0.0])
+    h = hosting.hosting(g, plants, Settings())
+    assert h.loc["A", "area_headroom_mw"] == pytest.approx(300)
+    assert h.loc["B", "participation_area"] == "MIDA"
+    # interconnection-wide: every unit's headroom, 330 MW
+    h = hosting.hosting(g, plants, Settings(participation_area="interconnection"))
+    assert h.loc["B", "area_headroom_mw"] == pytest.approx(330)
+    assert h.loc["B", "participation_area"] == "interconnection"
