@@ -110,3 +110,23 @@ def test_errors_are_one_line_through_the_group(runner):
     res = runner.invoke(cli, ["grid", "--snap-km", "-1"])
     assert res.exit_code == 2
     assert "geo-rank: error:" in res.output and "Traceback" not in res.output
+
+
+def test_n0_and_n1_side_by_side(runner, tmp_path):
+    res = runner.invoke(grid_command, ["--json", "--export", str(tmp_path / "subs.csv")])
+    assert res.exit_code == 0, res.output
+    firm = json.loads(res.stdout)["firm"]
+    # B and C: N-0 100 / (2/3) = 150; after losing one side of the triangle the other
+    # carries all of it: 100. A (the generator) is capped by its lines' 200 MW.
+    assert firm["median_mw"] == {"n0": 150.0, "n1": 100.0}
+    assert firm["hosting_at_least_mw"]["100"]["n0"] == 3
+    assert firm["hosting_at_least_mw"]["300"] == {"n0": 0, "n1": 0}
+    assert {o["line_id"] for o in firm["binding_outages"]} <= {"AB", "AC", "CB"}
+    assert firm["source"] == {"computed": 3, "not computed": 1}
+    import pandas as pd
+
+    out = pd.read_csv(tmp_path / "subs.csv", comment="#")
+    assert out.set_index("sub_id").loc["B", "firm_mw"] == pytest.approx(100)
+    assert {"firm_limiting_line_id", "firm_outage_line_id", "firm_source"} <= set(out.columns)
+    text = runner.invoke(grid_command, [])
+    assert "N-0 / N-1 firm" in text.output and "information only" in text.output
