@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.errors import SettingsError
 from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -354,6 +355,25 @@ class Screen:
         assumed = (1.0 - st.assumed_utilisation) * em
         head = np.maximum(np.where(np.isnan(head), assumed, head), 0.0)
         return head / np.abs(s_new), pair, idx, own
+
+
+def voltage_fits(poi_kv: np.ndarray, load_mw: float, settings: Settings) -> np.ndarray:
+    """True where a POI's voltage is high enough for ``load_mw`` (``firm_min_poi_kv`` by
+    ``firm_load_bands_mw``: the highest band at or below the load applies; NaN fails).
+
+    >>> voltage_fits(np.array([115.0, 138.0, 230.0]), 300.0, Settings()).tolist()
+    [False, False, True]
+    """
+    bands, kv = settings.firm_load_bands_mw, settings.firm_min_poi_kv
+    if len(bands) != len(kv):
+        raise SettingsError("settings firm_load_bands_mw and firm_min_poi_kv must have the "
+                            f"same length ({len(bands)} and {len(kv)})")
+    need = 0.0
+    for band, v in sorted(zip(bands, kv, strict=True)):
+        if load_mw >= band:
+            need = v
+    volts = np.asarray(poi_kv, dtype=float)
+    return np.isfinite(volts) & (volts >= need)
 
 
 def empty(n: int) -> dict[str, np.ndarray]:

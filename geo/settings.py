@@ -72,8 +72,15 @@ class Settings:
     n1_max_outages: int = 40
     #: LODF columns keep entries with |PTDF for the outaged circuit's own transfer| at least
     #: this fraction of (1 - the circuit's own PTDF); smaller effects are left at their N-0
-    #: values (at most this fraction of the outaged flow). Our choice (numerical, not policy).
-    n1_lodf_tolerance: float = 1e-3
+    #: values (at most 1 % of the outaged circuit's flow). Our choice (numerical, not policy).
+    n1_lodf_tolerance: float = 1e-2
+    #: Voltage fit to load size: a POI below firm_min_poi_kv[i] is not firm for a load of
+    #: at least firm_load_bands_mw[i] (138 kV from 100 MW, 230 kV from 300 MW, 345 kV from
+    #: 1,000 MW). Our table, informed by utility practice (docs/methods.md: RMI 2025 on
+    #: transmission-level large loads; Dominion's 900 MW Chesterfield campus on 230 kV
+    #: double circuits; Zahedi et al., arXiv:2601.12686, review of utility handbooks).
+    firm_load_bands_mw: tuple[float, ...] = (100.0, 300.0, 1000.0)
+    firm_min_poi_kv: tuple[float, ...] = (138.0, 230.0, 345.0)
 
     # --- candidates and joins ---------------------------------------------------------
     #: Substation candidates and points of interconnection at or above this voltage.

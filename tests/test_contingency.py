@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo import dispatch, grid, hosting
+from geo import contingency, dispatch, grid, hosting
+from geo.errors import SettingsError
 from geo.settings import Settings
 
 XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0),
@@ -185,3 +186,14 @@ def test_participation_of_an_area_sums_to_the_load():
     h = hosting.hosting(g, plants, Settings(participation_area="interconnection"))
     assert h.loc["B", "area_headroom_mw"] == pytest.approx(330)
     assert h.loc["B", "participation_area"] == "interconnection"
+
+
+def test_voltage_fit_to_load_size():
+    kv = np.array([115.0, 138.0, 230.0, 345.0, 500.0, np.nan])
+    fits = contingency.voltage_fits
+    assert fits(kv, 50.0, Settings()).tolist() == [True] * 5 + [False]
+    assert fits(kv, 100.0, Settings()).tolist() == [False, True, True, True, True, False]
+    assert fits(kv, 300.0, Settings()).tolist() == [False, False, True, True, True, False]
+    assert fits(kv, 1000.0, Settings()).tolist() == [False, False, False, True, True, False]
+    with pytest.raises(SettingsError, match="firm_min_poi_kv"):
+        fits(kv, 300.0, Settings(firm_min_poi_kv=(138.0,)))
