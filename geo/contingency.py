@@ -56,6 +56,9 @@ COMPUTED, ESTIMATED, NOT_COMPUTED = "computed", "estimated", "not computed"
 #: ``firm_kind`` values: the binding element is a branch after an outage, the N-0 limit,
 #: or the outage islands the POI.
 OUTAGE, N0, ISLANDED = "outage", "n-0", "islanded"
+#: ``redundancy`` of a ranked site: the POI hosts the load after any screened outage
+#: (``firm_mw >= load``) at a voltage that fits the load; or not; or firm not computed.
+N1_SECURE, N1_INSECURE = "N-1 secure", "not N-1 secure"
 #: ``d_c`` below this is a bridge (the circuit carries all of its own transfer).
 BRIDGE_TOL = 1e-9
 #: A bridge whose far side holds more than this share of the participation islands the POI.
@@ -374,6 +377,21 @@ def voltage_fits(poi_kv: np.ndarray, load_mw: float, settings: Settings) -> np.n
             need = v
     volts = np.asarray(poi_kv, dtype=float)
     return np.isfinite(volts) & (volts >= need)
+
+
+def secure(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,
+           settings: Settings) -> np.ndarray:
+    """True where the POI is N-1 secure for ``load_mw`` (firm and voltage fit)."""
+    firm = np.nan_to_num(np.asarray(firm_mw, dtype=float), nan=-1.0)
+    return (firm >= load_mw) & voltage_fits(poi_kv, load_mw, settings)
+
+
+def redundancy(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,
+               settings: Settings) -> np.ndarray:
+    """``N-1 secure``, ``not N-1 secure`` or None (firm not computed) per site."""
+    firm = np.asarray(firm_mw, dtype=float)
+    out = np.where(secure(firm, poi_kv, load_mw, settings), N1_SECURE, N1_INSECURE)
+    return np.where(np.isnan(firm), None, out).astype(object)
 
 
 def empty(n: int) -> dict[str, np.ndarray]:

@@ -63,7 +63,8 @@ SIDECAR_SUFFIX = ".provenance.json"
 #: Ranked-site columns read back as text from CSV (ids such as "123" stay strings).
 _TEXT_COLUMNS = ("site_id", "tier", "poi_sub_id", "poi_name", "redundancy", "gas_field",
                  "country_iso3", "subdivision", "sovereignty_bloc", "data_regime",
-                 "localization", "reasons", "limiting_line_id")
+                 "localization", "reasons", "limiting_line_id",
+                 "firm_limiting_line_id", "firm_outage_line_id", "firm_source")
 
 
 def path_for(out_dir: str | Path, region: str, fmt: str) -> Path:

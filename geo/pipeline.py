@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 SITE_COLUMNS = (
     "site_id", "rank", "tier", "score", "power_score", "land_score",
     "poi_sub_id", "poi_name", "poi_voltage_kv", "poi_lat", "poi_lon", "tie_distance_km",
-    "hosting_mw", "serves_load", "redundancy", "backbone_km",
+    "hosting_mw", "firm_mw", "firm_limiting_line_id", "firm_outage_line_id", "firm_source",
+    "serves_load", "redundancy", "generation_short", "backbone_km",
     "hydro_mw_within_100km", "nearest_hydro_km", "gas_field", "gas_field_km",
     "land_price_usd_per_acre", "interconnection_cost_musd", "time_to_power_months",
     "country_iso3", "subdivision", "sovereignty_bloc", "data_regime", "localization",
