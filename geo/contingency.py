@@ -163,6 +163,7 @@ class Screen:
     circ: Circuits
     settings: Settings
     solves: int = 0
+    shared: int = 0
     skipped_bridges: int = 0
 
     def __post_init__(self) -> None:
@@ -189,12 +190,30 @@ class Screen:
         np.maximum.at(self.max_share, self.circ.edge, self.circ.share)
 
     # -- LODF columns -----------------------------------------------------------------
+    def offer(self, b: np.ndarray, s: np.ndarray, tcol: np.ndarray) -> None:
+        """Store, without a solve, the LODF columns of edges between two POIs of a batch.
+
+        ``s[:, j]`` is the flow of ``B⁻¹(w − e_b[j])``; for an edge ``k = (u, v)`` whose ends
+        are both in the batch with the same participation column,
+        ``ψ_k = B⁻¹(e_u − e_v) = θ_v − θ_u``, so ``p_·k = s[:, col(v)] − s[:, col(u)]``.
+        """
+        col = np.full(self.n, -1, np.int64)
+        col[b] = np.arange(len(b))
+        cu, cv = col[self.eu], col[self.ev]
+        ks = np.flatnonzero((cu >= 0) & (cv >= 0) & (self._start < 0))
+        ks = ks[tcol[cu[ks]] == tcol[cv[ks]]]
+        batch = max(int(self.settings.hosting_batch), 1)
+        for first in range(0, len(ks), batch):
+            kk = ks[first:first + batch]
+            self._store(kk, s[:, cv[kk]] - s[:, cu[kk]])
+            self.shared += len(kk)
+
     def _columns(self, edges: np.ndarray) -> None:
         """Solve and keep the sparse ``p_·k`` of every edge in ``edges`` not yet stored."""
         todo = np.unique(edges)
         todo = todo[self._start[todo] < 0]
         batch = max(int(self.settings.hosting_batch), 1)
-        n, tol = self.n, self.settings.n1_lodf_tolerance
+        n = self.n
         for first in range(0, len(todo), batch):
             ks = todo[first:first + batch]
             k = len(ks)
@@ -208,21 +227,28 @@ class Screen:
             p -= np.take(th, self.iv, axis=0)
             p *= self.bl[:, None]
             self.solves += k
-            pkk = p[ks, cols]
-            d_min = 1.0 - self.max_share[ks] * pkk
-            bridge = d_min < BRIDGE_TOL
-            keep = np.abs(p) >= np.where(bridge, np.inf, tol * d_min)[None, :]
-            keep[ks, cols] = True
-            cj, rl = np.nonzero(keep.T)              # column-major: entries of a column together
-            lens = np.bincount(cj, minlength=k)
-            self._grow(len(rl))
-            at = self._used
-            self._idx[at:at + len(rl)] = rl
-            self._val[at:at + len(rl)] = p[rl, cj]
-            starts = at + np.r_[0, np.cumsum(lens)[:-1]]
-            self._start[ks], self._len[ks], self._pkk[ks] = starts, lens, pkk
-            self._own[ks] = np.flatnonzero(rl == ks[cj]) - (starts - at)
-            self._used += len(rl)
+            self._store(ks, p)
+
+    def _store(self, ks: np.ndarray, p: np.ndarray) -> None:
+        """Keep the sparse columns ``p[:, j]`` of edges ``ks[j]`` (flows of ``e_u − e_v``)."""
+        tol = self.settings.n1_lodf_tolerance
+        k = len(ks)
+        cols = np.arange(k)
+        pkk = p[ks, cols]
+        d_min = 1.0 - self.max_share[ks] * pkk
+        bridge = d_min < BRIDGE_TOL
+        keep = np.abs(p) >= np.where(bridge, np.inf, tol * d_min)[None, :]
+        keep[ks, cols] = True
+        cj, rl = np.nonzero(keep.T)              # column-major: entries of a column together
+        lens = np.bincount(cj, minlength=k)
+        self._grow(len(rl))
+        at = self._used
+        self._idx[at:at + len(rl)] = rl
+        self._val[at:at + len(rl)] = p[rl, cj]
+        starts = at + np.r_[0, np.cumsum(lens)[:-1]]
+        self._start[ks], self._len[ks], self._pkk[ks] = starts, lens, pkk
+        self._own[ks] = np.flatnonzero(rl == ks[cj]) - (starts - at)
+        self._used += len(rl)
 
     def _grow(self, extra: int) -> None:
         need = self._used + extra

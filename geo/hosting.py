@@ -35,6 +35,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.sparse.csgraph import reverse_cuthill_mckee
 from scipy.sparse.linalg import splu
 
 from geo import contingency, dispatch
@@ -115,7 +116,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     e_island = island[e["u"].to_numpy()]
     ln = contingency.in_graph_lines(grid.lines, pd.Series(np.arange(n), index=ids))
     ln_island = island[ln["u"].to_numpy()] if len(ln) else np.zeros(0, np.int64)
-    n1 = {"solves": 0, "skipped_bridges": 0, "outages_screened": 0}
+    n1 = {"solves": 0, "shared": 0, "skipped_bridges": 0, "outages_screened": 0}
     for k in np.unique(island[todo]):
         nodes = np.flatnonzero(island == k)
         targets = todo[island[todo] == k]
@@ -154,6 +155,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         "firm_estimated": int((firm["firm_source"] == contingency.ESTIMATED).sum()),
         "firm_islanded": int((firm["firm_kind"] == contingency.ISLANDED).sum()),
         "n1_lodf_solves": n1["solves"],
+        "n1_lodf_from_poi_pairs": n1["shared"],
         "n1_outages_screened": n1["outages_screened"],
         "n1_bridges_not_modelled": n1["skipped_bridges"],
         **info,
@@ -187,6 +189,11 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
         raise GridError(f"singular B matrix in an island of {n} substations: {exc}") from exc
     w_red = w[keep]
+    # POIs in reverse Cuthill-McKee order: neighbours share a batch, so the LODF column of
+    # an edge between two of them is a difference of their solutions (Screen.offer)
+    order = np.argsort(np.argsort(reverse_cuthill_mckee(bmat.tocsr(), symmetric_mode=True))
+                       [loc[targets]], kind="stable")
+    targets, tcol = targets[order], tcol[order]
     # row of each bus in the solution buffer; the slack's angle is 0 in an extra last row
     red[slack] = n - 1
     iu, iv = red[eu], red[ev]
@@ -246,7 +253,9 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         lim = line_ids[np.maximum(arg, 0)].copy()
         for j in np.flatnonzero(by_cap):
             lim[j] = ";".join(line_ids[(eu == b[j]) | (ev == b[j])])
+        screen.offer(b, s, tcol[start:start + k])
         fm = screen.firm(b, s, h, np.where(by_cap, -1, arg))
         yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH), fm
     n1["solves"] += screen.solves
+    n1["shared"] += screen.shared
     n1["skipped_bridges"] += screen.skipped_bridges
