@@ -112,14 +112,18 @@ def test_errors_are_one_line_through_the_group(runner):
     assert "geo-rank: error:" in res.output and "Traceback" not in res.output
 
 
-def test_n0_and_n1_side_by_side(runner, tmp_path):
+def test_n0_and_n1_side_by_side(runner, tmp_path, monkeypatch):
+    import geo.commands.grid as cmd
+
+    monkeypatch.setattr(cmd, "REPORT_LOADS_MW", (100, 120, 300))
     res = runner.invoke(grid_command, ["--json", "--export", str(tmp_path / "subs.csv")])
     assert res.exit_code == 0, res.output
     firm = json.loads(res.stdout)["firm"]
     # B and C: N-0 100 / (2/3) = 150; after losing one side of the triangle the other
     # carries all of it: 100. A (the generator) is capped by its lines' 200 MW.
     assert firm["median_mw"] == {"n0": 150.0, "n1": 100.0}
-    assert firm["hosting_at_least_mw"]["100"]["n0"] == 3
+    assert firm["hosting_at_least_mw"]["100"] == {"n0": 3, "n1": 3}
+    assert firm["hosting_at_least_mw"]["120"] == {"n0": 3, "n1": 1}  # only A's 200 MW
     assert firm["hosting_at_least_mw"]["300"] == {"n0": 0, "n1": 0}
     assert {o["line_id"] for o in firm["binding_outages"]} <= {"AB", "AC", "CB"}
     assert firm["source"] == {"computed": 3, "not computed": 1}
