@@ -197,3 +197,26 @@ def test_voltage_fit_to_load_size():
     assert fits(kv, 1000.0, Settings()).tolist() == [False, False, False, True, True, False]
     with pytest.raises(SettingsError, match="firm_min_poi_kv"):
         fits(kv, 300.0, Settings(firm_min_poi_kv=(138.0,)))
+
+
+@pytest.mark.parametrize("override", [{"emergency_rating_factor": 1.5}, {"n1_max_outages": 1},
+                                      {"n1_lodf_tolerance": 0.0},
+                                      {"participation_method": "nameplate"},
+                                      {"participation_area": "interconnection"}])
+def test_every_firm_setting_keys_the_cache(tmp_path, override):
+    lines = triangle()
+    used = ["A", "B", "C"]
+    subs = gpd.GeoDataFrame({"sub_id": used, "voltage_kv": 230.0},
+                            geometry=[Point(XY[s]) for s in used], crs="EPSG:4326")
+    ln = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
+         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
+         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
+         "flow_mw": [r[5] for r in lines]},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    plants = plants_frame([("A1", "A", 1000.0, 1000.0, 0.0)])
+    settings = Settings(cache_dir=tmp_path)
+    g = grid.build(subs, ln, settings)
+    assert grid.metrics(g, plants, settings).attrs["cache"] == "miss"
+    assert grid.metrics(g, plants, settings).attrs["cache"] == "hit"
+    assert grid.metrics(g, plants, settings.replace(**override)).attrs["cache"] == "miss"
