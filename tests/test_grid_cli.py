@@ -98,7 +98,7 @@ def test_export_formats(runner, tmp_path, ext):
     else:
         out = gpd.read_file(path, **({"layer": "sites"} if ext == "gpkg" else {}))
     for col in ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
-                "redundancy", "backbone_km"):
+                "topology_redundancy", "firm_mw", "backbone_km"):
         assert col in out.columns
     row = out[out["sub_id"].astype(str) == "B"].iloc[0]
     assert row["hosting_mw"] == pytest.approx(150) and row["limiting_line_id"] == "AB"

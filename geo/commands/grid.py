@@ -24,7 +24,7 @@ LOG = logging.getLogger(__name__)
 EXPORT_COLUMNS = ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
                   "limit_kind", "hosting_status", "firm_mw", "firm_limiting_line_id",
                   "firm_outage_line_id", "firm_kind", "firm_source", "participation_area",
-                  "area_headroom_mw", "redundancy", "backbone_km", "island")
+                  "area_headroom_mw", "topology_redundancy", "backbone_km", "island")
 
 #: Load sizes (MW) at which ``--json`` and the printout count hosting N-0 and N-1.
 REPORT_LOADS_MW = (100, 300, 1000)
@@ -223,6 +223,8 @@ def grid_command(region: str, as_json: bool, export_path: str | None, overwrite:
         subs = graph.substations.set_index("sub_id")
         out = table.drop(columns=["name", "voltage_kv", "island"]).join(
             subs[["name", "voltage_kv", "island", "geometry"]]).reset_index()
+        # the topology count is information only: N-1 security is firm_mw against a load
+        out = out.rename(columns={"redundancy": "topology_redundancy"})
         out = gpd.GeoDataFrame(out, geometry="geometry", crs=subs.crs)
         out = out[[*EXPORT_COLUMNS, "geometry"]]
         prov = build_provenance(settings, bundle.sources, bundle.region, 0.0,
