@@ -13,7 +13,7 @@ from typing import Any
 #: Marker colour per power tier (ColorBrewer RdYlBu/RdYlGn, colour-blind safe order).
 TIER_COLOURS = {"A": "#1a9850", "B": "#4575b4", "C": "#fdae61", "D": "#d73027"}
 UNKNOWN_COLOUR = "#969696"
-TIER_LABELS = {"A": "A: hosts the load, N+1, short tie", "B": "B: hosts the load",
+TIER_LABELS = {"A": "A: firm (N-1) for the load, short tie", "B": "B: hosts the load",
                "C": "C: half the load or firm power nearby", "D": "D: the rest"}
 #: CSS class of every site marker (the browser test counts them).
 SITE_CLASS = "geo-rank-site"

@@ -34,7 +34,9 @@ CACHE_FORMAT = 1
 #: that changing a score weight never recomputes hosting.
 GRID_SETTINGS = ("snap_tolerance_km", "snap_voltage_tolerance", "backbone_kv",
                  "hosting_min_kv", "distribution_factor_cutoff", "assumed_utilisation",
-                 "participation_fuels")
+                 "participation_fuels", "participation_method", "participation_area",
+                 "emergency_rating_factor", "n1_max_outages",
+                 "n1_lodf_tolerance")
 
 
 def frame_hash(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> str:

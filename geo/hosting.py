@@ -29,18 +29,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.sparse.csgraph import reverse_cuthill_mckee
 from scipy.sparse.linalg import splu
-from scipy.spatial import cKDTree
 
+from geo import contingency, dispatch
 from geo.errors import GridError
 from geo.settings import Settings
-from layers._sphere import nearest, point_lonlat, unit_xyz
 
 if TYPE_CHECKING:
     from geo.grid import GridGraph
@@ -48,61 +48,12 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 #: Plant columns that hosting depends on (and that the cache key hashes).
-PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "sub_id", "geometry")
+PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "base_output_mw", "online_capacity_mw",
+                 "sub_id", "geometry")
 
 COMPUTED, BELOW_MIN_KV, NO_GENERATION, NO_LINES, NOT_REQUESTED = (
     "computed", "below_min_kv", "no_generation", "no_lines", "not_requested")
 BRANCH, INCIDENT = "branch", "incident_rating"
-
-
-def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
-                  settings: Settings | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-    """Participating generation capacity (MW) at each substation, in node order.
-
-    Plants of ``settings.participation_fuels`` with positive ``capacity_mw`` count at
-    their ``sub_id``; a plant whose ``sub_id`` is null or not in the grid counts at the
-    nearest substation (geodesic, no distance limit; the number is reported).
-
-    Returns
-    -------
-    mw : numpy.ndarray
-    info : dict
-        ``participating_plants``, ``participating_mw``, ``plants_located_by_nearest``,
-        ``plants_unlocated``.
-    """
-    settings = settings or grid.settings
-    subs = grid.substations
-    mw = np.zeros(len(subs))
-    info = {"participating_plants": 0, "participating_mw": 0.0,
-            "plants_located_by_nearest": 0, "plants_unlocated": 0}
-    if plants is None or len(plants) == 0:
-        return mw, info
-    fuels = {f.lower() for f in settings.participation_fuels}
-    cap = pd.to_numeric(plants["capacity_mw"], errors="coerce").to_numpy(float)
-    fuel = plants["fuel"].astype(str).str.lower().to_numpy()
-    take = np.isin(fuel, list(fuels)) & (cap > 0)
-    if not take.any():
-        return mw, info
-    pl = plants[take]
-    pos = pd.Series(np.arange(len(subs)), index=subs["sub_id"].to_numpy())
-    sid = pl["sub_id"] if "sub_id" in pl else pd.Series([None] * len(pl), index=pl.index)
-    sid = sid.astype(object).where(sid.notna(), None)
-    p = pos.reindex([None if s is None else str(s) for s in sid]).to_numpy(float, copy=True)
-    miss = np.isnan(p)
-    if miss.any():
-        lonlat = point_lonlat(subs.geometry.to_numpy())
-        ok = np.isfinite(lonlat).all(axis=1)
-        tree = cKDTree(unit_xyz(lonlat[ok, 0], lonlat[ok, 1]))
-        pts = point_lonlat(pl.to_crs(4326).geometry.to_numpy()[miss])
-        j, _ = nearest(pts, tree)
-        p[miss] = np.where(j >= 0, np.flatnonzero(ok)[np.maximum(j, 0)], np.nan)
-        info["plants_located_by_nearest"] = int((j >= 0).sum())
-    found = ~np.isnan(p)
-    info["plants_unlocated"] = int((~found).sum())
-    mw += np.bincount(p[found].astype(np.int64), weights=cap[take][found], minlength=len(subs))
-    info["participating_plants"] = int(found.sum())
-    info["participating_mw"] = float(mw.sum())
-    return mw, info
 
 
 def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
@@ -145,7 +96,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
             raise GridError(f"unknown sub_id(s) for hosting: {sorted(unknown)[:10]}")
         status = np.where(np.isin(ids, list(map(str, sub_ids))), COMPUTED,
                           NOT_REQUESTED).astype(object)
-    gen, info = participation(grid, plants, settings)
+    gen, info = dispatch.participation(grid, plants, settings)
+    area, area_labels = dispatch.areas(grid, settings)
     island = subs["island"].to_numpy()
     n_isl = island.max() + 1
     isl_gen = np.bincount(island, weights=gen, minlength=n_isl)
@@ -154,22 +106,38 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     status[wanted & (isl_edges[island] == 0)] = NO_LINES
     status[(status == COMPUTED) & (isl_gen[island] <= 0)] = NO_GENERATION
     host = np.full(n, np.nan)
+    area_mw = np.full(n, np.nan)
+    area_name = np.full(n, None, dtype=object)
     limiting = np.full(n, None, dtype=object)
     kind = np.full(n, None, dtype=object)
+    firm = contingency.empty(n)
     todo = np.flatnonzero(status == COMPUTED)
     total, done = len(todo), 0
     e_island = island[e["u"].to_numpy()]
+    ln = contingency.in_graph_lines(grid.lines, pd.Series(np.arange(n), index=ids))
+    ln_island = island[ln["u"].to_numpy()] if len(ln) else np.zeros(0, np.int64)
+    n1 = {"solves": 0, "shared": 0, "skipped_bridges": 0, "outages_screened": 0}
     for k in np.unique(island[todo]):
         nodes = np.flatnonzero(island == k)
         targets = todo[island[todo] == k]
-        for rows, h, lim, knd in _island(nodes, e[e_island == k], gen[nodes], targets,
-                                         settings):
+        cols, tcol = dispatch.island_columns(gen[nodes], area[nodes], area[targets])
+        area_mw[targets] = cols.sum(axis=0)[tcol]
+        area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
+                                      if len(area_labels) else None, "interconnection")
+        for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], cols, tcol, targets,
+                                             settings, ln[ln_island == k], n1):
             host[rows], limiting[rows], kind[rows] = h, lim, knd
+            for col, key in (("firm_mw", "firm_mw"), ("firm_limiting_line_id", "limiting"),
+                             ("firm_outage_line_id", "outage"), ("firm_kind", "kind"),
+                             ("firm_source", "source")):
+                firm[col][rows] = fm[key]
+            n1["outages_screened"] += int(fm["outages"].sum())
             done += len(rows)
             if progress is not None:
                 progress(done, total)
     out = pd.DataFrame({"hosting_mw": host, "limiting_line_id": limiting, "limit_kind": kind,
-                        "hosting_status": status}, index=pd.Index(ids, name="sub_id"))
+                        "hosting_status": status, **firm, "participation_area": area_name,
+                        "area_headroom_mw": area_mw}, index=pd.Index(ids, name="sub_id"))
     counts = pd.Series(status).value_counts()
     seconds = time.perf_counter() - t0
     computed = host[status == COMPUTED]
@@ -182,15 +150,25 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         "islands_without_generation": int(((isl_gen <= 0) & (isl_edges > 0)).sum()),
         "limited_by_incident_rating": int((kind == INCIDENT).sum()),
         "distribution_factor_cutoff": settings.distribution_factor_cutoff,
+        "firm_median_mw": float(np.median(firm["firm_mw"][status == COMPUTED]))
+        if len(computed) else None,
+        "firm_estimated": int((firm["firm_source"] == contingency.ESTIMATED).sum()),
+        "firm_islanded": int((firm["firm_kind"] == contingency.ISLANDED).sum()),
+        "n1_lodf_solves": n1["solves"],
+        "n1_lodf_from_poi_pairs": n1["shared"],
+        "n1_outages_screened": n1["outages_screened"],
+        "n1_bridges_not_modelled": n1["skipped_bridges"],
         **info,
     }
     LOG.info("hosting: %d substations in %.1f s", len(computed), seconds)
     return out
 
 
-def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.ndarray,
-            settings: Settings):
-    """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind)`` per batch for one island."""
+def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarray,
+            targets: np.ndarray,
+            settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int]):
+    """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm)`` per batch for one
+    island (``firm``: :meth:`geo.contingency.Screen.firm`); N-1 counters go to ``n1``."""
     n, m = len(nodes), len(e)
     loc = np.full(nodes.max() + 1, -1, dtype=np.int64)
     loc[nodes] = np.arange(n)
@@ -201,8 +179,9 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.nda
     inc = sparse.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (rows, np.r_[eu, ev])),
                             shape=(m, n))
     bmat = (inc.T @ a_x).tocsc()
-    w = gen / gen.sum()
-    slack = int(np.argmax(w))
+    # participation columns (whole island, then areas), each summing to 1 per MW of load
+    w = gen / np.where(gen.sum(axis=0) > 0, gen.sum(axis=0), 1.0)
+    slack = int(np.argmax(gen[:, 0]))
     keep = np.arange(n) != slack
     red = np.cumsum(keep) - 1
     try:
@@ -210,6 +189,11 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.nda
     except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
         raise GridError(f"singular B matrix in an island of {n} substations: {exc}") from exc
     w_red = w[keep]
+    # POIs in reverse Cuthill-McKee order: neighbours share a batch, so the LODF column of
+    # an edge between two of them is a difference of their solutions (Screen.offer)
+    order = np.argsort(np.argsort(reverse_cuthill_mckee(bmat.tocsr(), symmetric_mode=True))
+                       [loc[targets]], kind="stable")
+    targets, tcol = targets[order], tcol[order]
     # row of each bus in the solution buffer; the slack's angle is 0 in an extra last row
     red[slack] = n - 1
     iu, iv = red[eu], red[ev]
@@ -222,6 +206,9 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.nda
     cap_inc = (np.bincount(eu, weights=e["capacity_mw"].to_numpy(float), minlength=n)
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
     line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
+    circ = contingency.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
+    screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
+                                limit=limit, circ=circ, settings=settings)
     cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits
     batch = max(int(settings.hosting_batch), 1)
     tloc = loc[targets]
@@ -234,7 +221,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.nda
         b = tloc[start:start + batch]
         k = len(b)
         rhs_k = rhs[:, :k]
-        rhs_k[:] = w_red[:, None]                    # injection w − e_b per MW at b
+        rhs_k[:] = w_red[:, tcol[start:start + k]]   # injection w − e_b per MW at b
         cols = np.flatnonzero(b != slack)
         rhs_k[red[b[cols]], cols] -= 1.0
         th = theta[:, :k] if k == batch else np.zeros((n, k))
@@ -266,4 +253,9 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, targets: np.nda
         lim = line_ids[np.maximum(arg, 0)].copy()
         for j in np.flatnonzero(by_cap):
             lim[j] = ";".join(line_ids[(eu == b[j]) | (ev == b[j])])
-        yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH)
+        screen.offer(b, s, tcol[start:start + k])
+        fm = screen.firm(b, s, h, np.where(by_cap, -1, arg))
+        yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH), fm
+    n1["solves"] += screen.solves
+    n1["shared"] += screen.shared
+    n1["skipped_bridges"] += screen.skipped_bridges

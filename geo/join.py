@@ -19,6 +19,7 @@ import shapely
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
+from geo import contingency
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.settings import Settings
@@ -63,8 +64,9 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     Parameters
     ----------
     pois
-        Metrics of eligible substations, indexed by sub_id, with ``hosting_mw`` and
-        ``redundancy``; ``points`` their geometries in the same order.
+        Metrics of eligible substations, indexed by sub_id, with ``hosting_mw``,
+        ``firm_mw`` and ``voltage_kv`` (N-1 secure: firm for the load at a fitting
+        voltage); ``points`` their geometries in the same order.
     """
     n = len(sites)
     out = pd.DataFrame({"poi_sub_id": pd.Series([None] * n, dtype=object),
@@ -80,7 +82,8 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     tree = cKDTree(_xyz(points))
     hosting_all = pois["hosting_mw"].to_numpy(dtype=float)
     hosting_all = np.where(np.isnan(hosting_all), -1.0, hosting_all)
-    n1_all = pois["redundancy"].to_numpy(dtype=object) == "N+1"
+    n1_all = contingency.secure(pois["firm_mw"].to_numpy(dtype=float),
+                                pois["voltage_kv"].to_numpy(dtype=float), load_mw, settings)
     subs = pois.index.to_numpy(dtype=object)
     rank_id = np.argsort(np.argsort(subs.astype(str))).astype(float)  # sub_id order as a number
     xyz = _xyz(sites.geometry.iloc[todo])
@@ -335,7 +338,14 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["limiting_line_id"] = m["limiting_line_id"].to_numpy(dtype=object)
     out["serves_load"] = hosts_load({"poi_sub_id": out["poi_sub_id"].to_numpy(dtype=object),
                                      "hosting_mw": out["hosting_mw"].to_numpy()}, load_mw)
-    out["redundancy"] = m["redundancy"].to_numpy(dtype=object)
+    out["firm_mw"] = m["firm_mw"].to_numpy(dtype=float)
+    out["firm_limiting_line_id"] = m["firm_limiting_line_id"].to_numpy(dtype=object)
+    out["firm_outage_line_id"] = m["firm_outage_line_id"].to_numpy(dtype=object)
+    out["firm_source"] = m["firm_source"].to_numpy(dtype=object)
+    out["redundancy"] = contingency.redundancy(out["firm_mw"].to_numpy(), out["poi_voltage_kv"]
+                                               .to_numpy(), load_mw, settings)
+    headroom = m["area_headroom_mw"].to_numpy(dtype=float)
+    out["generation_short"] = np.where(np.isnan(headroom), None, headroom < load_mw)
     out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
     out["hosting_source"] = np.where(out["hosting_mw"].notna(), "computed", None)
 

@@ -3,7 +3,8 @@
 Tiers (power facts only; ``load`` is the requested load in MW)
 -----------------------------------------------------------------
 A
-    the POI hosts the load (``hosting_mw >= load``), is ``N+1`` and the tie is at most
+    the POI hosts the load (``hosting_mw >= load``), is ``N-1 secure`` (``firm_mw >= load``
+    at a voltage that fits the load, :mod:`geo.contingency`) and the tie is at most
     ``tier_a_max_tie_km`` (10 km).
 B
     the POI hosts the load.
@@ -27,7 +28,7 @@ function; weights normalised by their sum), each in [0, 1]:
 * cost: ``1 - min(cost per kW / score_cost_cap_usd_per_kw, 1)`` from
   ``interconnection_cost_musd`` (null: 0);
 * voltage: ``min(poi_voltage_kv / score_voltage_ref_kv, 1)`` (null: 0);
-* redundancy: N+1 1, radial ``score_radial_credit``, isolated or unknown 0;
+* redundancy: N-1 secure 1, not N-1 secure ``score_radial_credit``, unknown 0;
 * time: 1 at ``score_time_best_months`` falling linearly to 0 at
   ``score_time_worst_months`` (null: 0);
 * firm power: the larger of ``min(hydro_mw_within_100km / load, 1)`` and the gas credit
@@ -57,7 +58,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from geo import _reasons, columns
+from geo import _reasons, columns, contingency
 from geo._arrays import Columns, add_columns, arrays, as_bool, as_float, present
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
@@ -181,7 +182,7 @@ def power_tier(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings
     >>> import pandas as pd
     >>> sites = pd.DataFrame({
     ...     "poi_sub_id": ["a", "b", "c", None], "hosting_mw": [400.0, 400.0, 160.0, None],
-    ...     "redundancy": ["N+1", "radial", "N+1", "isolated"],
+    ...     "redundancy": ["N-1 secure", "not N-1 secure", "N-1 secure", None],
     ...     "tie_distance_km": [3.0, 3.0, 3.0, None], "hydro_mw_within_100km": [0.0] * 4,
     ...     "gas_field": [None] * 4, "gas_field_km": [None] * 4})
     >>> power_tier(sites, 300.0, Settings()).tolist()
@@ -198,7 +199,7 @@ def power_tier(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings
         gas = present(sites, "gas_field") & (
             as_float(sites, "gas_field_km") <= settings.firm_gas_max_km
         )
-    n1 = np.asarray(sites["redundancy"] == "N+1", dtype=bool)
+    n1 = np.asarray(sites["redundancy"] == contingency.N1_SECURE, dtype=bool)
     firm = has_poi & (hydro | gas)
     return np.select([hosts & n1 & short, hosts, partial | firm], ["A", "B", "C"], default="D")
 
@@ -251,8 +252,11 @@ def _voltage(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
 
 def _redundancy(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
     redundancy = np.asarray(sites["redundancy"], dtype=object)
-    return np.select([redundancy == "N+1", redundancy == "radial"],
-                     [1.0, s.score_radial_credit], default=0.0)
+    return np.select(
+        [redundancy == contingency.N1_SECURE, redundancy == contingency.N1_INSECURE],
+        [1.0, s.score_radial_credit],
+        default=0.0,
+    )
 
 
 def _time(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:

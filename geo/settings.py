@@ -13,7 +13,7 @@ file serves every command; each command checks the whole file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import platformdirs
 from pydantic import Field
@@ -69,9 +69,39 @@ class Settings(SettingsBase):
     #: Fuels that pick up a new load (see DISPATCHABLE_FUELS).
     participation_fuels: tuple[Name, ...] = Field(default=DISPATCHABLE_FUELS, strict=False,
                                                   min_length=1)
+    #: How a new load is shared among those plants: "headroom" (capacity minus base-case
+    #: output, TAMU Pg; DESIGN.md "Load-hosting capacity" step 2) or "nameplate" (capacity).
+    participation_method: Literal["headroom", "nameplate"] = "headroom"
+    #: Where it is served from: "eia930_region" (the POI's EIA-930 region, EIA Hourly
+    #: Electric Grid Monitor, states mapped whole; geo.dispatch) or "interconnection".
+    participation_area: Literal["eia930_region", "interconnection"] = "eia930_region"
     #: Right-hand sides solved together per sparse LU solve (memory ~ n_bus * batch * 8 B).
     #: Our choice; it changes speed and memory, never a result.
     hosting_batch: int = Field(default=256, ge=1)
+
+    # --- N-1 firm hosting (geo.contingency) ---------------------------------------------
+    #: Emergency rating as a multiple of the normal rating, used after an outage. 1.0 (the
+    #: normal rating): TAMU's synthetic cases carry rateA only; NERC TPL-001-5 Table 1
+    #: requires P1 contingencies to stay within "applicable Facility Ratings", which for
+    #: many owners are short-term emergency ratings ~10-25 % above normal.
+    emergency_rating_factor: float = Field(default=1.0, gt=0, le=3)
+    #: Screened outages per POI: the circuits with the largest |distribution factor| of the
+    #: new load (circuits ending at the POI are always added). 40: as in issue 13's screen;
+    #: our choice. A POI with more candidates gets firm_source "estimated" (an upper bound).
+    n1_max_outages: int = Field(default=40, ge=1)
+    #: LODF columns keep entries with |PTDF for the outaged circuit's own transfer| at least
+    #: this fraction of (1 - the circuit's own PTDF); smaller effects are left at their N-0
+    #: values (at most 1 % of the outaged circuit's flow). Our choice (numerical, not policy).
+    n1_lodf_tolerance: float = Field(default=1e-2, ge=0, lt=1)
+    #: Voltage fit to load size: a POI below firm_min_poi_kv[i] is not firm for a load of
+    #: at least firm_load_bands_mw[i] (138 kV from 100 MW, 230 kV from 300 MW, 345 kV from
+    #: 1,000 MW). Our table, informed by utility practice (docs/methods.md: RMI 2025 on
+    #: transmission-level large loads; Dominion's 900 MW Chesterfield campus on 230 kV
+    #: double circuits; Zahedi et al., arXiv:2601.12686, review of utility handbooks).
+    firm_load_bands_mw: tuple[Positive, ...] = Field(default=(100.0, 300.0, 1000.0),
+                                                     strict=False, min_length=1)
+    firm_min_poi_kv: tuple[Positive, ...] = Field(default=(138.0, 230.0, 345.0), strict=False,
+                                                  min_length=1)
 
     # --- candidates and joins ---------------------------------------------------------
     #: Substation candidates and points of interconnection at or above this voltage (the

@@ -76,8 +76,9 @@ def test_rank_hifld_region_with_eia_plants(config, tmp_path):
     top = props[0]
     assert top["rank"] == 1 and top["tier"] == "A" and top["hosting_mw"] > 300
     assert top["country_iso3"] == "USA" and top["subdivision"] == "US-NV"
-    assert {p["poi_name"] for p in props if p["redundancy"] == "isolated"} == {"PAHRUMP",
-                                                                               "AMARGOSA"}
+    # their island has no generation: firm (N-1) hosting is not computed, redundancy null
+    assert {p["poi_name"] for p in props if p["redundancy"] is None} == {"PAHRUMP", "AMARGOSA"}
+    assert top["redundancy"] == "N-1 secure" and top["firm_mw"] >= 300
     assert {round(p["land_price_usd_per_acre"]) for p in props} == {5000, 1000}
     assert any(p["hydro_mw_within_100km"] > 1000 for p in props)  # Hoover Dam
 

@@ -37,7 +37,7 @@ def make_sites() -> gpd.GeoDataFrame:
             "tie_distance_km": [1.25, np.nan, 12.0],
             "hosting_mw": [350.0, 120.5, 0.0],
             "serves_load": [True, False, False],
-            "redundancy": ["N+1", "radial", "radial"],
+            "redundancy": ["N-1 secure", "not N-1 secure", "not N-1 secure"],
             "hydro_mw_within_100km": [np.nan, 40.0, np.nan],
             "country_iso3": ["CHE", "USA", "USA"],
             "reasons": ["hosts 100 MW, N+1", 'quote " and, comma', "#3 no hosting"],

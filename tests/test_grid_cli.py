@@ -90,7 +90,7 @@ def test_export_formats(runner, tmp_path, ext):
     else:
         out = gpd.read_file(path, **({"layer": "sites"} if ext == "gpkg" else {}))
     for col in ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
-                "redundancy", "backbone_km"):
+                "topology_redundancy", "firm_mw", "backbone_km"):
         assert col in out.columns
     row = out[out["sub_id"].astype(str) == "B"].iloc[0]
     assert row["hosting_mw"] == pytest.approx(150) and row["limiting_line_id"] == "AB"
@@ -128,3 +128,27 @@ def test_progress_bar_is_drawn_by_the_cli_and_silenced_by_q(runner, monkeypatch,
     assert len(made) == bars
     if bars:
         assert made[0]["desc"] == "hosting" and made[0]["total"] == 3
+
+
+def test_n0_and_n1_side_by_side(runner, tmp_path, monkeypatch):
+    import geo.commands.grid as cmd
+
+    monkeypatch.setattr(cmd, "REPORT_LOADS_MW", (100, 120, 300))
+    res = runner.invoke(grid_command, ["--json", "--export", str(tmp_path / "subs.csv")])
+    assert res.exit_code == 0, res.output
+    firm = json.loads(res.stdout)["firm"]
+    # B and C: N-0 100 / (2/3) = 150; after losing one side of the triangle the other
+    # carries all of it: 100. A (the generator) is capped by its lines' 200 MW.
+    assert firm["median_mw"] == {"n0": 150.0, "n1": 100.0}
+    assert firm["hosting_at_least_mw"]["100"] == {"n0": 3, "n1": 3}
+    assert firm["hosting_at_least_mw"]["120"] == {"n0": 3, "n1": 1}  # only A's 200 MW
+    assert firm["hosting_at_least_mw"]["300"] == {"n0": 0, "n1": 0}
+    assert {o["line_id"] for o in firm["binding_outages"]} <= {"AB", "AC", "CB"}
+    assert firm["source"] == {"computed": 3, "not computed": 1}
+    import pandas as pd
+
+    out = pd.read_csv(tmp_path / "subs.csv", comment="#")
+    assert out.set_index("sub_id").loc["B", "firm_mw"] == pytest.approx(100)
+    assert {"firm_limiting_line_id", "firm_outage_line_id", "firm_source"} <= set(out.columns)
+    text = runner.invoke(grid_command, [])
+    assert "N-0 / N-1 firm" in text.output and "information only" in text.output

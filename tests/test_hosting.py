@@ -151,7 +151,9 @@ def test_metrics_table_and_cache(tmp_path):
     assert m.attrs["cache"] == "miss"
     assert list(m.columns) == ["name", "voltage_kv", "island", "backbone_km", "redundancy",
                                "hosting_mw", "limiting_line_id", "limit_kind",
-                               "hosting_status"]
+                               "hosting_status", "firm_mw", "firm_limiting_line_id",
+                               "firm_outage_line_id", "firm_kind", "firm_source",
+                               "participation_area", "area_headroom_mw"]
     assert m.loc["B", "hosting_mw"] == pytest.approx(150)
     again = grid.metrics(grid.build(subs, ln, settings), plants, settings)
     assert again.attrs["cache"] == "hit"

@@ -144,9 +144,14 @@ def test_case118_with_transformer_taps_and_parallel_lines():
     assert check(net, n_buses=10) == 10
 
 
-@pytest.mark.skipif(not (DATA / "lines.parquet").exists(), reason="embedded data not built")
-def test_island_cut_from_embedded_data():
-    """60 substations around the largest plant of Texas, as a pandapower net."""
+def embedded_cut(n_subs: int = 60):
+    """``n_subs`` substations around the largest plant of Texas, as a pandapower net.
+
+    Returns the net and the ratings to use (each line's ``capacity_mw``, raised to 1.25
+    times its base flow where the random loads push it above).
+    """
+    import networkx as nx
+
     subs = gpd.read_parquet(DATA / "substations.parquet")
     lines = gpd.read_parquet(DATA / "lines.parquet")
     plants = gpd.read_parquet(DATA / "plants.parquet")
@@ -154,10 +159,8 @@ def test_island_cut_from_embedded_data():
     start = plants[plants["sub_id"].isin(tx["sub_id"])].nlargest(1, "capacity_mw")["sub_id"]
     g = grid.build(tx, lines[lines["from_sub"].isin(tx["sub_id"])
                              & lines["to_sub"].isin(tx["sub_id"])])
-    import networkx as nx
-
     near = nx.single_source_shortest_path_length(g.graph, start.iloc[0], cutoff=6)
-    keep = sorted(near, key=near.get)[:60]
+    keep = sorted(near, key=near.get)[:n_subs]
     keep = max(nx.connected_components(g.graph.subgraph(keep)), key=len)
     cut = lines[lines["from_sub"].isin(keep) & lines["to_sub"].isin(keep)]
     # the cut as a pandapower net: one bus per substation, lines with the data's reactances
@@ -177,5 +180,11 @@ def test_island_cut_from_embedded_data():
     for s in sorted(keep):
         pp.create_load(net, bus[s], p_mw=float(rng.uniform(0, 2 * gen_subs.sum() / len(keep))))
     f0 = rundc(net)
-    rating = np.maximum(cut["capacity_mw"].to_numpy(), 1.25 * np.abs(f0))
+    return net, np.maximum(cut["capacity_mw"].to_numpy(), 1.25 * np.abs(f0))
+
+
+@pytest.mark.skipif(not (DATA / "lines.parquet").exists(), reason="embedded data not built")
+def test_island_cut_from_embedded_data():
+    """60 substations around the largest plant of Texas, as a pandapower net."""
+    net, rating = embedded_cut(60)
     assert check(net, n_buses=6, rating=rating) == 6

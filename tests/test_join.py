@@ -25,10 +25,11 @@ def _geodesic_km(a, b):
 
 def test_poi_prefers_hosting_then_n1_then_distance():
     site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
-    # p1 nearest but too small; p2 hosts but radial; p3 hosts and N+1 but farther
+    # p1 nearest but too small; p2 hosts but not N-1 secure (firm 200 MW < 300);
+    # p3 hosts and is N-1 secure but farther
     coords = [(-100.0, 40.05), (-100.0, 40.10), (-100.0, 40.20)]
-    pois = pd.DataFrame({"hosting_mw": [100.0, 500.0, 400.0],
-                         "redundancy": ["N+1", "radial", "N+1"]},
+    pois = pd.DataFrame({"hosting_mw": [100.0, 500.0, 400.0], "firm_mw": [100.0, 200.0, 300.0],
+                         "voltage_kv": 345.0},
                         index=pd.Index(["p1", "p2", "p3"], name="sub_id"))
     out = join.assign_poi(site, pois, _pts(coords), 300.0, Settings())
     assert out["poi_sub_id"].iloc[0] == "p3"
@@ -40,7 +41,8 @@ def test_poi_without_any_host_takes_the_most_headroom_and_respects_max_tie():
     sites = gpd.GeoDataFrame({"site_id": ["s", "far"]},
                              geometry=_pts([(-100.0, 40.0), (-90.0, 30.0)]))
     coords = [(-100.0, 40.05), (-100.0, 40.10)]
-    pois = pd.DataFrame({"hosting_mw": [50.0, 120.0], "redundancy": ["N+1", "N+1"]},
+    pois = pd.DataFrame({"hosting_mw": [50.0, 120.0], "firm_mw": [50.0, 120.0],
+                         "voltage_kv": 345.0},
                         index=pd.Index(["a", "b"], name="sub_id"))
     out = join.assign_poi(sites, pois, _pts(coords), 300.0, Settings())
     assert out["poi_sub_id"].tolist() == ["b", None]
@@ -51,7 +53,8 @@ def test_poi_ties_break_by_sub_id_whatever_the_order():
     site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
     coords = [(-100.0, 40.1), (-100.0, 39.9)]  # same distance north and south
     for order in (["z", "y"], ["y", "z"]):
-        pois = pd.DataFrame({"hosting_mw": [400.0, 400.0], "redundancy": ["N+1", "N+1"]},
+        pois = pd.DataFrame({"hosting_mw": [400.0, 400.0], "firm_mw": [400.0, 400.0],
+                             "voltage_kv": 345.0},
                             index=pd.Index(order, name="sub_id"))
         out = join.assign_poi(site, pois, _pts(coords), 300.0, Settings())
         assert out["poi_sub_id"].iloc[0] == "y"
@@ -60,7 +63,7 @@ def test_poi_ties_break_by_sub_id_whatever_the_order():
 def test_substation_candidates_keep_their_own_poi():
     site = gpd.GeoDataFrame({"site_id": ["sub-7"], "poi_sub_id": ["7"]},
                             geometry=_pts([(-100.0, 40.0)]))
-    pois = pd.DataFrame({"hosting_mw": [900.0], "redundancy": ["N+1"]},
+    pois = pd.DataFrame({"hosting_mw": [900.0], "firm_mw": [900.0], "voltage_kv": 345.0},
                         index=pd.Index(["8"], name="sub_id"))
     out = join.assign_poi(site, pois, _pts([(-100.0, 40.01)]), 300.0, Settings())
     assert out["poi_sub_id"].iloc[0] == "7" and out["tie_distance_km"].iloc[0] == 0.0

@@ -28,7 +28,7 @@ def _site(site_id: str = "s", **overrides: object) -> dict[str, object]:
         "hosting_source": "computed",
         "limiting_line_id": "l1",
         "serves_load": True,
-        "redundancy": "N+1",
+        "redundancy": "N-1 secure",
         "backbone_km": 0.0,
         "hydro_mw_within_100km": 0.0,
         "nearest_hydro_km": None,
@@ -50,20 +50,20 @@ def _rank(*rows: dict[str, object], settings: Settings | None = None) -> pd.Data
 # --- tiers -------------------------------------------------------------------------------
 TIER_TABLE = [
     # hosting, redundancy, tie km, hydro MW, gas field, gas km, has POI, tier
-    (300.0, "N+1", 10.0, 0.0, None, None, True, "A"),  # exactly the load, tie at the limit
-    (900.0, "N+1", 10.1, 0.0, None, None, True, "B"),  # tie too long for A
-    (900.0, "radial", 1.0, 0.0, None, None, True, "B"),  # not N+1
-    (299.0, "N+1", 1.0, 0.0, None, None, True, "C"),  # >= half the load
-    (150.0, "radial", 40.0, 0.0, None, None, True, "C"),  # exactly half
-    (149.0, "N+1", 1.0, 0.0, None, None, True, "D"),
-    (100.0, "N+1", 1.0, 300.0, None, None, True, "C"),  # hydro >= load
-    (100.0, "N+1", 1.0, 299.0, None, None, True, "D"),  # hydro short of the load
+    (300.0, "N-1 secure", 10.0, 0.0, None, None, True, "A"),  # exactly the load, tie at the limit
+    (900.0, "N-1 secure", 10.1, 0.0, None, None, True, "B"),  # tie too long for A
+    (900.0, "not N-1 secure", 1.0, 0.0, None, None, True, "B"),  # not N-1 secure
+    (299.0, "N-1 secure", 1.0, 0.0, None, None, True, "C"),  # >= half the load
+    (150.0, "not N-1 secure", 40.0, 0.0, None, None, True, "C"),  # exactly half
+    (149.0, "N-1 secure", 1.0, 0.0, None, None, True, "D"),
+    (100.0, "N-1 secure", 1.0, 300.0, None, None, True, "C"),  # hydro >= load
+    (100.0, "N-1 secure", 1.0, 299.0, None, None, True, "D"),  # hydro short of the load
     (None, "isolated", 1.0, 0.0, "Permian", 0.0, True, "C"),  # inside a gas basin
     (None, "isolated", 1.0, 0.0, "Permian", 10.0, True, "C"),  # at the gas limit
     (None, "isolated", 1.0, 0.0, "Permian", 10.5, True, "D"),
     (None, "isolated", 1.0, 0.0, None, 0.0, True, "D"),  # distance without a basin name
     (None, "isolated", None, 5_000.0, "Permian", 0.0, False, "D"),  # no POI
-    (5_000.0, "N+1", None, 0.0, None, None, False, "D"),  # hosting without POI is ignored
+    (5_000.0, "N-1 secure", None, 0.0, None, None, False, "D"),  # hosting without POI is ignored
 ]
 
 
@@ -208,7 +208,7 @@ def test_reasons_text_for_a_fixed_row() -> None:
     )
     out = _rank(row)
     assert out.loc[0, "reasons"] == (
-        "Tier A: 1,240 MW headroom (DC estimate) at 345 kV CHILDRESS 2 (3.1 km), N+1, "
+        "Tier A: 1,240 MW headroom (DC estimate) at 345 kV CHILDRESS 2 (3.1 km), N-1 secure, "
         "2.1 GW hydro within 100 km; 11.0 M USD to connect (reVX 2019), "
         "~18 months to power; land 2,970 USD/acre (state average, 2025)"
     )
@@ -220,7 +220,7 @@ def test_reasons_for_short_hosting_gas_and_unknown_land() -> None:
         poi_name="FOO",
         poi_voltage_kv=138.0,
         hosting_mw=180.0,
-        redundancy="radial",
+        redundancy="not N-1 secure",
         tie_distance_km=5.0,
         gas_field="Piceance",
         gas_field_km=0.0,
@@ -231,7 +231,8 @@ def test_reasons_for_short_hosting_gas_and_unknown_land() -> None:
     text = _rank(row).loc[0, "reasons"]
     assert text.startswith(
         "Tier C: 180 MW headroom (DC estimate; short of the 300 MW load) at 138 kV FOO (5.0 km), "
-        "radial, 850 MW hydro within 100 km, inside the Piceance gas basin (approximate extent)"
+        "not N-1 secure, 850 MW hydro within 100 km, inside the Piceance gas basin "
+        "(approximate extent)"
     )
     assert text.endswith("; land price unknown (neutral land score)")
 
@@ -259,7 +260,7 @@ def test_reasons_without_poi() -> None:
 
 def test_reasons_hosting_not_computed() -> None:
     text = _rank(_site(hosting_mw=None, hosting_source=None)).loc[0, "reasons"]
-    assert text.startswith("Tier D: hosting not computed at 345 kV POI s (3.0 km), N+1;")
+    assert text.startswith("Tier D: hosting not computed at 345 kV POI s (3.0 km), N-1 secure;")
     assert "~48 months to power" in text
 
 

@@ -36,7 +36,7 @@ def _site(draw: st.DrawFn) -> dict[str, object]:
         "subdivision": draw(st.sampled_from(["US-TX", "US-GA", "US-CO", None])),
         "hosting_mw": draw(_maybe_number) if has_poi else None,
         "hosting_source": "computed",
-        "redundancy": draw(st.sampled_from(["N+1", "radial", "isolated"])),
+        "redundancy": draw(st.sampled_from(["N-1 secure", "not N-1 secure", "isolated"])),
         "hydro_mw_within_100km": draw(_number),
         "gas_field": gas,
         "gas_field_km": float(draw(st.integers(0, 200))) if gas else None,

@@ -29,7 +29,12 @@ LOG = logging.getLogger(__name__)
 
 #: Columns of ``--export`` (GIS users build on these names).
 EXPORT_COLUMNS = ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
-                  "limit_kind", "hosting_status", "redundancy", "backbone_km", "island")
+                  "limit_kind", "hosting_status", "firm_mw", "firm_limiting_line_id",
+                  "firm_outage_line_id", "firm_kind", "firm_source", "participation_area",
+                  "area_headroom_mw", "topology_redundancy", "backbone_km", "island")
+
+#: Load sizes (MW) at which ``--json`` and the printout count hosting N-0 and N-1.
+REPORT_LOADS_MW = (100, 300, 1000)
 
 
 def summary(graph: grid.GridGraph, table: pd.DataFrame, settings: Settings, region: str,
@@ -70,11 +75,36 @@ def summary(graph: grid.GridGraph, table: pd.DataFrame, settings: Settings, regi
             "not_computed": {k: int(v) for k, v in status.items() if k != "computed"},
             "limited_by_incident_rating": int((table["limit_kind"] == "incident_rating").sum()),
         },
+        "firm": firm_summary(table, settings),
         "redundancy": {k: int(red.get(k, 0)) for k in (grid.N_PLUS_1, grid.RADIAL,
                                                         grid.ISOLATED)},
         "backbone_kv": settings.backbone_kv,
         "backbone_km_median": _round(table["backbone_km"].dropna().median()
                                      if table["backbone_km"].notna().any() else None),
+    }
+
+
+def firm_summary(table: pd.DataFrame, settings: Settings) -> dict[str, Any]:
+    """N-0 next to N-1: counts hosting each of :data:`REPORT_LOADS_MW`, medians, the most
+    frequent binding outages, and how each firm figure was obtained."""
+    n0 = table["hosting_mw"].dropna()
+    n1 = table["firm_mw"].dropna() if "firm_mw" in table else pd.Series(dtype=float)
+    outages = (table["firm_outage_line_id"].dropna().value_counts().head(10)
+               if "firm_outage_line_id" in table else pd.Series(dtype=int))
+    source = table["firm_source"].value_counts() if "firm_source" in table else {}
+    kind = table["firm_kind"].value_counts() if "firm_kind" in table else {}
+    return {
+        "hosting_at_least_mw": {str(mw): {"n0": int((n0 >= mw).sum()), "n1": int((n1 >= mw).sum())}
+                                for mw in REPORT_LOADS_MW},
+        "median_mw": {"n0": _round(n0.median() if len(n0) else None),
+                      "n1": _round(n1.median() if len(n1) else None)},
+        "binding_outages": [{"line_id": k, "substations": int(v)} for k, v in outages.items()],
+        "source": {k: int(v) for k, v in source.items()},
+        "kind": {k: int(v) for k, v in kind.items()},
+        "emergency_rating_factor": settings.emergency_rating_factor,
+        "max_outages_per_poi": settings.n1_max_outages,
+        "participation": f"{settings.participation_method} within "
+                         f"{settings.participation_area}",
     }
 
 
@@ -123,7 +153,16 @@ def _print(doc: dict[str, Any]) -> None:
                    f"{doc['dc_lines_kept_apart']:,}")
         for kind, rep in doc["inputs"].items():
             click.echo(f"    {kind}: {rep['count']:,} from {rep['file']} ({rep['format']})")
-    click.echo(f"Redundancy (backbone >= {doc['backbone_kv']:g} kV): "
+    f = doc["firm"]
+    click.echo(f"N-0 / N-1 firm (emergency rating x{f['emergency_rating_factor']:g}, up to "
+               f"{f['max_outages_per_poi']} outages per POI, {f['participation']}): median "
+               f"{f['median_mw']['n0']} / {f['median_mw']['n1']} MW; hosting at least "
+               + ", ".join(f"{mw} MW {c['n0']:,} / {c['n1']:,}"
+                           for mw, c in f["hosting_at_least_mw"].items()))
+    if f["binding_outages"]:
+        click.echo("  most frequent binding outages: " + ", ".join(
+            f"{o['line_id']} ({o['substations']:,})" for o in f["binding_outages"][:5]))
+    click.echo(f"Topology redundancy, information only (backbone >= {doc['backbone_kv']:g} kV): "
                + ", ".join(f"{k} {v:,}" for k, v in red.items())
                + f"; median backbone distance {doc['backbone_km_median']} km")
 
@@ -163,6 +202,8 @@ def grid_command(ctx: click.Context, region: str, as_json: bool, export_path: st
         subs = graph.substations.set_index("sub_id")
         out = table.drop(columns=["name", "voltage_kv", "island"]).join(
             subs[["name", "voltage_kv", "island", "geometry"]]).reset_index()
+        # the topology count is information only: N-1 security is firm_mw against a load
+        out = out.rename(columns={"redundancy": "topology_redundancy"})
         out = gpd.GeoDataFrame(out, geometry="geometry", crs=subs.crs)
         out = out[[*EXPORT_COLUMNS, "geometry"]]
         prov = build_provenance(settings, bundle.sources, bundle.region, 0.0,

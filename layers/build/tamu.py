@@ -16,7 +16,9 @@ Choices (also in ``data/SOURCES.md``):
   class (``layers.estimates``) and marked ``estimated``;
 - plants are the generators aggregated per substation and fuel, at the substation's site,
   with ``capacity_mw`` = sum of ``Pmax`` of all units (TAMU's ``status`` marks units off in
-  its base-case snapshot, not retired plants).
+  its base-case snapshot, not retired plants), ``base_output_mw`` = sum of the base-case
+  ``Pg`` of the units that are on (capped at each unit's ``Pmax``) and
+  ``online_capacity_mw`` = sum of their ``Pmax`` (headroom = online capacity − base output).
 """
 
 from __future__ import annotations
@@ -144,10 +146,16 @@ def tables(wheel: Path) -> dict[str, gpd.GeoDataFrame]:
     if plant["fuel"].isna().any():
         missing = sorted(plant.loc[plant.fuel.isna(), "type"].unique())
         raise DataSourceError(f"unmapped TAMU plant types: {missing}")
-    plant = plant[plant["Pmax"] > 0]
+    plant = plant[plant["Pmax"] > 0].copy()
+    # base case (the snapshot's Pg): units off (status 0) produce 0 and are not committed;
+    # a unit's output is capped at its Pmax (TAMU's Pg exceeds Pmax for 2,632 units)
+    on = plant["status"].to_numpy() == 1
+    plant["pg_on"] = np.where(on, plant["Pg"].clip(lower=0.0, upper=plant["Pmax"]), 0.0)
+    plant["pmax_on"] = np.where(on, plant["Pmax"], 0.0)
     agg = (
         plant.groupby(["sub_id", "fuel"], sort=True)
-        .agg(capacity_mw=("Pmax", "sum"), n_units=("plant_id", "size"))
+        .agg(capacity_mw=("Pmax", "sum"), base_output_mw=("pg_on", "sum"),
+             online_capacity_mw=("pmax_on", "sum"), n_units=("plant_id", "size"))
         .reset_index()
     )
     name = sub.set_index("sub_id")["name"]
@@ -157,6 +165,8 @@ def tables(wheel: Path) -> dict[str, gpd.GeoDataFrame]:
             "name": (agg["sub_id"].map(name) + " " + agg["fuel"]).to_numpy(),
             "fuel": agg["fuel"].to_numpy(),
             "capacity_mw": agg["capacity_mw"].round(3).to_numpy(),
+            "base_output_mw": agg["base_output_mw"].round(3).to_numpy(),
+            "online_capacity_mw": agg["online_capacity_mw"].round(3).to_numpy(),
             "sub_id": agg["sub_id"].astype(str).to_numpy(),
             "n_units": agg["n_units"].astype("int64").to_numpy(),
         },

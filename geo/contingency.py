@@ -1,0 +1,428 @@
+"""N-1 firm hosting: line-outage distribution factors on the factorised B matrix.
+
+:func:`geo.hosting.hosting` computes, per island and per batch of points of interconnection
+(POIs), the flow change ``s`` (per MW of new load) on every merged edge. This module turns
+that into ``firm_mw``: the largest load that no monitored branch exceeds its emergency
+rating for after the outage of any one screened circuit (NERC TPL-001 category P1), and at
+most the N-0 ``hosting_mw``.
+
+Circuits, not merged edges, are outaged. Edge ``k`` of admittance ``b_k`` holds circuits
+``c`` of admittance ``b_c`` (share ``a_c = b_c / b_k``; flow and sensitivity split in that
+proportion). With ``ψ_k = B⁻¹(e_i − e_j)`` for the edge's ends ``i, j`` (one sparse solve
+per distinct outaged edge, cached for the island) and ``p_lk = b_l (ψ_k[i_l] − ψ_k[j_l])``
+(the flow on edge ``l`` of a unit transfer from ``i`` to ``j``), MATPOWER's ``makeLODF``
+gives, for the outage of circuit ``c``::
+
+    d_c = 1 − a_c·p_kk                     (1 − PTDF of the circuit for its own transfer)
+    LODF_lc = p_lk / d_c                   (edge l ≠ k)
+    post-outage flow        f'_l = f_l + LODF_lc · a_c f_k
+    post-outage sensitivity s'_l = s_l + LODF_lc · a_c s_k
+
+and for the circuits of edge ``k`` that stay in service (admittance ``b_k − b_c``) the same
+with ``l = k``, times ``1 − a_c``; their rating is the flow at which the first remaining
+circuit reaches its rating. ``d_c ≈ 0`` means the circuit is a bridge.
+
+Contingency set of a POI (exact screen, not a heuristic): a circuit's outage changes the
+POI's sensitivity on any branch by ``|LODF_lc·s_c| ≤ |s_c|`` (``|LODF| ≤ 1`` in a DC
+network: the post-outage flow of a unit transfer on any branch is at most the transfer), so
+every circuit with ``|s_c| ≥ distribution_factor_cutoff`` is screened, the
+``n1_max_outages`` largest ``|s_c|`` first, plus every circuit that ends at the POI. A POI
+whose set was cut by ``n1_max_outages`` gets ``firm_source = "estimated"`` (an upper bound).
+
+LODF columns are kept sparse: entries with ``|p_lk| < n1_lodf_tolerance·d`` are dropped;
+those branches keep their N-0 flow and sensitivity within that tolerance, and the N-0 check
+(normal rating ≤ emergency rating) already covers them. A bridge circuit whose far side
+holds more than half of the participation (``|s_c| > 0.5``) islands the POI: ``firm_mw = 0``
+(``firm_kind = "islanded"``). A bridge that cuts off a smaller part (a spur with its own
+generator) is not modelled (the lost generation would be re-dispatched) and is counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import SettingsError
+from geo.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+#: ``firm_source`` values.
+COMPUTED, ESTIMATED, NOT_COMPUTED = "computed", "estimated", "not computed"
+#: ``firm_kind`` values: the binding element is a branch after an outage, the N-0 limit,
+#: or the outage islands the POI.
+OUTAGE, N0, ISLANDED = "outage", "n-0", "islanded"
+#: ``redundancy`` of a ranked site: the POI hosts the load after any screened outage
+#: (``firm_mw >= load``) at a voltage that fits the load; or not; or firm not computed.
+N1_SECURE, N1_INSECURE = "N-1 secure", "not N-1 secure"
+#: ``d_c`` below this is a bridge (the circuit carries all of its own transfer).
+BRIDGE_TOL = 1e-9
+#: A bridge whose far side holds more than this share of the participation islands the POI.
+ISLANDING_SHARE = 0.5
+
+
+@dataclass
+class Circuits:
+    """The in-graph circuits of an island, grouped by merged edge (CSR by edge).
+
+    ``edge`` (local edge index), ``share`` (a_c), ``line_id``, ``rem_limit_mw`` (normal
+    rating of the edge's other circuits after this one is out; 0 when none), ``rem_binding``
+    (line id of the circuit of the rest that binds first), ``ptr`` (edge → circuits).
+    ``edge_binding`` names the circuit that binds first on each edge at N-0.
+    """
+
+    edge: np.ndarray
+    share: np.ndarray
+    line_id: np.ndarray
+    rem_limit_mw: np.ndarray
+    rem_binding: np.ndarray
+    ptr: np.ndarray
+    edge_binding: np.ndarray
+
+
+def in_graph_lines(lines: pd.DataFrame, node_pos: pd.Series) -> pd.DataFrame:
+    """The in-graph circuits of ``GridGraph.lines`` with node positions ``u``, ``v``."""
+    ln = lines.loc[lines["status"].to_numpy() == "in_graph",
+                   ["line_id", "from_sub", "to_sub", "reactance_pu", "capacity_mw"]]
+    return pd.DataFrame({
+        "u": node_pos.reindex(ln["from_sub"].to_numpy()).to_numpy(np.int64),
+        "v": node_pos.reindex(ln["to_sub"].to_numpy()).to_numpy(np.int64),
+        "line_id": ln["line_id"].astype(str).to_numpy(),
+        "reactance_pu": ln["reactance_pu"].to_numpy(float),
+        "capacity_mw": ln["capacity_mw"].to_numpy(float)})
+
+
+def circuits(ln: pd.DataFrame, edge_u: np.ndarray, edge_v: np.ndarray) -> Circuits:
+    """Circuits of the merged edges ``(edge_u, edge_v)`` (global node positions, u < v).
+
+    ``ln`` is :func:`in_graph_lines` (rows of other islands are ignored).
+    """
+    u, v = ln["u"].to_numpy(), ln["v"].to_numpy()
+    a, b = np.minimum(u, v).astype(np.int64), np.maximum(u, v).astype(np.int64)
+    big = int(max(edge_v.max(initial=0), b.max(initial=0))) + 1
+    ekey = edge_u.astype(np.int64) * big + edge_v
+    order_e = np.argsort(ekey, kind="stable")
+    pos = np.searchsorted(ekey[order_e], a * big + b)
+    pos = np.minimum(pos, len(ekey) - 1)
+    found = ekey[order_e][pos] == a * big + b
+    edge = order_e[pos][found]
+    adm = 1.0 / ln["reactance_pu"].to_numpy(float)[found]
+    rating = ln["capacity_mw"].to_numpy(float)[found]
+    ids = ln["line_id"].astype(str).to_numpy()[found]
+    order = np.lexsort((ids, edge))
+    edge, adm, rating, ids = edge[order], adm[order], rating[order], ids[order]
+    m = len(edge_u)
+    total = np.bincount(edge, weights=adm, minlength=m)
+    share = adm / total[edge]
+    ptr = np.r_[0, np.cumsum(np.bincount(edge, minlength=m))]
+    # flow on the merged edge at which a circuit reaches its rating: rating / share
+    per = rating / adm                       # rating_i / b_i, scaled by the edge's admittance
+    first = np.full(m, np.inf)
+    np.minimum.at(first, edge, per)
+    is_first = per == first[edge]
+    arg_first = np.full(m, -1, np.int64)
+    arg_first[edge[::-1][is_first[::-1]]] = np.flatnonzero(is_first)[::-1]
+    masked = np.where(np.arange(len(edge)) == arg_first[edge], np.inf, per)
+    second = np.full(m, np.inf)
+    np.minimum.at(second, edge, masked)
+    arg_second = np.full(m, -1, np.int64)
+    is_second = np.isfinite(masked) & (masked == second[edge])
+    arg_second[edge[::-1][is_second[::-1]]] = np.flatnonzero(is_second)[::-1]
+    own_first = np.arange(len(edge)) == arg_first[edge]
+    rest = np.where(own_first, second[edge], first[edge])
+    rest_arg = np.where(own_first, arg_second[edge], arg_first[edge])
+    rem_limit = np.where(np.isfinite(rest), np.where(np.isfinite(rest), rest, 0.0)
+                         * (total[edge] - adm), 0.0)
+    rem_binding = np.where(rest_arg >= 0, ids[np.maximum(rest_arg, 0)], None).astype(object)
+    return Circuits(edge=edge, share=share, line_id=ids.astype(object),
+                    rem_limit_mw=rem_limit, rem_binding=rem_binding, ptr=ptr,
+                    edge_binding=ids[np.maximum(arg_first, 0)].astype(object))
+
+
+@dataclass
+class Screen:
+    """N-1 screening of one island (one factorisation shared with the N-0 solves).
+
+    Parameters are the island's arrays from :func:`geo.hosting._island`: ``solve`` (the
+    LU solve of the reduced system), ``red`` (bus → row of the solution, the slack's row
+    ``n − 1`` stays 0), ``eu``/``ev`` (local edge ends), ``bl`` (edge admittances), ``f0``
+    (base flows, NaN unknown), ``limit`` (normal ratings), ``circ`` (:func:`circuits`).
+    """
+
+    solve: Any
+    red: np.ndarray
+    eu: np.ndarray
+    ev: np.ndarray
+    bl: np.ndarray
+    f0: np.ndarray
+    limit: np.ndarray
+    circ: Circuits
+    settings: Settings
+    solves: int = 0
+    shared: int = 0
+    skipped_bridges: int = 0
+
+    def __post_init__(self) -> None:
+        n = len(self.red)
+        self.n = n
+        self.iu, self.iv = self.red[self.eu], self.red[self.ev]
+        inc_e = np.r_[np.arange(len(self.eu)), np.arange(len(self.eu))]
+        inc_n = np.r_[self.eu, self.ev]
+        o = np.argsort(inc_n, kind="stable")
+        self.node_edges = inc_e[o]
+        self.node_ptr = np.r_[0, np.cumsum(np.bincount(inc_n, minlength=n))]
+        self.em = self.limit * self.settings.emergency_rating_factor
+        self.rem_em = self.circ.rem_limit_mw * self.settings.emergency_rating_factor
+        m = len(self.eu)
+        # LODF columns, stored sparse and growing: entries _idx/_val[_start[e]: + _len[e]]
+        self._start = np.full(m, -1, np.int64)
+        self._len = np.zeros(m, np.int64)
+        self._own = np.zeros(m, np.int64)
+        self._pkk = np.zeros(m)
+        self._idx = np.empty(0, np.int32)
+        self._val = np.empty(0)
+        self._used = 0
+        self.max_share = np.zeros(len(self.eu))
+        np.maximum.at(self.max_share, self.circ.edge, self.circ.share)
+
+    # -- LODF columns -----------------------------------------------------------------
+    def offer(self, b: np.ndarray, s: np.ndarray, tcol: np.ndarray) -> None:
+        """Store, without a solve, the LODF columns of edges between two POIs of a batch.
+
+        ``s[:, j]`` is the flow of ``B⁻¹(w − e_b[j])``; for an edge ``k = (u, v)`` whose ends
+        are both in the batch with the same participation column,
+        ``ψ_k = B⁻¹(e_u − e_v) = θ_v − θ_u``, so ``p_·k = s[:, col(v)] − s[:, col(u)]``.
+        """
+        col = np.full(self.n, -1, np.int64)
+        col[b] = np.arange(len(b))
+        cu, cv = col[self.eu], col[self.ev]
+        ks = np.flatnonzero((cu >= 0) & (cv >= 0) & (self._start < 0))
+        ks = ks[tcol[cu[ks]] == tcol[cv[ks]]]
+        batch = max(int(self.settings.hosting_batch), 1)
+        for first in range(0, len(ks), batch):
+            kk = ks[first:first + batch]
+            self._store(kk, s[:, cv[kk]] - s[:, cu[kk]])
+            self.shared += len(kk)
+
+    def _columns(self, edges: np.ndarray) -> None:
+        """Solve and keep the sparse ``p_·k`` of every edge in ``edges`` not yet stored."""
+        todo = np.unique(edges)
+        todo = todo[self._start[todo] < 0]
+        batch = max(int(self.settings.hosting_batch), 1)
+        n = self.n
+        for first in range(0, len(todo), batch):
+            ks = todo[first:first + batch]
+            k = len(ks)
+            cols = np.arange(k)
+            rhs = np.zeros((n, k), order="F")
+            rhs[self.red[self.eu[ks]], cols] += 1.0
+            rhs[self.red[self.ev[ks]], cols] -= 1.0
+            th = np.zeros((n, k))
+            th[: n - 1] = self.solve(rhs[: n - 1])
+            p = np.take(th, self.iu, axis=0)
+            p -= np.take(th, self.iv, axis=0)
+            p *= self.bl[:, None]
+            self.solves += k
+            self._store(ks, p)
+
+    def _store(self, ks: np.ndarray, p: np.ndarray) -> None:
+        """Keep the sparse columns ``p[:, j]`` of edges ``ks[j]`` (flows of ``e_u − e_v``)."""
+        tol = self.settings.n1_lodf_tolerance
+        k = len(ks)
+        cols = np.arange(k)
+        pkk = p[ks, cols]
+        d_min = 1.0 - self.max_share[ks] * pkk
+        bridge = d_min < BRIDGE_TOL
+        keep = np.abs(p) >= np.where(bridge, np.inf, tol * d_min)[None, :]
+        keep[ks, cols] = True
+        cj, rl = np.nonzero(keep.T)              # column-major: entries of a column together
+        lens = np.bincount(cj, minlength=k)
+        self._grow(len(rl))
+        at = self._used
+        self._idx[at:at + len(rl)] = rl
+        self._val[at:at + len(rl)] = p[rl, cj]
+        starts = at + np.r_[0, np.cumsum(lens)[:-1]]
+        self._start[ks], self._len[ks], self._pkk[ks] = starts, lens, pkk
+        self._own[ks] = np.flatnonzero(rl == ks[cj]) - (starts - at)
+        self._used += len(rl)
+
+    def _grow(self, extra: int) -> None:
+        need = self._used + extra
+        if need > len(self._idx):
+            size = max(need, 2 * len(self._idx), 1 << 16)
+            self._idx = np.resize(self._idx, size)
+            self._val = np.resize(self._val, size)
+
+    # -- the contingency set ------------------------------------------------------------
+    def contingencies(self, b: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                    np.ndarray]:
+        """Screened ``(column, circuit)`` pairs for POIs ``b`` and their truncation flags."""
+        st = self.settings
+        cutoff = max(st.distribution_factor_cutoff, 1e-12)
+        circ = self.circ
+        r, c = np.nonzero(np.abs(s) >= cutoff)
+        # expand edges to their circuits
+        lens = circ.ptr[r + 1] - circ.ptr[r]
+        pc = np.repeat(c, lens)
+        starts = np.repeat(circ.ptr[r] - np.r_[0, np.cumsum(lens)[:-1]], lens)
+        ci = starts + np.arange(lens.sum())
+        sc = np.abs(s[circ.edge[ci], pc]) * circ.share[ci]
+        big = sc >= cutoff
+        pc, ci, sc = pc[big], ci[big], sc[big]
+        # keep the n1_max_outages largest |s_c| per POI
+        order = np.lexsort((ci, -sc, pc))
+        pc, ci = pc[order], ci[order]
+        first = np.r_[0, np.flatnonzero(np.diff(pc)) + 1]
+        rank = np.arange(len(pc)) - np.repeat(first, np.diff(np.r_[first, len(pc)]))
+        limit = int(st.n1_max_outages)
+        truncated = np.zeros(len(b), bool)
+        truncated[pc[rank >= limit]] = True
+        pc, ci = pc[rank < limit], ci[rank < limit]
+        # plus every circuit that ends at the POI
+        lens = self.node_ptr[b + 1] - self.node_ptr[b]
+        ie = self.node_edges[np.repeat(self.node_ptr[b], lens)
+                             + np.arange(lens.sum())
+                             - np.repeat(np.r_[0, np.cumsum(lens)[:-1]], lens)]
+        ic = np.repeat(np.arange(len(b)), lens)
+        clens = circ.ptr[ie + 1] - circ.ptr[ie]
+        inc_c = (np.repeat(circ.ptr[ie], clens) + np.arange(clens.sum())
+                 - np.repeat(np.r_[0, np.cumsum(clens)[:-1]], clens))
+        pairs = np.unique(np.c_[np.r_[pc, np.repeat(ic, clens)], np.r_[ci, inc_c]], axis=0)
+        return pairs[:, 0], pairs[:, 1], truncated
+
+    # -- firm hosting of a batch -----------------------------------------------------------
+    def firm(self, b: np.ndarray, s: np.ndarray, host: np.ndarray,
+             host_edge: np.ndarray) -> dict[str, np.ndarray]:
+        """N-1 firm hosting of the POIs ``b`` (local bus indices, one column of ``s`` each).
+
+        ``host`` is the N-0 hosting, ``host_edge`` its binding edge (-1: incident rating).
+        Returns arrays ``firm_mw``, ``limiting`` and ``outage`` (line ids), ``kind``,
+        ``source`` (``computed``/``estimated``), ``outages`` (screened per POI).
+        """
+        st, circ = self.settings, self.circ
+        k = len(b)
+        cutoff = max(st.distribution_factor_cutoff, 1e-12)
+        pc, ci, truncated = self.contingencies(b, s)
+        outages = np.bincount(pc, minlength=k)
+        ek = circ.edge[ci]
+        self._columns(ek)
+        a = circ.share[ci]
+        d = 1.0 - a * self._pkk[ek]
+        bridge = d < BRIDGE_TOL
+        s_c = a * s[ek, pc]
+        best = np.full(k, np.inf)
+        lim = np.full(k, None, dtype=object)
+        out = np.full(k, None, dtype=object)
+        kind = np.full(k, N0, dtype=object)
+        # bridges: the POI is islanded when the far side holds most of the participation
+        isl = bridge & (np.abs(s_c) > ISLANDING_SHARE)
+        self.skipped_bridges += int((bridge & ~isl).sum())
+        for j, c in zip(pc[isl], ci[isl], strict=True):
+            best[j], lim[j], out[j], kind[j] = 0.0, circ.line_id[c], circ.line_id[c], ISLANDED
+        go = ~bridge
+        pc, ci, ek, d, a, s_c = (x[go] for x in (pc, ci, ek, d, a, s_c))
+        if len(pc):
+            ratio, pair, edge, own = self._post_outage(pc, ci, ek, d, a, s_c, s, cutoff)
+            jj = pc[pair]
+            col_best = np.full(k, np.inf)
+            np.minimum.at(col_best, jj, ratio)
+            hit = np.flatnonzero(ratio == col_best[jj])
+            win = np.full(k, -1, np.int64)
+            win[jj[hit[::-1]]] = hit[::-1]         # first entry that attains the minimum
+            for j in np.flatnonzero((col_best < best) & (win >= 0)):
+                e = win[j]
+                c = ci[pair[e]]
+                best[j] = col_best[j]
+                lim[j] = circ.rem_binding[c] if own[e] else circ.edge_binding[edge[e]]
+                out[j] = circ.line_id[c]
+                kind[j] = OUTAGE
+        n0 = ~(best < host)
+        firm = np.where(n0, host, best)
+        kind[n0], out[n0] = N0, None
+        lim[n0] = np.where(host_edge[n0] >= 0,
+                           circ.edge_binding[np.maximum(host_edge[n0], 0)], None)
+        source = np.where(truncated, ESTIMATED, COMPUTED).astype(object)
+        return {"firm_mw": np.maximum(firm, 0.0), "limiting": lim, "outage": out,
+                "kind": kind, "source": source, "outages": outages}
+
+    def _post_outage(self, pc, ci, ek, d, a, s_c, s, cutoff):
+        """Load ratio ``headroom / |s'|`` of every monitored branch of every pair.
+
+        Returns ``ratio``, ``pair`` (row in the pair arrays), ``edge`` (monitored edge)
+        and ``own`` (the entry is the rest of the outaged circuit's own edge).
+        """
+        st = self.settings
+        lens = self._len[ek]
+        offs = np.r_[0, np.cumsum(lens)[:-1]]
+        total = int(lens.sum())
+        pos = np.repeat(self._start[ek] - offs, lens) + np.arange(total)
+        pair = np.repeat(np.arange(len(pc)), lens)
+        idx = self._idx[pos]
+        k = s.shape[1]
+        s_flat = np.ascontiguousarray(s).ravel()
+        scale = s_c / d
+        s_new = np.take(s_flat, idx * k + np.repeat(pc, lens))
+        s_new += self._val[pos] * np.repeat(scale, lens)
+        own_at = offs + self._own[ek]
+        s_new[own_at] *= 1.0 - a
+        mon = np.flatnonzero(np.abs(s_new) >= cutoff)
+        own_mask = np.zeros(total, bool)
+        own_mask[own_at] = True
+        s_new, pair, idx, own = s_new[mon], pair[mon], idx[mon], own_mask[mon]
+        lodf = self._val[pos[mon]] / d[pair]
+        f_c = a * self.f0[ek]
+        f_new = self.f0[idx] + lodf * f_c[pair]
+        em = self.em[idx]
+        if own.any():
+            f_new[own] *= 1.0 - a[pair[own]]
+            em[own] = self.rem_em[ci[pair[own]]]
+        head = np.where(s_new > 0, em - f_new, em + f_new)
+        assumed = (1.0 - st.assumed_utilisation) * em
+        head = np.maximum(np.where(np.isnan(head), assumed, head), 0.0)
+        return head / np.abs(s_new), pair, idx, own
+
+
+def voltage_fits(poi_kv: np.ndarray, load_mw: float, settings: Settings) -> np.ndarray:
+    """True where a POI's voltage is high enough for ``load_mw`` (``firm_min_poi_kv`` by
+    ``firm_load_bands_mw``: the highest band at or below the load applies; NaN fails).
+
+    >>> voltage_fits(np.array([115.0, 138.0, 230.0]), 300.0, Settings()).tolist()
+    [False, False, True]
+    """
+    bands, kv = settings.firm_load_bands_mw, settings.firm_min_poi_kv
+    if len(bands) != len(kv):
+        raise SettingsError("settings firm_load_bands_mw and firm_min_poi_kv must have the "
+                            f"same length ({len(bands)} and {len(kv)})")
+    need = 0.0
+    for band, v in sorted(zip(bands, kv, strict=True)):
+        if load_mw >= band:
+            need = v
+    volts = np.asarray(poi_kv, dtype=float)
+    return np.isfinite(volts) & (volts >= need)
+
+
+def secure(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,
+           settings: Settings) -> np.ndarray:
+    """True where the POI is N-1 secure for ``load_mw`` (firm and voltage fit)."""
+    firm = np.nan_to_num(np.asarray(firm_mw, dtype=float), nan=-1.0)
+    return (firm >= load_mw) & voltage_fits(poi_kv, load_mw, settings)
+
+
+def redundancy(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,
+               settings: Settings) -> np.ndarray:
+    """``N-1 secure``, ``not N-1 secure`` or None (firm not computed) per site."""
+    firm = np.asarray(firm_mw, dtype=float)
+    out = np.where(secure(firm, poi_kv, load_mw, settings), N1_SECURE, N1_INSECURE)
+    return np.where(np.isnan(firm), None, out).astype(object)
+
+
+def empty(n: int) -> dict[str, np.ndarray]:
+    """Firm columns for ``n`` substations where nothing is computed."""
+    return {"firm_mw": np.full(n, np.nan), "firm_limiting_line_id": np.full(n, None, object),
+            "firm_outage_line_id": np.full(n, None, object),
+            "firm_kind": np.full(n, None, object),
+            "firm_source": np.full(n, NOT_COMPUTED, object)}

@@ -1,0 +1,176 @@
+"""Who picks up a new load: generators with headroom, within a balancing area.
+
+``settings.participation_method``:
+
+* ``"headroom"`` (default): each dispatchable plant (``settings.participation_fuels``)
+  offers ``online_capacity_mw − base_output_mw`` (its headroom in the base case: TAMU's
+  ``Pmax − Pg`` of the units that are on), never below 0. A unit at full output offers
+  nothing, and so does a unit that is off in the snapshot (not committed). Where
+  ``online_capacity_mw`` is missing the plant's ``capacity_mw`` stands for it; where
+  ``base_output_mw`` is missing the plant is taken as idle (headroom = capacity) and
+  counted in the report.
+* ``"nameplate"``: the plant's capacity, as before issue 13.
+
+``settings.participation_area``:
+
+* ``"eia930_region"`` (default): the new load is served from the POI's region: the 13
+  regions of EIA's Hourly Electric Grid Monitor (EIA-930), each state taken whole into the
+  region that serves most of it (:data:`EIA930_REGION_BY_STATE`, our mapping; states split
+  between regions such as KY, MO or MS go to one). A POI without a ``state`` or whose
+  region has no headroom in its island falls back to the island (interconnection).
+* ``"interconnection"``: the whole island.
+
+The participation of an area sums to the load (one per MW); ``area_headroom_mw`` (the
+area's total headroom) lets the ranking flag ``generation_short`` when it is below the load.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from geo.errors import SettingsError
+from geo.settings import Settings
+from layers._sphere import nearest, point_lonlat, unit_xyz
+
+if TYPE_CHECKING:
+    from geo.grid import GridGraph
+
+METHODS = ("headroom", "nameplate")
+AREAS = ("eia930_region", "interconnection")
+
+#: State (ISO 3166-2) → EIA-930 region (EIA Hourly Electric Grid Monitor: CAL, CAR, CENT,
+#: FLA, MIDA, MIDW, NE, NY, NW, SE, SW, TEN, TEX), by the region serving most of the state.
+EIA930_REGION_BY_STATE = {
+    "US-CA": "CAL",
+    "US-NC": "CAR", "US-SC": "CAR",
+    "US-KS": "CENT", "US-OK": "CENT", "US-NE": "CENT",
+    "US-FL": "FLA",
+    "US-PA": "MIDA", "US-NJ": "MIDA", "US-MD": "MIDA", "US-DE": "MIDA", "US-DC": "MIDA",
+    "US-VA": "MIDA", "US-WV": "MIDA", "US-OH": "MIDA", "US-KY": "MIDA",
+    "US-MN": "MIDW", "US-IA": "MIDW", "US-WI": "MIDW", "US-MI": "MIDW", "US-IL": "MIDW",
+    "US-IN": "MIDW", "US-MO": "MIDW", "US-AR": "MIDW", "US-LA": "MIDW", "US-ND": "MIDW",
+    "US-SD": "MIDW", "US-MS": "MIDW",
+    "US-ME": "NE", "US-NH": "NE", "US-VT": "NE", "US-MA": "NE", "US-RI": "NE", "US-CT": "NE",
+    "US-NY": "NY",
+    "US-WA": "NW", "US-OR": "NW", "US-ID": "NW", "US-MT": "NW", "US-WY": "NW", "US-UT": "NW",
+    "US-NV": "NW", "US-CO": "NW",
+    "US-AL": "SE", "US-GA": "SE",
+    "US-AZ": "SW", "US-NM": "SW",
+    "US-TN": "TEN",
+    "US-TX": "TEX",
+}
+
+
+def _check(settings: Settings) -> None:
+    if settings.participation_method not in METHODS:
+        raise SettingsError(f"setting participation_method must be one of {', '.join(METHODS)}, "
+                            f"not {settings.participation_method!r}")
+    if settings.participation_area not in AREAS:
+        raise SettingsError(f"setting participation_area must be one of {', '.join(AREAS)}, "
+                            f"not {settings.participation_area!r}")
+
+
+def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
+                  settings: Settings | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Generation (MW) at each substation, in node order, that can pick up a new load.
+
+    Plants of ``settings.participation_fuels`` count at their ``sub_id``; a plant whose
+    ``sub_id`` is null or not in the grid counts at the nearest substation (geodesic, no
+    distance limit; the number is reported). Each counts with its headroom or its capacity
+    (``settings.participation_method``, see the module notes).
+
+    Returns
+    -------
+    mw : numpy.ndarray
+    info : dict
+        ``participation_method``, ``participating_plants``, ``participating_mw``,
+        ``plants_located_by_nearest``, ``plants_unlocated``,
+        ``plants_without_base_output``.
+    """
+    settings = settings or grid.settings
+    _check(settings)
+    subs = grid.substations
+    mw = np.zeros(len(subs))
+    info = {"participation_method": settings.participation_method,
+            "participating_plants": 0, "participating_mw": 0.0,
+            "plants_located_by_nearest": 0, "plants_unlocated": 0,
+            "plants_without_base_output": 0}
+    if plants is None or len(plants) == 0:
+        return mw, info
+    fuels = {f.lower() for f in settings.participation_fuels}
+    cap = pd.to_numeric(plants["capacity_mw"], errors="coerce").to_numpy(float)
+    if settings.participation_method == "headroom":
+        base = _column(plants, "base_output_mw")
+        online = _column(plants, "online_capacity_mw")
+        info["plants_without_base_output"] = int(np.isnan(base).sum())
+        online = np.where(np.isnan(online), cap, np.minimum(online, cap))
+        cap = np.maximum(online - np.clip(np.nan_to_num(base), 0.0, None), 0.0)
+    fuel = plants["fuel"].astype(str).str.lower().to_numpy()
+    take = np.isin(fuel, list(fuels)) & (cap > 0)
+    if not take.any():
+        return mw, info
+    pl = plants[take]
+    pos = pd.Series(np.arange(len(subs)), index=subs["sub_id"].to_numpy())
+    sid = pl["sub_id"] if "sub_id" in pl else pd.Series([None] * len(pl), index=pl.index)
+    sid = sid.astype(object).where(sid.notna(), None)
+    p = pos.reindex([None if s is None else str(s) for s in sid]).to_numpy(float)
+    miss = np.isnan(p)
+    if miss.any():
+        lonlat = point_lonlat(subs.geometry.to_numpy())
+        ok = np.isfinite(lonlat).all(axis=1)
+        tree = cKDTree(unit_xyz(lonlat[ok, 0], lonlat[ok, 1]))
+        pts = point_lonlat(pl.to_crs(4326).geometry.to_numpy()[miss])
+        j, _ = nearest(pts, tree)
+        p[miss] = np.where(j >= 0, np.flatnonzero(ok)[np.maximum(j, 0)], np.nan)
+        info["plants_located_by_nearest"] = int((j >= 0).sum())
+    found = ~np.isnan(p)
+    info["plants_unlocated"] = int((~found).sum())
+    mw += np.bincount(p[found].astype(np.int64), weights=cap[take][found], minlength=len(subs))
+    info["participating_plants"] = int(found.sum())
+    info["participating_mw"] = float(mw.sum())
+    return mw, info
+
+
+def _column(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").to_numpy(float, na_value=np.nan)
+
+
+def areas(grid: GridGraph, settings: Settings | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Balancing area of each substation: integer codes (−1: none) and their labels."""
+    settings = settings or grid.settings
+    _check(settings)
+    subs = grid.substations
+    if settings.participation_area == "interconnection" or "state" not in subs:
+        return np.full(len(subs), -1, np.int64), np.array([], dtype=object)
+    region = subs["state"].map(EIA930_REGION_BY_STATE)
+    codes, labels = pd.factorize(region, sort=True)
+    return codes.astype(np.int64), np.asarray(labels, dtype=object)
+
+
+def island_columns(gen: np.ndarray, area: np.ndarray, targets_area: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Participation columns of one island and the column each target uses.
+
+    ``gen`` and ``area`` are the island's nodes' MW and area codes; column 0 is the whole
+    island, then one column per area present. A target uses its area's column when that
+    area has generation in the island, else column 0.
+    """
+    present = np.unique(area[area >= 0])
+    cols = np.zeros((len(gen), 1 + len(present)))
+    cols[:, 0] = gen
+    for i, a in enumerate(present):
+        cols[:, 1 + i] = np.where(area == a, gen, 0.0)
+    pos = np.searchsorted(present, targets_area)
+    pos = np.minimum(pos, max(len(present) - 1, 0))
+    found = (len(present) > 0) & (present[pos] == targets_area) if len(present) else \
+        np.zeros(len(targets_area), bool)
+    col = np.where(found, 1 + pos, 0)
+    col = np.where(cols.sum(axis=0)[col] > 0, col, 0)
+    return cols, col

@@ -1,0 +1,222 @@
+"""N-1 firm hosting (geo.contingency) on 4- and 5-bus grids computed by hand.
+
+Triangle A, B, C (equal reactances, generator at A); D hangs on B by one line; E is fed
+from B by two parallel circuits BE1, BE2 (equal reactances: each carries half).
+
+A new load at B: 2/3 flows on AB and 1/3 on A→C→B. With AB out, A→C→B carries all of it
+(LODF 1); with AC or CB out, AB carries all of it.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point
+
+from geo import contingency, dispatch, grid, hosting
+from geo.errors import SettingsError
+from geo.settings import Settings
+
+XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0),
+      "E": (0.1, -0.1)}
+
+
+def run(lines, gens=None, settings=None) -> pd.DataFrame:
+    """lines: (line_id, from, to, reactance_pu, capacity_mw, flow_mw)."""
+    gens = gens or {"A": 1000.0}
+    used = sorted({s for ln in lines for s in ln[1:3]})
+    subs = gpd.GeoDataFrame({"sub_id": used, "voltage_kv": 230.0},
+                            geometry=[Point(XY[s]) for s in used], crs="EPSG:4326")
+    ln = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
+         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
+         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
+         "flow_mw": [r[5] for r in lines]},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    plants = gpd.GeoDataFrame(
+        {"plant_id": list(gens), "fuel": "gas", "capacity_mw": list(gens.values()),
+         "sub_id": list(gens)}, geometry=[Point(XY[s]) for s in gens], crs="EPSG:4326")
+    settings = settings or Settings()
+    return hosting.hosting(grid.build(subs, ln, settings), plants, settings)
+
+
+def triangle(f_ab=0.0, f_ac=0.0, f_cb=0.0):
+    return [("AB", "A", "B", 0.1, 200.0, f_ab), ("AC", "A", "C", 0.1, 120.0, f_ac),
+            ("CB", "C", "B", 0.1, 1000.0, f_cb)]
+
+
+def test_n1_binds_on_another_branch_than_n0():
+    h = run(triangle())
+    # N-0: AB 200 / (2/3) = 300, AC 120 / (1/3) = 360 → 300 on AB
+    assert h.loc["B", "hosting_mw"] == pytest.approx(300)
+    assert h.loc["B", "limiting_line_id"] == "AB"
+    # N-1: AB out → AC carries all: 120; AC or CB out → AB carries all: 200 → 120
+    assert h.loc["B", "firm_mw"] == pytest.approx(120)
+    assert h.loc["B", "firm_limiting_line_id"] == "AC"
+    assert h.loc["B", "firm_outage_line_id"] == "AB"
+    assert h.loc["B", "firm_kind"] == "outage"
+    assert h.loc["B", "firm_source"] == "computed"
+
+
+def test_post_outage_base_flow_moves_with_the_lodf():
+    # base case: 30 MW from A to B, 20 direct and 10 via C; AB out moves its 20 onto A→C→B
+    h = run(triangle(f_ab=20.0, f_ac=10.0, f_cb=10.0))
+    assert h.loc["B", "hosting_mw"] == pytest.approx((200 - 20) / (2 / 3))
+    assert h.loc["B", "firm_mw"] == pytest.approx(120 - 30)
+    # a higher emergency rating lifts both post-outage limits: AC 1.5·120 − 30 = 150,
+    # AB 1.5·200 − 30 = 270, and N-0 (270) still holds
+    h = run(triangle(f_ab=20.0, f_ac=10.0, f_cb=10.0), settings=Settings(
+        emergency_rating_factor=1.5))
+    assert h.loc["B", "firm_mw"] == pytest.approx(150)
+
+
+def test_a_radial_outage_islands_the_poi():
+    h = run([*triangle(), ("BD", "B", "D", 0.1, 500.0, 0.0)])
+    assert h.loc["D", "hosting_mw"] == pytest.approx(300)      # AB, as for B
+    assert h.loc["D", "firm_mw"] == 0
+    assert h.loc["D", "firm_kind"] == "islanded"
+    assert h.loc["D", "firm_outage_line_id"] == "BD"
+    # D's spur is not in B's flow path: B keeps its 120 MW
+    assert h.loc["B", "firm_mw"] == pytest.approx(120)
+
+
+def test_one_circuit_of_a_double_circuit_is_one_outage():
+    lines = [*triangle(), ("BE1", "B", "E", 0.2, 150.0, 0.0), ("BE2", "B", "E", 0.2, 90.0, 0.0)]
+    lines[1] = ("AC", "A", "C", 0.1, 1000.0, 0.0)
+    h = run(lines)
+    # N-0 at E: each circuit carries 1/2; BE2 reaches 90 at 180 MW on the pair
+    assert h.loc["E", "hosting_mw"] == pytest.approx(180)
+    # N-1 at E: BE1 out → BE2 carries all: 90 (BE2 out → BE1: 150; AB out → AC: 1000)
+    assert h.loc["E", "firm_mw"] == pytest.approx(90)
+    assert h.loc["E", "firm_outage_line_id"] == "BE1"
+    assert h.loc["E", "firm_limiting_line_id"] == "BE2"
+    assert h.loc["E", "firm_kind"] == "outage"
+
+
+def test_n0_binds_when_every_outage_is_lighter():
+    # generous ratings everywhere but AB's: N-1 (AC/CB out → AB carries 1·P ≤ 200) vs
+    # N-0 (AB 200 / (2/3) = 300): firm 200 after an outage of AC or CB
+    lines = [("AB", "A", "B", 0.1, 200.0, 0.0), ("AC", "A", "C", 0.1, 1e4, 0.0),
+             ("CB", "C", "B", 0.1, 1e4, 0.0)]
+    h = run(lines)
+    assert h.loc["B", "firm_mw"] == pytest.approx(200)
+    assert h.loc["B", "firm_limiting_line_id"] == "AB"
+    assert h.loc["B", "firm_outage_line_id"] in {"AC", "CB"}
+    # with a 2x emergency rating N-1 gives 400 > 300: the N-0 limit binds, no outage
+    h = run(lines, settings=Settings(emergency_rating_factor=2.0))
+    assert h.loc["B", "firm_mw"] == pytest.approx(300)
+    assert h.loc["B", "firm_kind"] == "n-0"
+    assert h.loc["B", "firm_outage_line_id"] is None
+    assert h.loc["B", "firm_limiting_line_id"] == "AB"
+
+
+def test_screen_limit_marks_the_result_estimated():
+    h = run(triangle(), settings=Settings(n1_max_outages=0))
+    # only the circuits at B are screened (AB, CB): AB out → AC 120 still found
+    assert h.loc["B", "firm_mw"] == pytest.approx(120)
+    assert h.loc["B", "firm_source"] == "estimated"
+
+
+def plants_frame(rows):
+    """rows: (plant_id, sub_id, capacity_mw, online_capacity_mw, base_output_mw)."""
+    return gpd.GeoDataFrame(
+        {"plant_id": [r[0] for r in rows], "fuel": "gas", "sub_id": [r[1] for r in rows],
+         "capacity_mw": [r[2] for r in rows], "online_capacity_mw": [r[3] for r in rows],
+         "base_output_mw": [r[4] for r in rows]},
+        geometry=[Point(XY[r[1]]) for r in rows], crs="EPSG:4326")
+
+
+def test_units_off_or_at_full_output_pick_up_nothing():
+    subs = gpd.GeoDataFrame({"sub_id": ["A", "B", "C"], "voltage_kv": 230.0},
+                            geometry=[Point(XY[s]) for s in "ABC"], crs="EPSG:4326")
+    lines = [("AB", "A", "B", 0.1, 200.0, 0.0), ("AC", "A", "C", 0.1, 1e4, 0.0),
+             ("CB", "C", "B", 0.1, 1e4, 0.0)]
+    ln = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
+         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
+         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
+         "flow_mw": [r[5] for r in lines]},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    g = grid.build(subs, ln)
+    # A: at full output; A2: off in the base case; C: 100 MW of headroom
+    plants = plants_frame([("A1", "A", 500.0, 500.0, 500.0), ("A2", "A", 400.0, 0.0, 0.0),
+                           ("C1", "C", 300.0, 300.0, 200.0)])
+    mw, _ = dispatch.participation(g, plants, Settings())
+    assert mw.tolist() == [0.0, 0.0, 100.0]
+    h = hosting.hosting(g, plants, Settings())
+    # all of the load at B comes from C: 2/3 on CB, 1/3 on C→A→B, so AB (200) binds at 600
+    assert h.loc["B", "hosting_mw"] == pytest.approx(600)
+    assert h.loc["B", "area_headroom_mw"] == pytest.approx(100)
+    # by nameplate A's 900 MW and C's 300 MW share it 3:1 (AB: 3/4·2/3 + 1/4·1/3 = 7/12)
+    h = hosting.hosting(g, plants, Settings(participation_method="nameplate"))
+    assert h.loc["B", "hosting_mw"] == pytest.approx(200 / (7 / 12))
+
+
+def test_participation_of_an_area_sums_to_the_load():
+    # two regions on one island: B in Virginia (MIDA), A and C in Tennessee (TEN)
+    subs = gpd.GeoDataFrame({"sub_id": ["A", "B", "C"], "voltage_kv": 230.0,
+                             "state": ["US-TN", "US-VA", "US-TN"]},
+                            geometry=[Point(XY[s]) for s in "ABC"], crs="EPSG:4326")
+    lines = [("AB", "A", "B", 0.1, 1e4, 0.0), ("AC", "A", "C", 0.1, 1e4, 0.0),
+             ("CB", "C", "B", 0.1, 1e4, 0.0)]
+    ln = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
+         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
+         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
+         "flow_mw": [r[5] for r in lines]},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    g = grid.build(subs, ln)
+    plants = plants_frame([("A1", "A", 300.0, 300.0, 100.0), ("B1", "B", 50.0, 50.0, 20.0),
+                           ("C1", "C", 100.0, 100.0, 0.0)])
+    gen, _ = dispatch.participation(g, plants, Settings())
+    area, labels = dispatch.areas(g, Settings())
+    assert labels[area].tolist() == ["TEN", "MIDA", "TEN"]
+    cols, tcol = dispatch.island_columns(gen, area, area)
+    w = cols / cols.sum(axis=0)
+    assert np.allclose(w.sum(axis=0), 1.0)
+    # a load at A is served by TEN's headroom only: A 200, C 100 → 2/3, 1/3
+    assert w[:, tcol[0]].tolist() == pytest.approx([2 / 3, 0.0, 1 / 3])
+    assert w[:, tcol[1]].tolist() == pytest.approx([0.0, 1.0, 0.0])
+    h = hosting.hosting(g, plants, Settings())
+    assert h.loc["A", "area_headroom_mw"] == pytest.approx(300)
+    assert h.loc["B", "participation_area"] == "MIDA"
+    # interconnection-wide: every unit's headroom, 330 MW
+    h = hosting.hosting(g, plants, Settings(participation_area="interconnection"))
+    assert h.loc["B", "area_headroom_mw"] == pytest.approx(330)
+    assert h.loc["B", "participation_area"] == "interconnection"
+
+
+def test_voltage_fit_to_load_size():
+    kv = np.array([115.0, 138.0, 230.0, 345.0, 500.0, np.nan])
+    fits = contingency.voltage_fits
+    assert fits(kv, 50.0, Settings()).tolist() == [True] * 5 + [False]
+    assert fits(kv, 100.0, Settings()).tolist() == [False, True, True, True, True, False]
+    assert fits(kv, 300.0, Settings()).tolist() == [False, False, True, True, True, False]
+    assert fits(kv, 1000.0, Settings()).tolist() == [False, False, False, True, True, False]
+    with pytest.raises(SettingsError, match="firm_min_poi_kv"):
+        fits(kv, 300.0, Settings(firm_min_poi_kv=(138.0,)))
+
+
+@pytest.mark.parametrize("override", [{"emergency_rating_factor": 1.5}, {"n1_max_outages": 1},
+                                      {"n1_lodf_tolerance": 0.0},
+                                      {"participation_method": "nameplate"},
+                                      {"participation_area": "interconnection"}])
+def test_every_firm_setting_keys_the_cache(tmp_path, override):
+    lines = triangle()
+    used = ["A", "B", "C"]
+    subs = gpd.GeoDataFrame({"sub_id": used, "voltage_kv": 230.0},
+                            geometry=[Point(XY[s]) for s in used], crs="EPSG:4326")
+    ln = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
+         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
+         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
+         "flow_mw": [r[5] for r in lines]},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    plants = plants_frame([("A1", "A", 1000.0, 1000.0, 0.0)])
+    settings = Settings(cache_dir=tmp_path)
+    g = grid.build(subs, ln, settings)
+    assert grid.metrics(g, plants, settings).attrs["cache"] == "miss"
+    assert grid.metrics(g, plants, settings).attrs["cache"] == "hit"
+    assert grid.metrics(g, plants, settings.replace(**override)).attrs["cache"] == "miss"
