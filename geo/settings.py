@@ -88,7 +88,7 @@ class Settings(SettingsBase):
     #: Screened outages per POI: the circuits with the largest |distribution factor| of the
     #: new load (circuits ending at the POI are always added). 40: as in issue 13's screen;
     #: our choice. A POI with more candidates gets firm_source "estimated" (an upper bound).
-    n1_max_outages: int = Field(default=40, ge=1)
+    n1_max_outages: int = Field(default=40, ge=0)
     #: LODF columns keep entries with |PTDF for the outaged circuit's own transfer| at least
     #: this fraction of (1 - the circuit's own PTDF); smaller effects are left at their N-0
     #: values (at most 1 % of the outaged circuit's flow). Our choice (numerical, not policy).

@@ -168,6 +168,8 @@ def _describe(annotation: Any, metadata: list[Any], plural: bool = False) -> str
             least, f"a list of at least {least} ") + items
     if isinstance(annotation, types.UnionType):
         annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    if typing.get_origin(annotation) is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
     singular, many = _WORDS.get(annotation, (str(annotation), str(annotation)))
     if least:
         singular, many = f"a non-empty {singular.split(' ', 1)[1]}", f"non-empty {many}"

@@ -101,6 +101,9 @@ def test_api_refuses_what_it_used_to_truncate_or_crash_on():
         Settings().replace(poi_neighbours=0)
     with pytest.raises(SettingsError, match=r'hosting_batch = "256"'):
         Settings().replace(hosting_batch="256")  # a string is not a number
+    with pytest.raises(SettingsError, match=r"participation_method = \"x\" \(must be one of "
+                                            r"'headroom', 'nameplate'\)"):
+        Settings(participation_method="x")
     with pytest.raises(SettingsError, match="did you mean tile_deg"):
         FetchSettings().replace(tile_degs=2.0)
     assert Settings().replace(hosting_batch=2).hosting_batch == 2
