@@ -118,7 +118,7 @@ def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
     pos = pd.Series(np.arange(len(subs)), index=subs["sub_id"].to_numpy())
     sid = pl["sub_id"] if "sub_id" in pl else pd.Series([None] * len(pl), index=pl.index)
     sid = sid.astype(object).where(sid.notna(), None)
-    p = pos.reindex([None if s is None else str(s) for s in sid]).to_numpy(float)
+    p = pos.reindex([None if s is None else str(s) for s in sid]).to_numpy(float, copy=True)
     miss = np.isnan(p)
     if miss.any():
         lonlat = point_lonlat(subs.geometry.to_numpy())
