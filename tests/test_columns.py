@@ -123,8 +123,8 @@ def test_a_new_site_column_is_one_row(tmp_path):
     rows = re.findall(r"<th[^>]*>(\w+)</th><td>([^<]*)</td>", popup)
     assert rows[rows.index(("hosting_mw", "600")) + 1] == ("toy_mw", "300")  # popup 85
     header, first = text.splitlines()[:2]
-    assert "host MW toy MW supply" in header  # terminal position 65: after 60, before 70
-    assert "  300.0 N+1" in first
+    assert "firm MW toy MW supply" in header  # terminal position 65: after 62, before 70
+    assert "  300.0 N-1 secure" in first
     assert "| `toy_mw` | float | MW | no | `geo.sovereignty.tag` |" in doc
 
     plain = _ranked_with_toy()  # the real table has no row for it
