@@ -115,7 +115,10 @@ class Layers(Mapping[str, gpd.GeoDataFrame]):
     def in_region(self, kind: str) -> gpd.GeoDataFrame:
         """Rows of a vector layer that intersect the region's boundary."""
         gdf = self[kind]
-        return gdf[gdf.intersects(self.boundary)]
+        boundary = self.boundary
+        # the prepared outline first: shapely 2.0 prepares nothing by itself (minutes on the US)
+        shapely.prepare(boundary)
+        return gdf[shapely.intersects(boundary, gdf.geometry.to_numpy())]
 
 
 def _sources() -> dict[str, dict[str, str]]:
