@@ -133,7 +133,9 @@ def render(
 
     fmap = folium.Map(location=_centre(points), zoom_start=5, control_scale=True,
                       tiles=None, prefer_canvas=True)
-    fmap.options["max_zoom"] = 18  # folium gives it to a tile layer only; markercluster needs it
+    # folium gives max_zoom to a tile layer only, and markercluster needs it on the map; the
+    # camel-case key renders as is in folium 0.17 and in newer releases
+    fmap.options["maxZoom"] = 18
     figure: Any = fmap.get_root()
     figure.title = escape(heading)
     figure.header.add_child(
