@@ -27,6 +27,7 @@ from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from geo.candidates import site_points
 from geo.errors import LayerValidationError, SettingsError
 from layers import read_file
 from layers._paths import data_dir
@@ -90,21 +91,7 @@ def read_known(path: str | Path) -> gpd.GeoDataFrame:
         No lat/lon columns, no CRS, empty or out-of-range coordinates, fewer than
         :data:`MIN_KNOWN` sites.
     """
-    gdf = read_file(path)
-    if gdf.crs is None:
-        raise LayerValidationError(f"{path}: the known sites have no CRS; set one (EPSG:4326)")
-    gdf = gdf.to_crs("EPSG:4326")
-    geoms = gdf.geometry
-    empty = gdf.index[geoms.isna() | geoms.is_empty]
-    if len(empty):
-        raise LayerValidationError(f"{path}: known sites without coordinates in rows "
-                                   f"{', '.join(map(str, empty[:5]))}; fill them")
-    points = geoms if (geoms.geom_type == "Point").all() else geoms.representative_point()
-    bad = gdf.index[(points.x.abs() > 180) | (points.y.abs() > 90)]
-    if len(bad):
-        raise LayerValidationError(
-            f"{path}: coordinates outside lon -180..180 / lat -90..90 in rows "
-            f"{', '.join(map(str, bad[:5]))}; are lat and lon swapped?")
+    gdf, points = site_points(read_file(path), str(path), what="known sites")
     cols = {str(c).lower(): c for c in gdf.columns}
     name_col = next((cols[c] for c in ("name", "site_name", "id", "site_id") if c in cols), None)
     names = (gdf[name_col].astype(str).to_numpy() if name_col is not None

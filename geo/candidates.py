@@ -134,20 +134,7 @@ def from_frame(gdf: gpd.GeoDataFrame, source: str = "candidates") -> gpd.GeoData
             f"{source}: sites have no CRS; set one (e.g. EPSG:4326) and save again")
     if len(gdf) == 0:
         raise LayerValidationError(f"{source}: no sites in the file")
-    gdf = gdf.to_crs("EPSG:4326")
-    geoms = gdf.geometry
-    bad = gdf.index[geoms.isna() | geoms.is_empty]
-    if len(bad):
-        raise LayerValidationError(
-            f"{source}: sites without geometry in rows {', '.join(map(str, bad[:5]))}")
-    if not geoms.geom_type.isin(["Point"]).all():
-        geoms = geoms.representative_point()
-    b = geoms.bounds
-    out = b.index[(b.minx.abs() > 180) | (b.miny.abs() > 90)]
-    if len(out):
-        raise LayerValidationError(
-            f"{source}: coordinates outside lon -180..180 / lat -90..90 in rows "
-            f"{', '.join(map(str, out[:5]))}; is the CRS right?")
+    gdf, geoms = site_points(gdf, source)
     cols = {str(c).lower(): c for c in gdf.columns}
     id_col = next((cols[c] for c in ("site_id", "id") if c in cols), None)
     ids = (gdf[id_col].astype(str) if id_col is not None
@@ -167,6 +154,34 @@ def from_frame(gdf: gpd.GeoDataFrame, source: str = "candidates") -> gpd.GeoData
         geometry=geoms.to_numpy(),
         crs="EPSG:4326",
     )
+
+
+def site_points(gdf: gpd.GeoDataFrame, source: str, what: str = "sites",
+                ) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries]:
+    """``gdf`` in EPSG:4326 and one point per row (polygons: their representative point).
+
+    Refuses rows without coordinates and coordinates outside lon/lat range, naming the rows
+    (the user's candidate sites and the known sites of ``geo-rank evaluate``).
+    """
+    if gdf.crs is None:
+        raise LayerValidationError(
+            f"{source}: {what} have no CRS; set one (e.g. EPSG:4326) and save again")
+    gdf = gdf.to_crs("EPSG:4326")
+    geoms = gdf.geometry
+    bad = gdf.index[geoms.isna() | geoms.is_empty]
+    if len(bad):
+        raise LayerValidationError(
+            f"{source}: {what} without coordinates in rows {', '.join(map(str, bad[:5]))}; "
+            "fill them or drop the rows")
+    if not geoms.geom_type.isin(["Point"]).all():
+        geoms = geoms.representative_point()
+    b = geoms.bounds
+    out = b.index[(b.minx.abs() > 180) | (b.miny.abs() > 90)]
+    if len(out):
+        raise LayerValidationError(
+            f"{source}: coordinates outside lon -180..180 / lat -90..90 in rows "
+            f"{', '.join(map(str, out[:5]))}; is the CRS right? (or are lat and lon swapped?)")
+    return gdf, geoms
 
 
 def generate(layers: Layers, kind: str | gpd.GeoDataFrame = "substations", *,
