@@ -42,8 +42,10 @@ GRID_SETTINGS = ("snap_tolerance_km", "snap_voltage_tolerance", "backbone_kv",
 def frame_hash(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
     """SHA-256 of a (Geo)DataFrame's content in ``columns`` (all when None).
 
-    Plain columns go through :func:`pandas.util.hash_pandas_object`; geometry columns are
-    hashed as WKB. Row order matters, the index does not. Missing columns are skipped.
+    The same values give the same hash whatever the pandas, numpy or shapely version (the
+    shipped grid results, :mod:`geo.shipped`, rely on it): numbers and booleans are hashed
+    as float64 bytes (every NaN alike), geometries as WKB, anything else as its text
+    (null apart). Row order matters, the index does not. Missing columns are skipped.
     """
     cols = [c for c in (frame.columns if columns is None else columns) if c in frame.columns]
     h = hashlib.sha256()
@@ -56,8 +58,17 @@ def frame_hash(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> str
             wkb = shapely.to_wkb(np.asarray(values.array), hex=False)
             for item in wkb:
                 h.update(b"\x00" if item is None else item)
+        elif pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
+                values.dtype):
+            numbers = values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+            numbers[np.isnan(numbers)] = np.nan      # one NaN bit pattern
+            h.update(b"n" + numbers.tobytes())
         else:
-            h.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+            text = values.to_numpy(dtype=object)
+            null = pd.isna(text)
+            h.update(b"s" + null.tobytes())
+            h.update("\x1f".join("" if n else str(x) for x, n in zip(text, null,
+                                                                     strict=True)).encode())
     return h.hexdigest()
 
 

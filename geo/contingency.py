@@ -150,7 +150,8 @@ class Screen:
     Parameters are the island's arrays from :func:`geo.hosting._island`: ``solve`` (the
     LU solve of the reduced system), ``red`` (bus → row of the solution, the slack's row
     ``n − 1`` stays 0), ``eu``/``ev`` (local edge ends), ``bl`` (edge admittances), ``f0``
-    (base flows, NaN unknown), ``limit`` (normal ratings), ``circ`` (:func:`circuits`).
+    (base flows, NaN unknown), ``limit`` (normal ratings), ``circ`` (:func:`circuits`),
+    ``flows`` (sparse edge × solution row: ``flows @ θ`` is every edge's flow).
     """
 
     solve: Any
@@ -162,6 +163,7 @@ class Screen:
     limit: np.ndarray
     circ: Circuits
     settings: Settings
+    flows: Any
     solves: int = 0
     shared: int = 0
     skipped_bridges: int = 0
@@ -183,6 +185,7 @@ class Screen:
         self._len = np.zeros(m, np.int64)
         self._own = np.zeros(m, np.int64)
         self._pkk = np.zeros(m)
+        self._pmax = np.zeros(m)
         self._idx = np.empty(0, np.int32)
         self._val = np.empty(0)
         self._used = 0
@@ -212,34 +215,44 @@ class Screen:
         """Solve and keep the sparse ``p_·k`` of every edge in ``edges`` not yet stored."""
         todo = np.unique(edges)
         todo = todo[self._start[todo] < 0]
+        if not len(todo):
+            return
         batch = max(int(self.settings.hosting_batch), 1)
         n = self.n
+        width = min(batch, len(todo))
+        rhs = np.zeros((n - 1, width), order="F")
+        theta = np.zeros((n, width))                 # the slack's last row stays 0
         for first in range(0, len(todo), batch):
             ks = todo[first:first + batch]
             k = len(ks)
             cols = np.arange(k)
-            rhs = np.zeros((n, k), order="F")
-            rhs[self.red[self.eu[ks]], cols] += 1.0
-            rhs[self.red[self.ev[ks]], cols] -= 1.0
-            th = np.zeros((n, k))
-            th[: n - 1] = self.solve(rhs[: n - 1])
-            p = np.take(th, self.iu, axis=0)
-            p -= np.take(th, self.iv, axis=0)
-            p *= self.bl[:, None]
+            r = rhs[:, :k]
+            r[:] = 0.0
+            ru, rv = self.red[self.eu[ks]], self.red[self.ev[ks]]
+            inner_u, inner_v = ru < n - 1, rv < n - 1      # the slack's row is not solved
+            r[ru[inner_u], cols[inner_u]] += 1.0
+            r[rv[inner_v], cols[inner_v]] -= 1.0
+            th = theta[:, :k] if k == width else np.zeros((n, k))
+            th[: n - 1] = self.solve(r)
             self.solves += k
-            self._store(ks, p)
+            self._store(ks, self.flows @ th)
 
     def _store(self, ks: np.ndarray, p: np.ndarray) -> None:
         """Keep the sparse columns ``p[:, j]`` of edges ``ks[j]`` (flows of ``e_u − e_v``)."""
         tol = self.settings.n1_lodf_tolerance
         k = len(ks)
         cols = np.arange(k)
-        pkk = p[ks, cols]
+        pkk = p[ks, cols].copy()
+        mag = np.abs(p)
+        mag[ks, cols] = 0.0
+        self._pmax[ks] = mag.max(axis=0) if len(mag) else 0.0
         d_min = 1.0 - self.max_share[ks] * pkk
         bridge = d_min < BRIDGE_TOL
-        keep = np.abs(p) >= np.where(bridge, np.inf, tol * d_min)[None, :]
+        keep = mag >= np.where(bridge, np.inf, tol * d_min)[None, :]
         keep[ks, cols] = True
-        cj, rl = np.nonzero(keep.T)              # column-major: entries of a column together
+        rl, cj = np.nonzero(keep)
+        order = np.argsort(cj, kind="stable")      # entries of a column together
+        rl, cj = rl[order], cj[order]
         lens = np.bincount(cj, minlength=k)
         self._grow(len(rl))
         at = self._used
@@ -260,7 +273,16 @@ class Screen:
     # -- the contingency set ------------------------------------------------------------
     def contingencies(self, b: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray,
                                                                     np.ndarray]:
-        """Screened ``(column, circuit)`` pairs for POIs ``b`` and their truncation flags."""
+        """Screened ``(column, circuit)`` pairs for POIs ``b`` and their truncation flags.
+
+        A circuit ``c`` of edge ``k`` is screened for a POI when its outage changes the
+        POI's flow per MW on some branch by at least the cut-off:
+        ``|s_c| · max_l |LODF_lc| ≥ cutoff``, ``l`` over every other edge and the circuits
+        of ``k`` left in service (``(1 − a_c)·|p_kk| / d_c``); bridges with
+        ``|s_c| ≥ cutoff`` always (they may island the POI); and every circuit ending at
+        the POI. Only circuits with ``|s_c| ≥ cutoff`` can qualify (``|LODF| ≤ 1``), so
+        their LODF columns are solved first (once per island, shared by all POIs).
+        """
         st = self.settings
         cutoff = max(st.distribution_factor_cutoff, 1e-12)
         circ = self.circ
@@ -273,16 +295,7 @@ class Screen:
         sc = np.abs(s[circ.edge[ci], pc]) * circ.share[ci]
         big = sc >= cutoff
         pc, ci, sc = pc[big], ci[big], sc[big]
-        # keep the n1_max_outages largest |s_c| per POI
-        order = np.lexsort((ci, -sc, pc))
-        pc, ci = pc[order], ci[order]
-        first = np.r_[0, np.flatnonzero(np.diff(pc)) + 1]
-        rank = np.arange(len(pc)) - np.repeat(first, np.diff(np.r_[first, len(pc)]))
-        limit = int(st.n1_max_outages)
-        truncated = np.zeros(len(b), bool)
-        truncated[pc[rank >= limit]] = True
-        pc, ci = pc[rank < limit], ci[rank < limit]
-        # plus every circuit that ends at the POI
+        # every circuit that ends at the POI
         lens = self.node_ptr[b + 1] - self.node_ptr[b]
         ie = self.node_edges[np.repeat(self.node_ptr[b], lens)
                              + np.arange(lens.sum())
@@ -291,7 +304,29 @@ class Screen:
         clens = circ.ptr[ie + 1] - circ.ptr[ie]
         inc_c = (np.repeat(circ.ptr[ie], clens) + np.arange(clens.sum())
                  - np.repeat(np.r_[0, np.cumsum(clens)[:-1]], clens))
-        pairs = np.unique(np.c_[np.r_[pc, np.repeat(ic, clens)], np.r_[ci, inc_c]], axis=0)
+        inc_p = np.repeat(ic, clens)
+        self._columns(np.r_[circ.edge[ci], circ.edge[inc_c]])
+        # the largest change the outage makes to the POI's flow per MW on any branch
+        ek, a = circ.edge[ci], circ.share[ci]
+        pkk = self._pkk[ek]
+        d = 1.0 - a * pkk
+        bridge = d < BRIDGE_TOL
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = sc * np.maximum(self._pmax[ek], (1.0 - a) * np.abs(pkk)) / d
+        change = np.where(bridge, np.inf, change)
+        keep = change >= cutoff
+        pc, ci, change = pc[keep], ci[keep], change[keep]
+        truncated = np.zeros(len(b), bool)
+        limit = st.n1_max_outages
+        if limit is not None:
+            # the ``limit`` largest changes per POI
+            order = np.lexsort((ci, -change, pc))
+            pc, ci = pc[order], ci[order]
+            first = np.r_[0, np.flatnonzero(np.diff(pc)) + 1]
+            rank = np.arange(len(pc)) - np.repeat(first, np.diff(np.r_[first, len(pc)]))
+            truncated[pc[rank >= limit]] = True
+            pc, ci = pc[rank < limit], ci[rank < limit]
+        pairs = np.unique(np.c_[np.r_[pc, inc_p], np.r_[ci, inc_c]], axis=0)
         return pairs[:, 0], pairs[:, 1], truncated
 
     # -- firm hosting of a batch -----------------------------------------------------------
@@ -309,7 +344,6 @@ class Screen:
         pc, ci, truncated = self.contingencies(b, s)
         outages = np.bincount(pc, minlength=k)
         ek = circ.edge[ci]
-        self._columns(ek)
         a = circ.share[ci]
         d = 1.0 - a * self._pkk[ek]
         bridge = d < BRIDGE_TOL

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from geo import _lines, cache, hosting
+from geo import _lines, cache, hosting, shipped
 from geo.errors import GridError, LayerValidationError
 from geo.settings import Settings
 from layers._sphere import point_lonlat, unit_xyz
@@ -97,7 +98,10 @@ class GridGraph:
     settings : Settings
         The settings the grid was built with.
     input_hash : str
-        Content hash of the input layers and the build settings (for caches).
+        Content hash of the input layers, the build settings and the code version (for
+        the disk cache).
+    content_hash : str
+        The same without the code version (for the shipped results, :mod:`geo.shipped`).
     """
 
     graph: nx.Graph
@@ -107,6 +111,12 @@ class GridGraph:
     report: GridReport
     settings: Settings = field(default_factory=Settings)
     input_hash: str = ""
+    content_hash: str = ""
+
+
+def plants_hash(plants: gpd.GeoDataFrame | None) -> str:
+    """Content hash of the plant columns hosting depends on (``none`` without plants)."""
+    return "none" if plants is None else cache.frame_hash(plants, hosting.PLANT_COLUMNS)
 
 
 def _check(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> None:
@@ -219,11 +229,12 @@ def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
                     "in the graph (see report.unsnapped_line_ids)", report.unsnapped_line_ends,
                     settings.snap_tolerance_km, len(report.unsnapped_line_ids))
     LOG.info("grid: %d nodes, %d edges, %d islands", n, len(edges), len(sizes))
-    input_hash = cache.make_key(cache.frame_hash(subs, SUBSTATION_COLUMNS),
-                                cache.frame_hash(lines, LINE_COLUMNS),
-                                cache.settings_token(settings))
+    content = hashlib.sha256(json.dumps(
+        [cache.frame_hash(subs, SUBSTATION_COLUMNS), cache.frame_hash(lines, LINE_COLUMNS),
+         cache.settings_token(settings)], sort_keys=True, default=str).encode()).hexdigest()
     return GridGraph(graph=graph, substations=subs.drop(columns=["lon", "lat"]), lines=out,
-                     edges=edges, report=report, settings=settings, input_hash=input_hash)
+                     edges=edges, report=report, settings=settings,
+                     input_hash=cache.make_key(content), content_hash=content)
 
 
 def backbone_km(grid: GridGraph, backbone_kv: float | None = None) -> pd.Series:
@@ -309,9 +320,11 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         the hosting report and ``attrs["cache"]`` is ``hit``, ``miss`` or ``off``.
     """
     settings = settings or grid.settings
-    plants_hash = "none" if plants is None else cache.frame_hash(plants, hosting.PLANT_COLUMNS)
-    base = (grid.input_hash, plants_hash, cache.settings_token(settings))
+    p_hash = plants_hash(plants)
+    base = (grid.input_hash, p_hash, cache.settings_token(settings))
     default_key = cache.make_key(*base, "default")
+    # the embedded data with the default grid settings: read the shipped results
+    ship_key = shipped.key(grid, p_hash, settings) if settings.use_cache else None
     wanted = None
     if sub_ids is not None:
         # Hosting at a substation does not depend on which others are computed (one
@@ -321,8 +334,9 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         subs = grid.substations
         default = set(subs.loc[subs["voltage_kv"] >= settings.hosting_min_kv, "sub_id"]
                       .astype(str))
-        cached_default = settings.use_cache and cache.path_for(
-            "grid-metrics", default_key, settings).is_file()
+        cached_default = settings.use_cache and (
+            cache.path_for("grid-metrics", default_key, settings).is_file()
+            or shipped.available(ship_key))
         if default.issuperset(wanted) and (cached_default or 2 * len(wanted) >= len(default)):
             wanted = None
     key = default_key if wanted is None else cache.make_key(
@@ -339,4 +353,8 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         table.attrs["hosting"] = host.attrs.get("report", {})
         return table
 
+    if wanted is None and ship_key is not None:
+        table = shipped.read(ship_key)
+        if table is not None:
+            return table
     return cache.cached("grid-metrics", key, settings, compute)

@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
-from scipy.sparse.csgraph import reverse_cuthill_mckee
 from scipy.sparse.linalg import splu
+from threadpoolctl import threadpool_limits
 
 from geo import contingency, dispatch
 from geo.errors import GridError
@@ -117,24 +118,28 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     ln = contingency.in_graph_lines(grid.lines, pd.Series(np.arange(n), index=ids))
     ln_island = island[ln["u"].to_numpy()] if len(ln) else np.zeros(0, np.int64)
     n1 = {"solves": 0, "shared": 0, "skipped_bridges": 0, "outages_screened": 0}
-    for k in np.unique(island[todo]):
-        nodes = np.flatnonzero(island == k)
-        targets = todo[island[todo] == k]
-        cols, tcol = dispatch.island_columns(gen[nodes], area[nodes], area[targets])
-        area_mw[targets] = cols.sum(axis=0)[tcol]
-        area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
-                                      if len(area_labels) else None, "interconnection")
-        for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], cols, tcol, targets,
-                                             settings, ln[ln_island == k], n1):
-            host[rows], limiting[rows], kind[rows] = h, lim, knd
-            for col, key in (("firm_mw", "firm_mw"), ("firm_limiting_line_id", "limiting"),
-                             ("firm_outage_line_id", "outage"), ("firm_kind", "kind"),
-                             ("firm_source", "source")):
-                firm[col][rows] = fm[key]
-            n1["outages_screened"] += int(fm["outages"].sum())
-            done += len(rows)
-            if progress is not None:
-                progress(done, total)
+    xy = np.c_[shapely.get_x(subs.geometry.array), shapely.get_y(subs.geometry.array)]
+    # SuperLU's triangular solves call BLAS on small supernodes: threaded OpenBLAS only
+    # spins there (10x the CPU time on a busy 2-core machine), so one thread.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for k in np.unique(island[todo]):
+            nodes = np.flatnonzero(island == k)
+            targets = todo[island[todo] == k]
+            cols, tcol = dispatch.island_columns(gen[nodes], area[nodes], area[targets])
+            area_mw[targets] = cols.sum(axis=0)[tcol]
+            area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
+                                          if len(area_labels) else None, "interconnection")
+            for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], cols, tcol, targets,
+                                                 xy, settings, ln[ln_island == k], n1):
+                host[rows], limiting[rows], kind[rows] = h, lim, knd
+                for col, key in (("firm_mw", "firm_mw"), ("firm_limiting_line_id", "limiting"),
+                                 ("firm_outage_line_id", "outage"), ("firm_kind", "kind"),
+                                 ("firm_source", "source")):
+                    firm[col][rows] = fm[key]
+                n1["outages_screened"] += int(fm["outages"].sum())
+                done += len(rows)
+                if progress is not None:
+                    progress(done, total)
     out = pd.DataFrame({"hosting_mw": host, "limiting_line_id": limiting, "limit_kind": kind,
                         "hosting_status": status, **firm, "participation_area": area_name,
                         "area_headroom_mw": area_mw}, index=pd.Index(ids, name="sub_id"))
@@ -165,7 +170,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
 
 
 def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarray,
-            targets: np.ndarray,
+            targets: np.ndarray, xy: np.ndarray,
             settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int]):
     """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm)`` per batch for one
     island (``firm``: :meth:`geo.contingency.Screen.firm`); N-1 counters go to ``n1``."""
@@ -189,10 +194,10 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
         raise GridError(f"singular B matrix in an island of {n} substations: {exc}") from exc
     w_red = w[keep]
-    # POIs in reverse Cuthill-McKee order: neighbours share a batch, so the LODF column of
-    # an edge between two of them is a difference of their solutions (Screen.offer)
-    order = np.argsort(np.argsort(reverse_cuthill_mckee(bmat.tocsr(), symmetric_mode=True))
-                       [loc[targets]], kind="stable")
+    # POIs in Hilbert-curve order of their places: a batch is a compact patch of the map,
+    # so most edges near its POIs join two of them and their LODF columns are differences
+    # of the batch's own solutions (Screen.offer) instead of solves
+    order = np.argsort(hilbert_index(xy[targets]), kind="stable")
     targets, tcol = targets[order], tcol[order]
     # row of each bus in the solution buffer; the slack's angle is 0 in an extra last row
     red[slack] = n - 1
@@ -207,15 +212,17 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
     line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
     circ = contingency.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
+    # flow on every edge of a solution θ (rows ordered as the solution buffer): b (θ_u − θ_v)
+    flows = sparse.csr_matrix((np.r_[bl, -bl], (rows, np.r_[iu, iv])), shape=(m, n))
     screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
-                                limit=limit, circ=circ, settings=settings)
+                                limit=limit, circ=circ, settings=settings, flows=flows)
     cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits
     batch = max(int(settings.hosting_batch), 1)
     tloc = loc[targets]
     # buffers reused across batches: fresh large arrays each batch cost page faults
     rhs = np.empty((n - 1, batch), order="F")
     theta = np.zeros((n, batch))
-    s_buf, t_buf = np.empty((m, batch)), np.empty((m, batch))
+    t_buf = np.empty((m, batch))
     mask = np.empty((m, batch), dtype=bool)
     for start in range(0, len(targets), batch):
         b = tloc[start:start + batch]
@@ -226,15 +233,8 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         rhs_k[red[b[cols]], cols] -= 1.0
         th = theta[:, :k] if k == batch else np.zeros((n, k))
         th[: n - 1] = lu.solve(rhs_k)                # last row (slack) stays 0
-        s, t = s_buf[:, :k], t_buf[:, :k]
-        if k == batch:
-            # m × k flow change per MW of new load at b
-            np.take(th, iu, axis=0, out=s, mode="clip")
-            np.take(th, iv, axis=0, out=t, mode="clip")
-        else:
-            s, t = np.take(th, iu, axis=0), np.take(th, iv, axis=0)
-        s -= t
-        s *= bl[:, None]
+        s = flows @ th                               # m × k flow change per MW at b
+        t = t_buf[:, :k] if k == batch else np.empty((m, k))
         # only the monitored entries matter: compress them, then reduce per column
         np.abs(s, out=t)
         mk = mask[:, :k] if k == batch else np.empty((m, k), dtype=bool)
@@ -259,3 +259,34 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     n1["solves"] += screen.solves
     n1["shared"] += screen.shared
     n1["skipped_bridges"] += screen.skipped_bridges
+
+
+def hilbert_index(xy: np.ndarray, bits: int = 16) -> np.ndarray:
+    """Position of each point along a Hilbert curve over the points' bounding box.
+
+    Points close along the curve are close on the map (the converse mostly holds), so
+    sorting by it groups neighbours. NaN coordinates sort last.
+
+    >>> hilbert_index(np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]]), bits=1)
+    array([0, 1, 2, 3])
+    """
+    xy = np.asarray(xy, dtype=float)
+    bad = ~np.isfinite(xy).all(axis=1)
+    lo = np.nanmin(xy[~bad], axis=0) if (~bad).any() else np.zeros(2)
+    hi = np.nanmax(xy[~bad], axis=0) if (~bad).any() else np.ones(2)
+    side = (1 << bits) - 1
+    scaled = (np.where(bad[:, None], lo, xy) - lo) / np.where(hi > lo, hi - lo, 1.0) * side
+    x, y = (np.clip(np.rint(scaled[:, i]), 0, side).astype(np.int64) for i in (0, 1))
+    d = np.zeros(len(xy), np.int64)
+    s = 1 << (bits - 1)
+    while s > 0:
+        rx = (x & s) > 0
+        ry = (y & s) > 0
+        d += s * s * ((3 * rx) ^ ry)
+        # rotate the quadrant so the curve stays continuous
+        flip = ~ry
+        swap_x = np.where(flip & rx, s - 1 - x, x)
+        swap_y = np.where(flip & rx, s - 1 - y, y)
+        x, y = np.where(flip, swap_y, x), np.where(flip, swap_x, y)
+        s >>= 1
+    return np.where(bad, np.iinfo(np.int64).max, d)

@@ -85,10 +85,11 @@ class Settings(SettingsBase):
     #: requires P1 contingencies to stay within "applicable Facility Ratings", which for
     #: many owners are short-term emergency ratings ~10-25 % above normal.
     emergency_rating_factor: float = Field(default=1.0, gt=0, le=3)
-    #: Screened outages per POI: the circuits with the largest |distribution factor| of the
-    #: new load (circuits ending at the POI are always added). 40: as in issue 13's screen;
-    #: our choice. A POI with more candidates gets firm_source "estimated" (an upper bound).
-    n1_max_outages: int = Field(default=40, ge=0)
+    #: Optional cap on the screened outages per POI (those changing the POI's flow per MW
+    #: the most are kept; circuits ending at the POI are always added). None (default):
+    #: every outage that changes some branch's flow per MW by at least the cut-off is
+    #: screened. A POI whose list was cut gets firm_source "estimated" (an upper bound).
+    n1_max_outages: int | None = Field(default=None, ge=0)
     #: LODF columns keep entries with |PTDF for the outaged circuit's own transfer| at least
     #: this fraction of (1 - the circuit's own PTDF); smaller effects are left at their N-0
     #: values (at most 1 % of the outaged circuit's flow). Our choice (numerical, not policy).

@@ -98,7 +98,6 @@ def test_ranking_matches_golden(config, tmp_path, region, extra, stem):
 
 
 @pytest.mark.slow
-@pytest.mark.us_grid
 def test_grid_export_matches_golden(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "us_grid.csv"

@@ -1,0 +1,96 @@
+"""Grid results shipped with the embedded data, so the first run does not solve the grid.
+
+``data/us/grid_metrics.parquet`` is the table :func:`geo.grid.metrics` returns for the
+embedded US layers with the default settings (N-0 and N-1 hosting of every substation of
+115 kV or more). It is built by ``python -m geo.shipped_build`` after ``python -m layers.build``
+and carries, in its parquet metadata, the key of what it was computed from: the content of
+the substations, lines and plants it read, the grid settings and :data:`MODEL_VERSION`.
+:func:`geo.grid.metrics` serves it whenever a run's key is the same (the embedded layers,
+default grid settings, the cache on); any other layers or settings, or ``--no-cache``,
+compute as before. ``tests/test_shipped.py`` recomputes a sample of substations with
+today's code and finds the shipped rows equal, so a change to the model that is not
+followed by a rebuild fails the suite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from geo import cache as cache_mod
+from layers._atomic import atomic_path
+from layers._paths import data_dir
+
+if TYPE_CHECKING:
+    from geo.grid import GridGraph
+    from geo.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+#: Bump whenever a change to the hosting, N-1, dispatch or topology code changes any
+#: number of the metrics table (then rebuild with ``python -m geo.shipped_build``).
+MODEL_VERSION = 2
+#: The parquet metadata field holding the key.
+KEY_FIELD = b"geo_rank_shipped_key"
+#: Where the shipped table lives, relative to the data folder.
+RELATIVE_PATH = Path("us") / "grid_metrics.parquet"
+
+
+def key(grid: GridGraph, plants_hash: str, settings: Settings) -> str:
+    """The version-free key of a metrics table: inputs, grid settings, model version."""
+    payload = json.dumps([MODEL_VERSION, grid.content_hash, plants_hash,
+                          cache_mod.settings_token(settings)], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def path() -> Path:
+    """The shipped table's path (it may be absent, e.g. in a trimmed install)."""
+    return data_dir() / RELATIVE_PATH
+
+
+@cache
+def _shipped_key(where: Path) -> str | None:
+    try:
+        meta = pq.read_schema(where).metadata or {}
+    except (OSError, ValueError):
+        return None
+    value = meta.get(KEY_FIELD)
+    return value.decode() if value else None
+
+
+def available(run_key: str) -> bool:
+    """True when the shipped table was computed from exactly this key."""
+    where = path()
+    return where.is_file() and _shipped_key(where) == run_key
+
+
+def read(run_key: str) -> pd.DataFrame | None:
+    """The shipped table for ``run_key`` (``attrs["cache"] = "shipped"``), else None."""
+    if not available(run_key):
+        return None
+    table = pd.read_parquet(path())
+    table.attrs["cache"] = "shipped"
+    LOG.info("grid metrics read from the shipped results %s", path())
+    return table
+
+
+def write(table: pd.DataFrame, run_key: str, where: Path) -> None:
+    """Write ``table`` with its key to ``where`` atomically (deterministic bytes)."""
+    frame = table.copy()
+    report: dict[str, Any] = dict(frame.attrs.get("hosting", {}))
+    report.pop("seconds", None)             # a timing would make every build differ
+    frame.attrs = {"hosting": report}
+    with atomic_path(where) as tmp:
+        frame.to_parquet(tmp, compression="zstd")
+        meta = pq.read_table(tmp)
+        schema_meta = dict(meta.schema.metadata or {})
+        schema_meta[KEY_FIELD] = run_key.encode()
+        pq.write_table(meta.replace_schema_metadata(schema_meta), tmp, compression="zstd")
+    _shipped_key.cache_clear()

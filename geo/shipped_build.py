@@ -1,0 +1,46 @@
+"""Build the shipped grid results: ``python -m geo.shipped_build`` (see :mod:`geo.shipped`).
+
+Run after ``python -m layers.build``: it loads the embedded US layers, computes the grid
+metrics (N-0 and N-1 hosting of every substation of 115 kV or more) with the default
+settings, cache off, and writes ``data/us/grid_metrics.parquet`` with its key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import layers
+from geo import grid, shipped
+from geo.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+
+def build(out: Path | None = None) -> Path:
+    """Compute the embedded US grid's metrics with the default settings and ship them."""
+    settings = Settings(use_cache=False)
+    bundle = layers.load("US")
+    graph = grid.build(bundle["substations"], bundle["lines"], settings)
+    table = grid.metrics(graph, bundle["plants"], settings)
+    run_key = shipped.key(graph, grid.plants_hash(bundle["plants"]), settings)
+    target = out or shipped.path()
+    shipped.write(table, run_key, target)
+    LOG.info("wrote %s (%d substations)", target, len(table))
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m geo.shipped_build",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write here instead of the data folder")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(build(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
