@@ -208,7 +208,9 @@ class Screen:
         batch = max(int(self.settings.hosting_batch), 1)
         for first in range(0, len(ks), batch):
             kk = ks[first:first + batch]
-            self._store(kk, s[:, cv[kk]] - s[:, cu[kk]])
+            p = np.take(s, cv[kk], axis=1)       # take: 2x faster than s[:, idx] here
+            p -= np.take(s, cu[kk], axis=1)
+            self._store(kk, p)
             self.shared += len(kk)
 
     def _columns(self, edges: np.ndarray) -> None:
@@ -271,8 +273,9 @@ class Screen:
             self._val = np.resize(self._val, size)
 
     # -- the contingency set ------------------------------------------------------------
-    def contingencies(self, b: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                                    np.ndarray]:
+    def contingencies(self, b: np.ndarray, s: np.ndarray,
+                      monitored: tuple[np.ndarray, np.ndarray] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Screened ``(column, circuit)`` pairs for POIs ``b`` and their truncation flags.
 
         A circuit ``c`` of edge ``k`` is screened for a POI when its outage changes the
@@ -282,11 +285,12 @@ class Screen:
         ``|s_c| ≥ cutoff`` always (they may island the POI); and every circuit ending at
         the POI. Only circuits with ``|s_c| ≥ cutoff`` can qualify (``|LODF| ≤ 1``), so
         their LODF columns are solved first (once per island, shared by all POIs).
+        ``monitored``: ``np.nonzero(|s| ≥ cutoff)`` when the caller has it already.
         """
         st = self.settings
         cutoff = max(st.distribution_factor_cutoff, 1e-12)
         circ = self.circ
-        r, c = np.nonzero(np.abs(s) >= cutoff)
+        r, c = monitored if monitored is not None else np.nonzero(np.abs(s) >= cutoff)
         # expand edges to their circuits
         lens = circ.ptr[r + 1] - circ.ptr[r]
         pc = np.repeat(c, lens)
@@ -330,8 +334,9 @@ class Screen:
         return pairs[:, 0], pairs[:, 1], truncated
 
     # -- firm hosting of a batch -----------------------------------------------------------
-    def firm(self, b: np.ndarray, s: np.ndarray, host: np.ndarray,
-             host_edge: np.ndarray) -> dict[str, np.ndarray]:
+    def firm(self, b: np.ndarray, s: np.ndarray, host: np.ndarray, host_edge: np.ndarray,
+             monitored: tuple[np.ndarray, np.ndarray] | None = None
+             ) -> dict[str, np.ndarray]:
         """N-1 firm hosting of the POIs ``b`` (local bus indices, one column of ``s`` each).
 
         ``host`` is the N-0 hosting, ``host_edge`` its binding edge (-1: incident rating).
@@ -341,7 +346,7 @@ class Screen:
         st, circ = self.settings, self.circ
         k = len(b)
         cutoff = max(st.distribution_factor_cutoff, 1e-12)
-        pc, ci, truncated = self.contingencies(b, s)
+        pc, ci, truncated = self.contingencies(b, s, monitored)
         outages = np.bincount(pc, minlength=k)
         ek = circ.edge[ci]
         a = circ.share[ci]

@@ -254,7 +254,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         for j in np.flatnonzero(by_cap):
             lim[j] = ";".join(line_ids[(eu == b[j]) | (ev == b[j])])
         screen.offer(b, s, tcol[start:start + k])
-        fm = screen.firm(b, s, h, np.where(by_cap, -1, arg))
+        fm = screen.firm(b, s, h, np.where(by_cap, -1, arg), monitored=(r, c))
         yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH), fm
     n1["solves"] += screen.solves
     n1["shared"] += screen.shared

@@ -17,7 +17,7 @@ LABELS = ("limiting_line_id", "limit_kind", "hosting_status", "firm_limiting_lin
           "firm_outage_line_id", "firm_kind", "firm_source", "participation_area")
 
 
-class Solved(Exception):
+class SolvedError(Exception):
     """Raised by a stand-in for geo.hosting.hosting: the grid was about to be solved."""
 
 
@@ -32,7 +32,7 @@ def table() -> pd.DataFrame:
 
 
 def _no_solve(*args, **kwargs):
-    raise Solved
+    raise SolvedError
 
 
 def test_the_embedded_data_with_default_settings_has_shipped_results(us_graph, us_layers):
@@ -61,14 +61,14 @@ def test_default_metrics_read_the_shipped_results_without_solving(
 def test_no_cache_or_other_grid_settings_compute(us_graph, us_layers, monkeypatch, tmp_path,
                                                   override):
     monkeypatch.setattr(hosting, "hosting", _no_solve)
-    with pytest.raises(Solved):
+    with pytest.raises(SolvedError):
         grid.metrics(us_graph, us_layers["plants"], Settings(cache_dir=tmp_path, **override))
 
 
 def test_other_plants_compute(us_graph, us_layers, monkeypatch, tmp_path):
     monkeypatch.setattr(hosting, "hosting", _no_solve)
     plants = us_layers["plants"].iloc[1:]
-    with pytest.raises(Solved):
+    with pytest.raises(SolvedError):
         grid.metrics(us_graph, plants, Settings(cache_dir=tmp_path))
 
 
