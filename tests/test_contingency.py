@@ -119,6 +119,39 @@ def test_screen_limit_marks_the_result_estimated():
     assert h.loc["B", "firm_source"] == "estimated"
 
 
+def k5_screened(cutoff: float) -> int:
+    """Outages screened for a load at K1 of a complete graph K5 (equal reactances, the
+    generator at K5)."""
+    names = [f"K{i}" for i in range(1, 6)]
+    for i, name in enumerate(names):
+        XY[name] = (float(np.cos(2 * np.pi * i / 5)), float(np.sin(2 * np.pi * i / 5)))
+    lines = [(f"{a}{b}", a, b, 0.1, 1000.0, 0.0)
+             for i, a in enumerate(names) for b in names[i + 1:]]
+    settings = Settings(distribution_factor_cutoff=cutoff)
+    subs = gpd.GeoDataFrame({"sub_id": names, "voltage_kv": 230.0},
+                            geometry=[Point(XY[s]) for s in names], crs="EPSG:4326")
+    ln = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
+         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
+         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
+         "flow_mw": [r[5] for r in lines]},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    plants = gpd.GeoDataFrame({"plant_id": ["G"], "fuel": "gas", "capacity_mw": [1000.0],
+                               "sub_id": ["K5"]}, geometry=[Point(XY["K5"])], crs="EPSG:4326")
+    h = hosting.hosting(grid.build(subs, ln, settings), plants, settings, sub_ids=["K1"])
+    assert h.loc["K1", "firm_source"] == "computed"
+    return h.attrs["report"]["n1_outages_screened"]
+
+
+def test_the_contingency_set_is_the_outages_that_move_the_poi_sensitivities():
+    # A load at K1 served from K5: 0.4 on K5-K1, 0.2 on each K5-Kj-K1 (j = 2, 3, 4). The
+    # outage of K5-Kj (|s| = 0.2) moves its transfer (0.4 direct, 0.2 per two-hop path,
+    # d = 0.6) onto branches with |LODF| <= 0.2 / 0.6 = 1/3: it changes the POI's flow per
+    # MW by at most 0.2 / 3 = 0.067 anywhere. The 4 circuits at K1 are always screened.
+    assert k5_screened(0.05) == 4 + 3      # 0.067 >= 0.05: K5-K2, K5-K3, K5-K4 screened
+    assert k5_screened(0.10) == 4          # 0.067 < 0.10 although |s| = 0.2 >= 0.10
+
+
 def plants_frame(rows):
     """rows: (plant_id, sub_id, capacity_mw, online_capacity_mw, base_output_mw)."""
     return gpd.GeoDataFrame(
