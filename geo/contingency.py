@@ -22,12 +22,12 @@ and for the circuits of edge ``k`` that stay in service (admittance ``b_k − b_
 with ``l = k``, times ``1 − a_c``; their rating is the flow at which the first remaining
 circuit reaches its rating. ``d_c ≈ 0`` means the circuit is a bridge.
 
-Contingency set of a POI (exact screen, not a heuristic): a circuit's outage changes the
-POI's sensitivity on any branch by ``|LODF_lc·s_c| ≤ |s_c|`` (``|LODF| ≤ 1`` in a DC
-network: the post-outage flow of a unit transfer on any branch is at most the transfer), so
-every circuit with ``|s_c| ≥ distribution_factor_cutoff`` is screened, the
-``n1_max_outages`` largest ``|s_c|`` first, plus every circuit that ends at the POI. A POI
-whose set was cut by ``n1_max_outages`` gets ``firm_source = "estimated"`` (an upper bound).
+Contingency set of a POI (:meth:`Screen.contingencies`): every circuit whose outage changes
+the POI's flow per MW on some branch by at least the cut-off, ``|s_c|·max_l |LODF_lc| ≥
+cutoff`` (only circuits with ``|s_c| ≥ cutoff`` can, since ``|LODF| ≤ 1`` in a DC network,
+so only their columns are solved), bridges among those, plus every circuit that ends at the
+POI. ``n1_max_outages`` optionally caps the list (largest change first); a POI whose list
+was cut gets ``firm_source = "estimated"`` (an upper bound).
 
 LODF columns are kept sparse: entries with ``|p_lk| < n1_lodf_tolerance·d`` are dropped;
 those branches keep their N-0 flow and sensitivity within that tolerance, and the N-0 check

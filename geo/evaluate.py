@@ -26,7 +26,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from geo.errors import LayerValidationError
 
@@ -52,6 +51,8 @@ def auc(known: np.ndarray, background: np.ndarray) -> float:
     n1, n0 = len(known), len(background)
     if n1 == 0 or n0 == 0:
         return float("nan")
+    from scipy.stats import rankdata  # scipy.stats costs ~1 s to import: only when used
+
     ranks = rankdata(np.concatenate([known, background]))  # average ranks: ties count half
     u = ranks[:n1].sum() - n1 * (n1 + 1) / 2.0
     return float(u / (n1 * n0))
@@ -60,6 +61,8 @@ def auc(known: np.ndarray, background: np.ndarray) -> float:
 def _auc_rows(known: np.ndarray, background: np.ndarray) -> np.ndarray:
     """AUC of each row of ``known`` (B x n1) against the same row of ``background``."""
     n1, n0 = known.shape[1], background.shape[1]
+    from scipy.stats import rankdata
+
     ranks = rankdata(np.concatenate([known, background], axis=1), axis=1)
     return (ranks[:, :n1].sum(axis=1) - n1 * (n1 + 1) / 2.0) / (n1 * n0)
 
@@ -174,6 +177,8 @@ def surface_percentiles(ranked: pd.DataFrame) -> pd.Series:
     if np.isnan(rank).any():
         raise LayerValidationError("the ranking has empty or non-numeric ranks")
     # rank by the given ranks (1..N in an export, but any increasing numbers will do)
+    from scipy.stats import rankdata
+
     position = rankdata(rank, method="ordinal")
     pct = 1.0 - (position - 0.5) / len(position)
     out = pd.Series(pct, index=ids.to_numpy(), name="rank_percentile")
