@@ -3,8 +3,9 @@
 Prints: graph build; N-0 + N-1 grid metrics for every substation at or above 115 kV, cold
 (wall and CPU seconds, LODF solves, screened (POI, outage) pairs); the counts hosting
 300 MW at N-0 and N-1; the first run's ``grid.metrics`` in process and end to end
-(``geo-rank grid --region US --json``), both reading the shipped results (geo.shipped); the naive alternative (re-factorise B without the
-circuit and re-solve, once per (POI, outage) pair) timed on a sample of POIs and
+(``geo-rank grid --region US --json``), both reading the shipped results (geo.shipped);
+the naive alternative (re-factorise B without the circuit and re-solve, once per
+(POI, outage) pair) timed on a sample of POIs and
 extrapolated to every screened pair; peak resident memory; the machine's load average at
 start and end (the machine may be shared: compare CPU seconds when it is busy).
 
