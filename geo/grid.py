@@ -292,7 +292,8 @@ def redundancy(grid: GridGraph, backbone_kv: float | None = None) -> pd.Series:
 
 def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
             *, sub_ids: Sequence[str] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+            progress: Callable[[int, int], None] | None = None,
+            queued: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-substation grid metrics, cached on disk.
 
     Parameters
@@ -310,6 +311,9 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         computed as the default when it is at least half of it).
     progress : callable, optional
         ``progress(done, total)`` after each hosting batch (not called on a cache hit).
+    queued : pandas.DataFrame, optional
+        Loads already queued (``sub_id``, ``mw``; :func:`geo.queue.attach`), added to the
+        base case first (:func:`geo.hosting.hosting`); they key the cache.
 
     Returns
     -------
@@ -321,10 +325,14 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     """
     settings = settings or grid.settings
     p_hash = plants_hash(plants)
-    base = (grid.input_hash, p_hash, cache.settings_token(settings))
+    if queued is not None and not len(queued):
+        queued = None
+    q_hash = "none" if queued is None else cache.frame_hash(queued, ("sub_id", "mw"))
+    base = (grid.input_hash, p_hash, cache.settings_token(settings), q_hash)
     default_key = cache.make_key(*base, "default")
     # the embedded data with the default grid settings: read the shipped results
-    ship_key = shipped.key(grid, p_hash, settings) if settings.use_cache else None
+    ship_key = (shipped.key(grid, p_hash, settings)
+                if settings.use_cache and queued is None else None)
     wanted = None
     if sub_ids is not None:
         # Hosting at a substation does not depend on which others are computed (one
@@ -336,7 +344,7 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
                       .astype(str))
         cached_default = settings.use_cache and (
             cache.path_for("grid-metrics", default_key, settings).is_file()
-            or shipped.available(ship_key))
+            or (ship_key is not None and shipped.available(ship_key)))
         if default.issuperset(wanted) and (cached_default or 2 * len(wanted) >= len(default)):
             wanted = None
     key = default_key if wanted is None else cache.make_key(
@@ -348,7 +356,8 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
                               "island": subs["island"]})
         table["backbone_km"] = backbone_km(grid, settings.backbone_kv)
         table["redundancy"] = redundancy(grid, settings.backbone_kv)
-        host = hosting.hosting(grid, plants, settings, sub_ids=wanted, progress=progress)
+        host = hosting.hosting(grid, plants, settings, sub_ids=wanted, progress=progress,
+                               queued=queued)
         table = table.join(host)
         table.attrs["hosting"] = host.attrs.get("report", {})
         return table

@@ -59,7 +59,8 @@ BRANCH, INCIDENT = "branch", "incident_rating"
 
 def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
             *, sub_ids: list[str] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+            progress: Callable[[int, int], None] | None = None,
+            queued: pd.DataFrame | None = None) -> pd.DataFrame:
     """Load-hosting capacity of every substation at or above ``settings.hosting_min_kv``.
 
     Parameters
@@ -73,6 +74,11 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         Compute only these substations (any voltage); others get ``not_requested``.
     progress : callable, optional
         ``progress(done, total)`` after each batch of solves.
+    queued : pandas.DataFrame, optional
+        Loads already queued or under construction (``sub_id`` of their POI, ``mw``). They
+        are added to the base case first: each is served like a new load (headroom of its
+        area, :mod:`geo.dispatch`), its flows are added to the base flows, and the headroom
+        it uses is taken from the plants, so every figure is what remains after them.
 
     Returns
     -------
@@ -100,6 +106,20 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     gen, info = dispatch.participation(grid, plants, settings)
     area, area_labels = dispatch.areas(grid, settings)
     island = subs["island"].to_numpy()
+    q_node, q_mw = _queued_nodes(queued, ids)
+    injection = np.zeros(n)                 # MW the queued loads add at each bus
+    if len(q_node):
+        for k in np.unique(island[q_node]):
+            nodes = np.flatnonzero(island == k)
+            here = island[q_node] == k
+            qcols, qcol = dispatch.island_columns(gen[nodes], area[nodes], area[q_node[here]])
+            share = qcols / np.where(qcols.sum(axis=0) > 0, qcols.sum(axis=0), 1.0)
+            served = share[:, qcol] @ q_mw[here]          # MW each bus's plants pick up
+            injection[nodes] += served
+            np.add.at(injection, q_node[here], -q_mw[here])
+            gen[nodes] = np.maximum(gen[nodes] - served, 0.0)   # headroom left
+        info["queued_loads"] = len(q_node)
+        info["queued_mw"] = float(q_mw.sum())
     n_isl = island.max() + 1
     isl_gen = np.bincount(island, weights=gen, minlength=n_isl)
     isl_edges = np.bincount(island[e["u"].to_numpy()], minlength=n_isl)
@@ -130,7 +150,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
             area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
                                           if len(area_labels) else None, "interconnection")
             for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], cols, tcol, targets,
-                                                 xy, settings, ln[ln_island == k], n1):
+                                                 xy, settings, ln[ln_island == k], n1,
+                                                 injection[nodes]):
                 host[rows], limiting[rows], kind[rows] = h, lim, knd
                 for col, key in (("firm_mw", "firm_mw"), ("firm_limiting_line_id", "limiting"),
                                  ("firm_outage_line_id", "outage"), ("firm_kind", "kind"),
@@ -171,9 +192,12 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
 
 def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarray,
             targets: np.ndarray, xy: np.ndarray,
-            settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int]):
+            settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int],
+            injection: np.ndarray | None = None):
     """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm)`` per batch for one
-    island (``firm``: :meth:`geo.contingency.Screen.firm`); N-1 counters go to ``n1``."""
+    island (``firm``: :meth:`geo.contingency.Screen.firm`); N-1 counters go to ``n1``.
+    ``injection`` (MW per bus, summing to 0: queued loads and who serves them) is added
+    to the base case before anything is computed."""
     n, m = len(nodes), len(e)
     loc = np.full(nodes.max() + 1, -1, dtype=np.int64)
     loc[nodes] = np.arange(n)
@@ -203,7 +227,13 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     red[slack] = n - 1
     iu, iv = red[eu], red[ev]
     limit = e["limit_mw"].to_numpy(float)
+    # flow on every edge of a solution θ (rows ordered as the solution buffer): b (θ_u − θ_v)
+    flows = sparse.csr_matrix((np.r_[bl, -bl], (rows, np.r_[iu, iv])), shape=(m, n))
     f0 = e["flow_mw"].to_numpy(float)
+    if injection is not None and np.any(injection):
+        theta_q = np.zeros(n)
+        theta_q[: n - 1] = lu.solve(injection[keep])  # the slack's angle (last row) is 0
+        f0 = f0 + flows @ theta_q
     unknown = np.isnan(f0)
     assumed = (1.0 - settings.assumed_utilisation) * limit
     head_pos = np.maximum(np.where(unknown, assumed, limit - f0), 0.0)
@@ -212,8 +242,6 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
     line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
     circ = contingency.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
-    # flow on every edge of a solution θ (rows ordered as the solution buffer): b (θ_u − θ_v)
-    flows = sparse.csr_matrix((np.r_[bl, -bl], (rows, np.r_[iu, iv])), shape=(m, n))
     screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
                                 limit=limit, circ=circ, settings=settings, flows=flows)
     cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits
@@ -259,6 +287,22 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     n1["solves"] += screen.solves
     n1["shared"] += screen.shared
     n1["skipped_bridges"] += screen.skipped_bridges
+
+
+def _queued_nodes(queued: pd.DataFrame | None, ids: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Bus positions and MW of the queued loads (summed per bus)."""
+    if queued is None or not len(queued):
+        return np.zeros(0, np.int64), np.zeros(0)
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    sub = queued["sub_id"].astype(str)
+    unknown = sorted(set(sub) - set(ids))
+    if unknown:
+        raise GridError(f"queued loads at unknown sub_id(s): {unknown[:10]}")
+    mw = queued["mw"].to_numpy(float)
+    table = pd.DataFrame({"node": pos.reindex(sub.to_numpy()).to_numpy(), "mw": mw})
+    table = table.groupby("node", sort=True)["mw"].sum()
+    return table.index.to_numpy(np.int64), table.to_numpy(float)
 
 
 def hilbert_index(xy: np.ndarray, bits: int = 16) -> np.ndarray:

@@ -13,7 +13,7 @@ import pandas as pd
 
 import layers as layers_pkg
 from geo import candidates as candidates_mod
-from geo import columns, grid, join, score, sovereignty
+from geo import columns, grid, join, queue, score, sovereignty
 from geo import engine as engine_mod
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.load import check_load
@@ -86,6 +86,7 @@ def rank_sites(
     engine: str = "local",
     scheduler: str | None = None,
     partition_sites: int | None = None,
+    queued_loads: str | Path | pd.DataFrame | None = None,
 ) -> RankResult:
     """Rank candidate sites for a new load: power first, land follows.
 
@@ -125,6 +126,10 @@ def rank_sites(
     partition_sites
         Sites per Dask partition (default :data:`geo.engine.PARTITION_SITES`, read when
         the function runs).
+    queued_loads
+        Loads already queued or under construction: a file (:func:`geo.queue.read`) or a
+        frame with ``mw`` and ``poi_sub_id`` or ``lat``/``lon``. They are added to the base
+        case first, so hosting and firm MW are what remains after them.
 
     Returns
     -------
@@ -170,8 +175,15 @@ def rank_sites(
             "lines' CRS and voltages, or raise snap_tolerance_km in --config")
     hosting_progress = (lambda done, total: progress("hosting", done, total)) if progress else None
     pois = join.reachable_pois(sites, bundle.substations, settings)
+    queued = None
+    if queued_loads is not None:
+        table = (queue.read(queued_loads) if isinstance(queued_loads, (str, Path))
+                 else queued_loads)
+        source = (f"--queued-loads {queued_loads}" if isinstance(queued_loads, (str, Path))
+                  else "queued_loads")
+        queued = queue.attach(table, graph.substations, settings, source)
     metrics = grid.metrics(graph, bundle.plants, settings, sub_ids=pois,
-                           progress=hosting_progress)
+                           progress=hosting_progress, queued=queued)
 
     reachable = metrics["hosting_status"].reindex(pois)
     if len(pois) and (reachable == "no_generation").all():
@@ -209,6 +221,9 @@ def rank_sites(
             "engine": engine,
             "tiers": {str(k): int(v) for k, v in tiers.items()},
             "grid": graph.report.as_dict(),
+            "queued_loads": None if queued is None else {
+                "source": str(queued_loads) if isinstance(queued_loads, (str, Path))
+                else "frame", "loads": len(queued), "mw": float(queued["mw"].sum())},
         },
     )
     log.info("ranked %d candidates in %s (grid metrics cache: %s)", len(ranked),

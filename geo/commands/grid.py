@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 import layers
-from geo import export, grid
+from geo import export, grid, queue
 from geo.commands import progress
 from geo.commands.config import (
     config_option,
@@ -154,8 +154,11 @@ def _print(doc: dict[str, Any]) -> None:
         for kind, rep in doc["inputs"].items():
             click.echo(f"    {kind}: {rep['count']:,} from {rep['file']} ({rep['format']})")
     f = doc["firm"]
-    click.echo(f"N-0 / N-1 firm (emergency rating x{f['emergency_rating_factor']:g}, up to "
-               f"{f['max_outages_per_poi']} outages per POI, {f['participation']}): median "
+    screened = ("every outage that moves the POI's flow by the cut-off"
+                if f["max_outages_per_poi"] is None
+                else f"up to {f['max_outages_per_poi']} outages per POI")
+    click.echo(f"N-0 / N-1 firm (emergency rating x{f['emergency_rating_factor']:g}, "
+               f"{screened}, {f['participation']}): median "
                f"{f['median_mw']['n0']} / {f['median_mw']['n1']} MW; hosting at least "
                + ", ".join(f"{mw} MW {c['n0']:,} / {c['n1']:,}"
                            for mw, c in f["hosting_at_least_mw"].items()))
@@ -175,12 +178,15 @@ def _print(doc: dict[str, Any]) -> None:
               help="Write per-substation metrics (.geojson, .gpkg, .parquet or .csv).")
 @click.option("--overwrite", is_flag=True, help="Replace an export not written by geo-rank.")
 @click.option("--no-cache", is_flag=True, help="Recompute instead of reading the disk cache.")
+@click.option("--queued-loads", "queued_loads", type=click.Path(dir_okay=False), default=None,
+              help="Loads already queued (CSV/GeoJSON: mw and poi_sub_id or lat/lon), added "
+                   "to the grid before hosting is computed.")
 @setting_options("--hosting-min-kv", "--backbone-kv", "--snap-km")
 @config_option
 @click.pass_context
 def grid_command(ctx: click.Context, region: str, as_json: bool, export_path: str | None,
                  overwrite: bool, no_cache: bool, config: str | None,
-                 **layer_opts: Any) -> None:
+                 queued_loads: str | None, **layer_opts: Any) -> None:
     """Build the grid of REGION, report its quality, and summarise hosting and redundancy.
 
     The grid is the whole interconnected dataset (power ignores state lines); the
@@ -189,15 +195,22 @@ def grid_command(ctx: click.Context, region: str, as_json: bool, export_path: st
     settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache)
     bundle = layers.load(region, **layer_kwargs(layer_opts))
     graph = grid.build(bundle.substations, bundle.lines, settings)
+    queued = (queue.attach(queue.read(queued_loads), graph.substations, settings,
+                           f"--queued-loads {queued_loads}") if queued_loads else None)
     t0 = time.perf_counter()
     with progress.for_command(ctx) as bars:
-        table = grid.metrics(graph, bundle.plants, settings, progress=bars.step("hosting"))
+        table = grid.metrics(graph, bundle.plants, settings, progress=bars.step("hosting"),
+                             queued=queued)
     seconds = time.perf_counter() - t0
     if bundle.region != "US":
         inside = bundle.in_region("substations")["sub_id"].astype(str)
         table = table[table.index.isin(inside)]
     doc = summary(graph, table, settings, bundle.region, seconds)
     doc.update(input_quality(getattr(bundle, "reports", {})))
+    if queued is not None:
+        doc["queued_loads"] = {"file": queued_loads, "loads": len(queued),
+                               "mw": round(float(queued["mw"].sum()), 3),
+                               "max_attach_km": round(float(queued["attach_km"].max()), 3)}
     if export_path:
         subs = graph.substations.set_index("sub_id")
         out = table.drop(columns=["name", "voltage_kv", "island"]).join(

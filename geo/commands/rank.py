@@ -71,6 +71,10 @@ def table(result: RankResult, limit: int) -> str:
               help="Tag each site with whether personal data from this regime may be "
                    "processed there: allowed, conditional or not allowed (EU, UK, CN, IN, US; "
                    "repeatable).")
+@click.option("--queued-loads", "queued_loads", type=click.Path(dir_okay=False), default=None,
+              help="Loads already queued or under construction (CSV/GeoJSON: mw and "
+                   "poi_sub_id or lat/lon); added to the grid first, so hosting is what "
+                   "remains after them.")
 @click.option("--top", type=int, default=25, show_default=True,
               help="Sites in the table and the export (one per POI).")
 @click.option("--all-candidates", is_flag=True, help="Export every candidate, ranked.")
@@ -98,7 +102,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  out_dir: str, fmt: str, map_path: str | None, no_map: bool, overwrite: bool,
                  config: str | None, no_cache: bool, engine: str, scheduler: str | None,
                  price_column: str | None, data_from: tuple[str, ...],
-                 tiles: str | None, tiles_attribution: str | None, offline: bool,
+                 queued_loads: str | None, tiles: str | None,
+                 tiles_attribution: str | None, offline: bool,
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
     quiet = ctx.find_root().params.get("quiet", False)
@@ -119,7 +124,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                             price_column=price_column, sovereignty_bloc=bloc,
                             data_from=data_from or None,
                             top=top, all_candidates=all_candidates, progress=bars,
-                            engine=engine, scheduler=scheduler)
+                            engine=engine, scheduler=scheduler, queued_loads=queued_loads)
     written = [export.write(result.sites, target, result.provenance, overwrite=overwrite)]
     if html is not None:
         written.append(maps.render(result.sites, html, result.provenance,
