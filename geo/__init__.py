@@ -15,12 +15,12 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["RankResult", "Settings", "__version__", "rank_sites"]
+__all__ = ["RankResult", "Settings", "__version__", "rank_portfolio", "rank_sites"]
 
 
 def __getattr__(name: str) -> Any:
     """Import the pipeline on first use, so ``import geo`` stays light and cycle-free."""
-    if name in ("rank_sites", "RankResult"):
+    if name in ("rank_sites", "rank_portfolio", "RankResult"):
         from geo import pipeline
 
         return getattr(pipeline, name)

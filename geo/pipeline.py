@@ -13,7 +13,7 @@ import pandas as pd
 
 import layers as layers_pkg
 from geo import candidates as candidates_mod
-from geo import columns, grid, join, queue, score, sovereignty
+from geo import columns, grid, join, portfolio, queue, score, sovereignty
 from geo import engine as engine_mod
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.load import check_load
@@ -39,6 +39,8 @@ class RankResult:
         Every candidate, ranked (before the one-per-POI rule and the top cut).
     layers, grid, metrics
         The inputs and the per-substation grid metrics the ranking used.
+    queued
+        The queued loads added to the base case (``sub_id``, ``mw``, ``attach_km``), if any.
     provenance
         Version, settings, data sources and run facts; written into every export.
     """
@@ -49,6 +51,7 @@ class RankResult:
     grid: grid.GridGraph
     metrics: pd.DataFrame
     provenance: dict[str, Any]
+    queued: pd.DataFrame | None = None
 
 
 def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -229,4 +232,18 @@ def rank_sites(
     log.info("ranked %d candidates in %s (grid metrics cache: %s)", len(ranked),
              bundle.region, metrics.attrs.get("cache"))
     return RankResult(sites=shown, ranked=ranked, layers=bundle, grid=graph, metrics=metrics,
-                      provenance=provenance)
+                      provenance=provenance, queued=queued)
+
+
+def rank_portfolio(region: str = "US", n: int = 25, *, load_mw: float = 300.0,
+                   **kwargs: Any) -> tuple[RankResult, portfolio.Portfolio]:
+    """Rank as :func:`rank_sites` (same keywords), then choose ``n`` sites that are firm
+    together (:func:`geo.portfolio.choose`).
+
+    Returns the ranking and the :class:`geo.portfolio.Portfolio`.
+    """
+    result = rank_sites(region, load_mw=load_mw, **kwargs)
+    settings = kwargs.get("settings") or Settings()
+    chosen = portfolio.choose(result.ranked, n, load_mw, result.grid, result.layers.plants,
+                              settings, queued=result.queued)
+    return result, chosen

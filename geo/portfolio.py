@@ -1,0 +1,145 @@
+"""Portfolios: N sites that are firm *together*, and which top sites exclude each other.
+
+Each site's ``hosting_mw`` / ``firm_mw`` is computed as if its load were the only new one.
+:func:`choose` walks the ranked sites (one per point of interconnection) in rank order and
+keeps a site only when its POI still hosts the load, N-0 and N-1, with the loads of the
+sites already kept added to the base case (:func:`geo.hosting.hosting` ``queued=``, on top
+of any ``--queued-loads``); a site that no longer does is passed over, with the element
+that now binds and the kept sites whose own limit is that element. Candidates are checked
+in batches (one sparse factorisation and one set of solves per batch); after a site is
+kept, the rest of the batch is checked again. The chosen set is then verified jointly:
+each chosen POI, with every other chosen load in the base case, must still host its load
+at N-0 and N-1 (no monitored branch above its rating, N-0 or after a screened outage).
+
+:func:`shares_limit_with` is the cheap view for the one-site-at-a-time table: for each
+site, the better-ranked sites whose binding element (N-1 limiting line, else N-0) is the
+same, so a reader sees which top sites cannot all be built.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import contingency, hosting
+from geo.grid import GridGraph
+from geo.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+#: Candidates checked per hosting run.
+BATCH = 24
+
+
+def _binding(sites: pd.DataFrame) -> pd.Series:
+    """The element each site's load binds: the N-1 limiting line, else the N-0 one."""
+    firm = sites.get("firm_limiting_line_id", pd.Series(None, index=sites.index))
+    n0 = sites.get("limiting_line_id", pd.Series(None, index=sites.index))
+    return firm.where(firm.notna(), n0).astype(object)
+
+
+def shares_limit_with(sites: pd.DataFrame) -> np.ndarray:
+    """Per site (in ``rank`` order), the better-ranked sites with the same binding element,
+    as ``"#rank site_id"`` joined by ``; `` (None when there is none)."""
+    order = np.argsort(sites["rank"].to_numpy(), kind="stable")
+    binding = _binding(sites).to_numpy()[order]
+    labels = [f"#{r} {s}" for r, s in zip(sites["rank"].to_numpy()[order],
+                                           sites["site_id"].astype(str).to_numpy()[order],
+                                           strict=True)]
+    seen: dict[str, list[str]] = {}
+    out = np.full(len(sites), None, dtype=object)
+    for i, key in enumerate(binding):
+        if key is None or (isinstance(key, float) and np.isnan(key)):
+            continue
+        for element in str(key).split(";"):
+            before = seen.setdefault(element, [])
+            if before:
+                out[order[i]] = "; ".join(before[:5]) + (" ..." if len(before) > 5 else "")
+            before.append(labels[i])
+    return out
+
+
+def _loads(base: tuple[np.ndarray, np.ndarray], pois: np.ndarray, load_mw: float
+           ) -> pd.DataFrame:
+    """The queue plus ``load_mw`` at each of ``pois`` (``sub_id``, ``mw``)."""
+    return pd.DataFrame({"sub_id": np.r_[base[0], np.asarray(pois, dtype=object)],
+                         "mw": np.r_[base[1], np.full(len(pois), float(load_mw))]})
+
+
+@dataclass
+class Portfolio:
+    """What :func:`choose` returns: the chosen sites (in pick order) with
+    ``portfolio_rank``, ``portfolio_remaining_mw`` (firm MW the POI still has with every
+    other chosen load in: at least the load when the set is firm) and ``portfolio_shares``;
+    the passed-over sites with ``portfolio_reason``; whether the joint screen found the set
+    firm; and how many hosting runs it took."""
+
+    sites: gpd.GeoDataFrame
+    passed_over: pd.DataFrame
+    verified: bool
+    checks: int
+
+
+def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
+           plants: gpd.GeoDataFrame | None, settings: Settings,
+           queued: pd.DataFrame | None = None) -> Portfolio:
+    """Pick ``n`` sites in rank order that are firm together (see the module docstring).
+
+    ``ranked`` is :attr:`geo.pipeline.RankResult.ranked` (every candidate, ranked); only
+    N-1 secure sites (``redundancy``) with a POI are candidates, one per POI.
+    """
+    base = (np.zeros(0, dtype=object), np.zeros(0)) if queued is None else (
+        queued["sub_id"].astype(str).to_numpy(dtype=object), queued["mw"].to_numpy(float))
+    cand = ranked.sort_values("rank", kind="mergesort")
+    cand = cand[cand["poi_sub_id"].notna() & (cand["redundancy"] == contingency.N1_SECURE)]
+    cand = cand.drop_duplicates("poi_sub_id", keep="first")
+    binding = _binding(cand)
+    kept: list[int] = []
+    passed: list[tuple[int, str]] = []
+    checks, pos, rows = 0, 0, cand.index.to_numpy()
+    while len(kept) < n and pos < len(rows):
+        batch = rows[pos:pos + BATCH]
+        loads = _loads(base, cand.loc[kept, "poi_sub_id"].astype(str).to_numpy(), load_mw)
+        pois = cand.loc[batch, "poi_sub_id"].astype(str).tolist()
+        now = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois)),
+                              queued=loads if len(loads) else None)
+        checks += 1
+        for row, poi in zip(batch, pois, strict=True):
+            pos += 1
+            firm, n0 = now.loc[poi, "firm_mw"], now.loc[poi, "hosting_mw"]
+            if firm >= load_mw and n0 >= load_mw:
+                kept.append(row)
+                break
+            line = now.loc[poi, "firm_limiting_line_id"] or now.loc[poi, "limiting_line_id"]
+            sharing = [f"#{i + 1} {cand.loc[k, 'site_id']}" for i, k in enumerate(kept)
+                       if line is not None and str(line) in str(binding.loc[k]).split(";")]
+            passed.append((row, f"with the {len(kept)} site(s) before it in, firm "
+                                f"{firm:,.0f} MW < {load_mw:,.0f} MW (binds on line {line}"
+                                + (f", the limit of {', '.join(sharing)}" if sharing else "")
+                                + ")"))
+    chosen = cand.loc[kept].copy()
+    verified = True
+    if len(chosen):
+        # the joint screen: each chosen POI with every other chosen load (and the queue) in
+        pois = chosen["poi_sub_id"].astype(str).to_numpy()
+        left = np.empty(len(chosen))
+        for i, poi in enumerate(pois):
+            others = _loads(base, np.delete(pois, i), load_mw)
+            joint = hosting.hosting(grid, plants, settings, sub_ids=[poi],
+                                    queued=others if len(others) else None)
+            checks += 1
+            left[i] = min(joint.loc[poi, "firm_mw"], joint.loc[poi, "hosting_mw"])
+        verified = bool((left >= load_mw * (1 - 1e-9)).all())
+        chosen["portfolio_rank"] = np.arange(1, len(chosen) + 1)
+        chosen["portfolio_remaining_mw"] = np.round(left, 3)
+        chosen["portfolio_shares"] = shares_limit_with(chosen.assign(
+            rank=chosen["portfolio_rank"]))
+    passed_df = cand.loc[[r for r, _ in passed], ["site_id", "rank", "poi_sub_id"]].copy()
+    passed_df["portfolio_reason"] = [why for _, why in passed]
+    LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs, joint screen %s",
+             len(chosen), n, len(passed_df), checks, "firm" if verified else "NOT firm")
+    return Portfolio(sites=chosen, passed_over=passed_df, verified=verified, checks=checks)

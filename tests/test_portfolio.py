@@ -1,0 +1,83 @@
+"""Portfolios (geo.portfolio): sites that are firm together, on a 5-bus grid by hand.
+
+A (generator) feeds H by two paths of equal reactance: the line AH, and AB + BH. Each is
+rated 400 MW, so a load beyond H is firm (N-1) up to 400 MW: with AH out, A-B-H carries it
+all, and the reverse. P1 and P2 each hang on H by two circuits rated 1,000 MW. Alone, P1
+and P2 each host 300 MW firm; together they need 600 MW through one path after an outage.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point
+
+from geo import grid, hosting, portfolio
+from geo.settings import Settings
+
+XY = {"A": (0.0, 0.0), "B": (0.05, 0.05), "H": (0.1, 0.0), "P1": (0.2, 0.05),
+      "P2": (0.2, -0.05), "Z": (0.3, 0.3)}
+LINES = [("AH", "A", "H", 0.1, 400.0), ("AB", "A", "B", 0.05, 400.0),
+         ("BH", "B", "H", 0.05, 400.0),
+         ("HP1a", "H", "P1", 0.1, 1000.0), ("HP1b", "H", "P1", 0.1, 1000.0),
+         ("HP2a", "H", "P2", 0.1, 1000.0), ("HP2b", "H", "P2", 0.1, 1000.0)]
+
+
+@pytest.fixture(scope="module")
+def net():
+    subs = gpd.GeoDataFrame({"sub_id": list(XY)[:-1], "voltage_kv": 345.0},
+                            geometry=[Point(XY[s]) for s in list(XY)[:-1]], crs="EPSG:4326")
+    lines = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in LINES], "from_sub": [r[1] for r in LINES],
+         "to_sub": [r[2] for r in LINES], "voltage_kv": 345.0,
+         "reactance_pu": [r[3] for r in LINES], "capacity_mw": [r[4] for r in LINES],
+         "flow_mw": 0.0},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in LINES], crs="EPSG:4326")
+    plants = gpd.GeoDataFrame({"plant_id": ["G"], "fuel": "gas", "capacity_mw": [2000.0],
+                               "sub_id": ["A"]}, geometry=[Point(XY["A"])], crs="EPSG:4326")
+    settings = Settings()
+    g = grid.build(subs, lines, settings)
+    alone = hosting.hosting(g, plants, settings, sub_ids=["P1", "P2"])
+    ranked = pd.DataFrame({
+        "site_id": ["s1", "s2"], "rank": [1, 2], "poi_sub_id": ["P1", "P2"],
+        "redundancy": "N-1 secure",
+        "firm_limiting_line_id": alone.loc[["P1", "P2"], "firm_limiting_line_id"].to_numpy(),
+        "limiting_line_id": alone.loc[["P1", "P2"], "limiting_line_id"].to_numpy()})
+    return g, plants, settings, alone, gpd.GeoDataFrame(ranked)
+
+
+def test_each_site_alone_is_firm(net):
+    _, _, _, alone, _ = net
+    np.testing.assert_allclose(alone.loc[["P1", "P2"], "firm_mw"], [400, 400])
+    np.testing.assert_allclose(alone.loc[["P1", "P2"], "hosting_mw"], [800, 800])
+
+
+def test_the_portfolio_keeps_the_better_site_and_passes_over_the_other(net):
+    g, plants, settings, _, ranked = net
+    chosen = portfolio.choose(ranked, 2, 300.0, g, plants, settings)
+    assert chosen.sites["site_id"].tolist() == ["s1"]
+    assert chosen.passed_over["site_id"].tolist() == ["s2"]
+    reason = chosen.passed_over["portfolio_reason"].iloc[0]
+    # with s1's 300 MW in, P2 keeps 400 - 300 = 100 MW firm, bound by a path line
+    assert "firm 100 MW < 300 MW" in reason
+    assert "#1 s1" in reason and any(f"line {x}" in reason for x in ("AH", "AB", "BH"))
+    assert chosen.verified
+    # nothing else chosen: P1 keeps its 400 MW firm
+    assert chosen.sites["portfolio_remaining_mw"].iloc[0] == pytest.approx(400)
+
+
+def test_a_smaller_load_fits_both(net):
+    g, plants, settings, _, ranked = net
+    chosen = portfolio.choose(ranked, 2, 200.0, g, plants, settings)
+    assert chosen.sites["site_id"].tolist() == ["s1", "s2"]
+    assert chosen.verified
+    # each keeps 400 - 200 = 200 MW firm with the other in: exactly its load
+    np.testing.assert_allclose(chosen.sites["portfolio_remaining_mw"], [200, 200], atol=1e-6)
+
+
+def test_shares_limit_with_names_the_better_ranked_site(net):
+    *_, ranked = net
+    out = portfolio.shares_limit_with(ranked)
+    assert out[0] is None and out[1] == "#1 s1"
