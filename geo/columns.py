@@ -59,6 +59,7 @@ STAGES = {
     "sovereignty": "geo.sovereignty.tag",
     "costs": "geo.costs.estimate",
     "score": "geo.score.rank",
+    "portfolio": "geo.portfolio.shares_limit_with",
 }
 TYPES = ("str", "float", "int", "bool")
 TABLE = Path(__file__).resolve().parent / "schemas" / "sites.csv"

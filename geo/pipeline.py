@@ -209,6 +209,7 @@ def rank_sites(
     ranked = _order(score.rank(enriched, load_mw, settings))
 
     shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
+    shown = _order(shown.assign(shares_limit_with=portfolio.shares_limit_with(shown)))
     tiers = ranked["tier"].value_counts().sort_index()
     provenance = build_provenance(
         settings, bundle.sources, bundle.region, load_mw,

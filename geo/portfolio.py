@@ -42,24 +42,33 @@ def _binding(sites: pd.DataFrame) -> pd.Series:
     return firm.where(firm.notna(), n0).astype(object)
 
 
-def shares_limit_with(sites: pd.DataFrame) -> np.ndarray:
-    """Per site (in ``rank`` order), the better-ranked sites with the same binding element,
-    as ``"#rank site_id"`` joined by ``; `` (None when there is none)."""
-    order = np.argsort(sites["rank"].to_numpy(), kind="stable")
-    binding = _binding(sites).to_numpy()[order]
-    labels = [f"#{r} {s}" for r, s in zip(sites["rank"].to_numpy()[order],
-                                           sites["site_id"].astype(str).to_numpy()[order],
-                                           strict=True)]
-    seen: dict[str, list[str]] = {}
+def shares_limit_with(sites: pd.DataFrame, shown: int = 5) -> np.ndarray:
+    """Per site, the better-ranked sites at *other* POIs whose binding element (the N-1
+    limiting line, else the N-0 one) is the same as its own, as ``"#rank site_id"`` joined
+    by ``; `` (at most ``shown``, then `` ...``); None when there is none.
+
+    Vectorised: each POI is represented by its best-ranked site, and a site inherits the
+    list of its POI's representative.
+    """
     out = np.full(len(sites), None, dtype=object)
-    for i, key in enumerate(binding):
-        if key is None or (isinstance(key, float) and np.isnan(key)):
-            continue
-        for element in str(key).split(";"):
-            before = seen.setdefault(element, [])
-            if before:
-                out[order[i]] = "; ".join(before[:5]) + (" ..." if len(before) > 5 else "")
-            before.append(labels[i])
+    if not len(sites):
+        return out
+    frame = pd.DataFrame({"rank": sites["rank"].to_numpy(),
+                          "site": sites["site_id"].astype(str).to_numpy(),
+                          "poi": sites["poi_sub_id"].astype(object).to_numpy(),
+                          "key": _binding(sites).to_numpy()})
+    frame = frame[frame["poi"].notna() & frame["key"].notna()]
+    reps = frame.sort_values("rank", kind="mergesort").drop_duplicates("poi")
+    reps = reps.assign(label="#" + reps["rank"].astype(str) + " " + reps["site"])
+    reps["pos"] = reps.groupby("key", sort=False).cumcount()
+    firsts = reps[reps["pos"] < shown].groupby("key", sort=False)["label"].agg(list)
+    lists = firsts.reindex(reps["key"]).to_numpy()
+    text = [None if p == 0 else "; ".join(first[:p]) + (" ..." if p > shown else "")
+            for first, p in zip(lists, reps["pos"].to_numpy(), strict=True)]
+    by_poi = pd.Series(text, index=reps["poi"].to_numpy(), dtype=object)
+    poi = sites["poi_sub_id"].astype(object)
+    has = poi.notna().to_numpy()
+    out[has] = by_poi.reindex(poi[has].to_numpy()).to_numpy()
     return out
 
 
@@ -115,7 +124,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
                 kept.append(row)
                 break
             line = now.loc[poi, "firm_limiting_line_id"] or now.loc[poi, "limiting_line_id"]
-            sharing = [f"#{i + 1} {cand.loc[k, 'site_id']}" for i, k in enumerate(kept)
+            sharing = [f"#{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']}" for k in kept
                        if line is not None and str(line) in str(binding.loc[k]).split(";")]
             passed.append((row, f"with the {len(kept)} site(s) before it in, firm "
                                 f"{firm:,.0f} MW < {load_mw:,.0f} MW (binds on line {line}"

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+import geopandas as gpd
 
 import layers
-from geo import columns, export, maps
+from geo import columns, export, maps, portfolio
 from geo.commands import progress
 from geo.commands.config import (
     config_option,
@@ -75,6 +76,11 @@ def table(result: RankResult, limit: int) -> str:
               help="Loads already queued or under construction (CSV/GeoJSON: mw and "
                    "poi_sub_id or lat/lon); added to the grid first, so hosting is what "
                    "remains after them.")
+@click.option("--portfolio", "portfolio_n", type=click.IntRange(min=1), default=None,
+              metavar="N",
+              help="Also choose N sites, in rank order, that are firm together (each "
+                   "kept site's load is added before the next is checked); writes "
+                   "<region>_portfolio.<format>.")
 @click.option("--top", type=int, default=25, show_default=True,
               help="Sites in the table and the export (one per POI).")
 @click.option("--all-candidates", is_flag=True, help="Export every candidate, ranked.")
@@ -102,7 +108,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  out_dir: str, fmt: str, map_path: str | None, no_map: bool, overwrite: bool,
                  config: str | None, no_cache: bool, engine: str, scheduler: str | None,
                  price_column: str | None, data_from: tuple[str, ...],
-                 queued_loads: str | None, tiles: str | None,
+                 queued_loads: str | None, portfolio_n: int | None, tiles: str | None,
                  tiles_attribution: str | None, offline: bool,
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
@@ -126,6 +132,18 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                             top=top, all_candidates=all_candidates, progress=bars,
                             engine=engine, scheduler=scheduler, queued_loads=queued_loads)
     written = [export.write(result.sites, target, result.provenance, overwrite=overwrite)]
+    chosen = None
+    if portfolio_n is not None:
+        chosen = portfolio.choose(result.ranked, portfolio_n, load_mw, result.grid,
+                                  result.layers.plants, settings, queued=result.queued)
+        prov = {**result.provenance, "portfolio": {
+            "asked": portfolio_n, "chosen": len(chosen.sites), "verified": chosen.verified,
+            "passed_over": chosen.passed_over[["site_id", "rank", "portfolio_reason"]]
+            .head(100).to_dict("records"), "hosting_runs": chosen.checks}}
+        ptarget = target.with_name(target.name.replace("_sites", "_portfolio"))
+        if len(chosen.sites):
+            written.append(export.write(_ordered(chosen.sites), ptarget, prov,
+                                        overwrite=overwrite))
     if html is not None:
         written.append(maps.render(result.sites, html, result.provenance,
                                    title=f"geo-rank {result.layers.region}: {load_mw:,.0f} MW",
@@ -138,4 +156,28 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         click.echo(f"{result.layers.region}: {len(result.ranked):,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
         click.echo(table(result, top))
+        if chosen is not None:
+            click.echo(portfolio_lines(chosen, portfolio_n, load_mw))
         click.echo(f"wrote {len(result.sites):,} sites to " + " and ".join(map(str, written)))
+
+
+def _ordered(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The portfolio's export columns in the table's order."""
+    return gpd.GeoDataFrame(sites[columns.order(sites.columns)], geometry="geometry",
+                            crs=sites.crs)
+
+
+def portfolio_lines(chosen: portfolio.Portfolio, asked: int, load_mw: float) -> str:
+    """The portfolio for the terminal: each kept site, then the first sites passed over."""
+    rows = [f"Portfolio: {len(chosen.sites)} of {asked} sites firm together at "
+            f"{load_mw:,.0f} MW each (joint screen: "
+            f"{'firm' if chosen.verified else 'NOT firm'}; {chosen.checks} hosting runs)"]
+    for _, r in chosen.sites.iterrows():
+        rows.append(f"  {int(r['portfolio_rank']):>3}. #{int(r['rank'])} {r['site_id']} "
+                    f"(POI {r['poi_sub_id']}): {r['portfolio_remaining_mw']:,.0f} MW firm with "
+                    "the others in")
+    for _, r in chosen.passed_over.head(10).iterrows():
+        rows.append(f"  passed over #{int(r['rank'])} {r['site_id']}: {r['portfolio_reason']}")
+    if len(chosen.passed_over) > 10:
+        rows.append(f"  ... {len(chosen.passed_over) - 10} more passed over (in the export)")
+    return "\n".join(rows)
