@@ -39,7 +39,7 @@ def read(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     where = f"--queued-loads {path}"
     if not path.is_file():
-        raise LayerValidationError(f"{where}: no such file")
+        raise LayerValidationError(f"{where}: no such file; check the path")
     try:
         if path.suffix.lower() in {".csv", ".txt"}:
             frame = pd.read_csv(path, dtype={"poi_sub_id": str})

@@ -244,6 +244,14 @@ CASES: list[Case] = [
      "'https://tiles.example/{z}/{x}/{y}.png'", "needs --tiles-attribution"),
     ("unknown tile provider", lambda t: [*RI, "--tiles", "NoSuchTiles"],
      "'NoSuchTiles': not a known tile provider", "use a name such as"),
+    ("missing queued-loads file", lambda t: [*RI, "--queued-loads", str(t / "q.csv")],
+     "q.csv: no such file", "check the path"),
+    ("queued loads without MW", lambda t: [*RI, "--queued-loads",
+                                           str(_write(t, "q.csv", "lat,lon\n41.8,-71.4\n"))],
+     "q.csv: no 'mw' column", "the MW of each queued load"),
+    ("queued load at an unknown POI",
+     lambda t: [*RI, "--queued-loads", str(_write(t, "q.csv", "poi_sub_id,mw\nnope,5\n"))],
+     "poi_sub_id not in the substations layer: nope", "substations layer"),
 ]
 
 
