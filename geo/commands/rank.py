@@ -102,6 +102,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
     quiet = ctx.find_root().params.get("quiet", False)
+    is_h3 = candidates.strip().lower().startswith("h3:")
     settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache)
     user = layer_kwargs(layer_opts)
     bundle = layers.load(region, **user) if user else None
@@ -122,12 +123,15 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                             engine=engine, scheduler=scheduler)
     written = [export.write(result.sites, target, result.provenance, overwrite=overwrite)]
     if html is not None:
+        # a surface (H3 cells) is drawn whole, under markers of the best --top sites
+        surface = result.ranked if is_h3 else None
         written.append(maps.render(result.sites, html, result.provenance,
                                    title=f"geo-rank {result.layers.region}: {load_mw:,.0f} MW",
                                    layers=result.layers, tiles=tiles,
                                    tiles_attribution=tiles_attribution, offline=offline,
                                    land_prices=land_prices, land_unit=land_unit,
-                                   overwrite=overwrite))
+                                   overwrite=overwrite, surface=surface, top=top,
+                                   settings=settings))
     if not quiet:
         tiers = result.provenance.get("tiers", {})
         click.echo(f"{result.layers.region}: {len(result.ranked):,} candidates for "
