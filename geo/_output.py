@@ -13,9 +13,12 @@ from geo.errors import DataSourceError, SettingsError
 from layers._atomic import atomic_path
 
 #: Output formats and their file extension.
-FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv"}
+FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv",
+           "tif": ".tif"}
 EXTENSIONS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg",
-              ".parquet": "parquet", ".csv": "csv"}
+              ".parquet": "parquet", ".csv": "csv", ".tif": "tif", ".tiff": "tif"}
+#: Formats of sites (points with every column); "tif" is a raster of an H3 surface.
+SITE_FORMATS = ("geojson", "gpkg", "parquet", "csv")
 #: The sites layer of a GeoPackage, and its provenance table.
 LAYER = "sites"
 METADATA_TABLE = "metadata"

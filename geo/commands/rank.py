@@ -77,7 +77,10 @@ def table(result: RankResult, limit: int) -> str:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="exports",
               show_default=True, help="Folder for the exports.")
 @click.option("--format", "fmt", type=click.Choice(sorted(export.FORMATS)), default="geojson",
-              show_default=True, help="Export format.")
+              show_default=True,
+              help="Export format; tif: a Cloud-Optimised GeoTIFF of the whole H3 surface "
+                   "(every cell: rank percentile, months to power, firm MW), h3 candidates "
+                   "only.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), default=None,
               help="HTML map path [default: maps/<region>.html].")
 @click.option("--no-map", is_flag=True, help="Write no map.")
@@ -103,6 +106,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
     quiet = ctx.find_root().params.get("quiet", False)
     is_h3 = candidates.strip().lower().startswith("h3:")
+    if fmt == "tif":
+        export.check_surface(candidates)
     settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache)
     user = layer_kwargs(layer_opts)
     bundle = layers.load(region, **user) if user else None
@@ -121,7 +126,9 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                             data_from=data_from or None,
                             top=top, all_candidates=all_candidates, progress=bars,
                             engine=engine, scheduler=scheduler)
-    written = [export.write(result.sites, target, result.provenance, overwrite=overwrite)]
+    # a GeoTIFF is the whole surface: every cell, whatever --top
+    exported = result.ranked if fmt == "tif" else result.sites
+    written = [export.write(exported, target, result.provenance, overwrite=overwrite)]
     if html is not None:
         # a surface (H3 cells) is drawn whole, under markers of the best --top sites
         surface = result.ranked if is_h3 else None
@@ -137,4 +144,5 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         click.echo(f"{result.layers.region}: {len(result.ranked):,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
         click.echo(table(result, top))
-        click.echo(f"wrote {len(result.sites):,} sites to " + " and ".join(map(str, written)))
+        what = "H3 cells" if fmt == "tif" else "sites"
+        click.echo(f"wrote {len(exported):,} {what} to " + " and ".join(map(str, written)))
