@@ -179,7 +179,7 @@ def write(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> None:
                 ys = north - (np.arange(top, top + rows) + 0.5) * px
                 gx, gy = np.meshgrid(xs, ys)
                 dist, idx = tree.query(np.column_stack([gx.ravel(), gy.ravel()]), k=1,
-                                       distance_upper_bound=reach)
+                                       distance_upper_bound=reach, workers=-1)
                 idx = idx.reshape(rows, width)
                 inside = np.isfinite(dist.reshape(rows, width))
                 safe = np.where(inside, idx, 0)
