@@ -47,15 +47,18 @@ def is_surface(sites: pd.DataFrame, min_sites: int) -> bool:
 
 
 def top_sites(sites: gpd.GeoDataFrame, top: int) -> gpd.GeoDataFrame:
-    """The best ``top`` sites, one per point of interconnection, keeping their ranks."""
-    order = sites
+    """The best ``top`` sites, one per point of interconnection, keeping their ranks.
+
+    Only the ``top`` rows are copied (a national frame has millions)."""
+    order = np.arange(len(sites))
     if "rank" in sites.columns:
-        rank = pd.to_numeric(sites["rank"], errors="coerce")
-        order = sites.iloc[np.argsort(rank.fillna(np.inf).to_numpy(), kind="stable")]
-    if "poi_sub_id" in order.columns:
-        poi = order["poi_sub_id"]
-        order = order[~(poi.notna() & poi.duplicated(keep="first"))]
-    return order.head(top)
+        rank = pd.to_numeric(sites["rank"], errors="coerce").to_numpy(dtype=float,
+                                                                       na_value=np.nan)
+        order = np.argsort(np.where(np.isnan(rank), np.inf, rank), kind="stable")
+    if "poi_sub_id" in sites.columns:
+        poi = pd.Series(sites["poi_sub_id"].to_numpy()[order])
+        order = order[~(poi.notna() & poi.duplicated(keep="first")).to_numpy()]
+    return sites.iloc[order[:top]]
 
 
 def cell_ints(sites: gpd.GeoDataFrame) -> np.ndarray:
@@ -173,7 +176,7 @@ def layer(sites: gpd.GeoDataFrame, max_cells: int, nd: int = 3) -> tuple[Any, in
             "    return '<b>tier ' + t[r[0]] + '</b> (best of ' + r[4].toLocaleString() +\n"
             f"      ' site' + (r[4] === 1 ? '' : 's') + ' in this H3 res-{res} cell)' +\n"
             "      '<br>' + (r[1] === null ? '–' : r[1]) + ' months to power · score ' +\n"
-            "      (r[2] === null ? '–' : r[2]) + ' · best rank #' +\n"
+            "      (r[2] === null ? '–' : r[2]) + ' · best cell rank #' +\n"
             "      (r[3] === null ? '?' : r[3].toLocaleString()); }, {sticky: true});\n"
             "  return g; })();\n")
 

@@ -12,13 +12,11 @@ from typing import Any
 from geo.errors import DataSourceError, SettingsError
 from layers._atomic import atomic_path
 
-#: Output formats and their file extension.
+#: Output formats and their file extension ("tif": a raster of an H3 surface, geo._raster).
 FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv",
            "tif": ".tif"}
 EXTENSIONS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg",
               ".parquet": "parquet", ".csv": "csv", ".tif": "tif", ".tiff": "tif"}
-#: Formats of sites (points with every column); "tif" is a raster of an H3 surface.
-SITE_FORMATS = ("geojson", "gpkg", "parquet", "csv")
 #: The sites layer of a GeoPackage, and its provenance table.
 LAYER = "sites"
 METADATA_TABLE = "metadata"

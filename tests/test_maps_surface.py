@@ -63,15 +63,16 @@ def test_display_resolution_and_best_values():
 
 def test_surface_map_draws_display_cells_and_the_best_sites(tmp_path):
     settings = Settings(map_surface_max_cells=2)
-    path = maps.render(surface(), tmp_path / "s.html", PROV, top=3, settings=settings)
+    path = maps.render(surface(), tmp_path / "s.html", PROV, top=4, settings=settings)
     page = path.read_text("utf-8")
     rows = surface_rows(page)
     assert [(r[0], r[1], r[3], r[4]) for r in rows] == [(1, 24.5, 4, 7), (0, 18.5, 1, 7)]
     assert all(len(r[5]) == 12 for r in rows)  # a hexagon's six corners, lon/lat pairs
-    # markers: the best site of each POI, in rank order, with their own ranks
-    assert [r[2] for r in site_rows(page)] == ["3", "2", "1"]  # drawn worst first
+    # markers: the best site of each POI, with their own ranks (ranks 4 and 5 share the POIs
+    # of ranks 1 and 2)
+    assert [r[2] for r in site_rows(page)] == ["6", "3", "2", "1"]  # drawn worst first
     assert "Surface: best tier of 14 sites in 2 H3 res-5 cells" in page
-    assert "Ranked sites (3, the best one per POI)" in page
+    assert "Ranked sites (4, the best one per POI)" in page
 
 
 def test_a_small_set_of_points_stays_markers(tmp_path):
