@@ -163,8 +163,10 @@ def layer(sites: gpd.GeoDataFrame, max_cells: int, nd: int = 3) -> tuple[Any, in
     def code(var: str) -> str:
         return (
             f"var {var} = (function () {{ var c = {js_json(colours)}, t = {js_json(labels)};\n"
-            "  var g = L.geoJson(null, {style: function (f) { return {stroke: false, "
-            "fillColor: c[f.properties[0]], fillOpacity: 0.6}; }});\n"
+            # a stroke of the fill's colour: no pale anti-aliasing seams between hexagons
+            "  var g = L.geoJson(null, {style: function (f) { var k = c[f.properties[0]];\n"
+            "    return {weight: 1, color: k, opacity: 0.6, fillColor: k, fillOpacity: 0.6}; "
+            "}});\n"
             f"  var rows = {js_json(rows)};\n"
             "  g.addData({type: 'FeatureCollection', features: rows.map(function (r) {\n"
             "    var ring = [], p = r[5], k;\n"

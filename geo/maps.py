@@ -5,6 +5,11 @@ tooltip) over the context layers of :mod:`geo._map_layers` (substations, lines b
 class, hydro plants, gas basins, land price, the region boundary), with a layer control, a
 legend, a scale bar, a fullscreen button and the provenance in a small panel.
 
+A surface (H3 candidates, or more than ``Settings.map_surface_min_sites`` sites) is not one
+marker per site: :mod:`geo._map_surface` merges it into coarser H3 display cells coloured by
+the best tier inside, and only the best ``top`` sites (one per point of interconnection) are
+markers. The national res-6 and res-7 surfaces make maps of about 2 MB.
+
 Assets: Leaflet and its plugins are vendored (``geo/_assets``) and inlined into every map
 by :mod:`geo._map_assets`, so the only network requests are base tiles; ``offline=True``
 also drops the tiles (state outlines serve as the basemap) and the file opens with no
