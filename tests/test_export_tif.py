@@ -135,3 +135,30 @@ def test_overwrite_guard_and_reading_sites(tif, tmp_path):
 def test_crs_choice():
     assert _raster.crs_for(np.array([-124.0, -67.0]), np.array([25.0, 49.0])) == "EPSG:5070"
     assert _raster.crs_for(np.array([-150.0]), np.array([61.0])).startswith("+proj=laea")
+
+
+@pytest.mark.slow
+def test_cli_surface_writes_every_cell_to_the_tif_and_the_map(tmp_path):
+    """``--candidates h3:5 --format tif`` on US-RI (13 cells): the GeoTIFF and the map hold
+    every cell whatever --top; ``geo-rank map`` draws the export again with --top markers."""
+    html = tmp_path / "ri.html"
+    run = CliRunner().invoke(cli, ["-q", "--region", "US-RI", "--candidates", "h3:5",
+                                   "--format", "tif", "--top", "2", "--out", str(tmp_path),
+                                   "--map", str(html), "--offline"])
+    assert run.exit_code == 0, run.output
+    prov = export.read_provenance(tmp_path / "us-ri_sites.tif")
+    assert prov["cells"] == prov["candidate_count"] == 13 and prov["h3_resolution"] == 5
+    page = html.read_text("utf-8")
+    assert "Surface: best tier of 13 sites in 13 H3 res-5 cells" in page
+    assert "Ranked sites (2, the best one per POI)" in page
+
+    run = CliRunner().invoke(cli, ["-q", "--region", "US-RI", "--candidates", "h3:5",
+                                   "--all-candidates", "--no-map", "--out", str(tmp_path)])
+    assert run.exit_code == 0, run.output
+    again = tmp_path / "again.html"
+    run = CliRunner().invoke(cli, ["map", str(tmp_path / "us-ri_sites.geojson"), "--out",
+                                   str(again), "--top", "3", "--offline", "--no-layers"])
+    assert run.exit_code == 0, run.output
+    page = again.read_text("utf-8")
+    assert "Surface: best tier of 13 sites in 13 H3 res-5 cells" in page
+    assert "Ranked sites (3, the best one per POI)" in page
