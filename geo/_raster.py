@@ -164,6 +164,7 @@ def write(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> None:
     col_c = np.floor((x - west) / px).astype(np.int64)
     row_c = np.floor((north - y) / px).astype(np.int64)
     tags = {**{k: v for k, v in prov.items() if k != "generated_at"},
+            "sites_written": len(sites),  # every cell, whatever --top
             "h3_resolution": res, "cells": len(sites), "pixel_size_m": px, "crs": crs,
             "bands": [{"band": i + 1, "name": b[0], "unit": b[1], "description": b[2]}
                       for i, b in enumerate(BANDS)]}

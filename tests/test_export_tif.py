@@ -147,7 +147,8 @@ def test_cli_surface_writes_every_cell_to_the_tif_and_the_map(tmp_path):
                                    "--map", str(html), "--offline"])
     assert run.exit_code == 0, run.output
     prov = export.read_provenance(tmp_path / "us-ri_sites.tif")
-    assert prov["cells"] == prov["candidate_count"] == 13 and prov["h3_resolution"] == 5
+    assert prov["cells"] == prov["candidate_count"] == prov["sites_written"] == 13
+    assert prov["h3_resolution"] == 5
     page = html.read_text("utf-8")
     assert "Surface: best tier of 13 sites in 13 H3 res-5 cells" in page
     assert "Ranked sites (2, the best one per POI)" in page
