@@ -1,22 +1,31 @@
-"""Scale: cells, seconds and peak memory of ``geo-rank --candidates h3:<res>``.
+"""Scale (issue 17 part 3): seconds and peak memory of surfaces, each a fresh process.
 
-Run: ``python benchmarks/bench_scale.py [--cache-dir DIR] [--res 5 6 7] [--dask-res 5 6]
-[--state US-RI --state-res 8] [--sample 2000]``.
+Run: ``python benchmarks/bench_scale.py [--cache-dir DIR] [--us-res 5 6 7] [--state US-RI]
+[--state-res 5 6 7 8] [--dask-res] [--profile REGION:RES] [--sample 2000] [--no-warm]
+[--skip-us]``.
 
-Every configuration is a fresh ``python -m geo`` process (peak RSS from ``os.wait4``) with
-a warm grid cache: one untimed run per configuration fills the cache first (hosting for
-every reachable substation can take minutes; it is computed once per POI set). Then:
+Every timed configuration is a fresh ``python -m geo`` process (wall seconds from outside,
+peak RSS from ``os.wait4``: the largest single process among it and the children it waited
+for, e.g. local Dask workers; not their sum) with a warm grid cache: one untimed run per
+configuration fills the cache first unless ``--no-warm`` (hosting for every reachable
+substation of the whole US takes tens of minutes cold; a state's POIs a few minutes). The
+cache is the user's own (``Settings().cache_dir``) unless ``--cache-dir``.
 
-* single process for each ``--res`` over the US, and the exponent of a log-log fit of
-  seconds against cells (1.0 is linear);
-* ``--engine dask`` (local cluster, two workers) for each ``--dask-res``;
-* ``--state-res`` on ``--state``;
-* the naive notebook way on a sample of ``--sample`` cells (geopandas ``sjoin_nearest`` on
-  all eligible substations, then a Python loop over candidates for hydro, gas basin, land
-  and state) against the vectorized joins on the same sample, in this process, so that the
-  speed-up is a ratio measured in one run.
+Figures printed, against the issue's targets:
 
-Prints a table; this is a benchmark, not a test. Timings on a shared machine are noisy.
+* ``--region US --candidates h3:7 --all-candidates --format parquet --no-map``
+  (target <= 30 s and <= 3 GB);
+* the warm default run ``--region US`` (substations, the map and the GeoJSON export)
+  (target <= 5 s);
+* the scaling table: h3 res 5 -> 8 for ``--state`` and 5 -> 7 for the US (``--all-candidates
+  --format parquet --no-map``), with the exponent of a log-log fit of seconds against cells
+  (1.0 is linear; target <= 1.1);
+* ``--dask-res``: the same with ``--engine dask`` (local cluster);
+* ``--profile REGION:RES``: where the time goes, the top of a cProfile of that run;
+* ``--sample``: the naive notebook joins on a sample of cells against ``geo.join.enrich``.
+
+``--skip-us`` leaves out every US-wide figure (for a machine without a warm US grid cache).
+Prints tables; this is a benchmark, not a test. Timings on a shared machine are noisy.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -33,11 +43,14 @@ from pathlib import Path
 
 import numpy as np
 
+SURFACE = ["--all-candidates", "--format", "parquet", "--no-map"]
 
-def run(args: list[str]) -> tuple[float, float]:
+
+def run(args: list[str], prefix: list[str] | None = None) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of one ``geo-rank`` process."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "geo", "-q", *args])
+    cmd = [sys.executable, *(prefix or []), "-m", "geo", "-q", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -51,6 +64,25 @@ def cells(region: str, res: int) -> int:
     from geo import candidates
 
     return len(candidates.from_h3(layers.load(region), res))
+
+
+def exponent(rows: list[tuple[int, float]]) -> float | None:
+    """Slope of log(seconds) against log(cells)."""
+    if len(rows) < 2:
+        return None
+    x = np.log([n for n, _ in rows])
+    y = np.log([s for _, s in rows])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def profile(args: list[str], out: Path, top: int = 25) -> None:
+    """Run once under cProfile and print the functions with the most cumulative time."""
+    stats = out / "profile.pstats"
+    run(args, prefix=["-m", "cProfile", "-o", str(stats)])
+    print("-- geo-rank's own functions by cumulative time")
+    pstats.Stats(str(stats)).sort_stats("cumulative").print_stats(r"(geo|layers)/", top)
+    print("-- every function by its own time")
+    pstats.Stats(str(stats)).sort_stats("tottime").print_stats(top)
 
 
 def naive_vs_vectorized(region: str, res: int, sample: int, cache_toml: Path) -> tuple[float,
@@ -101,50 +133,91 @@ def naive_vs_vectorized(region: str, res: int, sample: int, cache_toml: Path) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cache-dir", default=None, help="grid cache to use (kept warm)")
-    parser.add_argument("--res", type=int, nargs="*", default=[5, 6, 7])
-    parser.add_argument("--dask-res", type=int, nargs="*", default=[5, 6])
+    parser.add_argument("--cache-dir", default=None,
+                        help="grid cache to use [default: the user's geo-rank cache]")
+    parser.add_argument("--us-res", type=int, nargs="*", default=[5, 6, 7])
     parser.add_argument("--state", default="US-RI")
-    parser.add_argument("--state-res", type=int, default=8)
-    parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--state-res", type=int, nargs="*", default=[5, 6, 7, 8])
+    parser.add_argument("--dask-res", type=int, nargs="*", default=[],
+                        help="US resolutions (state ones with --skip-us) also run with "
+                             "--engine dask")
+    parser.add_argument("--profile", default=None, metavar="REGION:RES",
+                        help="print the top of a cProfile of this surface run, e.g. US:7")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="cells for the naive-versus-vectorized joins (0: skip)")
     parser.add_argument("--no-warm", action="store_true",
                         help="skip the untimed cache-filling runs (cache already warm)")
+    parser.add_argument("--skip-us", action="store_true",
+                        help="no US-wide figure (the US grid cache is cold here)")
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="geo-rank-bench-"))
-    cache = Path(opts.cache_dir) if opts.cache_dir else tmp / "cache"
+    from geo.settings import Settings
+
+    cache = Path(opts.cache_dir) if opts.cache_dir else Settings().cache_dir
     cfg = tmp / "bench.toml"
     cfg.write_text(f'cache_dir = "{cache}"\n')
-    common = ["--config", str(cfg), "--out", str(tmp / "exports"), "--no-map",
-              "--format", "parquet", "--overwrite"]
+    common = ["--config", str(cfg), "--out", str(tmp / "exports"), "--overwrite"]
+    print(f"grid cache: {cache}; outputs in {tmp}", flush=True)
 
     configs: list[tuple[str, str, int, list[str]]] = []
-    configs += [("single", "US", r, []) for r in opts.res]
-    configs += [("dask", "US", r, ["--engine", "dask"]) for r in opts.dask_res]
+    if not opts.skip_us:
+        configs += [("single", "US", r, []) for r in opts.us_res]
+        configs += [("dask", "US", r, ["--engine", "dask"]) for r in opts.dask_res]
     if opts.state:
-        configs.append(("single", opts.state, opts.state_res, []))
-        configs.append(("dask", opts.state, opts.state_res, ["--engine", "dask"]))
+        configs += [("single", opts.state, r, []) for r in opts.state_res]
+        if opts.skip_us:
+            configs += [("dask", opts.state, r, ["--engine", "dask"]) for r in opts.dask_res]
     rows = []
     for engine, region, res, extra in configs:
-        args = ["--region", region, "--candidates", f"h3:{res}", *common, *extra]
+        args = ["--region", region, "--candidates", f"h3:{res}", *SURFACE, *common, *extra]
         if not opts.no_warm and engine == "single":
             run(args)  # fills the grid cache for this POI set; not timed
         seconds, mb = run(args)
         rows.append((engine, region, res, cells(region, res), seconds, mb))
         print(f"  {engine} {region} h3:{res}: {seconds:.1f} s, {mb:,.0f} MB", flush=True)
 
+    default = None
+    if not opts.skip_us:
+        args = ["--region", "US", *common, "--map", str(tmp / "us.html")]
+        if not opts.no_warm:
+            run(args)
+        default = run(args)
+
     print()
     print(f"{'engine':<8} {'region':<7} {'res':>3} {'cells':>10} {'seconds':>8} "
           f"{'peak RSS MB':>12}")
     for engine, region, res, n, sec, mb in rows:
         print(f"{engine:<8} {region:<7} {res:>3} {n:>10,} {sec:>8.1f} {mb:>12,.0f}")
-    single = [(n, sec) for e, g, _, n, sec, _ in rows if e == "single" and g == "US"]
-    if len(single) >= 2:
-        x = np.log([n for n, _ in single])
-        y = np.log([s for _, s in single])
-        slope = float(np.polyfit(x, y, 1)[0])
-        print(f"log-log exponent of seconds in cells (US, single process): {slope:.2f}")
+    for region in dict.fromkeys(r for _, r, *_ in rows):
+        single = [(n, s) for e, g, _, n, s, _ in rows if e == "single" and g == region]
+        slope = exponent(single)
+        if slope is not None:
+            print(f"log-log exponent of seconds in cells ({region}, single process): "
+                  f"{slope:.2f} (target <= 1.1)")
+            # a small region is all fixed cost (start-up, imports, grid graph): the time the
+            # cells add over the smallest run says more
+            base_n, base_s = min(single)
+            extra = [(n - base_n, s - base_s) for n, s in single if n > base_n and s > base_s]
+            if extra:
+                per = max(extra)
+                print(f"  {region}: {per[1]:.1f} s over the smallest run for {per[0]:,} more "
+                      f"cells ({1e6 * per[1] / per[0]:,.0f} us a cell); exponent of that "
+                      f"increment: {exponent(extra) or float('nan'):.2f}")
+    us7 = [(s, mb) for e, g, r, _, s, mb in rows if (e, g, r) == ("single", "US", 7)]
+    if us7:
+        print(f"US h3:7 --all-candidates --format parquet: {us7[0][0]:.1f} s, "
+              f"{us7[0][1] / 1024:.2f} GB peak (targets 30 s, 3 GB)")
+    if default is not None:
+        print(f"warm geo-rank --region US: {default[0]:.1f} s, {default[1]:,.0f} MB peak "
+              "(target 5 s)")
+    if opts.profile:
+        region, _, res = opts.profile.partition(":")
+        print(f"\nprofile of --region {region} --candidates h3:{res} (cumulative seconds):")
+        profile(["--region", region, "--candidates", f"h3:{res}", *SURFACE, *common], tmp)
     if opts.sample:
-        naive, fast = naive_vs_vectorized("US", max(opts.res), opts.sample, cfg)
+        region = opts.state if opts.skip_us else "US"
+        res = max(opts.state_res if opts.skip_us else opts.us_res)
+        naive, fast = naive_vs_vectorized(region, res, opts.sample, cfg)
         ratio = naive / fast if fast > 0 else math.inf
         print(f"naive notebook joins on {opts.sample:,} cells: {naive:.1f} s; geo.join.enrich: "
               f"{fast:.2f} s; speed-up x{ratio:,.0f}")

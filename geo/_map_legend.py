@@ -51,6 +51,12 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
     parts = [f"<div style='font-weight:bold'>{escape(heading)}</div>"]
     parts += [swatch(c, TIER_LABELS[t]) for t, c in TIER_COLOURS.items()]
     parts.append(swatch(UNKNOWN_COLOUR, "no tier"))
+    surface = legend.get("surface")
+    if surface:
+        sites, res, cells = surface
+        parts.append(f"<div style='margin-top:4px'>Hexagons: the best tier of {sites:,} "
+                     f"sites, merged into {cells:,} H3 res-{res} cells (every site is in the "
+                     "export)</div>")
     if legend.get("lines"):
         parts.append("<div style='margin-top:4px'>Lines by voltage class</div>")
         parts += [swatch(c, label, "height:4px") for _, label, c in VOLTAGE_CLASSES]

@@ -12,10 +12,11 @@ from typing import Any
 from geo.errors import DataSourceError, SettingsError
 from layers._atomic import atomic_path
 
-#: Output formats and their file extension.
-FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv"}
+#: Output formats and their file extension ("tif": a raster of an H3 surface, geo._raster).
+FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv",
+           "tif": ".tif"}
 EXTENSIONS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg",
-              ".parquet": "parquet", ".csv": "csv"}
+              ".parquet": "parquet", ".csv": "csv", ".tif": "tif", ".tiff": "tif"}
 #: The sites layer of a GeoPackage, and its provenance table.
 LAYER = "sites"
 METADATA_TABLE = "metadata"

@@ -12,7 +12,13 @@ GeoPackage  non-spatial table ``metadata`` (``key``, ``value`` as JSON), registe
 GeoParquet  parquet file metadata, key ``geo_rank`` (JSON)
 CSV         sidecar ``<name>.csv.provenance.json``: ``#`` comment lines would break QGIS's
             header detection and pandas (``comment="#"`` also cuts a ``#`` inside a value)
+GeoTIFF     dataset tag ``GEO_RANK_PROVENANCE`` (JSON, without ``generated_at``)
 =========== ================================================================================
+
+``.tif`` writes an H3 surface (every cell of ``--candidates h3:<res>``) as a Cloud-Optimised
+GeoTIFF of rank percentile, months to power and firm MW (:mod:`geo._raster`: equal-area
+grid, pixel matched to the H3 resolution, nodata where there is no cell); other sites are
+refused with a one-line error.
 
 The provenance carries the data dictionary of the file under ``columns``: one entry per
 written column (name, type, unit, nullable, the stage that wrote it, a description), from
@@ -23,7 +29,7 @@ then :func:`os.replace`), and an existing file is only replaced when geo-rank wr
 unless ``overwrite=True``. Reading back is :mod:`geo.export_read` (re-exported here).
 
 Determinism: GeoJSON and CSV are byte-identical for identical sites and provenance apart from
-``generated_at``. GeoPackage and GeoParquet are byte-identical for identical sites and
+``generated_at``. GeoPackage, GeoParquet and GeoTIFF are byte-identical for identical sites and
 provenance (``gpkg_contents.last_change`` is set from ``generated_at``; GDAL would write the
 current time).
 """
@@ -47,7 +53,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from geo import columns
+from geo import _raster, columns
 from geo._gpkg import write_gpkg
 from geo._output import (
     FORMATS,
@@ -65,7 +71,8 @@ log = logging.getLogger(__name__)
 
 _dumps = compact_json  # GeoJSON text (a module name, so tests can make it fail)
 
-__all__ = ["FORMATS", "check_target", "path_for", "read_provenance", "read_sites", "write"]
+__all__ = ["FORMATS", "check_surface", "check_target", "path_for", "read_provenance",
+           "read_sites", "write"]
 
 #: Coordinates are rounded to 7 decimals (about 1 cm).
 COORD_DECIMALS = 7
@@ -109,7 +116,8 @@ def write(
     sites
         Ranked sites (any CRS; written as WGS84 longitude/latitude).
     path
-        Output file: ``.geojson``/``.json``, ``.gpkg``, ``.parquet`` or ``.csv``.
+        Output file: ``.geojson``/``.json``, ``.gpkg``, ``.parquet`` or ``.csv``; or
+        ``.tif``/``.tiff`` for a GeoTIFF of H3 sites (a surface).
     provenance
         From :func:`geo.provenance.build_provenance`.
     overwrite
@@ -128,7 +136,8 @@ def write(
     LayerValidationError
         ``sites`` has no CRS, or (CSV) geometries that are not points.
     SettingsError
-        The extension names no supported format.
+        The extension names no supported format, or ``.tif`` for sites that are not H3
+        cells of one resolution.
     """
     path = Path(path)
     fmt = format_of(path)
@@ -143,6 +152,10 @@ def write(
         with atomic_output(path) as tmp, atomic_output(sidecar(path)) as tmp_sidecar:
             _write_json(prov, tmp_sidecar)
             table.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+    elif fmt == "tif":
+        _raster.h3_resolution(wgs84)  # refused before any file is touched
+        with atomic_output(path) as tmp:
+            _raster.write(wgs84, tmp, prov)
     else:
         prov["columns"] = _dictionary(c for c in wgs84.columns if c != wgs84.geometry.name)
         writer = {"geojson": _write_geojson, "gpkg": write_gpkg, "parquet": _write_parquet}
@@ -160,6 +173,11 @@ def _dictionary(names: Any) -> list[dict[str, Any]]:
 
 
 # --- checks -------------------------------------------------------------------------------
+
+def check_surface(candidates: str) -> None:
+    """Refuse ``--format tif`` unless ``candidates`` are H3 cells (before the long work)."""
+    _raster.check_candidates(candidates)
+
 
 def check_target(path: str | Path, *, overwrite: bool) -> Path:
     """Refuse an unknown format, or a file geo-rank did not write unless ``overwrite``.

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import columns
+from geo import _raster, columns
 from geo._output import LAYER, METADATA_TABLE, PARQUET_KEY, format_of, sidecar
 from geo.errors import DataSourceError
 
@@ -34,6 +34,9 @@ def read_sites(path: str | Path) -> tuple[gpd.GeoDataFrame, dict[str, Any] | Non
     fmt = format_of(path)
     if not path.is_file():
         raise DataSourceError(f"{path} does not exist or is not a file; check the path")
+    if fmt == "tif":
+        raise DataSourceError(f"{path} is a raster of a surface, not sites; read the sites "
+                              "from a GeoJSON, GeoPackage, GeoParquet or CSV export")
     try:
         if fmt == "geojson":
             return _read_geojson(path)
@@ -64,6 +67,8 @@ def read_provenance(path: str | Path) -> dict[str, Any] | None:
             return _gpkg_provenance(path)
         if fmt == "parquet":
             return _parquet_provenance(path)
+        if fmt == "tif":
+            return _raster.read_provenance(path)
         return json.loads(sidecar(path).read_text(encoding="utf-8"))
     except (OSError, ValueError, sqlite3.Error, RuntimeError):
         return None

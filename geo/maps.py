@@ -5,6 +5,11 @@ tooltip) over the context layers of :mod:`geo._map_layers` (substations, lines b
 class, hydro plants, gas basins, land price, the region boundary), with a layer control, a
 legend, a scale bar, a fullscreen button and the provenance in a small panel.
 
+A surface (H3 candidates, or more than ``Settings.map_surface_min_sites`` sites) is not one
+marker per site: :mod:`geo._map_surface` merges it into coarser H3 display cells coloured by
+the best tier inside, and only the best ``top`` sites (one per point of interconnection) are
+markers. The national res-6 and res-7 surfaces make maps of about 2 MB.
+
 Assets: Leaflet and its plugins are vendored (``geo/_assets``) and inlined into every map
 by :mod:`geo._map_assets`, so the only network requests are base tiles; ``offline=True``
 also drops the tiles (state outlines serve as the basemap) and the file opens with no
@@ -33,7 +38,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo import _map_assets, _map_legend, columns
+from geo import _map_assets, _map_legend, _map_surface, columns
 from geo._map_style import (
     SITE_CLASS,
     TIER_COLOURS,
@@ -50,6 +55,7 @@ from geo.errors import (
     LayerValidationError,
     SettingsError,
 )
+from geo.settings import Settings
 from layers import read_layer
 
 log = logging.getLogger(__name__)
@@ -71,7 +77,8 @@ def render(
     layers: Any | None = None, title: str | None = None, tiles: str | None = None,
     tiles_attribution: str | None = None, offline: bool = False,
     land_prices: str | Path | None = None, land_unit: str | None = None,
-    overwrite: bool = False,
+    overwrite: bool = False, surface: gpd.GeoDataFrame | None = None, top: int = 25,
+    settings: Settings | None = None,
 ) -> Path:
     """Write an HTML map of ranked sites coloured by tier, over the region's context layers.
 
@@ -100,6 +107,15 @@ def render(
     overwrite
         Replace an existing file even if geo-rank did not write it (geo-rank's maps carry
         ``<meta name="generator" content="geo-rank ...">`` and are always replaced).
+    surface
+        Every candidate of the ranking (``RankResult.ranked``), drawn as a surface
+        (:mod:`geo._map_surface`) under the markers of the best ``top`` of ``sites``. Without
+        it, ``sites`` themselves are drawn as a surface when they are H3 cells or more than
+        ``settings.map_surface_min_sites``; otherwise each site is a marker.
+    top
+        Markers drawn over a surface: the best sites, one per point of interconnection.
+    settings
+        ``map_surface_min_sites`` and ``map_surface_max_cells`` (default: the defaults).
 
     Returns
     -------
@@ -123,11 +139,16 @@ def render(
         raise DependencyError("folium is needed for maps: pip install folium") from exc
 
     path = check_target(path, overwrite=overwrite)
-    if sites.crs is None:
-        raise LayerValidationError("sites have no CRS; set it first, e.g. "
-                                   "sites.set_crs('EPSG:4326')")
-    wgs84 = sites if sites.crs.to_epsg() == 4326 else sites.to_crs(4326)
-    located = wgs84[~(wgs84.geometry.isna() | wgs84.geometry.is_empty)]
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise SettingsError(f"--top {top!r}: must be a whole number of at least 1")
+    settings = settings or Settings()
+    wgs84 = _wgs84(sites)
+    if surface is None and _map_surface.is_surface(wgs84, settings.map_surface_min_sites):
+        surface = wgs84
+    if surface is not None:
+        surface = _located(_wgs84(surface), _map_surface.COLUMNS)
+        wgs84 = _map_surface.top_sites(wgs84, top)
+    located = _located(wgs84)
     points = located.geometry.representative_point()
     heading = title or f"geo-rank sites: {provenance.get('region', '')}"
 
@@ -148,14 +169,21 @@ def render(
     if base is not None:
         base.add_to(fmap)
     legend: dict[str, Any] = {}
+    hexagons = None
+    if surface is not None and len(surface):
+        hexagons, res, cells = _map_surface.layer(surface, settings.map_surface_max_cells)
+        legend["surface"] = (len(surface), res, cells)
     if layers is not None:
-        legend = _context(fmap, layers, offline=offline and base is None,
-                          land_prices=land_prices, land_unit=land_unit)
+        legend |= _context(fmap, layers, offline=offline and base is None,
+                           land_prices=land_prices, land_unit=land_unit, surface=hexagons)
+    elif hexagons is not None:
+        hexagons.add_to(fmap)
     ranks = _ranks(located)
-    _sites_layer(located, points, ranks).add_to(fmap)
+    _sites_layer(located, points, ranks, surface is not None).add_to(fmap)
     # open on the whole region (the sites in their context), or on the sites alone
     extent = layers.boundary.bounds if layers is not None and not layers.boundary.is_empty \
-        else (points.total_bounds if len(located) else None)
+        else (surface.total_bounds if surface is not None and len(surface) else
+              points.total_bounds if len(located) else None)
     if extent is not None:
         west, south, east, north = (round(float(v), 7) for v in extent)
         fmap.fit_bounds([[south, west], [north, east]], padding=(10, 10), max_zoom=9)
@@ -218,8 +246,10 @@ def _tile_layer(folium: Any, tiles: str | None, attribution: str | None,
 
 
 def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path | None,
-             land_unit: str | None) -> dict[str, Any]:
-    """Add the context layers (bottom to top) and return what the legend should explain."""
+             land_unit: str | None, surface: Any | None = None) -> dict[str, Any]:
+    """Add the context layers (bottom to top) and return what the legend should explain.
+
+    ``surface`` (hexagons of a surface) goes above the land prices, under the grid."""
     from geo import _map_layers as ml  # built on folium: imported after render checked it
 
     boundary = bundle.boundary
@@ -247,6 +277,7 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
     if land is not None:
         added.append(land)
         legend["land"] = breaks
+    added.append(surface)
     gas = ml.gas_basins(bundle.in_region("gas_fields"), tol, nd)
     added.append(gas)
     legend["gas"] = gas is not None
@@ -268,7 +299,24 @@ def _union_all(geoms: gpd.GeoSeries) -> Any:
     return shapely.union_all(geoms.to_numpy()) if len(geoms) else None
 
 
-def _sites_layer(located: gpd.GeoDataFrame, points: gpd.GeoSeries, ranks: list[float]) -> Any:
+def _wgs84(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if sites.crs is None:
+        raise LayerValidationError("sites have no CRS; set it first, e.g. "
+                                   "sites.set_crs('EPSG:4326')")
+    return sites if sites.crs.to_epsg() == 4326 else sites.to_crs(4326)
+
+
+def _located(sites: gpd.GeoDataFrame, keep: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
+    """The rows with a geometry (only the ``keep`` columns and the geometry, if given)."""
+    geoms = sites.geometry
+    if keep is not None:
+        sites = sites[[c for c in sites.columns if c in keep or c == geoms.name]]
+    missing = (geoms.isna() | geoms.is_empty).to_numpy()
+    return sites[~missing] if missing.any() else sites
+
+
+def _sites_layer(located: gpd.GeoDataFrame, points: gpd.GeoSeries, ranks: list[float],
+                 over_surface: bool = False) -> Any:
     """Ranked sites: numbered, tier-coloured DivIcon markers (best drawn on top)."""
     from geo._map_layers import ScriptLayer  # built on folium: imported after render checked it
 
@@ -297,7 +345,8 @@ def _sites_layer(located: gpd.GeoDataFrame, points: gpd.GeoSeries, ranks: list[f
                 ".bindPopup(r[7], {maxWidth: 440}));\n"
                 "  }); })();\n")
 
-    return ScriptLayer(f"Ranked sites ({n:,})", code, count=n)
+    name = f"Ranked sites ({n:,}" + (", the best one per POI)" if over_surface else ")")
+    return ScriptLayer(name, code, count=n)
 
 
 def _written_by_geo_rank(path: Path) -> bool:

@@ -238,6 +238,17 @@ class Settings(SettingsBase):
     land_price_low_usd_per_acre: float = Field(default=1_000.0, gt=0)
     land_price_high_usd_per_acre: float = Field(default=50_000.0, gt=0)
 
+    # --- maps of surfaces (geo.maps, geo._map_surface) -----------------------------------
+    #: A map draws its sites as a surface (hexagons coloured by the best tier inside, with
+    #: markers for the best --top sites) when they are H3 cells or more than this many; one
+    #: marker per site stays readable and quick up to a few thousand. Our choice. Display
+    #: only: never changes a ranking or an export.
+    map_surface_min_sites: int = Field(default=5_000, ge=1)
+    #: A surface is merged into the finest H3 resolution at which it has at most this many
+    #: display cells (the contiguous US: resolution 4, about 4,700 cells of 1,770 km2). Our
+    #: choice: keeps the national map a few MB and quick to draw. Display only.
+    map_surface_max_cells: int = Field(default=20_000, ge=1)
+
 
 def load_config(path: str | Path, base: Settings | None = None,
                 fetch_base: FetchSettings | None = None) -> tuple[Settings, FetchSettings]:

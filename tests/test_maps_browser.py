@@ -141,3 +141,34 @@ def test_the_dialog_detector_would_catch_injected_markup(tmp_path):
     page = html.read_text("utf-8").replace("<body>", "<body><img src=x onerror=alert(1)>", 1)
     html.write_text(page, "utf-8")
     assert open_in_chromium(html).dialogs == ["1"]
+
+
+def test_national_surface_map_in_chromium(us_layers, tmp_path):
+    """The national res-6 surface (every H3 cell over the US, 209,646 of them) as one map:
+    at most 20 MB, opens with no errors, hexagons and the best 25 sites drawn.
+
+    The cells are the real ones (``candidates.from_h3``); their tiers, scores and months are
+    synthetic (a smooth field), so the test needs no national grid computation."""
+    import numpy as np
+
+    from geo import candidates
+
+    sites = candidates.from_h3(us_layers, 6)
+    n = len(sites)
+    x, y = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
+    score = (np.sin(x / 3) + np.cos(y / 2)) / 4 + 0.5
+    order = np.lexsort((sites["site_id"].to_numpy(), -score))
+    sites["tier"] = np.array(list("ABCD"))[np.clip((3 - score * 4).astype(int), 0, 3)]
+    sites["score"] = score
+    sites["time_to_power_months"] = np.round(18 + (1 - score) * 30, 1)
+    sites["poi_sub_id"] = (np.arange(n) // 40).astype(str)  # ~40 cells per POI
+    sites["rank"] = np.empty(n, dtype=int)
+    sites.loc[order, "rank"] = np.arange(1, n + 1)
+    html = maps.render(sites, tmp_path / "us6.html", {"version": "t", "region": "US"},
+                       layers=us_layers, offline=True, top=25)
+    assert html.stat().st_size <= 20e6
+    report = open_in_chromium(html, screenshot=tmp_path / "us6.png")
+    assert report.js_errors == [] and report.has_map and report.blocked == []
+    assert report.site_markers == 25
+    assert f"Surface: best tier of {n:,} sites in 4,554 H3 res-4 cells" in report.layers
+    assert report.seconds < 30  # about 6 s here (2 cores, browser start included)

@@ -25,11 +25,14 @@ log = logging.getLogger(__name__)
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="HTML map path [default: maps/<result name>.html].")
 @click.option("--no-layers", is_flag=True, help="Draw the sites only (no grid or land).")
+@click.option("--top", type=int, default=None,
+              help="Over a surface (H3 cells, or many sites): markers for this many best "
+                   "sites, one per POI [default: the ranking's --top, else 25].")
 @map_options
 @click.option("--overwrite", is_flag=True, help="Replace an HTML file not written by geo-rank.")
 @click.pass_context
 def map_command(ctx: click.Context, result: str, out: str | None, no_layers: bool,
-                tiles: str | None, tiles_attribution: str | None, offline: bool,
+                top: int | None, tiles: str | None, tiles_attribution: str | None, offline: bool,
                 overwrite: bool) -> None:
     """Write the HTML map of RESULT, a ranking exported by geo-rank (any export format)."""
     sites, provenance = export.read_sites(result)
@@ -49,6 +52,13 @@ def map_command(ctx: click.Context, result: str, out: str | None, no_layers: boo
                                     if isinstance(provenance.get("load_mw"), int | float) else "")
     written = maps.render(sites, target, provenance, layers=bundle, title=title, tiles=tiles,
                           tiles_attribution=tiles_attribution, offline=offline,
-                          land_prices=land_prices, overwrite=overwrite)
+                          land_prices=land_prices, overwrite=overwrite,
+                          top=top if top is not None else _top(provenance))
     if not ctx.find_root().params.get("quiet", False):
         click.echo(f"wrote a map of {len(sites):,} sites to {written}")
+
+
+def _top(provenance: dict) -> int:
+    """The ranking's ``--top`` from its provenance, else 25."""
+    top = provenance.get("top")
+    return top if isinstance(top, int) and not isinstance(top, bool) and top >= 1 else 25

@@ -87,7 +87,10 @@ def table(result: RankResult, limit: int) -> str:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="exports",
               show_default=True, help="Folder for the exports.")
 @click.option("--format", "fmt", type=click.Choice(sorted(export.FORMATS)), default="geojson",
-              show_default=True, help="Export format.")
+              show_default=True,
+              help="Export format; tif: a Cloud-Optimised GeoTIFF of the whole H3 surface "
+                   "(every cell: rank percentile, months to power, firm MW), h3 candidates "
+                   "only.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), default=None,
               help="HTML map path [default: maps/<region>.html].")
 @click.option("--no-map", is_flag=True, help="Write no map.")
@@ -113,6 +116,9 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
     quiet = ctx.find_root().params.get("quiet", False)
+    is_h3 = candidates.strip().lower().startswith("h3:")
+    if fmt == "tif":
+        export.check_surface(candidates)
     settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache)
     user = layer_kwargs(layer_opts)
     bundle = layers.load(region, **user) if user else None
@@ -131,7 +137,9 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                             data_from=data_from or None,
                             top=top, all_candidates=all_candidates, progress=bars,
                             engine=engine, scheduler=scheduler, queued_loads=queued_loads)
-    written = [export.write(result.sites, target, result.provenance, overwrite=overwrite)]
+    # a GeoTIFF is the whole surface: every cell, whatever --top
+    exported = result.ranked if fmt == "tif" else result.sites
+    written = [export.write(exported, target, result.provenance, overwrite=overwrite)]
     chosen = None
     if portfolio_n is not None:
         chosen = portfolio.choose(result.ranked, portfolio_n, load_mw, result.grid,
@@ -140,17 +148,23 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
             "asked": portfolio_n, "chosen": len(chosen.sites), "verified": chosen.verified,
             "passed_over": chosen.passed_over[["site_id", "rank", "portfolio_reason"]]
             .head(100).to_dict("records"), "hosting_runs": chosen.checks}}
+        # sites, not a surface: a GeoTIFF run writes its portfolio as GeoJSON
         ptarget = target.with_name(target.name.replace("_sites", "_portfolio"))
+        if fmt == "tif":
+            ptarget = ptarget.with_suffix(".geojson")
         if len(chosen.sites):
             written.append(export.write(_ordered(chosen.sites), ptarget, prov,
                                         overwrite=overwrite))
     if html is not None:
+        # a surface (H3 cells) is drawn whole, under markers of the best --top sites
+        surface = result.ranked if is_h3 else None
         written.append(maps.render(result.sites, html, result.provenance,
                                    title=f"geo-rank {result.layers.region}: {load_mw:,.0f} MW",
                                    layers=result.layers, tiles=tiles,
                                    tiles_attribution=tiles_attribution, offline=offline,
                                    land_prices=land_prices, land_unit=land_unit,
-                                   overwrite=overwrite))
+                                   overwrite=overwrite, surface=surface, top=top,
+                                   settings=settings))
     if not quiet:
         tiers = result.provenance.get("tiers", {})
         click.echo(f"{result.layers.region}: {len(result.ranked):,} candidates for "
@@ -158,7 +172,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         click.echo(table(result, top))
         if chosen is not None:
             click.echo(portfolio_lines(chosen, portfolio_n, load_mw))
-        click.echo(f"wrote {len(result.sites):,} sites to " + " and ".join(map(str, written)))
+        what = "H3 cells" if fmt == "tif" else "sites"
+        click.echo(f"wrote {len(exported):,} {what} to " + " and ".join(map(str, written)))
 
 
 def _ordered(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
