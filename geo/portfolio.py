@@ -33,6 +33,9 @@ LOG = logging.getLogger(__name__)
 
 #: Candidates checked per hosting run.
 BATCH = 24
+#: Relative slack of "hosts the load" (a load that exactly uses up a limit fits, whatever
+#: the last bits of the solver say).
+TOLERANCE = 1e-9
 
 
 def _binding(sites: pd.DataFrame) -> pd.Series:
@@ -120,7 +123,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         for row, poi in zip(batch, pois, strict=True):
             pos += 1
             firm, n0 = now.loc[poi, "firm_mw"], now.loc[poi, "hosting_mw"]
-            if firm >= load_mw and n0 >= load_mw:
+            if min(firm, n0) >= load_mw * (1 - TOLERANCE):
                 kept.append(row)
                 break
             line = now.loc[poi, "firm_limiting_line_id"] or now.loc[poi, "limiting_line_id"]
@@ -142,7 +145,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
                                     queued=others if len(others) else None)
             checks += 1
             left[i] = min(joint.loc[poi, "firm_mw"], joint.loc[poi, "hosting_mw"])
-        verified = bool((left >= load_mw * (1 - 1e-9)).all())
+        verified = bool((left >= load_mw * (1 - TOLERANCE)).all())
         chosen["portfolio_rank"] = np.arange(1, len(chosen) + 1)
         chosen["portfolio_remaining_mw"] = np.round(left, 3)
         chosen["portfolio_shares"] = shares_limit_with(chosen.assign(
