@@ -39,7 +39,7 @@ from scipy import sparse
 from scipy.sparse.linalg import splu
 from threadpoolctl import threadpool_limits
 
-from geo import contingency, dispatch
+from geo import circuits, contingency, dispatch
 from geo.errors import GridError
 from geo.settings import Settings
 
@@ -135,7 +135,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     todo = np.flatnonzero(status == COMPUTED)
     total, done = len(todo), 0
     e_island = island[e["u"].to_numpy()]
-    ln = contingency.in_graph_lines(grid.lines, pd.Series(np.arange(n), index=ids))
+    ln = circuits.in_graph_lines(grid.lines, pd.Series(np.arange(n), index=ids))
     ln_island = island[ln["u"].to_numpy()] if len(ln) else np.zeros(0, np.int64)
     n1 = {"solves": 0, "shared": 0, "skipped_bridges": 0, "outages_screened": 0}
     xy = np.c_[shapely.get_x(subs.geometry.array), shapely.get_y(subs.geometry.array)]
@@ -241,7 +241,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     cap_inc = (np.bincount(eu, weights=e["capacity_mw"].to_numpy(float), minlength=n)
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
     line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
-    circ = contingency.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
+    circ = circuits.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
     screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
                                 limit=limit, circ=circ, settings=settings, flows=flows)
     cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits

@@ -23,7 +23,7 @@ XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0),
       "E": (0.1, -0.1)}
 
 
-def run(lines, gens=None, settings=None) -> pd.DataFrame:
+def run(lines, gens=None, settings=None, sub_ids=None) -> pd.DataFrame:
     """lines: (line_id, from, to, reactance_pu, capacity_mw, flow_mw)."""
     gens = gens or {"A": 1000.0}
     used = sorted({s for ln in lines for s in ln[1:3]})
@@ -39,7 +39,7 @@ def run(lines, gens=None, settings=None) -> pd.DataFrame:
         {"plant_id": list(gens), "fuel": "gas", "capacity_mw": list(gens.values()),
          "sub_id": list(gens)}, geometry=[Point(XY[s]) for s in gens], crs="EPSG:4326")
     settings = settings or Settings()
-    return hosting.hosting(grid.build(subs, ln, settings), plants, settings)
+    return hosting.hosting(grid.build(subs, ln, settings), plants, settings, sub_ids=sub_ids)
 
 
 def triangle(f_ab=0.0, f_ac=0.0, f_cb=0.0):
@@ -127,18 +127,8 @@ def k5_screened(cutoff: float) -> int:
         XY[name] = (float(np.cos(2 * np.pi * i / 5)), float(np.sin(2 * np.pi * i / 5)))
     lines = [(f"{a}{b}", a, b, 0.1, 1000.0, 0.0)
              for i, a in enumerate(names) for b in names[i + 1:]]
-    settings = Settings(distribution_factor_cutoff=cutoff)
-    subs = gpd.GeoDataFrame({"sub_id": names, "voltage_kv": 230.0},
-                            geometry=[Point(XY[s]) for s in names], crs="EPSG:4326")
-    ln = gpd.GeoDataFrame(
-        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
-         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
-         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
-         "flow_mw": [r[5] for r in lines]},
-        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
-    plants = gpd.GeoDataFrame({"plant_id": ["G"], "fuel": "gas", "capacity_mw": [1000.0],
-                               "sub_id": ["K5"]}, geometry=[Point(XY["K5"])], crs="EPSG:4326")
-    h = hosting.hosting(grid.build(subs, ln, settings), plants, settings, sub_ids=["K1"])
+    h = run(lines, gens={"K5": 1000.0}, sub_ids=["K1"],
+            settings=Settings(distribution_factor_cutoff=cutoff))
     assert h.loc["K1", "firm_source"] == "computed"
     return h.attrs["report"]["n1_outages_screened"]
 
