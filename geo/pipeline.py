@@ -57,6 +57,17 @@ def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
+#: What the reasons say about grid figures on the embedded grid.
+SYNTHETIC_NOTE = "on the embedded synthetic test grid (USA TAMU)"
+
+
+def synthetic_grid(bundle: Layers) -> bool:
+    """True when the grid (substations or lines) is the embedded synthetic USA TAMU system."""
+    sources = getattr(bundle, "sources", {})
+    return any(sources.get(kind, {}).get("status") == "synthetic"
+               for kind in ("substations", "lines"))
+
+
 def _land_source(bundle: Layers) -> str:
     """Where the land prices of a run came from (for provenance)."""
     user = getattr(bundle, "sources", {}).get("land_raster", {}).get("status") == "user"
@@ -191,7 +202,9 @@ def rank_sites(
                                f"{sovereignty_bloc!r}")
     if regimes:
         enriched = sovereignty.tag_transfers(enriched, regimes, rules)
-    ranked = _order(score.rank(enriched, load_mw, settings))
+    synthetic = synthetic_grid(bundle)
+    ranked = _order(score.rank(enriched, load_mw, settings,
+                               grid_note=SYNTHETIC_NOTE if synthetic else ""))
 
     shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
     tiers = ranked["tier"].value_counts().sort_index()
@@ -208,6 +221,7 @@ def rank_sites(
             "data_from": regimes,
             "engine": engine,
             "tiers": {str(k): int(v) for k, v in tiers.items()},
+            "synthetic_grid": synthetic,
             "grid": graph.report.as_dict(),
         },
     )
