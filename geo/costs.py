@@ -66,14 +66,15 @@ Frame = TypeVar("Frame", bound=pd.DataFrame)
 
 
 def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> Frame:
-    """Add interconnection cost, land cost and time-to-power columns.
+    """Add interconnection capital, land cost, the power paths and the money columns.
 
     Parameters
     ----------
     sites : pandas.DataFrame or geopandas.GeoDataFrame
         One row per candidate with the enriched columns (``poi_sub_id``,
         ``poi_voltage_kv``, ``tie_distance_km``, ``interconnect``, ``subdivision``,
-        ``hosting_mw``, ``land_price_usd_per_acre`` and optionally ``existing_site``).
+        ``hosting_mw``, ``firm_mw``, ``gas_field``, ``gas_field_km``,
+        ``land_price_usd_per_acre`` and optionally ``existing_mw``).
     load_mw : float
         The data-center load to connect, MW (> 0).
     settings : Settings, optional
@@ -83,7 +84,8 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     -------
     pandas.DataFrame or geopandas.GeoDataFrame
         A copy of ``sites`` (same type, same row order) with the columns in
-        :data:`COST_COLUMNS`; costs in million 2019 USD, time in months.
+        :data:`COST_COLUMNS`; money in million USD (reVX 2019 figures escalated), time in
+        months.
 
     Raises
     ------
@@ -98,12 +100,13 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     >>> sites = pd.DataFrame({
     ...     "poi_sub_id": ["s1"], "poi_voltage_kv": [230.0], "tie_distance_km": [20.0],
     ...     "interconnect": ["Eastern"], "subdivision": ["US-IA"], "hosting_mw": [500.0],
-    ...     "land_price_usd_per_acre": [10_000.0]})
+    ...     "firm_mw": [450.0], "land_price_usd_per_acre": [10_000.0],
+    ...     "gas_field": [None], "gas_field_km": [None]})
     >>> out = estimate(sites, 300.0)
     >>> round(float(out.loc[0, "interconnection_cost_musd"]), 2)
-    25.39
-    >>> float(out.loc[0, "time_to_power_months"])
-    20.0
+    78.97
+    >>> float(out.loc[0, "time_to_power_months"]), out.loc[0, "power_binding"]
+    (35.0, 'tie line')
     """
     settings = settings if settings is not None else Settings()
     load = check_load(load_mw)

@@ -13,7 +13,7 @@ import pandas as pd
 
 import layers as layers_pkg
 from geo import candidates as candidates_mod
-from geo import columns, grid, join, score, sovereignty
+from geo import columns, grid, join, prices, score, sovereignty
 from geo import engine as engine_mod
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.load import check_load
@@ -147,7 +147,7 @@ def rank_sites(
 
     >>> result = rank_sites("US-RI", load_mw=100)
     >>> result.sites["poi_name"].head(3).tolist()
-    ['WOONSOCKET 2', 'NORTH SCITUATE', 'PROVIDENCE 17']
+    ['PROVIDENCE 20', 'PAWTUCKET 8', 'PROVIDENCE 6']
     >>> result.sites["tier"].head(3).tolist()
     ['A', 'A', 'A']
     """
@@ -162,6 +162,8 @@ def rank_sites(
     bundle = layers if layers is not None else layers_pkg.load(region)
     if sovereignty_bloc is not None:
         sovereignty.check_bloc(sovereignty_bloc, bundle.sovereignty)  # before the long work
+    if settings.electricity_prices_file is not None:  # refused before the long work
+        prices.read_table(Path(settings.electricity_prices_file))
     rules = sovereignty.load_rules() if data_from else None
     regimes = sovereignty.check_origins(data_from, rules) if rules is not None else []
 

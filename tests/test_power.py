@@ -237,6 +237,26 @@ def test_unknown_price_leaves_cost_of_power_null() -> None:
     assert out["time_to_power_months"] == 24.0
 
 
+def test_price_table_build_matches_the_committed_file(tmp_path) -> None:
+    from layers._paths import data_dir
+    from layers.build import electricity_prices as build
+
+    (path,) = build.build(tmp_path, tmp_path)
+    assert path.read_text() == (data_dir() / build.OUT).read_text()
+
+
+def test_price_table_build_refuses_an_estimate_without_a_note() -> None:
+    from layers.build import electricity_prices as build
+
+    table = pd.read_csv(build.TABLE, dtype={"note": str})
+    table.loc[table["subdivision"] == "US-WY", "note"] = None
+    table.loc[0, "cents_per_kwh"] = -1
+    with pytest.raises(LayerValidationError) as err:
+        build.check(table, source="t.csv")
+    assert "an estimated row without a note (lines 52)" in str(err.value)
+    assert "cents_per_kwh not a number above 0 (lines 2)" in str(err.value)
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("region,price\nUS-TX,1\n", "missing column(s) subdivision, price_usd_per_mwh"),
     ("subdivision,price_usd_per_mwh\nUS-TX,-1\n", "price_usd_per_mwh is not a number >= 0"),

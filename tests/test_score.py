@@ -150,12 +150,15 @@ def test_exact_ties_broken_by_site_id() -> None:
 
 def test_months_before_money_before_firm_before_land() -> None:
     rows = [
-        # 35 and 34.75 months (20 and 19 km ties: 6 + 0.25 km + 12), cheapest land
+        # 35 and 34.75 months (20 and 19 km ties: 6 + 0.25 km + 12), cheapest land; the
+        # quicker one is in California (186.4 USD/MWh): fewer months beat a far higher cost
         _site("slower", tie_distance_km=20.0, land_price_usd_per_acre=100.0),
-        _site("slow", tie_distance_km=19.0, land_price_usd_per_acre=100.0),
+        _site("slow", tie_distance_km=19.0, land_price_usd_per_acre=100.0,
+              subdivision="US-CA", interconnect="Western"),
         # 24 months in Iowa (69.1 USD/MWh) against Texas (66.0): Texas is cheaper
         _site("iowa", land_price_usd_per_acre=100.0),
-        _site("texas", subdivision="US-TX", interconnect="Texas", land_price_usd_per_acre=1e5),
+        # (cheaper land than texas-firm, but firm MW comes first)
+        _site("texas", subdivision="US-TX", interconnect="Texas", land_price_usd_per_acre=2e3),
         # same power facts as texas but more firm headroom
         _site("texas-firm", subdivision="US-TX", interconnect="Texas", firm_mw=900.0,
               land_price_usd_per_acre=1e5),
@@ -172,6 +175,8 @@ def test_months_before_money_before_firm_before_land() -> None:
     assert sep[3].startswith("#3: same months, cost of power ")
     assert sep[4] == "#4: tier B vs A"
     assert sep[5] == "#5: 35.0 vs 34.8 months"
+    slow, slower = out.set_index("site_id").loc[["slow", "slower"], "cost_of_power_musd"]
+    assert slow > slower + 1_000
 
 
 def test_no_two_sites_share_a_score_unless_power_facts_are_equal() -> None:
