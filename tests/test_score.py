@@ -97,12 +97,21 @@ def test_known_power_score() -> None:
     out = _rank(_site())
     # campus capital 11.7 x 300 = 3,510 M USD; cost of power from geo.costs
     cost = out.loc[0, "cost_of_power_musd"]
-    assert out.loc[0, "power_score"] == pytest.approx(1 / (1 + cost / 3_510), abs=1e-6)
+    # firm 600 MW at 300 MW: 0.01 x 600 / 900
+    expected = 0.99 / (1 + cost / 3_510) + 0.01 * 600 / 900
+    assert out.loc[0, "power_score"] == pytest.approx(expected, abs=1e-9)
     # land: 5,000 USD/acre, log-linear from 1,000 (1) to 50,000 (0)
     land = 1 - np.log(5.0) / np.log(50.0)
     assert out.loc[0, "land_score"] == pytest.approx(land, abs=1e-6)  # 0.588592
     assert out.loc[0, "score"] == pytest.approx(out.loc[0, "power_score"] + 0.1 * land,
-                                                abs=2e-6)
+                                                abs=2e-9)
+
+
+def test_power_score_has_no_cap() -> None:
+    # firm far beyond the load and costs far apart still give different scores
+    out = _rank(_site("a", firm_mw=5_000.0), _site("b", firm_mw=5_001.0),
+                _site("c", tie_distance_km=30.0, firm_mw=5_000.0))
+    assert out["power_score"].is_unique
 
 
 @pytest.mark.parametrize(
@@ -184,7 +193,7 @@ def test_no_two_sites_share_a_score_unless_power_facts_are_equal() -> None:
             for i in range(8)]
     rows += [_site("twin-a"), _site("twin-b")]  # equal power facts
     out = _rank(*rows)
-    facts = out[["tier", "time_to_power_months", "cost_of_power_musd", "power_path"]]
+    facts = out[["tier", "time_to_power_months", "cost_of_power_musd", "power_path", "firm_mw"]]
     for _, group in out.groupby("score"):
         if len(group) > 1:
             assert len(facts.loc[group.index].drop_duplicates()) == 1
