@@ -269,3 +269,21 @@ def test_bad_price_table_one_line(tmp_path, text, message) -> None:
         _one(settings=S.replace(electricity_prices_file=str(path)))
     assert message in str(err.value) and str(path) in str(err.value)
     assert "\n" not in str(err.value)
+
+
+# --- honesty in the outputs ------------------------------------------------------------------
+def test_terminal_table_and_map_panel_say_the_grid_is_synthetic() -> None:
+    from types import SimpleNamespace
+
+    from geo import _map_legend
+    from geo.commands import rank as rank_command
+
+    ranked = pd.DataFrame([_site()]).assign(rank=1, tier="A")
+    shown = rank_command.table(SimpleNamespace(sites=ranked,
+                                               provenance={"synthetic_grid": True}), 5)
+    assert shown.splitlines()[0].startswith("grid: the embedded USA TAMU synthetic test system")
+    plain = rank_command.table(SimpleNamespace(sites=ranked, provenance={}), 5)
+    assert "synthetic" not in plain
+    panel = _map_legend.panel("US-TX", {"synthetic_grid": True}, {})
+    assert "grid: embedded synthetic test system (USA TAMU)" in panel
+    assert "synthetic test" not in _map_legend.panel("US-TX", {}, {})
