@@ -6,7 +6,8 @@ names the power path, its months, the element that binds them, the money, and ea
 that is estimated or synthetic:
 
 * firm and hosting figures are DC estimates (and, on the embedded grid, on a synthetic
-  test system: the caller's ``grid_note``);
+  test system: the caller's ``grid_note``); a firm figure whose outage screen was cut at
+  ``n1_max_outages`` (``firm_source == "estimated"``) is an upper bound;
 * a gas path rests on an approximate basin outline, with no pipeline data;
 * an estimated electricity price says so ("EIA 2023, estimated");
 * a missing land price reads "land price unknown (neutral land score)".
@@ -131,6 +132,8 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
         est = est + _pick(has_poi, ", grid figures are DC estimates " + grid_note, "")
     else:
         est = est + _pick(has_poi, ", grid figures are DC estimates", "")
+    est = est + _pick(has_poi & (_text(sites, "firm_source") == "estimated"),
+                      ", firm MW (an upper bound: the outage screen was cut)", "")
     est = est + _pick(note.astype(str) == "", "", _pick(
         np.char.find(note.astype(str), "estimated") >= 0, ", the electricity price", ""))
     est = est + _pick(path == "gas", ", gas cost and lead time (settings)", "")

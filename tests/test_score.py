@@ -269,6 +269,13 @@ def test_reasons_name_the_synthetic_grid_and_the_upgrades() -> None:
     assert text.endswith("; land price unknown (neutral land score)")
 
 
+def test_reasons_say_when_firm_is_an_upper_bound() -> None:
+    text = _rank(_site(firm_source="estimated")).loc[0, "reasons"]
+    assert ("estimated: grid figures are DC estimates, firm MW (an upper bound: the outage "
+            "screen was cut);") in text
+    assert "upper bound" not in _rank(_site(firm_source="computed")).loc[0, "reasons"]
+
+
 def test_reasons_for_gas_and_estimated_price() -> None:
     row = _site("wy", poi_sub_id=None, poi_name=None, tie_distance_km=None, firm_mw=None,
                 subdivision="US-WY", gas_field="Powder River", gas_field_km=2.0)
