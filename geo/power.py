@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from geo import contingency
-from geo._arrays import Columns, as_bool, as_float, present
+from geo._arrays import Columns, as_float, present
 from geo.settings import Settings
 
 __all__ = [
@@ -200,16 +200,3 @@ def choose(options: dict[str, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.nd
             (m[i] == m[best, np.arange(n)]) & (c[i] < c[best, np.arange(n)]))
         best = np.where(better, i, best)
     return best, np.isfinite(m[best, np.arange(n)])
-
-
-def firm_now(data: Columns, load_mw: float) -> np.ndarray:
-    """True where the POI is N-1 secure for the load today (``redundancy``)."""
-    red = np.asarray(data["redundancy"], dtype=object) if "redundancy" in data else None
-    if red is None:
-        return np.zeros(len(data["poi_sub_id"]), dtype=bool)
-    return np.asarray(red == contingency.N1_SECURE, dtype=bool)
-
-
-def existing_flag(data: Columns) -> np.ndarray:
-    """Sites marked ``existing_site`` without an ``existing_mw`` figure (reasons say so)."""
-    return as_bool(data, "existing_site") & ~(np.nan_to_num(as_float(data, "existing_mw")) > 0)
