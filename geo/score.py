@@ -29,12 +29,12 @@ cost of power, firm MW) are equal, and ``site_id`` (unique, compared as text) on
 equal in land too, so the order never depends on the input row order. No capped credit
 turns different power facts into a tie.
 
-``power_score = 0.99 / (1 + cost_of_power_musd / campus capital) + 0.01 * firm / (firm +
-load)`` (campus capital = ``campus_capex_musd_per_mw`` x load; the cost part 0 without a
-path) and ``score = power_score + land_weight * land_score`` (9 decimals) are summaries for
-maps and filters, uncapped so that different costs or firm MW never share a power score;
-the order is the keys above (sort by ``rank``), and the ``reasons`` of each site say what
-separated it from the site ranked just above.
+``power_score = 0.98 / (1 + cost_of_power_musd / campus capital) + 0.01 / (1 + months /
+12) + 0.01 * firm / (firm + load)`` (campus capital = ``campus_capex_musd_per_mw`` x load;
+each part 0 where unknown) and ``score = power_score + land_weight * land_score`` (9
+decimals) are summaries for maps and filters, uncapped so that different costs, months or
+firm MW never share a power score; the order is the keys above (sort by ``rank``), and the
+``reasons`` of each site say what separated it from the site ranked just above.
 
 ``serves_load`` is recomputed from ``hosting_mw >= load`` (a warning is logged if the input
 said otherwise).
@@ -68,8 +68,9 @@ RANK_COLUMNS = columns.names(stage="score")
 
 #: Decimals kept in the scores (the order must not hang on the last bits of a float).
 SCORE_DECIMALS = 9
-#: Share of the power score that rises with firm MW (the rest falls with the cost of power).
-FIRM_SHARE = 0.01
+#: Shares of the power score that fall with the months and rise with firm MW (the rest
+#: falls with the cost of power).
+SMALL_SHARE = 0.01
 #: Resolution of the order keys: 0.1 month, 0.01 million USD.
 MONTHS_DECIMALS, COST_DECIMALS = 1, 2
 
@@ -215,18 +216,22 @@ def power_tier(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings
 
 
 def power_score(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings) -> np.ndarray:
-    """Power score in [0, 1]: ``(1 - FIRM_SHARE) / (1 + cost_of_power_musd / campus capital)
-    + FIRM_SHARE * firm / (firm + load)``; the cost part is 0 without a path.
+    """Power score in [0, 1], a summary that never ties different power facts.
 
-    Strictly falling in the cost of power and strictly rising in ``firm_mw`` (no cap), so
-    two sites share it only when both are equal.
+    ``(1 - 2 * SMALL_SHARE) / (1 + cost_of_power_musd / campus capital) + SMALL_SHARE /
+    (1 + months / 12) + SMALL_SHARE * firm / (firm + load)``; each part is 0 where unknown
+    (no path, no cost, no firm). Strictly falling in the cost of power and the months,
+    strictly rising in ``firm_mw`` (no cap).
     """
     sites = _columns(sites)
     cost = as_float(sites, "cost_of_power_musd")
+    months = as_float(sites, "time_to_power_months")
     capital = max(settings.campus_capex_musd_per_mw * load_mw, 1e-9)
     money = np.nan_to_num(1.0 / (1.0 + np.maximum(cost, 0.0) / capital), nan=0.0)
+    soon = np.nan_to_num(1.0 / (1.0 + np.maximum(months, 0.0) / 12.0), nan=0.0)
     firm = np.maximum(np.nan_to_num(as_float(sites, "firm_mw"), nan=0.0), 0.0)
-    return (1.0 - FIRM_SHARE) * money + FIRM_SHARE * firm / (firm + load_mw)
+    return ((1.0 - 2 * SMALL_SHARE) * money + SMALL_SHARE * soon
+            + SMALL_SHARE * firm / (firm + load_mw))
 
 
 def land_score(sites: pd.DataFrame | Columns, settings: Settings) -> np.ndarray:

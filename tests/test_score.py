@@ -97,8 +97,8 @@ def test_known_power_score() -> None:
     out = _rank(_site())
     # campus capital 11.7 x 300 = 3,510 M USD; cost of power from geo.costs
     cost = out.loc[0, "cost_of_power_musd"]
-    # firm 600 MW at 300 MW: 0.01 x 600 / 900
-    expected = 0.99 / (1 + cost / 3_510) + 0.01 * 600 / 900
+    # 24 months: 0.01 / (1 + 2); firm 600 MW at 300 MW: 0.01 x 600 / 900
+    expected = 0.98 / (1 + cost / 3_510) + 0.01 / 3 + 0.01 * 600 / 900
     assert out.loc[0, "power_score"] == pytest.approx(expected, abs=1e-9)
     # land: 5,000 USD/acre, log-linear from 1,000 (1) to 50,000 (0)
     land = 1 - np.log(5.0) / np.log(50.0)

@@ -185,3 +185,16 @@ def test_land_never_crosses_a_tier(
     facts = before.set_index("site_id")[cols[1:]]
     for other in ahead:
         pd.testing.assert_series_equal(facts.loc[other], facts.loc[site_id], check_names=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(frame=_sites(min_size=2), load=_load)
+def test_a_shared_score_means_equal_power_facts(frame: pd.DataFrame, load: float) -> None:
+    ranked = _rank(frame, load)
+    facts = ranked[["tier", "power_path", "time_to_power_months", "cost_of_power_musd",
+                    "firm_mw"]].copy()
+    firm = pd.to_numeric(facts["firm_mw"], errors="coerce")
+    facts["firm_mw"] = firm.fillna(0.0).clip(lower=0.0)  # unknown firm counts as 0
+    for _, group in ranked.groupby("score"):
+        if len(group) > 1:
+            assert len(facts.loc[group.index].round(6).drop_duplicates()) == 1
