@@ -49,6 +49,9 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
                 f"{escape(label)}</div>")
 
     parts = [f"<div style='font-weight:bold'>{escape(heading)}</div>"]
+    if provenance.get("synthetic_grid"):  # issue 15: say so where the ranking is shown
+        parts.append("<div style='color:#a33'>grid: embedded synthetic test system (USA "
+                     "TAMU); months and firm MW show the method, not the real grid</div>")
     parts += [swatch(c, TIER_LABELS[t]) for t, c in TIER_COLOURS.items()]
     parts.append(swatch(UNKNOWN_COLOUR, "no tier"))
     surface = legend.get("surface")

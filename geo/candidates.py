@@ -125,7 +125,8 @@ def from_frame(gdf: gpd.GeoDataFrame, source: str = "candidates") -> gpd.GeoData
     """The user's own sites (points; polygons become their representative point).
 
     An ``id`` or ``site_id`` column names the sites, ``name`` or ``site_name`` labels them,
-    and a true ``existing_site`` marks a site that is already energized.
+    a true ``existing_site`` marks a site that is already energized, and ``existing_mw`` (MW,
+    empty where none) gives its energized, contracted capacity (the energized power path).
     """
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise LayerValidationError(f"{source}: sites need a geometry column or lat/lon columns")
@@ -148,12 +149,29 @@ def from_frame(gdf: gpd.GeoDataFrame, source: str = "candidates") -> gpd.GeoData
     names = gdf[name_col].astype(str) if name_col is not None else ids
     existing = (gdf[cols["existing_site"]].astype(str).str.strip().str.lower().isin(_TRUE)
                 if "existing_site" in cols else pd.Series(False, index=gdf.index))
+    columns = {"site_id": ids.to_numpy(), "site_name": names.to_numpy(),
+               "candidate_kind": "file", "existing_site": existing.to_numpy(dtype=bool)}
+    if "existing_mw" in cols:
+        columns["existing_mw"] = _existing_mw(gdf[cols["existing_mw"]], source)
+        columns["existing_site"] = columns["existing_site"] | (columns["existing_mw"] > 0)
     return gpd.GeoDataFrame(
-        {"site_id": ids.to_numpy(), "site_name": names.to_numpy(), "candidate_kind": "file",
-         "existing_site": existing.to_numpy(dtype=bool)},
+        columns,
         geometry=geoms.to_numpy(),
         crs="EPSG:4326",
     )
+
+
+def _existing_mw(values: pd.Series, source: str) -> np.ndarray:
+    """The ``existing_mw`` column as floats (empty: NaN); refuse text and negative numbers."""
+    text = values.astype(object).where(values.notna(), None)
+    blank = text.map(lambda v: v is None or str(v).strip() == "")
+    mw = pd.to_numeric(values.where(~blank), errors="coerce").to_numpy(dtype=float, copy=True)
+    bad = (~blank.to_numpy() & np.isnan(mw)) | (mw < 0) | np.isinf(mw)
+    if bad.any():
+        rows = ", ".join(str(i) for i in values.index[bad][:5])
+        raise LayerValidationError(
+            f"{source}: column existing_mw must be a number of MW >= 0 or empty (rows {rows})")
+    return mw
 
 
 def site_points(gdf: gpd.GeoDataFrame, source: str, what: str = "sites",

@@ -112,7 +112,7 @@ def names(*, stage: str | None = None, read_by: str | None = None, type: str | N
     Examples
     --------
     >>> names(stage="candidates")
-    ('site_id', 'site_name', 'candidate_kind', 'existing_site')
+    ('site_id', 'site_name', 'candidate_kind', 'existing_site', 'existing_mw')
     """
     return tuple(c.name for c in table()
                  if (stage is None or c.stage == stage)

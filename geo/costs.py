@@ -1,55 +1,36 @@
-"""Interconnection cost, land cost and time to power for candidate sites.
+"""Interconnection capital, land cost, the power paths and the money of each site.
 
-Costs follow NREL reVX's published 2019 defaults (2019 USD, million USD in the columns);
-every figure is a :class:`~geo.settings.Settings` field whose comment names its source, and
-``--config PATH`` (TOML) overrides any of them.
+Costs follow NREL reVX's published 2019 defaults (2019 USD) escalated by
+``capex_escalation_from_2019``; money columns are million USD. Every figure is a
+:class:`~geo.settings.Settings` field whose comment names its source, and ``--config PATH``
+(TOML) overrides any of them. The three power paths and their months are in
+:mod:`geo.power`; this module prices them and picks the fastest.
 
-Model
------
-Tie line
-    ``tie_cost_musd = usd_per_mile[region, class] * miles * spur * circuits / 1e6`` with
-    ``miles = tie_distance_km / 1.609344``.
-
-    * Capacity class: the smallest of ``tie_capacity_classes_mw`` (102, 205, 400,
-      1,500 MW) that is >= ``load_mw``. Above the largest class the largest class is used
-      with ``ceil(load_mw / 1500)`` parallel circuits, each priced in full.
+Interconnection capital (the grid path, for the MW it has to connect)
     * Region (``cost_region``): a site in one of ``teppc_interconnects`` (the Western
-      Interconnection) is priced with the TEPPC table; otherwise a site whose
-      ``subdivision`` is in ``southeast_subdivisions`` (US-AL, FL, GA, MS, NC, SC, TN: the
-      SERC states outside an RTO; LA, AR, KY and VA are deliberately left out because
-      they sit mostly in MISO or PJM) uses the Southeast table; everything else, Texas
-      (ERCOT), the rest of the Eastern Interconnection and every non-US site, uses MISO.
-      Non-US sites therefore carry US 2019 costs: a proxy, not an estimate.
-    * Short-spur multiplier: 1.5 for ties under 3 miles, 1.2 under 10 miles, 1.0 beyond
-      (reVX ``SHORT_MULT``/``MEDIUM_MULT``). A tie of 0 km costs 0.
-Substation upgrade
-    By POI voltage class, the nearest lower of ``substation_classes_kv`` (69, 138, 230,
-    345, 500 kV; below 69 kV the 69 kV class, above 500 kV the 500 kV class). reVX
-    publishes no 345 kV upgrade cost: the default 3.52 million USD interpolates linearly
-    in kV between 230 kV (2.2) and 500 kV (5.3). The MISO figures are used in every
-    region, and one upgrade is counted however many circuits the tie has.
-Transformer
-    USD per MW of load at the same voltage class (reVX, MISO) times ``load_mw``.
-Interconnection
-    ``interconnection_cost_musd`` = tie + substation + transformer. It is null when any
-    part is unknown (no POI, no tie distance, no POI voltage).
+      Interconnection) takes the TEPPC tables; otherwise a site whose ``subdivision`` is in
+      ``southeast_subdivisions`` takes the Southeast tables; everything else (Texas, the
+      rest of the East, every non-US site: a proxy) the MISO tables.
+    * Tie line at the POI's voltage: one circuit carries at most ``tie_circuit_mw`` at that
+      voltage (reVX power_to_voltage); ``circuits = ceil(MW / per circuit)``, plus one spare
+      where ``tie_n1_supply`` (N-1 supply to the campus). Each circuit is priced at the
+      smallest reVX capacity class (102 ... 3,000 MW) holding its share of the MW, USD per
+      mile by region, times the short-spur multiplier (1.5 under 3 miles, 1.2 under 10).
+      A tie of 0 km costs 0.
+    * POI works: a bay (reVX upgrade-substation cost) up to ``bay_max_mw``, a new switching
+      station (reVX new-substation cost) above, by region and the POI's voltage class.
+    * Transformer: reVX USD per MW at the POI's voltage class times the MW.
+    * ``interconnection_cost_musd`` = (tie + POI works + transformer) x escalation; null
+      where a part is unknown (no POI, tie distance or POI voltage).
 Land
-    ``acres_needed = acres_per_mw * load_mw`` (an assumption, 0.75 acre/MW by default) and
-    ``land_cost_musd = acres_needed * land_price_usd_per_acre / 1e6``. Land does not need
-    a POI, so land cost is filled wherever a price is known.
-Time to power (months)
-    From the DESIGN.md model, all figures settings and all assumptions:
-
-    * an energized existing site (``existing_site``) whose POI hosts the load reuses its
-      connection: ``time_reuse_months`` (12), no tie build time;
-    * hosting >= load: a new interconnection, ``time_new_months`` (18);
-    * hosting >= ``partial_hosting_fraction`` of the load: network upgrades,
-      ``time_upgrade_months`` (36);
-    * less, or hosting not computed: major upgrades, ``time_major_upgrade_months`` (48);
-
-    plus ``time_tie_months_per_km * tie_distance_km`` for every case but reuse. The base
-    times must not decrease in that order (checked), so more hosting never means a longer
-    time to power. Rows with no POI get null costs and a null time.
+    ``acres_needed = acres_per_mw * load_mw`` and ``land_cost_musd = acres_needed *
+    land_price_usd_per_acre / 1e6``.
+Money
+    ``delay_cost_musd`` = months to power x the monthly carrying cost of the campus capital
+    (``campus_capex_musd_per_mw`` x load x ``discount_rate`` / 12); energy at the
+    subdivision's industrial price (:mod:`geo.prices`) x load x ``load_factor`` x 8,760 h
+    (grid and energized paths) or gas fuel (gas path); ``cost_of_power_musd`` = the chosen
+    path's capital + delay + ``cost_horizon_years`` of energy.
 
 Everything is vectorised over rows; the only per-call work is validating settings.
 """
@@ -57,16 +38,15 @@ Everything is vectorised over rows; the only per-call work is validating setting
 from __future__ import annotations
 
 import logging
-import math
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from geo import columns
-from geo._arrays import Columns, add_columns, arrays, as_bool, as_float, is_in, present
+from geo import columns, power, prices
+from geo._arrays import Columns, add_columns, arrays, as_float, is_in, present
 from geo.errors import LayerValidationError, SettingsError
-from geo.load import check_load, hosts_load, hosts_share
+from geo.load import check_load
 from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -86,14 +66,15 @@ Frame = TypeVar("Frame", bound=pd.DataFrame)
 
 
 def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> Frame:
-    """Add interconnection cost, land cost and time-to-power columns.
+    """Add interconnection capital, land cost, the power paths and the money columns.
 
     Parameters
     ----------
     sites : pandas.DataFrame or geopandas.GeoDataFrame
         One row per candidate with the enriched columns (``poi_sub_id``,
         ``poi_voltage_kv``, ``tie_distance_km``, ``interconnect``, ``subdivision``,
-        ``hosting_mw``, ``land_price_usd_per_acre`` and optionally ``existing_site``).
+        ``hosting_mw``, ``firm_mw``, ``gas_field``, ``gas_field_km``,
+        ``land_price_usd_per_acre`` and optionally ``existing_mw``).
     load_mw : float
         The data-center load to connect, MW (> 0).
     settings : Settings, optional
@@ -103,7 +84,8 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     -------
     pandas.DataFrame or geopandas.GeoDataFrame
         A copy of ``sites`` (same type, same row order) with the columns in
-        :data:`COST_COLUMNS`; costs in million 2019 USD, time in months.
+        :data:`COST_COLUMNS`; money in million USD (reVX 2019 figures escalated), time in
+        months.
 
     Raises
     ------
@@ -118,12 +100,13 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     >>> sites = pd.DataFrame({
     ...     "poi_sub_id": ["s1"], "poi_voltage_kv": [230.0], "tie_distance_km": [20.0],
     ...     "interconnect": ["Eastern"], "subdivision": ["US-IA"], "hosting_mw": [500.0],
-    ...     "land_price_usd_per_acre": [10_000.0]})
+    ...     "firm_mw": [450.0], "land_price_usd_per_acre": [10_000.0],
+    ...     "gas_field": [None], "gas_field_km": [None]})
     >>> out = estimate(sites, 300.0)
     >>> round(float(out.loc[0, "interconnection_cost_musd"]), 2)
-    25.39
-    >>> float(out.loc[0, "time_to_power_months"])
-    20.0
+    78.97
+    >>> float(out.loc[0, "time_to_power_months"]), out.loc[0, "power_binding"]
+    (35.0, 'tie line')
     """
     settings = settings if settings is not None else Settings()
     load = check_load(load_mw)
@@ -178,130 +161,153 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     dict of str to numpy.ndarray
         One array per name in :data:`COST_COLUMNS`.
     """
+    s = settings
     load = load_mw
     n = len(data["poi_sub_id"])
-    has_poi = present(data, "poi_sub_id")
-    tie_km = as_float(data, "tie_distance_km")
-    volt = as_float(data, "poi_voltage_kv")
-    price = as_float(data, "land_price_usd_per_acre")
+    region = cost_region(data, s)
+    full = interconnection(data, np.full(n, load), region, s)
+    grid = power.grid_months(data, np.full(n, load), load, s)
 
-    # Region: TEPPC by interconnection, Southeast by state, MISO for everything else.
-    region = np.full(n, "MISO", dtype=object)
-    region[is_in(data, "subdivision", settings.southeast_subdivisions)] = "Southeast"
-    region[is_in(data, "interconnect", settings.teppc_interconnects)] = "TEPPC"
+    existing = np.nan_to_num(as_float(data, "existing_mw"), nan=0.0)
+    rest_mw = np.where(existing > 0, load - np.minimum(existing, load), load)
+    rest_cost = interconnection(data, rest_mw, region, s)["total"]
+    energized = power.energized_path(data, load, power.grid_months(data, rest_mw, load, s), s)
+    gas = power.gas_path(data, load, s)
 
-    region_idx = np.select([region == r for r in REGIONS], range(len(REGIONS)))
+    price, price_note = prices.lookup(data.get("subdivision", np.full(n, None, object)), s)
+    mwh = load * s.load_factor * power.HOURS_PER_YEAR
+    grid_energy = price * mwh / 1e6
+    carry = power.monthly_carrying_musd(load, s)
+    horizon = s.cost_horizon_years
+    capex = {"grid": full["total"], "energized": rest_cost, "gas": gas["capex"]}
+    energy = {"grid": grid_energy, "energized": grid_energy, "gas": gas["energy"]}
+    paths = {"grid": grid, "energized": energized, "gas": gas}
+    options = {}
+    for name, path in paths.items():
+        cost = capex[name] + path["months"] * carry + energy[name] * horizon
+        options[name] = {"months": path["months"], "cost": cost}
+    best, has_path = power.choose(options)
+    rows = np.arange(n)
 
-    # Tie line.
-    class_idx, circuits = capacity_class(load, settings.tie_capacity_classes_mw)
-    per_mile = np.array(
-        [
-            settings.tie_cost_usd_per_mile_miso[class_idx],
-            settings.tie_cost_usd_per_mile_southeast[class_idx],
-            settings.tie_cost_usd_per_mile_teppc[class_idx],
-        ]
-    )[region_idx]
-    miles = tie_km / KM_PER_MILE
-    spur_idx = np.searchsorted(np.asarray(settings.spur_cutoffs_miles), miles, side="right")
-    spur = np.asarray(settings.spur_multipliers)[spur_idx]  # len(multipliers) = len(cutoffs) + 1
-    tie_cost = per_mile * miles * spur * circuits / 1e6
+    def pick(values: dict[str, np.ndarray]) -> np.ndarray:
+        stacked = np.vstack([np.asarray(values[p], dtype=object) for p in power.PATHS])
+        return stacked[best, rows]
 
-    # Substation upgrade and transformer by the POI's voltage class (nearest lower).
-    kv_classes = np.asarray(settings.substation_classes_kv)
-    kv_idx = np.clip(np.searchsorted(kv_classes, volt, side="right") - 1, 0, len(kv_classes) - 1)
-    known_kv = np.isfinite(volt)
-    sub_cost = np.where(known_kv, np.asarray(settings.substation_upgrade_cost_musd)[kv_idx], np.nan)
-    xfmr_cost = np.where(
-        known_kv, np.asarray(settings.transformer_cost_usd_per_mw)[kv_idx] * load / 1e6, np.nan
-    )
+    def pick_float(values: dict[str, np.ndarray]) -> np.ndarray:
+        out = pick(values).astype(float)
+        return np.where(has_path, out, np.nan)
 
-    no_poi = ~has_poi
-    tie_cost[no_poi] = np.nan
-    sub_cost[no_poi] = np.nan
-    xfmr_cost[no_poi] = np.nan
-    total = tie_cost + sub_cost + xfmr_cost  # NaN if any part is unknown
+    months = pick_float({p: paths[p]["months"] for p in paths})
+    path_name = np.where(has_path, np.asarray(power.PATHS, dtype=object)[best], None)
+    chosen_energy = pick_float(energy)
+    upgrades = pick({p: paths[p]["upgrades"] for p in paths}).astype(bool) & has_path
 
-    unknown = has_poi & ~np.isfinite(total)
+    unknown = present(data, "poi_sub_id") & ~np.isfinite(full["total"])
     if unknown.any():
         logger.warning(
             "%d site(s) with a POI but no tie distance or POI voltage: interconnection cost "
             "left null",
             int(unknown.sum()),
         )
-
-    # Land.
-    acres = settings.acres_per_mw * load
-    land_cost = acres * price / 1e6
-
-    months = time_to_power(data, load, settings)
-
-    logger.debug(
-        "costs for %d site(s) at %.0f MW: tie class %.0f MW x %d circuit(s)",
-        n,
-        load,
-        settings.tie_capacity_classes_mw[class_idx],
-        circuits,
-    )
+    acres = s.acres_per_mw * load
+    logger.debug("costs and power paths for %d site(s) at %.0f MW", n, load)
     return {
         "cost_region": region,
-        "tie_cost_musd": tie_cost,
-        "substation_cost_musd": sub_cost,
-        "transformer_cost_musd": xfmr_cost,
-        "interconnection_cost_musd": total,
+        "tie_cost_musd": full["tie"],
+        "tie_circuits": full["circuits"],
+        "substation_cost_musd": full["poi"],
+        "poi_works": full["works"],
+        "transformer_cost_musd": full["transformer"],
+        "interconnection_cost_musd": full["total"],
         "acres_needed": np.full(n, acres),
-        "land_cost_musd": land_cost,
+        "land_cost_musd": acres * as_float(data, "land_price_usd_per_acre") / 1e6,
+        "grid_months": grid["months"],
+        "energized_months": energized["months"],
+        "gas_months": gas["months"],
+        "gas_capex_musd": gas["capex"],
         "time_to_power_months": months,
+        "power_path": path_name.astype(object),
+        "power_binding": np.where(has_path, pick({p: paths[p]["binding"] for p in paths}),
+                                  None).astype(object),
+        "network_upgrades": upgrades,
+        "first_power_mw": pick_float({p: paths[p]["first_mw"] for p in paths}),
+        "first_power_months": pick_float({p: paths[p]["first_months"] for p in paths}),
+        "path_capex_musd": pick_float(capex),
+        "delay_cost_musd": months * carry,
+        "energy_price_usd_per_mwh": np.where(path_name == "gas", np.nan, price),
+        "energy_price_note": np.where(path_name == "gas", None, price_note).astype(object),
+        "energy_cost_musd_per_year": chosen_energy,
+        "cost_of_power_musd": pick_float({p: options[p]["cost"] for p in options}),
     }
 
 
-def time_to_power(data: Columns, load_mw: float, settings: Settings) -> np.ndarray:
-    """Months to power per site (see the module docstring for the model).
+def cost_region(data: Columns, settings: Settings) -> np.ndarray:
+    """TEPPC by interconnection, Southeast by state, MISO for everything else."""
+    n = len(data["poi_sub_id"])
+    region = np.full(n, "MISO", dtype=object)
+    if "subdivision" in data:
+        region[is_in(data, "subdivision", settings.southeast_subdivisions)] = "Southeast"
+    if "interconnect" in data:
+        region[is_in(data, "interconnect", settings.teppc_interconnects)] = "TEPPC"
+    return region
 
-    Parameters
-    ----------
-    data : mapping of str to numpy.ndarray
-        Site columns: ``poi_sub_id``, ``hosting_mw``, ``tie_distance_km`` and optionally
-        ``existing_site`` (an energized site).
-    load_mw : float
-        The load, MW.
-    settings : Settings
-        Time-to-power figures.
 
-    Returns
-    -------
-    numpy.ndarray
-        Months, NaN where there is no POI (or no tie length for a new connection).
+def interconnection(data: Columns, need_mw: np.ndarray, region: np.ndarray,
+                    settings: Settings) -> dict[str, np.ndarray]:
+    """Interconnection capital (million USD, escalated) to connect ``need_mw`` per row.
+
+    Returns ``tie``, ``poi``, ``transformer``, ``total``, ``circuits`` and ``works``
+    ("bay" or "switching station"); 0 where ``need_mw`` is 0, NaN where there is no POI,
+    no tie distance or no POI voltage.
     """
-    hosts = hosts_load(data, load_mw)
-    partial = hosts_share(data, load_mw, settings.partial_hosting_fraction)
-    base = np.select(
-        [hosts, partial],
-        [settings.time_new_months, settings.time_upgrade_months],
-        default=settings.time_major_upgrade_months,
-    )
-    months = base + settings.time_tie_months_per_km * as_float(data, "tie_distance_km")
-    months = np.where(hosts & as_bool(data, "existing_site"), settings.time_reuse_months, months)
-    return np.where(present(data, "poi_sub_id"), months, np.nan)
+    s = settings
+    need = np.asarray(need_mw, dtype=float)
+    has_poi = present(data, "poi_sub_id")
+    tie_km = as_float(data, "tie_distance_km")
+    volt = as_float(data, "poi_voltage_kv")
+    region_idx = np.select([region == r for r in REGIONS], range(len(REGIONS)))
+    esc = s.capex_escalation_from_2019
 
+    # Circuits at the POI's voltage, one spare for N-1 supply.
+    circuit_kv = np.asarray(s.tie_circuit_kv)
+    kv_row = np.clip(np.searchsorted(circuit_kv, np.nan_to_num(volt, nan=0.0), side="right") - 1,
+                     0, len(circuit_kv) - 1)
+    per_circuit_max = np.asarray(s.tie_circuit_mw)[kv_row]
+    needed = np.maximum(np.ceil(need / per_circuit_max), 1.0)
+    circuits = needed + (1.0 if s.tie_n1_supply else 0.0)
+    share = need / needed
+    classes = np.asarray(s.tie_capacity_classes_mw)
+    class_idx = np.clip(np.searchsorted(classes, share, side="left"), 0, len(classes) - 1)
+    per_mile = np.array([s.tie_cost_usd_per_mile_miso, s.tie_cost_usd_per_mile_southeast,
+                         s.tie_cost_usd_per_mile_teppc])[region_idx, class_idx]
+    miles = tie_km / KM_PER_MILE
+    spur_idx = np.searchsorted(np.asarray(s.spur_cutoffs_miles), miles, side="right")
+    spur = np.asarray(s.spur_multipliers)[np.clip(spur_idx, 0, len(s.spur_multipliers) - 1)]
+    tie = per_mile * miles * spur * circuits / 1e6 * esc
 
-def capacity_class(load_mw: float, classes_mw: tuple[float, ...]) -> tuple[int, int]:
-    """Tie-line capacity class for a load: (index into the class tables, circuits).
+    # POI works and transformer by the POI's voltage class (nearest lower).
+    kv_classes = np.asarray(s.substation_classes_kv)
+    kv_idx = np.clip(np.searchsorted(kv_classes, volt, side="right") - 1, 0, len(kv_classes) - 1)
+    known_kv = np.isfinite(volt)
+    station = need > s.bay_max_mw
+    bay_cost = np.array([s.substation_upgrade_cost_musd, s.substation_upgrade_cost_musd_southeast,
+                         s.substation_upgrade_cost_musd_teppc])[region_idx, kv_idx]
+    new_cost = np.array([s.new_substation_cost_musd, s.new_substation_cost_musd_southeast,
+                         s.new_substation_cost_musd_teppc])[region_idx, kv_idx]
+    poi = np.where(known_kv, np.where(station, new_cost, bay_cost) * esc, np.nan)
+    xfmr = np.where(known_kv,
+                    np.asarray(s.transformer_cost_usd_per_mw)[kv_idx] * need / 1e6 * esc, np.nan)
+    works = np.where(station, "switching station", "bay").astype(object)
 
-    The smallest class >= the load; above the largest class, the largest class with
-    ``ceil(load / largest)`` circuits.
-
-    Examples
-    --------
-    >>> capacity_class(300.0, (102.0, 205.0, 400.0, 1500.0))
-    (2, 1)
-    >>> capacity_class(3200.0, (102.0, 205.0, 400.0, 1500.0))
-    (3, 3)
-    """
-    idx = int(np.searchsorted(np.asarray(classes_mw), load_mw, side="left"))
-    if idx < len(classes_mw):
-        return idx, 1
-    top = len(classes_mw) - 1
-    return top, math.ceil(load_mw / classes_mw[top])
+    nothing = need <= 0
+    out = {"tie": tie, "poi": poi, "transformer": xfmr}
+    for name, values in out.items():
+        values = np.where(nothing, 0.0, values)
+        out[name] = np.where(has_poi | nothing, values, np.nan)
+    out["total"] = out["tie"] + out["poi"] + out["transformer"]
+    out["circuits"] = np.where(has_poi & ~nothing & np.isfinite(volt), circuits, np.nan)
+    out["works"] = np.where(has_poi & ~nothing, works, None).astype(object)
+    return out
 
 
 def check_cost_settings(settings: Settings) -> None:
@@ -317,6 +323,11 @@ def check_cost_settings(settings: Settings) -> None:
     ):
         if len(getattr(settings, name)) != len(classes):
             problems.append(f"{name} needs one value per tie_capacity_classes_mw ({len(classes)})")
+    kv_rows = settings.tie_circuit_kv
+    if list(kv_rows) != sorted(set(kv_rows)):
+        problems.append("tie_circuit_kv must be increasing")
+    if len(settings.tie_circuit_mw) != len(kv_rows):
+        problems.append(f"tie_circuit_mw needs one value per tie_circuit_kv ({len(kv_rows)})")
     cutoffs = settings.spur_cutoffs_miles
     if list(cutoffs) != sorted(cutoffs):
         problems.append("spur_cutoffs_miles must be increasing")
@@ -327,20 +338,12 @@ def check_cost_settings(settings: Settings) -> None:
     kv = settings.substation_classes_kv
     if not kv or list(kv) != sorted(set(kv)):
         problems.append("substation_classes_kv must be increasing")
-    for name in ("substation_upgrade_cost_musd", "transformer_cost_usd_per_mw"):
+    for name in ("substation_upgrade_cost_musd", "substation_upgrade_cost_musd_southeast",
+                 "substation_upgrade_cost_musd_teppc", "new_substation_cost_musd",
+                 "new_substation_cost_musd_southeast", "new_substation_cost_musd_teppc",
+                 "transformer_cost_usd_per_mw"):
         if len(getattr(settings, name)) != len(kv):
             problems.append(f"{name} needs one value per substation_classes_kv ({len(kv)})")
-    times = (
-        settings.time_reuse_months,
-        settings.time_new_months,
-        settings.time_upgrade_months,
-        settings.time_major_upgrade_months,
-    )
-    if list(times) != sorted(times):
-        problems.append(
-            "time_reuse_months <= time_new_months <= time_upgrade_months <= "
-            "time_major_upgrade_months must hold (more headroom never takes longer)"
-        )
     if not 0 < settings.partial_hosting_fraction <= 1:
         problems.append("partial_hosting_fraction must be in (0, 1]")
     if problems:

@@ -13,7 +13,7 @@ import pandas as pd
 
 import layers as layers_pkg
 from geo import candidates as candidates_mod
-from geo import columns, grid, join, portfolio, queue, score, sovereignty
+from geo import columns, grid, join, portfolio, prices, queue, score, sovereignty
 from geo import engine as engine_mod
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.load import check_load
@@ -58,6 +58,17 @@ def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The exported site columns in the table's order (:func:`geo.columns.order`)."""
     return gpd.GeoDataFrame(sites[columns.order(sites.columns)], geometry="geometry",
                             crs="EPSG:4326")
+
+
+#: What the reasons say about grid figures on the embedded grid.
+SYNTHETIC_NOTE = "on the embedded synthetic test grid (USA TAMU)"
+
+
+def synthetic_grid(bundle: Layers) -> bool:
+    """True when the grid (substations or lines) is the embedded synthetic USA TAMU system."""
+    sources = getattr(bundle, "sources", {})
+    return any(sources.get(kind, {}).get("status") == "synthetic"
+               for kind in ("substations", "lines"))
 
 
 def _land_source(bundle: Layers) -> str:
@@ -144,7 +155,7 @@ def rank_sites(
 
     >>> result = rank_sites("US-RI", load_mw=100)
     >>> result.sites["poi_name"].head(3).tolist()
-    ['WOONSOCKET 2', 'NORTH SCITUATE', 'PROVIDENCE 17']
+    ['PROVIDENCE 20', 'PAWTUCKET 8', 'PROVIDENCE 6']
     >>> result.sites["tier"].head(3).tolist()
     ['A', 'A', 'A']
     """
@@ -159,6 +170,8 @@ def rank_sites(
     bundle = layers if layers is not None else layers_pkg.load(region)
     if sovereignty_bloc is not None:
         sovereignty.check_bloc(sovereignty_bloc, bundle.sovereignty)  # before the long work
+    if settings.electricity_prices_file is not None:  # refused before the long work
+        prices.read_table(Path(settings.electricity_prices_file))
     rules = sovereignty.load_rules() if data_from else None
     regimes = sovereignty.check_origins(data_from, rules) if rules is not None else []
 
@@ -206,7 +219,9 @@ def rank_sites(
                                f"{sovereignty_bloc!r}")
     if regimes:
         enriched = sovereignty.tag_transfers(enriched, regimes, rules)
-    ranked = _order(score.rank(enriched, load_mw, settings))
+    synthetic = synthetic_grid(bundle)
+    ranked = _order(score.rank(enriched, load_mw, settings,
+                               grid_note=SYNTHETIC_NOTE if synthetic else ""))
 
     shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
     shown = _order(shown.assign(shares_limit_with=portfolio.shares_limit_with(shown)))
@@ -224,6 +239,7 @@ def rank_sites(
             "data_from": regimes,
             "engine": engine,
             "tiers": {str(k): int(v) for k, v in tiers.items()},
+            "synthetic_grid": synthetic,
             "grid": graph.report.as_dict(),
             "queued_loads": None if queued is None else {
                 "source": str(queued_loads) if isinstance(queued_loads, (str, Path))

@@ -1,73 +1,64 @@
-"""Rank candidate sites: power tier first, power score within the tier, land last.
+"""Rank candidate sites: time to power is the ranking; land follows.
 
-Tiers (power facts only; ``load`` is the requested load in MW)
------------------------------------------------------------------
+Tiers (power facts only)
+------------------------
+From the chosen power path (:mod:`geo.power`, priced in :mod:`geo.costs`): its months to the
+full load (``time_to_power_months``) and whether it waits for network upgrades
+(``network_upgrades``: the POI's N-1 ``firm_mw`` is short of what it connects).
+
 A
-    the POI hosts the load (``hosting_mw >= load``), is ``N-1 secure`` (``firm_mw >= load``
-    at a voltage that fits the load, :mod:`geo.contingency`) and the tie is at most
-    ``tier_a_max_tie_km`` (10 km).
+    the full load in at most ``tier_months[0]`` (24) months without network upgrades;
 B
-    the POI hosts the load.
+    at most ``tier_months[1]`` (36) months;
 C
-    the POI hosts at least ``partial_hosting_fraction`` (half) of the load, or firm power
-    is nearby: hydro within 100 km >= the load, or the site lies inside or within
-    ``firm_gas_max_km`` (10 km) of a gas basin (behind-the-meter gas).
+    at most ``tier_months[2]`` (60) months;
 D
-    the rest, including every site with no point of interconnection (a POI is required
-    for tiers A-C: hydro needs the grid, and an off-grid gas plant is outside this model).
+    longer, or no path delivers the load (no POI within the tie limit and no gas path).
 
-``serves_load`` is recomputed from ``hosting_mw >= load`` so the tier and the column always
-agree (a warning is logged if the input said otherwise).
+Hydro and gas enter only through the paths and prices, never as a tier lift by proximity.
 
-Power score (in [0, 1])
------------------------
-A weighted mean of the credits in :data:`CREDITS` (one row each: name, weight setting,
-function; weights normalised by their sum), each in [0, 1]:
+The order
+---------
+``(tier, months to power, cost of power, -firm MW, -land_score, site_id)``: months rounded
+to 0.1, the cost of power (``cost_of_power_musd``, which includes the delay cost) to 0.01
+million USD (an unknown cost after every known one), firm MW to 1 MW (more firm headroom
+first: room to grow; null last). Land (``land_score``: 1 at or below
+``land_price_low_usd_per_acre``, 0 at or above ``land_price_high_usd_per_acre``, log-linear
+between, a missing price a neutral 0.5) only orders sites whose power facts (tier, months,
+cost of power, firm MW) are equal, and ``site_id`` (unique, compared as text) only sites
+equal in land too, so the order never depends on the input row order. No capped credit
+turns different power facts into a tie.
 
-* margin: ``min(hosting / load, score_margin_cap) / score_margin_cap`` (null hosting: 0);
-* cost: ``1 - min(cost per kW / score_cost_cap_usd_per_kw, 1)`` from
-  ``interconnection_cost_musd`` (null: 0);
-* voltage: ``min(poi_voltage_kv / score_voltage_ref_kv, 1)`` (null: 0);
-* redundancy: N-1 secure 1, not N-1 secure ``score_radial_credit``, unknown 0;
-* time: 1 at ``score_time_best_months`` falling linearly to 0 at
-  ``score_time_worst_months`` (null: 0);
-* firm power: the larger of ``min(hydro_mw_within_100km / load, 1)`` and the gas credit
-  (1 within ``firm_gas_max_km`` of a basin, linear to 0 at ``score_gas_zero_km``).
+``power_score = 0.98 / (1 + cost_of_power_musd / campus capital) + 0.01 / (1 + months /
+12) + 0.01 * firm / (firm + load)`` (campus capital = ``campus_capex_musd_per_mw`` x load;
+each part 0 where unknown) and ``score = power_score + land_weight * land_score`` (9
+decimals) are summaries for maps and filters, uncapped so that different costs, months or
+firm MW never share a power score; the order is the keys above (sort by ``rank``), and the
+``reasons`` of each site say what separated it from the site ranked just above.
 
-Every credit depends only on the row itself, never on the other candidates, so adding or
-removing sites does not change a site's score, and each credit is non-decreasing in
-``hosting_mw``.
-
-Land score and the final order
-------------------------------
-``land_score`` is 1 at or below ``land_price_low_usd_per_acre`` and 0 at or above
-``land_price_high_usd_per_acre``, linear in log(price) between; a missing price scores a
-neutral 0.5 (and the reasons say so). ``score = power_score + land_weight * land_score``
-(scores rounded to 6 decimals so that the order is reproducible). Rows are ordered by
-``(tier, -score, site_id)``: a land advantage can never lift a site across tiers, and
-``site_id`` (unique, compared as text) makes the order independent of the input row order.
+``serves_load`` is recomputed from ``hosting_mw >= load`` (a warning is logged if the input
+said otherwise).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from geo import _reasons, columns, contingency
-from geo._arrays import Columns, add_columns, arrays, as_bool, as_float, present
+from geo import _reasons, columns
+from geo._arrays import Columns, add_columns, arrays, as_bool, as_float
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
-from geo.load import check_load, hosts_load, hosts_share
+from geo.load import check_load, hosts_load
 from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CREDITS", "RANK_COLUMNS", "TIERS", "Credit", "one_per_poi", "power_tier", "rank"]
+__all__ = ["RANK_COLUMNS", "TIERS", "land_score", "one_per_poi", "order_keys", "power_score",
+           "power_tier", "rank"]
 
 #: Tiers, best first.
 TIERS = ("A", "B", "C", "D")
@@ -76,13 +67,19 @@ TIERS = ("A", "B", "C", "D")
 RANK_COLUMNS = columns.names(stage="score")
 
 #: Decimals kept in the scores (the order must not hang on the last bits of a float).
-SCORE_DECIMALS = 6
+SCORE_DECIMALS = 9
+#: Shares of the power score that fall with the months and rise with firm MW (the rest
+#: falls with the cost of power).
+SMALL_SHARE = 0.01
+#: Resolution of the order keys: 0.1 month, 0.01 million USD.
+MONTHS_DECIMALS, COST_DECIMALS = 1, 2
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 
 
-def rank(sites: Frame, load_mw: float, settings: Settings | None = None) -> Frame:
-    """Tier, score and rank candidate sites, best first.
+def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
+         grid_note: str = "") -> Frame:
+    """Tier, order and explain candidate sites, best first.
 
     Parameters
     ----------
@@ -92,7 +89,9 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None) -> Fram
     load_mw : float
         The data-center load, MW (> 0).
     settings : Settings, optional
-        Tier thresholds, score weights and land scoring; defaults to ``Settings()``.
+        Tier thresholds and land scoring; defaults to ``Settings()``.
+    grid_note : str, optional
+        Said in every reason about the grid (e.g. that it is a synthetic test system).
 
     Returns
     -------
@@ -107,7 +106,7 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None) -> Fram
         If required columns are missing (naming the stage to run first) or ``site_id``
         is null or repeated.
     SettingsError
-        If ``load_mw`` or the scoring settings are invalid.
+        If ``load_mw`` or the ranking settings are invalid.
     """
     settings = settings if settings is not None else Settings()
     load = check_load(load_mw)
@@ -130,17 +129,21 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None) -> Fram
     land = np.round(land_score(data, settings), SCORE_DECIMALS)
     total = np.round(power + settings.land_weight * land, SCORE_DECIMALS)
 
-    # Order by (tier, -score, site_id): site_id is unique, so the order is total and does
-    # not depend on the input row order.
-    _, site_key = np.unique(np.asarray(data["site_id"]).astype(str), return_inverse=True)
-    order = np.lexsort((site_key, -total, np.asarray(tier)))  # last key sorts first
+    keys = order_keys(data, tier, land)
+    order = np.lexsort(tuple(reversed(keys)))  # lexsort: the last key sorts first
     ranks = np.empty(len(order), dtype=np.int64)
     ranks[order] = np.arange(1, len(order) + 1)
 
     new: dict[str, np.ndarray] = dict(
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
-    new["reasons"] = _reasons.build({**data, **new}, load, settings.score_gas_zero_km)
+    merged = {**data, **new}
+    text = _reasons.build(merged, load, grid_note=grid_note,
+                          horizon_years=settings.cost_horizon_years)
+    # What separated each site from the one ranked just above it.
+    text[order] = text[order] + _reasons.separation(
+        {k: np.asarray(v)[order] for k, v in merged.items()})
+    new["reasons"] = text
     out = add_columns(sites, new).iloc[order].reset_index(drop=True)
     logger.info(
         "ranked %d site(s): %s",
@@ -148,6 +151,23 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None) -> Fram
         ", ".join(f"{t} {int((tier == t).sum())}" for t in TIERS),
     )
     return out
+
+
+def order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np.ndarray]:
+    """The sort keys, most significant first: tier, months, cost of power, -firm MW, -land,
+    site_id."""
+    months = as_float(data, "time_to_power_months")
+    cost = as_float(data, "cost_of_power_musd")
+    firm = np.nan_to_num(as_float(data, "firm_mw"), nan=-1.0)
+    _, site_key = np.unique(np.asarray(data["site_id"]).astype(str), return_inverse=True)
+    return [
+        np.searchsorted(np.asarray(TIERS), np.asarray(tier, dtype=str)),
+        np.where(np.isnan(months), np.inf, np.round(months, MONTHS_DECIMALS)),
+        np.where(np.isnan(cost), np.inf, np.round(cost, COST_DECIMALS)),
+        -np.round(firm, 0),
+        -land,
+        site_key.reshape(-1),
+    ]
 
 
 def one_per_poi(ranked: Frame) -> Frame:
@@ -181,107 +201,37 @@ def power_tier(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings
     --------
     >>> import pandas as pd
     >>> sites = pd.DataFrame({
-    ...     "poi_sub_id": ["a", "b", "c", None], "hosting_mw": [400.0, 400.0, 160.0, None],
-    ...     "redundancy": ["N-1 secure", "not N-1 secure", "N-1 secure", None],
-    ...     "tie_distance_km": [3.0, 3.0, 3.0, None], "hydro_mw_within_100km": [0.0] * 4,
-    ...     "gas_field": [None] * 4, "gas_field_km": [None] * 4})
+    ...     "time_to_power_months": [24.0, 24.0, 40.0, None],
+    ...     "network_upgrades": [False, True, True, False]})
     >>> power_tier(sites, 300.0, Settings()).tolist()
     ['A', 'B', 'C', 'D']
     """
     sites = _columns(sites)
-    has_poi = present(sites, "poi_sub_id")
-    hosts = hosts_load(sites, load_mw)
-    partial = hosts_share(sites, load_mw, settings.partial_hosting_fraction)
-    tie = as_float(sites, "tie_distance_km")
+    months = as_float(sites, "time_to_power_months")
+    upgrades = as_bool(sites, "network_upgrades")
+    a, b, c = settings.tier_months
     with np.errstate(invalid="ignore"):
-        short = tie <= settings.tier_a_max_tie_km
-        hydro = as_float(sites, "hydro_mw_within_100km") >= load_mw
-        gas = present(sites, "gas_field") & (
-            as_float(sites, "gas_field_km") <= settings.firm_gas_max_km
-        )
-    n1 = np.asarray(sites["redundancy"] == contingency.N1_SECURE, dtype=bool)
-    firm = has_poi & (hydro | gas)
-    return np.select([hosts & n1 & short, hosts, partial | firm], ["A", "B", "C"], default="D")
+        return np.select([(months <= a) & ~upgrades, months <= b, months <= c],
+                         ["A", "B", "C"], default="D")
 
 
 def power_score(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings) -> np.ndarray:
-    """Power score in [0, 1] per site: the weighted mean of :data:`CREDITS`."""
-    sites = _columns(sites)
-    n = len(next(iter(sites.values())))
-    # Element-wise sums (not a matrix product) so a row's score never depends on its
-    # position in the array.
-    total = np.zeros(n)
-    weights = 0.0
-    for credit in CREDITS:
-        weight = getattr(settings, credit.weight)
-        total = total + weight * _credit(credit.function(sites, load_mw, settings))
-        weights += weight
-    return np.clip(total / weights, 0.0, 1.0)
+    """Power score in [0, 1], a summary that never ties different power facts.
 
-
-CreditFunction = Callable[[Columns, float, Settings], np.ndarray]
-
-
-@dataclass(frozen=True)
-class Credit:
-    """One part of the power score: its name, the setting holding its weight, its function.
-
-    ``function(sites, load_mw, settings)`` returns one value per site; it is clipped to
-    [0, 1] and NaN (unknown) earns nothing. A credit must depend on the row alone and must
-    not fall when ``hosting_mw`` rises.
+    ``(1 - 2 * SMALL_SHARE) / (1 + cost_of_power_musd / campus capital) + SMALL_SHARE /
+    (1 + months / 12) + SMALL_SHARE * firm / (firm + load)``; each part is 0 where unknown
+    (no path, no cost, no firm). Strictly falling in the cost of power and the months,
+    strictly rising in ``firm_mw`` (no cap).
     """
-
-    name: str
-    weight: str
-    function: CreditFunction
-
-
-def _margin(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
-    hosting = as_float(sites, "hosting_mw")
-    return np.minimum(hosting / load_mw, s.score_margin_cap) / s.score_margin_cap
-
-
-def _cost(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
-    cost_per_kw = as_float(sites, "interconnection_cost_musd") * 1e6 / (load_mw * 1e3)
-    return 1.0 - np.minimum(cost_per_kw / s.score_cost_cap_usd_per_kw, 1.0)
-
-
-def _voltage(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
-    return np.minimum(as_float(sites, "poi_voltage_kv") / s.score_voltage_ref_kv, 1.0)
-
-
-def _redundancy(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
-    redundancy = np.asarray(sites["redundancy"], dtype=object)
-    return np.select(
-        [redundancy == contingency.N1_SECURE, redundancy == contingency.N1_INSECURE],
-        [1.0, s.score_radial_credit],
-        default=0.0,
-    )
-
-
-def _time(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
+    sites = _columns(sites)
+    cost = as_float(sites, "cost_of_power_musd")
     months = as_float(sites, "time_to_power_months")
-    span = s.score_time_worst_months - s.score_time_best_months
-    return 1.0 - (months - s.score_time_best_months) / span
-
-
-def _firm(sites: Columns, load_mw: float, s: Settings) -> np.ndarray:
-    hydro = _credit(as_float(sites, "hydro_mw_within_100km") / load_mw)
-    gas_km = np.where(present(sites, "gas_field"), as_float(sites, "gas_field_km"), np.nan)
-    gas_span = s.score_gas_zero_km - s.firm_gas_max_km
-    gas = _credit(1.0 - (gas_km - s.firm_gas_max_km) / gas_span)
-    return np.maximum(hydro, gas)
-
-
-#: The power credits, in one place: a new credit is one row (plus its weight setting).
-CREDITS: tuple[Credit, ...] = (
-    Credit("margin", "score_weight_margin", _margin),
-    Credit("cost", "score_weight_cost", _cost),
-    Credit("voltage", "score_weight_voltage", _voltage),
-    Credit("redundancy", "score_weight_redundancy", _redundancy),
-    Credit("time", "score_weight_time", _time),
-    Credit("firm", "score_weight_firm", _firm),
-)
+    capital = max(settings.campus_capex_musd_per_mw * load_mw, 1e-9)
+    money = np.nan_to_num(1.0 / (1.0 + np.maximum(cost, 0.0) / capital), nan=0.0)
+    soon = np.nan_to_num(1.0 / (1.0 + np.maximum(months, 0.0) / 12.0), nan=0.0)
+    firm = np.maximum(np.nan_to_num(as_float(sites, "firm_mw"), nan=0.0), 0.0)
+    return ((1.0 - 2 * SMALL_SHARE) * money + SMALL_SHARE * soon
+            + SMALL_SHARE * firm / (firm + load_mw))
 
 
 def land_score(sites: pd.DataFrame | Columns, settings: Settings) -> np.ndarray:
@@ -298,21 +248,8 @@ def check_score_settings(settings: Settings) -> None:
     """Check the ranking settings fit together; raise one :class:`SettingsError` listing all."""
     s = settings
     problems: list[str] = []
-    if sum(getattr(s, c.weight) for c in CREDITS) <= 0:
-        names = ", ".join(c.weight for c in CREDITS)
-        problems.append(f"the score weights ({names}) must not all be 0")
-    if s.score_margin_cap <= 0:
-        problems.append("score_margin_cap must be > 0")
-    if s.score_cost_cap_usd_per_kw <= 0:
-        problems.append("score_cost_cap_usd_per_kw must be > 0")
-    if s.score_voltage_ref_kv <= 0:
-        problems.append("score_voltage_ref_kv must be > 0")
-    if s.score_radial_credit > 1:
-        problems.append("score_radial_credit must be in [0, 1]")
-    if s.score_time_worst_months <= s.score_time_best_months:
-        problems.append("score_time_worst_months must exceed score_time_best_months")
-    if s.score_gas_zero_km <= s.firm_gas_max_km:
-        problems.append("score_gas_zero_km must exceed firm_gas_max_km")
+    if list(s.tier_months) != sorted(s.tier_months):
+        problems.append("tier_months must not decrease (A <= B <= C)")
     if not 0 < s.land_price_low_usd_per_acre < s.land_price_high_usd_per_acre:
         problems.append("0 < land_price_low_usd_per_acre < land_price_high_usd_per_acre must hold")
     if not 0 < s.partial_hosting_fraction <= 1:
@@ -343,8 +280,3 @@ def _validate(sites: pd.DataFrame) -> None:
 
 def _columns(sites: pd.DataFrame | Columns) -> Columns:
     return arrays(sites) if isinstance(sites, pd.DataFrame) else sites
-
-
-def _credit(values: np.ndarray) -> np.ndarray:
-    """Clip to [0, 1]; NaN (unknown) earns no credit."""
-    return np.nan_to_num(np.clip(values, 0.0, 1.0), nan=0.0)

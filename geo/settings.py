@@ -40,6 +40,19 @@ class Settings(SettingsBase):
     retired: ClassVar[dict[str, str]] = {
         "hydro_radius_km": "the radius is fixed at 100 km (geo.join.HYDRO_RADIUS_KM), as the "
                            "column hydro_mw_within_100km says",
+        **{k: "the ranking is by time to power and cost of power (issue 15); no weighted "
+              "score" for k in ("score_weight_margin", "score_weight_cost",
+                                "score_weight_voltage", "score_weight_redundancy",
+                                "score_weight_time", "score_weight_firm", "score_margin_cap",
+                                "score_cost_cap_usd_per_kw", "score_voltage_ref_kv",
+                                "score_radial_credit", "score_time_best_months",
+                                "score_time_worst_months", "score_gas_zero_km")},
+        **{k: "time to power is the grid path's critical path (geo.power; issue 15)"
+           for k in ("time_new_months", "time_upgrade_months", "time_major_upgrade_months",
+                     "time_tie_months_per_km")},
+        "tier_a_max_tie_km": "tiers are by months to power (tier_months); the tie enters the "
+                             "months",
+        "firm_gas_max_km": "gas is a power path (gas_path_max_km), never a tier lift",
     }
 
     # --- grid topology -------------------------------------------------------------------
@@ -124,29 +137,43 @@ class Settings(SettingsBase):
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir("geo-rank")),
                            strict=False)
 
-    # --- costs and time to power ----------------------------------------------------------
+    # --- interconnection capital ------------------------------------------------------------
     # Cost figures are NREL reVX's published 2019 defaults (2019 USD), reVX
-    # least_cost_xmission/config (base_line_costs.json, upgrade_substation_costs.json,
-    # transformer_costs); see geo.costs for how they are applied.
-    #: Tie-line capacity classes (MW); a load uses the smallest class >= the load, above the
-    #: largest class that class times ceil(load / largest) circuits. reVX power classes.
+    # least_cost_xmission/config (base_line_costs.json, power_classes.json,
+    # power_to_voltage.json, upgrade_substation_costs.json, new_substation_costs,
+    # transformer_costs; https://github.com/NREL/reVX), escalated by capex_escalation_from_2019;
+    # see geo.costs for how they are applied.
+    #: Tie-line capacity classes (MW), reVX power classes 100/200/400/1000/3000 MW.
     tie_capacity_classes_mw: tuple[Positive, ...] = Field(
-        default=(102.0, 205.0, 400.0, 1500.0), strict=False, min_length=1
+        default=(102.0, 205.0, 400.0, 1500.0, 3000.0), strict=False, min_length=1
     )
-    #: Tie-line USD per mile by capacity class, MISO table (also used for Texas, the East
-    #: outside the Southeast states, and every non-US site). reVX 2019 defaults, MISO.
+    #: Tie-line USD per mile per circuit by capacity class, MISO table (also used for Texas,
+    #: the East outside the Southeast states, and every non-US site). reVX 2019 defaults,
+    #: base_line_costs.json, MISO.
     tie_cost_usd_per_mile_miso: tuple[Amount, ...] = Field(
-        default=(1_254_921.0, 1_446_469.0, 1_694_747.0, 2_787_303.0), strict=False
+        default=(1_254_921.0, 1_446_469.0, 1_694_747.0, 2_787_303.0, 2_306_137.0), strict=False
     )
-    #: Tie-line USD per mile by capacity class, Southeast table. reVX 2019 defaults, Southeast.
+    #: Same, Southeast table. reVX 2019 defaults, base_line_costs.json, Southeast.
     tie_cost_usd_per_mile_southeast: tuple[Amount, ...] = Field(
-        default=(818_852.0, 984_325.0, 1_567_655.0, 4_056_410.0), strict=False
+        default=(818_852.0, 984_325.0, 1_567_655.0, 4_056_410.0, 3_356_161.0), strict=False
     )
-    #: Tie-line USD per mile by capacity class, Western Interconnection. reVX 2019 defaults,
-    #: TEPPC (excludes right of way).
+    #: Same, Western Interconnection. reVX 2019 defaults, base_line_costs.json, TEPPC
+    #: (excludes right of way).
     tie_cost_usd_per_mile_teppc: tuple[Amount, ...] = Field(
-        default=(983_701.0, 1_180_083.0, 1_579_572.0, 3_052_857.0), strict=False
+        default=(983_701.0, 1_180_083.0, 1_579_572.0, 3_052_857.0, 2_525_849.0), strict=False
     )
+    #: A tie runs at the POI's voltage; one circuit carries at most tie_circuit_mw[i] at a
+    #: POI of tie_circuit_kv[i] kV or more (the highest row at or below the POI voltage).
+    #: reVX power_to_voltage.json (102 MW: 69 kV, 171: 115, 205: 138, 240: 161, 400: 230,
+    #: 750: 345, 3000: 500).
+    tie_circuit_kv: tuple[Positive, ...] = Field(
+        default=(69.0, 115.0, 138.0, 161.0, 230.0, 345.0, 500.0), strict=False, min_length=1)
+    tie_circuit_mw: tuple[Positive, ...] = Field(
+        default=(102.0, 171.0, 205.0, 240.0, 400.0, 750.0, 3000.0), strict=False, min_length=1)
+    #: One spare circuit beyond those the load needs, so the campus is supplied after the
+    #: loss of any one (NERC TPL-001-5 category P1; Dominion serves a 900 MW campus from two
+    #: 230 kV double circuits, Data Center Dynamics 2025). Our reading.
+    tie_n1_supply: bool = True
     #: Short-spur multiplier breakpoints (miles): ties shorter than the first cost
     #: spur_multipliers[0] per mile, shorter than the second spur_multipliers[1], else [2].
     #: reVX SHORT_CUTOFF / MEDIUM_CUTOFF (3 and 10 miles).
@@ -162,75 +189,150 @@ class Settings(SettingsBase):
         default=("US-AL", "US-FL", "US-GA", "US-MS", "US-NC", "US-SC", "US-TN"), strict=False
     )
     #: Substation voltage classes (kV); a POI takes the nearest lower class (below 69 kV the
-    #: 69 kV class, above 500 kV the 500 kV class). reVX voltage classes.
+    #: 69 kV class, above 500 kV the 500 kV class). reVX voltage classes plus 345 kV.
     substation_classes_kv: tuple[Positive, ...] = Field(
         default=(69.0, 138.0, 230.0, 345.0, 500.0), strict=False, min_length=1
     )
-    #: Substation upgrade cost (million USD) per class. reVX 2019 defaults, MISO (used for
-    #: every region); 345 kV is not in reVX's table: 3.52 is linear interpolation in kV
-    #: between 230 kV (2.2) and 500 kV (5.3), our choice.
+    #: A new bay at the existing POI substation (million USD, 2019) per class, by region.
+    #: reVX 2019 defaults, upgrade_substation_costs.json; reVX has no 345 kV class: the 345
+    #: kV value is linear in kV between 230 and 500 kV (our interpolation).
     substation_upgrade_cost_musd: tuple[Amount, ...] = Field(
         default=(1.1, 1.6, 2.2, 3.52, 5.3), strict=False
     )
+    substation_upgrade_cost_musd_southeast: tuple[Amount, ...] = Field(
+        default=(0.917, 1.179, 2.21, 4.82, 8.34), strict=False
+    )
+    substation_upgrade_cost_musd_teppc: tuple[Amount, ...] = Field(
+        default=(1.352, 2.198, 5.5, 7.52, 10.236), strict=False
+    )
+    #: A new switching station at the POI (million USD, 2019) per class, by region. reVX 2019
+    #: defaults, new_substation_costs (config.json); 345 kV interpolated as above.
+    new_substation_cost_musd: tuple[Amount, ...] = Field(
+        default=(5.7, 7.8, 9.7, 14.21, 20.3), strict=False
+    )
+    new_substation_cost_musd_southeast: tuple[Amount, ...] = Field(
+        default=(3.064, 4.692, 5.732, 11.96, 20.364), strict=False
+    )
+    new_substation_cost_musd_teppc: tuple[Amount, ...] = Field(
+        default=(3.498, 5.541, 9.171, 11.86, 15.489), strict=False
+    )
     #: Transformer cost (USD per MW of load) per class, same voltage on both sides. reVX
-    #: 2019 defaults, MISO.
+    #: 2019 defaults, transformer_costs, MISO.
     transformer_cost_usd_per_mw: tuple[Amount, ...] = Field(
         default=(4_720.0, 5_790.0, 7_110.0, 8_670.0, 11_610.0), strict=False
     )
+    #: reVX's 2019 USD to today's: transformer prices rose 60-80 % from January 2020 to 2024
+    #: (Wood Mackenzie via POWER Magazine, 26 June 2024, read at its mirror
+    #: http://dongfanglantian.com/index-891.html);
+    #: 1.7, the middle, is applied to all interconnection capital (no line or substation
+    #: index was reachable: Handy-Whitman is not public). An estimate.
+    capex_escalation_from_2019: float = Field(default=1.7, gt=0)
     #: Land needed per MW of load, including substation, cooling yard and setbacks.
     #: Assumption: the middle of the 0.5-1 acre/MW range of hyperscale campuses.
     acres_per_mw: float = Field(default=0.75, ge=0)
-    #: Time to power (months) when an energized existing site already hosts the load.
-    #: geo-rank time-to-power model (DESIGN.md): reuse about 12 months; an assumption.
+
+    # --- time to power: the grid path (geo.power) ------------------------------------------
+    #: Campus construction to live load (months). The seed's fast builder: 18 against an
+    #: industry 24; datacentres.com FAQ (2026): 18-36 months to live load,
+    #: https://www.datacentres.com/faq/how-long-to-build-a-data-centre
+    campus_build_months: float = Field(default=18.0, ge=0)
+    #: Large-load interconnection study (months), before any works start. Our split of the
+    #: seed's 2-4 year grid wait; ERCOT's study-to-service is 4-6 years
+    #: (https://ces-ltd.com/?p=8830) and Texas SB 6 adds a screening study for loads >= 75 MW.
+    study_months: float = Field(default=12.0, ge=0)
+    #: A new bay (breaker position) at the existing POI substation (months after the study).
+    #: Assumption; HV breakers quoted 4.5 years at the Dec 2023 peak (WAPA,
+    #: https://www.wapa.gov/supply-chains/) are a risk this figure does not carry.
+    poi_bay_months: float = Field(default=12.0, ge=0)
+    #: A new switching station looped in at the POI (months after the study). Assumption;
+    #: Oncor's 23-mile 345 kV double circuit with substations, approved 2025, energizes Dec
+    #: 2027 (https://rtowww.com/116426-texas-puc-approves-ercot-tx-project).
+    switching_station_months: float = Field(default=24.0, ge=0)
+    #: Loads above this take a new switching station; at or below, a bay. Our choice: Dominion
+    #: serves a 900 MW campus in 300 MW phases from existing 230 kV circuits (DCD 2025).
+    bay_max_mw: float = Field(default=500.0, gt=0)
+    #: Network upgrades when firm_mw falls short of the load: upgrade_base_months plus
+    #: upgrade_shortfall_months times the share of the load that is short (1 - firm / load).
+    #: Firm 0 gives 24 + 24 = 48 months of works, 60 with the study: the seed's 2-4 year grid
+    #: wait at the top, ERCOT's 4-6 years (ces-ltd.com), Dominion's up to 7 years
+    #: (https://bnnbloomberg.ca/business/technology/2024/08/29/data-centers-face-seven-year-wait-for-power-hookups-in-virginia).
+    upgrade_base_months: float = Field(default=24.0, ge=0)
+    upgrade_shortfall_months: float = Field(default=24.0, ge=0)
+    #: A large power transformer (a new EHV/HV step at the POI) where the POI's voltage is
+    #: below what the load needs (firm_min_poi_kv): 150 weeks = 34.6 months, Wood Mackenzie
+    #: 2024 (https://www.woodmac.com/news/opinion/4-years-into-a-difficult-transformers-market-in-the-us-is-there-a-potential-end-in-sight/).
+    transformer_lead_months: float = Field(default=34.6, ge=0)
+    #: Tie line: right of way and permits (months) for any tie longer than 0 km. Assumption.
+    tie_base_months: float = Field(default=6.0, ge=0)
+    #: Tie line construction per km. Assumption: ~1 year for a 50 km line.
+    tie_months_per_km: float = Field(default=0.25, ge=0)
+    #: Ties longer than tie_certificate_km need a certificate proceeding (e.g. a Texas PUC
+    #: CCN, statutory deadline 180 days after SB 1076, 2023,
+    #: https://capitol.texas.gov/tlodocs/88R/analysis/html/SB01076F.htm); 12 months with
+    #: notice and hearing, our reading. 16.1 km = 10 miles, the reVX medium-spur cut-off.
+    tie_certificate_km: float = Field(default=16.1, ge=0)
+    tie_certificate_months: float = Field(default=12.0, ge=0)
+
+    # --- time to power: energized site and on-site gas -------------------------------------
+    #: Reusing an energized site's contracted capacity (existing_mw): about 12 months
+    #: (the seed: converting an energized mining site takes ~12 months).
     time_reuse_months: float = Field(default=12.0, ge=0)
-    #: A new interconnection at a POI with headroom for the load: 18-24 months in the
-    #: DESIGN.md model; 18 months plus the tie build time below. Assumption.
-    time_new_months: float = Field(default=18.0, ge=0)
-    #: Hosting >= partial_hosting_fraction of the load but short of it: network upgrades,
-    #: 36 months plus the tie build time (DESIGN.md: 36-48 months). Assumption.
-    time_upgrade_months: float = Field(default=36.0, ge=0)
-    #: Hosting below partial_hosting_fraction of the load, or not computed: major upgrades,
-    #: 48 months plus the tie build time (DESIGN.md: 36-48 months). Assumption.
-    time_major_upgrade_months: float = Field(default=48.0, ge=0)
-    #: Tie-line build time added per km (0.1: a 50 km tie adds 5 months, keeping new
-    #: interconnections with headroom in the 18-24 month range). Assumption.
-    time_tie_months_per_km: float = Field(default=0.1, ge=0)
+    #: On-site gas: a site inside or within this distance of a gas basin may build gas
+    #: generation (basin outlines are approximate extents, not pipelines). Our choice.
+    gas_path_max_km: float = Field(default=10.0, ge=0)
+    #: Gas lateral length assumed even inside a basin (km): no pipeline data. Assumption.
+    gas_lateral_min_km: float = Field(default=10.0, ge=0)
+    #: Gas lateral cost, million USD per km. Assumption (about 4 M USD per mile for a
+    #: 12-16 inch lateral).
+    gas_lateral_musd_per_km: float = Field(default=2.5, ge=0)
+    #: Gas units: aeroderivative turbines or reciprocating engines, N+1: ceil(load / unit) + 1
+    #: units. Unit size: EIA AEO2026's 211 MW aeroderivative plant is four ~53 MW units
+    #: (https://www.eia.gov/outlooks/aeo/assumptions/pdf/EMM_Assumptions.pdf, Table 3).
+    gas_unit_mw: float = Field(default=53.0, gt=0)
+    #: Equipment lead time (months): EIA AEO2026 Table 3, aeroderivative CT 2 years (large
+    #: frames 5-7 years now, https://sourcerockep.com/blog/gas-engine-backlog-power-fast/;
+    #: reciprocating engines 12-18 months, same source).
+    gas_lead_months: float = Field(default=24.0, ge=0)
+    #: Installation and commissioning after delivery (months), on the critical path with the
+    #: lead time. Assumption: 6, so lead + install = 30 months, inside the "2 to 3 years" a
+    #: consultancy gives for behind-the-meter engines in ERCOT (https://ces-ltd.com/?p=8830).
+    gas_install_months: float = Field(default=6.0, ge=0)
+    #: Installed cost, USD per kW (2025 USD): EIA AEO2026 Table 3, aeroderivative CT $2,275/kW.
+    gas_capex_usd_per_kw: float = Field(default=2_275.0, ge=0)
+    #: Fuel: heat rate (Btu/kWh) times gas price (USD/MMBtu). Assumptions: 9,000 Btu/kWh for
+    #: aeroderivative simple cycle; 3.5 USD/MMBtu delivered to an industrial site.
+    gas_heat_rate_btu_per_kwh: float = Field(default=9_000.0, gt=0)
+    gas_price_usd_per_mmbtu: float = Field(default=3.5, ge=0)
+
+    # --- money --------------------------------------------------------------------------------
+    #: Campus capital per MW of critical load (million USD): Cushman & Wakefield Data Center
+    #: Development Cost Guide 2025, US average $11.7M (19 markets, $9.3-15.0M),
+    #: https://cushwake.cld.bz/Data-Center-Development-Cost-Guide-2025/8-9
+    campus_capex_musd_per_mw: float = Field(default=11.7, ge=0)
+    #: Carrying cost of that capital per year: EIA AEO2026 after-tax WACC 7.1 %,
+    #: https://www.eia.gov/outlooks/aeo/assumptions/pdf/EMM_Assumptions.pdf
+    discount_rate: float = Field(default=0.071, ge=0, le=1)
+    #: Average draw over the year as a share of the load. Assumption (AI training campuses
+    #: run near full load).
+    load_factor: float = Field(default=0.8, gt=0, le=1)
+    #: Industrial electricity price (USD/MWh) where the state table has no row (non-US
+    #: sites); null: energy cost unknown. A user table: electricity_prices_file.
+    default_energy_price_usd_per_mwh: float | None = Field(default=None, ge=0)
+    #: A CSV (subdivision, price_usd_per_mwh) replacing the embedded EIA state table.
+    electricity_prices_file: Path | None = Field(default=None, strict=False)
+    #: cost_of_power_musd = path capital + delay cost + energy cost over this many years.
+    #: Our choice: a typical power contract term.
+    cost_horizon_years: float = Field(default=10.0, ge=0)
 
     # --- ranking ---------------------------------------------------------------------------
-    #: Tier A needs a tie no longer than this (10 km: about the reVX medium-spur cutoff of
-    #: 10 miles, rounded down). Our choice.
-    tier_a_max_tie_km: float = Field(default=10.0, ge=0)
-    #: Tier C (and the 36-month upgrade time) needs hosting >= this fraction of the load
-    #: (DESIGN.md: "half the load").
+    #: Tiers by months to full, firm power: A at most tier_months[0], B at most
+    #: tier_months[1], C at most tier_months[2] (24 / 36 / 60: the seed's 2-4 year grid wait
+    #: and its 5-year end). Our choice.
+    tier_months: tuple[Positive, ...] = Field(default=(24.0, 36.0, 60.0), strict=False,
+                                              min_length=3, max_length=3)
+    #: Tier C (partial hosting) threshold used by "hosts part of the load" (DESIGN.md: half).
     partial_hosting_fraction: float = Field(default=0.5, gt=0, le=1)
-    #: A site inside or within this distance of a gas basin counts as having firm on-site
-    #: (behind-the-meter) gas; basin outlines are approximate extents. Our choice.
-    firm_gas_max_km: float = Field(default=10.0, ge=0)
-    #: Power-score weights (normalised by their sum); our choice, hosting margin first.
-    score_weight_margin: float = Field(default=0.30, ge=0)
-    score_weight_cost: float = Field(default=0.20, ge=0)
-    score_weight_voltage: float = Field(default=0.10, ge=0)
-    score_weight_redundancy: float = Field(default=0.15, ge=0)
-    score_weight_time: float = Field(default=0.15, ge=0)
-    score_weight_firm: float = Field(default=0.10, ge=0)
-    #: Hosting margin credit = min(hosting / load, cap) / cap (2.0: full credit at twice the
-    #: load). Our choice.
-    score_margin_cap: float = Field(default=2.0, gt=0)
-    #: Interconnection cost credit falls linearly to 0 at this cost per kW of load (250
-    #: USD/kW: a 300 MW load on a ~50 km MISO tie). Our choice.
-    score_cost_cap_usd_per_kw: float = Field(default=250.0, gt=0)
-    #: Voltage credit = min(poi_voltage_kv / this, 1) (500 kV: top reVX class). Our choice.
-    score_voltage_ref_kv: float = Field(default=500.0, gt=0)
-    #: Redundancy credit of a radial POI (N+1 = 1, isolated = 0). Our choice.
-    score_radial_credit: float = Field(default=0.5, ge=0, le=1)
-    #: Time credit is 1 at or below the first value and 0 at or beyond the second (months).
-    #: Our choice (12: reuse of an energized site; 60: beyond a typical planning horizon).
-    score_time_best_months: float = Field(default=12.0, ge=0)
-    score_time_worst_months: float = Field(default=60.0, gt=0)
-    #: Gas credit is 1 within firm_gas_max_km of a basin, falling linearly to 0 here. Our choice.
-    score_gas_zero_km: float = Field(default=100.0, gt=0)
-    #: score = power_score + land_weight * land_score; ordering is by tier first, so land
-    #: never lifts a site across tiers (DESIGN.md: land enters after power). Our choice.
+    #: land_score in the summary score = power_score + land_weight * land_score. Our choice.
     land_weight: float = Field(default=0.1, ge=0)
     #: Land credit is 1 at or below the first price and 0 at or above the second, linear in
     #: log(price) between (USD per acre; US farm real estate averages span roughly this

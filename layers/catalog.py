@@ -43,6 +43,11 @@ OTHER: tuple[Entry, ...] = (
           "adequacy decisions, national laws and DPAs (see data/SOURCES.md)", "MIT", "2026",
           "observed", "places without a published rule are 'unknown'; localization and "
           "transfer readings are judgement, not legal advice"),
+    Entry("electricity_prices", "us/electricity_prices.csv",
+          "EIA Electric Power Annual, average industrial revenue per kWh by state, data year "
+          "2023 (https://www.eia.gov/electricity/annual/secrev-map.php)",
+          "public domain (EIA)", "2023", "observed",
+          "Wyoming estimated from its six neighbours (see data/SOURCES.md)"),
 )
 
 

@@ -142,6 +142,13 @@ CASES: list[Case] = [
     ("sites CSV without lat/lon columns", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,name\na,Farm\n"))],
      "CSV needs latitude and longitude columns", "named lat/latitude and lon/lng/longitude"),
+    ("negative existing_mw in a sites CSV", lambda t: [*RI, "--candidates", str(_write(
+        t, "sites.csv", "id,lat,lon,existing_mw\na,41.7,-71.5,-5\n"))],
+     "sites.csv: column existing_mw must be a number of MW >= 0", "or empty"),
+    ("electricity price file without its columns", lambda t: [*RI, "--config", str(_write(
+        t, "c.toml", "electricity_prices_file = '" + str(_write(t, "p.csv", "state,usd\nRI,1"))
+        + "'\n"))],
+     "electricity_prices_file", "give subdivision (e.g. US-TX) and price_usd_per_mwh"),
     ("sites CSV with an empty latitude", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,lat,lon\na,,-71.5\n"))],
      "'lat'/'lon' are empty or not numbers in rows 0", "fill them with decimal degrees"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
 
 from geo import candidates
@@ -49,6 +50,18 @@ def test_user_csv_sites(tmp_path):
     assert sites["site_id"].tolist() == ["f1", "f2"]
     assert sites["existing_site"].tolist() == [True, False]
     assert sites.geometry.iloc[1].x == -101.0
+    assert "existing_mw" not in sites.columns  # only from a file that has the column
+
+
+def test_user_sites_existing_mw(tmp_path):
+    path = tmp_path / "farms.csv"
+    path.write_text("id,lat,lon,existing_mw\nf1,31.0,-100.0,120\nf2,32.0,-101.0,\n")
+    sites = candidates.generate(None, str(path))  # type: ignore[arg-type]
+    assert sites["existing_mw"].tolist()[0] == 120.0 and np.isnan(sites["existing_mw"][1])
+    assert sites["existing_site"].tolist() == [True, False]  # energized MW marks the site
+    path.write_text("id,lat,lon,existing_mw\nf1,31.0,-100.0,lots\n")
+    with pytest.raises(LayerValidationError, match="column existing_mw must be a number"):
+        candidates.generate(None, str(path))  # type: ignore[arg-type]
 
 
 def test_user_sites_with_duplicate_ids_or_no_crs(tmp_path):

@@ -134,4 +134,4 @@ def test_config_with_unknown_key(tmp_path):
     cfg.write_text("max_tie_kms = 10\n")
     result = CliRunner().invoke(cli, ["--region", "US-RI", "--config", str(cfg)])
     assert result.exit_code == 2
-    assert "unknown setting max_tie_kms = 10 (did you mean max_tie_km " in result.stderr
+    assert "unknown setting max_tie_kms = 10 (did you mean max_tie_km" in result.stderr

@@ -45,25 +45,32 @@ def test_table_matches_the_recorded_outputs():
     """The table's order is the export order; every column the pipeline writes has a row."""
     for name in ("us-tx_sites.csv", "us-ri_sites.csv"):
         header = (GOLDEN / name).read_text(encoding="utf-8").splitlines()[0].split(",")
-        # transfer_from_<origin> and transfer_note are written only with --data-from, the
-        # portfolio_* columns only in the --portfolio export
+        # transfer_from_<origin> and transfer_note are written only with --data-from,
+        # existing_mw only for a sites file that has the column, the portfolio_* columns
+        # only in the --portfolio export
         always = [n for n in columns.names()
-                  if not n.startswith(("transfer_", "portfolio_"))]
+                  if not n.startswith(("transfer_", "portfolio_")) and n != "existing_mw"]
         assert header == [*always, "lat", "lon"]
 
 
 def test_derived_lists():
-    assert costs.COST_COLUMNS == ("interconnection_cost_musd", "time_to_power_months",
-                                  "cost_region", "tie_cost_musd", "substation_cost_musd",
-                                  "transformer_cost_musd", "acres_needed", "land_cost_musd")
+    assert costs.COST_COLUMNS == (
+        "interconnection_cost_musd", "time_to_power_months", "power_path", "power_binding",
+        "network_upgrades", "first_power_mw", "first_power_months", "grid_months",
+        "energized_months", "gas_months", "gas_capex_musd", "tie_circuits", "poi_works",
+        "path_capex_musd", "delay_cost_musd", "energy_price_usd_per_mwh", "energy_price_note",
+        "energy_cost_musd_per_year", "cost_of_power_musd", "cost_region", "tie_cost_musd",
+        "substation_cost_musd", "transformer_cost_musd", "acres_needed", "land_cost_musd")
     assert score.RANK_COLUMNS == ("rank", "tier", "score", "power_score", "land_score",
                                   "reasons")
     assert columns.popup()[:5] == ("rank", "tier", "score", "site_name", "poi_name")
-    assert [col for _, col, _ in columns.terminal()][-3:] == [
-        "interconnection_cost_musd", "land_price_usd_per_acre", "subdivision"]
+    assert [col for _, col, _ in columns.terminal()][-5:] == [
+        "power_path", "time_to_power_months", "cost_of_power_musd", "land_price_usd_per_acre",
+        "subdivision"]
     assert columns.minimums()["tie_distance_km"] == 0.0
     assert columns.missing(["site_id"], "score").endswith(
-        "interconnection_cost_musd, time_to_power_months (run geo.costs.estimate first)")
+        "time_to_power_months, power_path, network_upgrades, cost_of_power_musd (run "
+        "geo.costs.estimate first)")
 
 
 def _write_table(path: Path, extra: list[dict[str, str]] | None = None,
@@ -123,7 +130,7 @@ def test_a_new_site_column_is_one_row(tmp_path):
                      "description": "A toy column: half the hosting"}
     assert "toy_mw" in html
     rows = re.findall(r"<th[^>]*>(\w+)</th><td>([^<]*)</td>", popup)
-    assert rows[rows.index(("hosting_mw", "600")) + 1] == ("toy_mw", "300")  # popup 85
+    assert rows[rows.index(("firm_mw", "600")) + 1] == ("toy_mw", "300")  # popup 85, after 82
     header, first = text.splitlines()[:2]
     assert "firm MW toy MW supply" in header  # terminal position 65: after 62, before 70
     assert "  300.0 N-1 secure" in first

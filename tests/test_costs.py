@@ -1,4 +1,7 @@
-"""geo.costs: hand-computed interconnection costs, land cost and time to power."""
+"""geo.costs: hand-computed interconnection capital, land cost and the cost tables.
+
+The power paths, their months and the money columns are worked by hand in test_power.py.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,11 @@ from geo import costs
 from geo.errors import LayerValidationError, SettingsError
 from geo.settings import Settings
 
-LOAD = 300.0  # MW: the 400 MW tie class, one circuit
+LOAD = 300.0  # MW: at 230 kV one 400 MW circuit plus one for N-1 supply
 KM_20_MILES = 20.0 * costs.KM_PER_MILE
+ESC = 1.7  # capex_escalation_from_2019
+#: Circuits at 230 kV for 300 MW: 1 + 1 (N-1 supply)
+N = 2
 
 
 def _site(**overrides: object) -> dict[str, object]:
@@ -27,8 +33,11 @@ def _site(**overrides: object) -> dict[str, object]:
         "interconnect": "Eastern",
         "subdivision": "US-IA",
         "hosting_mw": 500.0,
+        "firm_mw": 500.0,
         "land_price_usd_per_acre": 10_000.0,
         "existing_site": False,
+        "gas_field": None,
+        "gas_field_km": None,
     }
     row.update(overrides)
     return row
@@ -38,47 +47,33 @@ def _frame(*rows: dict[str, object]) -> pd.DataFrame:
     return pd.DataFrame(list(rows))
 
 
-# Hand computation, 300 MW -> 400 MW class; miles = km / 1.609344.
-#   MISO  3 km: 1,694,747 USD/mi * 1.864114 mi * 1.5 (under 3 mi) = 4.738801 MUSD
-#   MISO 20 km: 1,694,747 USD/mi * 12.427424 mi * 1.0             = 21.061339 MUSD
-#   TEPPC 3 km: 1,579,572 * 1.864114 * 1.5                        = 4.416752 MUSD
-#   TEPPC 20 km: 1,579,572 * 12.427424 * 1.0                      = 19.630011 MUSD
-# 230 kV POI: substation 2.2 MUSD, transformer 7,110 USD/MW * 300 MW = 2.133 MUSD.
-# 345 kV POI: substation 3.52 MUSD (interpolated), transformer 8,670 * 300 = 2.601 MUSD.
+# Hand computation, 300 MW at 230 kV -> 400 MW class, 2 circuits; miles = km / 1.609344;
+# everything x 1.7 (2019 USD escalated).
+#   MISO  3 km: 1,694,747 USD/mi * 1.864114 mi * 1.5 (under 3 mi) * 2 = 9.477602 MUSD (2019)
+#   MISO 20 km: 1,694,747 USD/mi * 12.427424 mi * 1.0 * 2           = 42.122678
+#   TEPPC 3 km: 1,579,572 * 1.864114 * 1.5 * 2                      = 8.833504
+#   TEPPC 20 km: 1,579,572 * 12.427424 * 1.0 * 2                    = 39.260022
+# 230 kV bay: MISO 2.2, TEPPC 5.5 MUSD; transformer 7,110 USD/MW * 300 MW = 2.133 MUSD.
 HAND = [
-    # interconnect, subdivision, km, kv, region, tie, substation, transformer, total
-    ("Eastern", "US-IA", 3.0, 230.0, "MISO", 4.738801, 2.2, 2.133, 9.071801),
-    ("Eastern", "US-IA", 20.0, 230.0, "MISO", 21.061339, 2.2, 2.133, 25.394339),
-    ("Western", "US-CO", 3.0, 230.0, "TEPPC", 4.416752, 2.2, 2.133, 8.749752),
-    ("Western", "US-CO", 20.0, 230.0, "TEPPC", 19.630011, 2.2, 2.133, 23.963011),
-    ("Eastern", "US-IA", 3.0, 345.0, "MISO", 4.738801, 3.52, 2.601, 10.859801),
-    ("Western", "US-CO", 20.0, 345.0, "TEPPC", 19.630011, 3.52, 2.601, 25.751011),
+    # interconnect, subdivision, km, region, tie, bay, transformer (2019 MUSD)
+    ("Eastern", "US-IA", 3.0, "MISO", 9.477602, 2.2, 2.133),
+    ("Eastern", "US-IA", 20.0, "MISO", 42.122678, 2.2, 2.133),
+    ("Western", "US-CO", 3.0, "TEPPC", 8.833504, 5.5, 2.133),
+    ("Western", "US-CO", 20.0, "TEPPC", 39.260022, 5.5, 2.133),
 ]
 
 
 @pytest.mark.parametrize(
-    ("interconnect", "subdivision", "km", "kv", "region", "tie", "sub", "xfmr", "total"), HAND
+    ("interconnect", "subdivision", "km", "region", "tie", "sub", "xfmr"), HAND
 )
-def test_hand_computed_costs(
-    interconnect: str,
-    subdivision: str,
-    km: float,
-    kv: float,
-    region: str,
-    tie: float,
-    sub: float,
-    xfmr: float,
-    total: float,
-) -> None:
-    site = _site(
-        interconnect=interconnect, subdivision=subdivision, tie_distance_km=km, poi_voltage_kv=kv
-    )
-    out = costs.estimate(_frame(site), LOAD, Settings()).iloc[0]
+def test_hand_computed_costs(interconnect, subdivision, km, region, tie, sub, xfmr) -> None:
+    out = costs.estimate(_frame(_site(interconnect=interconnect, subdivision=subdivision,
+                                      tie_distance_km=km)), LOAD).iloc[0]
     assert out["cost_region"] == region
-    assert out["tie_cost_musd"] == pytest.approx(tie, abs=1e-6)
-    assert out["substation_cost_musd"] == pytest.approx(sub)
-    assert out["transformer_cost_musd"] == pytest.approx(xfmr)
-    assert out["interconnection_cost_musd"] == pytest.approx(total, abs=1e-6)
+    assert out["tie_cost_musd"] == pytest.approx(tie * ESC, abs=1e-5)
+    assert out["substation_cost_musd"] == pytest.approx(sub * ESC)
+    assert out["transformer_cost_musd"] == pytest.approx(xfmr * ESC)
+    assert out["interconnection_cost_musd"] == pytest.approx((tie + sub + xfmr) * ESC, abs=1e-5)
 
 
 def test_hand_computed_land_and_time() -> None:
@@ -87,7 +82,8 @@ def test_hand_computed_land_and_time() -> None:
     ).iloc[0]
     assert out["acres_needed"] == pytest.approx(225.0)  # 0.75 acre/MW * 300 MW
     assert out["land_cost_musd"] == pytest.approx(225.0 * 2_970.0 / 1e6)  # 0.66825
-    assert out["time_to_power_months"] == pytest.approx(18.0 + 0.1 * 20.0)
+    # study 12 + tie (6 + 0.25 x 20 + certificate 12 = 23) = 35
+    assert out["time_to_power_months"] == pytest.approx(35.0)
 
 
 @pytest.mark.parametrize(
@@ -97,25 +93,28 @@ def test_hand_computed_land_and_time() -> None:
 def test_spur_multiplier_breakpoints(km: float, multiplier: float) -> None:
     # 3 miles = 4.828 km, 10 miles = 16.093 km
     out = costs.estimate(_frame(_site(tie_distance_km=km)), LOAD).iloc[0]
-    expected = 1_694_747.0 * km / costs.KM_PER_MILE * multiplier / 1e6
+    expected = 1_694_747.0 * km / costs.KM_PER_MILE * multiplier * N / 1e6 * ESC
     assert out["tie_cost_musd"] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
     ("load", "per_mile", "circuits"),
     [
-        (50.0, 1_254_921.0, 1),
-        (102.0, 1_254_921.0, 1),
-        (103.0, 1_446_469.0, 1),
-        (400.0, 1_694_747.0, 1),
-        (1_500.0, 2_787_303.0, 1),
-        (1_501.0, 2_787_303.0, 2),
-        (4_000.0, 2_787_303.0, 3),
+        # 500 kV: up to 3,000 MW a circuit; the class holds each circuit's share
+        (50.0, 1_254_921.0, 2),
+        (102.0, 1_254_921.0, 2),
+        (103.0, 1_446_469.0, 2),
+        (400.0, 1_694_747.0, 2),
+        (1_500.0, 2_787_303.0, 2),
+        (1_501.0, 2_306_137.0, 2),
+        (4_000.0, 2_306_137.0, 3),  # 2 circuits of 2,000 MW (3,000 MW class) + 1 spare
     ],
 )
 def test_capacity_class(load: float, per_mile: float, circuits: int) -> None:
-    out = costs.estimate(_frame(_site(tie_distance_km=KM_20_MILES)), load).iloc[0]
-    assert out["tie_cost_musd"] == pytest.approx(per_mile * 20.0 * circuits / 1e6)
+    site = _site(tie_distance_km=KM_20_MILES, poi_voltage_kv=500.0, firm_mw=5_000.0)
+    out = costs.estimate(_frame(site), load).iloc[0]
+    assert out["tie_circuits"] == circuits
+    assert out["tie_cost_musd"] == pytest.approx(per_mile * 20.0 * circuits / 1e6 * ESC)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +141,7 @@ def test_southeast_tie_cost() -> None:
     out = costs.estimate(
         _frame(_site(subdivision="US-GA", tie_distance_km=KM_20_MILES)), LOAD
     ).iloc[0]
-    assert out["tie_cost_musd"] == pytest.approx(1_567_655.0 * 20 / 1e6)
+    assert out["tie_cost_musd"] == pytest.approx(1_567_655.0 * 20 * N / 1e6 * ESC)
 
 
 @pytest.mark.parametrize(
@@ -161,8 +160,8 @@ def test_southeast_tie_cost() -> None:
 )
 def test_voltage_class_nearest_lower(kv: float, sub: float, per_mw: float) -> None:
     out = costs.estimate(_frame(_site(poi_voltage_kv=kv)), LOAD).iloc[0]
-    assert out["substation_cost_musd"] == pytest.approx(sub)
-    assert out["transformer_cost_musd"] == pytest.approx(per_mw * LOAD / 1e6)
+    assert out["substation_cost_musd"] == pytest.approx(sub * ESC)
+    assert out["transformer_cost_musd"] == pytest.approx(per_mw * LOAD / 1e6 * ESC)
 
 
 def test_no_poi_rows_have_null_costs_and_time() -> None:
@@ -187,30 +186,11 @@ def test_unknown_voltage_leaves_total_null() -> None:
     assert math.isnan(out["interconnection_cost_musd"])
 
 
-@pytest.mark.parametrize(
-    ("hosting", "existing", "km", "months"),
-    [
-        (500.0, True, 20.0, 12.0),  # reuse an energized site
-        (500.0, False, 20.0, 20.0),  # new interconnection with headroom
-        (200.0, False, 20.0, 38.0),  # >= half the load: upgrades
-        (200.0, True, 20.0, 38.0),  # existing but short: still upgrades
-        (100.0, False, 20.0, 50.0),  # < half the load: major upgrades
-        (None, False, 0.0, 48.0),  # not computed: major upgrades
-    ],
-)
-def test_time_to_power_model(
-    hosting: float | None, existing: bool, km: float, months: float
-) -> None:
-    site = _site(hosting_mw=hosting, existing_site=existing, tie_distance_km=km)
-    out = costs.estimate(_frame(site), LOAD).iloc[0]
-    assert out["time_to_power_months"] == pytest.approx(months)
-
-
 def test_existing_site_column_is_optional() -> None:
     site = _site()
     del site["existing_site"]
     out = costs.estimate(_frame(site), LOAD)
-    assert out["time_to_power_months"].iloc[0] == pytest.approx(18.3)
+    assert out["time_to_power_months"].iloc[0] == pytest.approx(24.0)
 
 
 def test_geodataframe_in_geodataframe_out() -> None:
@@ -226,9 +206,11 @@ def test_geodataframe_in_geodataframe_out() -> None:
 
 def test_settings_override_costs() -> None:
     settings = Settings().replace(
-        tie_cost_usd_per_mile_miso=[1.0e6, 1.0e6, 1.0e6, 1.0e6],
+        tie_cost_usd_per_mile_miso=[1.0e6] * 5,
         spur_multipliers=[1.0, 1.0, 1.0],
         acres_per_mw=1.0,
+        capex_escalation_from_2019=1.0,
+        tie_n1_supply=False,
     )
     out = costs.estimate(_frame(_site(tie_distance_km=KM_20_MILES)), LOAD, settings).iloc[0]
     assert out["tie_cost_musd"] == pytest.approx(20.0)
@@ -246,6 +228,9 @@ def test_vectorised_over_many_rows() -> None:
             "interconnect": rng.choice(["Eastern", "Western", "Texas"], n),
             "subdivision": rng.choice(["US-GA", "US-IA", "US-TX"], n),
             "hosting_mw": rng.uniform(0, 1000, n),
+            "firm_mw": rng.uniform(0, 1000, n),
+            "gas_field": None,
+            "gas_field_km": None,
             "land_price_usd_per_acre": rng.uniform(500, 20_000, n),
         }
     )
@@ -271,10 +256,17 @@ def test_inconsistent_tables_are_reported_together() -> None:
     assert "spur_multipliers" in str(err.value)
 
 
-def test_time_settings_must_be_ordered() -> None:
-    settings = Settings().replace(time_new_months=40.0)
-    with pytest.raises(SettingsError, match="time_new_months"):
+def test_circuit_table_settings_must_fit() -> None:
+    settings = Settings().replace(tie_circuit_mw=[100.0], new_substation_cost_musd=[1.0])
+    with pytest.raises(SettingsError) as err:
         costs.estimate(_frame(_site()), LOAD, settings)
+    assert "tie_circuit_mw needs one value per tie_circuit_kv (7)" in str(err.value)
+    assert "new_substation_cost_musd needs one value per substation_classes_kv" in str(err.value)
+
+
+def test_retired_time_settings_say_why() -> None:
+    with pytest.raises(SettingsError, match=r"time_new_months = 40\.0 is no longer a setting"):
+        Settings().replace(time_new_months=40.0)
 
 
 def test_numeric_table_settings_are_type_checked() -> None:
@@ -285,7 +277,7 @@ def test_numeric_table_settings_are_type_checked() -> None:
 
 
 def test_missing_columns_are_listed() -> None:
-    with pytest.raises(LayerValidationError, match="hosting_mw, land_price_usd_per_acre"):
+    with pytest.raises(LayerValidationError, match="firm_mw, land_price_usd_per_acre"):
         costs.estimate(
-            _frame(_site()).drop(columns=["hosting_mw", "land_price_usd_per_acre"]), LOAD
+            _frame(_site()).drop(columns=["firm_mw", "land_price_usd_per_acre"]), LOAD
         )

@@ -21,7 +21,7 @@ FUZZ = settings(max_examples=1000, deadline=None,
 COLUMNS = ("site_id", "poi_sub_id", "poi_name", "poi_voltage_kv", "tie_distance_km",
            "interconnect", "subdivision", "hosting_mw", "land_price_usd_per_acre",
            "redundancy", "backbone_km", "hydro_mw_within_100km", "gas_field", "gas_field_km",
-           "existing_site", "serves_load", "land_price_note")
+           "existing_site", "serves_load", "land_price_note", "firm_mw", "existing_mw")
 
 value = st.one_of(
     st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**9, 10**9),
@@ -52,6 +52,9 @@ def test_any_table_ranks_or_fails_cleanly(table, load):
     tiers = ranked["tier"].tolist()
     assert tiers == sorted(tiers) and set(tiers) <= set(score.TIERS)
     assert ranked["score"].between(0, 1.1).all() and ranked["power_score"].between(0, 1).all()
-    cost = ranked["interconnection_cost_musd"].dropna()
-    assert (cost >= 0).all() and np.isfinite(cost).all()
+    for name in ("interconnection_cost_musd", "cost_of_power_musd", "delay_cost_musd"):
+        cost = ranked[name].dropna()
+        assert (cost >= 0).all() and np.isfinite(cost).all(), name
+    months = ranked["time_to_power_months"].dropna()
+    assert (months >= 0).all() and np.isfinite(months).all()
     assert ranked["reasons"].map(lambda r: isinstance(r, str) and r.startswith("Tier")).all()

@@ -73,7 +73,8 @@ def test_the_table_names_every_schema_and_the_embedded_files():
     assert {k.flag for k in kinds.user_kinds()} >= {
         "--substations", "--lines", "--plants", "--gas-fields"}
     assert kinds.with_role("grid") == ("substations", "lines")
-    assert [e.kind for e in catalog.entries()][-2:] == ["land_raster", "sovereignty"]
+    assert [e.kind for e in catalog.entries()][-3:] == ["land_raster", "sovereignty",
+                                                         "electricity_prices"]
     assert catalog.entry("lines").status == "synthetic"
 
 

@@ -55,7 +55,7 @@ def _one_line(result) -> str:
     ("poi_neighbours = 0\n", "poi_neighbours = 0 (must be an integer >= 1)"),
     # used to become 2 silently
     ("hosting_batch = 2.7\n", "hosting_batch = 2.7 (must be an integer >= 1)"),
-    ("score_weight_cost = -0.2\n", "score_weight_cost = -0.2 (must be a number >= 0)"),
+    ("discount_rate = -0.2\n", "discount_rate = -0.2 (must be a number in [0, 1])"),
     ("poi_neighbors = 8\n", "unknown setting poi_neighbors = 8 (did you mean poi_neighbours?)"),
     ("use_cache = 1\n", "use_cache = 1 (must be true or false)"),
     ("max_tie_km = nan\n", "max_tie_km = NaN (must be a number > 0)"),

@@ -24,6 +24,12 @@ from geo.pipeline import RankResult, rank_sites
 
 log = logging.getLogger(__name__)
 
+#: The first line of the table when the grid is the embedded test system (issue 15).
+SYNTHETIC_HEADER = ("grid: the embedded USA TAMU synthetic test system (real sites, synthetic "
+                    "topology and ratings): months and firm MW show the method, not the real "
+                    "grid")
+
+
 def _header_format(fmt: str) -> str:
     """The value's format spec without grouping and precision: "{:>9,.0f}" -> "{:>9}"."""
     return re.sub(r"[,_]?(\.\d+)?[a-z%]?}$", "}", fmt)
@@ -45,6 +51,8 @@ def table(result: RankResult, limit: int) -> str:
     shown = columns.terminal()
     header = " ".join(_cell(_header_format(fmt), h) for h, _, fmt in shown)
     rows = [header]
+    if getattr(result, "provenance", {}).get("synthetic_grid"):
+        rows.insert(0, SYNTHETIC_HEADER)
     for _, row in result.sites.head(limit).iterrows():
         rows.append(" ".join(_cell(fmt, row.get(col)) for _, col, fmt in shown))
     return "\n".join(rows)

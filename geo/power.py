@@ -1,0 +1,202 @@
+"""Power paths: how soon, and at what cost, each site can have its full load.
+
+Three paths per site (DESIGN.md "Time to power, cost of power"); every figure is a
+:class:`~geo.settings.Settings` field whose comment names its published source.
+
+Grid
+    ``months = max(campus_build_months, study_months + max(POI works, transformer,
+    network upgrades, tie))``: the study comes first, then the works run in parallel and the
+    longest binds (the *binding element*, named in the reasons).
+
+    * POI works: a bay at the existing substation (``poi_bay_months``) for loads up to
+      ``bay_max_mw``, a new switching station (``switching_station_months``) above.
+    * Network upgrades where ``firm_mw`` (N-1, :mod:`geo.contingency`) is short of the load:
+      ``upgrade_base_months + upgrade_shortfall_months * (1 - firm / load)``; none where firm
+      covers the load. A null ``firm_mw`` counts as 0 (and the reasons say so).
+    * A large transformer (``transformer_lead_months``) where the POI's voltage is below what
+      the load needs (``firm_min_poi_kv`` by ``firm_load_bands_mw``).
+    * The tie: 0 for 0 km; else ``tie_base_months + tie_months_per_km * km``, plus
+      ``tie_certificate_months`` beyond ``tie_certificate_km``.
+
+    First power: where firm is above 0 but short of the load, ``firm_mw`` can be served when
+    the works other than the upgrades are done.
+Energized site
+    A sites file's ``existing_mw`` (energized, contracted capacity): ``min(existing_mw,
+    load)`` in ``time_reuse_months``; the rest of the load takes the grid path (no tie or
+    POI works are charged for the energized part). Without ``existing_mw`` the path is absent.
+On-site gas
+    Possible where the site lies inside or within ``gas_path_max_km`` of a gas basin (basins
+    are approximate outlines: "approximate basin, no pipeline data"). N+1 units of
+    ``gas_unit_mw``; ``months = max(campus_build_months, gas_lead_months +
+    gas_install_months)``; capital = units
+    x unit MW x ``gas_capex_usd_per_kw`` + a lateral of ``gas_field_km + gas_lateral_min_km``
+    at ``gas_lateral_musd_per_km``; energy = fuel at ``gas_heat_rate_btu_per_kwh`` and
+    ``gas_price_usd_per_mmbtu``. Without a gas layer the path is absent.
+
+The chosen path (``power_path``) is the one with the fewest months to the full load; equal
+months go to the lower cost of power, then energized, grid, gas in that order.
+
+Money (million USD): ``delay_cost_musd = months * campus_capex_musd_per_mw * load *
+discount_rate / 12`` (the carrying cost of the campus capital until power);
+``cost_of_power_musd = path capital + delay + energy_cost_musd_per_year * cost_horizon_years``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geo import contingency
+from geo._arrays import Columns, as_float, present
+from geo.settings import Settings
+
+__all__ = [
+    "HOURS_PER_YEAR",
+    "PATHS",
+    "choose",
+    "energized_path",
+    "gas_path",
+    "grid_months",
+    "monthly_carrying_musd",
+]
+
+#: Path names, in the order that breaks an exact tie of months and cost.
+PATHS = ("energized", "grid", "gas")
+HOURS_PER_YEAR = 8760.0
+
+#: Labels of the grid path's elements (binding element in the reasons).
+CAMPUS, STUDY, BAY, STATION = "campus build", "study", "POI bay", "new switching station"
+TRANSFORMER, UPGRADES, TIE = "large transformer", "network upgrades", "tie line"
+
+
+def monthly_carrying_musd(load_mw: float, s: Settings) -> float:
+    """Carrying cost of the campus capital per month of delay, million USD."""
+    return s.campus_capex_musd_per_mw * load_mw * s.discount_rate / 12.0
+
+
+def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
+                s: Settings) -> dict[str, np.ndarray]:
+    """Months of the grid path for ``need_mw`` per row (0: nothing to connect).
+
+    Returns ``months`` (to ``need_mw``), ``first_months``/``first_mw`` (the phase that can
+    start sooner), ``binding`` (label of the element that sets ``months``) and
+    ``upgrades`` (True where network upgrades are on the path). NaN months where there is
+    no POI or no tie length.
+    """
+    n = len(need_mw)
+    has_poi = present(data, "poi_sub_id")
+    firm = np.nan_to_num(as_float(data, "firm_mw"), nan=0.0)
+    kv = as_float(data, "poi_voltage_kv")
+    tie = as_float(data, "tie_distance_km")
+    need = np.asarray(need_mw, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        short = np.where(need > 0, np.clip(1.0 - firm / need, 0.0, 1.0), 0.0)
+    upgrades = short > 0
+    up_months = np.where(upgrades, s.upgrade_base_months + s.upgrade_shortfall_months * short,
+                         0.0)
+    station = need > s.bay_max_mw
+    poi_months = np.where(station, s.switching_station_months, s.poi_bay_months)
+    xfmr = ~contingency.voltage_fits(kv, load_mw, s) & np.isfinite(kv)
+    xfmr_months = np.where(xfmr, s.transformer_lead_months, 0.0)
+    tie_months = np.where(
+        tie > 0,
+        s.tie_base_months + s.tie_months_per_km * tie
+        + np.where(tie > s.tie_certificate_km, s.tie_certificate_months, 0.0),
+        0.0,
+    )
+    tie_months = np.where(np.isnan(tie), np.nan, tie_months)
+    # Binding element: the longest of the parallel works (first in this order on a tie).
+    works = np.vstack([up_months, xfmr_months, tie_months, poi_months])
+    labels = np.array([UPGRADES, TRANSFORMER, TIE, BAY], dtype=object)
+    worst = np.nan_to_num(works, nan=-1.0).argmax(axis=0)
+    binding = labels[worst]
+    binding = np.where((worst == 3) & station, STATION, binding)
+    inter = s.study_months + np.nanmax(np.vstack([works, np.zeros(n)]), axis=0)
+    months = np.maximum(s.campus_build_months, inter)
+    binding = np.where(s.campus_build_months >= inter, CAMPUS, binding).astype(object)
+    # The phase before the upgrades: firm MW once the other works are done.
+    other = s.study_months + np.nanmax(np.vstack([xfmr_months, tie_months, poi_months]), axis=0)
+    early = upgrades & (firm > 0)
+    first_months = np.where(early, np.maximum(s.campus_build_months, other), months)
+    first_mw = np.where(early, np.minimum(firm, need), need)
+    nothing = need <= 0
+    months = np.where(nothing, 0.0, months)
+    first_months = np.where(nothing, 0.0, first_months)
+    bad = ~has_poi | np.isnan(tie)
+    return {
+        "months": np.where(bad & ~nothing, np.nan, months),
+        "first_months": np.where(bad & ~nothing, np.nan, first_months),
+        "first_mw": np.where(bad & ~nothing, np.nan, first_mw),
+        "binding": np.where(bad & ~nothing, None, binding).astype(object),
+        "upgrades": upgrades & ~nothing,
+    }
+
+
+def energized_path(data: Columns, load_mw: float, remainder: dict[str, np.ndarray],
+                   s: Settings) -> dict[str, np.ndarray]:
+    """The energized-site path; ``remainder`` is :func:`grid_months` for the rest of the load.
+
+    Absent (NaN months) where ``existing_mw`` is null or 0.
+    """
+    existing = np.nan_to_num(as_float(data, "existing_mw"), nan=0.0)
+    ok = existing > 0
+    reuse = np.minimum(existing, load_mw)
+    rest = load_mw - reuse
+    full = np.where(rest > 0, np.maximum(s.time_reuse_months, remainder["months"]),
+                    s.time_reuse_months)
+    binding = np.where(rest > 0, remainder["binding"], "energized reuse").astype(object)
+    binding = np.where((rest > 0) & (s.time_reuse_months >= np.nan_to_num(remainder["months"])),
+                       "energized reuse", binding).astype(object)
+    return {
+        "months": np.where(ok, full, np.nan),
+        "first_months": np.where(ok, s.time_reuse_months, np.nan),
+        "first_mw": np.where(ok, reuse, np.nan),
+        "binding": np.where(ok, binding, None).astype(object),
+        "upgrades": ok & (rest > 0) & remainder["upgrades"],
+        "rest_mw": np.where(ok, rest, np.nan),
+    }
+
+
+def gas_path(data: Columns, load_mw: float, s: Settings) -> dict[str, np.ndarray]:
+    """The on-site gas path (absent where no gas basin is within ``gas_path_max_km``)."""
+    km = as_float(data, "gas_field_km")
+    with np.errstate(invalid="ignore"):
+        ok = present(data, "gas_field") & (km <= s.gas_path_max_km)
+    units = np.ceil(load_mw / s.gas_unit_mw) + 1
+    plant = units * s.gas_unit_mw * 1e3 * s.gas_capex_usd_per_kw / 1e6
+    lateral = (km + s.gas_lateral_min_km) * s.gas_lateral_musd_per_km
+    equipment = s.gas_lead_months + s.gas_install_months
+    months = max(s.campus_build_months, equipment)
+    binding = CAMPUS if s.campus_build_months >= equipment else "gas equipment lead time"
+    mwh = load_mw * s.load_factor * HOURS_PER_YEAR
+    fuel = mwh * s.gas_heat_rate_btu_per_kwh / 1e3 * s.gas_price_usd_per_mmbtu / 1e6
+    n = len(km)
+    return {
+        "months": np.where(ok, months, np.nan),
+        "first_months": np.where(ok, months, np.nan),
+        "first_mw": np.where(ok, load_mw, np.nan),
+        "binding": np.where(ok, binding, None).astype(object),
+        "upgrades": np.zeros(n, dtype=bool),
+        "capex": np.where(ok, plant + lateral, np.nan),
+        "units": np.where(ok, units, np.nan),
+        "energy": np.where(ok, fuel, np.nan),
+    }
+
+
+def choose(options: dict[str, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Index into :data:`PATHS` of the chosen path per row, and a mask of rows with a path.
+
+    ``options[path]`` holds ``months`` and ``cost`` (cost of power, NaN where unknown).
+    Fewest months first, then the lower cost (unknown cost last), then the order of PATHS.
+    """
+    months = np.vstack([options[p]["months"] for p in PATHS])
+    cost = np.vstack([options[p]["cost"] for p in PATHS])
+    big = np.finfo(float).max
+    m = np.where(np.isnan(months), np.inf, np.round(months, 6))
+    c = np.where(np.isnan(cost), big, cost)
+    n = months.shape[1]
+    best = np.zeros(n, dtype=np.int64)
+    for i in range(1, len(PATHS)):  # three paths: a loop over paths, not rows
+        better = (m[i] < m[best, np.arange(n)]) | (
+            (m[i] == m[best, np.arange(n)]) & (c[i] < c[best, np.arange(n)]))
+        best = np.where(better, i, best)
+    return best, np.isfinite(m[best, np.arange(n)])
