@@ -78,7 +78,7 @@ def render(
     tiles_attribution: str | None = None, offline: bool = False,
     land_prices: str | Path | None = None, land_unit: str | None = None,
     overwrite: bool = False, surface: gpd.GeoDataFrame | None = None, top: int = 25,
-    settings: Settings | None = None,
+    settings: Settings | None = None, highlight: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write an HTML map of ranked sites coloured by tier, over the region's context layers.
 
@@ -116,6 +116,9 @@ def render(
         Markers drawn over a surface: the best sites, one per point of interconnection.
     settings
         ``map_surface_min_sites`` and ``map_surface_max_cells`` (default: the defaults).
+    highlight
+        Lines to draw on top in red with their ``label`` as tooltip (the limiting lines a
+        portfolio's sites share, :mod:`geo.portfolio`).
 
     Returns
     -------
@@ -178,6 +181,13 @@ def render(
                            land_prices=land_prices, land_unit=land_unit, surface=hexagons)
     elif hexagons is not None:
         hexagons.add_to(fmap)
+    if highlight is not None and len(highlight):
+        shown = _wgs84(highlight)[["label", "geometry"]]
+        group = folium.FeatureGroup(name="Limiting lines (portfolio)", show=True)
+        folium.GeoJson(shown.__geo_interface__, tooltip=folium.GeoJsonTooltip(["label"]),
+                       style_function=lambda _: {"color": "#d7191c", "weight": 5,
+                                                 "opacity": 0.9}).add_to(group)
+        group.add_to(fmap)
     ranks = _ranks(located)
     _sites_layer(located, points, ranks, surface is not None).add_to(fmap)
     # open on the whole region (the sites in their context), or on the sites alone

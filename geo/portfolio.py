@@ -155,3 +155,22 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs, joint screen %s",
              len(chosen), n, len(passed_df), checks, "firm" if verified else "NOT firm")
     return Portfolio(sites=chosen, passed_over=passed_df, verified=verified, checks=checks)
+
+
+def limiting_lines(chosen: Portfolio, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The lines that bind the kept sites (each labelled with the sites it limits), for
+    the map."""
+    binding = _binding(chosen.sites)
+    who: dict[str, list[str]] = {}
+    for key, rank, site in zip(binding, chosen.sites["portfolio_rank"],
+                               chosen.sites["site_id"].astype(str), strict=True):
+        if key is None or (isinstance(key, float) and np.isnan(key)):
+            continue
+        for element in str(key).split(";"):
+            who.setdefault(element, []).append(f"#{rank} {site}")
+    picked = lines[lines["line_id"].astype(str).isin(list(who))]
+    picked = picked.drop_duplicates("line_id")
+    labels = [f"line {lid}: limits " + ", ".join(who[str(lid)]) for lid in picked["line_id"]]
+    return gpd.GeoDataFrame({"line_id": picked["line_id"].astype(str).to_numpy(),
+                             "label": labels}, geometry=picked.geometry.to_numpy(),
+                            crs=lines.crs)

@@ -172,3 +172,17 @@ def test_national_surface_map_in_chromium(us_layers, tmp_path):
     assert report.site_markers == 25
     assert f"Surface: best tier of {n:,} sites in 4,554 H3 res-4 cells" in report.layers
     assert report.seconds < 30  # about 6 s here (2 cores, browser start included)
+
+
+def test_portfolio_map_draws_the_sites_and_their_limiting_lines(tmp_path):
+    html = tmp_path / "tx.html"
+    run = CliRunner().invoke(cli, ["-q", "--region", "US-TX", "--load-mw", "300",
+                                   "--portfolio", "3", "--offline", "--out", str(tmp_path),
+                                   "--map", str(html)])
+    assert run.exit_code == 0, run.output
+    page = tmp_path / "tx_portfolio.html"
+    report = open_in_chromium(page)
+    assert report.js_errors == [] and report.has_map
+    assert report.site_markers == _features(tmp_path / "us-tx_portfolio.geojson") == 3
+    assert "Limiting lines (portfolio)" in report.layers
+    assert "limits #1" in page.read_text("utf-8")

@@ -81,3 +81,19 @@ def test_shares_limit_with_names_the_better_ranked_site(net):
     *_, ranked = net
     out = portfolio.shares_limit_with(ranked)
     assert out[0] is None and out[1] == "#1 s1"
+
+
+def test_cli_portfolio_export(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from geo.cli import cli
+    run = CliRunner().invoke(cli, ["-q", "--region", "US-TX", "--load-mw", "300",
+                                   "--portfolio", "3", "--no-map", "--out", str(tmp_path)])
+    assert run.exit_code == 0, run.output
+    doc = json.loads((tmp_path / "us-tx_portfolio.geojson").read_text("utf-8"))
+    props = [f["properties"] for f in doc["features"]]
+    assert [p["portfolio_rank"] for p in props] == [1, 2, 3]
+    assert all(p["portfolio_remaining_mw"] >= 300 for p in props)
+    assert doc["metadata"]["portfolio"]["verified"] is True

@@ -163,6 +163,14 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         if len(chosen.sites):
             written.append(export.write(_ordered(chosen.sites), ptarget, prov,
                                         overwrite=overwrite))
+            if html is not None:
+                written.append(maps.render(
+                    chosen.sites, html.with_name(html.stem + "_portfolio.html"), prov,
+                    title=f"geo-rank {result.layers.region}: portfolio of "
+                          f"{len(chosen.sites)} x {load_mw:,.0f} MW",
+                    layers=result.layers, tiles=tiles, tiles_attribution=tiles_attribution,
+                    offline=offline, overwrite=overwrite,
+                    highlight=portfolio.limiting_lines(chosen, result.grid.lines)))
     if html is not None:
         # a surface (H3 cells) is drawn whole, under markers of the best --top sites
         surface = result.ranked if is_h3 else None
