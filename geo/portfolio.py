@@ -75,11 +75,11 @@ def shares_limit_with(sites: pd.DataFrame, shown: int = 5) -> np.ndarray:
     return out
 
 
-def _loads(base: tuple[np.ndarray, np.ndarray], pois: np.ndarray, load_mw: float
+def _loads(base: tuple[np.ndarray, np.ndarray], pois: np.ndarray, mw: np.ndarray
            ) -> pd.DataFrame:
-    """The queue plus ``load_mw`` at each of ``pois`` (``sub_id``, ``mw``)."""
+    """The queue plus ``mw[i]`` at each of ``pois`` (``sub_id``, ``mw``)."""
     return pd.DataFrame({"sub_id": np.r_[base[0], np.asarray(pois, dtype=object)],
-                         "mw": np.r_[base[1], np.full(len(pois), float(load_mw))]})
+                         "mw": np.r_[base[1], np.asarray(mw, dtype=float)]})
 
 
 @dataclass
@@ -102,7 +102,9 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     """Pick ``n`` sites in rank order that are firm together (see the module docstring).
 
     ``ranked`` is :attr:`geo.pipeline.RankResult.ranked` (every candidate, ranked); only
-    N-1 secure sites (``redundancy``) with a POI are candidates, one per POI.
+    N-1 secure sites (``redundancy``) with a POI are candidates, one per POI. Each site's
+    load is its ``load_mw`` column when the sites carry one (a sites file), else
+    ``load_mw``.
     """
     base = (np.zeros(0, dtype=object), np.zeros(0)) if queued is None else (
         queued["sub_id"].astype(str).to_numpy(dtype=object), queued["mw"].to_numpy(float))
@@ -110,12 +112,17 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     cand = cand[cand["poi_sub_id"].notna() & (cand["redundancy"] == contingency.N1_SECURE)]
     cand = cand.drop_duplicates("poi_sub_id", keep="first")
     binding = _binding(cand)
+    if "load_mw" in cand.columns:
+        site_mw = pd.to_numeric(cand["load_mw"], errors="coerce").fillna(float(load_mw))
+    else:
+        site_mw = pd.Series(float(load_mw), index=cand.index)
     kept: list[int] = []
     passed: list[tuple[int, str]] = []
     checks, pos, rows = 0, 0, cand.index.to_numpy()
     while len(kept) < n and pos < len(rows):
         batch = rows[pos:pos + BATCH]
-        loads = _loads(base, cand.loc[kept, "poi_sub_id"].astype(str).to_numpy(), load_mw)
+        loads = _loads(base, cand.loc[kept, "poi_sub_id"].astype(str).to_numpy(),
+                       site_mw.loc[kept].to_numpy())
         pois = cand.loc[batch, "poi_sub_id"].astype(str).tolist()
         now = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois)),
                               queued=loads if len(loads) else None)
@@ -123,14 +130,15 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         for row, poi in zip(batch, pois, strict=True):
             pos += 1
             firm, n0 = now.loc[poi, "firm_mw"], now.loc[poi, "hosting_mw"]
-            if min(firm, n0) >= load_mw * (1 - TOLERANCE):
+            need = float(site_mw.loc[row])
+            if min(firm, n0) >= need * (1 - TOLERANCE):
                 kept.append(row)
                 break
             line = now.loc[poi, "firm_limiting_line_id"] or now.loc[poi, "limiting_line_id"]
             sharing = [f"#{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']}" for k in kept
                        if line is not None and str(line) in str(binding.loc[k]).split(";")]
             passed.append((row, f"with the {len(kept)} site(s) before it in, firm "
-                                f"{firm:,.0f} MW < {load_mw:,.0f} MW (binds on line {line}"
+                                f"{firm:,.0f} MW < {need:,.0f} MW (binds on line {line}"
                                 + (f", the limit of {', '.join(sharing)}" if sharing else "")
                                 + ")"))
     chosen = cand.loc[kept].copy()
@@ -138,14 +146,15 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     if len(chosen):
         # the joint screen: each chosen POI with every other chosen load (and the queue) in
         pois = chosen["poi_sub_id"].astype(str).to_numpy()
+        need_mw = site_mw.loc[kept].to_numpy()
         left = np.empty(len(chosen))
         for i, poi in enumerate(pois):
-            others = _loads(base, np.delete(pois, i), load_mw)
+            others = _loads(base, np.delete(pois, i), np.delete(need_mw, i))
             joint = hosting.hosting(grid, plants, settings, sub_ids=[poi],
                                     queued=others if len(others) else None)
             checks += 1
             left[i] = min(joint.loc[poi, "firm_mw"], joint.loc[poi, "hosting_mw"])
-        verified = bool((left >= load_mw * (1 - TOLERANCE)).all())
+        verified = bool((left >= need_mw * (1 - TOLERANCE)).all())
         chosen["portfolio_rank"] = np.arange(1, len(chosen) + 1)
         chosen["portfolio_remaining_mw"] = np.round(left, 3)
         chosen["portfolio_shares"] = shares_limit_with(chosen.assign(

@@ -77,6 +77,15 @@ def test_a_smaller_load_fits_both(net):
     np.testing.assert_allclose(chosen.sites["portfolio_remaining_mw"], [200, 200], atol=1e-6)
 
 
+def test_a_load_mw_column_sizes_each_site(net):
+    g, plants, settings, _, ranked = net
+    # s1 asks 150 MW, s2 250 MW: 400 MW in all, exactly the firm path
+    chosen = portfolio.choose(ranked.assign(load_mw=[150.0, 250.0]), 2, 300.0, g, plants,
+                              settings)
+    assert chosen.sites["site_id"].tolist() == ["s1", "s2"] and chosen.verified
+    np.testing.assert_allclose(chosen.sites["portfolio_remaining_mw"], [150, 250], atol=1e-6)
+
+
 def test_shares_limit_with_names_the_better_ranked_site(net):
     *_, ranked = net
     out = portfolio.shares_limit_with(ranked)
