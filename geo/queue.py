@@ -93,7 +93,8 @@ def attach(queue: pd.DataFrame, substations: gpd.GeoDataFrame, settings: Setting
     unknown = sorted(set(sub[given]) - set(ids))
     if unknown:
         raise LayerValidationError(f"{source}: poi_sub_id not in the substations layer: "
-                                   f"{', '.join(unknown[:5])}")
+                                   f"{', '.join(unknown[:5])}; use a sub_id of "
+                                   "`geo-rank grid --export`, or give lat/lon instead")
     km = np.zeros(len(queue))
     if (~given).any():
         ok = substations["voltage_kv"].to_numpy(float) >= settings.hosting_min_kv

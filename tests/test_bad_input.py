@@ -258,7 +258,7 @@ CASES: list[Case] = [
      "q.csv: no 'mw' column", "the MW of each queued load"),
     ("queued load at an unknown POI",
      lambda t: [*RI, "--queued-loads", str(_write(t, "q.csv", "poi_sub_id,mw\nnope,5\n"))],
-     "poi_sub_id not in the substations layer: nope", "substations layer"),
+     "poi_sub_id not in the substations layer: nope", "or give lat/lon instead"),
 ]
 
 
