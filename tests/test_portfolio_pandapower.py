@@ -1,0 +1,131 @@
+"""A portfolio's joint screen checked by an independent engine: pandapower's DC power flow.
+
+On the 60-substation cut of the embedded data (``tests/test_hosting_pandapower.py``), a
+portfolio is chosen with :func:`geo.portfolio.choose`; pandapower then runs the network
+with *every* chosen load in at once (each generator raised by its capacity share of the
+total, as the model dispatches), with all circuits in and with each circuit out. For each
+chosen POI whose screen holds the outage (it moves the POI's own flow per MW on some branch
+by the cut-off, or ends at the POI: found here in pandapower, not taken from the model), no
+branch the POI's load reaches by the cut-off after the outage may end above its rating (or
+above its loading without the loads, where the outage alone already overloads it).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+
+from geo import grid, hosting, portfolio
+from geo.settings import Settings
+from tests.test_hosting_pandapower import DATA, embedded_cut, layers_from_net, participants
+
+pp = pytest.importorskip("pandapower")
+from pandapower.pypower.idx_brch import PF  # noqa: E402
+
+CUTOFF = Settings().distribution_factor_cutoff
+
+
+def _flows(net, gens, share, loads: dict[int, float], out: int | None, element) -> np.ndarray:
+    """Branch flows (MW) with ``loads`` (pandapower bus -> MW) and one branch out."""
+    made = [pp.create_load(net, bus=b, p_mw=mw) for b, mw in loads.items()]
+    total = sum(loads.values())
+    saved = {}
+    for (t, i), sh in zip(gens[["table", "index"]].itertuples(index=False), share,
+                          strict=True):
+        if t != "ext_grid":
+            saved[(t, i)] = getattr(net, t).loc[i, "p_mw"]
+            getattr(net, t).loc[i, "p_mw"] = saved[(t, i)] + sh * total
+    if out is not None:
+        table, idx = element[out]
+        getattr(net, table).loc[idx, "in_service"] = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pp.rundcpp(net, numba=False)
+        return net._ppc["branch"][:, PF].real.copy()
+    finally:
+        net.load = net.load.drop(index=made)
+        for (t, i), p in saved.items():
+            getattr(net, t).loc[i, "p_mw"] = p
+        if out is not None:
+            getattr(net, table).loc[idx, "in_service"] = True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA / "lines.parquet").exists(), reason="embedded data not built")
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap (issue 16): the joint screen holds each chosen load only to the branches it "
+    "reaches by the 5 % cut-off itself; on this cut, after the outage of br79, br25 is "
+    "already overloaded and loads that each reach it by less than 5 % push it further"))
+def test_the_portfolio_overloads_nothing_with_every_load_in():
+    net, rating = embedded_cut(60)
+    rating = np.maximum(rating, 2.5 * np.abs(layers_from_net(net, rating)[3]))
+    subs, lines, plants, f0, rating = layers_from_net(net, rating)
+    settings = Settings(hosting_min_kv=0, n1_lodf_tolerance=0.0)
+    g = grid.build(subs, lines, settings)
+    alone = hosting.hosting(g, plants, settings)
+    load = 60.0
+    ok = alone[(alone["firm_mw"] >= load) & (alone["hosting_mw"] >= load)]
+    assert len(ok) >= 4
+    ranked = gpd.GeoDataFrame({
+        "site_id": [f"s{i}" for i in range(len(ok))], "rank": np.arange(1, len(ok) + 1),
+        "poi_sub_id": ok.index.to_numpy(), "redundancy": "N-1 secure",
+        "firm_limiting_line_id": ok["firm_limiting_line_id"].to_numpy(),
+        "limiting_line_id": ok["limiting_line_id"].to_numpy()})
+    chosen = portfolio.choose(ranked, 6, load, g, plants, settings)
+    assert chosen.verified and len(chosen.sites) >= 2
+    # pandapower, independently: every chosen load at once
+    gens = participants(net)
+    share = (gens["capacity_mw"] / gens["capacity_mw"].sum()).to_numpy()
+    lookup = net._pd2ppc_lookups
+    ppc2pd = {int(lookup["bus"][b]): b for b in net.bus.index}
+    element = {}
+    start, _ = lookup["branch"]["line"]
+    for k, idx in enumerate(net.line.index):
+        element[start + k] = ("line", idx)
+    loads = {ppc2pd[int(p)]: load for p in chosen.sites["poi_sub_id"]}
+    ids = lines["line_id"].to_numpy()
+    branch = np.array([int(x[2:]) for x in ids])
+    ends = lines[["from_sub", "to_sub"]].to_numpy()
+    pair = [tuple(sorted(e)) for e in ends]
+    n_circuits = {p: pair.count(p) for p in set(pair)}
+    bridges = {tuple(sorted(b)) for b in nx.bridges(g.graph)}
+    base = _flows(net, gens, share, {}, None, element)[branch]
+    with_all = _flows(net, gens, share, loads, None, element)[branch]
+    assert (np.abs(with_all) <= rating * (1 + 1e-6)).all()          # N-0
+    # the screened outages, found independently: those whose loss changes some chosen
+    # load's flow per MW on some branch by the cut-off (issue 13's set), plus every circuit
+    # at a chosen POI; single-circuit bridges are left out (they island, see the N-1 tests)
+    one = {bus: _flows(net, gens, share, {bus: 1.0}, None, element)[branch] - base
+           for bus in loads}
+    checked = screened = 0
+    for i in range(len(ids)):
+        if pair[i] in bridges and n_circuits[pair[i]] == 1:
+            continue
+        fa = _flows(net, gens, share, {}, branch[i], element)[branch]
+        after_one = {bus: _flows(net, gens, share, {bus: 1.0}, branch[i], element)[branch] - fa
+                     for bus in loads}
+        # per chosen POI, as the model screens: the outage is in the POI's set when it moves
+        # the POI's own flow per MW on some branch by the cut-off (or ends at the POI), and
+        # the POI then watches the branches its own load reaches by the cut-off after it
+        mon = np.zeros(len(ids), bool)
+        for bus, sub in zip(loads, chosen.sites["poi_sub_id"].astype(str), strict=True):
+            moved = np.abs(np.delete(after_one[bus] - one[bus], i)).max()
+            if moved >= CUTOFF or sub in ends[i]:
+                mon |= np.abs(after_one[bus]) >= CUTOFF * (1 + 1e-6)
+        mon[i] = False
+        if not mon.any():
+            continue
+        screened += 1
+        fb = _flows(net, gens, share, loads, branch[i], element)[branch]
+        before = np.maximum(np.abs(fa) / rating, 1.0)
+        after = np.abs(fb) / rating
+        bad = np.flatnonzero(mon & (after > before + 1e-6))
+        assert not len(bad), (ids[i], [(ids[j], after[j], before[j]) for j in bad])
+        checked += int(mon.sum())
+    assert screened >= 3
+    assert checked > 0
