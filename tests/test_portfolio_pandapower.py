@@ -64,7 +64,7 @@ def _flows(net, gens, share, loads: dict[int, float], out: int | None, element) 
 def test_the_portfolio_overloads_nothing_with_every_load_in():
     net, rating = embedded_cut(60)
     rating = np.maximum(rating, 2.5 * np.abs(layers_from_net(net, rating)[3]))
-    subs, lines, plants, f0, rating = layers_from_net(net, rating)
+    subs, lines, plants, _f0, rating = layers_from_net(net, rating)
     settings = Settings(hosting_min_kv=0, n1_lodf_tolerance=0.0)
     g = grid.build(subs, lines, settings)
     alone = hosting.hosting(g, plants, settings)
