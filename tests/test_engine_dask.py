@@ -118,3 +118,65 @@ def test_dask_exports_are_identical_across_runs_and_to_local(
     assert docs[0] == docs[1] == docs[2]
     parts = partitions_used(caplog)
     assert len(parts) == 2 and min(parts) > 1, parts
+
+
+@pytest.mark.slow
+@needs_dask
+def test_partitioned_dataset_equals_local_on_delaware_h3_8(
+        settings: Settings, tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    """Every cell of the single-process ranking, bit for bit, in the partitioned GeoParquet
+    of the Dask engine (global ranks 1..N across the files), and the same top sites."""
+    import geopandas as gpd
+    import pyarrow.parquet as pq
+
+    from geo import export, export_read, portfolio, score
+    from geo.pipeline import _order
+
+    caplog.set_level(logging.INFO, logger="geo.engine")
+    local = rank_sites("US-DE", candidates="h3:8", load_mw=100, settings=settings,
+                       all_candidates=True)
+    n = len(local.ranked)
+    target = tmp_path / "us-de_sites.parquet"
+    # partitions of ~n/7 cells: the tiers and the best sites are spread over every file
+    part = -(-n // 7)
+    dask = rank_sites("US-DE", candidates="h3:8", load_mw=100, settings=settings,
+                      all_candidates=True, engine="dask", partition_sites=part,
+                      dataset=target)
+    assert n > 5000
+    assert dask.dataset is not None and dask.dataset.count == n
+    files = {p.name for p in target.iterdir()}
+    assert files == {f"part.{i:05d}.parquet" for i in range(7)} | {"_metadata",
+                                                                    "_provenance.json"}
+    assert not list(tmp_path.glob(".*"))  # the work folder is gone
+    back = gpd.read_parquet(target)
+    assert len(back) == n and back.crs.to_epsg() == 4326
+    assert sorted(back["rank"].tolist()) == list(range(1, n + 1))
+    # each file is sorted by the global rank; the files interleave (spatial partitions)
+    for f in target.glob("part.*.parquet"):
+        ranks = pq.read_table(f, columns=["rank"])["rank"].to_numpy()
+        assert (np.diff(ranks) > 0).all()
+        prov = export_read.read_provenance(f)
+        assert prov["candidate_count"] == n and prov["engine"] == "dask"
+    assert export_read.read_provenance(target) == prov
+    # the same table as the single-process GeoParquet export (one file) read back
+    single = tmp_path / "single.parquet"
+    export.write(local.ranked, single, local.provenance)
+    expected = gpd.read_parquet(single)
+    back = back.sort_values("rank").reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, expected, check_exact=True)
+    top = score.one_per_poi(local.ranked).head(25)
+    top = _order(top.assign(shares_limit_with=portfolio.shares_limit_with(top)))
+    pd.testing.assert_frame_equal(dask.sites, top, check_exact=True)
+    assert dask.provenance["tiers"] == local.provenance["tiers"]
+
+
+def test_global_ranks_from_keys_and_their_check() -> None:
+    keys = [(np.array(["A", "B"]), np.array([-0.9, -0.8]), np.array([b"c", b"d"])),
+            (np.array(["A", "A", "C"]), np.array([-0.9, -0.5, -0.1]),
+             np.array([b"a", b"z", b"b"]))]
+    ranks = engine.global_ranks(keys)
+    assert [r.tolist() for r in ranks] == [[2, 4], [1, 3, 5]]
+    # a partition whose own order is not the keys' order is refused, not silently mixed
+    keys[1] = (keys[1][0], np.array([-0.5, -0.9, -0.1]), keys[1][2])
+    with pytest.raises(AssertionError, match="order_keys"):
+        engine.global_ranks(keys)
