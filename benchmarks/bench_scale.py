@@ -211,6 +211,9 @@ def main() -> None:
         if slope is not None:
             print(f"log-log exponent of seconds in cells ({region}, single process): "
                   f"{slope:.2f} (target <= 1.1)")
+            cpu = [(n, c) for e, g, _, n, _, _, c, _ in rows if e == "single" and g == region]
+            print(f"  the same in CPU seconds (steadier on a busy machine): "
+                  f"{exponent(cpu) or float('nan'):.2f}")
             # a small region is all fixed cost (start-up, imports, grid graph): the time the
             # cells add over the smallest run says more
             base_n, base_s = min(single)

@@ -180,3 +180,37 @@ def test_global_ranks_from_keys_and_their_check() -> None:
     keys[1] = (keys[1][0], np.array([-0.5, -0.9, -0.1]), keys[1][2])
     with pytest.raises(AssertionError, match="order_keys"):
         engine.global_ranks(keys)
+
+
+@pytest.mark.slow
+@needs_dask
+def test_cli_writes_a_partitioned_dataset_and_replaces_only_its_own(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import geopandas as gpd
+
+    monkeypatch.setattr(engine, "PARTITION_SITES", 30)  # 74 h3:6 cells: 3 files
+    cfg = tmp_path / "cache.toml"
+    cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n')
+    out = tmp_path / "out"
+    args = ["--region", "US-RI", "--candidates", "h3:6", "--load-mw", "100", "--engine",
+            "dask", "--all-candidates", "--format", "parquet", "--no-map", "--out", str(out),
+            "--config", str(cfg)]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    target = out / "us-ri_sites.parquet"
+    assert target.is_dir()
+    back = gpd.read_parquet(target)
+    parts = -(-len(back) // 30)
+    assert parts > 1
+    assert f"US-RI: {len(back):,} candidates for 100 MW" in first.output
+    assert f"wrote {len(back):,} sites in {parts} partitions to {target}" in first.output
+    assert sorted(back["rank"]) == list(range(1, len(back) + 1))
+    again = CliRunner().invoke(cli, args)  # its own dataset: replaced without --overwrite
+    assert again.exit_code == 0, again.output
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no work folder left
+    # a folder geo-rank did not write is refused before any work
+    foreign = tmp_path / "foreign"
+    (foreign / "us-ri_sites.parquet").mkdir(parents=True)
+    refused = CliRunner().invoke(cli, [*args[:-4], "--out", str(foreign), *args[-2:]])
+    assert refused.exit_code != 0
+    assert "not written by geo-rank" in refused.output

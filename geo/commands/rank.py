@@ -179,7 +179,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                                    settings=settings))
     if not quiet:
         tiers = result.provenance.get("tiers", {})
-        click.echo(f"{result.layers.region}: {len(result.ranked):,} candidates for "
+        n = len(result.ranked) if result.dataset is None else result.dataset.count
+        click.echo(f"{result.layers.region}: {n:,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
         click.echo(table(result, top))
         if chosen is not None:
