@@ -266,7 +266,8 @@ def rank_sites(
         provenance = provenance_of(len(ranked), len(shown),
                                    {str(k): int(v) for k, v in tiers.items()})
     shown = _order(shown.assign(shares_limit_with=portfolio.shares_limit_with(shown)))
-    log.info("ranked %d candidates in %s (grid metrics cache: %s)", len(ranked),
+    log.info("ranked %d candidates in %s (grid metrics cache: %s)",
+             len(ranked) if summary is None else summary.count,
              bundle.region, metrics.attrs.get("cache"))
     return RankResult(sites=shown, ranked=ranked, layers=bundle, grid=graph, metrics=metrics,
                       provenance=provenance, queued=queued, dataset=summary)
