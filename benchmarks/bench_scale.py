@@ -20,12 +20,17 @@ Figures printed, against the issue's targets:
 * the scaling table: h3 res 5 -> 8 for ``--state`` and 5 -> 7 for the US (``--all-candidates
   --format parquet --no-map``), with the exponent of a log-log fit of seconds against cells
   (1.0 is linear; target <= 1.1);
-* ``--dask-res``: the same with ``--engine dask`` (local cluster);
+* ``--dask-res``: the same with ``--engine dask`` (local cluster), which writes the
+  partitioned GeoParquet dataset (:func:`geo.engine.rank_to_dataset`); the peak RSS is then
+  the largest single process (the client or one worker), not their sum;
 * ``--profile REGION:RES``: where the time goes, the top of a cProfile of that run;
 * ``--sample``: the naive notebook joins on a sample of cells against ``geo.join.enrich``.
 
 ``--skip-us`` leaves out every US-wide figure (for a machine without a warm US grid cache).
-Prints tables; this is a benchmark, not a test. Timings on a shared machine are noisy.
+Every figure comes with the CPU seconds (user + system, the process and the children it
+waited for) and the 1-minute load average when the run started: on a shared machine wall
+seconds grow with the load, CPU seconds much less, so compare those when the load is above
+the number of cores. Prints tables; this is a benchmark, not a test.
 """
 
 from __future__ import annotations
