@@ -20,12 +20,17 @@ Figures printed, against the issue's targets:
 * the scaling table: h3 res 5 -> 8 for ``--state`` and 5 -> 7 for the US (``--all-candidates
   --format parquet --no-map``), with the exponent of a log-log fit of seconds against cells
   (1.0 is linear; target <= 1.1);
-* ``--dask-res``: the same with ``--engine dask`` (local cluster);
+* ``--dask-res``: the same with ``--engine dask`` (local cluster), which writes the
+  partitioned GeoParquet dataset (:func:`geo.engine.rank_to_dataset`); the peak RSS is then
+  the largest single process (the client or one worker), not their sum;
 * ``--profile REGION:RES``: where the time goes, the top of a cProfile of that run;
 * ``--sample``: the naive notebook joins on a sample of cells against ``geo.join.enrich``.
 
 ``--skip-us`` leaves out every US-wide figure (for a machine without a warm US grid cache).
-Prints tables; this is a benchmark, not a test. Timings on a shared machine are noisy.
+Every figure comes with the CPU seconds (user + system, the process and the children it
+waited for) and the 1-minute load average when the run started: on a shared machine wall
+seconds grow with the load, CPU seconds much less, so compare those when the load is above
+the number of cores. Prints tables; this is a benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -46,8 +51,22 @@ import numpy as np
 SURFACE = ["--all-candidates", "--format", "parquet", "--no-map"]
 
 
+#: CPU seconds (user + system) of every run, in order, and the 1-minute load average before
+#: it (the machine may be shared: CPU seconds compare better than wall seconds when busy).
+CPU: list[tuple[float, float]] = []
+
+
+def load_average() -> float:
+    """The 1-minute load average (0.0 where the platform has none)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
 def run(args: list[str], prefix: list[str] | None = None) -> tuple[float, float]:
-    """Seconds and peak RSS (MB) of one ``geo-rank`` process."""
+    """Seconds and peak RSS (MB) of one ``geo-rank`` process (CPU seconds in :data:`CPU`)."""
+    load = load_average()
     start = time.perf_counter()
     cmd = [sys.executable, *(prefix or []), "-m", "geo", "-q", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
@@ -56,6 +75,7 @@ def run(args: list[str], prefix: list[str] | None = None) -> tuple[float, float]
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"geo-rank {' '.join(args)} failed with exit code {code}")
+    CPU.append((usage.ru_utime + usage.ru_stime, load))
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -173,27 +193,32 @@ def main() -> None:
         if not opts.no_warm and engine == "single":
             run(args)  # fills the grid cache for this POI set; not timed
         seconds, mb = run(args)
-        rows.append((engine, region, res, cells(region, res), seconds, mb))
-        print(f"  {engine} {region} h3:{res}: {seconds:.1f} s, {mb:,.0f} MB", flush=True)
+        rows.append((engine, region, res, cells(region, res), seconds, mb, *CPU[-1]))
+        print(f"  {engine} {region} h3:{res}: {seconds:.1f} s, {mb:,.0f} MB, "
+              f"{CPU[-1][0]:.1f} CPU s, load {CPU[-1][1]:.2f}", flush=True)
 
     default = None
     if not opts.skip_us:
         args = ["--region", "US", *common, "--map", str(tmp / "us.html")]
         if not opts.no_warm:
             run(args)
-        default = run(args)
+        default = (*run(args), *CPU[-1])
 
     print()
     print(f"{'engine':<8} {'region':<7} {'res':>3} {'cells':>10} {'seconds':>8} "
-          f"{'peak RSS MB':>12}")
-    for engine, region, res, n, sec, mb in rows:
-        print(f"{engine:<8} {region:<7} {res:>3} {n:>10,} {sec:>8.1f} {mb:>12,.0f}")
+          f"{'peak RSS MB':>12} {'CPU s':>7} {'load':>5}")
+    for engine, region, res, n, sec, mb, cpu, load in rows:
+        print(f"{engine:<8} {region:<7} {res:>3} {n:>10,} {sec:>8.1f} {mb:>12,.0f} "
+              f"{cpu:>7.1f} {load:>5.2f}")
     for region in dict.fromkeys(r for _, r, *_ in rows):
-        single = [(n, s) for e, g, _, n, s, _ in rows if e == "single" and g == region]
+        single = [(n, s) for e, g, _, n, s, *_ in rows if e == "single" and g == region]
         slope = exponent(single)
         if slope is not None:
             print(f"log-log exponent of seconds in cells ({region}, single process): "
                   f"{slope:.2f} (target <= 1.1)")
+            cpu = [(n, c) for e, g, _, n, _, _, c, _ in rows if e == "single" and g == region]
+            print(f"  the same in CPU seconds (steadier on a busy machine): "
+                  f"{exponent(cpu) or float('nan'):.2f}")
             # a small region is all fixed cost (start-up, imports, grid graph): the time the
             # cells add over the smallest run says more
             base_n, base_s = min(single)
@@ -203,13 +228,14 @@ def main() -> None:
                 print(f"  {region}: {per[1]:.1f} s over the smallest run for {per[0]:,} more "
                       f"cells ({1e6 * per[1] / per[0]:,.0f} us a cell); exponent of that "
                       f"increment: {exponent(extra) or float('nan'):.2f}")
-    us7 = [(s, mb) for e, g, r, _, s, mb in rows if (e, g, r) == ("single", "US", 7)]
+    us7 = [row[4:] for row in rows if row[:3] == ("single", "US", 7)]
     if us7:
-        print(f"US h3:7 --all-candidates --format parquet: {us7[0][0]:.1f} s, "
-              f"{us7[0][1] / 1024:.2f} GB peak (targets 30 s, 3 GB)")
+        sec, mb, cpu, load = us7[0]
+        print(f"US h3:7 --all-candidates --format parquet: {sec:.1f} s, {mb / 1024:.2f} GB "
+              f"peak, {cpu:.1f} CPU s, load {load:.2f} (targets 30 s, 3 GB)")
     if default is not None:
-        print(f"warm geo-rank --region US: {default[0]:.1f} s, {default[1]:,.0f} MB peak "
-              "(target 5 s)")
+        print(f"warm geo-rank --region US: {default[0]:.1f} s, {default[1]:,.0f} MB peak, "
+              f"{default[2]:.1f} CPU s, load {default[3]:.2f} (target 5 s)")
     if opts.profile:
         region, _, res = opts.profile.partition(":")
         print(f"\nprofile of --region {region} --candidates h3:{res} (cumulative seconds):")

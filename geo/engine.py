@@ -20,8 +20,10 @@ Dask is an optional extra, imported only here and only for ``engine="dask"``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import costs, join, sovereignty
+from geo import _dataset, columns, costs, join, score, sovereignty
+from geo._arrays import arrays
 from geo.errors import DependencyError, SettingsError
 from geo.settings import Settings
 from layers import Layers
@@ -53,6 +56,13 @@ class StageContext:
     land_prices: str | Path | None = None
     land_unit: str | None = None
     price_column: str | None = None
+    #: Row-wise steps between the stage and the ranking (partitioned runs only; the
+    #: in-memory path applies them in :func:`geo.pipeline.rank_sites`).
+    bloc: str | None = None
+    regimes: list[str] = field(default_factory=list)
+    rules: Any = None
+    #: The synthetic-grid clause of the reasons (:data:`geo.pipeline.SYNTHETIC_NOTE`).
+    grid_note: str = ""
 
 
 def stage(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
@@ -114,6 +124,209 @@ def run_candidate_stage(sites: gpd.GeoDataFrame, context: StageContext, settings
     return _dask_stage(sites, context, settings, scheduler, partition_sites)
 
 
+@dataclass
+class DatasetSummary:
+    """What a partitioned run keeps in memory: counts and the candidates that can be on top.
+
+    ``heads``: the best ``top`` sites of every partition after keeping one per point of
+    interconnection, with their global ranks, sorted by rank; the best ``top`` sites one per
+    POI over all candidates are among them (a site beaten locally by sites of ``k`` other
+    POIs is beaten globally by at least ``k`` POIs' best sites).
+    """
+
+    count: int
+    tiers: dict[str, int]
+    heads: gpd.GeoDataFrame
+    partitions: int
+    path: Path
+
+
+def rank_partition(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
+                   centres: dict[str, tuple[float, float] | None] | None) -> gpd.GeoDataFrame:
+    """The stage, the bloc filter, the transfer tags and the ranking of one partition.
+
+    Every score is a function of its row alone (:mod:`geo.score`), so only ``rank`` is
+    partition-local here; :func:`rank_to_dataset` replaces it with the global rank. The
+    reasons' clause on what separated a site from the one ranked above it is left out.
+    """
+    out = stage(sites, context, settings, centres)
+    if context.bloc is not None:
+        out = sovereignty.keep_bloc(out, context.bloc, context.layers.sovereignty)
+    if context.regimes:
+        out = sovereignty.tag_transfers(out, context.regimes, context.rules)
+    ranked = score.rank(out, context.load_mw, settings, grid_note=context.grid_note)
+    # the "; below #k: ..." clause compares a site with the one ranked just above it; in a
+    # partition that is a local neighbour, so partitioned runs leave the clause out
+    ranked["reasons"] = ranked["reasons"].str.split("; below #", n=1, regex=False).str[0]
+    return gpd.GeoDataFrame(ranked[columns.order(ranked.columns)], geometry="geometry",
+                            crs="EPSG:4326")
+
+
+def order_keys(ranked: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """The keys of :func:`geo.score.rank`'s order (:func:`geo.score.order_keys`), with the
+    site id as text in place of its partition-local code, so keys of different partitions
+    compare.
+
+    Site ids are kept as bytes when they are ASCII (H3 cells are: a third of the memory of
+    text), which sorts the same.
+    """
+    ids = ranked["site_id"].astype(str).to_numpy()
+    try:
+        ids = ids.astype("S")
+    except UnicodeEncodeError:
+        ids = ids.astype("U")
+    keys = score.order_keys(arrays(ranked), ranked["tier"].astype(str).to_numpy(),
+                            ranked["land_score"].to_numpy(dtype=float))
+    return (*keys[:-1], ids)
+
+
+def _draft(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
+           centres: dict[str, tuple[float, float] | None] | None, tmp: Path, i: int,
+           top: int) -> dict[str, Any]:
+    """Pass 1 on a worker: rank a partition, write its draft, return only the keys."""
+    ranked = rank_partition(sites, context, settings, centres)
+    if len(ranked) == 0:
+        return {"n": 0}
+    path = _dataset.write_draft(ranked, tmp, i)
+    tiers = ranked["tier"].value_counts()
+    return {"n": len(ranked), "keys": order_keys(ranked), "schema": _dataset.draft_schema(path),
+            "tiers": {str(k): int(v) for k, v in tiers.items()},
+            # the partition's best, with their row (local rank - 1) for the global rank
+            "heads": score.one_per_poi(ranked.assign(part_row=np.arange(len(ranked))))
+            .head(top)}
+
+
+def global_ranks(keys: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """The global rank (1..N) of every row of every partition, from the order keys only.
+
+    Raises :class:`AssertionError` when a partition's own order disagrees with the keys
+    (:func:`geo.score.rank` then orders by something else and :func:`order_keys` must
+    follow it).
+    """
+    if not keys:
+        return []
+    order = np.lexsort(tuple(np.concatenate([k[i] for k in keys])
+                             for i in reversed(range(len(keys[0])))))
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(1, len(order) + 1)
+    out = np.split(ranks, np.cumsum([len(k[0]) for k in keys])[:-1])
+    for part in out:
+        if len(part) > 1 and not (np.diff(part) > 0).all():
+            raise AssertionError("a partition's ranking disagrees with geo.engine.order_keys")
+    return out
+
+
+def rank_to_dataset(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
+                    target: Path, provenance: Callable[[int, dict[str, int]], dict[str, Any]],
+                    *, scheduler: str | None = None, partition_sites: int | None = None,
+                    top: int = 25) -> DatasetSummary:
+    """Stage and rank ``sites`` on Dask and write them as a partitioned GeoParquet dataset.
+
+    No process ever holds every ranked site: pass 1 ranks each partition on a worker and
+    writes a draft part (partition-local ranks), returning only the order keys (tier,
+    score, site id: about 30 bytes a site) and the partition's best sites; the client
+    orders the keys (:func:`global_ranks`) and pass 2 gives every part its global ranks
+    and the provenance (:mod:`geo._dataset`). Workers must share the file system of
+    ``target`` (on a real cluster: a shared mount).
+
+    Parameters
+    ----------
+    sites, context, settings
+        As :func:`run_candidate_stage`; ``context.bloc``, ``regimes`` and ``rules`` are
+        applied per partition.
+    target
+        The dataset folder (``<region>_sites.parquet``).
+    provenance
+        ``provenance(count, tiers)``: the dictionary written into every part, built once
+        the counts are known.
+    scheduler, partition_sites
+        As :func:`run_candidate_stage`.
+    top
+        Sites per partition kept in :attr:`DatasetSummary.heads`.
+    """
+    if partition_sites is None:
+        partition_sites = PARTITION_SITES
+    if isinstance(partition_sites, bool) or not isinstance(partition_sites, int) \
+            or partition_sites < 1:
+        raise SettingsError(f"partition_sites must be a whole number >= 1, not {partition_sites!r}")
+    dask, dask_geopandas, distributed = import_dask()
+    tmp = _dataset.temp_dir(target)
+    try:
+        with _cluster(distributed, scheduler) as client:
+            ordered = sites.iloc[spatial_order(sites.geometry)]
+            parts, centres, ctx, conf = _scatter(client, dask, dask_geopandas, ordered,
+                                                 context, settings, partition_sites)
+            del ordered
+            log.info("dask: %d sites in %d partitions on %s, writing %s", len(sites),
+                     len(parts), client.scheduler.address, target)
+            drafts = dask.compute(*[dask.delayed(_draft)(p, ctx, conf, centres, tmp, i, top)
+                                    for i, p in enumerate(parts)])
+            used = [(i, d) for i, d in enumerate(drafts) if d["n"]]
+            ranks = global_ranks([d.pop("keys") for _, d in used])
+            tiers: dict[str, int] = {}
+            for _, d in used:
+                for t, n in d["tiers"].items():
+                    tiers[t] = tiers.get(t, 0) + n
+            count = sum(d["n"] for _, d in used)
+            prov = provenance(count, dict(sorted(tiers.items())))
+            schema = _dataset.common_schema([d["schema"] for _, d in used]) if used else None
+            heads = [d["heads"].assign(rank=r[d["heads"]["part_row"].to_numpy()])
+                     for (_, d), r in zip(used, ranks, strict=True)]
+            futures = [client.submit(_dataset.finish_part, tmp, i, r, schema, prov,
+                                     pure=False)
+                       for (i, _), r in zip(used, ranks, strict=True)]
+            del ranks
+            written = client.gather(futures)
+        _dataset.finish(tmp, target, list(written), prov)
+    except BaseException:
+        _dataset.discard(tmp)
+        raise
+    top_frame = (pd.concat(heads, ignore_index=True) if heads
+                 else rank_partition(sites.iloc[:0], context, settings, None)
+                 .assign(part_row=0))
+    top_frame = top_frame.sort_values("rank", kind="mergesort").reset_index(drop=True)
+    return DatasetSummary(count=count, tiers=dict(sorted(tiers.items())),
+                          heads=gpd.GeoDataFrame(top_frame.drop(columns="part_row"),
+                                                 geometry="geometry", crs="EPSG:4326"),
+                          partitions=len(used), path=target)
+
+
+@contextlib.contextmanager
+def _cluster(distributed: Any, scheduler: str | None) -> Iterator[Any]:
+    """A client of ``scheduler``, or of a local two-worker cluster closed afterwards."""
+    cluster = None
+    if scheduler is None:
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        client = distributed.Client(cluster)
+    else:
+        client = distributed.Client(scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _scatter(client: Any, dask: Any, dask_geopandas: Any, ordered: gpd.GeoDataFrame,
+             context: StageContext, settings: Settings, partition_sites: int
+             ) -> tuple[list[Any], dict[str, Any], Any, Any]:
+    """Partitions of ``ordered`` (spatially sorted sites), the global outline centres and the
+    broadcast context."""
+    nparts = max(1, -(-len(ordered) // partition_sites))
+    with dask.config.set({"dataframe.convert-string": False}):  # keep object columns as-is
+        frame = dask_geopandas.from_geopandas(ordered, npartitions=nparts, sort=False)
+    ctx = client.scatter(context, broadcast=True)
+    conf = client.scatter(settings, broadcast=True)
+    lays = client.scatter(context.layers, broadcast=True)
+    parts = frame.to_delayed()
+    outside = dask.compute(*[dask.delayed(join.outside_lonlat)(p, lays) for p in parts])
+    centres = {name: join.centre_of(np.concatenate([o[name] for o in outside]))
+               for name in join.OUTLINE_LAYERS}
+    return parts, centres, ctx, conf
+
+
 def import_dask() -> tuple[Any, Any, Any]:
     """(dask, dask_geopandas, distributed), or a :class:`DependencyError` with the hint."""
     try:
@@ -142,32 +355,10 @@ def _dask_stage(sites: gpd.GeoDataFrame, context: StageContext, settings: Settin
                 scheduler: str | None, partition_sites: int) -> gpd.GeoDataFrame:
     dask, dask_geopandas, distributed = import_dask()
     perm = spatial_order(sites.geometry)
-    ordered = sites.iloc[perm]
-    nparts = max(1, -(-len(ordered) // partition_sites))
-    with dask.config.set({"dataframe.convert-string": False}):  # keep object columns as-is
-        frame = dask_geopandas.from_geopandas(ordered, npartitions=nparts, sort=False)
-    cluster = None
-    if scheduler is None:
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
-        client = distributed.Client(cluster)
-    else:
-        client = distributed.Client(scheduler)
-    try:
-        log.info("dask: %d sites in %d partitions on %s", len(sites), frame.npartitions,
+    with _cluster(distributed, scheduler) as client:
+        parts, centres, ctx, conf = _scatter(client, dask, dask_geopandas, sites.iloc[perm],
+                                             context, settings, partition_sites)
+        log.info("dask: %d sites in %d partitions on %s", len(sites), len(parts),
                  client.scheduler.address)
-        ctx = client.scatter(context, broadcast=True)
-        conf = client.scatter(settings, broadcast=True)
-        lays = client.scatter(context.layers, broadcast=True)
-        parts = frame.to_delayed()
-        # 1: the sites outside each outline layer, from every partition -> global centres
-        outside = dask.compute(*[dask.delayed(join.outside_lonlat)(p, lays) for p in parts])
-        centres = {name: join.centre_of(np.concatenate([o[name] for o in outside]))
-                   for name in join.OUTLINE_LAYERS}
-        # 2: the stage itself, per partition
         done = dask.compute(*[dask.delayed(stage)(p, ctx, conf, centres) for p in parts])
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     return pd.concat(done).iloc[np.argsort(perm)]  # back to the input row order

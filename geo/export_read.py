@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import _raster, columns
+from geo import _dataset, _raster, columns
 from geo._output import LAYER, METADATA_TABLE, PARQUET_KEY, format_of, sidecar
 from geo.errors import DataSourceError
 
@@ -32,6 +32,11 @@ def read_sites(path: str | Path) -> tuple[gpd.GeoDataFrame, dict[str, Any] | Non
     """
     path = Path(path)
     fmt = format_of(path)
+    if fmt == "parquet" and path.is_dir():  # a partitioned dataset (geo._dataset)
+        try:
+            return gpd.read_parquet(path), _dataset.read_provenance(path)
+        except (OSError, ValueError) as exc:
+            raise DataSourceError(f"cannot read sites from {path}: {exc}") from exc
     if not path.is_file():
         raise DataSourceError(f"{path} does not exist or is not a file; check the path")
     if fmt == "tif":
@@ -111,6 +116,8 @@ def _list_layers(path: Path) -> list[str]:
 def _parquet_provenance(path: Path) -> dict[str, Any] | None:
     import pyarrow.parquet as pq
 
+    if path.is_dir():
+        return _dataset.read_provenance(path)
     meta = pq.read_schema(path).metadata or {}
     return json.loads(meta[PARQUET_KEY]) if PARQUET_KEY in meta else None
 

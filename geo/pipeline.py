@@ -43,6 +43,10 @@ class RankResult:
         The queued loads added to the base case (``sub_id``, ``mw``, ``attach_km``), if any.
     provenance
         Version, settings, data sources and run facts; written into every export.
+    dataset
+        With ``rank_sites(dataset=...)``: the partitioned GeoParquet dataset written (every
+        candidate); ``ranked`` then holds only the candidates that can be on top (the best
+        sites of each partition, one per POI, with their global ranks).
     """
 
     sites: gpd.GeoDataFrame
@@ -52,6 +56,7 @@ class RankResult:
     metrics: pd.DataFrame
     provenance: dict[str, Any]
     queued: pd.DataFrame | None = None
+    dataset: engine_mod.DatasetSummary | None = None
 
 
 def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -101,6 +106,7 @@ def rank_sites(
     scheduler: str | None = None,
     partition_sites: int | None = None,
     queued_loads: str | Path | pd.DataFrame | None = None,
+    dataset: str | Path | None = None,
 ) -> RankResult:
     """Rank candidate sites for a new load: power first, land follows.
 
@@ -144,6 +150,11 @@ def rank_sites(
         Loads already queued or under construction: a file (:func:`geo.queue.read`) or a
         frame with ``mw`` and ``poi_sub_id`` or ``lat``/``lon``. They are added to the base
         case first, so hosting and firm MW are what remains after them.
+    dataset
+        With ``engine="dask"``: write every ranked candidate to this folder as a partitioned
+        GeoParquet dataset (:func:`geo.engine.rank_to_dataset`: one file per partition,
+        global ranks, provenance in each) instead of holding them in memory; for surfaces
+        of millions of cells (``--engine dask --format parquet --all-candidates``).
 
     Returns
     -------
@@ -167,6 +178,8 @@ def rank_sites(
         raise SettingsError(f"--engine {engine!r}: use one of {', '.join(engine_mod.ENGINES)}")
     if engine == "dask":
         engine_mod.import_dask()  # the install hint before any long work
+    if dataset is not None and engine != "dask":
+        raise SettingsError("a partitioned dataset needs --engine dask")
     bundle = layers if layers is not None else layers_pkg.load(region)
     if sovereignty_bloc is not None:
         sovereignty.check_bloc(sovereignty_bloc, bundle.sovereignty)  # before the long work
@@ -209,47 +222,73 @@ def rank_sites(
             "there; give --plants with the generators that serve these substations")
     context = engine_mod.StageContext(bundle, metrics, load_mw, land_prices=land_prices,
                                       land_unit=land_unit, price_column=price_column)
-    enriched = engine_mod.run_candidate_stage(sites, context, settings, engine=engine,
-                                              scheduler=scheduler,
-                                              partition_sites=partition_sites)
-    if sovereignty_bloc is not None:
-        enriched = sovereignty.keep_bloc(enriched, sovereignty_bloc, bundle.sovereignty)
-        if len(enriched) == 0:
+
+    synthetic = synthetic_grid(bundle)
+    grid_note = SYNTHETIC_NOTE if synthetic else ""
+    context.grid_note = grid_note
+
+    def provenance_of(count: int, written: int, tiers: dict[str, int]) -> dict[str, Any]:
+        return build_provenance(
+            settings, bundle.sources, bundle.region, load_mw,
+            extra={
+                "candidates": candidates if isinstance(candidates, str) else "GeoDataFrame",
+                "candidate_count": count,
+                "sites_written": written,
+                "all_candidates": all_candidates,
+                "top": top,
+                "land_prices": str(land_prices) if land_prices else _land_source(bundle),
+                "sovereignty_filter": sovereignty_bloc,
+                "data_from": regimes,
+                "engine": engine,
+                "tiers": tiers,
+                "synthetic_grid": synthetic,
+                "grid": graph.report.as_dict(),
+                "queued_loads": None if queued is None else {
+                    "source": str(queued_loads) if isinstance(queued_loads, (str, Path))
+                    else "frame", "loads": len(queued), "mw": float(queued["mw"].sum())},
+            },
+        )
+
+    summary = None
+    if dataset is not None:
+        context.bloc, context.regimes, context.rules = sovereignty_bloc, regimes, rules
+        written: dict[str, Any] = {}
+
+        def dataset_provenance(count: int, tiers: dict[str, int]) -> dict[str, Any]:
+            written["provenance"] = provenance_of(count, count, tiers)
+            return written["provenance"]
+
+        summary = engine_mod.rank_to_dataset(sites, context, settings, Path(dataset),
+                                             dataset_provenance, scheduler=scheduler,
+                                             partition_sites=partition_sites, top=top)
+        if summary.count == 0:
             raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
                                f"{sovereignty_bloc!r}")
-    if regimes:
-        enriched = sovereignty.tag_transfers(enriched, regimes, rules)
-    synthetic = synthetic_grid(bundle)
-    ranked = _order(score.rank(enriched, load_mw, settings,
-                               grid_note=SYNTHETIC_NOTE if synthetic else ""))
-
-    shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
+        ranked = _order(summary.heads)
+        shown = _order(score.one_per_poi(ranked).head(top))
+        provenance = written["provenance"]
+    else:
+        enriched = engine_mod.run_candidate_stage(sites, context, settings, engine=engine,
+                                                  scheduler=scheduler,
+                                                  partition_sites=partition_sites)
+        if sovereignty_bloc is not None:
+            enriched = sovereignty.keep_bloc(enriched, sovereignty_bloc, bundle.sovereignty)
+            if len(enriched) == 0:
+                raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
+                                   f"{sovereignty_bloc!r}")
+        if regimes:
+            enriched = sovereignty.tag_transfers(enriched, regimes, rules)
+        ranked = _order(score.rank(enriched, load_mw, settings, grid_note=grid_note))
+        shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
+        tiers = ranked["tier"].value_counts().sort_index()
+        provenance = provenance_of(len(ranked), len(shown),
+                                   {str(k): int(v) for k, v in tiers.items()})
     shown = _order(shown.assign(shares_limit_with=portfolio.shares_limit_with(shown)))
-    tiers = ranked["tier"].value_counts().sort_index()
-    provenance = build_provenance(
-        settings, bundle.sources, bundle.region, load_mw,
-        extra={
-            "candidates": candidates if isinstance(candidates, str) else "GeoDataFrame",
-            "candidate_count": len(ranked),
-            "sites_written": len(shown),
-            "all_candidates": all_candidates,
-            "top": top,
-            "land_prices": str(land_prices) if land_prices else _land_source(bundle),
-            "sovereignty_filter": sovereignty_bloc,
-            "data_from": regimes,
-            "engine": engine,
-            "tiers": {str(k): int(v) for k, v in tiers.items()},
-            "synthetic_grid": synthetic,
-            "grid": graph.report.as_dict(),
-            "queued_loads": None if queued is None else {
-                "source": str(queued_loads) if isinstance(queued_loads, (str, Path))
-                else "frame", "loads": len(queued), "mw": float(queued["mw"].sum())},
-        },
-    )
-    log.info("ranked %d candidates in %s (grid metrics cache: %s)", len(ranked),
+    log.info("ranked %d candidates in %s (grid metrics cache: %s)",
+             len(ranked) if summary is None else summary.count,
              bundle.region, metrics.attrs.get("cache"))
     return RankResult(sites=shown, ranked=ranked, layers=bundle, grid=graph, metrics=metrics,
-                      provenance=provenance, queued=queued)
+                      provenance=provenance, queued=queued, dataset=summary)
 
 
 def rank_portfolio(region: str = "US", n: int = 25, *, load_mw: float = 300.0,

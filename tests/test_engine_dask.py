@@ -118,3 +118,102 @@ def test_dask_exports_are_identical_across_runs_and_to_local(
     assert docs[0] == docs[1] == docs[2]
     parts = partitions_used(caplog)
     assert len(parts) == 2 and min(parts) > 1, parts
+
+
+@pytest.mark.slow
+@needs_dask
+def test_partitioned_dataset_equals_local_on_delaware_h3_8(
+        settings: Settings, tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    """Every cell of the single-process ranking, bit for bit, in the partitioned GeoParquet
+    of the Dask engine (global ranks 1..N across the files), and the same top sites."""
+    import geopandas as gpd
+    import pyarrow.parquet as pq
+
+    from geo import export, export_read, portfolio, score
+    from geo.pipeline import _order
+
+    caplog.set_level(logging.INFO, logger="geo.engine")
+    local = rank_sites("US-DE", candidates="h3:8", load_mw=100, settings=settings,
+                       all_candidates=True)
+    n = len(local.ranked)
+    target = tmp_path / "us-de_sites.parquet"
+    # partitions of ~n/7 cells: the tiers and the best sites are spread over every file
+    part = -(-n // 7)
+    dask = rank_sites("US-DE", candidates="h3:8", load_mw=100, settings=settings,
+                      all_candidates=True, engine="dask", partition_sites=part,
+                      dataset=target)
+    assert n > 5000
+    assert dask.dataset is not None and dask.dataset.count == n
+    files = {p.name for p in target.iterdir()}
+    assert files == {f"part.{i:05d}.parquet" for i in range(7)} | {"_metadata",
+                                                                    "_provenance.json"}
+    assert not list(tmp_path.glob(".*"))  # the work folder is gone
+    back = gpd.read_parquet(target)
+    assert len(back) == n and back.crs.to_epsg() == 4326
+    assert sorted(back["rank"].tolist()) == list(range(1, n + 1))
+    # each file is sorted by the global rank; the files interleave (spatial partitions)
+    for f in target.glob("part.*.parquet"):
+        ranks = pq.read_table(f, columns=["rank"])["rank"].to_numpy()
+        assert (np.diff(ranks) > 0).all()
+        prov = export_read.read_provenance(f)
+        assert prov["candidate_count"] == n and prov["engine"] == "dask"
+    assert export_read.read_provenance(target) == prov
+    # the same table as the single-process GeoParquet export (one file) read back
+    single = tmp_path / "single.parquet"
+    export.write(local.ranked, single, local.provenance)
+    expected = gpd.read_parquet(single)
+    # a partitioned run leaves out the "what separated it from the site above" clause
+    expected["reasons"] = expected["reasons"].str.split("; below #", n=1, regex=False).str[0]
+    back = back.sort_values("rank").reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, expected, check_exact=True)
+    top = score.one_per_poi(local.ranked).head(25)
+    top = _order(top.assign(shares_limit_with=portfolio.shares_limit_with(top)))
+    top["reasons"] = top["reasons"].str.split("; below #", n=1, regex=False).str[0]
+    pd.testing.assert_frame_equal(dask.sites, top, check_exact=True)
+    assert dask.provenance["tiers"] == local.provenance["tiers"]
+
+
+def test_global_ranks_from_keys_and_their_check() -> None:
+    keys = [(np.array(["A", "B"]), np.array([-0.9, -0.8]), np.array([b"c", b"d"])),
+            (np.array(["A", "A", "C"]), np.array([-0.9, -0.5, -0.1]),
+             np.array([b"a", b"z", b"b"]))]
+    ranks = engine.global_ranks(keys)
+    assert [r.tolist() for r in ranks] == [[2, 4], [1, 3, 5]]
+    # a partition whose own order is not the keys' order is refused, not silently mixed
+    keys[1] = (keys[1][0], np.array([-0.5, -0.9, -0.1]), keys[1][2])
+    with pytest.raises(AssertionError, match="order_keys"):
+        engine.global_ranks(keys)
+
+
+@pytest.mark.slow
+@needs_dask
+def test_cli_writes_a_partitioned_dataset_and_replaces_only_its_own(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import geopandas as gpd
+
+    monkeypatch.setattr(engine, "PARTITION_SITES", 30)  # 74 h3:6 cells: 3 files
+    cfg = tmp_path / "cache.toml"
+    cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n')
+    out = tmp_path / "out"
+    args = ["--region", "US-RI", "--candidates", "h3:6", "--load-mw", "100", "--engine",
+            "dask", "--all-candidates", "--format", "parquet", "--no-map", "--out", str(out),
+            "--config", str(cfg)]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    target = out / "us-ri_sites.parquet"
+    assert target.is_dir()
+    back = gpd.read_parquet(target)
+    parts = -(-len(back) // 30)
+    assert parts > 1
+    assert f"US-RI: {len(back):,} candidates for 100 MW" in first.output
+    assert f"wrote {len(back):,} sites in {parts} partitions to {target}" in first.output
+    assert sorted(back["rank"]) == list(range(1, len(back) + 1))
+    again = CliRunner().invoke(cli, args)  # its own dataset: replaced without --overwrite
+    assert again.exit_code == 0, again.output
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no work folder left
+    # a folder geo-rank did not write is refused before any work
+    foreign = tmp_path / "foreign"
+    (foreign / "us-ri_sites.parquet").mkdir(parents=True)
+    refused = CliRunner().invoke(cli, [*args[:-4], "--out", str(foreign), *args[-2:]])
+    assert refused.exit_code != 0
+    assert "not written by geo-rank" in refused.output

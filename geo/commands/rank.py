@@ -91,7 +91,9 @@ def table(result: RankResult, limit: int) -> str:
                    "<region>_portfolio.<format>.")
 @click.option("--top", type=int, default=25, show_default=True,
               help="Sites in the table and the export (one per POI).")
-@click.option("--all-candidates", is_flag=True, help="Export every candidate, ranked.")
+@click.option("--all-candidates", is_flag=True,
+              help="Export every candidate, ranked (with --engine dask --format parquet: a "
+                   "folder of one GeoParquet file per partition).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="exports",
               show_default=True, help="Folder for the exports.")
 @click.option("--format", "fmt", type=click.Choice(sorted(export.FORMATS)), default="geojson",
@@ -111,7 +113,9 @@ def table(result: RankResult, limit: int) -> str:
               help="Where the per-site joins and costs run: this process, or Dask partitions "
                    "(needs the dask extra).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="With --engine dask: an existing Dask scheduler [default: a local cluster].")
+              help="With --engine dask: an existing Dask scheduler, e.g. tcp://host:8786 "
+                   "[default: a local cluster]. With --format parquet --all-candidates the "
+                   "workers write the dataset folder: it must be on a file system they share.")
 @click.pass_context
 def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: str,
                  land_prices: str | None,
@@ -131,6 +135,9 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     user = layer_kwargs(layer_opts)
     bundle = layers.load(region, **user) if user else None
     name = bundle.region if bundle is not None else layers.regions.parse(region)[0]
+    # every candidate of a Dask run in GeoParquet: a folder of one file per partition,
+    # written by the workers; no process holds the whole surface (geo._dataset)
+    partitioned = engine == "dask" and fmt == "parquet" and all_candidates
     # every output is checked before the long work, so a refusal leaves no file behind
     target = export.check_target(export.path_for(Path(out_dir), name, fmt), overwrite=overwrite)
     html = None
@@ -144,10 +151,14 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                             price_column=price_column, sovereignty_bloc=bloc,
                             data_from=data_from or None,
                             top=top, all_candidates=all_candidates, progress=bars,
-                            engine=engine, scheduler=scheduler, queued_loads=queued_loads)
+                            engine=engine, scheduler=scheduler, queued_loads=queued_loads,
+                            dataset=target if partitioned else None)
     # a GeoTIFF is the whole surface: every cell, whatever --top
     exported = result.ranked if fmt == "tif" else result.sites
-    written = [export.write(exported, target, result.provenance, overwrite=overwrite)]
+    if result.dataset is not None:
+        written = [result.dataset.path]
+    else:
+        written = [export.write(exported, target, result.provenance, overwrite=overwrite)]
     chosen = None
     if portfolio_n is not None:
         chosen = portfolio.choose(result.ranked, portfolio_n, load_mw, result.grid,
@@ -173,7 +184,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                     highlight=portfolio.limiting_lines(chosen, result.grid.lines)))
     if html is not None:
         # a surface (H3 cells) is drawn whole, under markers of the best --top sites
-        surface = result.ranked if is_h3 else None
+        # (a partitioned run holds no surface: its map shows the best sites only)
+        surface = result.ranked if is_h3 and result.dataset is None else None
         written.append(maps.render(result.sites, html, result.provenance,
                                    title=f"geo-rank {result.layers.region}: {load_mw:,.0f} MW",
                                    layers=result.layers, tiles=tiles,
@@ -183,13 +195,17 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                                    settings=settings))
     if not quiet:
         tiers = result.provenance.get("tiers", {})
-        click.echo(f"{result.layers.region}: {len(result.ranked):,} candidates for "
+        n = len(result.ranked) if result.dataset is None else result.dataset.count
+        click.echo(f"{result.layers.region}: {n:,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
         click.echo(table(result, top))
         if chosen is not None:
             click.echo(portfolio_lines(chosen, portfolio_n, load_mw))
         what = "H3 cells" if fmt == "tif" else "sites"
-        click.echo(f"wrote {len(exported):,} {what} to " + " and ".join(map(str, written)))
+        count = len(exported) if result.dataset is None else result.dataset.count
+        if result.dataset is not None:
+            what = f"sites in {result.dataset.partitions:,} partitions"
+        click.echo(f"wrote {count:,} {what} to " + " and ".join(map(str, written)))
 
 
 def _ordered(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
