@@ -50,12 +50,18 @@ class Runner:
                    if t != "ext_grid"}
 
     def flows(self, bus: int, mw: float, out: int | None) -> np.ndarray:
+        return self.flows_at({bus: mw}, out)
+
+    def flows_at(self, loads: dict[int, float], out: int | None) -> np.ndarray:
+        """Branch flows with ``loads`` (ppc bus -> MW, generators raised by their share of
+        the total) and branch ``out`` (ppc index) out of service."""
         net = self.net
-        load = pp.create_load(net, bus=self.ppc2pd[bus], p_mw=mw)
+        made = [pp.create_load(net, bus=self.ppc2pd[b], p_mw=mw) for b, mw in loads.items()]
+        total = sum(loads.values())
         for (t, i), sh in zip(self.gens[["table", "index"]].itertuples(index=False),
                               self.share, strict=True):
             if t != "ext_grid":
-                getattr(net, t).loc[i, "p_mw"] = self.p0[(t, i)] + sh * mw
+                getattr(net, t).loc[i, "p_mw"] = self.p0[(t, i)] + sh * total
         if out is not None:
             table, idx = self.element[out]
             getattr(net, table).loc[idx, "in_service"] = False
@@ -65,7 +71,7 @@ class Runner:
                 pp.rundcpp(net, numba=False)
             return net._ppc["branch"][:, PF].real.copy()
         finally:
-            net.load = net.load.drop(index=load)
+            net.load = net.load.drop(index=made)
             for (t, i), p in self.p0.items():
                 getattr(net, t).loc[i, "p_mw"] = p
             if out is not None:

@@ -12,8 +12,6 @@ above its loading without the loads, where the outage alone already overloads it
 
 from __future__ import annotations
 
-import warnings
-
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -21,38 +19,12 @@ import pytest
 
 from geo import grid, hosting, portfolio
 from geo.settings import Settings
-from tests.test_hosting_pandapower import DATA, embedded_cut, layers_from_net, participants
+from tests.test_contingency_pandapower import Runner
+from tests.test_hosting_pandapower import DATA, embedded_cut, layers_from_net
 
 pp = pytest.importorskip("pandapower")
-from pandapower.pypower.idx_brch import PF  # noqa: E402
 
 CUTOFF = Settings().distribution_factor_cutoff
-
-
-def _flows(net, gens, share, loads: dict[int, float], out: int | None, element) -> np.ndarray:
-    """Branch flows (MW) with ``loads`` (pandapower bus -> MW) and one branch out."""
-    made = [pp.create_load(net, bus=b, p_mw=mw) for b, mw in loads.items()]
-    total = sum(loads.values())
-    saved = {}
-    for (t, i), sh in zip(gens[["table", "index"]].itertuples(index=False), share,
-                          strict=True):
-        if t != "ext_grid":
-            saved[(t, i)] = getattr(net, t).loc[i, "p_mw"]
-            getattr(net, t).loc[i, "p_mw"] = saved[(t, i)] + sh * total
-    if out is not None:
-        table, idx = element[out]
-        getattr(net, table).loc[idx, "in_service"] = False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pp.rundcpp(net, numba=False)
-        return net._ppc["branch"][:, PF].real.copy()
-    finally:
-        net.load = net.load.drop(index=made)
-        for (t, i), p in saved.items():
-            getattr(net, t).loc[i, "p_mw"] = p
-        if out is not None:
-            getattr(net, table).loc[idx, "in_service"] = True
 
 
 @pytest.mark.slow
@@ -79,35 +51,28 @@ def test_the_portfolio_overloads_nothing_with_every_load_in():
     chosen = portfolio.choose(ranked, 6, load, g, plants, settings)
     assert chosen.verified and len(chosen.sites) >= 2
     # pandapower, independently: every chosen load at once
-    gens = participants(net)
-    share = (gens["capacity_mw"] / gens["capacity_mw"].sum()).to_numpy()
-    lookup = net._pd2ppc_lookups
-    ppc2pd = {int(lookup["bus"][b]): b for b in net.bus.index}
-    element = {}
-    start, _ = lookup["branch"]["line"]
-    for k, idx in enumerate(net.line.index):
-        element[start + k] = ("line", idx)
-    loads = {ppc2pd[int(p)]: load for p in chosen.sites["poi_sub_id"]}
+    run = Runner(net)
+    loads = {int(p): load for p in chosen.sites["poi_sub_id"]}
     ids = lines["line_id"].to_numpy()
     branch = np.array([int(x[2:]) for x in ids])
     ends = lines[["from_sub", "to_sub"]].to_numpy()
     pair = [tuple(sorted(e)) for e in ends]
     n_circuits = {p: pair.count(p) for p in set(pair)}
     bridges = {tuple(sorted(b)) for b in nx.bridges(g.graph)}
-    base = _flows(net, gens, share, {}, None, element)[branch]
-    with_all = _flows(net, gens, share, loads, None, element)[branch]
+    base = run.flows_at({}, None)[branch]
+    with_all = run.flows_at(loads, None)[branch]
     assert (np.abs(with_all) <= rating * (1 + 1e-6)).all()          # N-0
     # the screened outages, found independently: those whose loss changes some chosen
     # load's flow per MW on some branch by the cut-off (issue 13's set), plus every circuit
     # at a chosen POI; single-circuit bridges are left out (they island, see the N-1 tests)
-    one = {bus: _flows(net, gens, share, {bus: 1.0}, None, element)[branch] - base
+    one = {bus: run.flows_at({bus: 1.0}, None)[branch] - base
            for bus in loads}
     checked = screened = 0
     for i in range(len(ids)):
         if pair[i] in bridges and n_circuits[pair[i]] == 1:
             continue
-        fa = _flows(net, gens, share, {}, branch[i], element)[branch]
-        after_one = {bus: _flows(net, gens, share, {bus: 1.0}, branch[i], element)[branch] - fa
+        fa = run.flows_at({}, branch[i])[branch]
+        after_one = {bus: run.flows_at({bus: 1.0}, branch[i])[branch] - fa
                      for bus in loads}
         # per chosen POI, as the model screens: the outage is in the POI's set when it moves
         # the POI's own flow per MW on some branch by the cut-off (or ends at the POI), and
@@ -121,7 +86,7 @@ def test_the_portfolio_overloads_nothing_with_every_load_in():
         if not mon.any():
             continue
         screened += 1
-        fb = _flows(net, gens, share, loads, branch[i], element)[branch]
+        fb = run.flows_at(loads, branch[i])[branch]
         before = np.maximum(np.abs(fa) / rating, 1.0)
         after = np.abs(fb) / rating
         bad = np.flatnonzero(mon & (after > before + 1e-6))
