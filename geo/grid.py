@@ -321,7 +321,8 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         Indexed by ``sub_id``: ``name``, ``voltage_kv``, ``island``, ``backbone_km``,
         ``redundancy``, ``hosting_mw``, ``limiting_line_id``, ``limit_kind``,
         ``hosting_status`` (see :func:`geo.hosting.hosting`). ``attrs["hosting"]`` holds
-        the hosting report and ``attrs["cache"]`` is ``hit``, ``miss`` or ``off``.
+        the hosting report and ``attrs["cache"]`` is ``hit``, ``miss``, ``off`` or
+        ``shipped`` (read from :mod:`geo.shipped`).
     """
     settings = settings or grid.settings
     p_hash = plants_hash(plants)
