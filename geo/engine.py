@@ -157,7 +157,8 @@ def rank_partition(sites: gpd.GeoDataFrame, context: StageContext, settings: Set
     ranked = score.rank(out, context.load_mw, settings, grid_note=context.grid_note)
     # the "; below #k: ..." clause compares a site with the one ranked just above it; in a
     # partition that is a local neighbour, so partitioned runs leave the clause out
-    ranked["reasons"] = ranked["reasons"].str.split("; below #", n=1, regex=False).str[0]
+    ranked["reasons"] = np.array([t.split("; below #", 1)[0] for t in ranked["reasons"]],
+                                 dtype=object)
     return gpd.GeoDataFrame(ranked[columns.order(ranked.columns)], geometry="geometry",
                             crs="EPSG:4326")
 
