@@ -23,18 +23,23 @@ XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0),
       "E": (0.1, -0.1)}
 
 
+def lines_frame(lines) -> gpd.GeoDataFrame:
+    """lines: (line_id, from, to, reactance_pu, capacity_mw, flow_mw), 230 kV, on XY."""
+    return gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
+         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
+         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
+         "flow_mw": [r[5] for r in lines]},
+        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+
+
 def run(lines, gens=None, settings=None, sub_ids=None) -> pd.DataFrame:
     """lines: (line_id, from, to, reactance_pu, capacity_mw, flow_mw)."""
     gens = gens or {"A": 1000.0}
     used = sorted({s for ln in lines for s in ln[1:3]})
     subs = gpd.GeoDataFrame({"sub_id": used, "voltage_kv": 230.0},
                             geometry=[Point(XY[s]) for s in used], crs="EPSG:4326")
-    ln = gpd.GeoDataFrame(
-        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
-         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
-         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
-         "flow_mw": [r[5] for r in lines]},
-        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    ln = lines_frame(lines)
     plants = gpd.GeoDataFrame(
         {"plant_id": list(gens), "fuel": "gas", "capacity_mw": list(gens.values()),
          "sub_id": list(gens)}, geometry=[Point(XY[s]) for s in gens], crs="EPSG:4326")
@@ -156,12 +161,7 @@ def test_units_off_or_at_full_output_pick_up_nothing():
                             geometry=[Point(XY[s]) for s in "ABC"], crs="EPSG:4326")
     lines = [("AB", "A", "B", 0.1, 200.0, 0.0), ("AC", "A", "C", 0.1, 1e4, 0.0),
              ("CB", "C", "B", 0.1, 1e4, 0.0)]
-    ln = gpd.GeoDataFrame(
-        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
-         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
-         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
-         "flow_mw": [r[5] for r in lines]},
-        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    ln = lines_frame(lines)
     g = grid.build(subs, ln)
     # A: at full output; A2: off in the base case; C: 100 MW of headroom
     plants = plants_frame([("A1", "A", 500.0, 500.0, 500.0), ("A2", "A", 400.0, 0.0, 0.0),
@@ -184,12 +184,7 @@ def test_participation_of_an_area_sums_to_the_load():
                             geometry=[Point(XY[s]) for s in "ABC"], crs="EPSG:4326")
     lines = [("AB", "A", "B", 0.1, 1e4, 0.0), ("AC", "A", "C", 0.1, 1e4, 0.0),
              ("CB", "C", "B", 0.1, 1e4, 0.0)]
-    ln = gpd.GeoDataFrame(
-        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
-         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
-         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
-         "flow_mw": [r[5] for r in lines]},
-        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    ln = lines_frame(lines)
     g = grid.build(subs, ln)
     plants = plants_frame([("A1", "A", 300.0, 300.0, 100.0), ("B1", "B", 50.0, 50.0, 20.0),
                            ("C1", "C", 100.0, 100.0, 0.0)])
@@ -231,12 +226,7 @@ def test_every_firm_setting_keys_the_cache(tmp_path, override):
     used = ["A", "B", "C"]
     subs = gpd.GeoDataFrame({"sub_id": used, "voltage_kv": 230.0},
                             geometry=[Point(XY[s]) for s in used], crs="EPSG:4326")
-    ln = gpd.GeoDataFrame(
-        {"line_id": [r[0] for r in lines], "from_sub": [r[1] for r in lines],
-         "to_sub": [r[2] for r in lines], "voltage_kv": 230.0,
-         "reactance_pu": [r[3] for r in lines], "capacity_mw": [r[4] for r in lines],
-         "flow_mw": [r[5] for r in lines]},
-        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in lines], crs="EPSG:4326")
+    ln = lines_frame(lines)
     plants = plants_frame([("A1", "A", 1000.0, 1000.0, 0.0)])
     settings = Settings(cache_dir=tmp_path)
     g = grid.build(subs, ln, settings)

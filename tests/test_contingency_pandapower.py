@@ -78,6 +78,19 @@ class Runner:
                 getattr(net, table).loc[idx, "in_service"] = True
 
 
+def circuit_facts(lines, g):
+    """Per line of the layers: id, ppc branch index, end substations, sorted end pair, and
+    whether it is a single-circuit bridge (its outage islands part of the grid)."""
+    ids = lines["line_id"].to_numpy()
+    branch = np.array([int(x[2:]) for x in ids])
+    ends = lines[["from_sub", "to_sub"]].to_numpy()
+    pair = [tuple(sorted(e)) for e in ends]
+    n_circuits = {p: pair.count(p) for p in set(pair)}
+    bridges = {tuple(sorted(b)) for b in nx.bridges(g.graph)}
+    radial = np.array([p in bridges and n_circuits[p] == 1 for p in pair])
+    return ids, branch, ends, pair, radial
+
+
 def check_n1(net, n_pois: int, rating: np.ndarray | None = None) -> int:
     subs, lines, plants, f0, rating = layers_from_net(net, rating)
     settings = Settings(hosting_min_kv=0, emergency_rating_factor=FACTOR,
@@ -89,12 +102,7 @@ def check_n1(net, n_pois: int, rating: np.ndarray | None = None) -> int:
     assert (h["firm_mw"] <= h["hosting_mw"] + 1e-9).all()
     run = Runner(net)
     emergency = FACTOR * rating
-    ids = lines["line_id"].to_numpy()
-    branch = np.array([int(x[2:]) for x in ids])
-    ends = lines[["from_sub", "to_sub"]].to_numpy()
-    pair = [tuple(sorted(e)) for e in ends]
-    n_circuits = {p: pair.count(p) for p in set(pair)}
-    bridges = {tuple(sorted(b)) for b in nx.bridges(g.graph)}
+    ids, branch, ends, pair, radial = circuit_facts(lines, g)
     edge_of = np.unique(pair, axis=0, return_inverse=True)[1].ravel()
     sign = np.array([1.0 if a <= b else -1.0 for a, b in ends])
     for sub in ok.index[np.linspace(0, len(ok) - 1, n_pois).astype(int)]:
@@ -107,7 +115,7 @@ def check_n1(net, n_pois: int, rating: np.ndarray | None = None) -> int:
         sens = (run.flows(int(sub), 1.0, None) - f0)[branch]
         screened = [i for i in range(len(ids))
                     if (abs(sens[i]) >= CUTOFF or sub in ends[i])
-                    and not (pair[i] in bridges and n_circuits[pair[i]] == 1)]
+                    and not radial[i]]
         assert len(screened) >= 2
         for i in screened:
             fa = run.flows(int(sub), 0.0, branch[i])[branch]

@@ -13,13 +13,12 @@ above its loading without the loads, where the outage alone already overloads it
 from __future__ import annotations
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pytest
 
 from geo import grid, hosting, portfolio
 from geo.settings import Settings
-from tests.test_contingency_pandapower import Runner
+from tests.test_contingency_pandapower import Runner, circuit_facts
 from tests.test_hosting_pandapower import DATA, embedded_cut, layers_from_net
 
 pp = pytest.importorskip("pandapower")
@@ -53,12 +52,7 @@ def test_the_portfolio_overloads_nothing_with_every_load_in():
     # pandapower, independently: every chosen load at once
     run = Runner(net)
     loads = {int(p): load for p in chosen.sites["poi_sub_id"]}
-    ids = lines["line_id"].to_numpy()
-    branch = np.array([int(x[2:]) for x in ids])
-    ends = lines[["from_sub", "to_sub"]].to_numpy()
-    pair = [tuple(sorted(e)) for e in ends]
-    n_circuits = {p: pair.count(p) for p in set(pair)}
-    bridges = {tuple(sorted(b)) for b in nx.bridges(g.graph)}
+    ids, branch, ends, _, radial = circuit_facts(lines, g)
     base = run.flows_at({}, None)[branch]
     with_all = run.flows_at(loads, None)[branch]
     assert (np.abs(with_all) <= rating * (1 + 1e-6)).all()          # N-0
@@ -69,7 +63,7 @@ def test_the_portfolio_overloads_nothing_with_every_load_in():
            for bus in loads}
     checked = screened = 0
     for i in range(len(ids)):
-        if pair[i] in bridges and n_circuits[pair[i]] == 1:
+        if radial[i]:
             continue
         fa = run.flows_at({}, branch[i])[branch]
         after_one = {bus: run.flows_at({bus: 1.0}, branch[i])[branch] - fa
