@@ -29,6 +29,12 @@ so only their columns are solved), bridges among those, plus every circuit that 
 POI. ``n1_max_outages`` optionally caps the list (largest change first); a POI whose list
 was cut gets ``firm_source = "estimated"`` (an upper bound).
 
+Flow-shift outages (:meth:`Screen._flow_shift`): for every branch ``l`` the POI loads by the
+cut-off, every circuit whose outage moves at least the cut-off of its own flow onto ``l``
+(``|LODF_lc| ≥ cutoff``, from the row of ``l``: :mod:`geo.lodf`), and the other circuits
+of ``l`` itself, checked on ``l``. They catch outages that leave the POI's own flows
+unchanged but load a branch it uses with the flow of the lost circuit.
+
 LODF columns are kept sparse: entries with ``|p_lk| < n1_lodf_tolerance·d`` are dropped;
 those branches keep their N-0 flow and sensitivity within that tolerance, and the N-0 check
 (normal rating ≤ emergency rating) already covers them. A bridge circuit whose far side
@@ -47,6 +53,7 @@ import numpy as np
 
 from geo.circuits import Circuits
 from geo.errors import SettingsError
+from geo.lodf import BRIDGE_TOL, Lodf
 from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -59,8 +66,6 @@ OUTAGE, N0, ISLANDED = "outage", "n-0", "islanded"
 #: ``redundancy`` of a ranked site: the POI hosts the load after any screened outage
 #: (``firm_mw >= load``) at a voltage that fits the load; or not; or firm not computed.
 N1_SECURE, N1_INSECURE = "N-1 secure", "not N-1 secure"
-#: ``d_c`` below this is a bridge (the circuit carries all of its own transfer).
-BRIDGE_TOL = 1e-9
 #: A bridge whose far side holds more than this share of the participation islands the POI.
 ISLANDING_SHARE = 0.5
 
@@ -86,14 +91,12 @@ class Screen:
     circ: Circuits
     settings: Settings
     flows: Any
-    solves: int = 0
-    shared: int = 0
+    lodf: Lodf | None = None
     skipped_bridges: int = 0
 
     def __post_init__(self) -> None:
         n = len(self.red)
         self.n = n
-        self.iu, self.iv = self.red[self.eu], self.red[self.ev]
         inc_e = np.r_[np.arange(len(self.eu)), np.arange(len(self.eu))]
         inc_n = np.r_[self.eu, self.ev]
         o = np.argsort(inc_n, kind="stable")
@@ -101,98 +104,24 @@ class Screen:
         self.node_ptr = np.r_[0, np.cumsum(np.bincount(inc_n, minlength=n))]
         self.em = self.limit * self.settings.emergency_rating_factor
         self.rem_em = self.circ.rem_limit_mw * self.settings.emergency_rating_factor
-        m = len(self.eu)
-        # LODF columns, stored sparse and growing: entries _idx/_val[_start[e]: + _len[e]]
-        self._start = np.full(m, -1, np.int64)
-        self._len = np.zeros(m, np.int64)
-        self._own = np.zeros(m, np.int64)
-        self._pkk = np.zeros(m)
-        self._pmax = np.zeros(m)
-        self._idx = np.empty(0, np.int32)
-        self._val = np.empty(0)
-        self._used = 0
-        self.max_share = np.zeros(len(self.eu))
-        np.maximum.at(self.max_share, self.circ.edge, self.circ.share)
-
-    # -- LODF columns -----------------------------------------------------------------
-    def offer(self, b: np.ndarray, s: np.ndarray, tcol: np.ndarray) -> None:
-        """Store, without a solve, the LODF columns of edges between two POIs of a batch.
-
-        ``s[:, j]`` is the flow of ``B⁻¹(w − e_b[j])``; for an edge ``k = (u, v)`` whose ends
-        are both in the batch with the same participation column,
-        ``ψ_k = B⁻¹(e_u − e_v) = θ_v − θ_u``, so ``p_·k = s[:, col(v)] − s[:, col(u)]``.
-        """
-        col = np.full(self.n, -1, np.int64)
-        col[b] = np.arange(len(b))
-        cu, cv = col[self.eu], col[self.ev]
-        ks = np.flatnonzero((cu >= 0) & (cv >= 0) & (self._start < 0))
-        ks = ks[tcol[cu[ks]] == tcol[cv[ks]]]
-        batch = max(int(self.settings.hosting_batch), 1)
-        for first in range(0, len(ks), batch):
-            kk = ks[first:first + batch]
-            p = np.take(s, cv[kk], axis=1)       # take: 2x faster than s[:, idx] here
-            p -= np.take(s, cu[kk], axis=1)
-            self._store(kk, p)
-            self.shared += len(kk)
-
-    def _columns(self, edges: np.ndarray) -> None:
-        """Solve and keep the sparse ``p_·k`` of every edge in ``edges`` not yet stored."""
-        todo = np.unique(edges)
-        todo = todo[self._start[todo] < 0]
-        if not len(todo):
+        if self.lodf is not None:               # kept from an earlier run on this island
             return
-        batch = max(int(self.settings.hosting_batch), 1)
-        n = self.n
-        width = min(batch, len(todo))
-        rhs = np.zeros((n - 1, width), order="F")
-        theta = np.zeros((n, width))                 # the slack's last row stays 0
-        for first in range(0, len(todo), batch):
-            ks = todo[first:first + batch]
-            k = len(ks)
-            cols = np.arange(k)
-            r = rhs[:, :k]
-            r[:] = 0.0
-            ru, rv = self.red[self.eu[ks]], self.red[self.ev[ks]]
-            inner_u, inner_v = ru < n - 1, rv < n - 1      # the slack's row is not solved
-            r[ru[inner_u], cols[inner_u]] += 1.0
-            r[rv[inner_v], cols[inner_v]] -= 1.0
-            th = theta[:, :k] if k == width else np.zeros((n, k))
-            th[: n - 1] = self.solve(r)
-            self.solves += k
-            self._store(ks, self.flows @ th)
+        max_share = np.zeros(len(self.eu))
+        np.maximum.at(max_share, self.circ.edge, self.circ.share)
+        self.lodf = Lodf(solve=self.solve, red=self.red, eu=self.eu, ev=self.ev, bl=self.bl,
+                         flows=self.flows, max_share=max_share, settings=self.settings)
 
-    def _store(self, ks: np.ndarray, p: np.ndarray) -> None:
-        """Keep the sparse columns ``p[:, j]`` of edges ``ks[j]`` (flows of ``e_u − e_v``)."""
-        tol = self.settings.n1_lodf_tolerance
-        k = len(ks)
-        cols = np.arange(k)
-        pkk = p[ks, cols].copy()
-        mag = np.abs(p)
-        mag[ks, cols] = 0.0
-        self._pmax[ks] = mag.max(axis=0) if len(mag) else 0.0
-        d_min = 1.0 - self.max_share[ks] * pkk
-        bridge = d_min < BRIDGE_TOL
-        keep = mag >= np.where(bridge, np.inf, tol * d_min)[None, :]
-        keep[ks, cols] = True
-        rl, cj = np.nonzero(keep)
-        order = np.argsort(cj, kind="stable")      # entries of a column together
-        rl, cj = rl[order], cj[order]
-        lens = np.bincount(cj, minlength=k)
-        self._grow(len(rl))
-        at = self._used
-        self._idx[at:at + len(rl)] = rl
-        self._val[at:at + len(rl)] = p[rl, cj]
-        starts = at + np.r_[0, np.cumsum(lens)[:-1]]
-        self._start[ks], self._len[ks], self._pkk[ks] = starts, lens, pkk
-        self._own[ks] = np.flatnonzero(rl == ks[cj]) - (starts - at)
-        self._used += len(rl)
+    @property
+    def solves(self) -> int:
+        return self.lodf.solves
 
-    def _grow(self, extra: int) -> None:
-        need = self._used + extra
-        if need > len(self._idx):
-            size = max(need, 2 * len(self._idx), 1 << 16)
-            self._idx = np.resize(self._idx, size)
-            self._val = np.resize(self._val, size)
+    @property
+    def shared(self) -> int:
+        return self.lodf.shared
+
+    def offer(self, b: np.ndarray, s: np.ndarray, tcol: np.ndarray) -> None:
+        """See :meth:`geo.lodf.Lodf.offer`."""
+        self.lodf.offer(b, s, tcol)
 
     # -- the contingency set ------------------------------------------------------------
     def contingencies(self, b: np.ndarray, s: np.ndarray,
@@ -231,14 +160,14 @@ class Screen:
         inc_c = (np.repeat(circ.ptr[ie], clens) + np.arange(clens.sum())
                  - np.repeat(np.r_[0, np.cumsum(clens)[:-1]], clens))
         inc_p = np.repeat(ic, clens)
-        self._columns(np.r_[circ.edge[ci], circ.edge[inc_c]])
+        self.lodf.ensure(np.r_[circ.edge[ci], circ.edge[inc_c]])
         # the largest change the outage makes to the POI's flow per MW on any branch
         ek, a = circ.edge[ci], circ.share[ci]
-        pkk = self._pkk[ek]
+        pkk = self.lodf.pkk[ek]
         d = 1.0 - a * pkk
         bridge = d < BRIDGE_TOL
         with np.errstate(divide="ignore", invalid="ignore"):
-            change = sc * np.maximum(self._pmax[ek], (1.0 - a) * np.abs(pkk)) / d
+            change = sc * np.maximum(self.lodf.pmax[ek], (1.0 - a) * np.abs(pkk)) / d
         change = np.where(bridge, np.inf, change)
         keep = change >= cutoff
         pc, ci, change = pc[keep], ci[keep], change[keep]
@@ -269,10 +198,13 @@ class Screen:
         k = len(b)
         cutoff = max(st.distribution_factor_cutoff, 1e-12)
         pc, ci, truncated = self.contingencies(b, s, monitored)
-        outages = np.bincount(pc, minlength=k)
+        r, c = monitored if monitored is not None else np.nonzero(np.abs(s) >= cutoff)
+        shift = self._flow_shift(r, c, s, cutoff)
+        both = np.unique(np.c_[np.r_[pc, shift[1]], np.r_[ci, shift[2]]], axis=0)
+        outages = np.bincount(both[:, 0], minlength=k)
         ek = circ.edge[ci]
         a = circ.share[ci]
-        d = 1.0 - a * self._pkk[ek]
+        d = 1.0 - a * self.lodf.pkk[ek]
         bridge = d < BRIDGE_TOL
         s_c = a * s[ek, pc]
         best = np.full(k, np.inf)
@@ -282,25 +214,15 @@ class Screen:
         # bridges: the POI is islanded when the far side holds most of the participation
         isl = bridge & (np.abs(s_c) > ISLANDING_SHARE)
         self.skipped_bridges += int((bridge & ~isl).sum())
-        for j, c in zip(pc[isl], ci[isl], strict=True):
-            best[j], lim[j], out[j], kind[j] = 0.0, circ.line_id[c], circ.line_id[c], ISLANDED
+        for j, cc in zip(pc[isl], ci[isl], strict=True):
+            best[j], lim[j], out[j], kind[j] = 0.0, circ.line_id[cc], circ.line_id[cc], ISLANDED
         go = ~bridge
         pc, ci, ek, d, a, s_c = (x[go] for x in (pc, ci, ek, d, a, s_c))
         if len(pc):
             ratio, pair, edge, own = self._post_outage(pc, ci, ek, d, a, s_c, s, cutoff)
-            jj = pc[pair]
-            col_best = np.full(k, np.inf)
-            np.minimum.at(col_best, jj, ratio)
-            hit = np.flatnonzero(ratio == col_best[jj])
-            win = np.full(k, -1, np.int64)
-            win[jj[hit[::-1]]] = hit[::-1]         # first entry that attains the minimum
-            for j in np.flatnonzero((col_best < best) & (win >= 0)):
-                e = win[j]
-                c = ci[pair[e]]
-                best[j] = col_best[j]
-                lim[j] = circ.rem_binding[c] if own[e] else circ.edge_binding[edge[e]]
-                out[j] = circ.line_id[c]
-                kind[j] = OUTAGE
+            self._lower(best, lim, out, kind, ratio, pc[pair], ci[pair], edge, own)
+        # outages that move flow onto a branch the POI loads (only where strictly lower)
+        self._lower(best, lim, out, kind, *shift)
         n0 = ~(best < host)
         firm = np.where(n0, host, best)
         kind[n0], out[n0] = N0, None
@@ -310,41 +232,98 @@ class Screen:
         return {"firm_mw": np.maximum(firm, 0.0), "limiting": lim, "outage": out,
                 "kind": kind, "source": source, "outages": outages}
 
+    def _lower(self, best, lim, out, kind, ratio, col, circuit, edge, own) -> None:
+        """Where a column's smallest ``ratio`` is below ``best``, take it, with the first
+        entry that attains it naming the limiting branch and the outage."""
+        circ = self.circ
+        col_best = np.full(len(best), np.inf)
+        np.minimum.at(col_best, col, ratio)
+        hit = np.flatnonzero(ratio == col_best[col])
+        win = np.full(len(best), -1, np.int64)
+        win[col[hit[::-1]]] = hit[::-1]            # first entry that attains the minimum
+        for j in np.flatnonzero((col_best < best) & (win >= 0)):
+            e = win[j]
+            c = circuit[e]
+            best[j] = col_best[j]
+            lim[j] = circ.rem_binding[c] if own[e] else circ.edge_binding[edge[e]]
+            out[j] = circ.line_id[c]
+            kind[j] = OUTAGE
+
     def _post_outage(self, pc, ci, ek, d, a, s_c, s, cutoff):
         """Load ratio ``headroom / |s'|`` of every monitored branch of every pair.
 
         Returns ``ratio``, ``pair`` (row in the pair arrays), ``edge`` (monitored edge)
         and ``own`` (the entry is the rest of the outaged circuit's own edge).
         """
-        st = self.settings
-        lens = self._len[ek]
+        cols = self.lodf.cols
+        pair, idx, val = cols.gather(ek)
+        lens = cols.length[ek]
         offs = np.r_[0, np.cumsum(lens)[:-1]]
-        total = int(lens.sum())
-        pos = np.repeat(self._start[ek] - offs, lens) + np.arange(total)
-        pair = np.repeat(np.arange(len(pc)), lens)
-        idx = self._idx[pos]
         k = s.shape[1]
         s_flat = np.ascontiguousarray(s).ravel()
-        scale = s_c / d
-        s_new = np.take(s_flat, idx * k + np.repeat(pc, lens))
-        s_new += self._val[pos] * np.repeat(scale, lens)
-        own_at = offs + self._own[ek]
+        s_new = np.take(s_flat, idx * k + pc[pair])
+        s_new += val * (s_c / d)[pair]
+        own_at = offs + self.lodf.own[ek]
         s_new[own_at] *= 1.0 - a
         mon = np.flatnonzero(np.abs(s_new) >= cutoff)
-        own_mask = np.zeros(total, bool)
+        own_mask = np.zeros(len(pair), bool)
         own_mask[own_at] = True
         s_new, pair, idx, own = s_new[mon], pair[mon], idx[mon], own_mask[mon]
-        lodf = self._val[pos[mon]] / d[pair]
+        lodf = val[mon] / d[pair]
         f_c = a * self.f0[ek]
         f_new = self.f0[idx] + lodf * f_c[pair]
         em = self.em[idx]
         if own.any():
             f_new[own] *= 1.0 - a[pair[own]]
             em[own] = self.rem_em[ci[pair[own]]]
+        return self._ratio(s_new, f_new, em), pair, idx, own
+
+    def _flow_shift(self, r, c, s, cutoff):
+        """The flow-shift part of the contingency set, checked on the branch it concerns.
+
+        For every monitored ``(edge l, POI column j)`` pair (``|s_lj| ≥ cutoff``), every
+        circuit whose outage moves at least the cut-off of its own flow onto ``l``
+        (``|LODF_lc| = |p_lk| / d_c ≥ cutoff``, from the row of ``l``), and every other
+        circuit of ``l`` itself. Returns ``ratio`` (headroom over ``|s'_lj|`` after the
+        outage, where ``|s'_lj| ≥ cutoff``), ``col``, ``circuit``, ``edge`` and ``own``.
+        """
+        lodf, circ = self.lodf, self.circ
+        lodf.ensure(r)
+        which, kk, plk = lodf.rows.gather(r)
+        lodf.ensure(kk)                                  # their own PTDF p_kk
+        clen = circ.ptr[kk + 1] - circ.ptr[kk]
+        at = np.repeat(np.arange(len(kk)), clen)
+        ci = (np.repeat(circ.ptr[kk], clen) + np.arange(int(clen.sum()))
+              - np.repeat(np.r_[0, np.cumsum(clen)[:-1]], clen))
+        which, kk, plk = which[at], kk[at], plk[at]
+        a = circ.share[ci]
+        d = 1.0 - a * lodf.pkk[kk]
+        edge, col = r[which], c[which]
+        own = kk == edge
+        bridge = d < BRIDGE_TOL        # islands a part: screened above, or not modelled
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(bridge, 0.0, plk / np.where(bridge, 1.0, d))
+        keep = np.flatnonzero(~bridge & (own | (np.abs(factor) >= cutoff)))
+        edge, col, kk, ci, a, factor, own = (x[keep] for x in
+                                             (edge, col, kk, ci, a, factor, own))
+        s_new = s[edge, col] + factor * a * s[kk, col]
+        f_new = self.f0[edge] + factor * a * self.f0[kk]
+        em = self.em[edge]
+        rest = 1.0 - a[own]
+        s_new[own] *= rest
+        f_new[own] *= rest
+        em[own] = self.rem_em[ci[own]]
+        mon = np.flatnonzero(np.abs(s_new) >= cutoff)
+        ratio = self._ratio(s_new[mon], f_new[mon], em[mon])
+        return ratio, col[mon], ci[mon], edge[mon], own[mon]
+
+    def _ratio(self, s_new, f_new, em):
+        """Load per MW of ``s_new`` that brings flow ``f_new`` to rating ``em`` (0 when
+        already above it; unknown flows assumed at ``assumed_utilisation``)."""
         head = np.where(s_new > 0, em - f_new, em + f_new)
-        assumed = (1.0 - st.assumed_utilisation) * em
+        assumed = (1.0 - self.settings.assumed_utilisation) * em
         head = np.maximum(np.where(np.isnan(head), assumed, head), 0.0)
-        return head / np.abs(s_new), pair, idx, own
+        return head / np.abs(s_new)
 
 
 def voltage_fits(poi_kv: np.ndarray, load_mw: float, settings: Settings) -> np.ndarray:

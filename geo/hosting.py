@@ -60,7 +60,7 @@ BRANCH, INCIDENT = "branch", "incident_rating"
 def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
             *, sub_ids: list[str] | None = None,
             progress: Callable[[int, int], None] | None = None,
-            queued: pd.DataFrame | None = None) -> pd.DataFrame:
+            queued: pd.DataFrame | None = None, reuse: dict | None = None) -> pd.DataFrame:
     """Load-hosting capacity of every substation at or above ``settings.hosting_min_kv``.
 
     Parameters
@@ -79,6 +79,11 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         are added to the base case first: each is served like a new load (headroom of its
         area, :mod:`geo.dispatch`), its flows are added to the base flows, and the headroom
         it uses is taken from the plants, so every figure is what remains after them.
+    reuse : dict, optional
+        An empty dict, then passed again to later calls *with the same grid and settings*
+        (e.g. :func:`geo.portfolio.choose`, which re-runs with more queued loads): it keeps
+        each island's factorisation, circuits and solved LODF columns, which do not depend
+        on loads or dispatch, so later calls do not solve them again.
 
     Returns
     -------
@@ -135,7 +140,11 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     todo = np.flatnonzero(status == COMPUTED)
     total, done = len(todo), 0
     e_island = island[e["u"].to_numpy()]
-    ln = circuits.in_graph_lines(grid.lines, pd.Series(np.arange(n), index=ids))
+    ln = reuse.get("lines") if reuse is not None else None
+    if ln is None:
+        ln = circuits.in_graph_lines(grid.lines, pd.Series(np.arange(n), index=ids))
+        if reuse is not None:
+            reuse["lines"] = ln
     ln_island = island[ln["u"].to_numpy()] if len(ln) else np.zeros(0, np.int64)
     n1 = {"solves": 0, "shared": 0, "skipped_bridges": 0, "outages_screened": 0}
     xy = np.c_[shapely.get_x(subs.geometry.array), shapely.get_y(subs.geometry.array)]
@@ -151,7 +160,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
                                           if len(area_labels) else None, "interconnection")
             for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], cols, tcol, targets,
                                                  xy, settings, ln[ln_island == k], n1,
-                                                 injection[nodes]):
+                                                 injection[nodes], reuse):
                 host[rows], limiting[rows], kind[rows] = h, lim, knd
                 for col, key in (("firm_mw", "firm_mw"), ("firm_limiting_line_id", "limiting"),
                                  ("firm_outage_line_id", "outage"), ("firm_kind", "kind"),
@@ -193,11 +202,12 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
 def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarray,
             targets: np.ndarray, xy: np.ndarray,
             settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int],
-            injection: np.ndarray | None = None):
+            injection: np.ndarray | None = None, reuse: dict | None = None):
     """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm)`` per batch for one
     island (``firm``: :meth:`geo.contingency.Screen.firm`); N-1 counters go to ``n1``.
     ``injection`` (MW per bus, summing to 0: queued loads and who serves them) is added
-    to the base case before anything is computed."""
+    to the base case before anything is computed. ``reuse`` (see :func:`hosting`) keeps
+    the factorisation, the circuits and the LODF store of the island across calls."""
     n, m = len(nodes), len(e)
     loc = np.full(nodes.max() + 1, -1, dtype=np.int64)
     loc[nodes] = np.arange(n)
@@ -213,10 +223,18 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     slack = int(np.argmax(gen[:, 0]))
     keep = np.arange(n) != slack
     red = np.cumsum(keep) - 1
-    try:
-        lu = splu(bmat[keep][:, keep].tocsc(), permc_spec="COLAMD")
-    except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
-        raise GridError(f"singular B matrix in an island of {n} substations: {exc}") from exc
+    # the factorisation and the LODF store depend on the topology and the slack only
+    key = ("island", int(nodes[0]), n, slack)
+    kept = reuse.get(key) if reuse is not None else None
+    if kept is None:
+        try:
+            lu = splu(bmat[keep][:, keep].tocsc(), permc_spec="COLAMD")
+        except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+            raise GridError(f"singular B matrix in an island of {n} substations: "
+                            f"{exc}") from exc
+        circ = circuits.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
+        kept = (lu, circ, None)
+    lu, circ, lodf = kept
     w_red = w[keep]
     # POIs in Hilbert-curve order of their places: a batch is a compact patch of the map,
     # so most edges near its POIs join two of them and their LODF columns are differences
@@ -241,9 +259,12 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     cap_inc = (np.bincount(eu, weights=e["capacity_mw"].to_numpy(float), minlength=n)
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
     line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
-    circ = circuits.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
     screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
-                                limit=limit, circ=circ, settings=settings, flows=flows)
+                                limit=limit, circ=circ, settings=settings, flows=flows,
+                                lodf=lodf)
+    if reuse is not None:
+        reuse[key] = (lu, circ, screen.lodf)
+    solves0, shared0 = screen.solves, screen.shared
     cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits
     batch = max(int(settings.hosting_batch), 1)
     tloc = loc[targets]
@@ -284,8 +305,8 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         screen.offer(b, s, tcol[start:start + k])
         fm = screen.firm(b, s, h, np.where(by_cap, -1, arg), monitored=(r, c))
         yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH), fm
-    n1["solves"] += screen.solves
-    n1["shared"] += screen.shared
+    n1["solves"] += screen.solves - solves0
+    n1["shared"] += screen.shared - shared0
     n1["skipped_bridges"] += screen.skipped_bridges
 
 

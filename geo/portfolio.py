@@ -6,8 +6,9 @@ keeps a site only when its POI still hosts the load, N-0 and N-1, with the loads
 sites already kept added to the base case (:func:`geo.hosting.hosting` ``queued=``, on top
 of any ``--queued-loads``); a site that no longer does is passed over, with the element
 that now binds and the kept sites whose own limit is that element. Candidates are checked
-in batches (one sparse factorisation and one set of solves per batch); after a site is
-kept, the rest of the batch is checked again. The chosen set is then verified jointly:
+in batches (one set of solves per batch; each island's factorisation and LODF columns are
+solved once and kept across the runs); after a site is kept, the rest of the batch is
+checked again. The chosen set is then verified jointly:
 each chosen POI, with every other chosen load in the base case, must still host its load
 at N-0 and N-1 (no monitored branch above its rating, N-0 or after a screened outage).
 
@@ -119,13 +120,14 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     kept: list[int] = []
     passed: list[tuple[int, str]] = []
     checks, pos, rows = 0, 0, cand.index.to_numpy()
+    reuse: dict = {}       # factorisations and LODF columns, shared by every hosting run
     while len(kept) < n and pos < len(rows):
         batch = rows[pos:pos + BATCH]
         loads = _loads(base, cand.loc[kept, "poi_sub_id"].astype(str).to_numpy(),
                        site_mw.loc[kept].to_numpy())
         pois = cand.loc[batch, "poi_sub_id"].astype(str).tolist()
         now = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois)),
-                              queued=loads if len(loads) else None)
+                              queued=loads if len(loads) else None, reuse=reuse)
         checks += 1
         for row, poi in zip(batch, pois, strict=True):
             pos += 1
@@ -151,7 +153,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         for i, poi in enumerate(pois):
             others = _loads(base, np.delete(pois, i), np.delete(need_mw, i))
             joint = hosting.hosting(grid, plants, settings, sub_ids=[poi],
-                                    queued=others if len(others) else None)
+                                    queued=others if len(others) else None, reuse=reuse)
             checks += 1
             left[i] = min(joint.loc[poi, "firm_mw"], joint.loc[poi, "hosting_mw"])
         verified = bool((left >= need_mw * (1 - TOLERANCE)).all())

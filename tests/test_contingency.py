@@ -139,12 +139,18 @@ def k5_screened(cutoff: float) -> int:
 
 
 def test_the_contingency_set_is_the_outages_that_move_the_poi_sensitivities():
-    # A load at K1 served from K5: 0.4 on K5-K1, 0.2 on each K5-Kj-K1 (j = 2, 3, 4). The
-    # outage of K5-Kj (|s| = 0.2) moves its transfer (0.4 direct, 0.2 per two-hop path,
-    # d = 0.6) onto branches with |LODF| <= 0.2 / 0.6 = 1/3: it changes the POI's flow per
-    # MW by at most 0.2 / 3 = 0.067 anywhere. The 4 circuits at K1 are always screened.
-    assert k5_screened(0.05) == 4 + 3      # 0.067 >= 0.05: K5-K2, K5-K3, K5-K4 screened
-    assert k5_screened(0.10) == 4          # 0.067 < 0.10 although |s| = 0.2 >= 0.10
+    # A load at K1 served from K5: 0.4 on K5-K1, 0.2 on each K5-Kj-K1 (j = 2, 3, 4), 0 on
+    # Kj-Kk. Every edge has p_kk = 2/5 (d = 3/5); a unit transfer over one edge puts 1/5 on
+    # each edge that shares one of its ends, 0 on the others: LODF 1/3 onto neighbours.
+    # The outage of K5-Kj changes the POI's flow per MW by at most 0.2 / 3 = 0.067. The 4
+    # circuits at K1 are always screened.
+    assert k5_screened(0.05) == 4 + 3 + 3  # 0.067 >= 0.05: K5-Kj; flow shift: Kj-Kk
+    # 0.067 < 0.10, but each K5-Kj (|s| = 0.2, monitored) takes 1/3 of an outaged Kj-Kk's
+    # flow, and K5-K1 1/3 of an outaged K5-Kj's: every circuit is screened
+    assert k5_screened(0.10) == 4 + 3 + 3
+    # only K5-K1 (0.4) is monitored; its neighbours K5-Kj move 1/3 >= 0.30 onto it
+    assert k5_screened(0.30) == 4 + 3
+    assert k5_screened(0.35) == 4          # 1/3 < 0.35
 
 
 def plants_frame(rows):

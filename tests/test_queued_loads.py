@@ -118,3 +118,12 @@ def test_the_texas_queue_lowers_hosting_at_its_pois_and_leaves_the_west_alone(us
     assert (after.loc[near, "hosting_mw"] < before.loc[near, "hosting_mw"] - 1).all()
     np.testing.assert_allclose(after.loc[far, "hosting_mw"], before.loc[far, "hosting_mw"])
     np.testing.assert_allclose(after.loc[far, "firm_mw"], before.loc[far, "firm_mw"])
+    # kept factorisations and LODF columns (portfolio runs) change nothing but the solves
+    kept: dict = {}
+    first = hosting.hosting(g, us_layers["plants"], settings, sub_ids=ids, reuse=kept)
+    again = hosting.hosting(g, us_layers["plants"], settings, sub_ids=ids, queued=q,
+                            reuse=kept)
+    pd.testing.assert_frame_equal(first, before)
+    pd.testing.assert_frame_equal(again, after)
+    assert before.attrs["report"]["n1_lodf_solves"] > 100
+    assert again.attrs["report"]["n1_lodf_solves"] == 0
