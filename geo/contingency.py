@@ -93,6 +93,7 @@ class Screen:
     flows: Any
     lodf: Lodf | None = None
     skipped_bridges: int = 0
+    shift_checks: int = 0
 
     def __post_init__(self) -> None:
         n = len(self.red)
@@ -200,8 +201,8 @@ class Screen:
         pc, ci, truncated = self.contingencies(b, s, monitored)
         r, c = monitored if monitored is not None else np.nonzero(np.abs(s) >= cutoff)
         shift = self._flow_shift(r, c, s, cutoff)
-        both = np.unique(np.c_[np.r_[pc, shift[1]], np.r_[ci, shift[2]]], axis=0)
-        outages = np.bincount(both[:, 0], minlength=k)
+        outages = np.bincount(pc, minlength=k)
+        self.shift_checks += len(shift[0])
         ek = circ.edge[ci]
         a = circ.share[ci]
         d = 1.0 - a * self.lodf.pkk[ek]

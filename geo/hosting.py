@@ -146,7 +146,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         if reuse is not None:
             reuse["lines"] = ln
     ln_island = island[ln["u"].to_numpy()] if len(ln) else np.zeros(0, np.int64)
-    n1 = {"solves": 0, "shared": 0, "skipped_bridges": 0, "outages_screened": 0}
+    n1 = {"solves": 0, "shared": 0, "skipped_bridges": 0, "outages_screened": 0,
+          "shift_checks": 0}
     xy = np.c_[shapely.get_x(subs.geometry.array), shapely.get_y(subs.geometry.array)]
     # SuperLU's triangular solves call BLAS on small supernodes: threaded OpenBLAS only
     # spins there (10x the CPU time on a busy 2-core machine), so one thread.
@@ -193,6 +194,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         "n1_lodf_from_poi_pairs": n1["shared"],
         "n1_outages_screened": n1["outages_screened"],
         "n1_bridges_not_modelled": n1["skipped_bridges"],
+        "n1_flow_shift_checks": n1["shift_checks"],
         **info,
     }
     LOG.info("hosting: %d substations in %.1f s", len(computed), seconds)
@@ -308,6 +310,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     n1["solves"] += screen.solves - solves0
     n1["shared"] += screen.shared - shared0
     n1["skipped_bridges"] += screen.skipped_bridges
+    n1["shift_checks"] += screen.shift_checks
 
 
 def _queued_nodes(queued: pd.DataFrame | None, ids: np.ndarray

@@ -124,9 +124,9 @@ def test_screen_limit_marks_the_result_estimated():
     assert h.loc["B", "firm_source"] == "estimated"
 
 
-def k5_screened(cutoff: float) -> int:
-    """Outages screened for a load at K1 of a complete graph K5 (equal reactances, the
-    generator at K5)."""
+def k5_screened(cutoff: float) -> tuple[int, int]:
+    """Outages screened and flow-shift checks for a load at K1 of a complete graph K5
+    (equal reactances, the generator at K5)."""
     names = [f"K{i}" for i in range(1, 6)]
     for i, name in enumerate(names):
         XY[name] = (float(np.cos(2 * np.pi * i / 5)), float(np.sin(2 * np.pi * i / 5)))
@@ -135,7 +135,8 @@ def k5_screened(cutoff: float) -> int:
     h = run(lines, gens={"K5": 1000.0}, sub_ids=["K1"],
             settings=Settings(distribution_factor_cutoff=cutoff))
     assert h.loc["K1", "firm_source"] == "computed"
-    return h.attrs["report"]["n1_outages_screened"]
+    report = h.attrs["report"]
+    return report["n1_outages_screened"], report["n1_flow_shift_checks"]
 
 
 def test_the_contingency_set_is_the_outages_that_move_the_poi_sensitivities():
@@ -144,13 +145,35 @@ def test_the_contingency_set_is_the_outages_that_move_the_poi_sensitivities():
     # each edge that shares one of its ends, 0 on the others: LODF 1/3 onto neighbours.
     # The outage of K5-Kj changes the POI's flow per MW by at most 0.2 / 3 = 0.067. The 4
     # circuits at K1 are always screened.
-    assert k5_screened(0.05) == 4 + 3 + 3  # 0.067 >= 0.05: K5-Kj; flow shift: Kj-Kk
-    # 0.067 < 0.10, but each K5-Kj (|s| = 0.2, monitored) takes 1/3 of an outaged Kj-Kk's
-    # flow, and K5-K1 1/3 of an outaged K5-Kj's: every circuit is screened
-    assert k5_screened(0.10) == 4 + 3 + 3
-    # only K5-K1 (0.4) is monitored; its neighbours K5-Kj move 1/3 >= 0.30 onto it
-    assert k5_screened(0.30) == 4 + 3
-    assert k5_screened(0.35) == 4          # 1/3 < 0.35
+    assert k5_screened(0.05)[0] == 4 + 3   # 0.067 >= 0.05: K5-K2, K5-K3, K5-K4 screened
+    assert k5_screened(0.10)[0] == 4       # 0.067 < 0.10 although |s| = 0.2 >= 0.10
+
+
+def test_outages_that_move_flow_onto_a_loaded_branch_are_checked_on_it():
+    # at a 0.30 cut-off only K5-K1 (0.4) is monitored; its 6 neighbours (K5-Kj, K1-Kj)
+    # each move 1/3 >= 0.30 of their flow onto it, and the POI's flow per MW on it
+    # becomes 0.4 + 0.2 / 3 = 0.467 >= 0.30: 6 checks
+    assert k5_screened(0.30)[1] == 6
+    assert k5_screened(0.35)[1] == 0       # 1/3 < 0.35
+
+
+def test_a_flow_shift_outage_binds_the_firm_load():
+    # K5-K1 rated 500 MW carries 300 MW from K5 to K1 and K5-K2 300 MW from K5 to K2. The
+    # outage of K5-K2 (|s| = 0.2 < 0.30: not in the POI's own screen) moves 1/3 of its
+    # flow onto K5-K1: 400 MW, and the load's flow per MW there becomes 0.467. Firm =
+    # 100 / (0.4 + 0.2 / 3) = 214.3 MW (N-0: 200 / 0.4 = 500 MW).
+    names = [f"K{i}" for i in range(1, 6)]
+    for i, name in enumerate(names):
+        XY[name] = (float(np.cos(2 * np.pi * i / 5)), float(np.sin(2 * np.pi * i / 5)))
+    flow = {"K1K5": -300.0, "K2K5": -300.0}
+    lines = [(f"{a}{b}", a, b, 0.1, 500.0 if a + b == "K1K5" else 5000.0,
+              flow.get(a + b, 0.0)) for i, a in enumerate(names) for b in names[i + 1:]]
+    h = run(lines, gens={"K5": 5000.0}, sub_ids=["K1"],
+            settings=Settings(distribution_factor_cutoff=0.30))
+    assert h.loc["K1", "hosting_mw"] == pytest.approx(500.0)
+    assert h.loc["K1", "firm_mw"] == pytest.approx(100.0 / (0.4 + 0.2 / 3))
+    assert h.loc["K1", "firm_outage_line_id"] == "K2K5"
+    assert h.loc["K1", "firm_limiting_line_id"] == "K1K5"
 
 
 def plants_frame(rows):
