@@ -107,10 +107,8 @@ class Screen:
         self.rem_em = self.circ.rem_limit_mw * self.settings.emergency_rating_factor
         if self.lodf is not None:               # kept from an earlier run on this island
             return
-        max_share = np.zeros(len(self.eu))
-        np.maximum.at(max_share, self.circ.edge, self.circ.share)
         self.lodf = Lodf(solve=self.solve, red=self.red, eu=self.eu, ev=self.ev, bl=self.bl,
-                         flows=self.flows, max_share=max_share, settings=self.settings)
+                         flows=self.flows, circ=self.circ, settings=self.settings)
 
     @property
     def solves(self) -> int:
@@ -284,29 +282,15 @@ class Screen:
 
         For every monitored ``(edge l, POI column j)`` pair (``|s_lj| ≥ cutoff``), every
         circuit whose outage moves at least the cut-off of its own flow onto ``l``
-        (``|LODF_lc| = |p_lk| / d_c ≥ cutoff``, from the row of ``l``), and every other
-        circuit of ``l`` itself. Returns ``ratio`` (headroom over ``|s'_lj|`` after the
-        outage, where ``|s'_lj| ≥ cutoff``), ``col``, ``circuit``, ``edge`` and ``own``.
+        (``|LODF_lc| = |p_lk| / d_c ≥ cutoff``, :meth:`geo.lodf.Lodf.shifts`), and every
+        other circuit of ``l`` itself. Returns ``ratio`` (headroom over ``|s'_lj|`` after
+        the outage, where ``|s'_lj| ≥ cutoff``), ``col``, ``circuit``, ``edge``, ``own``.
         """
-        lodf, circ = self.lodf, self.circ
-        lodf.ensure(r)
-        which, kk, plk = lodf.rows.gather(r)
-        lodf.ensure(kk)                                  # their own PTDF p_kk
-        clen = circ.ptr[kk + 1] - circ.ptr[kk]
-        at = np.repeat(np.arange(len(kk)), clen)
-        ci = (np.repeat(circ.ptr[kk], clen) + np.arange(int(clen.sum()))
-              - np.repeat(np.r_[0, np.cumsum(clen)[:-1]], clen))
-        which, kk, plk = which[at], kk[at], plk[at]
-        a = circ.share[ci]
-        d = 1.0 - a * lodf.pkk[kk]
+        circ = self.circ
+        which, ci, factor = self.lodf.shifts(r)
         edge, col = r[which], c[which]
+        kk, a = circ.edge[ci], circ.share[ci]
         own = kk == edge
-        bridge = d < BRIDGE_TOL        # islands a part: screened above, or not modelled
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(bridge, 0.0, plk / np.where(bridge, 1.0, d))
-        keep = np.flatnonzero(~bridge & (own | (np.abs(factor) >= cutoff)))
-        edge, col, kk, ci, a, factor, own = (x[keep] for x in
-                                             (edge, col, kk, ci, a, factor, own))
         s_new = s[edge, col] + factor * a * s[kk, col]
         f_new = self.f0[edge] + factor * a * self.f0[kk]
         em = self.em[edge]

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from geo.circuits import Circuits
 from geo.settings import Settings
 
 #: ``d_c`` below this is a bridge (the circuit carries all of its own transfer).
@@ -67,7 +68,7 @@ class Lodf:
     ``solve`` is the LU solve of the reduced ``B``; ``red`` maps a bus to its row of the
     solution (the slack's row ``n − 1`` stays 0); ``eu``/``ev`` are the edges' ends,
     ``bl`` their admittances, ``flows`` the sparse edge × solution-row matrix
-    (``flows @ θ`` is every edge's flow); ``max_share`` the largest circuit share per edge.
+    (``flows @ θ`` is every edge's flow); ``circ`` the island's circuits.
     """
 
     solve: Any
@@ -76,7 +77,7 @@ class Lodf:
     ev: np.ndarray
     bl: np.ndarray
     flows: Any
-    max_share: np.ndarray
+    circ: Circuits
     settings: Settings
     solves: int = 0
     shared: int = 0
@@ -86,6 +87,9 @@ class Lodf:
         self.n = len(self.red)
         self.cols = _Sparse(m)
         self.rows = _Sparse(m)
+        self.shift = _Sparse(m)              # per edge: circuits that shift flow onto it
+        self.max_share = np.zeros(m)
+        np.maximum.at(self.max_share, self.circ.edge, self.circ.share)
         self.own = np.zeros(m, np.int64)     # position of p_kk within column k
         self.pkk = np.zeros(m)
         self.pmax = np.zeros(m)              # max_l≠k |p_lk|
@@ -165,3 +169,34 @@ class Lodf:
         keep[ks, cols] = True
         cj, rl = np.nonzero(keep.T)
         self.rows.put(ks, rl, cj, row[rl, cj])
+
+    def shifts(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each of ``edges`` (``l``): the circuits ``c`` whose outage moves at least
+        ``distribution_factor_cutoff`` of their own flow onto ``l`` (``|p_lk| / d_c``),
+        and the other circuits of ``l`` itself, as ``(which, circuit, factor)`` with
+        ``factor = p_lk / d_c`` (``which``: position in ``edges``). Bridges are left out.
+        Kept per edge: they depend on the topology only."""
+        todo = np.unique(edges)
+        todo = todo[self.shift.start[todo] < 0]
+        if len(todo):
+            self._shifts(todo)
+        which, ci, factor = self.shift.gather(edges)
+        return which, ci.astype(np.int64), factor
+
+    def _shifts(self, ls: np.ndarray) -> None:
+        circ = self.circ
+        cutoff = max(self.settings.distribution_factor_cutoff, 1e-12)
+        self.ensure(ls)
+        which, kk, plk = self.rows.gather(ls)
+        self.ensure(kk)                                  # their own PTDF p_kk
+        clen = circ.ptr[kk + 1] - circ.ptr[kk]
+        at = np.repeat(np.arange(len(kk)), clen)
+        ci = (np.repeat(circ.ptr[kk], clen) + np.arange(int(clen.sum()))
+              - np.repeat(np.r_[0, np.cumsum(clen)[:-1]], clen))
+        which, kk, plk = which[at], kk[at], plk[at]
+        d = 1.0 - circ.share[ci] * self.pkk[kk]
+        bridge = d < BRIDGE_TOL        # islands a part: screened elsewhere, or not modelled
+        factor = plk / np.where(bridge, 1.0, d)
+        keep = ~bridge & ((kk == ls[which]) | (np.abs(factor) >= cutoff))
+        which, ci, factor = which[keep], ci[keep], factor[keep]
+        self.shift.put(ls, ci, which, factor)
