@@ -289,18 +289,27 @@ class Screen:
         circ = self.circ
         which, ci, factor = self.lodf.shifts(r)
         edge, col = r[which], c[which]
-        kk, a = circ.edge[ci], circ.share[ci]
-        own = kk == edge
-        s_new = s[edge, col] + factor * a * s[kk, col]
-        f_new = self.f0[edge] + factor * a * self.f0[kk]
-        em = self.em[edge]
-        rest = 1.0 - a[own]
+        kk = circ.edge[ci]
+        coef = factor * circ.share[ci]
+        k = s.shape[1]
+        s_flat = np.ascontiguousarray(s).ravel()
+        s_new = np.take(s_flat, edge * k + col)
+        s_new += coef * np.take(s_flat, kk * k + col)
+        own = np.flatnonzero(kk == edge)
+        rest = 1.0 - circ.share[ci[own]]
         s_new[own] *= rest
-        f_new[own] *= rest
-        em[own] = self.rem_em[ci[own]]
-        mon = np.flatnonzero(np.abs(s_new) >= cutoff)
-        ratio = self._ratio(s_new[mon], f_new[mon], em[mon])
-        return ratio, col[mon], ci[mon], edge[mon], own[mon]
+        mon = np.abs(s_new) >= cutoff
+        own_mon = own[mon[own]]
+        mon = np.flatnonzero(mon)
+        # base flow and rating after the outage, only where the POI loads the branch
+        edge, kk, ci, coef, s_new = edge[mon], kk[mon], ci[mon], coef[mon], s_new[mon]
+        f_new = self.f0[edge] + coef * self.f0[kk]
+        em = self.em[edge]
+        is_own = np.zeros(len(mon), bool)
+        is_own[np.searchsorted(mon, own_mon)] = True
+        f_new[is_own] *= 1.0 - circ.share[ci[is_own]]
+        em[is_own] = self.rem_em[ci[is_own]]
+        return self._ratio(s_new, f_new, em), col[mon], ci, edge, is_own
 
     def _ratio(self, s_new, f_new, em):
         """Load per MW of ``s_new`` that brings flow ``f_new`` to rating ``em`` (0 when

@@ -106,7 +106,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         unknown = set(map(str, sub_ids)) - set(ids)
         if unknown:
             raise GridError(f"unknown sub_id(s) for hosting: {sorted(unknown)[:10]}")
-        status = np.where(np.isin(ids, list(map(str, sub_ids))), COMPUTED,
+        status = np.where(pd.Index(ids).isin(set(map(str, sub_ids))), COMPUTED,
                           NOT_REQUESTED).astype(object)
     gen, info = dispatch.participation(grid, plants, settings)
     area, area_labels = dispatch.areas(grid, settings)
