@@ -7,8 +7,9 @@ Because ``B`` is symmetric, ``p_lk = (b_l / b_k) p_kl``: the same solve also giv
 ``p_l·`` of the edge, which tells which outages move flow onto ``l`` (the flow-shift part of
 the contingency set). Both are kept sparse: column entries with ``|p_lk| <
 n1_lodf_tolerance · d`` are dropped (``d = 1 − a·p_kk`` for the edge's largest circuit
-share ``a``), row entries with ``|p_lk| < n1_lodf_tolerance``; the diagonal ``p_kk`` always
-stays.
+share ``a``), row entries with ``|p_lk|`` below ``SHIFT_CANDIDATE`` times the cut-off (and
+below ``n1_lodf_tolerance``); the diagonal ``p_kk`` always stays. A candidate outage onto a
+row needs only its own ``p_kk``, found by one solve without keeping its column.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from geo.settings import Settings
 
 #: ``d_c`` below this is a bridge (the circuit carries all of its own transfer).
 BRIDGE_TOL = 1e-9
+#: Flow-shift candidates onto an edge ``l``: circuits of edges ``k`` with ``|p_lk|`` at least
+#: this fraction of the cut-off. Their LODF ``|p_lk| / d_c`` is then tested against the
+#: cut-off itself; a circuit below it reaches the cut-off only when ``d_c < 0.5`` (it
+#: carries more than half of its own transfer) and is not screened this way.
+SHIFT_CANDIDATE = 0.5
 
 
 class _Sparse:
@@ -92,6 +98,7 @@ class Lodf:
         np.maximum.at(self.max_share, self.circ.edge, self.circ.share)
         self.own = np.zeros(m, np.int64)     # position of p_kk within column k
         self.pkk = np.zeros(m)
+        self.pkk_known = np.zeros(m, bool)
         self.pmax = np.zeros(m)              # max_l≠k |p_lk|
 
     def have(self, edges: np.ndarray) -> np.ndarray:
@@ -117,10 +124,11 @@ class Lodf:
             self._store(kk, p)
             self.shared += len(kk)
 
-    def ensure(self, edges: np.ndarray) -> None:
-        """Solve and keep the column and row of every edge in ``edges`` not yet stored."""
+    def ensure(self, edges: np.ndarray, pkk_only: bool = False) -> None:
+        """Solve and keep the column and row of every edge in ``edges`` not yet stored;
+        with ``pkk_only``, only their own PTDF ``p_kk`` (one solve each, nothing kept)."""
         todo = np.unique(edges)
-        todo = todo[~self.have(todo)]
+        todo = todo[~(self.pkk_known[todo] if pkk_only else self.have(todo))]
         if not len(todo):
             return
         batch = max(int(self.settings.hosting_batch), 1)
@@ -141,7 +149,12 @@ class Lodf:
             th = theta[:, :k] if k == width else np.zeros((n, k))
             th[: n - 1] = self.solve(r)
             self.solves += k
-            self._store(ks, self.flows @ th)
+            if pkk_only:
+                iu, iv = self.red[self.eu[ks]], self.red[self.ev[ks]]
+                self.pkk[ks] = self.bl[ks] * (th[iu, cols] - th[iv, cols])
+                self.pkk_known[ks] = True
+            else:
+                self._store(ks, self.flows @ th)
 
     def _store(self, ks: np.ndarray, p: np.ndarray) -> None:
         """Keep the sparse column ``p[:, j]`` and row ``(b_k / b_l) p[l, j]`` of edge
@@ -163,9 +176,10 @@ class Lodf:
         starts = np.r_[0, np.cumsum(lens)[:-1]]
         self.own[ks] = np.flatnonzero(rl == ks[cj]) - starts
         self.pkk[ks] = pkk
+        self.pkk_known[ks] = True
         # rows: p_lk = (b_l / b_k) p_kl for l = ks[j], over every edge k
         row = p * (self.bl[ks][None, :] / self.bl[:, None])
-        keep = np.abs(row) >= tol
+        keep = np.abs(row) >= max(tol, SHIFT_CANDIDATE * self.settings.distribution_factor_cutoff)
         keep[ks, cols] = True
         cj, rl = np.nonzero(keep.T)
         self.rows.put(ks, rl, cj, row[rl, cj])
@@ -188,7 +202,7 @@ class Lodf:
         cutoff = max(self.settings.distribution_factor_cutoff, 1e-12)
         self.ensure(ls)
         which, kk, plk = self.rows.gather(ls)
-        self.ensure(kk)                                  # their own PTDF p_kk
+        self.ensure(kk, pkk_only=True)                   # their own PTDF p_kk
         clen = circ.ptr[kk + 1] - circ.ptr[kk]
         at = np.repeat(np.arange(len(kk)), clen)
         ci = (np.repeat(circ.ptr[kk], clen) + np.arange(int(clen.sum()))
