@@ -7,9 +7,9 @@ Because ``B`` is symmetric, ``p_lk = (b_l / b_k) p_kl``: the same solve also giv
 ``p_l·`` of the edge, which tells which outages move flow onto ``l`` (the flow-shift part of
 the contingency set). Both are kept sparse: column entries with ``|p_lk| <
 n1_lodf_tolerance · d`` are dropped (``d = 1 − a·p_kk`` for the edge's largest circuit
-share ``a``), row entries with ``|p_lk|`` below ``SHIFT_CANDIDATE`` times the cut-off (and
-below ``n1_lodf_tolerance``); the diagonal ``p_kk`` always stays. A candidate outage onto a
-row needs only its own ``p_kk``, found by one solve without keeping its column.
+share ``a``), row entries with ``|p_lk| < n1_lodf_tolerance``; the diagonal ``p_kk``
+always stays. A candidate outage onto a row needs only its own ``p_kk``, found by one
+solve without keeping its column.
 """
 
 from __future__ import annotations
@@ -24,11 +24,6 @@ from geo.settings import Settings
 
 #: ``d_c`` below this is a bridge (the circuit carries all of its own transfer).
 BRIDGE_TOL = 1e-9
-#: Flow-shift candidates onto an edge ``l``: circuits of edges ``k`` with ``|p_lk|`` at least
-#: this fraction of the cut-off. Their LODF ``|p_lk| / d_c`` is then tested against the
-#: cut-off itself; a circuit below it reaches the cut-off only when ``d_c < 0.5`` (it
-#: carries more than half of its own transfer) and is not screened this way.
-SHIFT_CANDIDATE = 0.5
 
 
 class _Sparse:
@@ -179,7 +174,7 @@ class Lodf:
         self.pkk_known[ks] = True
         # rows: p_lk = (b_l / b_k) p_kl for l = ks[j], over every edge k
         row = p * (self.bl[ks][None, :] / self.bl[:, None])
-        keep = np.abs(row) >= max(tol, SHIFT_CANDIDATE * self.settings.distribution_factor_cutoff)
+        keep = np.abs(row) >= tol
         keep[ks, cols] = True
         cj, rl = np.nonzero(keep.T)
         self.rows.put(ks, rl, cj, row[rl, cj])

@@ -8,7 +8,10 @@ of any ``--queued-loads``); a site that no longer does is passed over, with the 
 that now binds and the kept sites whose own limit is that element. Candidates are checked
 in batches (one set of solves per batch; each island's factorisation and LODF columns are
 solved once and kept across the runs); after a site is kept, the rest of the batch is
-checked again. The chosen set is then verified jointly:
+checked again. A site that fits is kept only when it does not take a kept site below
+its own load (the kept POIs re-checked with every load in: loads whose share of a kept
+site's limit is below the cut-off are not in the candidate's own screen). The chosen set
+is then verified jointly:
 each chosen POI, with every other chosen load in the base case, must still host its load
 at N-0 and N-1 (no monitored branch above its rating, N-0 or after a screened outage).
 
@@ -37,6 +40,9 @@ BATCH = 24
 #: Relative slack of "hosts the load" (a load that exactly uses up a limit fits, whatever
 #: the last bits of the solver say).
 TOLERANCE = 1e-9
+#: Relative amount by which kept loads are lowered when checking whether a new site takes a
+#: kept one below its load (so that a load that exactly uses up a limit still shows > 0).
+HAIR = 1e-6
 
 
 def _binding(sites: pd.DataFrame) -> pd.Series:
@@ -119,6 +125,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         site_mw = pd.Series(float(load_mw), index=cand.index)
     kept: list[int] = []
     passed: list[tuple[int, str]] = []
+    margin: dict[int, float] = {}   # firm MW a kept POI has beyond its load, all loads in
     checks, pos, rows = 0, 0, cand.index.to_numpy()
     reuse: dict = {}       # factorisations and LODF columns, shared by every hosting run
     while len(kept) < n and pos < len(rows):
@@ -134,8 +141,14 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
             firm, n0 = now.loc[poi, "firm_mw"], now.loc[poi, "hosting_mw"]
             need = float(site_mw.loc[row])
             if min(firm, n0) >= need * (1 - TOLERANCE):
-                kept.append(row)
-                break
+                hurt, checks = _hurts(row, need, kept, margin, cand, site_mw, base, grid,
+                                      plants, settings, reuse, checks)
+                if hurt is None:
+                    margin[row] = min(firm, n0) - need
+                    kept.append(row)
+                    break
+                passed.append((row, hurt))
+                continue
             line = now.loc[poi, "firm_limiting_line_id"] or now.loc[poi, "limiting_line_id"]
             sharing = [f"#{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']}" for k in kept
                        if line is not None and str(line) in str(binding.loc[k]).split(";")]
@@ -166,6 +179,34 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs, joint screen %s",
              len(chosen), n, len(passed_df), checks, "firm" if verified else "NOT firm")
     return Portfolio(sites=chosen, passed_over=passed_df, verified=verified, checks=checks)
+
+
+def _hurts(row, need, kept, margin, cand, site_mw, base, grid, plants, settings, reuse,
+           checks) -> tuple[str | None, int]:
+    """Whether adding the site ``row`` (its own POI hosts it) takes a kept site below its
+    load: the kept POIs are re-checked with every load in, their own included, so a POI
+    whose firm MW beyond its load was positive and is now 0 no longer fits. This catches
+    the loads whose share of a kept site's limit is below the distribution-factor cut-off
+    (the candidate's own screen does not watch that element). Returns the reason (None
+    when no kept site is hurt) and the hosting-run count."""
+    if not kept:
+        return None, checks
+    pois = cand.loc[kept, "poi_sub_id"].astype(str).to_numpy()
+    # the kept loads a hair below their MW: one that exactly fits keeps a margin above 0
+    loads = _loads(base, np.append(pois, str(cand.loc[row, "poi_sub_id"])),
+                   np.append(site_mw.loc[kept].to_numpy() * (1 - HAIR), need))
+    after = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois)), queued=loads,
+                            reuse=reuse)
+    for k, poi in zip(kept, pois, strict=True):
+        left = min(after.loc[poi, "firm_mw"], after.loc[poi, "hosting_mw"])
+        if margin[k] > 0 and left <= 0:
+            line = (after.loc[poi, "firm_limiting_line_id"]
+                    or after.loc[poi, "limiting_line_id"])
+            return (f"its load would take #{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']} "
+                    f"below its own load (binds on line {line})"), checks + 1
+    for k, poi in zip(kept, pois, strict=True):
+        margin[k] = min(after.loc[poi, "firm_mw"], after.loc[poi, "hosting_mw"])
+    return None, checks + 1
 
 
 def limiting_lines(chosen: Portfolio, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
