@@ -106,7 +106,7 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     >>> round(float(out.loc[0, "interconnection_cost_musd"]), 2)
     78.97
     >>> float(out.loc[0, "time_to_power_months"]), out.loc[0, "power_binding"]
-    (35.0, 'tie line')
+    (43.4, 'tie line')
     """
     settings = settings if settings is not None else Settings()
     load = check_load(load_mw)
