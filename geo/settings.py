@@ -258,6 +258,14 @@ class Settings(SettingsBase):
     #: (https://bnnbloomberg.ca/business/technology/2024/08/29/data-centers-face-seven-year-wait-for-power-hookups-in-virginia).
     upgrade_base_months: float = Field(default=24.0, ge=0)
     upgrade_shortfall_months: float = Field(default=24.0, ge=0)
+    #: Further months times the share of the load that even the intact network cannot carry
+    #: (1 - hosting_mw / load, N-0): new lines rather than post-contingency relief. With
+    #: hosting 0 too, 12 + 24 + 24 + 24 = 84 months: Dominion's "up to seven years", a
+    #: one-to-three-year extension of the typical three to four for large loads (Axios, 4 Sep
+    #: 2024, https://www.axios.com/pro/energy-policy/2024/09/04/virginia-data-center-dominion-grid;
+    #: BNN Bloomberg above); 24 is the middle of the extension. A POI whose intact network
+    #: carries the load stays within ERCOT's 4-6 years (60 months at most).
+    upgrade_n0_shortfall_months: float = Field(default=24.0, ge=0)
     #: A large power transformer (a new EHV/HV step at the POI) where the POI's voltage is
     #: below what the load needs (firm_min_poi_kv): 150 weeks = 34.6 months, Wood Mackenzie
     #: 2024 (https://www.woodmac.com/news/opinion/4-years-into-a-difficult-transformers-market-in-the-us-is-there-a-potential-end-in-sight/).

@@ -63,6 +63,19 @@ def test_poi_equal_months_go_to_the_cheaper_interconnection_not_the_nearer():
     assert out["poi_sub_id"].iloc[0] == "b"
 
 
+def test_poi_where_neither_is_firm_goes_to_the_one_whose_intact_network_hosts_the_load():
+    site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
+    # both firm 0; near 115 kV hosts 100 of 300 MW at N-0: 12 + 24 + 24 + 24 x 2/3 = 76;
+    # 345 kV ~2.2 km away hosts 2,000 MW at N-0: 12 + 24 + 24 = 60 months (the cheaper
+    # 115 kV POI would win on capital if the months were equal)
+    coords = [(-100.0, 40.0045), (-100.0, 40.02)]
+    pois = pd.DataFrame({"hosting_mw": [100.0, 2_000.0], "firm_mw": [0.0, 0.0],
+                         "voltage_kv": [115.0, 345.0]},
+                        index=pd.Index(["near115", "hv"], name="sub_id"))
+    out = join.assign_poi(site, pois, _pts(coords), 300.0, Settings())
+    assert out["poi_sub_id"].iloc[0] == "hv"
+
+
 def test_poi_without_any_host_takes_the_most_headroom_and_respects_max_tie():
     sites = gpd.GeoDataFrame({"site_id": ["s", "far"]},
                              geometry=_pts([(-100.0, 40.0), (-90.0, 30.0)]))

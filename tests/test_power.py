@@ -55,6 +55,12 @@ def _one(load: float = LOAD, settings: Settings = S, **overrides: object) -> pd.
     ({"firm_mw": 150.0}, LOAD, 48.0, "network upgrades"),
     # firm unknown counts as 0: 24 + 24 = 48; 60
     ({"firm_mw": None}, LOAD, 60.0, "network upgrades"),
+    # firm 0 and the intact network hosts 150 of 300 MW too: + 24 x 0.5 -> 60; 72
+    ({"firm_mw": 0.0, "hosting_mw": 150.0}, LOAD, 72.0, "network upgrades"),
+    # neither N-0 nor N-1 hosts any of it: 24 + 24 + 24 = 72; 84 (Dominion's 7 years)
+    ({"firm_mw": 0.0, "hosting_mw": 0.0}, LOAD, 84.0, "network upgrades"),
+    # hosting unknown counts as the firm figure: firm 150 -> N-0 short 0.5 too: 24 + 12 + 12
+    ({"firm_mw": 150.0, "hosting_mw": None}, LOAD, 60.0, "network upgrades"),
     # 138 kV for 300 MW (needs 230 kV): a large transformer, 34.6 months; 46.6
     ({"poi_voltage_kv": 138.0}, LOAD, 46.6, "large transformer"),
     # 600 MW with firm 900: a new switching station (600 > 500 MW), 24; 36
@@ -213,6 +219,17 @@ def test_more_firm_never_more_months() -> None:
     months = power.grid_months(data, np.full(len(firm), LOAD), LOAD, S)["months"]
     assert (np.diff(months) <= 0).all()
     assert months[0] == 60.0 and months[-1] == 24.0
+
+
+def test_more_n0_hosting_never_more_months() -> None:
+    hosting = np.linspace(0, 700, 71)
+    data = {k: np.repeat(np.asarray([v], dtype=object), len(hosting))
+            for k, v in _site().items()}
+    data["hosting_mw"] = hosting
+    data["firm_mw"] = np.zeros(len(hosting))
+    months = power.grid_months(data, np.full(len(hosting), LOAD), LOAD, S)["months"]
+    assert (np.diff(months) <= 0).all() and (np.diff(months[:31]) < 0).all()
+    assert months[0] == 84.0 and months[30] == 60.0 and months[-1] == 60.0
 
 
 # --- prices ------------------------------------------------------------------------------------
