@@ -283,7 +283,8 @@ class Settings(SettingsBase):
     tie_months_per_km: float = Field(default=0.39, ge=0)
     #: Ties longer than tie_certificate_km need a certificate proceeding first: Texas exempts
     #: load-serving lines of up to 5 miles (8.05 km) from a CCN (HB 3092, 2025, was 3 miles,
-    #: https://jdkey.com/texas-89th-legislature/hb3092-89th-regular); the PUC must decide a
+    #: https://jdkey.com/texas-89th-legislature/hb3092-89th-regular, a summary of the bill;
+    #: applied everywhere, a simplification); the PUC must decide a
     #: CCN within 180 days (SB 1076, 2023,
     #: https://capitol.texas.gov/tlodocs/88R/analysis/html/SB01076F.htm, which puts a
     #: transmission project "start to finish" at more than 3 years); 12 months with the
