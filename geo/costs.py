@@ -51,7 +51,7 @@ from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COST_COLUMNS", "KM_PER_MILE", "REGIONS", "estimate"]
+__all__ = ["COST_COLUMNS", "KM_PER_MILE", "REGIONS", "estimate", "grid_path"]
 
 #: Statute mile in km (reVX tables are per mile).
 KM_PER_MILE = 1.609344
@@ -106,7 +106,7 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     >>> round(float(out.loc[0, "interconnection_cost_musd"]), 2)
     78.97
     >>> float(out.loc[0, "time_to_power_months"]), out.loc[0, "power_binding"]
-    (35.0, 'tie line')
+    (43.4, 'tie line')
     """
     settings = settings if settings is not None else Settings()
     load = check_load(load_mw)
@@ -239,6 +239,24 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
         "energy_cost_musd_per_year": chosen_energy,
         "cost_of_power_musd": pick_float({p: options[p]["cost"] for p in options}),
     }
+
+
+def grid_path(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.ndarray]:
+    """Months and interconnection capital of the grid path for the full load, per row.
+
+    What :func:`geo.join.assign_poi` compares among a site's candidate POIs (one row per
+    site-POI pair: ``poi_sub_id``, ``firm_mw``, ``hosting_mw``, ``poi_voltage_kv``,
+    ``tie_distance_km`` and optionally ``interconnect`` and ``subdivision`` for the cost
+    region). For one site the energy price is the same at every POI and the delay cost is
+    months x a constant, so the fastest, then cheapest, of these is the POI with the lowest
+    cost of power among those with the fewest months. NaN where unknown.
+    """
+    check_cost_settings(settings)
+    n = len(data["poi_sub_id"])
+    need = np.full(n, float(load_mw))
+    months = power.grid_months(data, need, load_mw, settings)["months"]
+    capital = interconnection(data, need, cost_region(data, settings), settings)["total"]
+    return {"months": months, "capital": capital}
 
 
 def cost_region(data: Columns, settings: Settings) -> np.ndarray:

@@ -19,7 +19,7 @@ import shapely
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
-from geo import contingency
+from geo import contingency, costs
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.settings import Settings
@@ -53,20 +53,26 @@ def reachable_pois(sites: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
 
 
 def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSeries,
-               load_mw: float, settings: Settings) -> pd.DataFrame:
+               load_mw: float, settings: Settings, *,
+               subdivision: np.ndarray | None = None) -> pd.DataFrame:
     """Best point of interconnection within ``max_tie_km`` of each site.
 
-    Among the ``poi_neighbours`` nearest substations in reach, the best is the first by:
-    hosts the load; N+1; then, for those that host it, the shortest tie, and for those
-    that do not, the most headroom; ties by distance, then sub_id. Sites that carry a
+    Among the ``poi_neighbours`` nearest substations in reach, the best is the one whose
+    grid path for the load is fastest, then cheapest (:func:`geo.costs.grid_path`: the
+    months of :func:`geo.power.grid_months` and the interconnection capital, i.e. the
+    lowest cost of power for the site); then the most firm MW, the shortest tie and sub_id.
+    So a slightly farther POI that is firm for the load wins over a nearer one that waits
+    for network upgrades whenever its longer tie costs fewer months. Sites that carry a
     ``poi_sub_id`` already (substation candidates) keep it with a tie of 0 km.
 
     Parameters
     ----------
     pois
         Metrics of eligible substations, indexed by sub_id, with ``hosting_mw``,
-        ``firm_mw`` and ``voltage_kv`` (N-1 secure: firm for the load at a fitting
-        voltage); ``points`` their geometries in the same order.
+        ``firm_mw``, ``voltage_kv`` and optionally ``interconnect`` (for the cost region);
+        ``points`` their geometries in the same order.
+    subdivision
+        The sites' subdivision codes (cost region of the Southeast), in the sites' order.
     """
     n = len(sites)
     out = pd.DataFrame({"poi_sub_id": pd.Series([None] * n, dtype=object),
@@ -81,9 +87,12 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     k = int(min(settings.poi_neighbours, len(pois)))
     tree = cKDTree(_xyz(points))
     hosting_all = pois["hosting_mw"].to_numpy(dtype=float)
-    hosting_all = np.where(np.isnan(hosting_all), -1.0, hosting_all)
-    n1_all = contingency.secure(pois["firm_mw"].to_numpy(dtype=float),
-                                pois["voltage_kv"].to_numpy(dtype=float), load_mw, settings)
+    firm_all = pois["firm_mw"].to_numpy(dtype=float)
+    kv_all = pois["voltage_kv"].to_numpy(dtype=float)
+    inter_all = (pois["interconnect"].to_numpy(dtype=object) if "interconnect" in pois
+                 else np.full(len(pois), None, dtype=object))
+    area = (np.asarray(subdivision, dtype=object)[todo] if subdivision is not None
+            else np.full(len(todo), None, dtype=object))
     subs = pois.index.to_numpy(dtype=object)
     rank_id = np.argsort(np.argsort(subs.astype(str))).astype(float)  # sub_id order as a number
     xyz = _xyz(sites.geometry.iloc[todo])
@@ -95,14 +104,20 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         chord, idx = chord.reshape(-1, k), idx.reshape(-1, k)
         valid = np.isfinite(chord)
         safe = np.where(valid, idx, 0)
-        hosting = hosting_all[safe]
-        serves = hosting >= load_mw
         dist = chord_to_km(np.where(valid, chord, 0.0))
         near = np.round(dist, 3)  # 1 m: equal distances must not be decided by rounding noise
+        path = costs.grid_path({
+            "poi_sub_id": np.where(valid, subs[safe], None).ravel(),
+            "firm_mw": firm_all[safe].ravel(), "hosting_mw": hosting_all[safe].ravel(),
+            "poi_voltage_kv": kv_all[safe].ravel(), "tie_distance_km": dist.ravel(),
+            "interconnect": inter_all[safe].ravel(),
+            "subdivision": np.repeat(area[lo:lo + len(chord)], k),
+        }, load_mw, settings)
+        months = np.nan_to_num(np.round(path["months"], 6), nan=np.inf).reshape(-1, k)
+        capital = np.nan_to_num(np.round(path["capital"], 6), nan=np.inf).reshape(-1, k)
+        firm = np.nan_to_num(firm_all[safe], nan=-1.0)
         # Keys, most important first; invalid slots (out of reach) lose on the first key.
-        keys = (~valid, ~serves, ~n1_all[safe], np.where(serves, near, -hosting), near,
-                rank_id[safe])
-        first = _first_by(keys)
+        first = _first_by((~valid, months, capital, -firm, near, rank_id[safe]))
         pick = np.arange(len(first))
         ok = valid[pick, first]
         chosen_sub[lo:lo + len(first)] = np.where(ok, safe[pick, first], -1)
@@ -114,8 +129,8 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     return out
 
 
-#: Sites per block in the n x k neighbour queries (bounds their memory).
-_CHUNK = 262_144
+#: Sites per block in the n x k neighbour queries and path figures (bounds their memory).
+_CHUNK = 65_536
 
 
 def _first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -321,7 +336,13 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     subs = layers.substations.set_index("sub_id")
     eligible = metrics.index[metrics["voltage_kv"] >= settings.candidate_min_kv]
     eligible = eligible.sort_values()
-    poi = assign_poi(sites, metrics.loc[eligible], subs.geometry.loc[eligible], load_mw, settings)
+    centres = centres or {}
+    subdivision = admin_area(sites, layers.subdivisions, "code", settings.admin_snap_km,
+                             centres.get("subdivisions"))
+    candidates = metrics.loc[eligible].assign(
+        interconnect=subs["interconnect"].reindex(eligible).to_numpy(dtype=object))
+    poi = assign_poi(sites, candidates, subs.geometry.loc[eligible], load_mw, settings,
+                     subdivision=subdivision)
     out = sites.copy()
     out["poi_sub_id"] = poi["poi_sub_id"]
     out["tie_distance_km"] = poi["tie_distance_km"]
@@ -350,14 +371,12 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["hosting_source"] = np.where(out["hosting_mw"].notna(), "computed", None)
 
     out = out.join(hydro_nearby(out, layers.plants))
-    centres = centres or {}
     out = out.join(gas_nearby(out, layers.gas_fields, centres.get("gas_fields")))
     out = out.join(land_price(out, layers.land_prices, layers.land_raster, land_prices,
                               land_unit, label="state average" if not layers.reports.get(
                                   "land_prices") else "area average",
                               price_column=price_column))
-    out["subdivision"] = admin_area(out, layers.subdivisions, "code", settings.admin_snap_km,
-                                    centres.get("subdivisions"))
+    out["subdivision"] = subdivision
     out["country_iso3"] = admin_area(out, layers.countries, "iso_a3", settings.admin_snap_km,
                                      centres.get("countries"))
     return out

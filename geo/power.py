@@ -11,8 +11,11 @@ Grid
     * POI works: a bay at the existing substation (``poi_bay_months``) for loads up to
       ``bay_max_mw``, a new switching station (``switching_station_months``) above.
     * Network upgrades where ``firm_mw`` (N-1, :mod:`geo.contingency`) is short of the load:
-      ``upgrade_base_months + upgrade_shortfall_months * (1 - firm / load)``; none where firm
-      covers the load. A null ``firm_mw`` counts as 0 (and the reasons say so).
+      ``upgrade_base_months + upgrade_shortfall_months * (1 - firm / load) +
+      upgrade_n0_shortfall_months * max(0, 1 - hosting / load)``; none where firm covers the
+      load. The last term is the share the intact network (``hosting_mw``, N-0) cannot
+      carry either: new capacity, not only post-contingency relief. A null ``firm_mw``
+      counts as 0 (and the reasons say so), a null ``hosting_mw`` as the firm figure.
     * A large transformer (``transformer_lead_months``) where the POI's voltage is below what
       the load needs (``firm_min_poi_kv`` by ``firm_load_bands_mw``).
     * The tie: 0 for 0 km; else ``tie_base_months + tie_months_per_km * km``, plus
@@ -85,14 +88,17 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
     n = len(need_mw)
     has_poi = present(data, "poi_sub_id")
     firm = np.nan_to_num(as_float(data, "firm_mw"), nan=0.0)
+    # N-0 hosting is never below firm (a null counts as the firm figure)
+    hosting = np.maximum(np.nan_to_num(as_float(data, "hosting_mw"), nan=0.0), firm)
     kv = as_float(data, "poi_voltage_kv")
     tie = as_float(data, "tie_distance_km")
     need = np.asarray(need_mw, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         short = np.where(need > 0, np.clip(1.0 - firm / need, 0.0, 1.0), 0.0)
+        short_n0 = np.where(need > 0, np.clip(1.0 - hosting / need, 0.0, 1.0), 0.0)
     upgrades = short > 0
-    up_months = np.where(upgrades, s.upgrade_base_months + s.upgrade_shortfall_months * short,
-                         0.0)
+    up_months = np.where(upgrades, s.upgrade_base_months + s.upgrade_shortfall_months * short
+                         + s.upgrade_n0_shortfall_months * short_n0, 0.0)
     station = need > s.bay_max_mw
     poi_months = np.where(station, s.switching_station_months, s.poi_bay_months)
     xfmr = ~contingency.voltage_fits(kv, load_mw, s) & np.isfinite(kv)

@@ -258,19 +258,39 @@ class Settings(SettingsBase):
     #: (https://bnnbloomberg.ca/business/technology/2024/08/29/data-centers-face-seven-year-wait-for-power-hookups-in-virginia).
     upgrade_base_months: float = Field(default=24.0, ge=0)
     upgrade_shortfall_months: float = Field(default=24.0, ge=0)
+    #: Further months times the share of the load that even the intact network cannot carry
+    #: (1 - hosting_mw / load, N-0): new lines rather than post-contingency relief. With
+    #: hosting 0 too, 12 + 24 + 24 + 24 = 84 months: Dominion's "up to seven years", a
+    #: one-to-three-year extension of the typical three to four for large loads (Axios, 4 Sep
+    #: 2024, https://www.axios.com/pro/energy-policy/2024/09/04/virginia-data-center-dominion-grid;
+    #: BNN Bloomberg above); 24 is the middle of the extension. A POI whose intact network
+    #: carries the load stays within ERCOT's 4-6 years (60 months at most).
+    upgrade_n0_shortfall_months: float = Field(default=24.0, ge=0)
     #: A large power transformer (a new EHV/HV step at the POI) where the POI's voltage is
     #: below what the load needs (firm_min_poi_kv): 150 weeks = 34.6 months, Wood Mackenzie
     #: 2024 (https://www.woodmac.com/news/opinion/4-years-into-a-difficult-transformers-market-in-the-us-is-there-a-potential-end-in-sight/).
     transformer_lead_months: float = Field(default=34.6, ge=0)
-    #: Tie line: right of way and permits (months) for any tie longer than 0 km. Assumption.
-    tie_base_months: float = Field(default=6.0, ge=0)
-    #: Tie line construction per km. Assumption: ~1 year for a 50 km line.
-    tie_months_per_km: float = Field(default=0.25, ge=0)
-    #: Ties longer than tie_certificate_km need a certificate proceeding (e.g. a Texas PUC
-    #: CCN, statutory deadline 180 days after SB 1076, 2023,
-    #: https://capitol.texas.gov/tlodocs/88R/analysis/html/SB01076F.htm); 12 months with
-    #: notice and hearing, our reading. 16.1 km = 10 miles, the reVX medium-spur cut-off.
-    tie_certificate_km: float = Field(default=16.1, ge=0)
+    #: Tie line, from the certificate (or from the study where none is needed) to energized:
+    #: tie_base_months + tie_months_per_km x km for any tie longer than 0 km. Fitted through
+    #: two published schedules: Dominion's two 230 kV double-circuit lines of 7 miles
+    #: (11.3 km) for a 900 MW Chesterfield campus, construction Feb 2027 to June 2028 = 16
+    #: months (Data Center Dynamics 2025,
+    #: https://www.datacenterdynamics.com/en/news/dominion-to-build-new-high-voltage-lines-to-supply-proposed-900mw-data-center-in-chesterfield-county-virginia/),
+    #: and Oncor's 23-mile (37.0 km) 345 kV double circuit, approved 2 Oct 2025, energized
+    #: by Dec 2027 = 26 months (https://rtowww.com/116426-texas-puc-approves-ercot-tx-project):
+    #: 0.39 month per km, 11.6 months at 0 km. (Was an assumption: 6 + 0.25 / km.)
+    tie_base_months: float = Field(default=11.6, ge=0)
+    tie_months_per_km: float = Field(default=0.39, ge=0)
+    #: Ties longer than tie_certificate_km need a certificate proceeding first: Texas exempts
+    #: load-serving lines of up to 5 miles (8.05 km) from a CCN (HB 3092, 2025, was 3 miles,
+    #: https://jdkey.com/texas-89th-legislature/hb3092-89th-regular, a summary of the bill;
+    #: applied everywhere, a simplification); the PUC must decide a
+    #: CCN within 180 days (SB 1076, 2023,
+    #: https://capitol.texas.gov/tlodocs/88R/analysis/html/SB01076F.htm, which puts a
+    #: transmission project "start to finish" at more than 3 years); 12 months with the
+    #: routing study, notice and hearing, our reading. (Was 16.1 km, reVX's medium-spur
+    #: cut-off, a cost figure, not a permitting one.)
+    tie_certificate_km: float = Field(default=8.05, ge=0)
     tie_certificate_months: float = Field(default=12.0, ge=0)
 
     # --- time to power: energized site and on-site gas -------------------------------------

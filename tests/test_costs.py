@@ -82,8 +82,8 @@ def test_hand_computed_land_and_time() -> None:
     ).iloc[0]
     assert out["acres_needed"] == pytest.approx(225.0)  # 0.75 acre/MW * 300 MW
     assert out["land_cost_musd"] == pytest.approx(225.0 * 2_970.0 / 1e6)  # 0.66825
-    # study 12 + tie (6 + 0.25 x 20 + certificate 12 = 23) = 35
-    assert out["time_to_power_months"] == pytest.approx(35.0)
+    # study 12 + tie (11.6 + 0.39 x 20 + certificate 12 = 31.4) = 43.4
+    assert out["time_to_power_months"] == pytest.approx(43.4)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +190,8 @@ def test_existing_site_column_is_optional() -> None:
     site = _site()
     del site["existing_site"]
     out = costs.estimate(_frame(site), LOAD)
-    assert out["time_to_power_months"].iloc[0] == pytest.approx(24.0)
+    # 3 km tie: 12 + 11.6 + 0.39 x 3 = 24.77
+    assert out["time_to_power_months"].iloc[0] == pytest.approx(24.77)
 
 
 def test_geodataframe_in_geodataframe_out() -> None:

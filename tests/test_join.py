@@ -23,11 +23,11 @@ def _geodesic_km(a, b):
     return GEOD.inv(a[0], a[1], b[0], b[1])[2] / 1000.0
 
 
-def test_poi_prefers_hosting_then_n1_then_distance():
+def test_poi_prefers_the_fastest_grid_path():
     site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
-    # p1 nearest but too small; p2 hosts but not N-1 secure (firm 200 MW < 300);
-    # p3 hosts and is N-1 secure but farther
-    coords = [(-100.0, 40.05), (-100.0, 40.10), (-100.0, 40.20)]
+    # p1 nearest, firm 100 of 300: 12 + 24 + 24 x 2/3 = 52 months; p2 firm 200: 44;
+    # p3 firm for the load, ~7.8 km: 12 + tie (11.6 + 0.39 x 7.8 = 14.6) = 26.6: p3
+    coords = [(-100.0, 40.02), (-100.0, 40.04), (-100.0, 40.07)]
     pois = pd.DataFrame({"hosting_mw": [100.0, 500.0, 400.0], "firm_mw": [100.0, 200.0, 300.0],
                          "voltage_kv": 345.0},
                         index=pd.Index(["p1", "p2", "p3"], name="sub_id"))
@@ -35,6 +35,45 @@ def test_poi_prefers_hosting_then_n1_then_distance():
     assert out["poi_sub_id"].iloc[0] == "p3"
     assert out["tie_distance_km"].iloc[0] == pytest.approx(
         _geodesic_km((-100, 40), coords[2]), rel=5e-3)
+
+
+def test_poi_nearer_with_a_small_shortfall_beats_a_far_firm_poi_when_it_is_faster():
+    site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
+    # near: 2.2 km, firm 290 of 300 MW: upgrades 24 + 24 x 10/300 = 24.8; 12 + 24.8 = 36.8
+    # far: ~44.5 km, firm: tie 11.6 + 0.39 x 44.5 + certificate 12 = 41.0; 12 + 41.0 = 53.0
+    coords = [(-100.0, 40.02), (-100.0, 40.40)]
+    pois = pd.DataFrame({"hosting_mw": [900.0, 900.0], "firm_mw": [290.0, 900.0],
+                         "voltage_kv": 345.0},
+                        index=pd.Index(["near", "far"], name="sub_id"))
+    out = join.assign_poi(site, pois, _pts(coords), 300.0, Settings())
+    assert out["poi_sub_id"].iloc[0] == "near"
+
+
+def test_poi_equal_months_go_to_the_cheaper_interconnection_not_the_nearer():
+    site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
+    # Both firm, ties (11.6 + 0.39 x km < 12) under the bay's 12 months: 24 months each.
+    # Capital (MISO, x1.7): a (500 kV, 0.556 km = 0.345 mi): tie 2 x 1,694,747 x 0.345 x 1.5
+    # = 1.76 M + bay 5.3 + transformer 11,610 x 300 = 3.48 M -> 10.54 x 1.7 = 17.9 M USD;
+    # b (230 kV, 0.889 km): 2.81 + 2.2 + 2.13 = 7.14 x 1.7 = 12.1 M USD: b, though farther.
+    coords = [(-100.0, 40.005), (-100.0, 39.992)]
+    pois = pd.DataFrame({"hosting_mw": [900.0, 900.0], "firm_mw": [900.0, 900.0],
+                         "voltage_kv": [500.0, 230.0]},
+                        index=pd.Index(["a", "b"], name="sub_id"))
+    out = join.assign_poi(site, pois, _pts(coords), 300.0, Settings())
+    assert out["poi_sub_id"].iloc[0] == "b"
+
+
+def test_poi_where_neither_is_firm_goes_to_the_one_whose_intact_network_hosts_the_load():
+    site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
+    # both firm 0; near 115 kV hosts 100 of 300 MW at N-0: 12 + 24 + 24 + 24 x 2/3 = 76;
+    # 345 kV ~2.2 km away hosts 2,000 MW at N-0: 12 + 24 + 24 = 60 months (the cheaper
+    # 115 kV POI would win on capital if the months were equal)
+    coords = [(-100.0, 40.0045), (-100.0, 40.02)]
+    pois = pd.DataFrame({"hosting_mw": [100.0, 2_000.0], "firm_mw": [0.0, 0.0],
+                         "voltage_kv": [115.0, 345.0]},
+                        index=pd.Index(["near115", "hv"], name="sub_id"))
+    out = join.assign_poi(site, pois, _pts(coords), 300.0, Settings())
+    assert out["poi_sub_id"].iloc[0] == "hv"
 
 
 def test_poi_without_any_host_takes_the_most_headroom_and_respects_max_tie():

@@ -27,7 +27,7 @@ MWH = 300 * 0.8 * 8760
 
 def _site(**overrides: object) -> dict[str, object]:
     row: dict[str, object] = {
-        "site_id": "s", "poi_sub_id": "p", "poi_voltage_kv": 345.0, "tie_distance_km": 3.0,
+        "site_id": "s", "poi_sub_id": "p", "poi_voltage_kv": 345.0, "tie_distance_km": 1.0,
         "interconnect": "Eastern", "subdivision": "US-IA", "hosting_mw": 900.0,
         "firm_mw": 600.0, "redundancy": "N-1 secure", "land_price_usd_per_acre": 5_000.0,
         "gas_field": None, "gas_field_km": None,
@@ -42,17 +42,25 @@ def _one(load: float = LOAD, settings: Settings = S, **overrides: object) -> pd.
 
 # --- the grid path: months -----------------------------------------------------------------
 @pytest.mark.parametrize(("overrides", "load", "months", "binding"), [
-    # firm covers the load, 345 kV fits 300 MW, bay (300 <= 500 MW), 3 km tie:
-    # study 12 + max(bay 12, tie 6 + 0.25 x 3 = 6.75) = 24 > campus 18
+    # firm covers the load, 345 kV fits 300 MW, bay (300 <= 500 MW), 1 km tie:
+    # study 12 + max(bay 12, tie 11.6 + 0.39 x 1 = 11.99) = 24 > campus 18
     ({}, LOAD, 24.0, "POI bay"),
-    # a 20 km tie: 6 + 5 + certificate 12 (beyond 16.1 km) = 23; 12 + 23 = 35
-    ({"tie_distance_km": 20.0}, LOAD, 35.0, "tie line"),
-    # 16.1 km exactly: no certificate: 6 + 4.025 = 10.025 < bay 12 -> 24
-    ({"tie_distance_km": 16.1}, LOAD, 24.0, "POI bay"),
+    # a 3 km tie: 11.6 + 1.17 = 12.77 > bay 12; 12 + 12.77 = 24.77
+    ({"tie_distance_km": 3.0}, LOAD, 24.77, "tie line"),
+    # a 20 km tie: 11.6 + 7.8 + certificate 12 (beyond 8.05 km) = 31.4; 12 + 31.4 = 43.4
+    ({"tie_distance_km": 20.0}, LOAD, 43.4, "tie line"),
+    # 8.05 km exactly: no certificate: 11.6 + 3.1395 = 14.7395; 26.7395
+    ({"tie_distance_km": 8.05}, LOAD, 26.7395, "tie line"),
     # firm 150 of 300: upgrades 24 + 24 x 0.5 = 36; 12 + 36 = 48
     ({"firm_mw": 150.0}, LOAD, 48.0, "network upgrades"),
     # firm unknown counts as 0: 24 + 24 = 48; 60
     ({"firm_mw": None}, LOAD, 60.0, "network upgrades"),
+    # firm 0 and the intact network hosts 150 of 300 MW too: + 24 x 0.5 -> 60; 72
+    ({"firm_mw": 0.0, "hosting_mw": 150.0}, LOAD, 72.0, "network upgrades"),
+    # neither N-0 nor N-1 hosts any of it: 24 + 24 + 24 = 72; 84 (Dominion's 7 years)
+    ({"firm_mw": 0.0, "hosting_mw": 0.0}, LOAD, 84.0, "network upgrades"),
+    # hosting unknown counts as the firm figure: firm 150 -> N-0 short 0.5 too: 24 + 12 + 12
+    ({"firm_mw": 150.0, "hosting_mw": None}, LOAD, 60.0, "network upgrades"),
     # 138 kV for 300 MW (needs 230 kV): a large transformer, 34.6 months; 46.6
     ({"poi_voltage_kv": 138.0}, LOAD, 46.6, "large transformer"),
     # 600 MW with firm 900: a new switching station (600 > 500 MW), 24; 36
@@ -70,14 +78,14 @@ def test_grid_months_by_hand(overrides, load, months, binding) -> None:
 
 def test_campus_build_binds_when_the_grid_is_quicker() -> None:
     fast = S.replace(study_months=0.0, poi_bay_months=6.0)
-    out = _one(settings=fast)  # 0 + max(6, 6.75) = 6.75 < campus 18
+    out = _one(settings=fast)  # 0 + max(6, 11.99) = 11.99 < campus 18
     assert out["time_to_power_months"] == 18.0
     assert out["power_binding"] == "campus build"
 
 
 def test_first_phase_is_the_firm_mw_before_the_upgrades() -> None:
     out = _one(firm_mw=150.0)
-    # the works but the upgrades: 12 + max(bay 12, tie 6.75) = 24
+    # the works but the upgrades: 12 + max(bay 12, tie 11.99) = 24
     assert out["first_power_mw"] == 150.0 and out["first_power_months"] == 24.0
     assert out["network_upgrades"]
 
@@ -85,7 +93,7 @@ def test_first_phase_is_the_firm_mw_before_the_upgrades() -> None:
 # --- the grid path: money --------------------------------------------------------------------
 def test_interconnection_capital_by_hand() -> None:
     out = _one()
-    miles = 3.0 / 1.609344
+    miles = 1.0 / 1.609344
     # 345 kV carries 750 MW per circuit (reVX power_to_voltage): 1 circuit + 1 for N-1;
     # each carries 300 MW -> 400 MW class, MISO 1,694,747 USD/mile; spur x1.5 (< 3 miles)
     tie = 1_694_747.0 * miles * 1.5 * 2 / 1e6 * ESC
@@ -155,7 +163,7 @@ def test_energized_part_then_the_grid_for_the_rest() -> None:
     assert out["power_path"] == "energized"
     assert out["first_power_mw"] == 200.0 and out["first_power_months"] == 12.0
     # capital for 100 MW only: 345 kV, 1 + 1 circuits of the 102 MW class... 100 MW -> 102
-    miles = 3.0 / 1.609344
+    miles = 1.0 / 1.609344
     tie = 1_254_921.0 * miles * 1.5 * 2 / 1e6 * ESC
     xfmr = 8_670.0 * 100 / 1e6 * ESC
     assert out["path_capex_musd"] == pytest.approx(tie + 3.52 * ESC + xfmr)
@@ -207,10 +215,21 @@ def test_more_firm_never_more_months() -> None:
             for k, v in _site().items()}
     data["firm_mw"] = firm
     data["poi_voltage_kv"] = np.full(len(firm), 345.0)
-    data["tie_distance_km"] = np.full(len(firm), 3.0)
+    data["tie_distance_km"] = np.full(len(firm), 1.0)
     months = power.grid_months(data, np.full(len(firm), LOAD), LOAD, S)["months"]
     assert (np.diff(months) <= 0).all()
     assert months[0] == 60.0 and months[-1] == 24.0
+
+
+def test_more_n0_hosting_never_more_months() -> None:
+    hosting = np.linspace(0, 700, 71)
+    data = {k: np.repeat(np.asarray([v], dtype=object), len(hosting))
+            for k, v in _site().items()}
+    data["hosting_mw"] = hosting
+    data["firm_mw"] = np.zeros(len(hosting))
+    months = power.grid_months(data, np.full(len(hosting), LOAD), LOAD, S)["months"]
+    assert (np.diff(months) <= 0).all() and (np.diff(months[:31]) < 0).all()
+    assert months[0] == 84.0 and months[30] == 60.0 and months[-1] == 60.0
 
 
 # --- prices ------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ def _site(site_id: str = "s", **overrides: object) -> dict[str, object]:
         "poi_sub_id": "p-" + site_id,
         "poi_name": "POI " + site_id,
         "poi_voltage_kv": 345.0,
-        "tie_distance_km": 3.0,
+        "tie_distance_km": 1.0,
         "interconnect": "Eastern",
         "subdivision": "US-IA",
         "hosting_mw": 600.0,
@@ -49,13 +49,15 @@ def _rank(*rows: dict[str, object], settings: Settings | None = None) -> pd.Data
 
 
 # --- tiers -------------------------------------------------------------------------------
-# Months by hand (test_power.py has the model): 345 kV, firm 600, 3 km tie -> 24 (A);
-# a 20 km tie -> 35 (B); firm 150 -> 48 with upgrades (C); firm 0 -> 60 (C);
-# no POI and no gas -> no path (D); gas inside a basin, no POI -> 30 (B).
+# Months by hand (test_power.py has the model): 345 kV, firm 600, 1 km tie -> 24 (A);
+# a 5 km tie -> 12 + 11.6 + 0.39 x 5 = 25.55 (B); firm 150 -> 48 with upgrades (C);
+# firm 0 -> 60 (C); no POI and no gas -> no path (D); gas inside a basin, no POI -> 30 (B).
 TIER_TABLE = [
     # overrides, tier
     ({}, "A"),
-    ({"tie_distance_km": 20.0}, "B"),
+    ({"tie_distance_km": 5.0}, "B"),
+    # a 20 km tie: 12 + 11.6 + 7.8 + certificate 12 = 43.4 (C)
+    ({"tie_distance_km": 20.0}, "C"),
     # any shortfall brings the upgrades: 12 + 24 + 24 x 1/300 = 36.08 > 36
     ({"firm_mw": 299.0}, "C"),
     ({"firm_mw": 150.0}, "C"),
@@ -135,8 +137,8 @@ def test_scores_in_unit_interval() -> None:
 
 # --- ordering ------------------------------------------------------------------------------
 def test_land_never_lifts_a_site_across_tiers() -> None:
-    good_power = _site("a", tie_distance_km=3.0, land_price_usd_per_acre=1e6)  # tier A, dear
-    free_land = _site("b", tie_distance_km=20.0, land_price_usd_per_acre=0.0)  # tier B, free
+    good_power = _site("a", tie_distance_km=1.0, land_price_usd_per_acre=1e6)  # tier A, dear
+    free_land = _site("b", tie_distance_km=5.0, land_price_usd_per_acre=0.0)  # tier B, free
     out = _rank(free_land, good_power)
     assert list(out["site_id"]) == ["a", "b"]
     assert list(out["tier"]) == ["A", "B"]
@@ -159,10 +161,10 @@ def test_exact_ties_broken_by_site_id() -> None:
 
 def test_months_before_money_before_firm_before_land() -> None:
     rows = [
-        # 35 and 34.75 months (20 and 19 km ties: 6 + 0.25 km + 12), cheapest land; the
+        # 25.94 and 25.16 months (6 and 4 km ties: 12 + 11.6 + 0.39 km), cheapest land; the
         # quicker one is in California (186.4 USD/MWh): fewer months beat a far higher cost
-        _site("slower", tie_distance_km=20.0, land_price_usd_per_acre=100.0),
-        _site("slow", tie_distance_km=19.0, land_price_usd_per_acre=100.0,
+        _site("slower", tie_distance_km=6.0, land_price_usd_per_acre=100.0),
+        _site("slow", tie_distance_km=4.0, land_price_usd_per_acre=100.0,
               subdivision="US-CA", interconnect="Western"),
         # 24 months in Iowa (69.1 USD/MWh) against Texas (66.0): Texas is cheaper
         _site("iowa", land_price_usd_per_acre=100.0),
@@ -183,7 +185,7 @@ def test_months_before_money_before_firm_before_land() -> None:
     assert sep[2] == "#2: same months and cost, firm 600 vs 900 MW"
     assert sep[3].startswith("#3: same months, cost of power ")
     assert sep[4] == "#4: tier B vs A"
-    assert sep[5] == "#5: 35.0 vs 34.8 months"
+    assert sep[5] == "#5: 25.9 vs 25.2 months"
     slow, slower = out.set_index("site_id").loc[["slow", "slower"], "cost_of_power_musd"]
     assert slow > slower + 1_000
 
@@ -245,13 +247,14 @@ def test_reasons_text_for_a_fixed_row() -> None:
         land_price_usd_per_acre=2_970.0,
     )
     out = _rank(row)
+    # months: 12 + tie (11.6 + 0.39 x 3.1 = 12.809 > bay 12) = 24.809, shown as 25: Tier B.
     # capital: 2 circuits x 1,694,747 USD/mi x 1.926 mi x 1.5 + bay 3.52 + 8,670 x 300, x 1.7
-    # = 16.653 + 5.984 + 4.422 = 27.1; delay 24 x 20.7675 = 498.4; energy 66 USD/MWh x
-    # 2,102,400 MWh = 138.8 M USD/year; 27.1 + 498.4 + 1,387.6 = 1,913
+    # = 16.653 + 5.984 + 4.422 = 27.1; delay 24.809 x 20.7675 = 515.2; energy 66 USD/MWh x
+    # 2,102,400 MWh = 138.8 M USD/year; 27.1 + 515.2 + 1,387.6 = 1,930
     assert out.loc[0, "reasons"] == (
-        "Tier A: grid, 24 months to 300 MW (binding: POI bay); firm 450 MW (N-1) / 1,240 MW "
+        "Tier B: grid, 25 months to 300 MW (binding: tie line); firm 450 MW (N-1) / 1,240 MW "
         "(N-0) at 345 kV CHILDRESS 2 (3.1 km, 2 circuits), N-1 secure; cost of power "
-        "1,913 M USD over 10 years: capital 27.1 + delay 498.4 + energy 138.8 M USD/year "
+        "1,930 M USD over 10 years: capital 27.1 + delay 515.2 + energy 138.8 M USD/year "
         "(66 USD/MWh, EIA 2023); estimated: grid figures are DC estimates; land 2,970 "
         "USD/acre (state average, 2025)"
     )

@@ -1,6 +1,7 @@
 """Invariants of the power paths and the ranking, checked with hypothesis (issue 15).
 
 * more firm MW never makes the months to power worse, nor the tier or the rank;
+* more N-0 hosting never makes the months worse;
 * a lower energy price never worsens the rank among sites with equal power facts;
 * land never lifts a site across a tier;
 * shuffling the input rows does not change the output.
@@ -121,6 +122,20 @@ def test_grid_months_monotone_in_firm(firm, load, kv, tie, need) -> None:
             "tie_distance_km": np.array([tie, tie])}
     mw = np.full(2, load if need is None else min(need, load))
     months = power.grid_months(data, mw, load, SETTINGS)["months"]
+    assert months[1] <= months[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(hosting=st.lists(_maybe_number, min_size=2, max_size=2), firm=_maybe_number,
+       load=_load, kv=st.sampled_from([69.0, 138.0, 230.0, 345.0, 500.0]),
+       tie=st.integers(0, 60).map(float))
+def test_grid_months_monotone_in_n0_hosting(hosting, firm, load, kv, tie) -> None:
+    low, high = sorted(hosting, key=lambda v: -1.0 if v is None else v)
+    data = {"poi_sub_id": np.array(["p", "p"], dtype=object),
+            "hosting_mw": np.array([low, high], dtype=object),
+            "firm_mw": np.array([firm, firm], dtype=object),
+            "poi_voltage_kv": np.array([kv, kv]), "tie_distance_km": np.array([tie, tie])}
+    months = power.grid_months(data, np.full(2, load), load, SETTINGS)["months"]
     assert months[1] <= months[0]
 
 
