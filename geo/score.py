@@ -138,13 +138,11 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
     merged = {**data, **new}
-    text = _reasons.build(merged, load, grid_note=grid_note,
-                          horizon_years=settings.cost_horizon_years)
-    # What separated each site from the one ranked just above it.
-    text[order] = text[order] + _reasons.separation(
-        {k: np.asarray(v)[order] for k, v in merged.items()})
-    new["reasons"] = text
-    out = add_columns(sites, new).iloc[order].reset_index(drop=True)
+    # Each line closes with what separated the site from the one ranked just above it.
+    new["reasons"] = _reasons.build(merged, load, grid_note=grid_note,
+                                    horizon_years=settings.cost_horizon_years, order=order)
+    out = add_columns(sites, new).take(order)
+    out.index = pd.RangeIndex(len(out))  # not reset_index: that copies every column again
     logger.info(
         "ranked %d site(s): %s",
         len(out),
