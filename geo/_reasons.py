@@ -236,7 +236,8 @@ class _Line:
 
     def add_if(self, where: np.ndarray, *parts: str | np.ndarray) -> None:
         """Parts said on the rows where ``where`` holds."""
-        self.parts.extend(self._column(p, where) for p in parts)
+        if where.any():  # a part said nowhere is left out
+            self.parts.extend(self._column(p, where) for p in parts)
 
     def add_list(self, title: str, items: list[tuple[Any, ...]]) -> None:
         """``title`` and the items that hold, separated by commas ("; other paths: grid 36
@@ -252,8 +253,16 @@ class _Line:
 
     def join(self) -> np.ndarray:
         """One str per row (object array)."""
-        rows = map("".join, zip(*(p.tolist() for p in self.parts), strict=True))
-        return np.fromiter(rows, dtype=object, count=self.n)
+        out = np.empty(self.n, dtype=object)
+        for lo in range(0, self.n, _JOIN_ROWS):  # blocks of rows: the lists stay in cache
+            hi = min(lo + _JOIN_ROWS, self.n)
+            rows = map("".join, zip(*(p[lo:hi].tolist() for p in self.parts), strict=True))
+            out[lo:hi] = np.fromiter(rows, dtype=object, count=hi - lo)
+        return out
+
+
+#: Rows per block in :meth:`_Line.join`.
+_JOIN_ROWS = 16_384
 
 
 def _contains(text: np.ndarray, word: str) -> np.ndarray:
@@ -291,18 +300,18 @@ def _fmt(values: np.ndarray, spec: str) -> np.ndarray:
     shown, exact = _shown(values, digits)
     out = np.empty(len(values), dtype=object)
     if exact.any():
-        keys, inverse = np.unique(shown[exact], return_inverse=True)
+        inverse, keys = pd.factorize(shown[exact])  # hashing: no sort
         scale = 10.0 ** digits
         text = np.array([fmt(k / scale) for k in keys.tolist()], dtype=object)
-        out[exact] = text[inverse.reshape(-1)]
+        out[exact] = text[inverse]
     rest = ~exact
     if rest.any():
         # Distinct by bit pattern, so -0.0 and 0.0 stay apart as str.format keeps them.
         left = values[rest]
-        _, first, inverse = np.unique(left.view(np.int64), return_index=True,
-                                      return_inverse=True)
-        text = np.array([fmt(v) if v == v else "" for v in left[first].tolist()], dtype=object)
-        out[rest] = text[inverse.reshape(-1)]
+        inverse, bits = pd.factorize(left.view(np.int64))
+        text = np.array([fmt(v) if v == v else "" for v in bits.view(float).tolist()],
+                        dtype=object)
+        out[rest] = text[inverse]
     return out
 
 
