@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
+from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
 from geo import contingency
@@ -229,15 +229,19 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     miss = np.flatnonzero(which < 0)
     if len(miss) == 0:
         return which, km
-    lon, lat = pts.x.to_numpy()[miss], pts.y.to_numpy()[miss]
+    lon, lat = shapely.get_x(pts.to_numpy()[miss]), shapely.get_y(pts.to_numpy()[miss])
     lat0, lon0 = centre if centre is not None else centre_of(np.column_stack([lon, lat]))
     crs = f"+proj=aeqd +lat_0={lat0:.4f} +lon_0={lon0:.4f} +datum=WGS84"
-    p_pts = pts.iloc[miss].to_crs(crs).to_numpy()
+    # the points' coordinates through the transformer GeoSeries.to_crs uses, without
+    # building a GeoSeries each way
+    p_pts = shapely.points(*Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+                           .transform(lon, lat))
     # densify first: an outline's edges are straight in lon/lat, as the data means them
     p_polys = polys.geometry.segmentize(0.05).to_crs(crs).to_numpy()
     near, ends = _nearest_outline(p_pts, p_polys)
-    ends_ll = gpd.GeoSeries(ends, crs=crs).to_crs("EPSG:4326")
-    _, _, d = _GEOD.inv(lon, lat, ends_ll.x.to_numpy(), ends_ll.y.to_numpy())
+    end_lon, end_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
+        shapely.get_x(ends), shapely.get_y(ends))
+    _, _, d = _GEOD.inv(lon, lat, end_lon, end_lat)
     which[miss] = near
     km[miss] = d / 1000.0
     return which, km
