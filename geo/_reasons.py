@@ -65,6 +65,31 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     numpy.ndarray of str (object)
         One line per row.
     """
+    n = len(sites["tier"])
+    below: list[np.ndarray] = []
+    if order is not None and len(order):
+        for part in _separation_line({k: np.asarray(sites[k])[order]
+                                      for k in SEPARATION_COLUMNS if k in sites}).parts:
+            column = np.empty(n, dtype=object)
+            column[order] = part
+            below.append(column)
+    out = np.empty(n, dtype=object)
+    # Blocks of rows: the parts of a block, not of every row, are held at once.
+    for lo in range(0, n, _BLOCK_ROWS):
+        hi = min(lo + _BLOCK_ROWS, n)
+        line = _site_line({k: np.asarray(v)[lo:hi] for k, v in sites.items()}, load_mw,
+                          grid_note, horizon_years)
+        line.parts.extend(part[lo:hi] for part in below)
+        out[lo:hi] = line.join()
+    return out
+
+
+#: Rows per block in :func:`build`.
+_BLOCK_ROWS = 131_072
+
+
+def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: float) -> _Line:
+    """The parts of the reasons of each row of ``sites``, without the separation clause."""
     line = _Line(len(sites["tier"]))
     has_poi = present(sites, "poi_sub_id")
     path = _text(sites, "power_path")
@@ -150,14 +175,7 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     # Where data may go (--data-from): "EU data: conditional (SCCs ...)".
     transfer = _text(sites, "transfer_note")
     line.add_if(transfer != "", "; ", transfer)
-    if order is not None and len(order):
-        below = _separation_line({k: np.asarray(sites[k])[order] for k in SEPARATION_COLUMNS
-                                  if k in sites})
-        for part in below.parts:
-            column = np.empty(len(order), dtype=object)
-            column[order] = part
-            line.parts.append(column)
-    return line.join()
+    return line
 
 
 def separation(ranked: Columns) -> np.ndarray:
