@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo import columns
 
-__all__ = ["Columns", "add_columns", "arrays", "as_bool", "as_float", "is_in", "present"]
+__all__ = ["Columns", "add_columns", "arrays", "as_bool", "as_float", "is_in", "present",
+           "take_with"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -78,6 +80,26 @@ def add_columns(frame: Frame, new: dict[str, np.ndarray]) -> Frame:
     out = pd.concat([kept.reset_index(drop=True), pd.DataFrame(new)], axis=1)
     out.index = index
     return out
+
+
+def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray) -> Frame:
+    """``add_columns(frame, new).take(order)`` with a fresh 0..N-1 index, built cheaper.
+
+    Each column is taken once into its own block (``copy=False``: pandas does not merge
+    the blocks of a dtype into one, a copy of every column of that dtype), so a million
+    rows are copied once, not three times.
+    """
+    if not frame.columns.is_unique:  # columns cannot be taken by name
+        out = add_columns(frame, new).take(order)
+        out.index = pd.RangeIndex(len(out))
+        return out
+    data = {c: frame[c].array.take(order) for c in frame.columns if c not in new}
+    data.update({c: np.asarray(v)[order] for c, v in new.items()})
+    geometry = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
+    if geometry in data:
+        return gpd.GeoDataFrame(data, geometry=geometry, crs=frame.crs,
+                                copy=False)  # type: ignore[return-value]
+    return type(frame)(data, copy=False)
 
 
 def _length(data: Columns) -> int:

@@ -1,7 +1,9 @@
 """The ``reasons`` sentence of a ranked site: one line a person can read.
 
-Built column-wise on numpy object arrays (element-wise ``+`` of str); only number
-formatting (thousands separators) calls ``str.format`` once per distinct value. The sentence
+Built column-wise: each part of the sentence is a numpy object array (one str per row, ""
+where the part is not said), and the parts are joined once per row at the end; number
+formatting (thousands separators) calls ``str.format`` once per distinct shown value. The
+sentence
 names the power path, its months, the element that binds them, the money, and each input
 that is estimated or synthetic:
 
@@ -23,19 +25,25 @@ Example (one line)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geo._arrays import Columns, as_bool, as_float, present
 
-__all__ = ["build", "separation"]
+__all__ = ["SEPARATION_COLUMNS", "build", "separation"]
+
+#: The columns :func:`separation` reads.
+SEPARATION_COLUMNS = ("tier", "time_to_power_months", "cost_of_power_musd", "firm_mw",
+                      "land_score")
 
 
 def build(sites: Columns, load_mw: float, grid_note: str = "",
-          horizon_years: float = 10.0) -> np.ndarray:
-    """The reasons line for every row of ``sites`` (without the separation clause).
+          horizon_years: float = 10.0, order: np.ndarray | None = None) -> np.ndarray:
+    """The reasons line for every row of ``sites``.
 
     Parameters
     ----------
@@ -48,114 +56,126 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
         What to say about the grid data (e.g. "on a synthetic test grid"); "" for none.
     horizon_years : float
         The horizon of ``cost_of_power_musd`` (``cost_horizon_years``).
+    order : numpy.ndarray of int, optional
+        The rows in rank order: each line then closes with the :func:`separation` clause
+        (what separated the site from the one ranked just above it); without it, no clause.
 
     Returns
     -------
     numpy.ndarray of str (object)
         One line per row.
     """
+    n = len(sites["tier"])
+    below: list[np.ndarray] = []
+    if order is not None and len(order):
+        for part in _separation_line({k: np.asarray(sites[k])[order]
+                                      for k in SEPARATION_COLUMNS if k in sites}).parts:
+            column = np.empty(n, dtype=object)
+            column[order] = part
+            below.append(column)
+    out = np.empty(n, dtype=object)
+    # Blocks of rows: the parts of a block, not of every row, are held at once.
+    for lo in range(0, n, _BLOCK_ROWS):
+        hi = min(lo + _BLOCK_ROWS, n)
+        line = _site_line({k: np.asarray(v)[lo:hi] for k, v in sites.items()}, load_mw,
+                          grid_note, horizon_years)
+        line.parts.extend(part[lo:hi] for part in below)
+        out[lo:hi] = line.join()
+    return out
+
+
+#: Rows per block in :func:`build`.
+_BLOCK_ROWS = 131_072
+
+
+def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: float) -> _Line:
+    """The parts of the reasons of each row of ``sites``, without the separation clause."""
+    line = _Line(len(sites["tier"]))
     has_poi = present(sites, "poi_sub_id")
     path = _text(sites, "power_path")
     months = _num(sites, "time_to_power_months")
+    no_path = path == ""
 
+    line.add("Tier ", _text(sites, "tier"), ": ")
     # The path: "grid, 24 months to 300 MW (binding: POI bay)".
-    path_text = _pick(path == "energized", "energized site", _pick(path == "gas",
-                      "on-site gas (N+1 units; approximate basin, no pipeline data)", path))
+    energized, gas = path == "energized", path == "gas"
+    line.add_if(energized, "energized site")
+    line.add_if(gas, "on-site gas (N+1 units; approximate basin, no pipeline data)")
+    line.add_if(~(energized | gas | no_path), path)
     binding = _text(sites, "power_binding")
-    head = _pick(
-        path != "",
-        path_text + ", " + _fmt(months, "{:,.0f} months") + f" to {load_mw:,.0f} MW"
-        + _pick(binding != "", " (binding: " + binding + ")", ""),
-        "no power path delivers the load",
-    )
+    line.add_if(~no_path, ", ", _fmt(months, "{:,.0f} months"), f" to {load_mw:,.0f} MW")
+    line.add_if(~no_path & (binding != ""), " (binding: ", binding, ")")
+    line.add_if(no_path, "no power path delivers the load")
     first_mw = _num(sites, "first_power_mw")
     first_months = _num(sites, "first_power_months")
     with np.errstate(invalid="ignore"):
         phased = (first_mw < load_mw) & (first_months < months)
-    head = head + _pick(phased, ", first " + _fmt(first_mw, "{:,.0f} MW in ")
-                        + _fmt(first_months, "{:,.0f} months"), "")
+    line.add_if(phased, ", first ", _fmt(first_mw, "{:,.0f} MW in "),
+                _fmt(first_months, "{:,.0f} months"))
     existing = _num(sites, "existing_mw")
-    head = head + _pick((path == "energized") & ~np.isnan(existing),
-                        ", " + _fmt(existing, "{:,.0f} MW energized"), "")
-    head = head + _pick(as_bool(sites, "existing_site") & np.isnan(existing),
-                        ", existing site without existing_mw (no energized path)", "")
+    line.add_if(energized & ~np.isnan(existing), ", ", _fmt(existing, "{:,.0f} MW energized"))
+    line.add_if(as_bool(sites, "existing_site") & np.isnan(existing),
+                ", existing site without existing_mw (no energized path)")
 
     # The POI: "firm 450 MW (N-1) / 1,240 MW (N-0) at 345 kV NAME (3.1 km, 2 circuits)".
     firm = _num(sites, "firm_mw")
-    hosting = _num(sites, "hosting_mw")
     name = _text(sites, "poi_name")
-    name = _pick(name != "", name, _text(sites, "poi_sub_id"))
+    name = np.where(name != "", name, _text(sites, "poi_sub_id"))
     redundancy = _text(sites, "redundancy")
-    circuits = _num(sites, "tie_circuits")
-    grid = (
-        _pick(~np.isnan(firm), _fmt(firm, "firm {:,.0f} MW (N-1)"),
-              "firm not computed (counted as 0)")
-        + _pick(~np.isnan(hosting), _fmt(hosting, " / {:,.0f} MW (N-0)"), "")
-        + " at " + _fmt(_num(sites, "poi_voltage_kv"), "{:,.0f} kV ") + name
-        + _fmt(_num(sites, "tie_distance_km"), " ({:,.1f} km")
-        + _pick(~np.isnan(circuits), _fmt(circuits, ", {:,.0f} circuits"), "") + ")"
-        + _pick(redundancy != "", ", " + redundancy, "")
-        + _pick(as_bool(sites, "network_upgrades") & (path != "gas"),
-                ", waits for network upgrades", "")
-    )
-    grid = _pick(has_poi, "; " + grid, "; no point of interconnection within the tie limit")
+    line.add_if(has_poi, "; ", _fmt(firm, "firm {:,.0f} MW (N-1)"))
+    line.add_if(has_poi & np.isnan(firm), "firm not computed (counted as 0)")
+    line.add_if(has_poi, _fmt(_num(sites, "hosting_mw"), " / {:,.0f} MW (N-0)"), " at ",
+                _fmt(_num(sites, "poi_voltage_kv"), "{:,.0f} kV "), name,
+                _fmt(_num(sites, "tie_distance_km"), " ({:,.1f} km"),
+                _fmt(_num(sites, "tie_circuits"), ", {:,.0f} circuits"), ")")
+    line.add_if(has_poi & (redundancy != ""), ", ", redundancy)
+    line.add_if(has_poi & as_bool(sites, "network_upgrades") & ~gas,
+                ", waits for network upgrades")
+    line.add_if(~has_poi, "; no point of interconnection within the tie limit")
 
-    # Other paths that exist.
-    others = np.full(len(path), "", dtype=object)
-    for name_, col, label in (("grid", "grid_months", "grid"),
-                              ("energized", "energized_months", "energized"),
-                              ("gas", "gas_months", "gas (approximate basin)")):
-        m = _num(sites, col)
-        others = others + _pick((path != name_) & ~np.isnan(m),
-                                ", " + label + _fmt(m, " {:,.0f} months"), "")
-    others = _pick(others != "", "; other paths:" + _strip_comma(others), "")
+    # Other paths that exist: "; other paths: grid 36 months, gas (approximate basin) 30 months".
+    line.add_list("; other paths:", [
+        ((path != name_) & ~np.isnan(m), label, _fmt(m, " {:,.0f} months"))
+        for name_, label, m in (
+            ("grid", "grid", _num(sites, "grid_months")),
+            ("energized", "energized", _num(sites, "energized_months")),
+            ("gas", "gas (approximate basin)", _num(sites, "gas_months")))])
 
     # Money.
     cost = _num(sites, "cost_of_power_musd")
+    known = ~np.isnan(cost)
     note = _text(sites, "energy_price_note")
     price = _num(sites, "energy_price_usd_per_mwh")
-    energy_src = _pick(~np.isnan(price), " (" + _fmt(price, "{:,.0f} USD/MWh, ") + note + ")",
-                       _pick(path == "gas", " (gas fuel)", ""))
-    money = _pick(
-        ~np.isnan(cost),
-        "; cost of power " + _fmt(cost, "{:,.0f} M USD") + f" over {horizon_years:g} years: "
-        + _fmt(_num(sites, "path_capex_musd"), "capital {:,.1f}")
-        + _fmt(_num(sites, "delay_cost_musd"), " + delay {:,.1f}")
-        + _fmt(_num(sites, "energy_cost_musd_per_year"), " + energy {:,.1f} M USD/year")
-        + energy_src,
-        _pick(path != "", "; cost of power unknown (no energy price for the area)", ""),
-    )
+    line.add_if(known, "; cost of power ", _fmt(cost, "{:,.0f} M USD"),
+                f" over {horizon_years:g} years: ",
+                _fmt(_num(sites, "path_capex_musd"), "capital {:,.1f}"),
+                _fmt(_num(sites, "delay_cost_musd"), " + delay {:,.1f}"),
+                _fmt(_num(sites, "energy_cost_musd_per_year"), " + energy {:,.1f} M USD/year"))
+    priced = ~np.isnan(price)
+    line.add_if(known & priced, " (", _fmt(price, "{:,.0f} USD/MWh, "), note, ")")
+    line.add_if(known & ~priced & gas, " (gas fuel)")
+    line.add_if(~known & ~no_path, "; cost of power unknown (no energy price for the area)")
 
     # Estimated inputs.
-    est = np.full(len(path), "", dtype=object)
-    if grid_note:
-        est = est + _pick(has_poi, ", grid figures are DC estimates " + grid_note, "")
-    else:
-        est = est + _pick(has_poi, ", grid figures are DC estimates", "")
-    est = est + _pick(has_poi & (_text(sites, "firm_source") == "estimated"),
-                      ", firm MW (an upper bound: the outage screen was cut)", "")
-    est = est + _pick(note.astype(str) == "", "", _pick(
-        np.char.find(note.astype(str), "estimated") >= 0, ", the electricity price", ""))
-    est = est + _pick(path == "gas", ", gas cost and lead time (settings)", "")
-    est = _pick(est != "", "; estimated:" + _strip_comma(est), "")
+    line.add_list("; estimated:", [
+        (has_poi, "grid figures are DC estimates" + (" " + grid_note if grid_note else "")),
+        (has_poi & (_text(sites, "firm_source") == "estimated"),
+         "firm MW (an upper bound: the outage screen was cut)"),
+        (_contains(note, "estimated"), "the electricity price"),
+        (gas, "gas cost and lead time (settings)")])
 
     # Land.
     land_price = _num(sites, "land_price_usd_per_acre")
     land_note = _text(sites, "land_price_note")
-    land = _pick(
-        ~np.isnan(land_price),
-        "; land " + _fmt(land_price, "{:,.0f} USD/acre")
-        + _pick(land_note != "", " (" + land_note + ")", ""),
-        "; land price unknown (neutral land score)",
-    )
+    priced = ~np.isnan(land_price)
+    line.add_if(priced, "; land ", _fmt(land_price, "{:,.0f} USD/acre"))
+    line.add_if(priced & (land_note != ""), " (", land_note, ")")
+    line.add_if(~priced, "; land price unknown (neutral land score)")
 
     # Where data may go (--data-from): "EU data: conditional (SCCs ...)".
     transfer = _text(sites, "transfer_note")
-    transfer = _pick(transfer != "", "; " + transfer, "")
-
-    tier = np.asarray(sites["tier"]).astype(str).astype(object)
-    return ("Tier " + tier + ": " + head + grid + others + money + est + land
-            + transfer).astype(object)
+    line.add_if(transfer != "", "; ", transfer)
+    return line
 
 
 def separation(ranked: Columns) -> np.ndarray:
@@ -164,10 +184,15 @@ def separation(ranked: Columns) -> np.ndarray:
     "; below #3: 24.0 vs 18.0 months" (or tier, cost of power, firm MW, land, site id); "" for the
     first row.
     """
-    n = len(ranked["tier"])
-    if n == 0:
+    if len(ranked["tier"]) == 0:
         return np.zeros(0, dtype=object)
-    tier = np.asarray(ranked["tier"]).astype(str)
+    return _separation_line(ranked).join()
+
+
+def _separation_line(ranked: Columns) -> _Line:
+    """The parts of :func:`separation` (the first row's are all "")."""
+    n = len(ranked["tier"])
+    tier = np.asarray(ranked["tier"]).astype(str).astype(object)
     months = np.round(_num(ranked, "time_to_power_months"), 1)
     cost = np.round(_num(ranked, "cost_of_power_musd"), 2)
     land = np.asarray(ranked["land_score"], dtype=float)
@@ -179,36 +204,89 @@ def separation(ranked: Columns) -> np.ndarray:
     def differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return ~((a == b) | (np.isnan(a) & np.isnan(b)))
 
-    above = "; below #" + _fmt(np.arange(n, dtype=float), "{:.0f}") + ": "
     t_prev, m_prev, c_prev, l_prev = prev(tier), prev(months), prev(cost), prev(land)
     f_prev = prev(firm)
-    text = _pick(
-        tier != t_prev, "tier " + tier.astype(object) + " vs " + t_prev.astype(object),
-        _pick(differ(months, m_prev),
-              _fmt(months, "{:,.1f}") + _fmt(m_prev, " vs {:,.1f}") + " months",
-              _pick(differ(cost, c_prev),
-                    "same months, cost of power " + _fmt(cost, "{:,.2f}")
-                    + _fmt(c_prev, " vs {:,.2f}") + " M USD",
-                    _pick(firm != f_prev,
-                          "same months and cost, firm " + _fmt(firm, "{:,.0f}")
-                          + _fmt(f_prev, " vs {:,.0f}") + " MW",
-                          _pick(land != l_prev,
-                                "same power facts, land score " + _fmt(land, "{:.3f}")
-                                + _fmt(l_prev, " vs {:.3f}"),
-                                "same power facts and land, site_id order")))))
-    out = (above + text).astype(object)
-    out[0] = ""
-    return out
+    line = _Line(n)
+    # the rank of the row above: "#1" .. "#n-1" (the first row says nothing)
+    line.add("; below #", np.arange(n).astype(str).astype(object), ": ")
+    by_tier = tier != t_prev
+    by_months = ~by_tier & differ(months, m_prev)
+    by_cost = ~(by_tier | by_months) & differ(cost, c_prev)
+    by_firm = ~(by_tier | by_months | by_cost) & (firm != f_prev)
+    by_land = ~(by_tier | by_months | by_cost | by_firm) & (land != l_prev)
+    line.add_if(by_tier, "tier ", tier, " vs ", t_prev)
+    line.add_if(by_months, _fmt_at(months, "{:,.1f}", by_months),
+                _fmt_at(m_prev, " vs {:,.1f}", by_months), " months")
+    line.add_if(by_cost, "same months, cost of power ", _fmt_at(cost, "{:,.2f}", by_cost),
+                _fmt_at(c_prev, " vs {:,.2f}", by_cost), " M USD")
+    line.add_if(by_firm, "same months and cost, firm ", _fmt_at(firm, "{:,.0f}", by_firm),
+                _fmt_at(f_prev, " vs {:,.0f}", by_firm), " MW")
+    line.add_if(by_land, "same power facts, land score ", _fmt_at(land, "{:.3f}", by_land),
+                _fmt_at(l_prev, " vs {:.3f}", by_land))
+    line.add_if(~(by_tier | by_months | by_cost | by_firm | by_land),
+                "same power facts and land, site_id order")
+    first = np.arange(n) == 0
+    line.parts = [np.where(first, "", part) for part in line.parts]
+    return line
 
 
-def _strip_comma(values: np.ndarray) -> np.ndarray:
-    """Drop the leading "," of "," + part + "," + part (keeps the space)."""
-    return np.array([v[1:] if v.startswith(",") else v for v in values.tolist()], dtype=object)
+class _Line:
+    """A line per row, built from parts (a str for every row, or one str per row) that
+    are joined once at the end: cheaper than adding strings a part at a time."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.parts: list[np.ndarray] = []
+
+    def _column(self, part: str | np.ndarray, where: np.ndarray | None) -> np.ndarray:
+        if not isinstance(part, str):
+            column = np.asarray(part, dtype=object)
+            return column if where is None else np.where(where, column, "")
+        column = np.empty(self.n, dtype=object)  # np.full makes a str per row: slower
+        column.fill(part if where is None else "")
+        if where is not None:
+            column[where] = part
+        return column
+
+    def add(self, *parts: str | np.ndarray) -> None:
+        """Parts said on every row."""
+        self.parts.extend(self._column(p, None) for p in parts)
+
+    def add_if(self, where: np.ndarray, *parts: str | np.ndarray) -> None:
+        """Parts said on the rows where ``where`` holds."""
+        if where.any():  # a part said nowhere is left out
+            self.parts.extend(self._column(p, where) for p in parts)
+
+    def add_list(self, title: str, items: list[tuple[Any, ...]]) -> None:
+        """``title`` and the items that hold, separated by commas ("; other paths: grid 36
+        months, gas 30 months"): each item is (where, part, ...)."""
+        wheres = [np.asarray(where, dtype=bool) for where, *_ in items]
+        self.add_if(np.logical_or.reduce(wheres), title)
+        said = np.zeros(self.n, dtype=bool)
+        for where, (_, *parts) in zip(wheres, items, strict=True):
+            self.add_if(where & ~said, " ")
+            self.add_if(where & said, ", ")
+            self.add_if(where, *parts)
+            said |= where
+
+    def join(self) -> np.ndarray:
+        """One str per row (object array)."""
+        out = np.empty(self.n, dtype=object)
+        for lo in range(0, self.n, _JOIN_ROWS):  # blocks of rows: the lists stay in cache
+            hi = min(lo + _JOIN_ROWS, self.n)
+            rows = map("".join, zip(*(p[lo:hi].tolist() for p in self.parts), strict=True))
+            out[lo:hi] = np.fromiter(rows, dtype=object, count=hi - lo)
+        return out
 
 
-def _pick(condition: np.ndarray, yes: object, no: object) -> np.ndarray:
-    """``np.where`` that always returns an object array (str + str stays element-wise)."""
-    return np.where(condition, yes, no).astype(object)
+#: Rows per block in :meth:`_Line.join`.
+_JOIN_ROWS = 16_384
+
+
+def _contains(text: np.ndarray, word: str) -> np.ndarray:
+    """True where the text holds ``word`` (each distinct text tested once)."""
+    codes, values = pd.factorize(text)
+    return np.array([word in v for v in values.tolist()] + [False], dtype=bool)[codes]
 
 
 def _text(sites: Columns, column: str) -> np.ndarray:
@@ -216,7 +294,10 @@ def _text(sites: Columns, column: str) -> np.ndarray:
     if column not in sites:
         return np.full(len(next(iter(sites.values()))), "", dtype=object)
     values = np.asarray(sites[column], dtype=object)
-    return _pick(pd.isna(values), "", values.astype(str))
+    out = np.where(pd.isna(values), "", values)
+    if pd.api.types.infer_dtype(out, skipna=False) != "string":
+        out = np.array([str(v) for v in out.tolist()], dtype=object)
+    return out
 
 
 def _num(sites: Columns, column: str) -> np.ndarray:
@@ -224,12 +305,59 @@ def _num(sites: Columns, column: str) -> np.ndarray:
 
 
 def _fmt(values: np.ndarray, spec: str) -> np.ndarray:
-    """Format non-NaN numbers with ``spec`` (its text included); NaN becomes ""."""
+    """Format non-NaN numbers with ``spec`` (its text included); NaN becomes "".
+
+    ``spec`` holds one fixed-point field (``{:,.1f}``, ``{:.0f}``). Each distinct value is
+    formatted once (many rows share a POI, a voltage, a state's price), and most values are
+    first reduced to the integer their text shows (:func:`_shown`), so that a million
+    distances become a few hundred distinct tenths of a kilometre.
+    """
     fmt: Callable[[float], str] = spec.format
-    # Each distinct value is formatted once (many rows share a POI, a voltage, a state's
-    # price). Distinct by bit pattern, so -0.0 and 0.0 stay apart as str.format keeps them.
     values = np.ascontiguousarray(values, dtype=float)
-    _, first, inverse = np.unique(values.view(np.int64), return_index=True,
-                                  return_inverse=True)
-    text = np.array([fmt(v) if v == v else "" for v in values[first].tolist()], dtype=object)
-    return text[inverse.reshape(-1)]
+    digits = int(_FIELD.search(spec).group(1))  # type: ignore[union-attr]
+    shown, exact = _shown(values, digits)
+    out = np.empty(len(values), dtype=object)
+    if exact.any():
+        inverse, keys = pd.factorize(shown[exact])  # hashing: no sort
+        scale = 10.0 ** digits
+        text = np.array([fmt(k / scale) for k in keys.tolist()], dtype=object)
+        out[exact] = text[inverse]
+    rest = ~exact
+    if rest.any():
+        # Distinct by bit pattern, so -0.0 and 0.0 stay apart as str.format keeps them.
+        left = values[rest]
+        inverse, bits = pd.factorize(left.view(np.int64))
+        text = np.array([fmt(v) if v == v else "" for v in bits.view(float).tolist()],
+                        dtype=object)
+        out[rest] = text[inverse]
+    return out
+
+
+def _fmt_at(values: np.ndarray, spec: str, rows: np.ndarray) -> np.ndarray:
+    """:func:`_fmt` of the ``rows`` (a mask) only; "" elsewhere."""
+    out = np.empty(len(values), dtype=object)
+    out.fill("")
+    out[rows] = _fmt(np.asarray(values)[rows], spec)
+    return out
+
+
+#: The fixed-point field of a :func:`_fmt` spec; group 1: its decimals.
+_FIELD = re.compile(r"\{:,?\.(\d)f\}")
+
+
+def _shown(values: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The integer ``k`` such that ``format(v, f".{digits}f")`` reads ``k / 10**digits``,
+    and where that is certain.
+
+    Python rounds the exact binary value half to even. ``v * 10**digits`` is within a few
+    units in the last place of that exact product, so its nearest integer is the shown one
+    unless the fraction is within that error of one half: those values, negative numbers
+    (and -0.0), NaN and values too large for exact integers are left to ``str.format``.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * 10.0 ** digits
+        whole = np.floor(scaled)
+        frac = scaled - whole
+        exact = ((values >= 0) & ~np.signbit(values) & (scaled < 2.0 ** 40)
+                 & (np.abs(frac - 0.5) > 4 * np.spacing(scaled) + 1e-9))
+    return np.where(exact, whole + (frac > 0.5), 0.0), exact

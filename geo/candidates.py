@@ -8,6 +8,7 @@ substation candidates, ``poi_sub_id`` (the substation itself).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from pathlib import Path
@@ -76,19 +77,8 @@ def from_substations(layers: Layers, min_kv: float) -> gpd.GeoDataFrame:
 
 def from_h3(layers: Layers, res: int) -> gpd.GeoDataFrame:
     """The centre of every H3 cell of resolution ``res`` over the region's land."""
-    import h3
-    import h3.api.numpy_int as h3n
-
-    shape = h3.geo_to_h3shape(shapely.geometry.mapping(layers.boundary))
-    # The same cells as h3shape_to_cells (cell centre inside the shape), found top-down:
-    # several times faster on a national outline. Sorted as integers, which at one
-    # resolution is the order of their hex strings.
-    ints = np.sort(np.asarray(h3n.h3shape_to_cells_experimental(shape, res, contain="center"),
-                              dtype=np.uint64))
+    ints, latlng = cells_in(layers.boundary, res)
     cells = _hex(ints)
-    # h3 has no vectorised centre function: one C call per cell, no Python-level work.
-    latlng = np.array([h3n.cell_to_latlng(c) for c in ints.tolist()],
-                      dtype=float).reshape(-1, 2)
     log.info("%d H3 cells at resolution %d over %s", len(cells), res, layers.region)
     return gpd.GeoDataFrame(
         {
@@ -100,6 +90,54 @@ def from_h3(layers: Layers, res: int) -> gpd.GeoDataFrame:
         geometry=gpd.points_from_xy(latlng[:, 1], latlng[:, 0]),
         crs="EPSG:4326",
     )
+
+
+#: Resolutions between the coarse cells that :func:`cells_in` tests against the outline
+#: and the cells it returns (7**3 = 343 children each).
+_COARSE_STEP = 3
+
+
+def cells_in(boundary: shapely.Geometry, res: int) -> tuple[np.ndarray, np.ndarray]:
+    """The H3 cells of resolution ``res`` whose centre lies inside ``boundary`` (lon/lat),
+    sorted as integers (at one resolution, the order of their hex strings), and their
+    centres as (lat, lon) rows.
+
+    The cells of ``h3shape_to_cells(..., contain="center")``, found faster: the coarse cells
+    (``res - 3``) that overlap the outline, with their neighbours (a cell's descendants
+    reach a little past its own outline), are expanded to ``res``, and each child's centre
+    is tested with shapely's vectorised point-in-polygon. An outline wider than 180 degrees
+    of longitude (across the antimeridian, as H3 reads it) goes to H3 directly.
+    """
+    import h3
+    import h3.api.numpy_int as h3n
+
+    shape = h3.geo_to_h3shape(shapely.geometry.mapping(boundary))
+    minx, _, maxx, _ = boundary.bounds
+    if res <= _COARSE_STEP or maxx - minx > 180:
+        ints = np.asarray(h3n.h3shape_to_cells_experimental(shape, res, contain="center"),
+                          dtype=np.uint64)
+        return _sorted_with_centres(ints)
+    coarse = np.asarray(h3n.h3shape_to_cells_experimental(
+        shape, res - _COARSE_STEP, contain="overlap"), dtype=np.uint64)
+    near = np.unique(np.concatenate(
+        [coarse, *(np.asarray(h3n.grid_disk(int(c), 1), dtype=np.uint64)
+                   for c in coarse.tolist())]))
+    ints, latlng = _sorted_with_centres(np.asarray(h3n.uncompact_cells(near, res),
+                                                   dtype=np.uint64))
+    shapely.prepare(boundary)
+    inside = shapely.contains_xy(boundary, latlng[:, 1], latlng[:, 0])
+    return ints[inside], latlng[inside]
+
+
+def _sorted_with_centres(ints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cells sorted as integers and their centres, (lat, lon) rows."""
+    import h3.api.numpy_int as h3n
+
+    ints = np.sort(ints)
+    # h3 has no vectorised centre function: one C call per cell, no Python-level work.
+    latlng = np.fromiter(itertools.chain.from_iterable(map(h3n.cell_to_latlng, ints.tolist())),
+                         dtype=float, count=2 * len(ints)).reshape(-1, 2)
+    return ints, latlng
 
 
 def _hex(cells: np.ndarray) -> np.ndarray:

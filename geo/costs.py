@@ -194,8 +194,9 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
         return stacked[best, rows]
 
     def pick_float(values: dict[str, np.ndarray]) -> np.ndarray:
-        out = pick(values).astype(float)
-        return np.where(has_path, out, np.nan)
+        # stacked as floats (the same numbers as through objects, without boxing each)
+        stacked = np.vstack([np.asarray(values[p], dtype=float) for p in power.PATHS])
+        return np.where(has_path, stacked[best, rows], np.nan)
 
     months = pick_float({p: paths[p]["months"] for p in paths})
     path_name = np.where(has_path, np.asarray(power.PATHS, dtype=object)[best], None)

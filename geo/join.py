@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
+from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
 from geo import contingency, costs
@@ -225,8 +225,8 @@ def outside_lonlat(sites: gpd.GeoDataFrame, layers: Layers) -> dict[str, np.ndar
 
 
 def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
-                     centre: tuple[float, float] | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
+                     centre: tuple[float, float] | None = None,
+                     within_km: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Index of the polygon containing each point, or of the nearest, and geodesic km to it.
 
     Containment is tested in lon/lat (a topological test, no distance). For the points
@@ -236,6 +236,10 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     outlines' segments (cheap per point); points where two polygons tie, or that lie inside
     a polygon once projected, take the polygon-level answer, so the result is the same as
     ``STRtree(polygons).query_nearest`` + ``shortest_line``.
+
+    With ``within_km``, the answer is only needed where the distance is at most
+    ``within_km``: polygons far from every point outside (:func:`_near_polygons`) are left
+    out of the outline search, and a point with no polygon left gets -1 and NaN km.
     """
     pts = gpd.GeoSeries(points.to_numpy(), crs="EPSG:4326")
     polys = polygons[["geometry"]].reset_index(drop=True)
@@ -244,18 +248,61 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     miss = np.flatnonzero(which < 0)
     if len(miss) == 0:
         return which, km
-    lon, lat = pts.x.to_numpy()[miss], pts.y.to_numpy()[miss]
+    lon, lat = shapely.get_x(pts.to_numpy()[miss]), shapely.get_y(pts.to_numpy()[miss])
     lat0, lon0 = centre if centre is not None else centre_of(np.column_stack([lon, lat]))
     crs = f"+proj=aeqd +lat_0={lat0:.4f} +lon_0={lon0:.4f} +datum=WGS84"
-    p_pts = pts.iloc[miss].to_crs(crs).to_numpy()
+    # the points' coordinates through the transformer GeoSeries.to_crs uses, without
+    # building a GeoSeries each way
+    p_pts = shapely.points(*Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+                           .transform(lon, lat))
+    kept = np.arange(len(polys))
+    if within_km is not None:
+        kept = _near_polygons(polys.geometry.to_numpy(), lon, lat, (lat0, lon0), within_km)
+        if len(kept) == 0:
+            return which, km
     # densify first: an outline's edges are straight in lon/lat, as the data means them
-    p_polys = polys.geometry.segmentize(0.05).to_crs(crs).to_numpy()
+    p_polys = polys.geometry.iloc[kept].segmentize(0.05).to_crs(crs).to_numpy()
     near, ends = _nearest_outline(p_pts, p_polys)
-    ends_ll = gpd.GeoSeries(ends, crs=crs).to_crs("EPSG:4326")
-    _, _, d = _GEOD.inv(lon, lat, ends_ll.x.to_numpy(), ends_ll.y.to_numpy())
+    near = kept[near]
+    end_lon, end_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
+        shapely.get_x(ends), shapely.get_y(ends))
+    _, _, d = _GEOD.inv(lon, lat, end_lon, end_lat)
     which[miss] = near
     km[miss] = d / 1000.0
     return which, km
+
+
+def _near_polygons(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+                   centre: tuple[float, float], within_km: float) -> np.ndarray:
+    """Indexes of the polygons that can be the nearest of a point (lon/lat) within
+    ``within_km`` in :func:`_nearest_polygon`'s projection; all of them when unsure.
+
+    A polygon is left out when its lon/lat bounding box, widened by a margin, holds no
+    point. The margin is four times ``within_km`` times the largest scale of the azimuthal
+    equidistant projection at the points (c / sin c at c radians from the centre: a
+    projected distance is at most that many times the true one, and never less), so a
+    polygon left out is farther, projected, than any polygon within ``within_km``.
+    Points more than 150 degrees from the centre keep every polygon.
+    """
+    lat0, lon0 = np.radians(centre[0]), np.radians(centre[1])
+    phi, lam = np.radians(lat), np.radians(lon)
+    cos_c = (np.sin(lat0) * np.sin(phi) + np.cos(lat0) * np.cos(phi) * np.cos(lam - lon0))
+    c = float(np.arccos(np.clip(cos_c, -1.0, 1.0)).max())
+    everything = np.arange(len(polys))
+    if c > np.radians(150.0):
+        return everything
+    margin_km = 4.0 * within_km * (c / np.sin(c) if c > 1e-9 else 1.0) + 5.0
+    dlat = margin_km / 110.0  # a degree of latitude is at least 110.57 km
+    top = float(np.abs(lat).max()) + dlat
+    if top >= 89.0:
+        return everything
+    dlon = 2.0 * margin_km / (111.0 * np.cos(np.radians(top)))
+    bounds = shapely.bounds(polys)  # minx, miny, maxx, maxy; NaN for empty
+    has = np.flatnonzero(~np.isnan(bounds).any(axis=1))
+    boxes = shapely.box(bounds[has, 0] - dlon, bounds[has, 1] - dlat,
+                        bounds[has, 2] + dlon, bounds[has, 3] + dlat)
+    hit, _ = shapely.STRtree(shapely.points(lon, lat)).query(boxes, predicate="intersects")
+    return has[np.unique(hit)]
 
 
 def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -302,7 +349,7 @@ def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame,
 def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str, snap_km: float,
                centre: tuple[float, float] | None = None) -> np.ndarray:
     """Code of the area containing each site; within ``snap_km`` the nearest; else None."""
-    which, km = _nearest_polygon(sites.geometry, areas, centre)
+    which, km = _nearest_polygon(sites.geometry, areas, centre, within_km=snap_km)
     codes = areas[code].to_numpy(dtype=object)[which]
     return np.where(km <= snap_km, codes, None)
 

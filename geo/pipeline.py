@@ -65,6 +65,21 @@ def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
+def _with_shares(shown: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``shown`` (in output order) with ``shares_limit_with``
+    (:func:`geo.portfolio.shares_limit_with`) in its place: inserted into a shallow copy
+    when the other columns keep their order, so that a million rows are not copied twice."""
+    name = "shares_limit_with"
+    values = portfolio.shares_limit_with(shown)
+    if name not in shown.columns:
+        target = columns.order([*shown.columns, name])
+        if [c for c in target if c != name] == list(shown.columns):
+            out = shown.copy(deep=False)
+            out.insert(target.index(name), name, values)
+            return out
+    return _order(shown.assign(**{name: values}))
+
+
 #: What the reasons say about grid figures on the embedded grid.
 SYNTHETIC_NOTE = "on the embedded synthetic test grid (USA TAMU)"
 
@@ -283,7 +298,7 @@ def rank_sites(
         tiers = ranked["tier"].value_counts().sort_index()
         provenance = provenance_of(len(ranked), len(shown),
                                    {str(k): int(v) for k, v in tiers.items()})
-    shown = _order(shown.assign(shares_limit_with=portfolio.shares_limit_with(shown)))
+    shown = _with_shares(shown)
     log.info("ranked %d candidates in %s (grid metrics cache: %s)",
              len(ranked) if summary is None else summary.count,
              bundle.region, metrics.attrs.get("cache"))

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from geo import _reasons, columns
-from geo._arrays import Columns, add_columns, arrays, as_bool, as_float
+from geo._arrays import Columns, arrays, as_bool, as_float, take_with
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load, hosts_load
@@ -138,13 +138,10 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
     merged = {**data, **new}
-    text = _reasons.build(merged, load, grid_note=grid_note,
-                          horizon_years=settings.cost_horizon_years)
-    # What separated each site from the one ranked just above it.
-    text[order] = text[order] + _reasons.separation(
-        {k: np.asarray(v)[order] for k, v in merged.items()})
-    new["reasons"] = text
-    out = add_columns(sites, new).iloc[order].reset_index(drop=True)
+    # Each line closes with what separated the site from the one ranked just above it.
+    new["reasons"] = _reasons.build(merged, load, grid_note=grid_note,
+                                    horizon_years=settings.cost_horizon_years, order=order)
+    out = take_with(sites, new, order)
     logger.info(
         "ranked %d site(s): %s",
         len(out),

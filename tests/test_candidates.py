@@ -42,6 +42,29 @@ def test_h3_cells_cover_the_region():
     assert sites.within(ri.boundary).all()
 
 
+@pytest.mark.parametrize("res", [5, 7, 8])
+def test_h3_cells_are_those_whose_centre_is_inside(res):
+    """cells_in (coarse cells, children, shapely point-in-polygon) finds exactly H3's own
+    ``contain="center"`` cells, in integer order, with their centres."""
+    import h3
+    import h3.api.numpy_int as h3n
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    ring = [(-100.0, 40.0), (-99.31, 40.02), (-99.6, 40.43), (-99.93, 40.21)]
+    holed = Polygon([(-98.0, 41.0), (-97.2, 41.0), (-97.2, 41.6), (-98.0, 41.6)],
+                    [[(-97.8, 41.2), (-97.4, 41.2), (-97.4, 41.4), (-97.8, 41.4)]])
+    shape = MultiPolygon([Polygon(ring), holed])
+    ints, latlng = candidates.cells_in(shape, res)
+    expected = np.sort(np.asarray(h3n.h3shape_to_cells_experimental(
+        h3.geo_to_h3shape(shapely.geometry.mapping(shape)), res, contain="center"),
+        dtype=np.uint64))
+    assert len(expected) > 0
+    np.testing.assert_array_equal(ints, expected)
+    np.testing.assert_array_equal(latlng, np.array([h3n.cell_to_latlng(c)
+                                                    for c in expected.tolist()]))
+
+
 def test_user_csv_sites(tmp_path):
     path = tmp_path / "farms.csv"
     path.write_text("id;name;lat;lon;existing_site\nf1;Farm 1;31.0;-100.0;yes\n"

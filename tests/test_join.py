@@ -137,3 +137,23 @@ def test_admin_area_snaps_coastal_points_only_within_tolerance():
     sites = gpd.GeoDataFrame({"site_id": ["in", "near", "far"]},
                              geometry=_pts([(-100, 40.5), (-100, 39.95), (-100, 39.0)]))
     assert join.admin_area(sites, areas, "code", 10.0).tolist() == ["US-XX", "US-XX", None]
+
+
+@pytest.mark.parametrize("snap_km", [3.0, 10.0, 40.0])
+def test_admin_area_leaves_out_only_polygons_that_cannot_be_within_snap(snap_km):
+    """Polygons far from every outside point are left out of the outline search; the codes
+    are those of a search over every polygon (close ones, a far one, points just inside
+    and just beyond the snap distance, north and south)."""
+    rng = np.random.default_rng(7)
+    areas = gpd.GeoDataFrame(
+        {"code": ["A", "B", "C", "FAR"]},
+        geometry=[box(-101, 40, -100, 41), box(-99.9, 40, -99, 41.2),
+                  box(-103, 55, -101, 56), box(20, -10, 21, -9)], crs="EPSG:4326")
+    lon = np.r_[rng.uniform(-103.5, -98.5, 400), -100.5, -99.5, -102.0]
+    lat = np.r_[rng.uniform(39.5, 56.5, 400), 39.6, 41.3, 54.9]
+    sites = gpd.GeoDataFrame(geometry=_pts(list(zip(lon, lat, strict=True))))
+    which, km = join._nearest_polygon(sites.geometry, areas)  # every polygon
+    expected = np.where(km <= snap_km, areas["code"].to_numpy(dtype=object)[which], None)
+    got = join.admin_area(sites, areas, "code", snap_km)
+    assert 0 < sum(c is not None for c in got) < len(got)
+    assert got.tolist() == expected.tolist()
