@@ -53,6 +53,7 @@ from geo._arrays import Columns, arrays, as_bool, as_float, take_with
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load, hosts_load
+from geo.power import PATHS
 from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -151,17 +152,24 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
 
 
 def order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np.ndarray]:
-    """The sort keys, most significant first: tier, months, cost of power, -firm MW, -land,
-    site_id."""
+    """The sort keys, most significant first: tier, months, cost of power, -firm MW, the
+    power path (in :data:`geo.power.PATHS` order, none last), -land, site_id. The path
+    keeps land from ordering sites whose power facts differ only in their path (e.g. both
+    costs unknown)."""
     months = as_float(data, "time_to_power_months")
     cost = as_float(data, "cost_of_power_musd")
     firm = np.nan_to_num(as_float(data, "firm_mw"), nan=-1.0)
     _, site_key = np.unique(np.asarray(data["site_id"]).astype(str), return_inverse=True)
+    n = len(site_key.reshape(-1))
+    path = (pd.Series(np.asarray(data["power_path"], dtype=object)) if "power_path" in data
+            else pd.Series([None] * n, dtype=object))
+    path_key = path.map({p: i for i, p in enumerate(PATHS)}).fillna(len(PATHS))
     return [
         np.searchsorted(np.asarray(TIERS), np.asarray(tier, dtype=str)),
         np.where(np.isnan(months), np.inf, np.round(months, MONTHS_DECIMALS)),
         np.where(np.isnan(cost), np.inf, np.round(cost, COST_DECIMALS)),
         -np.round(firm, 0),
+        path_key.to_numpy(dtype=np.int64),
         -land,
         site_key.reshape(-1),
     ]
