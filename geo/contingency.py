@@ -68,6 +68,8 @@ OUTAGE, N0, ISLANDED = "outage", "n-0", "islanded"
 N1_SECURE, N1_INSECURE = "N-1 secure", "not N-1 secure"
 #: A bridge whose far side holds more than this share of the participation islands the POI.
 ISLANDING_SHARE = 0.5
+#: Relative difference below which two outage results are a tie (see Screen._lower).
+TIE = 1e-9
 
 
 @dataclass
@@ -232,15 +234,19 @@ class Screen:
                 "kind": kind, "source": source, "outages": outages}
 
     def _lower(self, best, lim, out, kind, ratio, col, circuit, edge, own) -> None:
-        """Where a column's smallest ``ratio`` is below ``best``, take it, with the first
-        entry that attains it naming the limiting branch and the outage."""
+        """Where a column's smallest ``ratio`` is below ``best`` (by more than ``TIE``),
+        take it. Of the entries within ``TIE`` of the minimum, the one with the lowest
+        circuit, then edge, index names the limiting branch and the outage: ties (a
+        symmetric pair of circuits) are broken the same way on every platform, not by the
+        last bits of the solver."""
         circ = self.circ
         col_best = np.full(len(best), np.inf)
         np.minimum.at(col_best, col, ratio)
-        hit = np.flatnonzero(ratio == col_best[col])
+        hit = np.flatnonzero(ratio <= col_best[col] * (1.0 + TIE))
+        hit = hit[np.lexsort((edge[hit], circuit[hit], col[hit]))]
         win = np.full(len(best), -1, np.int64)
-        win[col[hit[::-1]]] = hit[::-1]            # first entry that attains the minimum
-        for j in np.flatnonzero((col_best < best) & (win >= 0)):
+        win[col[hit[::-1]]] = hit[::-1]            # the lowest key near the minimum
+        for j in np.flatnonzero((col_best < best * (1.0 - TIE)) & (win >= 0)):
             e = win[j]
             c = circuit[e]
             best[j] = col_best[j]
