@@ -89,3 +89,13 @@ def circuits(ln: pd.DataFrame, edge_u: np.ndarray, edge_v: np.ndarray) -> Circui
     return Circuits(edge=edge, share=share, line_id=ids.astype(object),
                     rem_limit_mw=rem_limit, rem_binding=rem_binding, ptr=ptr,
                     edge_binding=ids[np.maximum(arg_first, 0)].astype(object))
+
+
+def expand(ptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR expansion: every position ``ptr[key] .. ptr[key + 1] - 1`` of each of ``keys``,
+    in order, as ``(owner, position)`` (``owner``: index into ``keys``)."""
+    lens = ptr[keys + 1] - ptr[keys]
+    owner = np.repeat(np.arange(len(keys)), lens)
+    pos = (np.repeat(ptr[keys] - np.r_[0, np.cumsum(lens)[:-1]], lens)
+           + np.arange(int(lens.sum())))
+    return owner, pos

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.circuits import Circuits
+from geo.circuits import Circuits, expand
 from geo.errors import SettingsError
 from geo.lodf import BRIDGE_TOL, Lodf
 from geo.settings import Settings
@@ -144,23 +144,16 @@ class Screen:
         circ = self.circ
         r, c = monitored if monitored is not None else np.nonzero(np.abs(s) >= cutoff)
         # expand edges to their circuits
-        lens = circ.ptr[r + 1] - circ.ptr[r]
-        pc = np.repeat(c, lens)
-        starts = np.repeat(circ.ptr[r] - np.r_[0, np.cumsum(lens)[:-1]], lens)
-        ci = starts + np.arange(lens.sum())
+        at, ci = expand(circ.ptr, r)
+        pc = c[at]
         sc = np.abs(s[circ.edge[ci], pc]) * circ.share[ci]
         big = sc >= cutoff
         pc, ci, sc = pc[big], ci[big], sc[big]
         # every circuit that ends at the POI
-        lens = self.node_ptr[b + 1] - self.node_ptr[b]
-        ie = self.node_edges[np.repeat(self.node_ptr[b], lens)
-                             + np.arange(lens.sum())
-                             - np.repeat(np.r_[0, np.cumsum(lens)[:-1]], lens)]
-        ic = np.repeat(np.arange(len(b)), lens)
-        clens = circ.ptr[ie + 1] - circ.ptr[ie]
-        inc_c = (np.repeat(circ.ptr[ie], clens) + np.arange(clens.sum())
-                 - np.repeat(np.r_[0, np.cumsum(clens)[:-1]], clens))
-        inc_p = np.repeat(ic, clens)
+        ic, at = expand(self.node_ptr, b)
+        ie = self.node_edges[at]
+        at, inc_c = expand(circ.ptr, ie)
+        inc_p = ic[at]
         self.lodf.ensure(np.r_[circ.edge[ci], circ.edge[inc_c]])
         # the largest change the outage makes to the POI's flow per MW on any branch
         ek, a = circ.edge[ci], circ.share[ci]

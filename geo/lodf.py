@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.circuits import Circuits
+from geo.circuits import Circuits, expand
 from geo.settings import Settings
 
 #: ``d_c`` below this is a bridge (the circuit carries all of its own transfer).
@@ -198,10 +198,7 @@ class Lodf:
         self.ensure(ls)
         which, kk, plk = self.rows.gather(ls)
         self.ensure(kk, pkk_only=True)                   # their own PTDF p_kk
-        clen = circ.ptr[kk + 1] - circ.ptr[kk]
-        at = np.repeat(np.arange(len(kk)), clen)
-        ci = (np.repeat(circ.ptr[kk], clen) + np.arange(int(clen.sum()))
-              - np.repeat(np.r_[0, np.cumsum(clen)[:-1]], clen))
+        at, ci = expand(circ.ptr, kk)
         which, kk, plk = which[at], kk[at], plk[at]
         d = 1.0 - circ.share[ci] * self.pkk[kk]
         bridge = d < BRIDGE_TOL        # islands a part: screened elsewhere, or not modelled
