@@ -9,8 +9,8 @@ Columns of the table:
 ``kind``
     The name (``substations``); the attribute and key of :class:`layers.Layers`.
 ``schema``
-    Its schema CSV (attribute, type, unit, required, minimum, description), relative to the
-    table's folder.
+    Its schema CSV (attribute, type, unit, required, minimum, maximum, description),
+    relative to the table's folder.
 ``title``
     What it is, in words (used in help texts).
 ``flag``

@@ -1,6 +1,6 @@
 """Layer schemas as data, and validation that collects every problem before reporting.
 
-Each kind's columns live in a small CSV table (attribute, type, unit, required, minimum,
+Each kind's columns live in a small CSV table (attribute, type, unit, required, minimum, maximum,
 description; ``layers/schemas/<kind>.csv``, named by the kind's row of ``layers/kinds.csv``),
 in the manner of PyPSA's component attribute tables. :func:`validate` turns
 source sentinels into nulls, coerces types, reprojects to EPSG:4326 and raises one
@@ -46,6 +46,7 @@ class Attribute:
     required: bool
     description: str
     minimum: float | None = None
+    maximum: float | None = None
 
 
 def schema(kind: str) -> tuple[Attribute, ...]:
@@ -63,7 +64,8 @@ def _read_schema(path: Path) -> tuple[Attribute, ...]:
         rows = list(csv.DictReader(fh))
     return tuple(
         Attribute(r["attribute"], r["type"], r["unit"], r["required"] == "true", r["description"],
-                  float(r["minimum"]) if r.get("minimum") else None)
+                  float(r["minimum"]) if r.get("minimum") else None,
+                  float(r["maximum"]) if r.get("maximum") else None)
         for r in rows
     )
 
@@ -122,6 +124,11 @@ def _coerce(series: pd.Series, typ: str) -> tuple[pd.Series, pd.Index]:
         numeric = numeric.astype(float)
     infinite = np.isinf(numeric.to_numpy(dtype=float, na_value=np.nan))
     numeric = numeric.mask(infinite)
+    if typ == "int":
+        # 2**63 and beyond do not fit a 64-bit integer: unreadable, not a crash
+        too_big = np.abs(numeric.to_numpy(dtype=float, na_value=np.nan)) >= 2.0**63
+        infinite |= too_big
+        numeric = numeric.mask(too_big)
     bad = series.index[(numeric.isna() & series.notna()) | infinite]
     if typ == "int":
         return numeric.round().astype("Int64"), bad
@@ -210,6 +217,13 @@ def validate(gdf: gpd.GeoDataFrame, kind: str, source: str = "<memory>") -> gpd.
                 problems.append(
                     f"column {a.name!r} must be at least {a.minimum:g}"
                     f"{' ' + a.unit if a.unit else ''} but is lower in {_examples(low)} "
+                    "(correct or remove those rows)")
+        if a.maximum is not None:
+            high = gdf.index[gdf[a.name].notna() & (gdf[a.name] > a.maximum)]
+            if len(high):
+                problems.append(
+                    f"column {a.name!r} must be at most {a.maximum:g}"
+                    f"{' ' + a.unit if a.unit else ''} but is higher in {_examples(high)} "
                     "(correct or remove those rows)")
         if a.required:
             nulls = gdf.index[gdf[a.name].isna()]

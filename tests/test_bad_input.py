@@ -170,6 +170,11 @@ CASES: list[Case] = [
             {"plant_id": ["p"], "fuel": ["gas"], "capacity_mw": [-50.0]},
             geometry=[Point(-71.5, 41.7)], crs=4326)))],
      "'capacity_mw' must be at least 0 MW but is lower in rows 0", "correct or remove those rows"),
+    ("a billion circuits on one line", lambda t: [*RI, "--lines", str(_gdf_file(
+        t, "lines.geojson", gpd.GeoDataFrame(
+            {"line_id": ["l"], "voltage_kv": [115.0], "circuits": [1e9]},
+            geometry=[LineString([(-71.5, 41.7), (-71.4, 41.8)])], crs=4326)))],
+     "'circuits' must be at most 24 but is higher in rows 0", "correct or remove those rows"),
     ("self-intersecting gas field", lambda t: [*RI, "--gas-fields", str(_gdf_file(
         t, "gas.geojson", gpd.GeoDataFrame({"field_id": ["g"], "name": ["G"]},
                                            geometry=[BOWTIE], crs=4326)))],

@@ -11,6 +11,7 @@ import math
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
@@ -97,3 +98,15 @@ def test_messy_layers_end_in_our_own_errors(gdf, kind):
     assert not out.geometry.is_empty.any()
     b = out.geometry.bounds
     assert np.all(b.minx >= -180) and np.all(b.maxy <= 90)
+
+
+@pytest.mark.parametrize("value", [2.0**63, -(2.0**63), 9.3e18, 1e300])
+def test_an_integer_column_beyond_64_bits_is_unreadable_not_a_crash(value):
+    # hypothesis found 9.223372e+18 in a land-price `year` (CI, oldest pins): the cast
+    # to a 64-bit integer raised a bare TypeError
+    gdf = gpd.GeoDataFrame({"region_id": ["a", "b"], "price_usd_per_acre": [1000.0, 2000.0],
+                            "year": [2024.0, value]},
+                           geometry=[Polygon([(0, 0), (1, 0), (1, 1)]),
+                                     Polygon([(1, 0), (2, 0), (2, 1)])], crs="EPSG:4326")
+    with pytest.raises(GeoRankError, match=r"column 'year' \(int\) has unreadable values in rows 1"):
+        validate(gdf, "land_prices")
