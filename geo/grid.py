@@ -293,7 +293,7 @@ def redundancy(grid: GridGraph, backbone_kv: float | None = None) -> pd.Series:
 def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
             *, sub_ids: Sequence[str] | None = None,
             progress: Callable[[int, int], None] | None = None,
-            queued: pd.DataFrame | None = None) -> pd.DataFrame:
+            queued: pd.DataFrame | None = None, reuse: dict | None = None) -> pd.DataFrame:
     """Per-substation grid metrics, cached on disk.
 
     Parameters
@@ -314,6 +314,9 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     queued : pandas.DataFrame, optional
         Loads already queued (``sub_id``, ``mw``; :func:`geo.queue.attach`), added to the
         base case first (:func:`geo.hosting.hosting`); they key the cache.
+    reuse : dict, optional
+        Passed to :func:`geo.hosting.hosting` when the metrics are computed (it then holds
+        each island's factorisation and LODF store, e.g. for :func:`geo.hosting.self_ptdf`).
 
     Returns
     -------
@@ -358,7 +361,7 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         table["backbone_km"] = backbone_km(grid, settings.backbone_kv)
         table["redundancy"] = redundancy(grid, settings.backbone_kv)
         host = hosting.hosting(grid, plants, settings, sub_ids=wanted, progress=progress,
-                               queued=queued)
+                               queued=queued, reuse=reuse)
         table = table.join(host)
         table.attrs["hosting"] = host.attrs.get("report", {})
         return table

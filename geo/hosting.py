@@ -57,6 +57,10 @@ COMPUTED, BELOW_MIN_KV, NO_GENERATION, NO_LINES, NOT_REQUESTED = (
 BRANCH, INCIDENT = "branch", "incident_rating"
 
 
+#: The ``reuse`` key of the edges' own PTDFs (:func:`self_ptdf`), seeded into new LODF stores.
+SELF_PTDF = "self_ptdf"
+
+
 def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings | None = None,
             *, sub_ids: list[str] | None = None,
             progress: Callable[[int, int], None] | None = None,
@@ -83,7 +87,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         An empty dict, then passed again to later calls *with the same grid and settings*
         (e.g. :func:`geo.portfolio.choose`, which re-runs with more queued loads): it keeps
         each island's factorisation, circuits and solved LODF columns, which do not depend
-        on loads or dispatch, so later calls do not solve them again.
+        on loads or dispatch, so later calls do not solve them again. A first call may find
+        ``reuse["self_ptdf"]`` there: every edge's own PTDF (:func:`self_ptdf`).
 
     Returns
     -------
@@ -228,15 +233,17 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     # the factorisation and the LODF store depend on the topology and the slack only
     key = ("island", int(nodes[0]), n, slack)
     kept = reuse.get(key) if reuse is not None else None
-    if kept is None:
+    fresh = kept is None
+    if fresh:
         try:
             lu = splu(bmat[keep][:, keep].tocsc(), permc_spec="COLAMD")
         except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
             raise GridError(f"singular B matrix in an island of {n} substations: "
                             f"{exc}") from exc
         circ = circuits.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
-        kept = (lu, circ, None)
-    lu, circ, lodf = kept
+        line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
+        kept = (lu, circ, None, e.index.to_numpy(), line_ids)
+    lu, circ, lodf, edge_index, line_ids = kept
     w_red = w[keep]
     # POIs in Hilbert-curve order of their places: a batch is a compact patch of the map,
     # so most edges near its POIs join two of them and their LODF columns are differences
@@ -260,12 +267,13 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     head_neg = np.maximum(np.where(unknown, assumed, limit + f0), 0.0)
     cap_inc = (np.bincount(eu, weights=e["capacity_mw"].to_numpy(float), minlength=n)
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
-    line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
     screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
                                 limit=limit, circ=circ, settings=settings, flows=flows,
                                 lodf=lodf)
     if reuse is not None:
-        reuse[key] = (lu, circ, screen.lodf)
+        if fresh and reuse.get(SELF_PTDF) is not None:
+            screen.lodf.seed_pkk(reuse[SELF_PTDF][edge_index])
+        reuse[key] = (lu, circ, screen.lodf, edge_index, line_ids)
     solves0, shared0 = screen.solves, screen.shared
     cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits
     batch = max(int(settings.hosting_batch), 1)
@@ -311,6 +319,29 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     n1["shared"] += screen.shared - shared0
     n1["skipped_bridges"] += screen.skipped_bridges
     n1["shift_checks"] += screen.shift_checks
+
+
+def self_ptdf(grid: GridGraph, reuse: dict, edges: np.ndarray | None = None) -> np.ndarray:
+    """Each edge's own PTDF ``p_kk`` (MW on the edge per MW moved between its ends), from
+    the LODF stores that hosting runs kept in ``reuse``; NaN where the edge's island was
+    not solved. Those of ``edges`` (indices into ``grid.edges``; default: all) in a solved
+    island that are not yet known are solved first.
+
+    They depend on the topology and reactances only. Passed back as ``reuse["self_ptdf"]``
+    (aligned with ``grid.edges``), a later run's flow-shift screen needs no solve for them
+    (what the shipped results do for a portfolio, :mod:`geo.shipped`)."""
+    out = np.full(len(grid.edges), np.nan)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for key in sorted(k for k in reuse if isinstance(k, tuple) and k[0] == "island"):
+            _, _, lodf, edge_index, _ = reuse[key]
+            if lodf is None:
+                continue
+            mine = (np.arange(len(edge_index)) if edges is None
+                    else np.flatnonzero(np.isin(edge_index, edges)))
+            lodf.ensure(mine, pkk_only=True)
+            ok = lodf.pkk_known
+            out[edge_index[ok]] = lodf.pkk[ok]
+    return out
 
 
 def _queued_nodes(queued: pd.DataFrame | None, ids: np.ndarray

@@ -96,6 +96,14 @@ class Lodf:
         self.pkk_known = np.zeros(m, bool)
         self.pmax = np.zeros(m)              # max_l≠k |p_lk|
 
+    def seed_pkk(self, values: np.ndarray) -> None:
+        """Take each edge's own PTDF ``p_kk`` from ``values`` (NaN: unknown), e.g. from the
+        shipped results (:func:`geo.shipped.read_self_ptdf`): they depend on the topology
+        and reactances only, and a candidate outage then needs no solve."""
+        ok = np.isfinite(values)
+        self.pkk[ok] = values[ok]
+        self.pkk_known[ok] = True
+
     def have(self, edges: np.ndarray) -> np.ndarray:
         return self.cols.start[edges] >= 0
 

@@ -29,8 +29,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import contingency, hosting
-from geo.grid import GridGraph
+from geo import contingency, hosting, shipped
+from geo.grid import GridGraph, plants_hash
 from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     passed: list[tuple[int, str]] = []
     margin: dict[int, float] = {}   # firm MW a kept POI has beyond its load, all loads in
     checks, pos, rows = 0, 0, cand.index.to_numpy()
-    reuse: dict = {}       # factorisations and LODF columns, shared by every hosting run
+    reuse = _reuse(grid, plants, settings)    # shared by every hosting run
     while len(kept) < n and pos < len(rows):
         batch = rows[pos:pos + BATCH]
         loads = _loads(base, cand.loc[kept, "poi_sub_id"].astype(str).to_numpy(),
@@ -179,6 +179,19 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs, joint screen %s",
              len(chosen), n, len(passed_df), checks, "firm" if verified else "NOT firm")
     return Portfolio(sites=chosen, passed_over=passed_df, verified=verified, checks=checks)
+
+
+def _reuse(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings) -> dict:
+    """What the hosting runs share (factorisations, LODF columns), seeded with the edges'
+    own PTDFs from the shipped results when those were computed from this grid, plants and
+    settings: the flow-shift screens around the chosen sites then solve none of them."""
+    reuse: dict = {}
+    if settings.use_cache:
+        run_key = shipped.key(grid, plants_hash(plants), settings)
+        values = shipped.read_self_ptdf(grid, run_key)
+        if values is not None:
+            reuse[hosting.SELF_PTDF] = values
+    return reuse
 
 
 def _hurts(row, need, kept, margin, cand, site_mw, base, grid, plants, settings, reuse,

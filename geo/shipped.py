@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -41,6 +42,8 @@ MODEL_VERSION = 4
 KEY_FIELD = b"geo_rank_shipped_key"
 #: Where the shipped table lives, relative to the data folder.
 RELATIVE_PATH = Path("us") / "grid_metrics.parquet"
+#: Every edge's own PTDF ``p_kk`` (:func:`geo.hosting.self_ptdf`), same key, same folder.
+EDGES_RELATIVE_PATH = Path("us") / "grid_edges.parquet"
 
 
 def key(grid: GridGraph, plants_hash: str, settings: Settings) -> str:
@@ -55,6 +58,11 @@ def path() -> Path:
     return data_dir() / RELATIVE_PATH
 
 
+def edges_path() -> Path:
+    """The shipped edges' own PTDFs (they may be absent)."""
+    return data_dir() / EDGES_RELATIVE_PATH
+
+
 @cache
 def _shipped_key(where: Path) -> str | None:
     try:
@@ -65,9 +73,9 @@ def _shipped_key(where: Path) -> str | None:
     return value.decode() if value else None
 
 
-def available(run_key: str) -> bool:
-    """True when the shipped table was computed from exactly this key."""
-    where = path()
+def available(run_key: str, where: Path | None = None) -> bool:
+    """True when the shipped table (or the file ``where``) was computed from this key."""
+    where = where or path()
     return where.is_file() and _shipped_key(where) == run_key
 
 
@@ -79,6 +87,30 @@ def read(run_key: str) -> pd.DataFrame | None:
     table.attrs["cache"] = "shipped"
     LOG.info("grid metrics read from the shipped results %s", path())
     return table
+
+
+def read_self_ptdf(grid: GridGraph, run_key: str) -> np.ndarray | None:
+    """Every edge's own PTDF aligned with ``grid.edges`` (NaN where not shipped), when the
+    shipped edges were computed from ``run_key``; else None."""
+    where = edges_path()
+    if not available(run_key, where):
+        return None
+    table = pd.read_parquet(where)
+    at = pd.Index(table["line_ids"]).get_indexer(_edge_names(grid))
+    values = np.full(len(at), np.nan)
+    values[at >= 0] = table["self_ptdf"].to_numpy(float)[at[at >= 0]]
+    LOG.info("edges' own PTDFs read from the shipped results %s", where)
+    return values
+
+
+def write_self_ptdf(grid: GridGraph, values: np.ndarray, run_key: str, where: Path) -> None:
+    """Write every edge's own PTDF (named by its ``;``-joined line ids) with its key."""
+    table = pd.DataFrame({"line_ids": _edge_names(grid), "self_ptdf": values})
+    write(table, run_key, where)
+
+
+def _edge_names(grid: GridGraph) -> np.ndarray:
+    return np.array([";".join(t) for t in grid.edges["line_ids"]], dtype=object)
 
 
 def write(table: pd.DataFrame, run_key: str, where: Path) -> None:

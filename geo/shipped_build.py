@@ -2,7 +2,9 @@
 
 Run after ``python -m layers.build``: it loads the embedded US layers, computes the grid
 metrics (N-0 and N-1 hosting of every substation of 115 kV or more) with the default
-settings, cache off, and writes ``data/us/grid_metrics.parquet`` with its key.
+settings, cache off, and writes ``data/us/grid_metrics.parquet`` with its key, and next to
+it ``grid_edges.parquet``: every edge's own PTDF, which a portfolio's flow-shift screen
+would otherwise solve one by one.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import argparse
 import logging
 from pathlib import Path
 
+import numpy as np
+
 import layers
-from geo import grid, shipped
+from geo import grid, hosting, shipped
 from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -23,11 +27,17 @@ def build(out: Path | None = None) -> Path:
     settings = Settings(use_cache=False)
     bundle = layers.load("US")
     graph = grid.build(bundle["substations"], bundle["lines"], settings)
-    table = grid.metrics(graph, bundle["plants"], settings)
+    reuse: dict = {}
+    table = grid.metrics(graph, bundle["plants"], settings, reuse=reuse)
     run_key = shipped.key(graph, grid.plants_hash(bundle["plants"]), settings)
     target = out or shipped.path()
     shipped.write(table, run_key, target)
     LOG.info("wrote %s (%d substations)", target, len(table))
+    self_ptdf = hosting.self_ptdf(graph, reuse)
+    edges = target.with_name(shipped.EDGES_RELATIVE_PATH.name)
+    shipped.write_self_ptdf(graph, self_ptdf, run_key, edges)
+    LOG.info("wrote %s (%d of %d edges' own PTDFs)", edges, np.isfinite(self_ptdf).sum(),
+             len(self_ptdf))
     return target
 
 

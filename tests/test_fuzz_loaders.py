@@ -108,5 +108,6 @@ def test_an_integer_column_beyond_64_bits_is_unreadable_not_a_crash(value):
                             "year": [2024.0, value]},
                            geometry=[Polygon([(0, 0), (1, 0), (1, 1)]),
                                      Polygon([(1, 0), (2, 0), (2, 1)])], crs="EPSG:4326")
-    with pytest.raises(GeoRankError, match=r"column 'year' \(int\) has unreadable values in rows 1"):
+    with pytest.raises(GeoRankError,
+                       match=r"column 'year' \(int\) has unreadable values in rows 1"):
         validate(gdf, "land_prices")

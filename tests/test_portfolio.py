@@ -92,6 +92,69 @@ def test_shares_limit_with_names_the_better_ranked_site(net):
     assert out[0] is None and out[1] == "#1 s1"
 
 
+# A load whose share of a kept site's limit is below the cut-off (so its own screen does
+# not watch that element) still takes the kept site below its load.
+# A (generator) feeds P1 by L (two circuits La, Lb, 2 pu each, 200 MW each) and by the long
+# way A-M-P1 (AMa, AMb: 2 pu each; M-P1: 28 pu); every other rating is 10,000 MW. With La
+# out, Lb carries 29/31 of a load at P1 and 1/31 (3.2 %, below the 5 % cut-off) of a load
+# at M.
+HURT_XY = {"A": (0.0, 0.0), "P1": (0.1, 0.0), "M": (0.05, 0.08)}
+HURT_LINES = [("La", "A", "P1", 2.0, 200.0), ("Lb", "A", "P1", 2.0, 200.0),
+              ("AMa", "A", "M", 2.0, 1e4), ("AMb", "A", "M", 2.0, 1e4),
+              ("MP1", "M", "P1", 28.0, 1e4)]
+
+
+@pytest.fixture(scope="module")
+def hurt_net():
+    subs = gpd.GeoDataFrame({"sub_id": list(HURT_XY), "voltage_kv": 345.0},
+                            geometry=[Point(xy) for xy in HURT_XY.values()], crs="EPSG:4326")
+    lines = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in HURT_LINES], "from_sub": [r[1] for r in HURT_LINES],
+         "to_sub": [r[2] for r in HURT_LINES], "voltage_kv": 345.0,
+         "reactance_pu": [r[3] for r in HURT_LINES], "capacity_mw": [r[4] for r in HURT_LINES],
+         "flow_mw": 0.0},
+        geometry=[LineString([HURT_XY[r[1]], HURT_XY[r[2]]]) for r in HURT_LINES],
+        crs="EPSG:4326")
+    plants = gpd.GeoDataFrame({"plant_id": ["G"], "fuel": "gas", "capacity_mw": [5000.0],
+                               "sub_id": ["A"]}, geometry=[Point(HURT_XY["A"])], crs="EPSG:4326")
+    settings = Settings()
+    g = grid.build(subs, lines, settings)
+    alone = hosting.hosting(g, plants, settings, sub_ids=["P1", "M"])
+    ranked = gpd.GeoDataFrame({
+        "site_id": ["s1", "s2"], "rank": [1, 2], "poi_sub_id": ["P1", "M"],
+        "redundancy": "N-1 secure",
+        "firm_limiting_line_id": alone.loc[["P1", "M"], "firm_limiting_line_id"].to_numpy(),
+        "limiting_line_id": alone.loc[["P1", "M"], "limiting_line_id"].to_numpy()})
+    return g, plants, settings, alone, ranked
+
+
+def test_a_load_below_the_cut_off_on_a_kept_sites_limit_is_passed_over(hurt_net):
+    g, plants, settings, alone, ranked = hurt_net
+    # P1: with La out, Lb carries 29/31 of its load: 200 * 31 / 29 MW firm
+    assert alone.loc["P1", "firm_mw"] == pytest.approx(200 * 31 / 29)
+    s1_mw = 200 * 31 / 29 - 5.0     # s1 leaves 5 MW of load at P1: 5 * 29 / 31 MW on Lb
+    # s2's 300 MW puts 300 / 31 = 9.7 MW on Lb after La's outage
+    with_s1 = hosting.hosting(g, plants, settings, sub_ids=["M"], queued=pd.DataFrame(
+        {"sub_id": ["P1"], "mw": [s1_mw]}))
+    assert with_s1.loc["M", "firm_mw"] > 300          # M's own screen lets it in
+    both = hosting.hosting(g, plants, settings, sub_ids=["P1"], queued=pd.DataFrame(
+        {"sub_id": ["P1", "M"], "mw": [s1_mw, 300.0]}))
+    assert both.loc["P1", "firm_mw"] == 0             # but P1 is then overloaded
+    chosen = portfolio.choose(ranked.assign(load_mw=[s1_mw, 300.0]), 2, 300.0, g, plants,
+                              settings)
+    assert chosen.sites["site_id"].tolist() == ["s1"] and chosen.verified
+    reason = chosen.passed_over.set_index("site_id").loc["s2", "portfolio_reason"]
+    assert "would take #1 s1 below its own load" in reason
+    assert "line La" in reason or "line Lb" in reason
+    # 150 MW adds 4.84 MW on Lb: still too much; 140 MW adds 4.52 MW: it fits
+    chosen = portfolio.choose(ranked.assign(load_mw=[s1_mw, 150.0]), 2, 300.0, g, plants,
+                              settings)
+    assert chosen.sites["site_id"].tolist() == ["s1"]
+    chosen = portfolio.choose(ranked.assign(load_mw=[s1_mw, 140.0]), 2, 300.0, g, plants,
+                              settings)
+    assert chosen.sites["site_id"].tolist() == ["s1", "s2"] and chosen.verified
+
+
 def test_cli_portfolio_export(tmp_path):
     import json
 

@@ -80,8 +80,29 @@ def test_a_recomputed_sample_equals_the_shipped_rows(us_graph, us_layers, table)
     for _, rows in done.groupby("firm_kind"):
         sample.update(rows.index[:2].tolist())
     sample = sorted(sample)
-    fresh = hosting.hosting(us_graph, us_layers["plants"], Settings(), sub_ids=sample)
-    want, got = done.loc[sample], fresh.loc[sample]
+    reuse: dict = {}
+    fresh = hosting.hosting(us_graph, us_layers["plants"], Settings(), sub_ids=sample,
+                            reuse=reuse)
+    _assert_same_rows(fresh.loc[sample], done.loc[sample])
+    # the shipped edges' own PTDFs: those this recompute solved are equal
+    known = hosting.self_ptdf(us_graph, reuse, edges=np.zeros(0, np.int64))
+    solved = np.isfinite(known)
+    assert solved.sum() > 1000
+    run_key = shipped.key(us_graph, grid.plants_hash(us_layers["plants"]), Settings())
+    ship = shipped.read_self_ptdf(us_graph, run_key)
+    assert np.isfinite(ship).mean() > 0.99
+    np.testing.assert_allclose(ship[solved], known[solved], rtol=0, atol=1e-9)
+    # seeded with them, a run gives the same rows and solves fewer
+    few = sample[:4]
+    seeded = hosting.hosting(us_graph, us_layers["plants"], Settings(), sub_ids=few,
+                             reuse={hosting.SELF_PTDF: ship})
+    _assert_same_rows(seeded.loc[few], done.loc[few])
+    unseeded = hosting.hosting(us_graph, us_layers["plants"], Settings(), sub_ids=few)
+    assert (seeded.attrs["report"]["n1_lodf_solves"]
+            < unseeded.attrs["report"]["n1_lodf_solves"])
+
+
+def _assert_same_rows(got: pd.DataFrame, want: pd.DataFrame) -> None:
     for col in NUMBERS:
         np.testing.assert_allclose(got[col].to_numpy(float), want[col].to_numpy(float),
                                    rtol=1e-7, atol=1e-6, err_msg=col)
