@@ -20,6 +20,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -80,6 +81,7 @@ class GridGraph:
     Attributes
     ----------
     graph : networkx.Graph
+        Built on first use (a property) from ``substations`` and ``edges``.
         Nodes keyed by ``sub_id`` with ``name``, ``voltage_kv`` and ``island`` (0 is the
         largest island). Edges carry ``line_ids`` (tuple), ``circuits``, ``capacity_mw``
         (summed), ``limit_mw`` (flow at which the first circuit reaches its rating),
@@ -104,7 +106,6 @@ class GridGraph:
         The same without the code version (for the shipped results, :mod:`geo.shipped`).
     """
 
-    graph: nx.Graph
     substations: gpd.GeoDataFrame
     lines: gpd.GeoDataFrame
     edges: pd.DataFrame
@@ -112,6 +113,26 @@ class GridGraph:
     settings: Settings = field(default_factory=Settings)
     input_hash: str = ""
     content_hash: str = ""
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The networkx graph, built on first use (the tables serve the ranking)."""
+        subs, edges = self.substations, self.edges
+        graph = nx.Graph()
+        graph.add_nodes_from(
+            (sid, {"name": nm, "voltage_kv": kv, "island": int(isl)})
+            for sid, nm, kv, isl in zip(subs["sub_id"], subs["name"], subs["voltage_kv"],
+                                        subs["island"], strict=True))
+        columns = [edges[a].tolist() for a in EDGE_ATTRIBUTES]
+        graph.add_edges_from((vals[0], vals[1], dict(zip(EDGE_ATTRIBUTES, vals, strict=True)))
+                             for vals in zip(*columns, strict=True))
+        return graph
+
+
+#: The attributes of an edge of :attr:`GridGraph.graph`.
+EDGE_ATTRIBUTES = ("from_sub", "to_sub", "line_ids", "circuits", "capacity_mw", "limit_mw",
+                   "reactance_pu", "flow_mw", "length_km", "capacity_source",
+                   "reactance_source")
 
 
 def plants_hash(plants: gpd.GeoDataFrame | None) -> str:
@@ -196,18 +217,6 @@ def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
     subs["island"] = rank[labels]
     degree = np.bincount(np.r_[edges["u"], edges["v"]], minlength=n)
 
-    graph = nx.Graph()
-    graph.add_nodes_from(
-        (sid, {"name": nm, "voltage_kv": kv, "island": int(isl)})
-        for sid, nm, kv, isl in zip(ids, subs["name"], subs["voltage_kv"], subs["island"],
-                                    strict=True)
-    )
-    attrs = ["from_sub", "to_sub", "line_ids", "circuits", "capacity_mw", "limit_mw",
-             "reactance_pu", "flow_mw", "length_km", "capacity_source", "reactance_source"]
-    columns = [edges[a].tolist() for a in attrs]
-    graph.add_edges_from((vals[0], vals[1], dict(zip(attrs, vals, strict=True)))
-                         for vals in zip(*columns, strict=True))
-
     status = out["status"].to_numpy()
     report = GridReport(
         nodes=n, edges=len(edges), lines_total=len(out),
@@ -232,7 +241,7 @@ def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
     content = hashlib.sha256(json.dumps(
         [cache.frame_hash(subs, SUBSTATION_COLUMNS), cache.frame_hash(lines, LINE_COLUMNS),
          cache.settings_token(settings)], sort_keys=True, default=str).encode()).hexdigest()
-    return GridGraph(graph=graph, substations=subs.drop(columns=["lon", "lat"]), lines=out,
+    return GridGraph(substations=subs.drop(columns=["lon", "lat"]), lines=out,
                      edges=edges, report=report, settings=settings,
                      input_hash=cache.make_key(content), content_hash=content)
 
