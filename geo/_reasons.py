@@ -38,7 +38,7 @@ __all__ = ["SEPARATION_COLUMNS", "build", "separation"]
 
 #: The columns :func:`separation` reads.
 SEPARATION_COLUMNS = ("tier", "time_to_power_months", "cost_of_power_musd", "firm_mw",
-                      "land_score")
+                      "power_path", "grid_distance_km", "land_score")
 
 
 def build(sites: Columns, load_mw: float, grid_note: str = "",
@@ -131,7 +131,8 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     line.add_if(has_poi & (redundancy != ""), ", ", redundancy)
     line.add_if(has_poi & as_bool(sites, "network_upgrades") & ~gas,
                 ", waits for network upgrades")
-    line.add_if(~has_poi, "; no point of interconnection within the tie limit")
+    line.add_if(~has_poi, "; no point of interconnection within the tie limit",
+                _fmt(_num(sites, "grid_distance_km"), " (the grid is {:,.1f} km away)"))
 
     # Other paths that exist: "; other paths: grid 36 months, gas (approximate basin) 30 months".
     line.add_list("; other paths:", [
@@ -181,8 +182,8 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
 def separation(ranked: Columns) -> np.ndarray:
     """What separated each site from the one ranked just above it (rows in rank order).
 
-    "; below #3: 24.0 vs 18.0 months" (or tier, cost of power, firm MW, land, site id); "" for the
-    first row.
+    "; below #3: 24.0 vs 18.0 months" (or tier, cost of power, firm MW, power path, distance
+    to the grid, land, site id); "" for the first row.
     """
     if len(ranked["tier"]) == 0:
         return np.zeros(0, dtype=object)
@@ -197,6 +198,8 @@ def _separation_line(ranked: Columns) -> _Line:
     cost = np.round(_num(ranked, "cost_of_power_musd"), 2)
     land = np.asarray(ranked["land_score"], dtype=float)
     firm = np.round(np.nan_to_num(_num(ranked, "firm_mw"), nan=-1.0), 0)
+    path = _text(ranked, "power_path")
+    grid = np.round(_num(ranked, "grid_distance_km"), 3)
 
     def prev(values: np.ndarray) -> np.ndarray:
         return np.concatenate([values[:1], values[:-1]])
@@ -205,7 +208,7 @@ def _separation_line(ranked: Columns) -> _Line:
         return ~((a == b) | (np.isnan(a) & np.isnan(b)))
 
     t_prev, m_prev, c_prev, l_prev = prev(tier), prev(months), prev(cost), prev(land)
-    f_prev = prev(firm)
+    f_prev, p_prev, g_prev = prev(firm), prev(path), prev(grid)
     line = _Line(n)
     # the rank of the row above: "#1" .. "#n-1" (the first row says nothing)
     line.add("; below #", np.arange(n).astype(str).astype(object), ": ")
@@ -213,7 +216,10 @@ def _separation_line(ranked: Columns) -> _Line:
     by_months = ~by_tier & differ(months, m_prev)
     by_cost = ~(by_tier | by_months) & differ(cost, c_prev)
     by_firm = ~(by_tier | by_months | by_cost) & (firm != f_prev)
-    by_land = ~(by_tier | by_months | by_cost | by_firm) & (land != l_prev)
+    by_path = ~(by_tier | by_months | by_cost | by_firm) & (path != p_prev)
+    power = by_tier | by_months | by_cost | by_firm | by_path
+    by_grid = ~power & differ(grid, g_prev)
+    by_land = ~(power | by_grid) & (land != l_prev)
     line.add_if(by_tier, "tier ", tier, " vs ", t_prev)
     line.add_if(by_months, _fmt_at(months, "{:,.1f}", by_months),
                 _fmt_at(m_prev, " vs {:,.1f}", by_months), " months")
@@ -221,10 +227,12 @@ def _separation_line(ranked: Columns) -> _Line:
                 _fmt_at(c_prev, " vs {:,.2f}", by_cost), " M USD")
     line.add_if(by_firm, "same months and cost, firm ", _fmt_at(firm, "{:,.0f}", by_firm),
                 _fmt_at(f_prev, " vs {:,.0f}", by_firm), " MW")
+    line.add_if(by_path, "same months, cost and firm, power path ", path, " vs ", p_prev)
+    line.add_if(by_grid, "same power facts, grid ", _fmt_at(grid, "{:,.1f}", by_grid),
+                _fmt_at(g_prev, " vs {:,.1f}", by_grid), " km away")
     line.add_if(by_land, "same power facts, land score ", _fmt_at(land, "{:.3f}", by_land),
                 _fmt_at(l_prev, " vs {:.3f}", by_land))
-    line.add_if(~(by_tier | by_months | by_cost | by_firm | by_land),
-                "same power facts and land, site_id order")
+    line.add_if(~(power | by_grid | by_land), "same power facts and land, site_id order")
     first = np.arange(n) == 0
     line.parts = [np.where(first, "", part) for part in line.parts]
     return line

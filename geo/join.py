@@ -64,6 +64,7 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     So a slightly farther POI that is firm for the load wins over a nearer one that waits
     for network upgrades whenever its longer tie costs fewer months. Sites that carry a
     ``poi_sub_id`` already (substation candidates) keep it with a tie of 0 km.
+    ``grid_distance_km`` is the distance to the nearest of ``pois``, in reach or not.
 
     Parameters
     ----------
@@ -76,11 +77,13 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     """
     n = len(sites)
     out = pd.DataFrame({"poi_sub_id": pd.Series([None] * n, dtype=object),
-                        "tie_distance_km": np.full(n, np.nan)}, index=sites.index)
+                        "tie_distance_km": np.full(n, np.nan),
+                        "grid_distance_km": np.full(n, np.nan)}, index=sites.index)
     fixed = sites["poi_sub_id"].notna().to_numpy() if "poi_sub_id" in sites else np.zeros(n, bool)
     if fixed.any():
         out.loc[fixed, "poi_sub_id"] = sites.loc[fixed, "poi_sub_id"].to_numpy()
         out.loc[fixed, "tie_distance_km"] = 0.0
+        out.loc[fixed, "grid_distance_km"] = 0.0
     todo = np.flatnonzero(~fixed)
     if len(todo) == 0 or len(pois) == 0:
         return out
@@ -98,6 +101,7 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     xyz = _xyz(sites.geometry.iloc[todo])
     chosen_sub = np.full(len(todo), -1, dtype=np.int64)
     chosen_km = np.full(len(todo), np.nan)
+    nearest_km = np.full(len(todo), np.nan)     # to the nearest eligible substation
     bound = float(km_to_chord(settings.max_tie_km))
     for lo in range(0, len(todo), _CHUNK):  # chunks of sites bound the n x k temporaries
         chord, idx = tree.query(xyz[lo:lo + _CHUNK], k=k, distance_upper_bound=bound)
@@ -105,6 +109,7 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         valid = np.isfinite(chord)
         safe = np.where(valid, idx, 0)
         dist = chord_to_km(np.where(valid, chord, 0.0))
+        nearest_km[lo:lo + len(chord)] = np.where(valid[:, 0], dist[:, 0], np.nan)
         near = np.round(dist, 3)  # 1 m: equal distances must not be decided by rounding noise
         path = costs.grid_path({
             "poi_sub_id": np.where(valid, subs[safe], None).ravel(),
@@ -122,10 +127,14 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         ok = valid[pick, first]
         chosen_sub[lo:lo + len(first)] = np.where(ok, safe[pick, first], -1)
         chosen_km[lo:lo + len(first)] = np.where(ok, dist[pick, first], np.nan)
+    far = np.flatnonzero(np.isnan(nearest_km))  # nothing in reach: the nearest, unbounded
+    if len(far):
+        nearest_km[far] = chord_to_km(tree.query(xyz[far], k=1)[0])
     ok = chosen_sub >= 0
     chosen = todo[ok]
     out.iloc[chosen, out.columns.get_loc("poi_sub_id")] = subs[chosen_sub[ok]]
     out.iloc[chosen, out.columns.get_loc("tie_distance_km")] = chosen_km[ok]
+    out.iloc[todo, out.columns.get_loc("grid_distance_km")] = nearest_km
     return out
 
 
@@ -393,6 +402,7 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out = sites.copy()
     out["poi_sub_id"] = poi["poi_sub_id"]
     out["tie_distance_km"] = poi["tie_distance_km"]
+    out["grid_distance_km"] = poi["grid_distance_km"]
     known = out["poi_sub_id"].isin(subs.index)
     key = out["poi_sub_id"].where(known)
     m = metrics.reindex(key.to_numpy())

@@ -19,13 +19,16 @@ Hydro and gas enter only through the paths and prices, never as a tier lift by p
 
 The order
 ---------
-``(tier, months to power, cost of power, -firm MW, -land_score, site_id)``: months rounded
-to 0.1, the cost of power (``cost_of_power_musd``, which includes the delay cost) to 0.01
-million USD (an unknown cost after every known one), firm MW to 1 MW (more firm headroom
-first: room to grow; null last). Land (``land_score``: 1 at or below
-``land_price_low_usd_per_acre``, 0 at or above ``land_price_high_usd_per_acre``, log-linear
-between, a missing price a neutral 0.5) only orders sites whose power facts (tier, months,
-cost of power, firm MW) are equal, and ``site_id`` (unique, compared as text) only sites
+``(tier, months to power, cost of power, -firm MW, power path, distance to the grid,
+-land_score, site_id)``: months rounded to 0.1, the cost of power (``cost_of_power_musd``,
+which includes the delay cost) to 0.01 million USD (an unknown cost after every known one),
+firm MW to 1 MW (more firm headroom first: room to grow; null last), the distance to the
+nearest substation of ``candidate_min_kv`` or more (``grid_distance_km``) to 1 m, so that
+sites no path reaches (tier D) are ordered by how far the grid is, not by land. Land
+(``land_score``: 1 at or below ``land_price_low_usd_per_acre``, 0 at or above
+``land_price_high_usd_per_acre``, log-linear between, a missing price a neutral 0.5) only
+orders sites whose power facts (tier, months, cost of power, firm MW, path, distance to the
+grid) are equal, and ``site_id`` (unique, compared as text) only sites
 equal in land too, so the order never depends on the input row order. No capped credit
 turns different power facts into a tie.
 
@@ -73,7 +76,7 @@ SCORE_DECIMALS = 9
 #: falls with the cost of power).
 SMALL_SHARE = 0.01
 #: Resolution of the order keys: 0.1 month, 0.01 million USD.
-MONTHS_DECIMALS, COST_DECIMALS = 1, 2
+MONTHS_DECIMALS, COST_DECIMALS, GRID_KM_DECIMALS = 1, 2, 3
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 
@@ -153,9 +156,10 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
 
 def order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np.ndarray]:
     """The sort keys, most significant first: tier, months, cost of power, -firm MW, the
-    power path (in :data:`geo.power.PATHS` order, none last), -land, site_id. The path
-    keeps land from ordering sites whose power facts differ only in their path (e.g. both
-    costs unknown)."""
+    power path (in :data:`geo.power.PATHS` order, none last), the distance to the grid
+    (``grid_distance_km``, to 1 m), -land, site_id. The path keeps land from ordering sites
+    whose power facts differ only in their path (e.g. both costs unknown), and the grid
+    distance orders the sites that no path reaches (tier D: the nearer grid first)."""
     months = as_float(data, "time_to_power_months")
     cost = as_float(data, "cost_of_power_musd")
     firm = np.nan_to_num(as_float(data, "firm_mw"), nan=-1.0)
@@ -164,12 +168,15 @@ def order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np.nda
     path = (pd.Series(np.asarray(data["power_path"], dtype=object)) if "power_path" in data
             else pd.Series([None] * n, dtype=object))
     path_key = path.map({p: i for i, p in enumerate(PATHS)}).fillna(len(PATHS))
+    grid_km = (as_float(data, "grid_distance_km") if "grid_distance_km" in data
+               else np.full(n, np.nan))
     return [
         np.searchsorted(np.asarray(TIERS), np.asarray(tier, dtype=str)),
         np.where(np.isnan(months), np.inf, np.round(months, MONTHS_DECIMALS)),
         np.where(np.isnan(cost), np.inf, np.round(cost, COST_DECIMALS)),
         -np.round(firm, 0),
         path_key.to_numpy(dtype=np.int64),
+        np.where(np.isnan(grid_km), np.inf, np.round(grid_km, GRID_KM_DECIMALS)),
         -land,
         site_key.reshape(-1),
     ]

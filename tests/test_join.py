@@ -86,6 +86,11 @@ def test_poi_without_any_host_takes_the_most_headroom_and_respects_max_tie():
     out = join.assign_poi(sites, pois, _pts(coords), 300.0, Settings())
     assert out["poi_sub_id"].tolist() == ["b", None]
     assert np.isnan(out["tie_distance_km"].iloc[1])
+    # the distance to the grid: to the nearest substation, in reach (a, not the chosen b)
+    # or not (1,400 km from "far")
+    np.testing.assert_allclose(out["grid_distance_km"],
+                               [_geodesic_km((-100, 40), coords[0]),
+                                _geodesic_km((-90, 30), coords[0])], rtol=5e-3)
 
 
 def test_poi_ties_break_by_sub_id_whatever_the_order():
@@ -106,6 +111,7 @@ def test_substation_candidates_keep_their_own_poi():
                         index=pd.Index(["8"], name="sub_id"))
     out = join.assign_poi(site, pois, _pts([(-100.0, 40.01)]), 300.0, Settings())
     assert out["poi_sub_id"].iloc[0] == "7" and out["tie_distance_km"].iloc[0] == 0.0
+    assert out["grid_distance_km"].iloc[0] == 0.0
 
 
 def test_hydro_within_radius_and_nearest():

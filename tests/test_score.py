@@ -310,6 +310,23 @@ def test_reasons_without_a_path() -> None:
     )
 
 
+def test_sites_no_path_reaches_are_ordered_by_the_distance_to_the_grid_not_land() -> None:
+    none = {"poi_sub_id": None, "poi_name": None, "poi_voltage_kv": None, "tie_distance_km": None,
+            "hosting_mw": None, "firm_mw": None}
+    rows = [_site("far", **none, grid_distance_km=80.0, land_price_note="raster cell",
+                  land_price_usd_per_acre=500.0),
+            _site("near", **none, grid_distance_km=60.0, land_price_note="raster cell",
+                  land_price_usd_per_acre=50_000.0),
+            _site("unknown", **none, land_price_usd_per_acre=100.0)]
+    ranked = _rank(*rows).sort_values("rank")
+    assert ranked["site_id"].tolist() == ["near", "far", "unknown"]
+    assert (ranked["tier"] == "D").all()
+    text = ranked.set_index("site_id")["reasons"]
+    assert "no point of interconnection within the tie limit (the grid is 80.0 km away)" \
+        in text["far"]
+    assert text["far"].endswith("; below #1: same power facts, grid 80.0 vs 60.0 km away")
+
+
 # --- one site per POI ------------------------------------------------------------------------
 def test_one_per_poi_keeps_best_and_renumbers() -> None:
     rows = [
