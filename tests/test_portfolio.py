@@ -25,27 +25,33 @@ LINES = [("AH", "A", "H", 0.1, 400.0), ("AB", "A", "B", 0.05, 400.0),
          ("HP2a", "H", "P2", 0.1, 1000.0), ("HP2b", "H", "P2", 0.1, 1000.0)]
 
 
-@pytest.fixture(scope="module")
-def net():
-    subs = gpd.GeoDataFrame({"sub_id": list(XY)[:-1], "voltage_kv": 345.0},
-                            geometry=[Point(XY[s]) for s in list(XY)[:-1]], crs="EPSG:4326")
+def _network(xy: dict, rows: list, gen_mw: float, pois: list[str]):
+    """The grid of ``xy`` (substations) and ``rows`` (line_id, from, to, x pu, MW), one
+    generator of ``gen_mw`` at A, and sites s1, s2 at ``pois`` ranked 1, 2."""
+    subs = gpd.GeoDataFrame({"sub_id": list(xy), "voltage_kv": 345.0},
+                            geometry=[Point(p) for p in xy.values()], crs="EPSG:4326")
     lines = gpd.GeoDataFrame(
-        {"line_id": [r[0] for r in LINES], "from_sub": [r[1] for r in LINES],
-         "to_sub": [r[2] for r in LINES], "voltage_kv": 345.0,
-         "reactance_pu": [r[3] for r in LINES], "capacity_mw": [r[4] for r in LINES],
+        {"line_id": [r[0] for r in rows], "from_sub": [r[1] for r in rows],
+         "to_sub": [r[2] for r in rows], "voltage_kv": 345.0,
+         "reactance_pu": [r[3] for r in rows], "capacity_mw": [r[4] for r in rows],
          "flow_mw": 0.0},
-        geometry=[LineString([XY[r[1]], XY[r[2]]]) for r in LINES], crs="EPSG:4326")
-    plants = gpd.GeoDataFrame({"plant_id": ["G"], "fuel": "gas", "capacity_mw": [2000.0],
-                               "sub_id": ["A"]}, geometry=[Point(XY["A"])], crs="EPSG:4326")
+        geometry=[LineString([xy[r[1]], xy[r[2]]]) for r in rows], crs="EPSG:4326")
+    plants = gpd.GeoDataFrame({"plant_id": ["G"], "fuel": "gas", "capacity_mw": [gen_mw],
+                               "sub_id": ["A"]}, geometry=[Point(xy["A"])], crs="EPSG:4326")
     settings = Settings()
     g = grid.build(subs, lines, settings)
-    alone = hosting.hosting(g, plants, settings, sub_ids=["P1", "P2"])
-    ranked = pd.DataFrame({
-        "site_id": ["s1", "s2"], "rank": [1, 2], "poi_sub_id": ["P1", "P2"],
+    alone = hosting.hosting(g, plants, settings, sub_ids=pois)
+    ranked = gpd.GeoDataFrame({
+        "site_id": ["s1", "s2"], "rank": [1, 2], "poi_sub_id": pois,
         "redundancy": "N-1 secure",
-        "firm_limiting_line_id": alone.loc[["P1", "P2"], "firm_limiting_line_id"].to_numpy(),
-        "limiting_line_id": alone.loc[["P1", "P2"], "limiting_line_id"].to_numpy()})
-    return g, plants, settings, alone, gpd.GeoDataFrame(ranked)
+        "firm_limiting_line_id": alone.loc[pois, "firm_limiting_line_id"].to_numpy(),
+        "limiting_line_id": alone.loc[pois, "limiting_line_id"].to_numpy()})
+    return g, plants, settings, alone, ranked
+
+
+@pytest.fixture(scope="module")
+def net():
+    return _network({s: XY[s] for s in list(XY)[:-1]}, LINES, 2000.0, ["P1", "P2"])
 
 
 def test_each_site_alone_is_firm(net):
@@ -106,26 +112,7 @@ HURT_LINES = [("La", "A", "P1", 2.0, 200.0), ("Lb", "A", "P1", 2.0, 200.0),
 
 @pytest.fixture(scope="module")
 def hurt_net():
-    subs = gpd.GeoDataFrame({"sub_id": list(HURT_XY), "voltage_kv": 345.0},
-                            geometry=[Point(xy) for xy in HURT_XY.values()], crs="EPSG:4326")
-    lines = gpd.GeoDataFrame(
-        {"line_id": [r[0] for r in HURT_LINES], "from_sub": [r[1] for r in HURT_LINES],
-         "to_sub": [r[2] for r in HURT_LINES], "voltage_kv": 345.0,
-         "reactance_pu": [r[3] for r in HURT_LINES], "capacity_mw": [r[4] for r in HURT_LINES],
-         "flow_mw": 0.0},
-        geometry=[LineString([HURT_XY[r[1]], HURT_XY[r[2]]]) for r in HURT_LINES],
-        crs="EPSG:4326")
-    plants = gpd.GeoDataFrame({"plant_id": ["G"], "fuel": "gas", "capacity_mw": [5000.0],
-                               "sub_id": ["A"]}, geometry=[Point(HURT_XY["A"])], crs="EPSG:4326")
-    settings = Settings()
-    g = grid.build(subs, lines, settings)
-    alone = hosting.hosting(g, plants, settings, sub_ids=["P1", "M"])
-    ranked = gpd.GeoDataFrame({
-        "site_id": ["s1", "s2"], "rank": [1, 2], "poi_sub_id": ["P1", "M"],
-        "redundancy": "N-1 secure",
-        "firm_limiting_line_id": alone.loc[["P1", "M"], "firm_limiting_line_id"].to_numpy(),
-        "limiting_line_id": alone.loc[["P1", "M"], "limiting_line_id"].to_numpy()})
-    return g, plants, settings, alone, ranked
+    return _network(HURT_XY, HURT_LINES, 5000.0, ["P1", "M"])
 
 
 def test_a_load_below_the_cut_off_on_a_kept_sites_limit_is_passed_over(hurt_net):
