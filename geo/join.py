@@ -111,15 +111,19 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         dist = chord_to_km(np.where(valid, chord, 0.0))
         nearest_km[lo:lo + len(chord)] = np.where(valid[:, 0], dist[:, 0], np.nan)
         near = np.round(dist, 3)  # 1 m: equal distances must not be decided by rounding noise
+        # The path figures of the pairs in reach only (each row's figures are its own);
+        # slots out of reach lose on the first key whatever their figures.
+        row, slot = np.nonzero(valid)
+        at = safe[row, slot]
         path = costs.grid_path({
-            "poi_sub_id": np.where(valid, subs[safe], None).ravel(),
-            "firm_mw": firm_all[safe].ravel(), "hosting_mw": hosting_all[safe].ravel(),
-            "poi_voltage_kv": kv_all[safe].ravel(), "tie_distance_km": dist.ravel(),
-            "interconnect": inter_all[safe].ravel(),
-            "subdivision": np.repeat(area[lo:lo + len(chord)], k),
+            "poi_sub_id": subs[at], "firm_mw": firm_all[at], "hosting_mw": hosting_all[at],
+            "poi_voltage_kv": kv_all[at], "tie_distance_km": dist[row, slot],
+            "interconnect": inter_all[at], "subdivision": area[lo + row],
         }, load_mw, settings)
-        months = np.nan_to_num(np.round(path["months"], 6), nan=np.inf).reshape(-1, k)
-        capital = np.nan_to_num(np.round(path["capital"], 6), nan=np.inf).reshape(-1, k)
+        months = np.full(chord.shape, np.inf)
+        months[row, slot] = np.nan_to_num(np.round(path["months"], 6), nan=np.inf)
+        capital = np.full(chord.shape, np.inf)
+        capital[row, slot] = np.nan_to_num(np.round(path["capital"], 6), nan=np.inf)
         firm = np.nan_to_num(firm_all[safe], nan=-1.0)
         # Keys, most important first; invalid slots (out of reach) lose on the first key.
         first = _first_by((~valid, months, capital, -firm, near, rank_id[safe]))
