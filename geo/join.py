@@ -431,12 +431,15 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
     out["hosting_source"] = np.where(out["hosting_mw"].notna(), "computed", None)
 
-    out = out.join(hydro_nearby(out, layers.plants))
-    out = out.join(gas_nearby(out, layers.gas_fields, centres.get("gas_fields")))
-    out = out.join(land_price(out, layers.land_prices, layers.land_raster, land_prices,
-                              land_unit, label="state average" if not layers.reports.get(
-                                  "land_prices") else "area average",
-                              price_column=price_column))
+    # Column by column, not ``out.join(...)``: each join copies every column of the frame.
+    for part in (hydro_nearby(sites, layers.plants),
+                 gas_nearby(sites, layers.gas_fields, centres.get("gas_fields")),
+                 land_price(sites, layers.land_prices, layers.land_raster, land_prices,
+                            land_unit, label="state average" if not layers.reports.get(
+                                "land_prices") else "area average",
+                            price_column=price_column)):
+        for name, column in part.items():
+            out[name] = column
     out["subdivision"] = subdivision
     out["country_iso3"] = admin_area(out, layers.countries, "iso_a3", settings.admin_snap_km,
                                      centres.get("countries"))
