@@ -96,6 +96,7 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
                  else np.full(len(pois), None, dtype=object))
     area = (np.asarray(subdivision, dtype=object)[todo] if subdivision is not None
             else np.full(len(todo), None, dtype=object))
+    site_code, poi_code, regions = costs.region_table(area, inter_all, settings)
     subs = pois.index.to_numpy(dtype=object)
     rank_id = np.argsort(np.argsort(subs.astype(str))).astype(float)  # sub_id order as a number
     xyz = _xyz(sites.geometry.iloc[todo])
@@ -115,11 +116,10 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         # slots out of reach lose on the first key whatever their figures.
         row, slot = np.nonzero(valid)
         at = safe[row, slot]
-        path = costs.grid_path({
-            "poi_sub_id": subs[at], "firm_mw": firm_all[at], "hosting_mw": hosting_all[at],
+        path = costs.grid_path({  # the POI by position: only its presence is read
+            "poi_sub_id": at, "firm_mw": firm_all[at], "hosting_mw": hosting_all[at],
             "poi_voltage_kv": kv_all[at], "tie_distance_km": dist[row, slot],
-            "interconnect": inter_all[at], "subdivision": area[lo + row],
-        }, load_mw, settings)
+        }, load_mw, settings, region=regions[site_code[lo + row], poi_code[at]])
         months = np.full(chord.shape, np.inf)
         months[row, slot] = np.nan_to_num(np.round(path["months"], 6), nan=np.inf)
         capital = np.full(chord.shape, np.inf)
