@@ -20,6 +20,7 @@ from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
 from geo import contingency, costs
+from geo._arrays import first_by
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.settings import Settings
@@ -126,7 +127,7 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         capital[row, slot] = np.nan_to_num(np.round(path["capital"], 6), nan=np.inf)
         firm = np.nan_to_num(firm_all[safe], nan=-1.0)
         # Keys, most important first; invalid slots (out of reach) lose on the first key.
-        first = _first_by((~valid, months, capital, -firm, near, rank_id[safe]))
+        first = first_by((~valid, months, capital, -firm, near, rank_id[safe]))
         pick = np.arange(len(first))
         ok = valid[pick, first]
         chosen_sub[lo:lo + len(first)] = np.where(ok, safe[pick, first], -1)
@@ -144,20 +145,6 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
 
 #: Sites per block in the n x k neighbour queries and path figures (bounds their memory).
 _CHUNK = 65_536
-
-
-def _first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Column of the first slot per row in the lexicographic order of ``keys`` (n x k each,
-    most important first); equal rows go to the lowest slot, as a stable sort would.
-
-    Equivalent to a row-wise ``lexsort`` but O(n k) per key: each key keeps only the slots
-    that reach the row's minimum among the slots still in the running.
-    """
-    alive = np.ones(keys[0].shape, dtype=bool)
-    for key in keys:
-        masked = np.where(alive, key.astype(float, copy=False), np.inf)
-        alive &= masked == masked.min(axis=1, keepdims=True)
-    return alive.argmax(axis=1)
 
 
 #: Hydro plants per block in :func:`hydro_nearby` (bounds the site-plant pair list).
