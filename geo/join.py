@@ -190,12 +190,18 @@ OUTLINE_LAYERS = ("gas_fields", "subdivisions", "countries")
 
 
 def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame) -> np.ndarray:
-    """Index of the (first) polygon containing each point, -1 where none does (lon/lat)."""
-    pts = gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs="EPSG:4326")
-    polys = polygons[["geometry"]].reset_index(drop=True)
-    hit = gpd.sjoin(pts, polys, how="left", predicate="within")
-    hit = hit[~hit.index.duplicated(keep="first")]
-    return hit["index_right"].fillna(-1).to_numpy(dtype=np.int64)
+    """Index of the (first) polygon containing each point, -1 where none does (lon/lat).
+
+    The polygons query a tree of the points with ``contains`` (prepared polygons), as
+    ``geopandas.sjoin(predicate="within")`` does, without building the joined frame.
+    """
+    pts = np.asarray(points.to_numpy(), dtype=object)
+    poly, pt = shapely.STRtree(pts).query(polygons.geometry.to_numpy(), predicate="contains")
+    order = np.lexsort((poly, pt))
+    hit, first = np.unique(pt[order], return_index=True)
+    which = np.full(len(pts), -1, dtype=np.int64)
+    which[hit] = poly[order][first]
+    return which
 
 
 def centre_of(lonlat: np.ndarray) -> tuple[float, float] | None:
@@ -265,7 +271,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     near, ends = _nearest_outline(p_pts, p_polys)
     near = kept[near]
     end_lon, end_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
-        shapely.get_x(ends), shapely.get_y(ends))
+        ends[:, 0], ends[:, 1])
     _, _, d = _GEOD.inv(lon, lat, end_lon, end_lat)
     which[miss] = near
     km[miss] = d / 1000.0
@@ -306,7 +312,7 @@ def _near_polygons(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray,
 
 
 def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest polygon and the nearest point on it, for projected points."""
+    """Nearest polygon and the nearest point on it (x, y), for projected points."""
     lines, line_poly = shapely.get_parts(shapely.boundary(p_polys), return_index=True)
     coords, line_of = shapely.get_coordinates(lines, return_index=True)
     same = line_of[:-1] == line_of[1:]
@@ -321,9 +327,8 @@ def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray
     first = q_segs[starts]  # lowest segment: GEOS keeps the first strictly nearer one
     near = np.full(len(p_pts), -1)
     near[q_pts[starts]] = seg_poly[first]
-    ends = np.empty(len(p_pts), dtype=object)
-    ends[q_pts[starts]] = shapely.get_point(
-        shapely.shortest_line(p_pts[q_pts[starts]], segments[first]), 1)
+    ends = np.full((len(p_pts), 2), np.nan)
+    ends[q_pts[starts]] = _line_ends(shapely.shortest_line(p_pts[q_pts[starts]], segments[first]))
     inside, _ = shapely.STRtree(p_polys).query(p_pts, predicate="intersects")
     hard = np.zeros(len(p_pts), dtype=bool)
     hard[q_pts[starts][tied]] = True
@@ -332,8 +337,17 @@ def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray
         idx = np.flatnonzero(hard)
         h_pts, h_polys = shapely.STRtree(p_polys).query_nearest(p_pts[idx], all_matches=False)
         near[idx[h_pts]] = h_polys
-        ends[idx] = shapely.get_point(shapely.shortest_line(p_pts[idx], p_polys[near[idx]]), 1)
+        ends[idx] = _line_ends(shapely.shortest_line(p_pts[idx], p_polys[near[idx]]))
     return near, ends
+
+
+def _line_ends(lines: np.ndarray) -> np.ndarray:
+    """x, y of the last vertex of each line (NaN for a missing line), without making points."""
+    xy = np.full((len(lines), 2), np.nan)
+    coords, line = shapely.get_coordinates(lines, return_index=True)
+    last = np.r_[line[1:] != line[:-1], True] if len(line) else np.zeros(0, dtype=bool)
+    xy[line[last]] = coords[last]
+    return xy
 
 
 def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame,
