@@ -17,8 +17,8 @@ import pandas as pd
 
 from geo import columns
 
-__all__ = ["Columns", "add_columns", "arrays", "as_bool", "as_float", "is_in", "present",
-           "take_with"]
+__all__ = ["Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
+           "present", "take_with"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -104,3 +104,17 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray) -> Fr
 
 def _length(data: Columns) -> int:
     return len(next(iter(data.values())))
+
+
+def first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Column of the first slot per row in the lexicographic order of ``keys`` (n x k each,
+    most important first); equal rows go to the lowest slot, as a stable sort would.
+
+    Equivalent to a row-wise ``lexsort`` but O(n k) per key: each key keeps only the slots
+    that reach the row's minimum among the slots still in the running.
+    """
+    alive = np.ones(keys[0].shape, dtype=bool)
+    for key in keys:
+        masked = np.where(alive, key.astype(float, copy=False), np.inf)
+        alive &= masked == masked.min(axis=1, keepdims=True)
+    return alive.argmax(axis=1)

@@ -242,7 +242,8 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     }
 
 
-def grid_path(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.ndarray]:
+def grid_path(data: Columns, load_mw: float, settings: Settings, *,
+              region: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Months and interconnection capital of the grid path for the full load, per row.
 
     What :func:`geo.join.assign_poi` compares among a site's candidate POIs (one row per
@@ -250,13 +251,17 @@ def grid_path(data: Columns, load_mw: float, settings: Settings) -> dict[str, np
     ``tie_distance_km`` and optionally ``interconnect`` and ``subdivision`` for the cost
     region). For one site the energy price is the same at every POI and the delay cost is
     months x a constant, so the fastest, then cheapest, of these is the POI with the lowest
-    cost of power among those with the fewest months. NaN where unknown.
+    cost of power among those with the fewest months. NaN where unknown. ``region``: the
+    rows' :func:`cost_region`, when the caller has it (then ``interconnect`` and
+    ``subdivision`` are not read).
     """
     check_cost_settings(settings)
     n = len(data["poi_sub_id"])
     need = np.full(n, float(load_mw))
     months = power.grid_months(data, need, load_mw, settings)["months"]
-    capital = interconnection(data, need, cost_region(data, settings), settings)["total"]
+    if region is None:
+        region = cost_region(data, settings)
+    capital = interconnection(data, need, region, settings)["total"]
     return {"months": months, "capital": capital}
 
 
@@ -269,6 +274,23 @@ def cost_region(data: Columns, settings: Settings) -> np.ndarray:
     if "interconnect" in data:
         region[is_in(data, "interconnect", settings.teppc_interconnects)] = "TEPPC"
     return region
+
+
+def region_table(area: np.ndarray, interconnect: np.ndarray, settings: Settings
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of the sites' subdivisions and of the POIs' interconnections, and the
+    :func:`cost_region` of every pair of codes, ``table[site_code, poi_code]``: what it gives
+    per site-POI pair (:func:`geo.join.assign_poi`), computed once per distinct pair of
+    values instead of on millions of pairs."""
+    site_code, site_values = pd.factorize(pd.Series(area, dtype=object))
+    poi_code, poi_values = pd.factorize(pd.Series(interconnect, dtype=object))
+    # code -1 (a null) is the last row and column of the table
+    sub = np.array([*site_values, None], dtype=object)
+    inter = np.array([*poi_values, None], dtype=object)
+    grid_sub, grid_inter = np.meshgrid(sub, inter, indexing="ij")
+    table = cost_region({"poi_sub_id": grid_sub.ravel(), "subdivision": grid_sub.ravel(),
+                         "interconnect": grid_inter.ravel()}, settings)
+    return site_code, poi_code, table.reshape(grid_sub.shape).astype(str)
 
 
 def interconnection(data: Columns, need_mw: np.ndarray, region: np.ndarray,

@@ -20,6 +20,7 @@ from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
 from geo import contingency, costs
+from geo._arrays import first_by
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.settings import Settings
@@ -96,6 +97,7 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
                  else np.full(len(pois), None, dtype=object))
     area = (np.asarray(subdivision, dtype=object)[todo] if subdivision is not None
             else np.full(len(todo), None, dtype=object))
+    site_code, poi_code, regions = costs.region_table(area, inter_all, settings)
     subs = pois.index.to_numpy(dtype=object)
     rank_id = np.argsort(np.argsort(subs.astype(str))).astype(float)  # sub_id order as a number
     xyz = _xyz(sites.geometry.iloc[todo])
@@ -111,18 +113,21 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         dist = chord_to_km(np.where(valid, chord, 0.0))
         nearest_km[lo:lo + len(chord)] = np.where(valid[:, 0], dist[:, 0], np.nan)
         near = np.round(dist, 3)  # 1 m: equal distances must not be decided by rounding noise
-        path = costs.grid_path({
-            "poi_sub_id": np.where(valid, subs[safe], None).ravel(),
-            "firm_mw": firm_all[safe].ravel(), "hosting_mw": hosting_all[safe].ravel(),
-            "poi_voltage_kv": kv_all[safe].ravel(), "tie_distance_km": dist.ravel(),
-            "interconnect": inter_all[safe].ravel(),
-            "subdivision": np.repeat(area[lo:lo + len(chord)], k),
-        }, load_mw, settings)
-        months = np.nan_to_num(np.round(path["months"], 6), nan=np.inf).reshape(-1, k)
-        capital = np.nan_to_num(np.round(path["capital"], 6), nan=np.inf).reshape(-1, k)
+        # The path figures of the pairs in reach only (each row's figures are its own);
+        # slots out of reach lose on the first key whatever their figures.
+        row, slot = np.nonzero(valid)
+        at = safe[row, slot]
+        path = costs.grid_path({  # the POI by position: only its presence is read
+            "poi_sub_id": at, "firm_mw": firm_all[at], "hosting_mw": hosting_all[at],
+            "poi_voltage_kv": kv_all[at], "tie_distance_km": dist[row, slot],
+        }, load_mw, settings, region=regions[site_code[lo + row], poi_code[at]])
+        months = np.full(chord.shape, np.inf)
+        months[row, slot] = np.nan_to_num(np.round(path["months"], 6), nan=np.inf)
+        capital = np.full(chord.shape, np.inf)
+        capital[row, slot] = np.nan_to_num(np.round(path["capital"], 6), nan=np.inf)
         firm = np.nan_to_num(firm_all[safe], nan=-1.0)
         # Keys, most important first; invalid slots (out of reach) lose on the first key.
-        first = _first_by((~valid, months, capital, -firm, near, rank_id[safe]))
+        first = first_by((~valid, months, capital, -firm, near, rank_id[safe]))
         pick = np.arange(len(first))
         ok = valid[pick, first]
         chosen_sub[lo:lo + len(first)] = np.where(ok, safe[pick, first], -1)
@@ -140,20 +145,6 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
 
 #: Sites per block in the n x k neighbour queries and path figures (bounds their memory).
 _CHUNK = 65_536
-
-
-def _first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Column of the first slot per row in the lexicographic order of ``keys`` (n x k each,
-    most important first); equal rows go to the lowest slot, as a stable sort would.
-
-    Equivalent to a row-wise ``lexsort`` but O(n k) per key: each key keeps only the slots
-    that reach the row's minimum among the slots still in the running.
-    """
-    alive = np.ones(keys[0].shape, dtype=bool)
-    for key in keys:
-        masked = np.where(alive, key.astype(float, copy=False), np.inf)
-        alive &= masked == masked.min(axis=1, keepdims=True)
-    return alive.argmax(axis=1)
 
 
 #: Hydro plants per block in :func:`hydro_nearby` (bounds the site-plant pair list).
@@ -199,12 +190,18 @@ OUTLINE_LAYERS = ("gas_fields", "subdivisions", "countries")
 
 
 def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame) -> np.ndarray:
-    """Index of the (first) polygon containing each point, -1 where none does (lon/lat)."""
-    pts = gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs="EPSG:4326")
-    polys = polygons[["geometry"]].reset_index(drop=True)
-    hit = gpd.sjoin(pts, polys, how="left", predicate="within")
-    hit = hit[~hit.index.duplicated(keep="first")]
-    return hit["index_right"].fillna(-1).to_numpy(dtype=np.int64)
+    """Index of the (first) polygon containing each point, -1 where none does (lon/lat).
+
+    The polygons query a tree of the points with ``contains`` (prepared polygons), as
+    ``geopandas.sjoin(predicate="within")`` does, without building the joined frame.
+    """
+    pts = np.asarray(points.to_numpy(), dtype=object)
+    poly, pt = shapely.STRtree(pts).query(polygons.geometry.to_numpy(), predicate="contains")
+    order = np.lexsort((poly, pt))
+    hit, first = np.unique(pt[order], return_index=True)
+    which = np.full(len(pts), -1, dtype=np.int64)
+    which[hit] = poly[order][first]
+    return which
 
 
 def centre_of(lonlat: np.ndarray) -> tuple[float, float] | None:
@@ -274,7 +271,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     near, ends = _nearest_outline(p_pts, p_polys)
     near = kept[near]
     end_lon, end_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
-        shapely.get_x(ends), shapely.get_y(ends))
+        ends[:, 0], ends[:, 1])
     _, _, d = _GEOD.inv(lon, lat, end_lon, end_lat)
     which[miss] = near
     km[miss] = d / 1000.0
@@ -315,7 +312,7 @@ def _near_polygons(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray,
 
 
 def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest polygon and the nearest point on it, for projected points."""
+    """Nearest polygon and the nearest point on it (x, y), for projected points."""
     lines, line_poly = shapely.get_parts(shapely.boundary(p_polys), return_index=True)
     coords, line_of = shapely.get_coordinates(lines, return_index=True)
     same = line_of[:-1] == line_of[1:]
@@ -330,9 +327,8 @@ def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray
     first = q_segs[starts]  # lowest segment: GEOS keeps the first strictly nearer one
     near = np.full(len(p_pts), -1)
     near[q_pts[starts]] = seg_poly[first]
-    ends = np.empty(len(p_pts), dtype=object)
-    ends[q_pts[starts]] = shapely.get_point(
-        shapely.shortest_line(p_pts[q_pts[starts]], segments[first]), 1)
+    ends = np.full((len(p_pts), 2), np.nan)
+    ends[q_pts[starts]] = _line_ends(shapely.shortest_line(p_pts[q_pts[starts]], segments[first]))
     inside, _ = shapely.STRtree(p_polys).query(p_pts, predicate="intersects")
     hard = np.zeros(len(p_pts), dtype=bool)
     hard[q_pts[starts][tied]] = True
@@ -341,8 +337,17 @@ def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray
         idx = np.flatnonzero(hard)
         h_pts, h_polys = shapely.STRtree(p_polys).query_nearest(p_pts[idx], all_matches=False)
         near[idx[h_pts]] = h_polys
-        ends[idx] = shapely.get_point(shapely.shortest_line(p_pts[idx], p_polys[near[idx]]), 1)
+        ends[idx] = _line_ends(shapely.shortest_line(p_pts[idx], p_polys[near[idx]]))
     return near, ends
+
+
+def _line_ends(lines: np.ndarray) -> np.ndarray:
+    """x, y of the last vertex of each line (NaN for a missing line), without making points."""
+    xy = np.full((len(lines), 2), np.nan)
+    coords, line = shapely.get_coordinates(lines, return_index=True)
+    last = np.r_[line[1:] != line[:-1], True] if len(line) else np.zeros(0, dtype=bool)
+    xy[line[last]] = coords[last]
+    return xy
 
 
 def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame,
@@ -427,12 +432,15 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
     out["hosting_source"] = np.where(out["hosting_mw"].notna(), "computed", None)
 
-    out = out.join(hydro_nearby(out, layers.plants))
-    out = out.join(gas_nearby(out, layers.gas_fields, centres.get("gas_fields")))
-    out = out.join(land_price(out, layers.land_prices, layers.land_raster, land_prices,
-                              land_unit, label="state average" if not layers.reports.get(
-                                  "land_prices") else "area average",
-                              price_column=price_column))
+    # Column by column, not ``out.join(...)``: each join copies every column of the frame.
+    for part in (hydro_nearby(sites, layers.plants),
+                 gas_nearby(sites, layers.gas_fields, centres.get("gas_fields")),
+                 land_price(sites, layers.land_prices, layers.land_raster, land_prices,
+                            land_unit, label="state average" if not layers.reports.get(
+                                "land_prices") else "area average",
+                            price_column=price_column)):
+        for name, column in part.items():
+            out[name] = column
     out["subdivision"] = subdivision
     out["country_iso3"] = admin_area(out, layers.countries, "iso_a3", settings.admin_snap_km,
                                      centres.get("countries"))

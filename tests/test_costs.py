@@ -282,3 +282,16 @@ def test_missing_columns_are_listed() -> None:
         costs.estimate(
             _frame(_site()).drop(columns=["firm_mw", "land_price_usd_per_acre"]), LOAD
         )
+
+
+def test_region_table_is_cost_region_of_every_pair() -> None:
+    # nulls on both sides, a Southeast state, TEPPC winning over the Southeast
+    area = np.array(["US-TN", None, "US-TX", "US-TN", np.nan, "US-GA"], dtype=object)
+    inter = np.array(["Western", "Eastern", None, "ERCOT", "Eastern"], dtype=object)
+    site_code, poi_code, table = costs.region_table(area, inter, Settings())
+    i, j = np.meshgrid(np.arange(len(area)), np.arange(len(inter)), indexing="ij")
+    i, j = i.ravel(), j.ravel()
+    plain = costs.cost_region({"poi_sub_id": np.ones(len(i)), "subdivision": area[i],
+                               "interconnect": inter[j]}, Settings())
+    assert table[site_code[i], poi_code[j]].tolist() == plain.tolist()
+    assert set(plain) == {"MISO", "Southeast", "TEPPC"}

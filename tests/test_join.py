@@ -9,8 +9,9 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import Point, box
 
-from geo import join
+from geo import costs, join
 from geo.settings import Settings
+from layers._sphere import chord_to_km, unit_xyz
 
 GEOD = Geod(ellps="WGS84")
 
@@ -163,3 +164,64 @@ def test_admin_area_leaves_out_only_polygons_that_cannot_be_within_snap(snap_km)
     got = join.admin_area(sites, areas, "code", snap_km)
     assert 0 < sum(c is not None for c in got) < len(got)
     assert got.tolist() == expected.tolist()
+
+
+def test_contained_is_the_first_polygon_as_sjoin_finds_it():
+    # polygon 0 overlaps 1 (a point in both takes 0); a point on an edge is in neither
+    polys = gpd.GeoDataFrame(geometry=[box(1, 1, 3, 3), box(0, 0, 2, 2), box(5, 5, 6, 6)],
+                             crs="EPSG:4326")
+    pts = _pts([(0.5, 0.5), (1.5, 1.5), (2.5, 2.5), (3.0, 2.0), (10, 10), (5.5, 5.5)])
+    which = join._contained(pts, polys)
+    assert which.tolist() == [1, 0, 0, -1, -1, 2]
+    hit = gpd.sjoin(gpd.GeoDataFrame(geometry=pts), polys, how="left", predicate="within")
+    plain = hit[~hit.index.duplicated(keep="first")]["index_right"].fillna(-1)
+    assert which.tolist() == plain.astype(int).tolist()
+
+
+def test_poi_choice_equals_every_pair_measured_plainly():
+    """assign_poi measures the pairs in reach only, with cost regions from a table; the
+    choice equals the documented keys applied to every POI in reach one by one."""
+    settings = Settings()
+    rng = np.random.default_rng(7)
+    n_sub, n_site = 12, 40
+    sub_xy = np.column_stack([rng.uniform(-100.2, -99.8, n_sub), rng.uniform(39.8, 40.2, n_sub)])
+    site_xy = np.column_stack([rng.uniform(-100.6, -99.4, n_site),
+                               rng.uniform(39.4, 40.6, n_site)])
+    site_xy[0] = (-80.0, 30.0)  # nothing in reach
+    pois = pd.DataFrame({
+        "hosting_mw": rng.choice([100.0, 300.0, 900.0], n_sub),
+        "firm_mw": rng.choice([0.0, 250.0, 300.0, 900.0], n_sub),
+        "voltage_kv": rng.choice([115.0, 230.0, 345.0, 500.0], n_sub),
+        "interconnect": rng.choice(np.array(["Western", "Eastern", None], dtype=object), n_sub),
+    }, index=pd.Index([f"s{i:02d}" for i in rng.permutation(n_sub)], name="sub_id"))
+    # firm POIs under 1 km from the last sites: equal months, the cost region decides
+    sub_xy[:4] = [(-100.0, 40.004), (-100.0, 39.993), (-99.994, 40.0), (-100.007, 40.0)]
+    pois.iloc[:4, :3] = (900.0, 900.0, 345.0)
+    pois.iloc[:4, 3] = ["Western", "Eastern", None, "Western"]
+    site_xy[-8:] = np.array([-100.0, 40.0]) + rng.uniform(-0.002, 0.002, (8, 2))
+    area = rng.choice(np.array(["US-TN", "US-TX", None], dtype=object), n_site)
+    area[-8:] = ["US-TN", "US-TX"] * 4
+    sites = gpd.GeoDataFrame({"site_id": np.arange(n_site)}, geometry=_pts(site_xy))
+    out = join.assign_poi(sites, pois, _pts(sub_xy), 300.0, settings, subdivision=area)
+
+    xyz_site, xyz_sub = unit_xyz(*site_xy.T), unit_xyz(*sub_xy.T)
+    expected = []
+    for i in range(n_site):
+        km = chord_to_km(np.linalg.norm(xyz_sub - xyz_site[i], axis=1))
+        reach = np.flatnonzero(km <= settings.max_tie_km)
+        if len(reach) == 0:
+            expected.append(None)
+            continue
+        data = {"poi_sub_id": pois.index.to_numpy()[reach], "tie_distance_km": km[reach],
+                "firm_mw": pois["firm_mw"].to_numpy()[reach],
+                "hosting_mw": pois["hosting_mw"].to_numpy()[reach],
+                "poi_voltage_kv": pois["voltage_kv"].to_numpy()[reach],
+                "interconnect": pois["interconnect"].to_numpy()[reach],
+                "subdivision": np.full(len(reach), area[i], dtype=object)}
+        path = costs.grid_path(data, 300.0, settings)
+        keys = [(np.round(m, 6), np.round(c, 6), -f, np.round(k, 3), s) for m, c, f, k, s in
+                zip(path["months"], path["capital"], data["firm_mw"], km[reach],
+                    data["poi_sub_id"], strict=True)]
+        expected.append(min(keys)[4])
+    assert out["poi_sub_id"].tolist() == expected
+    assert len({e for e in expected if e is not None}) > 3  # the case does choose
