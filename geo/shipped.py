@@ -10,6 +10,10 @@ default grid settings, the cache on); any other layers or settings, or ``--no-ca
 compute as before. ``tests/test_shipped.py`` recomputes a sample of substations with
 today's code and finds the shipped rows equal, so a change to the model that is not
 followed by a rebuild fails the suite.
+
+``data/us/grid_edges.parquet``, from the same build with the same key, holds every edge's
+own PTDF ``p_kk`` (:func:`read_self_ptdf`): :func:`geo.portfolio.choose` seeds its hosting
+runs with them, so its flow-shift screens solve none (the sample test checks them too).
 """
 
 from __future__ import annotations
