@@ -228,8 +228,8 @@ def _separation_line(ranked: Columns) -> _Line:
     line.add_if(by_firm, "same months and cost, firm ", _fmt_at(firm, "{:,.0f}", by_firm),
                 _fmt_at(f_prev, " vs {:,.0f}", by_firm), " MW")
     line.add_if(by_path, "same months, cost and firm, power path ", path, " vs ", p_prev)
-    line.add_if(by_grid, "same power facts, grid ", _fmt_at(grid, "{:,.1f}", by_grid),
-                _fmt_at(g_prev, " vs {:,.1f}", by_grid), " km away")
+    line.add_if(by_grid, "same power facts, grid ", _fmt_at(grid, "{:,.3f}", by_grid),
+                _fmt_at(g_prev, " vs {:,.3f}", by_grid), " km away")
     line.add_if(by_land, "same power facts, land score ", _fmt_at(land, "{:.3f}", by_land),
                 _fmt_at(l_prev, " vs {:.3f}", by_land))
     line.add_if(~(power | by_grid | by_land), "same power facts and land, site_id order")

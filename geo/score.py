@@ -75,7 +75,7 @@ SCORE_DECIMALS = 9
 #: Shares of the power score that fall with the months and rise with firm MW (the rest
 #: falls with the cost of power).
 SMALL_SHARE = 0.01
-#: Resolution of the order keys: 0.1 month, 0.01 million USD.
+#: Resolution of the order keys: 0.1 month, 0.01 million USD, 1 m to the grid.
 MONTHS_DECIMALS, COST_DECIMALS, GRID_KM_DECIMALS = 1, 2, 3
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
@@ -168,8 +168,7 @@ def order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np.nda
     path = (pd.Series(np.asarray(data["power_path"], dtype=object)) if "power_path" in data
             else pd.Series([None] * n, dtype=object))
     path_key = path.map({p: i for i, p in enumerate(PATHS)}).fillna(len(PATHS))
-    grid_km = (as_float(data, "grid_distance_km") if "grid_distance_km" in data
-               else np.full(n, np.nan))
+    grid_km = as_float(data, "grid_distance_km")        # NaN (last) where absent
     return [
         np.searchsorted(np.asarray(TIERS), np.asarray(tier, dtype=str)),
         np.where(np.isnan(months), np.inf, np.round(months, MONTHS_DECIMALS)),

@@ -324,7 +324,7 @@ def test_sites_no_path_reaches_are_ordered_by_the_distance_to_the_grid_not_land(
     text = ranked.set_index("site_id")["reasons"]
     assert "no point of interconnection within the tie limit (the grid is 80.0 km away)" \
         in text["far"]
-    assert text["far"].endswith("; below #1: same power facts, grid 80.0 vs 60.0 km away")
+    assert text["far"].endswith("; below #1: same power facts, grid 80.000 vs 60.000 km away")
 
 
 # --- one site per POI ------------------------------------------------------------------------
