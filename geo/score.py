@@ -75,6 +75,9 @@ SCORE_DECIMALS = 9
 #: Shares of the power score that fall with the months and rise with firm MW (the rest
 #: falls with the cost of power).
 SMALL_SHARE = 0.01
+#: What the power path adds to the power score (energized +, gas -): small, to separate
+#: paths whose other power facts are equal, yet above the score's 9 decimals.
+PATH_SHARE = 1e-7
 #: Resolution of the order keys: 0.1 month, 0.01 million USD, 1 m to the grid.
 MONTHS_DECIMALS, COST_DECIMALS, GRID_KM_DECIMALS = 1, 2, 3
 
@@ -232,9 +235,16 @@ def power_score(sites: pd.DataFrame | Columns, load_mw: float, settings: Setting
     ``(1 - 2 * SMALL_SHARE) / (1 + cost_of_power_musd / campus capital) + SMALL_SHARE /
     (1 + months / 12) + SMALL_SHARE * firm / (firm + load)``; each part is 0 where unknown
     (no path, no cost, no firm). Strictly falling in the cost of power and the months,
-    strictly rising in ``firm_mw`` (no cap).
+    strictly rising in ``firm_mw`` (no cap). Plus :data:`PATH_SHARE` for the energized path
+    and minus it for gas (0 for the grid and for no path), the order's preference among
+    paths whose months, cost and firm MW are equal (e.g. both costs unknown), so that
+    different paths never share a score either.
     """
     sites = _columns(sites)
+    path = (np.asarray(sites["power_path"], dtype=object) if "power_path" in sites
+            else np.full(len(next(iter(sites.values()))), None, dtype=object))
+    preference = (np.where(path == "energized", 1.0, 0.0)
+                  - np.where(path == "gas", 1.0, 0.0))
     cost = as_float(sites, "cost_of_power_musd")
     months = as_float(sites, "time_to_power_months")
     capital = max(settings.campus_capex_musd_per_mw * load_mw, 1e-9)
@@ -242,7 +252,7 @@ def power_score(sites: pd.DataFrame | Columns, load_mw: float, settings: Setting
     soon = np.nan_to_num(1.0 / (1.0 + np.maximum(months, 0.0) / 12.0), nan=0.0)
     firm = np.maximum(np.nan_to_num(as_float(sites, "firm_mw"), nan=0.0), 0.0)
     return ((1.0 - 2 * SMALL_SHARE) * money + SMALL_SHARE * soon
-            + SMALL_SHARE * firm / (firm + load_mw))
+            + SMALL_SHARE * firm / (firm + load_mw) + PATH_SHARE * preference)
 
 
 def land_score(sites: pd.DataFrame | Columns, settings: Settings) -> np.ndarray:

@@ -327,6 +327,25 @@ def test_sites_no_path_reaches_are_ordered_by_the_distance_to_the_grid_not_land(
     assert text["far"].endswith("; below #1: same power facts, grid 80.000 vs 60.000 km away")
 
 
+def test_different_paths_with_equal_months_cost_and_firm_do_not_share_a_score() -> None:
+    # hypothesis found it (CI, oldest pins): with no POI voltage the cost is unknown, an
+    # energized 1 MW and the grid for the rest take 60 months like the grid alone, firm 0
+    row = {"poi_voltage_kv": None, "tie_distance_km": 0.0, "hosting_mw": 20.0,
+           "firm_mw": None, "land_price_usd_per_acre": None}
+    rows = [_site("grid", **row, poi_sub_id="P1"),
+            _site("energized", **row, poi_sub_id="P1", existing_mw=1.0)]
+    s = Settings()
+    ranked = score.rank(costs.estimate(pd.DataFrame(rows), 20.0, s), 20.0, s).set_index(
+        "site_id")
+    assert ranked["power_path"].to_dict() == {"grid": "grid", "energized": "energized"}
+    assert ranked.loc["grid", "time_to_power_months"] == \
+        ranked.loc["energized", "time_to_power_months"]
+    assert ranked["cost_of_power_musd"].isna().all()
+    assert ranked.loc["energized", "score"] - ranked.loc["grid", "score"] == \
+        pytest.approx(score.PATH_SHARE, abs=1e-9)
+    assert ranked.loc["energized", "rank"] < ranked.loc["grid", "rank"]
+
+
 # --- one site per POI ------------------------------------------------------------------------
 def test_one_per_poi_keeps_best_and_renumbers() -> None:
     rows = [
