@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import geopandas as gpd
 import pytest
+from hypothesis import settings as hypothesis_settings
 from shapely.geometry import Point
 
 import layers
+
+# CI (.ci/run sets CI) draws the same property-test examples on every run, so a red build
+# means the change broke something, not that a fresh random draw found an old bug; a
+# developer's run draws new examples each time (HYPOTHESIS_PROFILE=explore anywhere).
+hypothesis_settings.register_profile("ci", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "explore"))
 
 #: Substations in the embedded US grid (the TAMU test system; data/SOURCES.md). The one
 #: place the tests hold this known answer.
