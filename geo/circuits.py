@@ -99,3 +99,8 @@ def expand(ptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pos = (np.repeat(ptr[keys] - np.r_[0, np.cumsum(lens)[:-1]], lens)
            + np.arange(int(lens.sum())))
     return owner, pos
+
+
+def edge_names(edges: pd.DataFrame) -> np.ndarray:
+    """Each merged edge named by its source line ids, ``;``-joined (unique per edge)."""
+    return np.array([";".join(t) for t in edges["line_ids"]], dtype=object)

@@ -241,7 +241,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
             raise GridError(f"singular B matrix in an island of {n} substations: "
                             f"{exc}") from exc
         circ = circuits.circuits(circuit_lines, e["u"].to_numpy(), e["v"].to_numpy())
-        line_ids = np.array([";".join(t) for t in e["line_ids"]], dtype=object)
+        line_ids = circuits.edge_names(e)
         kept = (lu, circ, None, e.index.to_numpy(), line_ids)
     lu, circ, lodf, edge_index, line_ids = kept
     w_red = w[keep]

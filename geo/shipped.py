@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from geo import cache as cache_mod
+from geo import circuits
 from layers._atomic import atomic_path
 from layers._paths import data_dir
 
@@ -100,7 +101,7 @@ def read_self_ptdf(grid: GridGraph, run_key: str) -> np.ndarray | None:
     if not available(run_key, where):
         return None
     table = pd.read_parquet(where)
-    at = pd.Index(table["line_ids"]).get_indexer(_edge_names(grid))
+    at = pd.Index(table["line_ids"]).get_indexer(circuits.edge_names(grid.edges))
     values = np.full(len(at), np.nan)
     values[at >= 0] = table["self_ptdf"].to_numpy(float)[at[at >= 0]]
     LOG.info("edges' own PTDFs read from the shipped results %s", where)
@@ -109,12 +110,8 @@ def read_self_ptdf(grid: GridGraph, run_key: str) -> np.ndarray | None:
 
 def write_self_ptdf(grid: GridGraph, values: np.ndarray, run_key: str, where: Path) -> None:
     """Write every edge's own PTDF (named by its ``;``-joined line ids) with its key."""
-    table = pd.DataFrame({"line_ids": _edge_names(grid), "self_ptdf": values})
+    table = pd.DataFrame({"line_ids": circuits.edge_names(grid.edges), "self_ptdf": values})
     write(table, run_key, where)
-
-
-def _edge_names(grid: GridGraph) -> np.ndarray:
-    return np.array([";".join(t) for t in grid.edges["line_ids"]], dtype=object)
 
 
 def write(table: pd.DataFrame, run_key: str, where: Path) -> None:
