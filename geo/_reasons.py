@@ -162,6 +162,8 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
         (has_poi, "grid figures are DC estimates" + (" " + grid_note if grid_note else "")),
         (has_poi & (_text(sites, "firm_source") == "estimated"),
          "firm MW (an upper bound: the outage screen was cut)"),
+        (has_poi & as_bool(sites, "firm_preexisting"),
+         "firm MW sets aside an overload the base case already has after an outage"),
         (_contains(note, "estimated"), "the electricity price"),
         (gas, "gas cost and lead time (settings)")])
 

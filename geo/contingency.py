@@ -70,6 +70,8 @@ N1_SECURE, N1_INSECURE = "N-1 secure", "not N-1 secure"
 ISLANDING_SHARE = 0.5
 #: Relative difference below which two outage results are a tie (see Screen._lower).
 TIE = 1e-9
+#: The load ratio of a pre-existing violation left aside (``n1_preexisting = "exclude"``).
+PREEXISTING = np.inf
 
 
 @dataclass
@@ -79,8 +81,10 @@ class Screen:
     Parameters are the island's arrays from :func:`geo.hosting._island`: ``solve`` (the
     LU solve of the reduced system), ``red`` (bus → row of the solution, the slack's row
     ``n − 1`` stays 0), ``eu``/``ev`` (local edge ends), ``bl`` (edge admittances), ``f0``
-    (base flows, NaN unknown), ``limit`` (normal ratings), ``circ`` (:func:`circuits`),
-    ``flows`` (sparse edge × solution row: ``flows @ θ`` is every edge's flow).
+    (base flows, NaN unknown; with queued loads in), ``base_flows`` (the same without
+    queued loads: what a pre-existing violation is judged on; default ``f0``), ``limit``
+    (normal ratings), ``circ`` (:func:`circuits`), ``flows`` (sparse edge × solution row:
+    ``flows @ θ`` is every edge's flow).
     """
 
     solve: Any
@@ -94,6 +98,7 @@ class Screen:
     settings: Settings
     flows: Any
     lodf: Lodf | None = None
+    base_flows: np.ndarray | None = None
     skipped_bridges: int = 0
     shift_checks: int = 0
 
@@ -106,6 +111,8 @@ class Screen:
         self.node_edges = inc_e[o]
         self.node_ptr = np.r_[0, np.cumsum(np.bincount(inc_n, minlength=n))]
         self.em = self.limit * self.settings.emergency_rating_factor
+        if self.base_flows is None:             # no queued loads: the base case is f0
+            self.base_flows = self.f0
         self.rem_em = self.circ.rem_limit_mw * self.settings.emergency_rating_factor
         if self.lodf is not None:               # kept from an earlier run on this island
             return
@@ -186,7 +193,9 @@ class Screen:
 
         ``host`` is the N-0 hosting, ``host_edge`` its binding edge (-1: incident rating).
         Returns arrays ``firm_mw``, ``limiting`` and ``outage`` (line ids), ``kind``,
-        ``source`` (``computed``/``estimated``), ``outages`` (screened per POI).
+        ``source`` (``computed``/``estimated``), ``outages`` (screened per POI) and
+        ``preexisting`` (True where a branch the POI loads is already above its rating after
+        a screened outage without the load; see :attr:`Settings.n1_preexisting`).
         """
         st, circ = self.settings, self.circ
         k = len(b)
@@ -212,11 +221,14 @@ class Screen:
             best[j], lim[j], out[j], kind[j] = 0.0, circ.line_id[cc], circ.line_id[cc], ISLANDED
         go = ~bridge
         pc, ci, ek, d, a, s_c = (x[go] for x in (pc, ci, ek, d, a, s_c))
+        pre = np.zeros(k, bool)
         if len(pc):
             ratio, pair, edge, own = self._post_outage(pc, ci, ek, d, a, s_c, s, cutoff)
             self._lower(best, lim, out, kind, ratio, pc[pair], ci[pair], edge, own)
+            pre[pc[pair][ratio == PREEXISTING]] = True
         # outages that move flow onto a branch the POI loads (only where strictly lower)
         self._lower(best, lim, out, kind, *shift)
+        pre[shift[1][shift[0] == PREEXISTING]] = True
         n0 = ~(best < host)
         firm = np.where(n0, host, best)
         kind[n0], out[n0] = N0, None
@@ -224,7 +236,7 @@ class Screen:
                            circ.edge_binding[np.maximum(host_edge[n0], 0)], None)
         source = np.where(truncated, ESTIMATED, COMPUTED).astype(object)
         return {"firm_mw": np.maximum(firm, 0.0), "limiting": lim, "outage": out,
-                "kind": kind, "source": source, "outages": outages}
+                "kind": kind, "source": source, "outages": outages, "preexisting": pre}
 
     def _lower(self, best, lim, out, kind, ratio, col, circuit, edge, own) -> None:
         """Where a column's smallest ``ratio`` is below ``best`` (by more than ``TIE``),
@@ -268,13 +280,18 @@ class Screen:
         own_mask[own_at] = True
         s_new, pair, idx, own = s_new[mon], pair[mon], idx[mon], own_mask[mon]
         lodf = val[mon] / d[pair]
-        f_c = a * self.f0[ek]
-        f_new = self.f0[idx] + lodf * f_c[pair]
         em = self.em[idx]
         if own.any():
-            f_new[own] *= 1.0 - a[pair[own]]
             em[own] = self.rem_em[ci[pair[own]]]
-        return self._ratio(s_new, f_new, em), pair, idx, own
+
+        def after(f: np.ndarray) -> np.ndarray:     # post-outage flows from base flows f
+            out = f[idx] + lodf * (a * f[ek])[pair]
+            out[own] *= 1.0 - a[pair[own]]
+            return out
+
+        f_new = after(self.f0)
+        f_orig = f_new if self.base_flows is self.f0 else after(self.base_flows)
+        return self._ratio(s_new, f_new, em, f_orig), pair, idx, own
 
     def _flow_shift(self, r, c, s, cutoff):
         """The flow-shift part of the contingency set, checked on the branch it concerns.
@@ -302,21 +319,39 @@ class Screen:
         mon = np.flatnonzero(mon)
         # base flow and rating after the outage, only where the POI loads the branch
         edge, kk, ci, coef, s_new = edge[mon], kk[mon], ci[mon], coef[mon], s_new[mon]
-        f_new = self.f0[edge] + coef * self.f0[kk]
         em = self.em[edge]
         is_own = np.zeros(len(mon), bool)
         is_own[np.searchsorted(mon, own_mon)] = True
-        f_new[is_own] *= 1.0 - circ.share[ci[is_own]]
         em[is_own] = self.rem_em[ci[is_own]]
-        return self._ratio(s_new, f_new, em), col[mon], ci, edge, is_own
 
-    def _ratio(self, s_new, f_new, em):
+        def after(f: np.ndarray) -> np.ndarray:     # post-outage flows from base flows f
+            out = f[edge] + coef * f[kk]
+            out[is_own] *= 1.0 - circ.share[ci[is_own]]
+            return out
+
+        f_new = after(self.f0)
+        f_orig = f_new if self.base_flows is self.f0 else after(self.base_flows)
+        return self._ratio(s_new, f_new, em, f_orig), col[mon], ci, edge, is_own
+
+    def _ratio(self, s_new, f_new, em, f_orig):
         """Load per MW of ``s_new`` that brings flow ``f_new`` to rating ``em`` (0 when
-        already above it; unknown flows assumed at ``assumed_utilisation``)."""
-        head = np.where(s_new > 0, em - f_new, em + f_new)
+        already above it); unknown flows assumed at ``assumed_utilisation``.
+
+        ``f_orig`` is the same post-outage flow in the base case *without* queued loads.
+        Where that is already at or above the rating (a pre-existing violation of the base
+        case) and ``n1_preexisting = "exclude"``, the ratio is :data:`PREEXISTING` (never a
+        limit); a violation that queued loads create stays a limit of 0."""
         assumed = (1.0 - self.settings.assumed_utilisation) * em
-        head = np.maximum(np.where(np.isnan(head), assumed, head), 0.0)
-        return head / np.abs(s_new)
+
+        def headroom(f: np.ndarray) -> np.ndarray:
+            head = np.where(s_new > 0, em - f, em + f)
+            return np.where(np.isnan(head), assumed, head)
+
+        head = headroom(f_new)
+        ratio = np.maximum(head, 0.0) / np.abs(s_new)
+        if self.settings.n1_preexisting == "exclude":
+            ratio[(head if f_orig is f_new else headroom(f_orig)) <= 0.0] = PREEXISTING
+        return ratio
 
 
 def voltage_fits(poi_kv: np.ndarray, load_mw: float, settings: Settings) -> np.ndarray:
@@ -358,4 +393,5 @@ def empty(n: int) -> dict[str, np.ndarray]:
     return {"firm_mw": np.full(n, np.nan), "firm_limiting_line_id": np.full(n, None, object),
             "firm_outage_line_id": np.full(n, None, object),
             "firm_kind": np.full(n, None, object),
-            "firm_source": np.full(n, NOT_COMPUTED, object)}
+            "firm_source": np.full(n, NOT_COMPUTED, object),
+            "firm_preexisting": np.full(n, None, object)}

@@ -378,5 +378,13 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     if wanted is None and ship_key is not None:
         table = shipped.read(ship_key)
         if table is not None:
-            return table
-    return cache.cached("grid-metrics", key, settings, compute)
+            return _flags_as_objects(table)
+    return _flags_as_objects(cache.cached("grid-metrics", key, settings, compute))
+
+
+def _flags_as_objects(table: pd.DataFrame) -> pd.DataFrame:
+    """``firm_preexisting`` as True/False/None objects, as computed, whichever way the table
+    came (parquet reads a flag without nulls back as bool)."""
+    if "firm_preexisting" in table and table["firm_preexisting"].dtype != object:
+        table["firm_preexisting"] = table["firm_preexisting"].astype(object)
+    return table

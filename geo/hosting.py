@@ -40,6 +40,7 @@ from scipy.sparse.linalg import splu
 from threadpoolctl import threadpool_limits
 
 from geo import circuits, contingency, dispatch
+from geo._arrays import as_bool
 from geo.errors import GridError
 from geo.settings import Settings
 
@@ -170,7 +171,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
                 host[rows], limiting[rows], kind[rows] = h, lim, knd
                 for col, key in (("firm_mw", "firm_mw"), ("firm_limiting_line_id", "limiting"),
                                  ("firm_outage_line_id", "outage"), ("firm_kind", "kind"),
-                                 ("firm_source", "source")):
+                                 ("firm_source", "source"),
+                                 ("firm_preexisting", "preexisting")):
                     firm[col][rows] = fm[key]
                 n1["outages_screened"] += int(fm["outages"].sum())
                 done += len(rows)
@@ -195,6 +197,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         if len(computed) else None,
         "firm_estimated": int((firm["firm_source"] == contingency.ESTIMATED).sum()),
         "firm_islanded": int((firm["firm_kind"] == contingency.ISLANDED).sum()),
+        "firm_preexisting": int(as_bool(firm, "firm_preexisting").sum()),
+        "n1_preexisting": settings.n1_preexisting,
         "n1_lodf_solves": n1["solves"],
         "n1_lodf_from_poi_pairs": n1["shared"],
         "n1_outages_screened": n1["outages_screened"],
@@ -256,7 +260,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     limit = e["limit_mw"].to_numpy(float)
     # flow on every edge of a solution θ (rows ordered as the solution buffer): b (θ_u − θ_v)
     flows = sparse.csr_matrix((np.r_[bl, -bl], (rows, np.r_[iu, iv])), shape=(m, n))
-    f0 = e["flow_mw"].to_numpy(float)
+    f0 = base_flows = e["flow_mw"].to_numpy(float)
     if injection is not None and np.any(injection):
         theta_q = np.zeros(n)
         theta_q[: n - 1] = lu.solve(injection[keep])  # the slack's angle (last row) is 0
@@ -269,7 +273,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
     screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
                                 limit=limit, circ=circ, settings=settings, flows=flows,
-                                lodf=lodf)
+                                lodf=lodf, base_flows=base_flows)
     if reuse is not None:
         if fresh and reuse.get(SELF_PTDF) is not None:
             screen.lodf.seed_pkk(reuse[SELF_PTDF][edge_index])

@@ -425,6 +425,7 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["firm_limiting_line_id"] = m["firm_limiting_line_id"].to_numpy(dtype=object)
     out["firm_outage_line_id"] = m["firm_outage_line_id"].to_numpy(dtype=object)
     out["firm_source"] = m["firm_source"].to_numpy(dtype=object)
+    out["firm_preexisting"] = m["firm_preexisting"].to_numpy(dtype=object)
     out["redundancy"] = contingency.redundancy(out["firm_mw"].to_numpy(), out["poi_voltage_kv"]
                                                .to_numpy(), load_mw, settings)
     headroom = m["area_headroom_mw"].to_numpy(dtype=float)

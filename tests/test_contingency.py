@@ -77,6 +77,29 @@ def test_post_outage_base_flow_moves_with_the_lodf():
     assert h.loc["B", "firm_mw"] == pytest.approx(150)
 
 
+def test_a_pre_existing_post_outage_overload_is_set_aside_unless_binding():
+    # base case: 150 MW from A to B, 100 direct and 50 via C. AB out moves its 100 onto
+    # A->C->B: AC carries 150 > 120 before any new load (a pre-existing violation).
+    lines = triangle(f_ab=100.0, f_ac=50.0, f_cb=50.0)
+    h = run(lines)
+    # N-0: AB (200 - 100) / (2/3) = 150, AC (120 - 50) / (1/3) = 210
+    assert h.loc["B", "hosting_mw"] == pytest.approx(150)
+    # set aside (default): AC or CB out moves its 50 onto AB (150), which takes all of the
+    # new load: 200 - 150 = 50
+    assert h.loc["B", "firm_mw"] == pytest.approx(50)
+    assert h.loc["B", "firm_limiting_line_id"] == "AB"
+    assert h.loc["B", "firm_outage_line_id"] in {"AC", "CB"}
+    assert h.loc["B", "firm_preexisting"] == True  # noqa: E712
+    # binding: AB out leaves AC above its rating already: nothing is firm
+    h = run(lines, settings=Settings(n1_preexisting="binding"))
+    assert h.loc["B", "firm_mw"] == 0
+    assert h.loc["B", "firm_limiting_line_id"] == "AC"
+    assert h.loc["B", "firm_outage_line_id"] == "AB"
+    assert h.loc["B", "firm_kind"] == "outage"
+    # within its rating after every outage: nothing to set aside
+    assert run(triangle(f_ab=20.0, f_ac=10.0, f_cb=10.0)).loc["B", "firm_preexisting"] == False  # noqa: E712
+
+
 def test_a_radial_outage_islands_the_poi():
     h = run([*triangle(), ("BD", "B", "D", 0.1, 500.0, 0.0)])
     assert h.loc["D", "hosting_mw"] == pytest.approx(300)      # AB, as for B

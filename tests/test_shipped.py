@@ -14,7 +14,8 @@ from geo.settings import Settings
 #: the rest exactly.
 NUMBERS = ("hosting_mw", "firm_mw", "area_headroom_mw")
 LABELS = ("limiting_line_id", "limit_kind", "hosting_status", "firm_limiting_line_id",
-          "firm_outage_line_id", "firm_kind", "firm_source", "participation_area")
+          "firm_outage_line_id", "firm_kind", "firm_source", "firm_preexisting",
+          "participation_area")
 
 
 class SolvedError(Exception):

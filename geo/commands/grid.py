@@ -14,6 +14,7 @@ import pandas as pd
 
 import layers
 from geo import export, grid, queue
+from geo._arrays import as_bool
 from geo.commands import progress
 from geo.commands.config import (
     config_option,
@@ -30,7 +31,8 @@ LOG = logging.getLogger(__name__)
 #: Columns of ``--export`` (GIS users build on these names).
 EXPORT_COLUMNS = ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
                   "limit_kind", "hosting_status", "firm_mw", "firm_limiting_line_id",
-                  "firm_outage_line_id", "firm_kind", "firm_source", "participation_area",
+                  "firm_outage_line_id", "firm_kind", "firm_source", "firm_preexisting",
+                  "participation_area",
                   "area_headroom_mw", "topology_redundancy", "backbone_km", "island")
 
 #: Load sizes (MW) at which ``--json`` and the printout count hosting N-0 and N-1.
@@ -101,6 +103,8 @@ def firm_summary(table: pd.DataFrame, settings: Settings) -> dict[str, Any]:
         "binding_outages": [{"line_id": k, "substations": int(v)} for k, v in outages.items()],
         "source": {k: int(v) for k, v in source.items()},
         "kind": {k: int(v) for k, v in kind.items()},
+        "preexisting_set_aside": int(as_bool(table, "firm_preexisting").sum()),
+        "n1_preexisting": settings.n1_preexisting,
         "emergency_rating_factor": settings.emergency_rating_factor,
         "max_outages_per_poi": settings.n1_max_outages,
         "participation": f"{settings.participation_method} within "
