@@ -106,8 +106,8 @@ class Settings(SettingsBase):
     #: A branch already above its rating after an outage *without* the new load is a
     #: pre-existing violation of the base case: NERC TPL-001-5.1 R2.7 requires the planner's
     #: corrective action plan to fix it whatever the load, so "exclude" (default) does not
-    #: let it set firm_mw (firm_preexisting counts those the POI loads; the TAMU synthetic
-    #: case has many, see docs/methods.md); "binding" makes it a limit of 0 MW.
+    #: let it set firm_mw (firm_preexisting marks the POIs that load such a branch; the TAMU
+    #: synthetic case has many, see docs/methods.md); "binding" makes it a limit of 0 MW.
     n1_preexisting: Literal["exclude", "binding"] = "exclude"
     #: LODF columns keep entries with |PTDF for the outaged circuit's own transfer| at least
     #: this fraction of (1 - the circuit's own PTDF); smaller effects are left at their N-0

@@ -97,7 +97,8 @@ def test_a_pre_existing_post_outage_overload_is_set_aside_unless_binding():
     assert h.loc["B", "firm_outage_line_id"] == "AB"
     assert h.loc["B", "firm_kind"] == "outage"
     # within its rating after every outage: nothing to set aside
-    assert run(triangle(f_ab=20.0, f_ac=10.0, f_cb=10.0)).loc["B", "firm_preexisting"] == False  # noqa: E712
+    h = run(triangle(f_ab=20.0, f_ac=10.0, f_cb=10.0))
+    assert h.loc["B", "firm_preexisting"] == False  # noqa: E712
 
 
 def test_a_radial_outage_islands_the_poi():
