@@ -145,10 +145,31 @@ def test_n0_and_n1_side_by_side(runner, tmp_path, monkeypatch):
     assert firm["hosting_at_least_mw"]["300"] == {"n0": 0, "n1": 0}
     assert {o["line_id"] for o in firm["binding_outages"]} <= {"AB", "AC", "CB"}
     assert firm["source"] == {"computed": 3, "not computed": 1}
+    # no branch is over its rating after an outage before the load: nothing set aside
+    assert firm["preexisting_set_aside"] == 0 and firm["n1_preexisting"] == "exclude"
     import pandas as pd
 
     out = pd.read_csv(tmp_path / "subs.csv", comment="#")
     assert out.set_index("sub_id").loc["B", "firm_mw"] == pytest.approx(100)
-    assert {"firm_limiting_line_id", "firm_outage_line_id", "firm_source"} <= set(out.columns)
+    assert {"firm_limiting_line_id", "firm_outage_line_id", "firm_source",
+            "firm_preexisting"} <= set(out.columns)
     text = runner.invoke(grid_command, [])
     assert "N-0 / N-1 firm" in text.output and "information only" in text.output
+    assert "pre-existing violations" not in text.output
+
+
+def test_pre_existing_violations_are_counted_and_printed(monkeypatch, tmp_path):
+    def flowing(region: str = "US") -> SimpleNamespace:
+        # base case 105 MW from A to B: 60 on AB, 45 via C; with AB out AC carries
+        # 45 + 60 = 105 > 100 before any new load
+        b = bundle(region)
+        b.lines["flow_mw"] = [60.0, 45.0, 45.0, 0.0]
+        return b
+
+    monkeypatch.setattr(layers, "load", flowing, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    runner = CliRunner()
+    firm = json.loads(runner.invoke(grid_command, ["--json"]).stdout)["firm"]
+    assert firm["preexisting_set_aside"] >= 1          # B loads AC by 1/3 per MW
+    text = runner.invoke(grid_command, []).output
+    assert "pre-existing violations" in text and "set aside (n1_preexisting)" in text

@@ -166,6 +166,11 @@ def _print(doc: dict[str, Any]) -> None:
                f"{f['median_mw']['n0']} / {f['median_mw']['n1']} MW; hosting at least "
                + ", ".join(f"{mw} MW {c['n0']:,} / {c['n1']:,}"
                            for mw, c in f["hosting_at_least_mw"].items()))
+    if f["preexisting_set_aside"]:
+        verb = "set aside" if f["n1_preexisting"] == "exclude" else "binding (firm 0)"
+        click.echo(f"  pre-existing violations (a branch over its rating after an outage "
+                   f"before any new load): {f['preexisting_set_aside']:,} POIs load one, "
+                   f"{verb} (n1_preexisting)")
     if f["binding_outages"]:
         click.echo("  most frequent binding outages: " + ", ".join(
             f"{o['line_id']} ({o['substations']:,})" for o in f["binding_outages"][:5]))
