@@ -289,9 +289,7 @@ class Screen:
             out[own] *= 1.0 - a[pair[own]]
             return out
 
-        f_new = after(self.f0)
-        f_orig = f_new if self.base_flows is self.f0 else after(self.base_flows)
-        return self._ratio(s_new, f_new, em, f_orig), pair, idx, own
+        return self._ratio(s_new, *self._with_and_without_queue(after), em), pair, idx, own
 
     def _flow_shift(self, r, c, s, cutoff):
         """The flow-shift part of the contingency set, checked on the branch it concerns.
@@ -329,11 +327,16 @@ class Screen:
             out[is_own] *= 1.0 - circ.share[ci[is_own]]
             return out
 
-        f_new = after(self.f0)
-        f_orig = f_new if self.base_flows is self.f0 else after(self.base_flows)
-        return self._ratio(s_new, f_new, em, f_orig), col[mon], ci, edge, is_own
+        return (self._ratio(s_new, *self._with_and_without_queue(after), em), col[mon], ci,
+                edge, is_own)
 
-    def _ratio(self, s_new, f_new, em, f_orig):
+    def _with_and_without_queue(self, after) -> tuple[np.ndarray, np.ndarray]:
+        """Post-outage flows ``after(f)`` from the base flows with queued loads (``f0``) and
+        without (``base_flows``; the same array when there are none)."""
+        f_new = after(self.f0)
+        return f_new, (f_new if self.base_flows is self.f0 else after(self.base_flows))
+
+    def _ratio(self, s_new, f_new, f_orig, em):
         """Load per MW of ``s_new`` that brings flow ``f_new`` to rating ``em`` (0 when
         already above it); unknown flows assumed at ``assumed_utilisation``.
 
