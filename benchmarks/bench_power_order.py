@@ -21,12 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 import layers
+from geo._reasons import SEPARATION_COLUMNS
 from geo.pipeline import rank_sites
 from geo.settings import Settings, from_toml
 
-#: The power facts two sites must share for their scores to be equal (issue 15).
-POWER_FACTS = ("tier", "time_to_power_months", "cost_of_power_musd", "firm_mw", "power_path",
-               "grid_distance_km")
+#: The power facts two sites must share for their scores to be equal (issue 15): the
+#: order's keys that the reasons compare, without land.
+POWER_FACTS = tuple(c for c in SEPARATION_COLUMNS if c != "land_score")
 
 
 def shared_scores(top: pd.DataFrame) -> int:
