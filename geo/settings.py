@@ -259,19 +259,24 @@ class Settings(SettingsBase):
     bay_max_mw: float = Field(default=500.0, gt=0)
     #: Network upgrades when firm_mw falls short of the load: upgrade_base_months plus
     #: upgrade_shortfall_months times the share of the load that is short (1 - firm / load).
-    #: Firm 0 gives 24 + 24 = 48 months of works, 60 with the study: the seed's 2-4 year grid
-    #: wait at the top, ERCOT's 4-6 years (ces-ltd.com), Dominion's up to 7 years
-    #: (https://bnnbloomberg.ca/business/technology/2024/08/29/data-centers-face-seven-year-wait-for-power-hookups-in-virginia).
-    upgrade_base_months: float = Field(default=24.0, ge=0)
-    upgrade_shortfall_months: float = Field(default=24.0, ge=0)
+    #: Where the intact network carries the load, the shortfall is post-contingency relief
+    #: of the limiting branches: reconductoring "can take just 18 to 36 months to implement"
+    #: (Sightline Institute, 11 Sep 2024, citing GridLab, Energy Innovation and UC Berkeley's
+    #: "2035 and Beyond" reconductoring report,
+    #: https://www.sightline.org/2024/09/11/the-northwests-electric-grid-deserves-an-upgrade/):
+    #: 18 for a sliver of a shortfall, 36 at firm 0, i.e. 48 months with the study, the top
+    #: of the seed's 2-4 year grid wait and the bottom of ERCOT's 4-6 years (ces-ltd.com).
+    #: (Was 24 + 24, our split of that wait: any shortfall, however small, cost 24 months.)
+    upgrade_base_months: float = Field(default=18.0, ge=0)
+    upgrade_shortfall_months: float = Field(default=18.0, ge=0)
     #: Further months times the share of the load that even the intact network cannot carry
     #: (1 - hosting_mw / load, N-0): new lines rather than post-contingency relief. With
-    #: hosting 0 too, 12 + 24 + 24 + 24 = 84 months: Dominion's "up to seven years", a
+    #: hosting 0 too, 12 + 18 + 18 + 36 = 84 months: Dominion's "up to seven years", a
     #: one-to-three-year extension of the typical three to four for large loads (Axios, 4 Sep
     #: 2024, https://www.axios.com/pro/energy-policy/2024/09/04/virginia-data-center-dominion-grid;
-    #: BNN Bloomberg above); 24 is the middle of the extension. A POI whose intact network
-    #: carries the load stays within ERCOT's 4-6 years (60 months at most).
-    upgrade_n0_shortfall_months: float = Field(default=24.0, ge=0)
+    #: https://bnnbloomberg.ca/business/technology/2024/08/29/data-centers-face-seven-year-wait-for-power-hookups-in-virginia).
+    #: (Was 24, with 24 + 24 above: the same 84 months at firm 0 and hosting 0.)
+    upgrade_n0_shortfall_months: float = Field(default=36.0, ge=0)
     #: A large power transformer (a new EHV/HV step at the POI) where the POI's voltage is
     #: below what the load needs (firm_min_poi_kv): 150 weeks = 34.6 months, Wood Mackenzie
     #: 2024 (https://www.woodmac.com/news/opinion/4-years-into-a-difficult-transformers-market-in-the-us-is-there-a-potential-end-in-sight/).

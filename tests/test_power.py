@@ -51,16 +51,16 @@ def _one(load: float = LOAD, settings: Settings = S, **overrides: object) -> pd.
     ({"tie_distance_km": 20.0}, LOAD, 43.4, "tie line"),
     # 8.05 km exactly: no certificate: 11.6 + 3.1395 = 14.7395; 26.7395
     ({"tie_distance_km": 8.05}, LOAD, 26.7395, "tie line"),
-    # firm 150 of 300: upgrades 24 + 24 x 0.5 = 36; 12 + 36 = 48
-    ({"firm_mw": 150.0}, LOAD, 48.0, "network upgrades"),
-    # firm unknown counts as 0: 24 + 24 = 48; 60
-    ({"firm_mw": None}, LOAD, 60.0, "network upgrades"),
-    # firm 0 and the intact network hosts 150 of 300 MW too: + 24 x 0.5 -> 60; 72
-    ({"firm_mw": 0.0, "hosting_mw": 150.0}, LOAD, 72.0, "network upgrades"),
-    # neither N-0 nor N-1 hosts any of it: 24 + 24 + 24 = 72; 84 (Dominion's 7 years)
+    # firm 150 of 300: upgrades 18 + 18 x 0.5 = 27; 12 + 27 = 39
+    ({"firm_mw": 150.0}, LOAD, 39.0, "network upgrades"),
+    # firm unknown counts as 0: 18 + 18 = 36; 48
+    ({"firm_mw": None}, LOAD, 48.0, "network upgrades"),
+    # firm 0 and the intact network hosts 150 of 300 MW too: + 36 x 0.5 -> 54; 66
+    ({"firm_mw": 0.0, "hosting_mw": 150.0}, LOAD, 66.0, "network upgrades"),
+    # neither N-0 nor N-1 hosts any of it: 18 + 18 + 36 = 72; 84 (Dominion's 7 years)
     ({"firm_mw": 0.0, "hosting_mw": 0.0}, LOAD, 84.0, "network upgrades"),
-    # hosting unknown counts as the firm figure: firm 150 -> N-0 short 0.5 too: 24 + 12 + 12
-    ({"firm_mw": 150.0, "hosting_mw": None}, LOAD, 60.0, "network upgrades"),
+    # hosting unknown counts as the firm figure: firm 150 -> N-0 short 0.5 too: 18 + 9 + 18
+    ({"firm_mw": 150.0, "hosting_mw": None}, LOAD, 57.0, "network upgrades"),
     # 138 kV for 300 MW (needs 230 kV): a large transformer, 34.6 months; 46.6
     ({"poi_voltage_kv": 138.0}, LOAD, 46.6, "large transformer"),
     # 600 MW with firm 900: a new switching station (600 > 500 MW), 24; 36
@@ -157,9 +157,9 @@ def test_energized_site_covering_the_load_takes_12_months_and_no_tie() -> None:
 
 def test_energized_part_then_the_grid_for_the_rest() -> None:
     out = _one(existing_mw=200.0, firm_mw=50.0)
-    # the rest, 100 MW, by the grid: firm 50 -> upgrades 24 + 24 x 0.5 = 36; 12 + 36 = 48
-    assert out["energized_months"] == 48.0
-    assert out["grid_months"] == pytest.approx(12 + 24 + 24 * (1 - 50 / 300))  # 56
+    # the rest, 100 MW, by the grid: firm 50 -> upgrades 18 + 18 x 0.5 = 27; 12 + 27 = 39
+    assert out["energized_months"] == 39.0
+    assert out["grid_months"] == pytest.approx(12 + 18 + 18 * (1 - 50 / 300))  # 45
     assert out["power_path"] == "energized"
     assert out["first_power_mw"] == 200.0 and out["first_power_months"] == 12.0
     # capital for 100 MW only: 345 kV, 1 + 1 circuits of the 102 MW class... 100 MW -> 102
@@ -202,10 +202,10 @@ def test_no_gas_layer_no_poi_no_path() -> None:
 
 
 def test_fastest_path_wins_and_months_beat_money() -> None:
-    # grid 60 months (firm 0) against gas 30: gas, though its capital is far larger
+    # grid 48 months (firm 0) against gas 30: gas, though its capital is far larger
     out = _one(firm_mw=0.0, gas_field="Permian", gas_field_km=0.0)
     assert out["power_path"] == "gas"
-    assert out["grid_months"] == 60.0
+    assert out["grid_months"] == 48.0
 
 
 # --- monotone in firm MW -----------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_more_firm_never_more_months() -> None:
     data["tie_distance_km"] = np.full(len(firm), 1.0)
     months = power.grid_months(data, np.full(len(firm), LOAD), LOAD, S)["months"]
     assert (np.diff(months) <= 0).all()
-    assert months[0] == 60.0 and months[-1] == 24.0
+    assert months[0] == 48.0 and months[-1] == 24.0
 
 
 def test_more_n0_hosting_never_more_months() -> None:
@@ -229,7 +229,7 @@ def test_more_n0_hosting_never_more_months() -> None:
     data["firm_mw"] = np.zeros(len(hosting))
     months = power.grid_months(data, np.full(len(hosting), LOAD), LOAD, S)["months"]
     assert (np.diff(months) <= 0).all() and (np.diff(months[:31]) < 0).all()
-    assert months[0] == 84.0 and months[30] == 60.0 and months[-1] == 60.0
+    assert months[0] == 84.0 and months[30] == 48.0 and months[-1] == 48.0
 
 
 # --- prices ------------------------------------------------------------------------------------

@@ -58,8 +58,9 @@ TIER_TABLE = [
     ({"tie_distance_km": 5.0}, "B"),
     # a 20 km tie: 12 + 11.6 + 7.8 + certificate 12 = 43.4 (C)
     ({"tie_distance_km": 20.0}, "C"),
-    # any shortfall brings the upgrades: 12 + 24 + 24 x 1/300 = 36.08 > 36
-    ({"firm_mw": 299.0}, "C"),
+    # any shortfall brings the upgrades (never tier A): 12 + 18 + 18 x 1/300 = 30.06 <= 36
+    ({"firm_mw": 299.0}, "B"),
+    # 12 + 18 + 18 x 0.5 = 39 > 36
     ({"firm_mw": 150.0}, "C"),
     ({"firm_mw": 0.0, "redundancy": "not N-1 secure"}, "C"),
     ({"poi_sub_id": None, "poi_name": None, "tie_distance_km": None}, "D"),
@@ -265,7 +266,7 @@ def test_reasons_name_the_synthetic_grid_and_the_upgrades() -> None:
                                                land_price_note=None)]), LOAD)
     text = score.rank(frame, LOAD, grid_note="on the embedded synthetic test grid").loc[
         0, "reasons"]
-    assert text.startswith("Tier C: grid, 48 months to 300 MW (binding: network upgrades), "
+    assert text.startswith("Tier C: grid, 39 months to 300 MW (binding: network upgrades), "
                            "first 150 MW in 24 months; firm 150 MW (N-1)")
     assert ", waits for network upgrades;" in text
     assert "estimated: grid figures are DC estimates on the embedded synthetic test grid" in text
@@ -293,7 +294,7 @@ def test_reasons_for_an_estimated_price_and_other_paths() -> None:
     row = _site("wy", subdivision="US-WY", interconnect="Western", firm_mw=0.0,
                 gas_field="Powder River", gas_field_km=0.0)
     text = _rank(row).loc[0, "reasons"]
-    assert "; other paths: grid 60 months;" in text
+    assert "; other paths: grid 48 months;" in text
     row = _site("wy2", subdivision="US-WY", interconnect="Western")
     text = _rank(row).loc[0, "reasons"]
     assert "(77 USD/MWh, EIA 2023, estimated)" in text
