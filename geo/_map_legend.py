@@ -52,6 +52,9 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
     if provenance.get("synthetic_grid"):  # issue 15: say so where the ranking is shown
         parts.append("<div style='color:#a33'>grid: embedded synthetic test system (USA "
                      "TAMU); months and firm MW show the method, not the real grid</div>")
+    if provenance.get("settings", {}).get("flexible_load"):
+        parts.append("<div style='color:#a33'>load: flexible, curtailed after an outage until "
+                     "upgrades make it firm; months judged on N-0 hosting</div>")
     parts += [swatch(c, TIER_LABELS[t]) for t, c in TIER_COLOURS.items()]
     parts.append(swatch(UNKNOWN_COLOUR, "no tier"))
     surface = legend.get("surface")

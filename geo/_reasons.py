@@ -42,7 +42,8 @@ SEPARATION_COLUMNS = ("tier", "time_to_power_months", "cost_of_power_musd", "fir
 
 
 def build(sites: Columns, load_mw: float, grid_note: str = "",
-          horizon_years: float = 10.0, order: np.ndarray | None = None) -> np.ndarray:
+          horizon_years: float = 10.0, order: np.ndarray | None = None, *,
+          flexible: bool = False) -> np.ndarray:
     """The reasons line for every row of ``sites``.
 
     Parameters
@@ -59,6 +60,9 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     order : numpy.ndarray of int, optional
         The rows in rank order: each line then closes with the :func:`separation` clause
         (what separated the site from the one ranked just above it); without it, no clause.
+    flexible : bool
+        The load is flexible (``flexible_load``): the grid months were judged on N-0 hosting;
+        sites whose firm MW is short of the load say they are curtailed after an outage.
 
     Returns
     -------
@@ -78,7 +82,7 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     for lo in range(0, n, _BLOCK_ROWS):
         hi = min(lo + _BLOCK_ROWS, n)
         line = _site_line({k: np.asarray(v)[lo:hi] for k, v in sites.items()}, load_mw,
-                          grid_note, horizon_years)
+                          grid_note, horizon_years, flexible)
         line.parts.extend(part[lo:hi] for part in below)
         out[lo:hi] = line.join()
     return out
@@ -88,7 +92,8 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
 _BLOCK_ROWS = 131_072
 
 
-def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: float) -> _Line:
+def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: float,
+               flexible: bool = False) -> _Line:
     """The parts of the reasons of each row of ``sites``, without the separation clause."""
     line = _Line(len(sites["tier"]))
     has_poi = present(sites, "poi_sub_id")
@@ -131,6 +136,10 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     line.add_if(has_poi & (redundancy != ""), ", ", redundancy)
     line.add_if(has_poi & as_bool(sites, "network_upgrades") & ~gas,
                 ", waits for network upgrades")
+    with np.errstate(invalid="ignore"):
+        not_firm = has_poi & ~gas & ~(firm >= load_mw)
+    line.add_if(flexible & not_firm, ", flexible load: months on N-0 hosting, curtailed after "
+                                     "an outage until upgrades make it firm")
     line.add_if(~has_poi, "; no point of interconnection within the tie limit",
                 _fmt(_num(sites, "grid_distance_km"), " (the grid is {:,.1f} km away)"))
 

@@ -23,6 +23,10 @@ Grid
 
     First power: where firm is above 0 but short of the load, ``firm_mw`` can be served when
     the works other than the upgrades are done.
+
+    With ``flexible_load`` (a load curtailed after an outage until the upgrades make it
+    firm) every firm figure above is ``hosting_mw`` (N-0): no upgrades while the intact
+    network carries the load.
 Energized site
     A sites file's ``existing_mw`` (energized, contracted capacity): ``min(existing_mw,
     load)`` in ``time_reuse_months``; the rest of the load takes the grid path (no tie or
@@ -90,6 +94,8 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
     firm = np.nan_to_num(as_float(data, "firm_mw"), nan=0.0)
     # N-0 hosting is never below firm (a null counts as the firm figure)
     hosting = np.maximum(np.nan_to_num(as_float(data, "hosting_mw"), nan=0.0), firm)
+    if s.flexible_load:  # curtailed after an outage until the upgrades: N-0 is what binds
+        firm = hosting
     kv = as_float(data, "poi_voltage_kv")
     tie = as_float(data, "tie_distance_km")
     need = np.asarray(need_mw, dtype=float)

@@ -147,7 +147,8 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     merged = {**data, **new}
     # Each line closes with what separated the site from the one ranked just above it.
     new["reasons"] = _reasons.build(merged, load, grid_note=grid_note,
-                                    horizon_years=settings.cost_horizon_years, order=order)
+                                    horizon_years=settings.cost_horizon_years, order=order,
+                                    flexible=settings.flexible_load)
     out = take_with(sites, new, order)
     logger.info(
         "ranked %d site(s): %s",

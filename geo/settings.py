@@ -277,6 +277,13 @@ class Settings(SettingsBase):
     #: https://bnnbloomberg.ca/business/technology/2024/08/29/data-centers-face-seven-year-wait-for-power-hookups-in-virginia).
     #: (Was 24, with 24 + 24 above: the same 84 months at firm 0 and hosting 0.)
     upgrade_n0_shortfall_months: float = Field(default=36.0, ge=0)
+    #: A flexible load accepts curtailment after an outage until network upgrades make its
+    #: supply firm (ERCOT's new loads of 75 MW or more must accept remote disconnection in an
+    #: emergency from 2026, Texas SB 6, https://capitol.texas.gov/tlodocs/89R/billtext/html/SB00006F.htm;
+    #: "curtailment-enabled headroom", Norris et al., Duke University 2025,
+    #: https://hdl.handle.net/10161/32077): its grid path is then judged on N-0 hosting_mw
+    #: instead of N-1 firm_mw. Off by default: the months are to firm power (--flexible).
+    flexible_load: bool = False
     #: A large power transformer (a new EHV/HV step at the POI) where the POI's voltage is
     #: below what the load needs (firm_min_poi_kv): 150 weeks = 34.6 months, Wood Mackenzie
     #: 2024 (https://www.woodmac.com/news/opinion/4-years-into-a-difficult-transformers-market-in-the-us-is-there-a-potential-end-in-sight/).

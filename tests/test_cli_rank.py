@@ -135,3 +135,20 @@ def test_config_with_unknown_key(tmp_path):
     result = CliRunner().invoke(cli, ["--region", "US-RI", "--config", str(cfg)])
     assert result.exit_code == 2
     assert "unknown setting max_tie_kms = 10 (did you mean max_tie_km" in result.stderr
+
+
+def test_flexible_flag_judges_months_on_n0_and_says_so(config, tmp_path):
+    firm = _run(["--region", "US-RI", "--load-mw", "300", "--top", "3", "--no-map"], config,
+                tmp_path / "firm")
+    flexible = _run(["--region", "US-RI", "--load-mw", "300", "--top", "3", "--no-map",
+                     "--flexible"], config, tmp_path / "flexible")
+    assert firm.exit_code == 0 and flexible.exit_code == 0, flexible.output
+    assert "load: flexible (--flexible)" in flexible.stdout
+    assert "load: flexible" not in firm.stdout
+    docs = [json.loads((tmp_path / run / "exports" / "us-ri_sites.geojson").read_text())
+            for run in ("firm", "flexible")]
+    assert [d["metadata"]["settings"]["flexible_load"] for d in docs] == [False, True]
+    # Rhode Island's POIs carry 300 MW with every circuit in service but few after an
+    # outage: judged on N-0, more of them reach tier A
+    tiers = [d["metadata"]["tiers"] for d in docs]
+    assert tiers[1]["A"] > tiers[0].get("A", 0)

@@ -153,7 +153,7 @@ def test_command_writes_reports_with_stable_bytes(tmp_path: Path) -> None:
     ranking = _ri_ranking(tmp_path / "ranking.csv")
     args = ["evaluate", str(known), "--region", "US-RI", "--ranking", str(ranking),
             "--background", "200", "--bootstrap", "50", "--seed", "3"]
-    first = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a")])
+    first = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a"), "--flexible"])
     assert first.exit_code == 0, first.output
     assert RANKING_LABEL in first.output and "random" in first.output
     second = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "b"), "--no-map"])
@@ -162,6 +162,7 @@ def test_command_writes_reports_with_stable_bytes(tmp_path: Path) -> None:
     assert (tmp_path / "a" / png).read_bytes() == (tmp_path / "b" / png).read_bytes()
     doc = json.loads((tmp_path / "a" / "evaluate-us-ri.json").read_text())
     assert doc["provenance"]["tool"] == "geo-rank" and doc["provenance"]["seed"] == 3
+    assert doc["provenance"]["settings"]["flexible_load"] is True  # --flexible reaches it
     assert len(doc["known_sites"]) == 5 and len(doc["table"]) == 1 + len(bp.PROXIES)
     table = pd.read_csv(tmp_path / "a" / "evaluate-us-ri.csv")
     assert table["auc"].between(0, 1).all()

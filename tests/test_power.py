@@ -306,3 +306,51 @@ def test_terminal_table_and_map_panel_say_the_grid_is_synthetic() -> None:
     panel = _map_legend.panel("US-TX", {"synthetic_grid": True}, {})
     assert "grid: embedded synthetic test system (USA TAMU)" in panel
     assert "synthetic test" not in _map_legend.panel("US-TX", {}, {})
+
+
+# --- a flexible load (--flexible) ----------------------------------------------------------------
+FLEX = Settings(flexible_load=True)
+
+
+@pytest.mark.parametrize(("overrides", "firm_months", "flexible_months", "binding"), [
+    # firm 150 of 300, the intact network carries 900: firm power waits 12 + 18 + 9 = 39;
+    # a flexible load has no upgrades (N-0 hosts it): study 12 + bay 12 = 24
+    ({"firm_mw": 150.0}, 39.0, 24.0, "POI bay"),
+    # firm 0, hosting 150: firm 12 + 18 + 18 + 18 = 66; flexible judged on N-0 as if firm
+    # were 150: 12 + 18 + 9 + 36 x 0.5 = 57
+    ({"firm_mw": 0.0, "hosting_mw": 150.0}, 66.0, 57.0, "network upgrades"),
+    # firm covers the load: the same 24 months either way
+    ({}, 24.0, 24.0, "POI bay"),
+])
+def test_a_flexible_load_is_judged_on_n0_hosting(overrides, firm_months, flexible_months,
+                                                  binding) -> None:
+    firm = _one(**overrides)
+    flexible = _one(settings=FLEX, **overrides)
+    assert firm["time_to_power_months"] == pytest.approx(firm_months)
+    assert flexible["time_to_power_months"] == pytest.approx(flexible_months)
+    assert flexible["power_binding"] == binding
+    assert flexible["network_upgrades"] == (binding == "network upgrades")
+
+
+def test_flexible_load_is_said_in_the_table_the_panel_and_the_reasons() -> None:
+    from types import SimpleNamespace
+
+    from geo import _map_legend, score
+    from geo.commands import rank as rank_command
+
+    ranked = pd.DataFrame([_site()]).assign(rank=1, tier="A")
+    prov = {"synthetic_grid": True, "settings": {"flexible_load": True}}
+    shown = rank_command.table(SimpleNamespace(sites=ranked, provenance=prov), 5)
+    assert shown.splitlines()[0].startswith("load: flexible (--flexible): curtailed after an")
+    assert shown.splitlines()[1].startswith("grid: the embedded USA TAMU synthetic")
+    assert "flexible" not in rank_command.table(
+        SimpleNamespace(sites=ranked, provenance={"settings": {"flexible_load": False}}), 5)
+    assert "load: flexible" in _map_legend.panel("US-TX", prov, {})
+    assert "flexible" not in _map_legend.panel("US-TX", {"settings": {}}, {})
+    clause = "flexible load: months on N-0 hosting, curtailed after an outage"
+    short = costs.estimate(pd.DataFrame([_site(firm_mw=150.0)]), LOAD, FLEX)
+    assert clause in score.rank(short, LOAD, FLEX).loc[0, "reasons"]
+    firm = costs.estimate(pd.DataFrame([_site()]), LOAD, FLEX)  # firm 600 >= 300
+    assert clause not in score.rank(firm, LOAD, FLEX).loc[0, "reasons"]
+    assert clause not in score.rank(costs.estimate(pd.DataFrame([_site(firm_mw=150.0)]), LOAD),
+                                    LOAD).loc[0, "reasons"]

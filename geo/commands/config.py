@@ -64,12 +64,22 @@ def pop_setting_flags(params: dict[str, Any]) -> dict[str, tuple[str, Any]]:
     return given
 
 
+flexible_option = click.option(
+    "--flexible", "flexible", is_flag=True,
+    help="The load accepts curtailment after an outage until network upgrades make it firm "
+         "(Texas SB 6; Duke 2025): months judged on N-0 hosting, not N-1 firm "
+         "(flexible_load).",
+)
+
+
 def engine_settings(config: str | None, flags: dict[str, tuple[str, Any]],
-                    no_cache: bool = False) -> Settings:
+                    no_cache: bool = False, flexible: bool = False) -> Settings:
     """Engine settings: the defaults, then the ``--config`` file, then ``flags``."""
     settings = load_config(config)[0] if config else Settings()
     if no_cache:
         flags = {**flags, "--no-cache": ("use_cache", False)}
+    if flexible:
+        flags = {**flags, "--flexible": ("flexible_load", True)}
     return apply_flags(settings, flags)
 
 

@@ -16,6 +16,7 @@ import geopandas as gpd
 import layers
 from geo import backtest_points as bp
 from geo.backtest import DEFAULT_BACKGROUND, DEFAULT_BOOTSTRAP, backtest
+from geo.commands.config import apply_flags, flexible_option
 from geo.commands.options import region_option
 from geo.errors import SettingsError
 from geo.settings import Settings, from_toml
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="exports",
               show_default=True, help="Folder for the reports, the ROC PNG and the map.")
 @click.option("--no-map", is_flag=True, help="Write no HTML map.")
+@flexible_option
 @click.option("--config", type=click.Path(dir_okay=False), default=None,
               help="TOML file overriding any setting (see geo/settings.py).")
 @click.pass_context
@@ -56,7 +58,7 @@ def evaluate_command(ctx: click.Context, known: str | None, known_set: str | Non
                      region: str, load_mw: float, resolution: int | None,
                      n_background: int | None, background_file: str | None, seed: int,
                      n_boot: int, ranking: str | None, out_dir: str, no_map: bool,
-                     config: str | None) -> None:
+                     flexible: bool, config: str | None) -> None:
     """Backtest the ranking of REGION against KNOWN sites (a file with lat/lon, name and
     optional MW), beside naive proxies: AUC, top-1/5/10 % shares, ROC curves, a map."""
     if (known is None) == (known_set is None):
@@ -73,6 +75,8 @@ def evaluate_command(ctx: click.Context, known: str | None, known_set: str | Non
     from geo import backtest_report
 
     settings = from_toml(config) if config else Settings()
+    if flexible:
+        settings = apply_flags(settings, {"--flexible": ("flexible_load", True)})
     source = known if known is not None else str(known_set)
     path = Path(known) if known is not None else bp.known_set_path(str(known_set))
     sites = bp.read_known(path)

@@ -16,6 +16,7 @@ from geo.commands import progress
 from geo.commands.config import (
     config_option,
     engine_settings,
+    flexible_option,
     pop_setting_flags,
     setting_options,
 )
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 SYNTHETIC_HEADER = ("grid: the embedded USA TAMU synthetic test system (real sites, synthetic "
                     "topology and ratings): months and firm MW show the method, not the real "
                     "grid")
+#: The first line of the table under --flexible (flexible_load).
+FLEXIBLE_HEADER = ("load: flexible (--flexible): curtailed after an outage until upgrades make "
+                   "it firm; months are judged on N-0 hosting, the supply column stays N-1")
 
 
 def _header_format(fmt: str) -> str:
@@ -51,8 +55,11 @@ def table(result: RankResult, limit: int) -> str:
     shown = columns.terminal()
     header = " ".join(_cell(_header_format(fmt), h) for h, _, fmt in shown)
     rows = [header]
-    if getattr(result, "provenance", {}).get("synthetic_grid"):
+    provenance = getattr(result, "provenance", {})
+    if provenance.get("synthetic_grid"):
         rows.insert(0, SYNTHETIC_HEADER)
+    if provenance.get("settings", {}).get("flexible_load"):
+        rows.insert(0, FLEXIBLE_HEADER)
     for _, row in result.sites.head(limit).iterrows():
         rows.append(" ".join(_cell(fmt, row.get(col)) for _, col, fmt in shown))
     return "\n".join(rows)
@@ -80,6 +87,7 @@ def table(result: RankResult, limit: int) -> str:
               help="Tag each site with whether personal data from this regime may be "
                    "processed there: allowed, conditional or not allowed (EU, UK, CN, IN, US; "
                    "repeatable).")
+@flexible_option
 @click.option("--queued-loads", "queued_loads", type=click.Path(dir_okay=False), default=None,
               help="Loads already queued or under construction (CSV/GeoJSON: mw and "
                    "poi_sub_id or lat/lon); added to the grid first, so hosting is what "
@@ -123,7 +131,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  out_dir: str, fmt: str, map_path: str | None, no_map: bool, overwrite: bool,
                  config: str | None, no_cache: bool, engine: str, scheduler: str | None,
                  price_column: str | None, data_from: tuple[str, ...],
-                 queued_loads: str | None, portfolio_n: int | None, tiles: str | None,
+                 flexible: bool, queued_loads: str | None, portfolio_n: int | None,
+                 tiles: str | None,
                  tiles_attribution: str | None, offline: bool,
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
@@ -131,7 +140,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     is_h3 = candidates.strip().lower().startswith("h3:")
     if fmt == "tif":
         export.check_surface(candidates)
-    settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache)
+    settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache,
+                               flexible=flexible)
     user = layer_kwargs(layer_opts)
     bundle = layers.load(region, **user) if user else None
     name = bundle.region if bundle is not None else layers.regions.parse(region)[0]
