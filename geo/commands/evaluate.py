@@ -16,10 +16,9 @@ import geopandas as gpd
 import layers
 from geo import backtest_points as bp
 from geo.backtest import DEFAULT_BACKGROUND, DEFAULT_BOOTSTRAP, backtest
-from geo.commands.config import apply_flags, flexible_option
+from geo.commands.config import engine_settings, flexible_option
 from geo.commands.options import region_option
 from geo.errors import SettingsError
-from geo.settings import Settings, from_toml
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +73,7 @@ def evaluate_command(ctx: click.Context, known: str | None, known_set: str | Non
     # (about 0.4 CPU s of a warm `geo-rank --region US --no-map`); no import cycle is hidden
     from geo import backtest_report
 
-    settings = from_toml(config) if config else Settings()
-    if flexible:
-        settings = apply_flags(settings, {"--flexible": ("flexible_load", True)})
+    settings = engine_settings(config, {}, flexible=flexible)
     source = known if known is not None else str(known_set)
     path = Path(known) if known is not None else bp.known_set_path(str(known_set))
     sites = bp.read_known(path)
