@@ -65,12 +65,12 @@ def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
-def _with_shares(shown: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _with_shares(shown: gpd.GeoDataFrame, flexible: bool = False) -> gpd.GeoDataFrame:
     """``shown`` (in output order) with ``shares_limit_with``
     (:func:`geo.portfolio.shares_limit_with`) in its place: inserted into a shallow copy
     when the other columns keep their order, so that a million rows are not copied twice."""
     name = "shares_limit_with"
-    values = portfolio.shares_limit_with(shown)
+    values = portfolio.shares_limit_with(shown, flexible=flexible)
     if name not in shown.columns:
         target = columns.order([*shown.columns, name])
         if [c for c in target if c != name] == list(shown.columns):
@@ -298,7 +298,7 @@ def rank_sites(
         tiers = ranked["tier"].value_counts().sort_index()
         provenance = provenance_of(len(ranked), len(shown),
                                    {str(k): int(v) for k, v in tiers.items()})
-    shown = _with_shares(shown)
+    shown = _with_shares(shown, settings.flexible_load)
     log.info("ranked %d candidates in %s (grid metrics cache: %s)",
              len(ranked) if summary is None else summary.count,
              bundle.region, metrics.attrs.get("cache"))

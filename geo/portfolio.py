@@ -18,6 +18,12 @@ at N-0 and N-1 (no monitored branch above its rating, N-0 or after a screened ou
 :func:`shares_limit_with` is the cheap view for the one-site-at-a-time table: for each
 site, the better-ranked sites whose binding element (N-1 limiting line, else N-0) is the
 same, so a reader sees which top sites cannot all be built.
+
+With ``flexible_load`` (``--flexible``: loads curtailed after an outage until upgrades make
+them firm) every check above is on N-0 alone: the candidates are the sites whose POI hosts
+the load (``serves_load``), a site is kept while its POI still hosts it N-0 with the kept
+loads in, the binding element is the N-0 limiting line, and ``portfolio_remaining_mw`` is
+N-0 MW, as the ranking judged those sites.
 """
 
 from __future__ import annotations
@@ -45,17 +51,36 @@ TOLERANCE = 1e-9
 HAIR = 1e-6
 
 
-def _binding(sites: pd.DataFrame) -> pd.Series:
-    """The element each site's load binds: the N-1 limiting line, else the N-0 one."""
+def _binding(sites: pd.DataFrame, flexible: bool = False) -> pd.Series:
+    """The element each site's load binds: the N-1 limiting line, else the N-0 one (the N-0
+    one only for a flexible load)."""
     firm = sites.get("firm_limiting_line_id", pd.Series(None, index=sites.index))
     n0 = sites.get("limiting_line_id", pd.Series(None, index=sites.index))
+    if flexible:
+        return n0.astype(object)
     return firm.where(firm.notna(), n0).astype(object)
 
 
-def shares_limit_with(sites: pd.DataFrame, shown: int = 5) -> np.ndarray:
+def _room(result: pd.DataFrame, poi: str, settings: Settings) -> float:
+    """MW the POI can still take in a hosting run: N-0 and N-1 (firm), N-0 alone for a
+    flexible load."""
+    n0 = float(result.loc[poi, "hosting_mw"])
+    return n0 if settings.flexible_load else min(float(result.loc[poi, "firm_mw"]), n0)
+
+
+def _limit(result: pd.DataFrame, poi: str, settings: Settings) -> object:
+    """The line that binds the POI in a hosting run (N-0 alone for a flexible load)."""
+    if settings.flexible_load:
+        return result.loc[poi, "limiting_line_id"]
+    return result.loc[poi, "firm_limiting_line_id"] or result.loc[poi, "limiting_line_id"]
+
+
+def shares_limit_with(sites: pd.DataFrame, shown: int = 5,
+                      flexible: bool = False) -> np.ndarray:
     """Per site, the better-ranked sites at *other* POIs whose binding element (the N-1
-    limiting line, else the N-0 one) is the same as its own, as ``"#rank site_id"`` joined
-    by ``; `` (at most ``shown``, then `` ...``); None when there is none.
+    limiting line, else the N-0 one; the N-0 one for a ``flexible`` load) is the same as its
+    own, as ``"#rank site_id"`` joined by ``; `` (at most ``shown``, then `` ...``); None
+    when there is none.
 
     Vectorised: each POI is represented by its best-ranked site, and a site inherits the
     list of its POI's representative.
@@ -66,7 +91,7 @@ def shares_limit_with(sites: pd.DataFrame, shown: int = 5) -> np.ndarray:
     frame = pd.DataFrame({"rank": sites["rank"].to_numpy(),
                           "site": sites["site_id"].astype(str).to_numpy(),
                           "poi": sites["poi_sub_id"].astype(object).to_numpy(),
-                          "key": _binding(sites).to_numpy()})
+                          "key": _binding(sites, flexible).to_numpy()})
     frame = frame[frame["poi"].notna() & frame["key"].notna()]
     reps = frame.sort_values("rank", kind="mergesort").drop_duplicates("poi")
     reps = reps.assign(label="#" + reps["rank"].astype(str) + " " + reps["site"])
@@ -109,23 +134,27 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     """Pick ``n`` sites in rank order that are firm together (see the module docstring).
 
     ``ranked`` is :attr:`geo.pipeline.RankResult.ranked` (every candidate, ranked); only
-    N-1 secure sites (``redundancy``) with a POI are candidates, one per POI. Each site's
+    N-1 secure sites (``redundancy``; for a flexible load, sites whose POI hosts the load,
+    ``serves_load``) with a POI are candidates, one per POI. Each site's
     load is its ``load_mw`` column when the sites carry one (a sites file), else
     ``load_mw``.
     """
     base = (np.zeros(0, dtype=object), np.zeros(0)) if queued is None else (
         queued["sub_id"].astype(str).to_numpy(dtype=object), queued["mw"].to_numpy(float))
     cand = ranked.sort_values("rank", kind="mergesort")
-    cand = cand[cand["poi_sub_id"].notna() & (cand["redundancy"] == contingency.N1_SECURE)]
+    flexible = settings.flexible_load
+    fits = (cand["serves_load"].astype(bool) if flexible
+            else cand["redundancy"] == contingency.N1_SECURE)
+    cand = cand[cand["poi_sub_id"].notna() & fits]
     cand = cand.drop_duplicates("poi_sub_id", keep="first")
-    binding = _binding(cand)
+    binding = _binding(cand, flexible)
     if "load_mw" in cand.columns:
         site_mw = pd.to_numeric(cand["load_mw"], errors="coerce").fillna(float(load_mw))
     else:
         site_mw = pd.Series(float(load_mw), index=cand.index)
     kept: list[int] = []
     passed: list[tuple[int, str]] = []
-    margin: dict[int, float] = {}   # firm MW a kept POI has beyond its load, all loads in
+    margin: dict[int, float] = {}   # MW a kept POI has beyond its load, all loads in
     checks, pos, rows = 0, 0, cand.index.to_numpy()
     reuse = _reuse(grid, plants, settings)    # shared by every hosting run
     while len(kept) < n and pos < len(rows):
@@ -138,22 +167,23 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         checks += 1
         for row, poi in zip(batch, pois, strict=True):
             pos += 1
-            firm, n0 = now.loc[poi, "firm_mw"], now.loc[poi, "hosting_mw"]
+            room = _room(now, poi, settings)
             need = float(site_mw.loc[row])
-            if min(firm, n0) >= need * (1 - TOLERANCE):
+            if room >= need * (1 - TOLERANCE):
                 hurt, checks = _hurts(row, need, kept, margin, cand, site_mw, base, grid,
                                       plants, settings, reuse, checks)
                 if hurt is None:
-                    margin[row] = min(firm, n0) - need
+                    margin[row] = room - need
                     kept.append(row)
                     break
                 passed.append((row, hurt))
                 continue
-            line = now.loc[poi, "firm_limiting_line_id"] or now.loc[poi, "limiting_line_id"]
+            line = _limit(now, poi, settings)
             sharing = [f"#{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']}" for k in kept
                        if line is not None and str(line) in str(binding.loc[k]).split(";")]
-            passed.append((row, f"with the {len(kept)} site(s) before it in, firm "
-                                f"{firm:,.0f} MW < {need:,.0f} MW (binds on line {line}"
+            what = "N-0 hosting" if flexible else "firm"
+            passed.append((row, f"with the {len(kept)} site(s) before it in, {what} "
+                                f"{room:,.0f} MW < {need:,.0f} MW (binds on line {line}"
                                 + (f", the limit of {', '.join(sharing)}" if sharing else "")
                                 + ")"))
     chosen = cand.loc[kept].copy()
@@ -168,16 +198,16 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
             joint = hosting.hosting(grid, plants, settings, sub_ids=[poi],
                                     queued=others if len(others) else None, reuse=reuse)
             checks += 1
-            left[i] = min(joint.loc[poi, "firm_mw"], joint.loc[poi, "hosting_mw"])
+            left[i] = _room(joint, poi, settings)
         verified = bool((left >= need_mw * (1 - TOLERANCE)).all())
         chosen["portfolio_rank"] = np.arange(1, len(chosen) + 1)
         chosen["portfolio_remaining_mw"] = np.round(left, 3)
         chosen["portfolio_shares"] = shares_limit_with(chosen.assign(
-            rank=chosen["portfolio_rank"]))
+            rank=chosen["portfolio_rank"]), flexible=flexible)
     passed_df = cand.loc[[r for r, _ in passed], ["site_id", "rank", "poi_sub_id"]].copy()
     passed_df["portfolio_reason"] = [why for _, why in passed]
     LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs, joint screen %s",
-             len(chosen), n, len(passed_df), checks, "firm" if verified else "NOT firm")
+             len(chosen), n, len(passed_df), checks, joint_label(verified, flexible))
     return Portfolio(sites=chosen, passed_over=passed_df, verified=verified, checks=checks)
 
 
@@ -211,21 +241,28 @@ def _hurts(row, need, kept, margin, cand, site_mw, base, grid, plants, settings,
     after = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois)), queued=loads,
                             reuse=reuse)
     for k, poi in zip(kept, pois, strict=True):
-        left = min(after.loc[poi, "firm_mw"], after.loc[poi, "hosting_mw"])
+        left = _room(after, poi, settings)
         if margin[k] > 0 and left <= 0:
-            line = (after.loc[poi, "firm_limiting_line_id"]
-                    or after.loc[poi, "limiting_line_id"])
+            line = _limit(after, poi, settings)
             return (f"its load would take #{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']} "
                     f"below its own load (binds on line {line})"), checks + 1
     for k, poi in zip(kept, pois, strict=True):
-        margin[k] = min(after.loc[poi, "firm_mw"], after.loc[poi, "hosting_mw"])
+        margin[k] = _room(after, poi, settings)
     return None, checks + 1
 
 
-def limiting_lines(chosen: Portfolio, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def joint_label(verified: bool, flexible: bool = False) -> str:
+    """What the joint screen found: "firm" / "NOT firm" ("N-0 hosted" / "NOT N-0 hosted" for
+    a flexible load)."""
+    word = "N-0 hosted" if flexible else "firm"
+    return word if verified else f"NOT {word}"
+
+
+def limiting_lines(chosen: Portfolio, lines: gpd.GeoDataFrame,
+                   flexible: bool = False) -> gpd.GeoDataFrame:
     """The lines that bind the kept sites (each labelled with the sites it limits), for
     the map."""
-    binding = _binding(chosen.sites)
+    binding = _binding(chosen.sites, flexible)
     who: dict[str, list[str]] = {}
     for key, rank, site in zip(binding, chosen.sites["portfolio_rank"],
                                chosen.sites["site_id"].astype(str), strict=True):

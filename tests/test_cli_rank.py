@@ -141,9 +141,11 @@ def test_flexible_flag_judges_months_on_n0_and_says_so(config, tmp_path):
     firm = _run(["--region", "US-RI", "--load-mw", "300", "--top", "3", "--no-map"], config,
                 tmp_path / "firm")
     flexible = _run(["--region", "US-RI", "--load-mw", "300", "--top", "3", "--no-map",
-                     "--flexible"], config, tmp_path / "flexible")
+                     "--flexible", "--portfolio", "2"], config, tmp_path / "flexible")
     assert firm.exit_code == 0 and flexible.exit_code == 0, flexible.output
     assert "load: flexible (--flexible)" in flexible.stdout
+    # the portfolio is checked as the ranking judged the sites: on N-0
+    assert "sites hosted together (N-0: flexible loads)" in flexible.stdout
     assert "load: flexible" not in firm.stdout
     docs = [json.loads((tmp_path / run / "exports" / "us-ri_sites.geojson").read_text())
             for run in ("firm", "flexible")]

@@ -156,3 +156,41 @@ def test_cli_portfolio_export(tmp_path):
     assert [p["portfolio_rank"] for p in props] == [1, 2, 3]
     assert all(p["portfolio_remaining_mw"] >= 300 for p in props)
     assert doc["metadata"]["portfolio"]["verified"] is True
+
+
+def test_a_flexible_portfolio_is_checked_on_n0_alone(net):
+    g, plants, _, _, ranked = net
+    flexible = Settings(flexible_load=True)
+    ranked = ranked.assign(serves_load=True)
+    # N-0: both paths A-H (400 MW each) carry a load at P1 or P2: 800 MW each, 800 in all.
+    # 300 MW each: P2 keeps 800 - 300 = 500 MW N-0 with s1 in, so both are kept (N-1, only
+    # s1 is: see above)
+    chosen = portfolio.choose(ranked, 2, 300.0, g, plants, flexible)
+    assert chosen.sites["site_id"].tolist() == ["s1", "s2"] and chosen.verified
+    np.testing.assert_allclose(chosen.sites["portfolio_remaining_mw"], [500, 500], atol=1e-6)
+    # 450 MW each: P2 keeps 800 - 450 = 350 MW N-0, short of its load
+    chosen = portfolio.choose(ranked, 2, 450.0, g, plants, flexible)
+    assert chosen.sites["site_id"].tolist() == ["s1"] and chosen.verified
+    reason = chosen.passed_over["portfolio_reason"].iloc[0]
+    assert "N-0 hosting 350 MW < 450 MW" in reason
+    assert any(f"line {x}" in reason for x in ("AH", "AB", "BH"))
+    assert chosen.sites["portfolio_remaining_mw"].iloc[0] == pytest.approx(800)
+    # candidates are the sites whose POI hosts the load, not the N-1 secure ones
+    chosen = portfolio.choose(ranked.assign(redundancy="not N-1 secure"), 2, 300.0, g,
+                              plants, flexible)
+    assert chosen.sites["site_id"].tolist() == ["s1", "s2"]
+    chosen = portfolio.choose(ranked.assign(serves_load=[False, True]), 2, 300.0, g,
+                              plants, flexible)
+    assert chosen.sites["site_id"].tolist() == ["s2"]
+
+
+def test_the_terminal_says_a_flexible_portfolio_is_n0(net):
+    from geo.commands.rank import portfolio_lines
+
+    g, plants, _, _, ranked = net
+    chosen = portfolio.choose(ranked.assign(serves_load=True), 2, 300.0, g, plants,
+                              Settings(flexible_load=True))
+    text = portfolio_lines(chosen, 2, 300.0, flexible=True)
+    assert "2 of 2 sites hosted together (N-0: flexible loads)" in text
+    assert "joint screen: N-0 hosted;" in text and "500 MW N-0 with the others in" in text
+    assert "firm" not in text

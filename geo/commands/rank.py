@@ -95,8 +95,8 @@ def table(result: RankResult, limit: int) -> str:
 @click.option("--portfolio", "portfolio_n", type=click.IntRange(min=1), default=None,
               metavar="N",
               help="Also choose N sites, in rank order, that are firm together (each "
-                   "kept site's load is added before the next is checked); writes "
-                   "<region>_portfolio.<format>.")
+                   "kept site's load is added before the next is checked; N-0 alone "
+                   "with --flexible); writes <region>_portfolio.<format>.")
 @click.option("--top", type=int, default=25, show_default=True,
               help="Sites in the table and the export (one per POI).")
 @click.option("--all-candidates", is_flag=True,
@@ -191,7 +191,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                           f"{len(chosen.sites)} x {load_mw:,.0f} MW",
                     layers=result.layers, tiles=tiles, tiles_attribution=tiles_attribution,
                     offline=offline, overwrite=overwrite,
-                    highlight=portfolio.limiting_lines(chosen, result.grid.lines)))
+                    highlight=portfolio.limiting_lines(chosen, result.grid.lines,
+                                                       settings.flexible_load)))
     if html is not None:
         # a surface (H3 cells) is drawn whole, under markers of the best --top sites
         # (a partitioned run holds no surface: its map shows the best sites only)
@@ -210,7 +211,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
         click.echo(table(result, top))
         if chosen is not None:
-            click.echo(portfolio_lines(chosen, portfolio_n, load_mw))
+            click.echo(portfolio_lines(chosen, portfolio_n, load_mw, settings.flexible_load))
         what = "H3 cells" if fmt == "tif" else "sites"
         count = len(exported) if result.dataset is None else result.dataset.count
         if result.dataset is not None:
@@ -224,14 +225,17 @@ def _ordered(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                             crs=sites.crs)
 
 
-def portfolio_lines(chosen: portfolio.Portfolio, asked: int, load_mw: float) -> str:
+def portfolio_lines(chosen: portfolio.Portfolio, asked: int, load_mw: float,
+                    flexible: bool = False) -> str:
     """The portfolio for the terminal: each kept site, then the first sites passed over."""
-    rows = [f"Portfolio: {len(chosen.sites)} of {asked} sites firm together at "
-            f"{load_mw:,.0f} MW each (joint screen: "
-            f"{'firm' if chosen.verified else 'NOT firm'}; {chosen.checks} hosting runs)"]
+    together, mw = (("hosted together (N-0: flexible loads)", "N-0") if flexible
+                    else ("firm together", "firm"))
+    joint = portfolio.joint_label(chosen.verified, flexible)
+    rows = [f"Portfolio: {len(chosen.sites)} of {asked} sites {together} at "
+            f"{load_mw:,.0f} MW each (joint screen: {joint}; {chosen.checks} hosting runs)"]
     for _, r in chosen.sites.iterrows():
         rows.append(f"  {int(r['portfolio_rank']):>3}. #{int(r['rank'])} {r['site_id']} "
-                    f"(POI {r['poi_sub_id']}): {r['portfolio_remaining_mw']:,.0f} MW firm with "
+                    f"(POI {r['poi_sub_id']}): {r['portfolio_remaining_mw']:,.0f} MW {mw} with "
                     "the others in")
     for _, r in chosen.passed_over.head(10).iterrows():
         rows.append(f"  passed over #{int(r['rank'])} {r['site_id']}: {r['portfolio_reason']}")
