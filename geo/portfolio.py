@@ -61,16 +61,16 @@ def _binding(sites: pd.DataFrame, flexible: bool = False) -> pd.Series:
     return firm.where(firm.notna(), n0).astype(object)
 
 
-def _room(result: pd.DataFrame, poi: str, settings: Settings) -> float:
+def _room(result: pd.DataFrame, poi: str, flexible: bool) -> float:
     """MW the POI can still take in a hosting run: N-0 and N-1 (firm), N-0 alone for a
     flexible load."""
     n0 = float(result.loc[poi, "hosting_mw"])
-    return n0 if settings.flexible_load else min(float(result.loc[poi, "firm_mw"]), n0)
+    return n0 if flexible else min(float(result.loc[poi, "firm_mw"]), n0)
 
 
-def _limit(result: pd.DataFrame, poi: str, settings: Settings) -> object:
+def _limit(result: pd.DataFrame, poi: str, flexible: bool) -> object:
     """The line that binds the POI in a hosting run (N-0 alone for a flexible load)."""
-    if settings.flexible_load:
+    if flexible:
         return result.loc[poi, "limiting_line_id"]
     return result.loc[poi, "firm_limiting_line_id"] or result.loc[poi, "limiting_line_id"]
 
@@ -167,7 +167,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         checks += 1
         for row, poi in zip(batch, pois, strict=True):
             pos += 1
-            room = _room(now, poi, settings)
+            room = _room(now, poi, flexible)
             need = float(site_mw.loc[row])
             if room >= need * (1 - TOLERANCE):
                 hurt, checks = _hurts(row, need, kept, margin, cand, site_mw, base, grid,
@@ -178,7 +178,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
                     break
                 passed.append((row, hurt))
                 continue
-            line = _limit(now, poi, settings)
+            line = _limit(now, poi, flexible)
             sharing = [f"#{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']}" for k in kept
                        if line is not None and str(line) in str(binding.loc[k]).split(";")]
             what = "N-0 hosting" if flexible else "firm"
@@ -198,7 +198,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
             joint = hosting.hosting(grid, plants, settings, sub_ids=[poi],
                                     queued=others if len(others) else None, reuse=reuse)
             checks += 1
-            left[i] = _room(joint, poi, settings)
+            left[i] = _room(joint, poi, flexible)
         verified = bool((left >= need_mw * (1 - TOLERANCE)).all())
         chosen["portfolio_rank"] = np.arange(1, len(chosen) + 1)
         chosen["portfolio_remaining_mw"] = np.round(left, 3)
@@ -241,13 +241,13 @@ def _hurts(row, need, kept, margin, cand, site_mw, base, grid, plants, settings,
     after = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois)), queued=loads,
                             reuse=reuse)
     for k, poi in zip(kept, pois, strict=True):
-        left = _room(after, poi, settings)
+        left = _room(after, poi, settings.flexible_load)
         if margin[k] > 0 and left <= 0:
-            line = _limit(after, poi, settings)
+            line = _limit(after, poi, settings.flexible_load)
             return (f"its load would take #{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']} "
                     f"below its own load (binds on line {line})"), checks + 1
     for k, poi in zip(kept, pois, strict=True):
-        margin[k] = _room(after, poi, settings)
+        margin[k] = _room(after, poi, settings.flexible_load)
     return None, checks + 1
 
 
