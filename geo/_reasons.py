@@ -163,7 +163,7 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
                 _fmt(_num(sites, "energy_cost_musd_per_year"), " + energy {:,.1f} M USD/year"))
     priced = ~np.isnan(price)
     line.add_if(known & priced, " (", _fmt(price, "{:,.0f} USD/MWh, "), note, ")")
-    line.add_if(known & ~priced & gas, " (gas fuel)")
+    line.add_if(known & ~priced & gas, " (gas fuel and O&M)")
     line.add_if(~known & ~no_path, "; cost of power unknown (no energy price for the area)")
 
     # Estimated inputs.

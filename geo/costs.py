@@ -29,7 +29,7 @@ Money
     ``delay_cost_musd`` = months to power x the monthly carrying cost of the campus capital
     (``campus_capex_musd_per_mw`` x load x ``discount_rate`` / 12); energy at the
     subdivision's industrial price (:mod:`geo.prices`) x load x ``load_factor`` x 8,760 h
-    (grid and energized paths) or gas fuel (gas path); ``cost_of_power_musd`` = the chosen
+    (grid and energized paths) or gas fuel and O&M (gas path); ``cost_of_power_musd`` = the chosen
     path's capital + delay + ``cost_horizon_years`` of energy.
 
 Everything is vectorised over rows; the only per-call work is validating settings.

@@ -38,7 +38,9 @@ On-site gas
     gas_install_months)``; capital = units
     x unit MW x ``gas_capex_usd_per_kw`` + a lateral of ``gas_field_km + gas_lateral_min_km``
     at ``gas_lateral_musd_per_km``; energy = fuel at ``gas_heat_rate_btu_per_kwh`` and
-    ``gas_price_usd_per_mmbtu``. Without a gas layer the path is absent.
+    ``gas_price_usd_per_mmbtu``, plus O&M: ``gas_variable_om_usd_per_mwh`` on the energy and
+    ``gas_fixed_om_usd_per_kw_year`` on the installed units. Without a gas layer the path is
+    absent.
 
 The chosen path (``power_path``) is the one with the fewest months to the full load; equal
 months go to the lower cost of power, then energized, grid, gas in that order.
@@ -181,6 +183,8 @@ def gas_path(data: Columns, load_mw: float, s: Settings) -> dict[str, np.ndarray
     binding = CAMPUS if s.campus_build_months >= equipment else "gas equipment lead time"
     mwh = load_mw * s.load_factor * HOURS_PER_YEAR
     fuel = mwh * s.gas_heat_rate_btu_per_kwh / 1e3 * s.gas_price_usd_per_mmbtu / 1e6
+    om = (mwh * s.gas_variable_om_usd_per_mwh
+          + units * s.gas_unit_mw * 1e3 * s.gas_fixed_om_usd_per_kw_year) / 1e6
     n = len(km)
     return {
         "months": np.where(ok, months, np.nan),
@@ -190,7 +194,7 @@ def gas_path(data: Columns, load_mw: float, s: Settings) -> dict[str, np.ndarray
         "upgrades": np.zeros(n, dtype=bool),
         "capex": np.where(ok, plant + lateral, np.nan),
         "units": np.where(ok, units, np.nan),
-        "energy": np.where(ok, fuel, np.nan),
+        "energy": np.where(ok, fuel + om, np.nan),
     }
 
 

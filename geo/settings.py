@@ -337,10 +337,15 @@ class Settings(SettingsBase):
     gas_install_months: float = Field(default=6.0, ge=0)
     #: Installed cost, USD per kW (2025 USD): EIA AEO2026 Table 3, aeroderivative CT $2,275/kW.
     gas_capex_usd_per_kw: float = Field(default=2_275.0, ge=0)
-    #: Fuel: heat rate (Btu/kWh) times gas price (USD/MMBtu). Assumptions: 9,000 Btu/kWh for
-    #: aeroderivative simple cycle; 3.5 USD/MMBtu delivered to an industrial site.
-    gas_heat_rate_btu_per_kwh: float = Field(default=9_000.0, gt=0)
+    #: Fuel: heat rate (Btu/kWh) times gas price (USD/MMBtu). Heat rate: EIA AEO2026 Table 3,
+    #: aeroderivative CT 9,447 Btu/kWh (was an assumption, 9,000). Gas price: an assumption,
+    #: 3.5 USD/MMBtu delivered to an industrial site.
+    gas_heat_rate_btu_per_kwh: float = Field(default=9_447.0, gt=0)
     gas_price_usd_per_mmbtu: float = Field(default=3.5, ge=0)
+    #: Operations and maintenance (2025 USD), EIA AEO2026 Table 3, aeroderivative CT: variable
+    #: 5.97 USD/MWh, fixed 9.99 USD/kW-year on the installed (N+1) units. (Was left out.)
+    gas_variable_om_usd_per_mwh: float = Field(default=5.97, ge=0)
+    gas_fixed_om_usd_per_kw_year: float = Field(default=9.99, ge=0)
 
     # --- money --------------------------------------------------------------------------------
     #: Campus capital per MW of critical load (million USD): Cushman & Wakefield Data Center

@@ -183,10 +183,12 @@ def test_gas_path_by_hand() -> None:
     units = math.ceil(300 / 53) + 1  # 7 (N+1)
     capex = units * 53 * 1_000 * 2_275 / 1e6 + (0 + 10) * 2.5  # 844.025 + 25
     assert out["gas_capex_musd"] == pytest.approx(capex)
-    fuel = MWH * 9_000 / 1e3 * 3.5 / 1e6  # 66.2256 M USD/year
-    assert out["energy_cost_musd_per_year"] == pytest.approx(fuel)
+    fuel = MWH * 9_447 / 1e3 * 3.5 / 1e6  # 69.5148 M USD/year (EIA AEO2026 heat rate)
+    # O&M: 5.97 USD/MWh on the energy + 9.99 USD/kW-year on 7 x 53 MW installed
+    om = (MWH * 5.97 + units * 53 * 1_000 * 9.99) / 1e6  # 12.5513 + 3.7063 M USD/year
+    assert out["energy_cost_musd_per_year"] == pytest.approx(fuel + om)
     assert np.isnan(out["energy_price_usd_per_mwh"])
-    assert out["cost_of_power_musd"] == pytest.approx(capex + 30 * CARRY + 10 * fuel)
+    assert out["cost_of_power_musd"] == pytest.approx(capex + 30 * CARRY + 10 * (fuel + om))
 
 
 @pytest.mark.parametrize(("km", "possible"), [(10.0, True), (10.5, False)])

@@ -287,7 +287,7 @@ def test_reasons_for_gas_and_estimated_price() -> None:
     assert text.startswith("Tier B: on-site gas (N+1 units; approximate basin, no pipeline "
                            "data), 30 months to 300 MW (binding: gas equipment lead time); "
                            "no point of interconnection within the tie limit")
-    assert "(gas fuel)" in text and "estimated: gas cost and lead time (settings)" in text
+    assert "(gas fuel and O&M)" in text and "estimated: gas cost and lead time (settings)" in text
 
 
 def test_reasons_for_an_estimated_price_and_other_paths() -> None:
