@@ -54,7 +54,6 @@ def main() -> None:
           "seed 0\n")
     print("| model | ranking AUC | 95 % interval | top 5 % | top 10 % (known / background) |")
     print("|---|---:|---|---|---|")
-    table = None
     for label, overrides in CASES.items():
         result = backtest(known, region="US", load_mw=args.load_mw, layers=bundle,
                           settings=Settings(**overrides), n_boot=args.bootstrap,
@@ -64,9 +63,9 @@ def main() -> None:
         print(f"| {label} | {row['auc']:.3f} | {row['auc_low']:.3f}-{row['auc_high']:.3f} | "
               f"{100 * row['known_top_5pct']:.1f} / {100 * row['background_top_5pct']:.1f} | "
               f"{100 * row['known_top_10pct']:.1f} / {100 * row['background_top_10pct']:.1f} |")
-    if table is not None:  # the proxies do not depend on the settings: the last run's
-        best = table.drop(index=RANKING_LABEL)["auc"].idxmax()
-        print(f"\nBest naive proxy: {best}, AUC {table.loc[best, 'auc']:.3f}")
+    # the proxies do not depend on the settings: read them from the last run
+    best = table.drop(index=RANKING_LABEL)["auc"].idxmax()
+    print(f"\nBest naive proxy: {best}, AUC {table.loc[best, 'auc']:.3f}")
 
 
 if __name__ == "__main__":
