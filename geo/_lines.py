@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 
 from geo.settings import Settings
 from layers import estimates
-from layers._sphere import chord_to_km, great_circle_km, km_to_chord, line_end_points, unit_xyz
+from layers.sphere import chord_to_km, great_circle_km, km_to_chord, line_end_points, unit_xyz
 
 LOG = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Output files: the formats geo-rank writes, where each keeps its provenance, and one
-atomic way to write them (:func:`layers._atomic.atomic_path`) with one-line errors."""
+atomic way to write them (:func:`layers.atomic.atomic_path`) with one-line errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import DataSourceError, SettingsError
-from layers._atomic import atomic_path
+from layers.atomic import atomic_path
 
 #: Output formats and their file extension ("tif": a raster of an H3 surface, geo._raster).
 FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv",
@@ -44,7 +44,7 @@ def sidecar(path: Path) -> Path:
 
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
-    """:func:`layers._atomic.atomic_path` for an output the user named.
+    """:func:`layers.atomic.atomic_path` for an output the user named.
 
     The temporary file keeps the output's extension (GDAL picks drivers by it). An
     :class:`OSError` (no such folder, no permission, disk full) becomes one

@@ -8,7 +8,7 @@
   square kilometre has the same chance whatever its latitude; seeded.
 * :func:`proxies` computes the naive proxies of :data:`PROXIES` at each point from the same
   layers the ranking used: distance to the nearest substation at or above 115/230/345 kV
-  (great-circle metres on the mean Earth sphere, as in :mod:`layers._sphere`), plant MW and
+  (great-circle metres on the mean Earth sphere, as in :mod:`layers.sphere`), plant MW and
   substation count within 50 km, and a seeded random score. Each proxy is turned into a
   "higher is better" score by :func:`proxy_scores` (distances negated).
 """
@@ -30,8 +30,8 @@ from shapely.geometry.base import BaseGeometry
 from geo.candidates import site_points
 from geo.errors import LayerValidationError, SettingsError
 from layers import read_file
-from layers._paths import data_dir
-from layers._sphere import chord_to_km, km_to_chord, unit_xyz
+from layers.paths import data_dir
+from layers.sphere import chord_to_km, km_to_chord, unit_xyz
 
 log = logging.getLogger(__name__)
 

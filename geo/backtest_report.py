@@ -1,6 +1,6 @@
 """The outputs of ``geo-rank evaluate``: terminal table, JSON and CSV reports, ROC PNG, map.
 
-Every file is written atomically (:func:`layers._atomic.atomic_path`) and carries the
+Every file is written atomically (:func:`layers.atomic.atomic_path`) and carries the
 provenance: inside the JSON and the HTML, in a ``.json`` sidecar next to the CSV, and in
 the PNG's text chunk. The PNG is drawn with matplotlib's Agg backend (imported here, only
 when drawing) with no software or date stamp, so the same input gives the same bytes. The
@@ -24,7 +24,7 @@ from geo._output import SIDECAR_SUFFIX
 from geo.backtest import BacktestResult
 from geo.errors import DependencyError
 from geo.evaluate import TOP_FRACTIONS, roc_curve
-from layers._atomic import atomic_path
+from layers.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 

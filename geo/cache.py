@@ -23,7 +23,7 @@ import shapely
 
 from geo import __version__
 from geo.settings import Settings
-from layers._atomic import atomic_path
+from layers.atomic import atomic_path
 
 LOG = logging.getLogger(__name__)
 

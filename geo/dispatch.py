@@ -35,7 +35,7 @@ from scipy.spatial import cKDTree
 
 from geo.errors import SettingsError
 from geo.settings import Settings
-from layers._sphere import nearest, point_lonlat, unit_xyz
+from layers.sphere import nearest, point_lonlat, unit_xyz
 
 if TYPE_CHECKING:
     from geo.grid import GridGraph

@@ -34,7 +34,7 @@ from scipy.spatial import cKDTree
 from geo import _lines, cache, hosting, shipped
 from geo.errors import GridError, LayerValidationError
 from geo.settings import Settings
-from layers._sphere import point_lonlat, unit_xyz
+from layers.sphere import point_lonlat, unit_xyz
 
 LOG = logging.getLogger(__name__)
 

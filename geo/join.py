@@ -1,7 +1,7 @@
 """Enrich candidate sites by spatial joins: POI, grid metrics, firm power, land, admin areas.
 
 All distances are great-circle kilometres: points go to 3-D unit-sphere coordinates where a
-KD-tree answers nearest-neighbour and radius queries exactly (:mod:`layers._sphere`);
+KD-tree answers nearest-neighbour and radius queries exactly (:mod:`layers.sphere`);
 distances to polygons are geodesic from the site to the nearest point of the outline.
 Nothing here loops over candidates in Python.
 """
@@ -25,7 +25,7 @@ from geo.land import land_price
 from geo.load import hosts_load
 from geo.settings import Settings
 from layers import Layers
-from layers._sphere import chord_to_km, km_to_chord, point_lonlat, unit_xyz
+from layers.sphere import chord_to_km, km_to_chord, point_lonlat, unit_xyz
 
 log = logging.getLogger(__name__)
 

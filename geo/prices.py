@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo.errors import LayerValidationError
 from geo.settings import Settings
-from layers._paths import data_dir
+from layers.paths import data_dir
 
 __all__ = ["EMBEDDED", "lookup", "read_table"]
 

@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from geo.errors import LayerValidationError
 from geo.settings import Settings
-from layers._sphere import chord_to_km, unit_xyz
+from layers.sphere import chord_to_km, unit_xyz
 
 #: Columns of an attached queue (what :func:`geo.hosting.hosting` reads).
 COLUMNS = ("sub_id", "mw", "attach_km")

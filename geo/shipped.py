@@ -31,8 +31,8 @@ import pyarrow.parquet as pq
 
 from geo import cache as cache_mod
 from geo import circuits
-from layers._atomic import atomic_path
-from layers._paths import data_dir
+from layers.atomic import atomic_path
+from layers.paths import data_dir
 
 if TYPE_CHECKING:
     from geo.grid import GridGraph

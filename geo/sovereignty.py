@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import DataSourceError, SettingsError
-from layers._paths import data_dir
+from layers.paths import data_dir
 
 log = logging.getLogger(__name__)
 

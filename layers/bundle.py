@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from layers import byo, catalog, kinds, regions, schema
-from layers._paths import data_dir
+from layers.paths import data_dir
 from layers.errors import DataSourceError, LayerValidationError, RegionError
 from layers.read import read_file, read_layer
 

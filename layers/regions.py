@@ -53,7 +53,7 @@ def _alpha2() -> frozenset[str]:
     """ISO alpha-2 codes of the embedded countries layer (those with an alpha-3 code too)."""
     import pandas as pd  # only for a country code: US regions never read the file
 
-    from layers._paths import data_dir
+    from layers.paths import data_dir
 
     table = pd.read_parquet(data_dir() / "world" / "countries.parquet",
                             columns=["iso_a2", "iso_a3"]).dropna()

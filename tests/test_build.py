@@ -11,7 +11,7 @@ import pytest
 import rasterio
 
 from geo import shipped
-from layers._paths import data_dir
+from layers.paths import data_dir
 from layers.build.__main__ import build_all
 from layers.build.fetch import DEFAULT_CACHE
 

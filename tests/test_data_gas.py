@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from layers._paths import data_dir
+from layers.paths import data_dir
 from layers.schema import columns, validate
 
 

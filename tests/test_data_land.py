@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 import rasterio
 
-from layers._paths import data_dir
+from layers.paths import data_dir
 from layers.schema import columns, validate
 
 AUSTIN = (-97.74, 30.27)

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from layers._paths import data_dir
+from layers.paths import data_dir
 from layers.build import sovereignty as build
 from layers.errors import DataSourceError
 

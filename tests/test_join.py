@@ -11,7 +11,7 @@ from shapely.geometry import Point, box
 
 from geo import costs, join
 from geo.settings import Settings
-from layers._sphere import chord_to_km, unit_xyz
+from layers.sphere import chord_to_km, unit_xyz
 
 GEOD = Geod(ellps="WGS84")
 

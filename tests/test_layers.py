@@ -86,7 +86,7 @@ def test_embedded_layers_validate_unchanged(kind):
     import pandas as pd
 
     from layers import catalog
-    from layers._paths import data_dir
+    from layers.paths import data_dir
 
     raw = gpd.read_parquet(data_dir() / catalog.entry(kind).path)
     checked = layers.validate(raw, kind, source=kind)

@@ -84,7 +84,7 @@ def _geo_rank(installed: dict, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_the_wheel_brings_its_dependencies_and_nothing_of_this_environment(installed):
     probe = _run([installed["py"], "-c",
-                  "import sys, pandas, layers._paths as p; "
+                  "import sys, pandas, layers.paths as p; "
                   "print(p.data_dir()); print(pandas.__version__); print(sys.path)"],
                  cwd=installed["cwd"], env=installed["env"])
     data, pandas_version, path = probe.stdout.strip().splitlines()

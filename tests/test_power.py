@@ -259,7 +259,7 @@ def test_unknown_price_leaves_cost_of_power_null() -> None:
 
 
 def test_price_table_build_matches_the_committed_file(tmp_path) -> None:
-    from layers._paths import data_dir
+    from layers.paths import data_dir
     from layers.build import electricity_prices as build
 
     (path,) = build.build(tmp_path, tmp_path)

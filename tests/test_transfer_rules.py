@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from geo import candidates, join, sovereignty
 from geo.cli import cli
 from geo.errors import SettingsError
-from layers._paths import data_dir
+from layers.paths import data_dir
 
 DATA = Path(__file__).parent / "data"
 SITES = DATA / "sovereignty" / "five_countries_sites.csv"

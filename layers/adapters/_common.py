@@ -1,6 +1,6 @@
 """Private helpers shared by the source adapters: voltages, merging, filling.
 
-Distances are great-circle kilometres on 3-D unit-sphere coordinates (:mod:`layers._sphere`:
+Distances are great-circle kilometres on 3-D unit-sphere coordinates (:mod:`layers.sphere`:
 a KD-tree answers radius queries exactly there); nothing here measures in degrees.
 """
 
@@ -17,7 +17,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from layers._sphere import km_to_chord, line_end_points, unit_xyz
+from layers.sphere import km_to_chord, line_end_points, unit_xyz
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _WITH_UNIT = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*(v|kv|mv|w|kw|mw|gw)$", re.IGNORECASE)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from layers._atomic import atomic_path
+from layers.atomic import atomic_path
 
 
 def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> Path:

@@ -19,7 +19,7 @@ import rasterio
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
 
-from layers._atomic import atomic_path
+from layers.atomic import atomic_path
 from layers.build._write import write_geoparquet
 from layers.errors import DataSourceError
 from layers.schema import validate

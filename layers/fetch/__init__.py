@@ -69,7 +69,7 @@ def region_outline(region: str) -> BaseGeometry:
     the user has any grid data for it (which is why they fetch).
     """
     from layers import catalog, regions
-    from layers._paths import data_dir
+    from layers.paths import data_dir
     from layers.read import read_layer
 
     code, subdivision_codes = regions.parse(region)

@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import IO, Any
 
-from layers._atomic import atomic_path
+from layers.atomic import atomic_path
 from layers.errors import RegionError
 
 #: (min lon, min lat, max lon, max lat) in degrees, EPSG:4326.
