@@ -25,8 +25,8 @@ import argparse
 import logging
 
 import layers
-from geo import backtest_points as bp
-from geo.backtest import RANKING_LABEL, backtest
+from geo.backtest import points as bp
+from geo.backtest.run import RANKING_LABEL, backtest
 from geo.settings import Settings
 
 NO_UPGRADES = {"upgrade_base_months": 0.0, "upgrade_shortfall_months": 0.0,

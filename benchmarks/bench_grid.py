@@ -3,7 +3,7 @@
 Prints: graph build; N-0 + N-1 grid metrics for every substation at or above 115 kV, cold
 (wall and CPU seconds, LODF solves, screened (POI, outage) pairs); the counts hosting
 300 MW at N-0 and N-1; the first run's ``grid.metrics`` in process and end to end
-(``geo-rank grid --region US --json``), both reading the shipped results (geo.shipped);
+(``geo-rank grid --region US --json``), both reading the shipped results (geo.grid.shipped);
 the naive alternative (re-factorise B without the circuit and re-solve, once per
 (POI, outage) pair) timed on a sample of POIs and
 extrapolated to every screened pair; peak resident memory; the machine's load average at
@@ -32,7 +32,8 @@ from scipy import sparse
 from scipy.sparse.linalg import splu
 
 import layers
-from geo import dispatch, grid
+from geo import grid
+from geo.grid import dispatch
 from geo.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,7 +23,8 @@ import time
 
 import pandas as pd
 
-from geo import contingency, hosting, portfolio
+from geo import portfolio
+from geo.grid import contingency, hosting
 from geo.pipeline import rank_sites
 from geo.settings import Settings
 

@@ -68,8 +68,8 @@ def main() -> None:
             ranked = rank_sites(region, load_mw=mw, settings=settings, layers=bundle).ranked
             report(ranked, region, mw, opts.top)
     if opts.evaluate:
-        from geo import backtest_points as bp
-        from geo.backtest import backtest
+        from geo.backtest import points as bp
+        from geo.backtest.run import backtest
 
         known = bp.read_known(bp.known_set_path("us-campuses"))
         bundle = layers.load("US")

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from click.testing import CliRunner  # noqa: E402
 
-from geo.cli import cli  # noqa: E402
+from geo.cli.app import cli  # noqa: E402
 from tests.map_helpers import open_in_chromium  # noqa: E402
 
 

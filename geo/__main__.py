@@ -1,5 +1,5 @@
 """``python -m geo`` runs the ``geo-rank`` command."""
 
-from geo.cli import main
+from geo.cli.app import main
 
 main()

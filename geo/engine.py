@@ -31,9 +31,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import _dataset, columns, costs, join, score, sovereignty
+from geo import columns, costs, join, score, sovereignty
 from geo._arrays import arrays
 from geo.errors import DependencyError, SettingsError
+from geo.io import dataset as _dataset
 from geo.settings import Settings
 from layers import Layers
 
@@ -227,7 +228,7 @@ def rank_to_dataset(sites: gpd.GeoDataFrame, context: StageContext, settings: Se
     writes a draft part (partition-local ranks), returning only the order keys (tier,
     score, site id: about 30 bytes a site) and the partition's best sites; the client
     orders the keys (:func:`global_ranks`) and pass 2 gives every part its global ranks
-    and the provenance (:mod:`geo._dataset`). Workers must share the file system of
+    and the provenance (:mod:`geo.io.dataset`). Workers must share the file system of
     ``target`` (on a real cluster: a shared mount).
 
     Parameters

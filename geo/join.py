@@ -19,8 +19,9 @@ import shapely
 from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
-from geo import contingency, costs
+from geo import costs
 from geo._arrays import first_by
+from geo.grid import contingency
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.settings import Settings

@@ -13,9 +13,10 @@ import pandas as pd
 
 import layers as layers_pkg
 from geo import candidates as candidates_mod
-from geo import columns, grid, join, portfolio, prices, queue, score, sovereignty
+from geo import columns, grid, join, portfolio, prices, score, sovereignty
 from geo import engine as engine_mod
 from geo.errors import GeoRankError, GridError, SettingsError
+from geo.grid import queue
 from geo.load import check_load
 from geo.provenance import build_provenance
 from geo.settings import Settings
@@ -162,7 +163,7 @@ def rank_sites(
         Sites per Dask partition (default :data:`geo.engine.PARTITION_SITES`, read when
         the function runs).
     queued_loads
-        Loads already queued or under construction: a file (:func:`geo.queue.read`) or a
+        Loads already queued or under construction: a file (:func:`geo.grid.queue.read`) or a
         frame with ``mw`` and ``poi_sub_id`` or ``lat``/``lon``. They are added to the base
         case first, so hosting and firm MW are what remains after them.
     dataset

@@ -3,7 +3,7 @@
 Each site's ``hosting_mw`` / ``firm_mw`` is computed as if its load were the only new one.
 :func:`choose` walks the ranked sites (one per point of interconnection) in rank order and
 keeps a site only when its POI still hosts the load, N-0 and N-1, with the loads of the
-sites already kept added to the base case (:func:`geo.hosting.hosting` ``queued=``, on top
+sites already kept added to the base case (:func:`geo.grid.hosting.hosting` ``queued=``, on top
 of any ``--queued-loads``); a site that no longer does is passed over, with the element
 that now binds and the kept sites whose own limit is that element. Candidates are checked
 in batches (one set of solves per batch; each island's factorisation and LODF columns are
@@ -35,8 +35,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import contingency, hosting, shipped
-from geo.grid import GridGraph, plants_hash
+from geo.grid import contingency, hosting, shipped
+from geo.grid.network import GridGraph, plants_hash
 from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)

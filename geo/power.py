@@ -10,7 +10,7 @@ Grid
 
     * POI works: a bay at the existing substation (``poi_bay_months``) for loads up to
       ``bay_max_mw``, a new switching station (``switching_station_months``) above.
-    * Network upgrades where ``firm_mw`` (N-1, :mod:`geo.contingency`) is short of the load:
+    * Network upgrades where ``firm_mw`` (N-1, :mod:`geo.grid.contingency`) is short of the load:
       ``upgrade_base_months + upgrade_shortfall_months * (1 - firm / load) +
       upgrade_n0_shortfall_months * max(0, 1 - hosting / load)``; none where firm covers the
       load. The last term is the share the intact network (``hosting_mw``, N-0) cannot
@@ -54,8 +54,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from geo import contingency
 from geo._arrays import Columns, as_float, present
+from geo.grid import contingency
 from geo.settings import Settings
 
 __all__ = [

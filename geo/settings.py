@@ -86,13 +86,13 @@ class Settings(SettingsBase):
     #: output, TAMU Pg; DESIGN.md "Load-hosting capacity" step 2) or "nameplate" (capacity).
     participation_method: Literal["headroom", "nameplate"] = "headroom"
     #: Where it is served from: "eia930_region" (the POI's EIA-930 region, EIA Hourly
-    #: Electric Grid Monitor, states mapped whole; geo.dispatch) or "interconnection".
+    #: Electric Grid Monitor, states mapped whole; geo.grid.dispatch) or "interconnection".
     participation_area: Literal["eia930_region", "interconnection"] = "eia930_region"
     #: Right-hand sides solved together per sparse LU solve (memory ~ n_bus * batch * 8 B).
     #: Our choice; it changes speed and memory, never a result.
     hosting_batch: int = Field(default=256, ge=1)
 
-    # --- N-1 firm hosting (geo.contingency) ---------------------------------------------
+    # --- N-1 firm hosting (geo.grid.contingency) ---------------------------------------------
     #: Emergency rating as a multiple of the normal rating, used after an outage. 1.0 (the
     #: normal rating): TAMU's synthetic cases carry rateA only; NERC TPL-001-5 Table 1
     #: requires P1 contingencies to stay within "applicable Facility Ratings", which for
@@ -383,7 +383,7 @@ class Settings(SettingsBase):
     land_price_low_usd_per_acre: float = Field(default=1_000.0, gt=0)
     land_price_high_usd_per_acre: float = Field(default=50_000.0, gt=0)
 
-    # --- maps of surfaces (geo.maps, geo._map_surface) -----------------------------------
+    # --- maps of surfaces (geo.maps, geo.maps.surface) -----------------------------------
     #: A map draws its sites as a surface (hexagons coloured by the best tier inside, with
     #: markers for the best --top sites) when they are H3 cells or more than this many; one
     #: marker per site stays readable and quick up to a few thousand. Our choice. Display

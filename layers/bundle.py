@@ -18,8 +18,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from layers import byo, catalog, kinds, regions, schema
-from layers.paths import data_dir
 from layers.errors import DataSourceError, LayerValidationError, RegionError
+from layers.paths import data_dir
 from layers.read import read_file, read_layer
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point, Polygon, box
 
-from geo.cli import cli
+from geo.cli.app import cli
 
 HIFLD = Path(__file__).parent / "data" / "hifld"
 BOWTIE = Polygon([(-71.6, 41.6), (-71.4, 41.8), (-71.4, 41.6), (-71.6, 41.8)])
@@ -348,7 +348,7 @@ def test_an_interrupted_run_leaves_the_previous_output(tmp_path, cache_config, m
     target = tmp_path / "us-ri_sites.geojson"
     before = target.read_bytes()
 
-    import geo.export as export
+    import geo.io.export as export
 
     real = export.json.dumps
 

@@ -10,17 +10,17 @@ import pandas as pd
 import pytest
 import rasterio
 
-from geo import shipped
-from layers.paths import data_dir
+from geo.grid import shipped
 from layers.build.__main__ import build_all
 from layers.build.fetch import DEFAULT_CACHE
+from layers.paths import data_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 
 def _files(root: Path) -> list[Path]:
     """The layer files under ``root``; the shipped grid results are built by
-    ``python -m geo.shipped_build`` from these layers and checked by tests/test_shipped.py."""
+    ``python -m geo.grid.shipped_build`` from these layers and checked by tests/test_shipped.py."""
     return sorted(rel for rel in (p.relative_to(root) for p in root.rglob("*")
                                   if p.is_file() and p.suffix in (".parquet", ".csv", ".tif"))
                   if rel not in (shipped.RELATIVE_PATH, shipped.EDGES_RELATIVE_PATH))

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import layers
-from geo.cli import cli
+from geo.cli.app import cli
 from layers import regions
 from layers.errors import RegionError
 

@@ -1,10 +1,10 @@
-"""geo.cache.frame_hash: the key of cached and shipped results."""
+"""geo.grid.cache.frame_hash: the key of cached and shipped results."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from geo.cache import frame_hash
+from geo.grid.cache import frame_hash
 
 
 def test_frame_hash_is_the_same_for_the_same_values_in_any_dtype():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import backtest_points as bp
+from geo.backtest import points as bp
 from layers.build import campuses
 from layers.errors import LayerValidationError
 

@@ -8,7 +8,7 @@ import sys
 
 from click.testing import CliRunner
 
-from geo.cli import cli
+from geo.cli.app import cli
 
 
 def test_layers_json_reports_counts_and_sources(us_substation_count):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from geo.cli import cli
+from geo.cli.app import cli
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""N-1 firm hosting (geo.contingency) on 4- and 5-bus grids computed by hand.
+"""N-1 firm hosting (geo.grid.contingency) on 4- and 5-bus grids computed by hand.
 
 Triangle A, B, C (equal reactances, generator at A); D hangs on B by one line; E is fed
 from B by two parallel circuits BE1, BE2 (equal reactances: each carries half).
@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo import contingency, dispatch, grid, hosting
+from geo import grid
 from geo.errors import SettingsError
+from geo.grid import contingency, dispatch, hosting
 from geo.settings import Settings
 
 XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0),

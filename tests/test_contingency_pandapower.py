@@ -19,7 +19,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from geo import grid, hosting
+from geo import grid
+from geo.grid import hosting
 from geo.settings import Settings
 from tests.test_hosting_pandapower import DATA, embedded_cut, layers_from_net, participants
 

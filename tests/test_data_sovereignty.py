@@ -6,9 +6,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from layers.paths import data_dir
 from layers.build import sovereignty as build
 from layers.errors import DataSourceError
+from layers.paths import data_dir
 
 UNCTAD = "https://unctad.org/page/data-protection-and-privacy-legislation-worldwide"
 #: The rows left ``unknown`` (uninhabited places, territories and states with no published

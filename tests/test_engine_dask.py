@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from geo import engine
-from geo.cli import cli
+from geo.cli.app import cli
 from geo.errors import DependencyError
 from geo.pipeline import rank_sites
 from geo.settings import Settings
@@ -129,7 +129,9 @@ def test_partitioned_dataset_equals_local_on_delaware_h3_8(
     import geopandas as gpd
     import pyarrow.parquet as pq
 
-    from geo import export, export_read, portfolio, score
+    from geo import portfolio, score
+    from geo.io import export
+    from geo.io import read as export_read
     from geo.pipeline import _order
 
     caplog.set_level(logging.INFO, logger="geo.engine")

@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import Point, box
 
-from geo import backtest_points as bp
-from geo import evaluate as ev
-from geo.backtest import RANKING_LABEL, backtest
-from geo.cli import cli
+from geo.backtest import evaluate as ev
+from geo.backtest import points as bp
+from geo.backtest.run import RANKING_LABEL, backtest
+from geo.cli.app import cli
 from tests.map_helpers import external_urls
 
 # --- the statistics by hand ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""geo.export and geo.provenance: formats, determinism, atomicity, overwrite guard."""
+"""geo.io.export and geo.provenance: formats, determinism, atomicity, overwrite guard."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from shapely.geometry import Point, box
 
 import geo
-from geo import export
 from geo.errors import DataSourceError, LayerValidationError, SettingsError
+from geo.io import export
 from geo.provenance import build_provenance
 from geo.settings import Settings
 

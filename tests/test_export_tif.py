@@ -11,9 +11,10 @@ from click.testing import CliRunner
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from geo import _raster, export
-from geo.cli import cli
+from geo.cli.app import cli
 from geo.errors import DataSourceError, SettingsError
+from geo.io import export
+from geo.io import raster as _raster
 
 PROV = {"tool": "geo-rank", "version": "9.9.9", "region": "US",
         "generated_at": "2025-05-01T12:00:00Z", "settings": {"max_tie_km": 50.0},
@@ -113,7 +114,7 @@ def test_cli_refuses_tif_for_substations_before_any_work(tmp_path, monkeypatch):
     def no_work(*args, **kwargs):
         raise AssertionError("ranked before refusing --format tif")
 
-    monkeypatch.setattr("geo.commands.rank.rank_sites", no_work)
+    monkeypatch.setattr("geo.cli.rank.rank_sites", no_work)
     run = CliRunner().invoke(cli, ["--region", "US-RI", "--format", "tif", "--no-map",
                                    "--out", str(tmp_path)])
     assert run.exit_code != 0

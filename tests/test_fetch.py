@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from geo.cli import cli
+from geo.cli.app import cli
 from layers import fetch as fetching
 from layers.errors import DataSourceError, RegionError
 from layers.fetch import FetchSettings, HttpClient, Request, overpass

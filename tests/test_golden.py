@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from geo.cli import cli
+from geo.cli.app import cli
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 #: Provenance keys that legitimately differ between two runs.

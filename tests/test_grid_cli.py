@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from shapely.geometry import LineString, Point
 
 import layers
-from geo.commands.grid import grid_command
+from geo.cli.grid import grid_command
 
 XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0)}
 KV = {"A": 345.0, "B": 230.0, "C": 230.0, "D": 69.0}
@@ -97,7 +97,7 @@ def test_export_formats(runner, tmp_path, ext):
 
 
 def test_errors_are_one_line_through_the_group(runner):
-    from geo.cli import cli
+    from geo.cli.app import cli
 
     res = runner.invoke(cli, ["grid", "--snap-km", "-1"])
     assert res.exit_code == 2
@@ -106,8 +106,8 @@ def test_errors_are_one_line_through_the_group(runner):
 
 @pytest.mark.parametrize(("flags", "bars"), [([], 1), (["-q"], 0)])
 def test_progress_bar_is_drawn_by_the_cli_and_silenced_by_q(runner, monkeypatch, flags, bars):
-    from geo.cli import cli
-    from geo.commands import progress
+    from geo.cli import progress
+    from geo.cli.app import cli
 
     made = []
 
@@ -131,7 +131,7 @@ def test_progress_bar_is_drawn_by_the_cli_and_silenced_by_q(runner, monkeypatch,
 
 
 def test_n0_and_n1_side_by_side(runner, tmp_path, monkeypatch):
-    import geo.commands.grid as cmd
+    import geo.cli.grid as cmd
 
     monkeypatch.setattr(cmd, "REPORT_LOADS_MW", (100, 120, 300))
     res = runner.invoke(grid_command, ["--json", "--export", str(tmp_path / "subs.csv")])

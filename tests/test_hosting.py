@@ -1,4 +1,4 @@
-"""geo.hosting on 3- and 4-bus grids computed by hand.
+"""geo.grid.hosting on 3- and 4-bus grids computed by hand.
 
 Triangle A, B, C with equal reactances: one MW taken at B and supplied at A flows 2/3 on
 A→B and 1/3 on A→C→B (the parallel path has twice the reactance).
@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo import grid, hosting
+from geo import grid
+from geo.grid import hosting
 from geo.settings import Settings
 
 XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0)}

@@ -1,4 +1,4 @@
-"""geo.hosting checked against an independent engine: pandapower's DC power flow.
+"""geo.grid.hosting checked against an independent engine: pandapower's DC power flow.
 
 For a network, canonical layers are made from pandapower's own branch data (per-unit
 reactances from ``net._ppc["branch"]``, transformer taps included) and its base DC flow;
@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo import grid, hosting
+from geo import grid
+from geo.grid import hosting
 from geo.settings import Settings
 
 # pandapower comes with the crosscheck extra (it caps pandas below 3). Where it is promised

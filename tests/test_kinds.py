@@ -101,7 +101,7 @@ from pathlib import Path
 from click.testing import CliRunner
 import layers.kinds
 layers.kinds.TABLE = Path({str(kinds.TABLE)!r})
-from geo.cli import cli
+from geo.cli.app import cli
 out = {{}}
 for name, args in (("flag", ["layers", "--region", "US-RI", "--water-wells",
                              {str(toy / "wells.geojson")!r}, "--json"]),

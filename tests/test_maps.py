@@ -12,10 +12,13 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
 
-from geo import _map_assets, _map_layers, export, maps
-from geo._assets import fetch
-from geo.cli import cli
+from geo import maps
+from geo.cli.app import cli
 from geo.errors import SettingsError
+from geo.io import export
+from geo.maps import assets as _map_assets
+from geo.maps import layers as _map_layers
+from geo.maps._assets import fetch
 from layers import Layers
 from tests.layer_helpers import make_layers
 from tests.map_helpers import external_urls, site_rows

@@ -14,6 +14,7 @@ from shapely.geometry import Point
 
 from geo import maps
 from geo.errors import DataSourceError, DependencyError
+from geo.maps import page as map_page
 from tests.map_helpers import site_rows
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -75,9 +76,9 @@ def test_colours_tooltips_and_panel(page):
 
 
 def test_radius_by_rank():
-    assert maps._radius(1, 10) == maps.RADIUS_MAX
-    assert maps._radius(10, 10) == maps.RADIUS_MIN
-    assert maps.RADIUS_MIN < maps._radius(5, 10) < maps.RADIUS_MAX
+    assert map_page._radius(1, 10) == map_page.RADIUS_MAX
+    assert map_page._radius(10, 10) == map_page.RADIUS_MIN
+    assert map_page.RADIUS_MIN < map_page._radius(5, 10) < map_page.RADIUS_MAX
 
 
 def test_identical_bytes(tmp_path):

@@ -2,7 +2,7 @@
 
 No network: every request other than ``file:``/``data:`` is aborted and every host name is
 unresolvable. The offline map must make no such request at all; the default map may only
-ask for its base tiles (Leaflet and the plugins are inlined, see geo/_map_assets.py).
+ask for its base tiles (Leaflet and the plugins are inlined, see geo/maps/assets.py).
 Skipped only outside CI when Chromium or Playwright is missing; in CI (``CI`` set) a missing
 browser fails every test here with the install line.
 """
@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from geo import maps
-from geo.cli import cli
+from geo.cli.app import cli
 from tests.map_helpers import CHROMIUM, open_in_chromium
 
 pytestmark = pytest.mark.slow
@@ -114,7 +114,7 @@ def test_us_map_in_chromium(us_layers, tmp_path):
 
 def test_hostile_names_in_every_layer_fire_no_dialog(tmp_path):
     """Hostile names in every layer, popups opened, also through ``geo-rank map``."""
-    from geo import export
+    from geo.io import export
     from tests.test_maps import PROV, hostile_bundle, make_sites
 
     html = maps.render(make_sites(), tmp_path / "direct.html", PROV, layers=hostile_bundle(),

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
-from geo import _map_surface, maps
+from geo import maps
+from geo.maps import surface as _map_surface
 from geo.settings import Settings
 from tests.map_helpers import site_rows
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo import grid, hosting, portfolio
+from geo import grid, portfolio
+from geo.grid import hosting
 from geo.settings import Settings
 
 XY = {"A": (0.0, 0.0), "B": (0.05, 0.05), "H": (0.1, 0.0), "P1": (0.2, 0.05),
@@ -147,7 +148,7 @@ def test_cli_portfolio_export(tmp_path):
 
     from click.testing import CliRunner
 
-    from geo.cli import cli
+    from geo.cli.app import cli
     run = CliRunner().invoke(cli, ["-q", "--region", "US-TX", "--load-mw", "300",
                                    "--portfolio", "3", "--no-map", "--out", str(tmp_path)])
     assert run.exit_code == 0, run.output
@@ -185,7 +186,7 @@ def test_a_flexible_portfolio_is_checked_on_n0_alone(net):
 
 
 def test_the_terminal_says_a_flexible_portfolio_is_n0(net):
-    from geo.commands.rank import portfolio_lines
+    from geo.cli.rank import portfolio_lines
 
     g, plants, _, _, ranked = net
     chosen = portfolio.choose(ranked.assign(serves_load=True), 2, 300.0, g, plants,

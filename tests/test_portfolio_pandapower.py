@@ -20,7 +20,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from geo import grid, hosting, portfolio
+from geo import grid, portfolio
+from geo.grid import hosting
 from geo.settings import Settings
 from tests.test_contingency_pandapower import Runner, circuit_facts
 from tests.test_hosting_pandapower import DATA, embedded_cut, layers_from_net

@@ -259,8 +259,8 @@ def test_unknown_price_leaves_cost_of_power_null() -> None:
 
 
 def test_price_table_build_matches_the_committed_file(tmp_path) -> None:
-    from layers.paths import data_dir
     from layers.build import electricity_prices as build
+    from layers.paths import data_dir
 
     (path,) = build.build(tmp_path, tmp_path)
     assert path.read_text() == (data_dir() / build.OUT).read_text()
@@ -296,8 +296,8 @@ def test_bad_price_table_one_line(tmp_path, text, message) -> None:
 def test_terminal_table_and_map_panel_say_the_grid_is_synthetic() -> None:
     from types import SimpleNamespace
 
-    from geo import _map_legend
-    from geo.commands import rank as rank_command
+    from geo.cli import rank as rank_command
+    from geo.maps import legend as _map_legend
 
     ranked = pd.DataFrame([_site()]).assign(rank=1, tier="A")
     shown = rank_command.table(SimpleNamespace(sites=ranked,
@@ -337,8 +337,9 @@ def test_a_flexible_load_is_judged_on_n0_hosting(overrides, firm_months, flexibl
 def test_flexible_load_is_said_in_the_table_the_panel_and_the_reasons() -> None:
     from types import SimpleNamespace
 
-    from geo import _map_legend, score
-    from geo.commands import rank as rank_command
+    from geo import score
+    from geo.cli import rank as rank_command
+    from geo.maps import legend as _map_legend
 
     ranked = pd.DataFrame([_site()]).assign(rank=1, tier="A")
     prov = {"synthetic_grid": True, "settings": {"flexible_load": True}}

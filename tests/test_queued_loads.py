@@ -1,4 +1,4 @@
-"""Queued loads (geo.hosting ``queued=``): added to the base case before hosting is computed.
+"""Queued loads (geo.grid.hosting ``queued=``): added to the base case before hosting is computed.
 
 Triangle A, B, C (equal reactances, generator at A): a load at B flows 2/3 on AB and 1/3 on
 A→C→B; AB is rated 200 MW, AC 120, CB 1,000. A second island X–Y (generator at X) is far
@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo import grid, hosting
+from geo import grid
 from geo.errors import GridError
+from geo.grid import hosting
 from geo.settings import Settings
 
 XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "X": (5.0, 5.0), "Y": (5.1, 5.0)}
@@ -81,8 +82,8 @@ DATA = __import__("pathlib").Path(__file__).parent / "data"
     ("lat,lon,mw\n30,-97,10\n95,-97,10\n", "row 3 has neither a poi_sub_id nor a valid lat/lon"),
 ])
 def test_bad_queue_files_get_one_line(tmp_path, text, message):
-    from geo import queue
     from geo.errors import LayerValidationError
+    from geo.grid import queue
     path = tmp_path / "q.csv"
     path.write_text(text)
     with pytest.raises(LayerValidationError) as err:
@@ -92,7 +93,7 @@ def test_bad_queue_files_get_one_line(tmp_path, text, message):
 
 
 def test_loads_by_place_attach_to_the_nearest_poi(us_layers):
-    from geo import queue
+    from geo.grid import queue
     q = queue.attach(queue.read(DATA / "queued_loads_tx.csv"), us_layers["substations"],
                      Settings())
     assert q["mw"].sum() == 1200 + 1400 + 1400 + 800 + 750
@@ -105,7 +106,7 @@ def test_loads_by_place_attach_to_the_nearest_poi(us_layers):
 def test_the_texas_queue_lowers_hosting_at_its_pois_and_leaves_the_west_alone(us_layers):
     # Childress and Helios sit in the panhandle (SPP, the Eastern interconnection), the
     # other three in ERCOT: the Western interconnection is another island
-    from geo import queue
+    from geo.grid import queue
     settings = Settings()
     g = grid.build(us_layers["substations"], us_layers["lines"], settings)
     q = queue.attach(queue.read(DATA / "queued_loads_tx.csv"), g.substations, settings)

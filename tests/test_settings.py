@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 import layers
 import layers.fetch
-from geo.cli import cli
-from geo.commands.config import SETTING_FLAGS
+from geo.cli.app import cli
+from geo.cli.config import SETTING_FLAGS
 from geo.errors import SettingsError
 from geo.provenance import MACHINE_SETTINGS
 from geo.settings import Settings, from_toml, load_config

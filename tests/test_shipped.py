@@ -1,4 +1,4 @@
-"""The shipped grid results (geo.shipped): the first run reads them, and they are what
+"""The shipped grid results (geo.grid.shipped): the first run reads them, and they are what
 today's code computes (a sample of substations recomputed from scratch)."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import grid, hosting, shipped
+from geo import grid
+from geo.grid import hosting, shipped
 from geo.settings import Settings
 
 #: Columns a recompute must reproduce: numbers to 1e-7 (batching changes the last bits),
@@ -19,7 +20,7 @@ LABELS = ("limiting_line_id", "limit_kind", "hosting_status", "firm_limiting_lin
 
 
 class SolvedError(Exception):
-    """Raised by a stand-in for geo.hosting.hosting: the grid was about to be solved."""
+    """Raised by a stand-in for geo.grid.hosting.hosting: the grid was about to be solved."""
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def _no_solve(*args, **kwargs):
 
 def test_the_embedded_data_with_default_settings_has_shipped_results(us_graph, us_layers):
     run_key = shipped.key(us_graph, grid.plants_hash(us_layers["plants"]), Settings())
-    assert shipped.available(run_key), "stale: rebuild with `python -m geo.shipped_build`"
+    assert shipped.available(run_key), "stale: rebuild with `python -m geo.grid.shipped_build`"
 
 
 def test_default_metrics_read_the_shipped_results_without_solving(

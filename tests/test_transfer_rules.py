@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from geo import candidates, join, sovereignty
-from geo.cli import cli
+from geo.cli.app import cli
 from geo.errors import SettingsError
 from layers.paths import data_dir
 

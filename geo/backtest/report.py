@@ -19,11 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo import _map_assets, _map_layers, _map_legend, _map_style, maps
-from geo._output import SIDECAR_SUFFIX
-from geo.backtest import BacktestResult
+from geo import maps
+from geo.backtest.evaluate import TOP_FRACTIONS, roc_curve
+from geo.backtest.run import BacktestResult
 from geo.errors import DependencyError
-from geo.evaluate import TOP_FRACTIONS, roc_curve
+from geo.io.output import SIDECAR_SUFFIX
+from geo.maps import assets as _map_assets
+from geo.maps import layers as _map_layers
+from geo.maps import legend as _map_legend
+from geo.maps import page as map_page
+from geo.maps import style as _map_style
 from layers.atomic import atomic_path
 
 log = logging.getLogger(__name__)
@@ -85,7 +90,7 @@ def write_json(result: BacktestResult, path: Path) -> Path:
 
 
 def write_csv(result: BacktestResult, path: Path) -> Path:
-    """The table as CSV, with the provenance in a ``.json`` sidecar (as :mod:`geo.export`)."""
+    """The table as CSV, with the provenance in a ``.json`` sidecar (as :mod:`geo.io.export`)."""
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     with atomic_path(sidecar) as tmp:
         tmp.write_text(json.dumps(result.provenance, ensure_ascii=False, allow_nan=False,
@@ -157,7 +162,7 @@ def write_map(result: BacktestResult, path: Path, title: str) -> Path:
     figure.header.add_child(_map_assets.raw_element(_map_legend.css(True)), name="css")
     tol = _map_layers.tolerance_for(bundle.boundary.bounds)
     nd = _map_layers.decimals_for(tol)
-    states = maps._union_all(bundle.subdivisions.geometry)
+    states = map_page.union_all(bundle.subdivisions.geometry)
     for layer in (_map_layers.outline(states, "States (offline basemap)", tol, nd,
                                       fill="#f4f3ef", overlay=False),
                   _map_layers.outline(bundle.boundary, f"Region ({bundle.region})", tol, nd)):
@@ -169,7 +174,7 @@ def write_map(result: BacktestResult, path: Path, title: str) -> Path:
         tip = f"{_map_style.escape(row['name'])}: percentile {100 * row['rank_percentile']:.1f}"
         cells = "".join(
             f"<tr><th style='text-align:left;padding-right:6px'>{_map_style.escape(k)}</th>"
-            f"<td>{maps._format(row[k])}</td></tr>"
+            f"<td>{map_page.format_value(row[k])}</td></tr>"
             for k in ("name", "operator", "type", "mw", "coordinate_precision",
                       "rank_percentile", "substation_230kv_distance_m",
                       "plant_mw_within_50km") if k in row.index)
@@ -197,7 +202,7 @@ def write_map(result: BacktestResult, path: Path, title: str) -> Path:
              f"H3 cell</div>{swatches}{_map_legend.provenance_html(result.provenance)}</div>")
     figure.html.add_child(_map_assets.raw_element(panel), name="geo-rank-panel")
     _map_assets.inline(fmap)
-    page = maps._stable_ids(fmap, fmap.get_root().render())
+    page = map_page.stable_ids(fmap, fmap.get_root().render())
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8", newline="\n")
     return path

@@ -3,7 +3,7 @@
 One function, :func:`backtest`, behind ``geo-rank evaluate``: it takes the surface the
 pipeline produces (:func:`geo.rank_sites` with ``candidates="h3:<res>"``) or a ranking
 exported with ``--all-candidates``, the known sites and background points
-(:mod:`geo.backtest_points`), and returns the statistics of :mod:`geo.evaluate` for the
+(:mod:`geo.backtest.points`), and returns the statistics of :mod:`geo.backtest.evaluate` for the
 ranking and every proxy.
 """
 
@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 import layers as layers_pkg
-from geo import backtest_points as bp
-from geo import evaluate as ev
-from geo import export
+from geo.backtest import evaluate as ev
+from geo.backtest import points as bp
 from geo.errors import SettingsError
+from geo.io import export
 from geo.pipeline import rank_sites
 from geo.provenance import build_provenance, provenance_fingerprint
 from geo.settings import Settings
@@ -46,7 +46,7 @@ class BacktestResult:
     Attributes
     ----------
     table
-        One row per score (the ranking first, then :data:`geo.backtest_points.PROXIES`):
+        One row per score (the ranking first, then :data:`geo.backtest.points.PROXIES`):
         ``auc``, ``auc_low``, ``auc_high`` and the top-1/5/10 % shares of the known sites
         and of the background.
     points
@@ -103,7 +103,7 @@ def backtest(
     Parameters
     ----------
     known
-        Known sites (:func:`geo.backtest_points.read_known`), EPSG:4326 points with ``name``.
+        Known sites (:func:`geo.backtest.points.read_known`), EPSG:4326 points with ``name``.
     region, load_mw, settings
         The ranking's region, load and settings (when it is computed here).
     resolution

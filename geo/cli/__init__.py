@@ -1,1 +1,1 @@
-"""One module per ``geo-rank`` subcommand."""
+"""The ``geo-rank`` command line: :mod:`geo.cli.app` (the group), one module per subcommand."""

@@ -14,10 +14,10 @@ import click
 import geopandas as gpd
 
 import layers
-from geo import backtest_points as bp
-from geo.backtest import DEFAULT_BACKGROUND, DEFAULT_BOOTSTRAP, backtest
-from geo.commands.config import engine_settings, flexible_option
-from geo.commands.options import region_option
+from geo.backtest import points as bp
+from geo.backtest.run import DEFAULT_BACKGROUND, DEFAULT_BOOTSTRAP, backtest
+from geo.cli.config import engine_settings, flexible_option
+from geo.cli.options import region_option
 from geo.errors import SettingsError
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def evaluate_command(ctx: click.Context, known: str | None, known_set: str | Non
         raise SettingsError(f"--resolution {resolution}: H3 resolution must be 0 to 10")
     # the report draws with folium (and matplotlib): imported here, not at every CLI start
     # (about 0.4 CPU s of a warm `geo-rank --region US --no-map`); no import cycle is hidden
-    from geo import backtest_report
+    from geo.backtest import report as backtest_report
 
     settings = engine_settings(config, {}, flexible=flexible)
     source = known if known is not None else str(known_set)

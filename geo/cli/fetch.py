@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from geo.commands.config import config_option, fetch_settings
+from geo.cli.config import config_option, fetch_settings
 from layers import fetch as fetching
 from layers.fetch import FetchSettings, HttpClient, parse_bbox
 

@@ -13,16 +13,18 @@ import numpy as np
 import pandas as pd
 
 import layers
-from geo import export, grid, queue
+from geo import grid
 from geo._arrays import as_bool
-from geo.commands import progress
-from geo.commands.config import (
+from geo.cli import progress
+from geo.cli.config import (
     config_option,
     engine_settings,
     pop_setting_flags,
     setting_options,
 )
-from geo.commands.options import layer_kwargs, layer_options, region_option
+from geo.cli.options import layer_kwargs, layer_options, region_option
+from geo.grid import queue
+from geo.io import export
 from geo.provenance import build_provenance
 from geo.settings import Settings
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 import layers
-from geo.commands.options import layer_kwargs, layer_options, region_option
+from geo.cli.options import layer_kwargs, layer_options, region_option
 
 
 def summary(bundle: layers.Layers) -> dict[str, dict[str, Any]]:

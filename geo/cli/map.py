@@ -13,9 +13,10 @@ from pathlib import Path
 import click
 
 import layers
-from geo import export, maps
-from geo.commands.options import map_options
+from geo import maps
+from geo.cli.options import map_options
 from geo.errors import GeoRankError
+from geo.io import export
 
 log = logging.getLogger(__name__)
 

@@ -11,16 +11,17 @@ import click
 import geopandas as gpd
 
 import layers
-from geo import columns, export, maps, portfolio
-from geo.commands import progress
-from geo.commands.config import (
+from geo import columns, maps, portfolio
+from geo.cli import progress
+from geo.cli.config import (
     config_option,
     engine_settings,
     flexible_option,
     pop_setting_flags,
     setting_options,
 )
-from geo.commands.options import layer_kwargs, layer_options, map_options, region_option
+from geo.cli.options import layer_kwargs, layer_options, map_options, region_option
+from geo.io import export
 from geo.pipeline import RankResult, rank_sites
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     bundle = layers.load(region, **user) if user else None
     name = bundle.region if bundle is not None else layers.regions.parse(region)[0]
     # every candidate of a Dask run in GeoParquet: a folder of one file per partition,
-    # written by the workers; no process holds the whole surface (geo._dataset)
+    # written by the workers; no process holds the whole surface (geo.io.dataset)
     partitioned = engine == "dask" and fmt == "parquet" and all_candidates
     # every output is checked before the long work, so a refusal leaves no file behind
     target = export.check_target(export.path_for(Path(out_dir), name, fmt), overwrite=overwrite)

@@ -43,7 +43,7 @@ def frame_hash(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> str
     """SHA-256 of a (Geo)DataFrame's content in ``columns`` (all when None).
 
     The same values give the same hash whatever the pandas, numpy or shapely version (the
-    shipped grid results, :mod:`geo.shipped`, rely on it): numbers and booleans are hashed
+    shipped grid results, :mod:`geo.grid.shipped`, rely on it): numbers and booleans are hashed
     as float64 bytes (every NaN alike), geometries as WKB, anything else as its text
     (null apart). Row order matters, the index does not. Missing columns are skipped.
     """

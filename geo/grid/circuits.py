@@ -1,4 +1,4 @@
-"""The circuits of the grid graph's merged edges, for the N-1 screen (:mod:`geo.contingency`).
+"""The circuits of the grid graph's merged edges, for the N-1 screen (:mod:`geo.grid.contingency`).
 
 The graph merges parallel circuits into one edge (admittances add); an outage takes out one
 circuit. :func:`circuits` lists each edge's circuits with their share of its admittance and

@@ -1,6 +1,6 @@
 """N-1 firm hosting: line-outage distribution factors on the factorised B matrix.
 
-:func:`geo.hosting.hosting` computes, per island and per batch of points of interconnection
+:func:`geo.grid.hosting.hosting` computes, per island and per batch of points of interconnection
 (POIs), the flow change ``s`` (per MW of new load) on every merged edge. This module turns
 that into ``firm_mw``: the largest load that no monitored branch exceeds its emergency
 rating for after the outage of any one screened circuit (NERC TPL-001 category P1), and at
@@ -31,7 +31,7 @@ was cut gets ``firm_source = "estimated"`` (an upper bound).
 
 Flow-shift outages (:meth:`Screen._flow_shift`): for every branch ``l`` the POI loads by the
 cut-off, every circuit whose outage moves at least the cut-off of its own flow onto ``l``
-(``|LODF_lc| ≥ cutoff``, from the row of ``l``: :mod:`geo.lodf`), and the other circuits
+(``|LODF_lc| ≥ cutoff``, from the row of ``l``: :mod:`geo.grid.lodf`), and the other circuits
 of ``l`` itself, checked on ``l``. They catch outages that leave the POI's own flows
 unchanged but load a branch it uses with the flow of the lost circuit.
 
@@ -51,9 +51,9 @@ from typing import Any
 
 import numpy as np
 
-from geo.circuits import Circuits, expand
 from geo.errors import SettingsError
-from geo.lodf import BRIDGE_TOL, Lodf
+from geo.grid.circuits import Circuits, expand
+from geo.grid.lodf import BRIDGE_TOL, Lodf
 from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ PREEXISTING = np.inf
 class Screen:
     """N-1 screening of one island (one factorisation shared with the N-0 solves).
 
-    Parameters are the island's arrays from :func:`geo.hosting._island`: ``solve`` (the
+    Parameters are the island's arrays from :func:`geo.grid.hosting._island`: ``solve`` (the
     LU solve of the reduced system), ``red`` (bus → row of the solution, the slack's row
     ``n − 1`` stays 0), ``eu``/``ev`` (local edge ends), ``bl`` (edge admittances), ``f0``
     (base flows, NaN unknown; with queued loads in), ``base_flows`` (the same without
@@ -128,7 +128,7 @@ class Screen:
         return self.lodf.shared
 
     def offer(self, b: np.ndarray, s: np.ndarray, tcol: np.ndarray) -> None:
-        """See :meth:`geo.lodf.Lodf.offer`."""
+        """See :meth:`geo.grid.lodf.Lodf.offer`."""
         self.lodf.offer(b, s, tcol)
 
     # -- the contingency set ------------------------------------------------------------
@@ -296,7 +296,7 @@ class Screen:
 
         For every monitored ``(edge l, POI column j)`` pair (``|s_lj| ≥ cutoff``), every
         circuit whose outage moves at least the cut-off of its own flow onto ``l``
-        (``|LODF_lc| = |p_lk| / d_c ≥ cutoff``, :meth:`geo.lodf.Lodf.shifts`), and every
+        (``|LODF_lc| = |p_lk| / d_c ≥ cutoff``, :meth:`geo.grid.lodf.Lodf.shifts`), and every
         other circuit of ``l`` itself. Returns ``ratio`` (headroom over ``|s'_lj|`` after
         the outage, where ``|s'_lj| ≥ cutoff``), ``col``, ``circuit``, ``edge``, ``own``.
         """

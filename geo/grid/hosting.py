@@ -39,13 +39,13 @@ from scipy import sparse
 from scipy.sparse.linalg import splu
 from threadpoolctl import threadpool_limits
 
-from geo import circuits, contingency, dispatch
 from geo._arrays import as_bool
 from geo.errors import GridError
+from geo.grid import circuits, contingency, dispatch
 from geo.settings import Settings
 
 if TYPE_CHECKING:
-    from geo.grid import GridGraph
+    from geo.grid.network import GridGraph
 
 LOG = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     queued : pandas.DataFrame, optional
         Loads already queued or under construction (``sub_id`` of their POI, ``mw``). They
         are added to the base case first: each is served like a new load (headroom of its
-        area, :mod:`geo.dispatch`), its flows are added to the base flows, and the headroom
+        area, :mod:`geo.grid.dispatch`), its flows are added to the base flows, and the headroom
         it uses is taken from the plants, so every figure is what remains after them.
     reuse : dict, optional
         An empty dict, then passed again to later calls *with the same grid and settings*
@@ -215,7 +215,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
             settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int],
             injection: np.ndarray | None = None, reuse: dict | None = None):
     """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm)`` per batch for one
-    island (``firm``: :meth:`geo.contingency.Screen.firm`); N-1 counters go to ``n1``.
+    island (``firm``: :meth:`geo.grid.contingency.Screen.firm`); N-1 counters go to ``n1``.
     ``injection`` (MW per bus, summing to 0: queued loads and who serves them) is added
     to the base case before anything is computed. ``reuse`` (see :func:`hosting`) keeps
     the factorisation, the circuits and the LODF store of the island across calls."""
@@ -333,7 +333,7 @@ def self_ptdf(grid: GridGraph, reuse: dict, edges: np.ndarray | None = None) -> 
 
     They depend on the topology and reactances only. Passed back as ``reuse["self_ptdf"]``
     (aligned with ``grid.edges``), a later run's flow-shift screen needs no solve for them
-    (what the shipped results do for a portfolio, :mod:`geo.shipped`)."""
+    (what the shipped results do for a portfolio, :mod:`geo.grid.shipped`)."""
     out = np.full(len(grid.edges), np.nan)
     with threadpool_limits(limits=1, user_api="blas"):
         for key in sorted(k for k in reuse if isinstance(k, tuple) and k[0] == "island"):

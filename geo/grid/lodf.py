@@ -2,7 +2,7 @@
 
 For a merged edge ``k`` with ends ``i, j``, ``ψ_k = B⁻¹(e_i − e_j)`` and ``p_lk = b_l (ψ_k[i_l]
 − ψ_k[j_l])``: the flow on edge ``l`` of a unit transfer from ``i`` to ``j``. The *column*
-``p_·k`` tells where the flow of an outaged ``k`` goes (:meth:`geo.contingency.Screen.firm`).
+``p_·k`` tells where the flow of an outaged ``k`` goes (:meth:`geo.grid.contingency.Screen.firm`).
 Because ``B`` is symmetric, ``p_lk = (b_l / b_k) p_kl``: the same solve also gives the *row*
 ``p_l·`` of the edge, which tells which outages move flow onto ``l`` (the flow-shift part of
 the contingency set). Both are kept sparse: column entries with ``|p_lk| <
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.circuits import Circuits, expand
+from geo.grid.circuits import Circuits, expand
 from geo.settings import Settings
 
 #: ``d_c`` below this is a bridge (the circuit carries all of its own transfer).
@@ -98,7 +98,7 @@ class Lodf:
 
     def seed_pkk(self, values: np.ndarray) -> None:
         """Take each edge's own PTDF ``p_kk`` from ``values`` (NaN: unknown), e.g. from the
-        shipped results (:func:`geo.shipped.read_self_ptdf`): they depend on the topology
+        shipped results (:func:`geo.grid.shipped.read_self_ptdf`): they depend on the topology
         and reactances only, and a candidate outage then needs no solve."""
         ok = np.isfinite(values)
         self.pkk[ok] = values[ok]

@@ -8,8 +8,8 @@ lengths are estimated (and marked ``estimated``); parallel circuits are merged; 
 are. Nothing is dropped silently: every input line keeps a ``status`` in ``GridGraph.lines``.
 
 :func:`backbone_km` and :func:`redundancy` are per-substation topology metrics;
-:func:`metrics` adds load-hosting capacity (:mod:`geo.hosting`) and caches the table on
-disk (:mod:`geo.cache`).
+:func:`metrics` adds load-hosting capacity (:mod:`geo.grid.hosting`) and caches the table on
+disk (:mod:`geo.grid.cache`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from geo import _lines, cache, hosting, shipped
 from geo.errors import GridError, LayerValidationError
+from geo.grid import cache, hosting, shipped
+from geo.grid import lines as _lines
 from geo.settings import Settings
 from layers.sphere import point_lonlat, unit_xyz
 
@@ -103,7 +104,7 @@ class GridGraph:
         Content hash of the input layers, the build settings and the code version (for
         the disk cache).
     content_hash : str
-        The same without the code version (for the shipped results, :mod:`geo.shipped`).
+        The same without the code version (for the shipped results, :mod:`geo.grid.shipped`).
     """
 
     substations: gpd.GeoDataFrame
@@ -321,20 +322,20 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     progress : callable, optional
         ``progress(done, total)`` after each hosting batch (not called on a cache hit).
     queued : pandas.DataFrame, optional
-        Loads already queued (``sub_id``, ``mw``; :func:`geo.queue.attach`), added to the
-        base case first (:func:`geo.hosting.hosting`); they key the cache.
+        Loads already queued (``sub_id``, ``mw``; :func:`geo.grid.queue.attach`), added to the
+        base case first (:func:`geo.grid.hosting.hosting`); they key the cache.
     reuse : dict, optional
-        Passed to :func:`geo.hosting.hosting` when the metrics are computed (it then holds
-        each island's factorisation and LODF store, e.g. for :func:`geo.hosting.self_ptdf`).
+        Passed to :func:`geo.grid.hosting.hosting` when the metrics are computed (it then holds
+        each island's factorisation and LODF store, e.g. for :func:`geo.grid.hosting.self_ptdf`).
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``sub_id``: ``name``, ``voltage_kv``, ``island``, ``backbone_km``,
         ``redundancy``, ``hosting_mw``, ``limiting_line_id``, ``limit_kind``,
-        ``hosting_status`` (see :func:`geo.hosting.hosting`). ``attrs["hosting"]`` holds
+        ``hosting_status`` (see :func:`geo.grid.hosting.hosting`). ``attrs["hosting"]`` holds
         the hosting report and ``attrs["cache"]`` is ``hit``, ``miss``, ``off`` or
-        ``shipped`` (read from :mod:`geo.shipped`).
+        ``shipped`` (read from :mod:`geo.grid.shipped`).
     """
     settings = settings or grid.settings
     p_hash = plants_hash(plants)

@@ -5,7 +5,7 @@ A queue file is CSV or GeoJSON (any format GeoPandas reads) with one row per loa
 a GeoJSON's point geometry counts as lat/lon), optionally ``in_service`` (a date) and
 ``status`` (kept for the reader, not used). A load given by place is attached to the
 nearest substation of ``hosting_min_kv`` or more (great-circle distance). The attached
-loads go to :func:`geo.hosting.hosting` (``queued=``), which adds them to the base case
+loads go to :func:`geo.grid.hosting.hosting` (``queued=``), which adds them to the base case
 before any hosting is computed, so every ``hosting_mw`` and ``firm_mw`` is what remains
 after them. ``tests/data/queued_loads_template.csv`` is a template.
 """
@@ -23,7 +23,7 @@ from geo.errors import LayerValidationError
 from geo.settings import Settings
 from layers.sphere import chord_to_km, unit_xyz
 
-#: Columns of an attached queue (what :func:`geo.hosting.hosting` reads).
+#: Columns of an attached queue (what :func:`geo.grid.hosting.hosting` reads).
 COLUMNS = ("sub_id", "mw", "attach_km")
 
 

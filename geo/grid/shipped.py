@@ -2,9 +2,10 @@
 
 ``data/us/grid_metrics.parquet`` is the table :func:`geo.grid.metrics` returns for the
 embedded US layers with the default settings (N-0 and N-1 hosting of every substation of
-115 kV or more). It is built by ``python -m geo.shipped_build`` after ``python -m layers.build``
-and carries, in its parquet metadata, the key of what it was computed from: the content of
-the substations, lines and plants it read, the grid settings and :data:`MODEL_VERSION`.
+115 kV or more). It is built by ``python -m geo.grid.shipped_build`` after
+``python -m layers.build`` and carries, in its parquet metadata, the key of what it was
+computed from: the content of the substations, lines and plants it read, the grid settings
+and :data:`MODEL_VERSION`.
 :func:`geo.grid.metrics` serves it whenever a run's key is the same (the embedded layers,
 default grid settings, the cache on); any other layers or settings, or ``--no-cache``,
 compute as before. ``tests/test_shipped.py`` recomputes a sample of substations with
@@ -29,25 +30,25 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from geo import cache as cache_mod
-from geo import circuits
+from geo.grid import cache as cache_mod
+from geo.grid import circuits
 from layers.atomic import atomic_path
 from layers.paths import data_dir
 
 if TYPE_CHECKING:
-    from geo.grid import GridGraph
+    from geo.grid.network import GridGraph
     from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)
 
 #: Bump whenever a change to the hosting, N-1, dispatch or topology code changes any
-#: number of the metrics table (then rebuild with ``python -m geo.shipped_build``).
+#: number of the metrics table (then rebuild with ``python -m geo.grid.shipped_build``).
 MODEL_VERSION = 5
 #: The parquet metadata field holding the key.
 KEY_FIELD = b"geo_rank_shipped_key"
 #: Where the shipped table lives, relative to the data folder.
 RELATIVE_PATH = Path("us") / "grid_metrics.parquet"
-#: Every edge's own PTDF ``p_kk`` (:func:`geo.hosting.self_ptdf`), same key, same folder.
+#: Every edge's own PTDF ``p_kk`` (:func:`geo.grid.hosting.self_ptdf`), same key, same folder.
 EDGES_RELATIVE_PATH = Path("us") / "grid_edges.parquet"
 
 

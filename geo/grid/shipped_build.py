@@ -1,4 +1,4 @@
-"""Build the shipped grid results: ``python -m geo.shipped_build`` (see :mod:`geo.shipped`).
+"""Build the shipped grid results: ``python -m geo.grid.shipped_build`` (:mod:`geo.grid.shipped`).
 
 Run after ``python -m layers.build``: it loads the embedded US layers, computes the grid
 metrics (N-0 and N-1 hosting of every substation of 115 kV or more) with the default
@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 import layers
-from geo import grid, hosting, shipped
+from geo import grid
+from geo.grid import hosting, shipped
 from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def build(out: Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m geo.shipped_build",
+    parser = argparse.ArgumentParser(prog="python -m geo.grid.shipped_build",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=None,
                         help="write here instead of the data folder")

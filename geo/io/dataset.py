@@ -31,8 +31,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from geo._output import PARQUET_KEY, compact_json
 from geo.errors import DataSourceError
+from geo.io.output import PARQUET_KEY, compact_json
 
 #: The summary file and the provenance sidecar inside a dataset folder.
 SUMMARY = "_metadata"

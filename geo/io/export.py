@@ -8,7 +8,7 @@ format      where the provenance lives
 GeoJSON     top-level ``metadata`` member (a foreign member, RFC 7946 §6.1)
 GeoPackage  non-spatial table ``metadata`` (``key``, ``value`` as JSON), registered in
             ``gpkg_contents`` as an attributes table, so QGIS lists it next to ``sites``;
-            each column's description also in ``gpkg_data_columns`` (:mod:`geo._gpkg`)
+            each column's description also in ``gpkg_data_columns`` (:mod:`geo.io.gpkg`)
 GeoParquet  parquet file metadata, key ``geo_rank`` (JSON)
 CSV         sidecar ``<name>.csv.provenance.json``: ``#`` comment lines would break QGIS's
             header detection and pandas (``comment="#"`` also cuts a ``#`` inside a value)
@@ -16,7 +16,7 @@ GeoTIFF     dataset tag ``GEO_RANK_PROVENANCE`` (JSON, without ``generated_at``)
 =========== ================================================================================
 
 ``.tif`` writes an H3 surface (every cell of ``--candidates h3:<res>``) as a Cloud-Optimised
-GeoTIFF of rank percentile, months to power and firm MW (:mod:`geo._raster`: equal-area
+GeoTIFF of rank percentile, months to power and firm MW (:mod:`geo.io.raster`: equal-area
 grid, pixel matched to the H3 resolution, nodata where there is no cell); other sites are
 refused with a one-line error.
 
@@ -24,9 +24,9 @@ The provenance carries the data dictionary of the file under ``columns``: one en
 written column (name, type, unit, nullable, the stage that wrote it, a description), from
 the site table :mod:`geo.columns`; ``docs/columns.md`` is the same table for people.
 
-Writes are atomic (:func:`geo._output.atomic_output`: a temporary file next to the output,
+Writes are atomic (:func:`geo.io.output.atomic_output`: a temporary file next to the output,
 then :func:`os.replace`), and an existing file is only replaced when geo-rank wrote it,
-unless ``overwrite=True``. Reading back is :mod:`geo.export_read` (re-exported here).
+unless ``overwrite=True``. Reading back is :mod:`geo.io.read` (re-exported here).
 
 Determinism: GeoJSON and CSV are byte-identical for identical sites and provenance apart from
 ``generated_at``. GeoPackage, GeoParquet and GeoTIFF are byte-identical for identical sites and
@@ -53,9 +53,11 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from geo import _raster, columns
-from geo._gpkg import write_gpkg
-from geo._output import (
+from geo import columns
+from geo.errors import DataSourceError, LayerValidationError, SettingsError
+from geo.io import raster as _raster
+from geo.io.gpkg import write_gpkg
+from geo.io.output import (
     FORMATS,
     PARQUET_KEY,
     atomic_output,
@@ -63,8 +65,7 @@ from geo._output import (
     format_of,
     sidecar,
 )
-from geo.errors import DataSourceError, LayerValidationError, SettingsError
-from geo.export_read import read_provenance, read_sites
+from geo.io.read import read_provenance, read_sites
 from geo.provenance import TOOL, is_geo_rank, jsonable
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo._output import LAYER, METADATA_TABLE, compact_json
+from geo.io.output import LAYER, METADATA_TABLE, compact_json
 
 #: The schema extension's tables (GeoPackage 1.3, Annex C), created when GDAL has not.
 _SCHEMA_TABLES = (

@@ -12,7 +12,7 @@ from typing import Any
 from geo.errors import DataSourceError, SettingsError
 from layers.atomic import atomic_path
 
-#: Output formats and their file extension ("tif": a raster of an H3 surface, geo._raster).
+#: Output formats and their file extension ("tif": a raster of an H3 surface, geo.io.raster).
 FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv",
            "tif": ".tif"}
 EXTENSIONS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg",

@@ -47,8 +47,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._output import compact_json
 from geo.errors import SettingsError
+from geo.io.output import compact_json
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Read ranked sites and their provenance back from any file :mod:`geo.export` wrote.
+"""Read ranked sites and their provenance back from any file :mod:`geo.io.export` wrote.
 
 Also reads a user's own GeoJSON, GeoPackage, GeoParquet or CSV (lat/lon) of sites, with no
 provenance. The ``geo-rank map`` command and the overwrite guard of the writers use it.
@@ -15,15 +15,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import _dataset, _raster, columns
-from geo._output import LAYER, METADATA_TABLE, PARQUET_KEY, format_of, sidecar
+from geo import columns
 from geo.errors import DataSourceError
+from geo.io import dataset as _dataset
+from geo.io import raster as _raster
+from geo.io.output import LAYER, METADATA_TABLE, PARQUET_KEY, format_of, sidecar
 
 __all__ = ["read_provenance", "read_sites"]
 
 
 def read_sites(path: str | Path) -> tuple[gpd.GeoDataFrame, dict[str, Any] | None]:
-    """Read sites written by :func:`geo.export.write` (or a user's file) and their provenance.
+    """Read sites written by :func:`geo.io.export.write` (or a user's file) and their provenance.
 
     Returns
     -------
@@ -32,7 +34,7 @@ def read_sites(path: str | Path) -> tuple[gpd.GeoDataFrame, dict[str, Any] | Non
     """
     path = Path(path)
     fmt = format_of(path)
-    if fmt == "parquet" and path.is_dir():  # a partitioned dataset (geo._dataset)
+    if fmt == "parquet" and path.is_dir():  # a partitioned dataset (geo.io.dataset)
         try:
             return gpd.read_parquet(path), _dataset.read_provenance(path)
         except (OSError, ValueError) as exc:

@@ -14,7 +14,7 @@ Size discipline (display only; the ranking never sees these geometries):
 * substations: those at or above :data:`SUBSTATION_MIN_KV` in the region, clustered
   (Leaflet.markercluster), at most :data:`MAX_SUBSTATIONS` (highest voltage first).
 
-Every string from data goes through :func:`geo._map_style.escape` before it reaches a
+Every string from data goes through :func:`geo.maps.style.escape` before it reaches a
 tooltip.
 """
 
@@ -34,8 +34,8 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-from geo._map_assets import raw_element
-from geo._map_style import (
+from geo.maps.assets import raw_element
+from geo.maps.style import (
     BOUNDARY_COLOUR,
     GAS_COLOUR,
     HYDRO_COLOUR,
@@ -64,7 +64,7 @@ _MARKERCLUSTER_CSS = [
 class ScriptLayer(JSCSSMixin, Layer):
     """An overlay whose JavaScript is written verbatim (``code(var_name)`` defines the var).
 
-    ``default_js``/``default_css`` name folium assets, inlined by :mod:`geo._map_assets`.
+    ``default_js``/``default_css`` name folium assets, inlined by :mod:`geo.maps.assets`.
     """
 
     _template = Template("")

@@ -1,17 +1,17 @@
 """Folium HTML maps of a ranking: sites, the grid around them, land and gas, provenance.
 
 :func:`render` draws the ranked sites (numbered by rank, coloured by tier, popup table and
-tooltip) over the context layers of :mod:`geo._map_layers` (substations, lines by voltage
+tooltip) over the context layers of :mod:`geo.maps.layers` (substations, lines by voltage
 class, hydro plants, gas basins, land price, the region boundary), with a layer control, a
 legend, a scale bar, a fullscreen button and the provenance in a small panel.
 
 A surface (H3 candidates, or more than ``Settings.map_surface_min_sites`` sites) is not one
-marker per site: :mod:`geo._map_surface` merges it into coarser H3 display cells coloured by
+marker per site: :mod:`geo.maps.surface` merges it into coarser H3 display cells coloured by
 the best tier inside, and only the best ``top`` sites (one per point of interconnection) are
 markers. The national res-6 and res-7 surfaces make maps of about 2 MB.
 
-Assets: Leaflet and its plugins are vendored (``geo/_assets``) and inlined into every map
-by :mod:`geo._map_assets`, so the only network requests are base tiles; ``offline=True``
+Assets: Leaflet and its plugins are vendored (``geo/maps/_assets``) and inlined into every map
+by :mod:`geo.maps.assets`, so the only network requests are base tiles; ``offline=True``
 also drops the tiles (state outlines serve as the basemap) and the file opens with no
 network at all.
 
@@ -38,8 +38,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo import _map_assets, _map_legend, _map_surface, columns
-from geo._map_style import (
+from geo import columns
+from geo.maps import assets as _map_assets, legend as _map_legend, surface as _map_surface
+from geo.maps.style import (
     SITE_CLASS,
     TIER_COLOURS,
     TIER_LABELS,
@@ -47,7 +48,7 @@ from geo._map_style import (
     escape,
     js_json,
 )
-from geo._output import atomic_output
+from geo.io.output import atomic_output
 from geo.errors import (
     DataSourceError,
     DependencyError,
@@ -109,7 +110,7 @@ def render(
         ``<meta name="generator" content="geo-rank ...">`` and are always replaced).
     surface
         Every candidate of the ranking (``RankResult.ranked``), drawn as a surface
-        (:mod:`geo._map_surface`) under the markers of the best ``top`` of ``sites``. Without
+        (:mod:`geo.maps.surface`) under the markers of the best ``top`` of ``sites``. Without
         it, ``sites`` themselves are drawn as a surface when they are H3 cells or more than
         ``settings.map_surface_min_sites``; otherwise each site is a marker.
     top
@@ -203,7 +204,7 @@ def render(
                           name="geo-rank-panel")
     _map_assets.inline(fmap)
 
-    page = _stable_ids(fmap, fmap.get_root().render())
+    page = stable_ids(fmap, fmap.get_root().render())
     with atomic_output(path) as tmp:
         tmp.write_text(page, encoding="utf-8", newline="\n")
     log.info("wrote a map of %d sites to %s (%.1f MB)", len(located), path,
@@ -260,7 +261,7 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
     """Add the context layers (bottom to top) and return what the legend should explain.
 
     ``surface`` (hexagons of a surface) goes above the land prices, under the grid."""
-    from geo import _map_layers as ml  # built on folium: imported after render checked it
+    from geo.maps import layers as ml  # built on folium: imported after render checked it
 
     boundary = bundle.boundary
     tol = ml.tolerance_for(boundary.bounds)
@@ -269,7 +270,7 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
     added: list[Any] = []
     if offline:
         added.append(ml.outline(
-            _union_all(bundle.subdivisions.geometry), "States (offline basemap)", tol, nd,
+            union_all(bundle.subdivisions.geometry), "States (offline basemap)", tol, nd,
             fill="#f4f3ef", overlay=False))
     user_raster = land_prices is not None and Path(land_prices).suffix.lower() in (
         ".tif", ".tiff", ".vrt")
@@ -305,7 +306,7 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
     return legend
 
 
-def _union_all(geoms: gpd.GeoSeries) -> Any:
+def union_all(geoms: gpd.GeoSeries) -> Any:
     return shapely.union_all(geoms.to_numpy()) if len(geoms) else None
 
 
@@ -328,7 +329,7 @@ def _located(sites: gpd.GeoDataFrame, keep: tuple[str, ...] | None = None) -> gp
 def _sites_layer(located: gpd.GeoDataFrame, points: gpd.GeoSeries, ranks: list[float],
                  over_surface: bool = False) -> Any:
     """Ranked sites: numbered, tier-coloured DivIcon markers (best drawn on top)."""
-    from geo._map_layers import ScriptLayer  # built on folium: imported after render checked it
+    from geo.maps.layers import ScriptLayer  # built on folium: imported after render checked it
 
     n = len(located)
     order = sorted(range(n), key=lambda i: (-ranks[i] if math.isfinite(ranks[i]) else math.inf))
@@ -368,7 +369,7 @@ def _written_by_geo_rank(path: Path) -> bool:
     return f'<meta name="generator" content="{GENERATOR} '.encode() in head
 
 
-def _format(value: Any) -> str:
+def format_value(value: Any) -> str:
     """A cell for the popup table (already escaped)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -411,7 +412,7 @@ def _tooltip(row: Any, rank: float) -> str:
 def _popup(row: Any) -> str:
     cells = "".join(
         f"<tr><th style='text-align:left;padding-right:6px'>{escape(col)}</th>"
-        f"<td>{_format(row[col])}</td></tr>"
+        f"<td>{format_value(row[col])}</td></tr>"
         for col in columns.popup() if col in row.index
     )
     return f"<table style='font-size:12px'>{cells}</table>"
@@ -424,7 +425,7 @@ def _centre(points: gpd.GeoSeries) -> list[float]:
     return [round(float(south + north) / 2, 7), round(float(west + east) / 2, 7)]
 
 
-def _stable_ids(fmap: Any, page: str) -> str:
+def stable_ids(fmap: Any, page: str) -> str:
     """Replace folium's random element ids by counters in order of first appearance."""
     ids: set[str] = set()
     stack = [fmap.get_root()]

@@ -12,12 +12,12 @@ import sys
 import click
 
 from geo import __version__
-from geo.commands.evaluate import evaluate_command
-from geo.commands.fetch import fetch_command
-from geo.commands.grid import grid_command
-from geo.commands.layers import layers_command
-from geo.commands.map import map_command
-from geo.commands.rank import rank_command
+from geo.cli.evaluate import evaluate_command
+from geo.cli.fetch import fetch_command
+from geo.cli.grid import grid_command
+from geo.cli.layers import layers_command
+from geo.cli.map import map_command
+from geo.cli.rank import rank_command
 from geo.errors import GeoRankError
 
 EXIT_BAD_INPUT = 2

@@ -1,0 +1,1 @@
+"""Outputs as files: GeoJSON, GeoParquet, GeoPackage, CSV, GeoTIFF and the partitioned dataset."""
