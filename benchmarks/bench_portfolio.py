@@ -24,8 +24,9 @@ import time
 import pandas as pd
 
 from geo import portfolio
-from geo.grid import contingency, hosting
+from geo.grid import hosting
 from geo.pipeline import rank_sites
+from geo.secure import N1_SECURE
 from geo.settings import Settings
 
 
@@ -57,7 +58,7 @@ def main() -> None:
                  f"{'firm' if chosen.verified else 'NOT firm'}"))
 
     secure = result.ranked[result.ranked["poi_sub_id"].notna()
-                           & (result.ranked["redundancy"] == contingency.N1_SECURE)]
+                           & (result.ranked["redundancy"] == N1_SECURE)]
     pois = sorted(set(secure["poi_sub_id"].astype(str)))
     t = time.perf_counter()
     hosting.hosting(result.grid, result.layers.plants, settings, sub_ids=pois,
@@ -72,7 +73,7 @@ def main() -> None:
     today = portfolio.choose(top, args.n, args.load_mw, result.grid, result.layers.plants,
                              settings, queued=result.queued)
     rows.append((f"today's top {args.n}", "",
-                 f"{len(top[top['redundancy'] == contingency.N1_SECURE])} N-1 secure; "
+                 f"{len(top[top['redundancy'] == N1_SECURE])} N-1 secure; "
                  f"{len(today.passed_over)} would be passed over with the better-ranked in"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     rows.append(("peak RSS", f"{peak:.2f} GB", ""))

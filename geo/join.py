@@ -19,9 +19,8 @@ import shapely
 from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
-from geo import costs
+from geo import costs, secure
 from geo._arrays import first_by
-from geo.grid import contingency
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.settings import Settings
@@ -427,7 +426,7 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["firm_outage_line_id"] = m["firm_outage_line_id"].to_numpy(dtype=object)
     out["firm_source"] = m["firm_source"].to_numpy(dtype=object)
     out["firm_preexisting"] = m["firm_preexisting"].to_numpy(dtype=object)
-    out["redundancy"] = contingency.redundancy(out["firm_mw"].to_numpy(), out["poi_voltage_kv"]
+    out["redundancy"] = secure.label(out["firm_mw"].to_numpy(), out["poi_voltage_kv"]
                                                .to_numpy(), load_mw, settings)
     headroom = m["area_headroom_mw"].to_numpy(dtype=float)
     out["generation_short"] = np.where(np.isnan(headroom), None, headroom < load_mw)

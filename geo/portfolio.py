@@ -35,7 +35,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.grid import contingency, hosting, shipped
+from geo import secure
+from geo.grid import hosting, shipped
 from geo.grid.network import GridGraph, plants_hash
 from geo.settings import Settings
 
@@ -144,7 +145,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     cand = ranked.sort_values("rank", kind="mergesort")
     flexible = settings.flexible_load
     fits = (cand["serves_load"].astype(bool) if flexible
-            else cand["redundancy"] == contingency.N1_SECURE)
+            else cand["redundancy"] == secure.N1_SECURE)
     cand = cand[cand["poi_sub_id"].notna() & fits]
     cand = cand.drop_duplicates("poi_sub_id", keep="first")
     binding = _binding(cand, flexible)

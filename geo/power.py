@@ -54,8 +54,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from geo import secure
 from geo._arrays import Columns, as_float, present
-from geo.grid import contingency
 from geo.settings import Settings
 
 __all__ = [
@@ -109,7 +109,7 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
                          + s.upgrade_n0_shortfall_months * short_n0, 0.0)
     station = need > s.bay_max_mw
     poi_months = np.where(station, s.switching_station_months, s.poi_bay_months)
-    xfmr = ~contingency.voltage_fits(kv, load_mw, s) & np.isfinite(kv)
+    xfmr = ~secure.voltage_fits(kv, load_mw, s) & np.isfinite(kv)
     xfmr_months = np.where(xfmr, s.transformer_lead_months, 0.0)
     tie_months = np.where(
         tie > 0,

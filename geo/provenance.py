@@ -17,13 +17,13 @@ from pathlib import PurePath
 from typing import Any
 
 import geo
-from geo.settings import Settings
+from geo.settings import Settings, keyed
 
 #: Marker stored as ``provenance["tool"]``; the export overwrite guard looks for it.
 TOOL = "geo-rank"
 
 #: Settings that describe the machine rather than the analysis (left out of provenance).
-MACHINE_SETTINGS = ("cache_dir", "use_cache")
+MACHINE_SETTINGS = keyed("machine")
 
 
 def build_provenance(

@@ -31,6 +31,15 @@ DISPATCHABLE_FUELS = ("gas", "coal", "nuclear", "hydro", "oil", "geothermal", "b
 FETCH_TABLE = "fetch"
 
 
+#: What a setting keys (``json_schema_extra={"keys": ...}``), read by :func:`keyed`: "grid"
+#: settings change the grid metrics, so they key the grid cache and the shipped results
+#: (:mod:`geo.grid.cache`); "runtime" ones change speed or memory, never a result;
+#: "machine" ones are where this machine keeps things (left out of the provenance too).
+GRID: dict[str, str] = {"keys": "grid"}
+RUNTIME: dict[str, str] = {"keys": "runtime"}
+MACHINE: dict[str, str] = {"keys": "machine"}
+
+
 class Settings(SettingsBase):
     """Every tunable of geo-rank, with its default, its limits and where the default comes from.
 
@@ -58,61 +67,64 @@ class Settings(SettingsBase):
     # --- grid topology -------------------------------------------------------------------
     #: Line ends farther than this from any substation of compatible voltage stay unsnapped.
     #: 5 km as in PyPSA-Earth (``base_network``) and Breakthrough Energy's PreREISE.
-    snap_tolerance_km: float = Field(default=5.0, ge=0)
+    snap_tolerance_km: float = Field(default=5.0, ge=0, json_schema_extra=GRID)
     #: Substations at or above this voltage form the backbone (EHV grid), as in reV's
     #: transmission-feature tables where 345 kV marks the bulk system.
-    backbone_kv: float = Field(default=345.0, gt=0)
+    backbone_kv: float = Field(default=345.0, gt=0, json_schema_extra=GRID)
     #: Relative tolerance when matching a line's voltage to a substation's voltage range
     #: while snapping (0.1: 220/230 kV, 330/345 kV and 500/525 kV count as one class, but
     #: 115 kV does not match 138 kV). Our choice; PyPSA-Earth matches on voltage too.
-    snap_voltage_tolerance: float = Field(default=0.1, ge=0, lt=1)
+    snap_voltage_tolerance: float = Field(default=0.1, ge=0, lt=1, json_schema_extra=GRID)
 
     # --- load-hosting capacity ----------------------------------------------------------
     #: Hosting is computed at substations at or above this voltage (115 kV: the lowest
     #: transmission class a 100+ MW load connects to, the first US class above the 100 kV
     #: bright line of NERC's Bulk Electric System definition, FERC Order No. 743, 2010).
-    hosting_min_kv: float = Field(default=115.0, ge=0)
+    hosting_min_kv: float = Field(default=115.0, ge=0, json_schema_extra=GRID)
     #: Branches are monitored when the new load's distribution factor on them is at least
     #: this fraction. 0.05 is the 5 % cut-off MISO and PJM use for thermal impacts in
     #: interconnection studies.
-    distribution_factor_cutoff: float = Field(default=0.05, ge=0, le=1)
+    distribution_factor_cutoff: float = Field(default=0.05, ge=0, le=1, json_schema_extra=GRID)
     #: Where a line's base-case flow is unknown, it is assumed loaded to this fraction of
     #: its rating in the direction of the change (an assumption, not an observation).
-    assumed_utilisation: float = Field(default=0.5, ge=0, le=1)
+    assumed_utilisation: float = Field(default=0.5, ge=0, le=1, json_schema_extra=GRID)
     #: Fuels that pick up a new load (see DISPATCHABLE_FUELS).
     participation_fuels: tuple[Name, ...] = Field(default=DISPATCHABLE_FUELS, strict=False,
-                                                  min_length=1)
+                                                  min_length=1, json_schema_extra=GRID)
     #: How a new load is shared among those plants: "headroom" (capacity minus base-case
     #: output, TAMU Pg; DESIGN.md "Load-hosting capacity" step 2) or "nameplate" (capacity).
-    participation_method: Literal["headroom", "nameplate"] = "headroom"
+    participation_method: Literal["headroom", "nameplate"] = Field(
+        default="headroom", json_schema_extra=GRID)
     #: Where it is served from: "eia930_region" (the POI's EIA-930 region, EIA Hourly
     #: Electric Grid Monitor, states mapped whole; geo.grid.dispatch) or "interconnection".
-    participation_area: Literal["eia930_region", "interconnection"] = "eia930_region"
+    participation_area: Literal["eia930_region", "interconnection"] = Field(
+        default="eia930_region", json_schema_extra=GRID)
     #: Right-hand sides solved together per sparse LU solve (memory ~ n_bus * batch * 8 B).
     #: Our choice; it changes speed and memory, never a result.
-    hosting_batch: int = Field(default=256, ge=1)
+    hosting_batch: int = Field(default=256, ge=1, json_schema_extra=RUNTIME)
 
     # --- N-1 firm hosting (geo.grid.contingency) ---------------------------------------------
     #: Emergency rating as a multiple of the normal rating, used after an outage. 1.0 (the
     #: normal rating): TAMU's synthetic cases carry rateA only; NERC TPL-001-5 Table 1
     #: requires P1 contingencies to stay within "applicable Facility Ratings", which for
     #: many owners are short-term emergency ratings ~10-25 % above normal.
-    emergency_rating_factor: float = Field(default=1.0, gt=0, le=3)
+    emergency_rating_factor: float = Field(default=1.0, gt=0, le=3, json_schema_extra=GRID)
     #: Optional cap on the screened outages per POI (those changing the POI's flow per MW
     #: the most are kept; circuits ending at the POI are always added). None (default):
     #: every outage that changes some branch's flow per MW by at least the cut-off is
     #: screened. A POI whose list was cut gets firm_source "estimated" (an upper bound).
-    n1_max_outages: int | None = Field(default=None, ge=0)
+    n1_max_outages: int | None = Field(default=None, ge=0, json_schema_extra=GRID)
     #: A branch already above its rating after an outage *without* the new load is a
     #: pre-existing violation of the base case: NERC TPL-001-5.1 R2.7 requires the planner's
     #: corrective action plan to fix it whatever the load, so "exclude" (default) does not
     #: let it set firm_mw (firm_preexisting marks the POIs that load such a branch; the TAMU
     #: synthetic case has many, see docs/methods.md); "binding" makes it a limit of 0 MW.
-    n1_preexisting: Literal["exclude", "binding"] = "exclude"
+    n1_preexisting: Literal["exclude", "binding"] = Field(default="exclude",
+                                                          json_schema_extra=GRID)
     #: LODF columns keep entries with |PTDF for the outaged circuit's own transfer| at least
     #: this fraction of (1 - the circuit's own PTDF); smaller effects are left at their N-0
     #: values (at most 1 % of the outaged circuit's flow). Our choice (numerical, not policy).
-    n1_lodf_tolerance: float = Field(default=1e-2, ge=0, lt=1)
+    n1_lodf_tolerance: float = Field(default=1e-2, ge=0, lt=1, json_schema_extra=GRID)
     #: Voltage fit to load size: a POI below firm_min_poi_kv[i] is not firm for a load of
     #: at least firm_load_bands_mw[i] (138 kV from 100 MW, 230 kV from 300 MW, 345 kV from
     #: 1,000 MW). Our table, informed by utility practice (docs/methods.md: RMI 2025 on
@@ -139,9 +151,9 @@ class Settings(SettingsBase):
 
     # --- caching -------------------------------------------------------------------------
     #: Grid metrics are cached on disk keyed by a hash of the inputs and these settings.
-    use_cache: bool = True
+    use_cache: bool = Field(default=True, json_schema_extra=MACHINE)
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir("geo-rank")),
-                           strict=False)
+                           strict=False, json_schema_extra=MACHINE)
 
     # --- interconnection capital ------------------------------------------------------------
     # Cost figures are NREL reVX's published 2019 defaults (2019 USD), reVX
@@ -440,3 +452,16 @@ def _misplaced(doc: dict[str, Any], own: type[SettingsBase], other: type[Setting
     """Keys of ``doc`` that belong to the ``other`` settings only (removed from ``doc``)."""
     keys = [k for k in doc if k in other.model_fields and k not in own.model_fields]
     return [f"{prefix}{k} = {show_value(doc.pop(k))} is {where}" for k in keys]
+
+
+def keyed(tag: str) -> tuple[str, ...]:
+    """Names of the settings declared with ``json_schema_extra={"keys": tag}``, in field order.
+
+    >>> "n1_preexisting" in keyed("grid"), "land_weight" in keyed("grid")
+    (True, False)
+    >>> keyed("machine")
+    ('use_cache', 'cache_dir')
+    """
+    return tuple(name for name, field in Settings.model_fields.items()
+                 if isinstance(field.json_schema_extra, dict)
+                 and field.json_schema_extra.get("keys") == tag)

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo import grid
+from geo import grid, secure
 from geo.errors import SettingsError
-from geo.grid import contingency, dispatch, hosting
+from geo.grid import dispatch, hosting
 from geo.settings import Settings
 
 XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0),
@@ -262,7 +262,7 @@ def test_participation_of_an_area_sums_to_the_load():
 
 def test_voltage_fit_to_load_size():
     kv = np.array([115.0, 138.0, 230.0, 345.0, 500.0, np.nan])
-    fits = contingency.voltage_fits
+    fits = secure.voltage_fits
     assert fits(kv, 50.0, Settings()).tolist() == [True] * 5 + [False]
     assert fits(kv, 100.0, Settings()).tolist() == [False, True, True, True, True, False]
     assert fits(kv, 300.0, Settings()).tolist() == [False, False, True, True, True, False]

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from geo import __version__
-from geo.settings import Settings
+from geo.settings import Settings, keyed
 from layers.atomic import atomic_path
 
 LOG = logging.getLogger(__name__)
@@ -30,13 +30,10 @@ LOG = logging.getLogger(__name__)
 #: Bump when the layout of a cached table changes without a version bump of geo-rank.
 CACHE_FORMAT = 1
 
-#: The settings grid metrics depend on; ranking, cost and cache settings are left out so
-#: that changing a score weight never recomputes hosting.
-GRID_SETTINGS = ("snap_tolerance_km", "snap_voltage_tolerance", "backbone_kv",
-                 "hosting_min_kv", "distribution_factor_cutoff", "assumed_utilisation",
-                 "participation_fuels", "participation_method", "participation_area",
-                 "emergency_rating_factor", "n1_max_outages",
-                 "n1_lodf_tolerance")
+#: The settings grid metrics depend on, as declared on each field of
+#: :class:`~geo.settings.Settings` (``json_schema_extra=GRID``); ranking, cost and cache
+#: settings are left out so that changing a score weight never recomputes hosting.
+GRID_SETTINGS = keyed("grid")
 
 
 def frame_hash(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
