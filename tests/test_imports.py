@@ -148,3 +148,53 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
     assert result.returncode == 0, result.stderr
     failed = json.loads(result.stdout.splitlines()[-1])
     assert failed == {}, "\n".join(f"{k}:\n{v}" for k, v in failed.items())
+
+
+#: The layers of the code, lowest first: a module imports from its own layer or lower ones.
+#: ``grid`` (the power-flow engine) and ``io`` (file formats) stand side by side and do not
+#: import each other; the site pipeline uses both; maps and the backtest present its results;
+#: the command line sits on top (docs/architecture.md).
+LAYERS = (
+    ("layers", ("layers",)),
+    ("core", ("geo", "geo.errors", "geo.settings", "geo.columns", "geo.provenance",
+              "geo._arrays")),
+    ("grid", ("geo.grid",)),
+    ("io", ("geo.io",)),
+    ("sites", ("geo.",)),        # every flat pipeline module not named elsewhere
+    ("outputs", ("geo.maps", "geo.backtest")),
+    ("cli", ("geo.cli", "geo.__main__")),
+)
+#: Layers that share a rank: neither may import the other.
+RANK = {"layers": 0, "core": 1, "grid": 2, "io": 2, "sites": 3, "outputs": 4, "cli": 5}
+
+
+def layer_of(module: str) -> str:
+    """The layer of a module: the most specific prefix in :data:`LAYERS` wins."""
+    best, size = "", -1
+    for name, prefixes in LAYERS:
+        for prefix in prefixes:
+            hit = (module == prefix or module.startswith(prefix + ".")
+                   or (prefix.endswith(".") and module.startswith(prefix)))
+            if hit and len(prefix) > size:
+                best, size = name, len(prefix)
+    return best
+
+
+def upward_imports(graph: nx.DiGraph) -> list[str]:
+    return sorted(f"{u} ({layer_of(u)}) imports {v} ({layer_of(v)})" for u, v in graph.edges
+                  if layer_of(u) != layer_of(v) and RANK[layer_of(v)] >= RANK[layer_of(u)])
+
+
+def test_imports_follow_the_layers():
+    graph = import_graph()
+    assert {layer_of(m) for m in graph.nodes} == set(RANK)  # every layer is seen
+    assert layer_of("geo.grid.hosting") == "grid" and layer_of("geo.join") == "sites"
+    assert upward_imports(graph) == []
+
+
+def test_the_layer_check_finds_an_upward_import():
+    graph = nx.DiGraph([("geo.grid.hosting", "geo.join"), ("geo.io.export", "geo.grid.cache"),
+                        ("geo.join", "geo.grid.hosting")])
+    assert upward_imports(graph) == [
+        "geo.grid.hosting (grid) imports geo.join (sites)",
+        "geo.io.export (io) imports geo.grid.cache (grid)"]
