@@ -1,7 +1,7 @@
 """Provenance: where an output came from (version, settings, data sources, date).
 
 Every file geo-rank writes carries this dictionary (see :mod:`geo.io.export` and
-:mod:`geo.maps`), so a GeoJSON a GIS analyst opens next month still says which version,
+:mod:`geo.web`), so a GeoJSON a GIS analyst opens next month still says which version,
 which settings and which data vintages produced it.
 """
 

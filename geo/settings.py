@@ -395,7 +395,7 @@ class Settings(SettingsBase):
     land_price_low_usd_per_acre: float = Field(default=1_000.0, gt=0)
     land_price_high_usd_per_acre: float = Field(default=50_000.0, gt=0)
 
-    # --- maps of surfaces (geo.maps, geo.maps.surface) -----------------------------------
+    # --- maps of surfaces (geo.web, geo.web.surface) -----------------------------------
     #: A map draws its sites as a surface (hexagons coloured by the best tier inside, with
     #: markers for the best --top sites) when they are H3 cells or more than this many; one
     #: marker per site stays readable and quick up to a few thousand. Our choice. Display

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from geo import columns, costs, maps, pipeline, score
+from geo import columns, costs, pipeline, score, web
 from geo.cli import rank as rank_command
 from geo.errors import LayerValidationError
 from geo.io import export
-from geo.maps import page as map_page
+from geo.web import page as map_page
 from tests.test_score import LOAD, _site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +119,7 @@ def test_a_new_site_column_is_one_row(tmp_path):
     with columns.use_table(path):
         ranked = _ranked_with_toy()
         out = export.write(ranked, tmp_path / "s.geojson", PROV)
-        html = maps.render(ranked, tmp_path / "m.html", PROV).read_text(encoding="utf-8")
+        html = web.render(ranked, tmp_path / "m.html", PROV).read_text(encoding="utf-8")
         popup = map_page._popup(ranked.iloc[0])
         text = rank_command.table(SimpleNamespace(sites=ranked), 5)
         doc = columns.markdown()

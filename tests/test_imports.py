@@ -161,7 +161,7 @@ LAYERS = (
     ("grid", ("geo.grid",)),
     ("io", ("geo.io",)),
     ("sites", ("geo.",)),        # every flat pipeline module not named elsewhere
-    ("outputs", ("geo.maps", "geo.backtest")),
+    ("outputs", ("geo.web", "geo.backtest")),
     ("cli", ("geo.cli", "geo.__main__")),
 )
 #: Layers that share a rank: neither may import the other.

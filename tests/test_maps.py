@@ -1,4 +1,4 @@
-"""geo.maps with its context layers: layers present, escaping everywhere, offline, size,
+"""geo.web with its context layers: layers present, escaping everywhere, offline, size,
 re-rendering from an export (``geo-rank map``)."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
 
-from geo import maps
+from geo import web
 from geo.cli.app import cli
 from geo.errors import SettingsError
 from geo.io import export
-from geo.maps import assets as _map_assets
-from geo.maps import layers as _map_layers
-from geo.maps._assets import fetch
+from geo.web import assets as _map_assets
+from geo.web import layers as _map_layers
+from geo.web._assets import fetch
 from layers import Layers
 from tests.layer_helpers import make_layers
 from tests.map_helpers import external_urls, site_rows
@@ -74,7 +74,7 @@ def make_sites(n: int = 3) -> gpd.GeoDataFrame:
 
 
 def render(tmp_path: Path, bundle: Layers | None, name: str = "m.html", **kw) -> str:
-    path = maps.render(make_sites(), tmp_path / name, PROV, layers=bundle, **kw)
+    path = web.render(make_sites(), tmp_path / name, PROV, layers=bundle, **kw)
     return path.read_text("utf-8")
 
 
@@ -166,7 +166,7 @@ def test_us_map_size(tmp_path, us_layers):
                              geometry=subs.geometry.to_numpy(), crs="EPSG:4326")
     prov = {**PROV, "region": "US"}
     for offline in (False, True):
-        out = maps.render(sites, tmp_path / f"us{offline}.html", prov, layers=us_layers,
+        out = web.render(sites, tmp_path / f"us{offline}.html", prov, layers=us_layers,
                           offline=offline)
         size = out.stat().st_size
         assert size < 15e6, f"{size / 1e6:.1f} MB"

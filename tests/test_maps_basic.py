@@ -1,4 +1,4 @@
-"""geo.maps (first version): markers, escaping, legend, provenance, stable bytes."""
+"""geo.web (first version): markers, escaping, legend, provenance, stable bytes."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
-from geo import maps
+from geo import web
 from geo.errors import DataSourceError, DependencyError
-from geo.maps import page as map_page
+from geo.web import page as map_page
 from tests.map_helpers import site_rows
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -43,7 +43,7 @@ def make_sites() -> gpd.GeoDataFrame:
 
 @pytest.fixture()
 def page(tmp_path) -> str:
-    out = maps.render(make_sites(), tmp_path / "maps" / "m.html", PROV)
+    out = web.render(make_sites(), tmp_path / "maps" / "m.html", PROV)
     return out.read_text("utf-8")
 
 
@@ -65,7 +65,7 @@ def test_hostile_strings_escaped(page):
 
 def test_colours_tooltips_and_panel(page):
     for tier, colour in (("A", "#1a9850"), ("B", "#4575b4"), ("D", "#d73027"),
-                         ("none", maps.UNKNOWN_COLOUR)):
+                         ("none", web.UNKNOWN_COLOUR)):
         assert f".geo-rank-tier-{tier}{{background:{colour}}}" in page
     assert sorted(r[3] for r in site_rows(page)) == ["A", "B", "D", "none"]
     assert "#1 Zürich Nord" in page
@@ -82,15 +82,15 @@ def test_radius_by_rank():
 
 
 def test_identical_bytes(tmp_path):
-    a = maps.render(make_sites(), tmp_path / "a.html", PROV).read_bytes()
-    b = maps.render(make_sites(), tmp_path / "b.html", PROV).read_bytes()
+    a = web.render(make_sites(), tmp_path / "a.html", PROV).read_bytes()
+    b = web.render(make_sites(), tmp_path / "b.html", PROV).read_bytes()
     assert a == b
     ids = set(re.findall(rb"[0-9a-f]{32}", a))
     assert ids and all(int(i, 16) <= len(ids) for i in ids)  # counters, not random ids
 
 
 def test_projected_input_and_title(tmp_path):
-    out = maps.render(make_sites().to_crs(3857), tmp_path / "m.html", PROV, title="T <x>")
+    out = web.render(make_sites().to_crs(3857), tmp_path / "m.html", PROV, title="T <x>")
     text = out.read_text("utf-8")
     assert "<title>T &lt;x&gt;</title>" in text
     assert "47.41" in text
@@ -106,7 +106,7 @@ def test_missing_folium(tmp_path, monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(DependencyError, match="pip install folium"):
-        maps.render(make_sites(), tmp_path / "m.html", PROV)
+        web.render(make_sites(), tmp_path / "m.html", PROV)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -122,9 +122,9 @@ def test_overwrite_guard(tmp_path):
     user = tmp_path / "m.html"
     user.write_text("<html>my own page</html>", encoding="utf-8")
     with pytest.raises(DataSourceError, match="not written by geo-rank; pass --overwrite"):
-        maps.render(make_sites(), user, PROV)
+        web.render(make_sites(), user, PROV)
     assert user.read_text("utf-8") == "<html>my own page</html>"
-    maps.render(make_sites(), user, PROV, overwrite=True)
-    maps.render(make_sites().iloc[:1], user, PROV)  # ours now: replaced
+    web.render(make_sites(), user, PROV, overwrite=True)
+    web.render(make_sites().iloc[:1], user, PROV)  # ours now: replaced
     assert len(site_rows(user.read_text("utf-8"))) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.html"]

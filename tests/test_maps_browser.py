@@ -2,7 +2,7 @@
 
 No network: every request other than ``file:``/``data:`` is aborted and every host name is
 unresolvable. The offline map must make no such request at all; the default map may only
-ask for its base tiles (Leaflet and the plugins are inlined, see geo/maps/assets.py).
+ask for its base tiles (Leaflet and the plugins are inlined, see geo/web/assets.py).
 Skipped only outside CI when Chromium or Playwright is missing; in CI (``CI`` set) a missing
 browser fails every test here with the install line.
 """
@@ -19,7 +19,7 @@ import geopandas as gpd
 import pytest
 from click.testing import CliRunner
 
-from geo import maps
+from geo import web
 from geo.cli.app import cli
 from tests.map_helpers import CHROMIUM, open_in_chromium
 
@@ -90,7 +90,7 @@ def test_hostile_names_stay_text_in_chromium(tmp_path):
     sites = gpd.GeoDataFrame({"site_id": ["a"], "rank": [1], "tier": ["A"],
                               "poi_name": [hostile]}, geometry=[Point(-71.4, 41.8)],
                              crs="EPSG:4326")
-    html = maps.render(sites, tmp_path / "x.html", {"version": "t", "region": hostile},
+    html = web.render(sites, tmp_path / "x.html", {"version": "t", "region": hostile},
                        offline=True)
     report = open_in_chromium(html)
     assert report.js_errors == [] and report.site_markers == 1 and report.blocked == []
@@ -103,7 +103,7 @@ def test_us_map_in_chromium(us_layers, tmp_path):
                               "tier": ["A", "B", "C", "D", "A"] * 5,
                               "poi_name": subs["name"].to_numpy()},
                              geometry=subs.geometry.to_numpy(), crs="EPSG:4326")
-    html = maps.render(sites, tmp_path / "us.html", {"version": "t", "region": "US"},
+    html = web.render(sites, tmp_path / "us.html", {"version": "t", "region": "US"},
                        layers=us_layers, offline=True)
     report = open_in_chromium(html, screenshot=tmp_path / "us.png")
     assert report.js_errors == [] and report.has_map and report.blocked == []
@@ -117,7 +117,7 @@ def test_hostile_names_in_every_layer_fire_no_dialog(tmp_path):
     from geo.io import export
     from tests.test_maps import PROV, hostile_bundle, make_sites
 
-    html = maps.render(make_sites(), tmp_path / "direct.html", PROV, layers=hostile_bundle(),
+    html = web.render(make_sites(), tmp_path / "direct.html", PROV, layers=hostile_bundle(),
                        offline=True)
     report = open_in_chromium(html, open_popups=True)
     assert report.dialogs == [] and report.js_errors == []
@@ -137,7 +137,7 @@ def test_the_dialog_detector_would_catch_injected_markup(tmp_path):
     """Control for the test above: raw markup in the page does fire a dialog."""
     from tests.test_maps import PROV, make_sites
 
-    html = maps.render(make_sites(), tmp_path / "m.html", PROV, offline=True)
+    html = web.render(make_sites(), tmp_path / "m.html", PROV, offline=True)
     page = html.read_text("utf-8").replace("<body>", "<body><img src=x onerror=alert(1)>", 1)
     html.write_text(page, "utf-8")
     assert open_in_chromium(html).dialogs == ["1"]
@@ -164,7 +164,7 @@ def test_national_surface_map_in_chromium(us_layers, tmp_path):
     sites["poi_sub_id"] = (np.arange(n) // 40).astype(str)  # ~40 cells per POI
     sites["rank"] = np.empty(n, dtype=int)
     sites.loc[order, "rank"] = np.arange(1, n + 1)
-    html = maps.render(sites, tmp_path / "us6.html", {"version": "t", "region": "US"},
+    html = web.render(sites, tmp_path / "us6.html", {"version": "t", "region": "US"},
                        layers=us_layers, offline=True, top=25)
     assert html.stat().st_size <= 20e6
     report = open_in_chromium(html, screenshot=tmp_path / "us6.png")

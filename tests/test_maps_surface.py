@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
-from geo import maps
-from geo.maps import surface as _map_surface
+from geo import web
 from geo.settings import Settings
+from geo.web import surface as _map_surface
 from tests.map_helpers import site_rows
 
 PROV = {"tool": "geo-rank", "version": "t", "region": "US-T"}
@@ -64,7 +64,7 @@ def test_display_resolution_and_best_values():
 
 def test_surface_map_draws_display_cells_and_the_best_sites(tmp_path):
     settings = Settings(map_surface_max_cells=2)
-    path = maps.render(surface(), tmp_path / "s.html", PROV, top=4, settings=settings)
+    path = web.render(surface(), tmp_path / "s.html", PROV, top=4, settings=settings)
     page = path.read_text("utf-8")
     rows = surface_rows(page)
     assert [(r[0], r[1], r[3], r[4]) for r in rows] == [(1, 24.5, 4, 7), (0, 18.5, 1, 7)]
@@ -78,17 +78,17 @@ def test_surface_map_draws_display_cells_and_the_best_sites(tmp_path):
 
 def test_a_small_set_of_points_stays_markers(tmp_path):
     sites = surface().assign(candidate_kind="file")
-    page = maps.render(sites, tmp_path / "m.html", PROV, top=3).read_text("utf-8")
+    page = web.render(sites, tmp_path / "m.html", PROV, top=3).read_text("utf-8")
     assert "Surface:" not in page and len(site_rows(page)) == 14
     # past map_surface_min_sites, points become a surface too
-    page = maps.render(sites, tmp_path / "m.html", PROV, top=3,
+    page = web.render(sites, tmp_path / "m.html", PROV, top=3,
                        settings=Settings(map_surface_min_sites=10)).read_text("utf-8")
     assert "Surface: best tier of 14 sites" in page and len(site_rows(page)) == 3
 
 
 def test_surface_map_is_deterministic(tmp_path):
-    a = maps.render(surface(), tmp_path / "a.html", PROV).read_bytes()
-    b = maps.render(surface().iloc[::-1], tmp_path / "b.html", PROV).read_bytes()
+    a = web.render(surface(), tmp_path / "a.html", PROV).read_bytes()
+    b = web.render(surface().iloc[::-1], tmp_path / "b.html", PROV).read_bytes()
     assert a == b
 
 
@@ -97,4 +97,4 @@ def test_bad_top(tmp_path, top):
     from geo.errors import SettingsError
 
     with pytest.raises(SettingsError, match="--top"):
-        maps.render(surface(), tmp_path / "x.html", PROV, top=top)
+        web.render(surface(), tmp_path / "x.html", PROV, top=top)

@@ -297,7 +297,7 @@ def test_terminal_table_and_map_panel_say_the_grid_is_synthetic() -> None:
     from types import SimpleNamespace
 
     from geo.cli import rank as rank_command
-    from geo.maps import legend as _map_legend
+    from geo.web import legend as _map_legend
 
     ranked = pd.DataFrame([_site()]).assign(rank=1, tier="A")
     shown = rank_command.table(SimpleNamespace(sites=ranked,
@@ -339,7 +339,7 @@ def test_flexible_load_is_said_in_the_table_the_panel_and_the_reasons() -> None:
 
     from geo import score
     from geo.cli import rank as rank_command
-    from geo.maps import legend as _map_legend
+    from geo.web import legend as _map_legend
 
     ranked = pd.DataFrame([_site()]).assign(rank=1, tier="A")
     prov = {"synthetic_grid": True, "settings": {"flexible_load": True}}

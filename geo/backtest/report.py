@@ -4,7 +4,7 @@ Every file is written atomically (:func:`layers.atomic.atomic_path`) and carries
 provenance: inside the JSON and the HTML, in a ``.json`` sidecar next to the CSV, and in
 the PNG's text chunk. The PNG is drawn with matplotlib's Agg backend (imported here, only
 when drawing) with no software or date stamp, so the same input gives the same bytes. The
-map follows :mod:`geo.maps`: Leaflet inlined, no base tiles (state outlines instead), so it
+map follows :mod:`geo.web`: Leaflet inlined, no base tiles (state outlines instead), so it
 opens with no network; every string from data is escaped.
 """
 
@@ -19,16 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo import maps
+from geo import web
 from geo.backtest.evaluate import TOP_FRACTIONS, roc_curve
 from geo.backtest.run import BacktestResult
 from geo.errors import DependencyError
 from geo.io.output import SIDECAR_SUFFIX
-from geo.maps import assets as _map_assets
-from geo.maps import layers as _map_layers
-from geo.maps import legend as _map_legend
-from geo.maps import page as map_page
-from geo.maps import style as _map_style
+from geo.web import assets as _map_assets
+from geo.web import layers as _map_layers
+from geo.web import legend as _map_legend
+from geo.web import page as map_page
+from geo.web import style as _map_style
 from layers.atomic import atomic_path
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def write_map(result: BacktestResult, path: Path, title: str) -> Path:
     figure: Any = fmap.get_root()
     figure.title = _map_style.escape(title)
     figure.header.add_child(Element(
-        f'<meta name="generator" content="{maps.GENERATOR} '
+        f'<meta name="generator" content="{web.GENERATOR} '
         f'{_map_style.escape(result.provenance.get("version", "?"))}">'), name="generator")
     figure.header.add_child(_map_assets.raw_element(_map_legend.css(True)), name="css")
     tol = _map_layers.tolerance_for(bundle.boundary.bounds)

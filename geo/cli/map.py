@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 import layers
-from geo import maps
+from geo import web
 from geo.cli.options import map_options
 from geo.errors import GeoRankError
 from geo.io import export
@@ -51,7 +51,7 @@ def map_command(ctx: click.Context, result: str, out: str | None, no_layers: boo
     target = Path(out) if out else Path("maps") / f"{Path(result).stem}.html"
     title = f"geo-rank {region}" + (f": {provenance['load_mw']:,.0f} MW"
                                     if isinstance(provenance.get("load_mw"), int | float) else "")
-    written = maps.render(sites, target, provenance, layers=bundle, title=title, tiles=tiles,
+    written = web.render(sites, target, provenance, layers=bundle, title=title, tiles=tiles,
                           tiles_attribution=tiles_attribution, offline=offline,
                           land_prices=land_prices, overwrite=overwrite,
                           top=top if top is not None else _top(provenance))

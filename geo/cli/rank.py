@@ -11,7 +11,7 @@ import click
 import geopandas as gpd
 
 import layers
-from geo import columns, maps, portfolio
+from geo import columns, portfolio, web
 from geo.cli import progress
 from geo.cli.config import (
     config_option,
@@ -153,8 +153,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     target = export.check_target(export.path_for(Path(out_dir), name, fmt), overwrite=overwrite)
     html = None
     if not no_map:
-        maps.check_tiles(tiles, tiles_attribution, offline)
-        html = maps.check_target(Path(map_path) if map_path else
+        web.check_tiles(tiles, tiles_attribution, offline)
+        html = web.check_target(Path(map_path) if map_path else
                                  Path("maps") / f"{name.lower()}.html", overwrite=overwrite)
     with progress.for_command(ctx) as bars:
         result = rank_sites(region, candidates=candidates, load_mw=load_mw, settings=settings,
@@ -186,7 +186,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
             written.append(export.write(_ordered(chosen.sites), ptarget, prov,
                                         overwrite=overwrite))
             if html is not None:
-                written.append(maps.render(
+                written.append(web.render(
                     chosen.sites, html.with_name(html.stem + "_portfolio.html"), prov,
                     title=f"geo-rank {result.layers.region}: portfolio of "
                           f"{len(chosen.sites)} x {load_mw:,.0f} MW",
@@ -198,7 +198,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         # a surface (H3 cells) is drawn whole, under markers of the best --top sites
         # (a partitioned run holds no surface: its map shows the best sites only)
         surface = result.ranked if is_h3 and result.dataset is None else None
-        written.append(maps.render(result.sites, html, result.provenance,
+        written.append(web.render(result.sites, html, result.provenance,
                                    title=f"geo-rank {result.layers.region}: {load_mw:,.0f} MW",
                                    layers=result.layers, tiles=tiles,
                                    tiles_attribution=tiles_attribution, offline=offline,

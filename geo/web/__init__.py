@@ -1,10 +1,10 @@
-"""Outputs as Leaflet maps: the site map (:mod:`geo.maps.page`) and its parts.
+"""Outputs as Leaflet maps: the site map (:mod:`geo.web.page`) and its parts.
 
 ``layers`` (context layers: grid, plants, gas, land), ``legend``, ``style``, ``surface``
 (the national surface of H3 cells) and ``assets`` (the vendored Leaflet, inlined).
 """
 
-from geo.maps.page import (
+from geo.web.page import (
     GENERATOR,
     SITE_CLASS,
     TIER_COLOURS,

@@ -2,7 +2,7 @@
 
 folium elements declare their assets as ``(name, CDN url)`` pairs (``default_js`` and
 ``default_css``). :func:`inline` walks the map, maps each name to a file vendored under
-``geo/maps/_assets/`` (pinned version and SHA-256, see ``geo/maps/_assets/README.md``), clears the
+``geo/web/_assets/`` (pinned version and SHA-256, see ``geo/web/_assets/README.md``), clears the
 CDN pairs and puts the file contents in ``<script>`` and ``<style>`` tags in the page head.
 Images that a stylesheet refers to by a relative ``url(...)`` become ``data:`` URIs.
 
@@ -20,8 +20,8 @@ import re
 from functools import cache
 from typing import Any
 
-from geo.maps._assets import PACKAGES
 from geo.errors import DataSourceError, DependencyError
+from geo.web._assets import PACKAGES
 
 #: folium asset name -> (package, file inside the npm tarball)
 ASSETS = {
@@ -77,9 +77,9 @@ def inline(fmap: Any) -> None:
     ------
     DependencyError
         An element needs an asset that geo-rank does not vendor (a programming error: add
-        the package to ``geo/maps/_assets`` or do not use that folium element).
+        the package to ``geo/web/_assets`` or do not use that folium element).
     DataSourceError
-        A vendored file is missing or altered (``python -m geo.maps._assets.fetch`` restores it).
+        A vendored file is missing or altered (``python -m geo.web._assets.fetch`` restores it).
     """
     from folium import Icon, Popup
     from folium.elements import JSCSSMixin
@@ -90,7 +90,7 @@ def inline(fmap: Any) -> None:
         if isinstance(element, Popup | Icon):
             raise DependencyError(f"{type(element).__name__} needs jQuery or Font Awesome, "
                                   "which geo-rank maps do not ship; bind popups with "
-                                  "geo.maps helpers instead")
+                                  "geo.web helpers instead")
         if isinstance(element, JSCSSMixin):
             for name, url in element.default_js:
                 js.setdefault(name, url)
@@ -105,7 +105,7 @@ def inline(fmap: Any) -> None:
                 continue
             if name not in ASSETS:
                 raise DependencyError(f"map asset {name!r} ({url}) is not vendored in "
-                                      "geo/maps/_assets; see geo/maps/_assets/README.md")
+                                      "geo/web/_assets; see geo/web/_assets/README.md")
             text = asset_text(name)
             tag = (f"<script>{text}</script>" if kind == "js" else f"<style>{text}</style>")
             header.add_child(raw_element(tag), name=f"geo-rank-asset-{name}")
@@ -127,7 +127,7 @@ def asset_text(name: str) -> str:
     text = re.sub(r"^[ \t]*(//[#@] sourceMappingURL=|/\*# sourceMappingURL=).*$", "", text,
                   flags=re.M)
     banner = (f"/*! {package.name} {package.version} ({package.licence}), "
-              f"vendored by geo-rank: geo/maps/_assets/{package.name}/ */\n")
+              f"vendored by geo-rank: geo/web/_assets/{package.name}/ */\n")
     return banner + text
 
 
@@ -138,10 +138,10 @@ def _read_checked(package_name: str, member: str) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise DataSourceError(f"{path}: cannot read the vendored map asset ({exc.strerror}); "
-                              "restore it with `python -m geo.maps._assets.fetch`") from exc
+                              "restore it with `python -m geo.web._assets.fetch`") from exc
     if hashlib.sha256(data).hexdigest() != package.files[member]:
         raise DataSourceError(f"{path}: the vendored map asset differs from the pinned "
-                              "SHA-256; restore it with `python -m geo.maps._assets.fetch`")
+                              "SHA-256; restore it with `python -m geo.web._assets.fetch`")
     return data
 
 

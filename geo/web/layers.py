@@ -14,7 +14,7 @@ Size discipline (display only; the ranking never sees these geometries):
 * substations: those at or above :data:`SUBSTATION_MIN_KV` in the region, clustered
   (Leaflet.markercluster), at most :data:`MAX_SUBSTATIONS` (highest voltage first).
 
-Every string from data goes through :func:`geo.maps.style.escape` before it reaches a
+Every string from data goes through :func:`geo.web.style.escape` before it reaches a
 tooltip.
 """
 
@@ -34,8 +34,9 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-from geo.maps.assets import raw_element
-from geo.maps.style import (
+from geo.land import UNITS, raster_unit
+from geo.web.assets import raw_element
+from geo.web.style import (
     BOUNDARY_COLOUR,
     GAS_COLOUR,
     HYDRO_COLOUR,
@@ -44,7 +45,6 @@ from geo.maps.style import (
     escape,
     js_json,
 )
-from geo.land import UNITS, raster_unit
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ _MARKERCLUSTER_CSS = [
 class ScriptLayer(JSCSSMixin, Layer):
     """An overlay whose JavaScript is written verbatim (``code(var_name)`` defines the var).
 
-    ``default_js``/``default_css`` name folium assets, inlined by :mod:`geo.maps.assets`.
+    ``default_js``/``default_css`` name folium assets, inlined by :mod:`geo.web.assets`.
     """
 
     _template = Template("")

@@ -1,5 +1,5 @@
 """The map's legend panel (tiers, voltage classes, hydro, gas, land) and its provenance,
-and the page's CSS. Every piece of data in them goes through :func:`geo.maps.style.escape`."""
+and the page's CSS. Every piece of data in them goes through :func:`geo.web.style.escape`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from geo.maps.style import (
+from geo.web.style import (
     GAS_COLOUR,
     HYDRO_COLOUR,
     LAND_COLOURS,

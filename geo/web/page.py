@@ -1,17 +1,17 @@
 """Folium HTML maps of a ranking: sites, the grid around them, land and gas, provenance.
 
 :func:`render` draws the ranked sites (numbered by rank, coloured by tier, popup table and
-tooltip) over the context layers of :mod:`geo.maps.layers` (substations, lines by voltage
+tooltip) over the context layers of :mod:`geo.web.layers` (substations, lines by voltage
 class, hydro plants, gas basins, land price, the region boundary), with a layer control, a
 legend, a scale bar, a fullscreen button and the provenance in a small panel.
 
 A surface (H3 candidates, or more than ``Settings.map_surface_min_sites`` sites) is not one
-marker per site: :mod:`geo.maps.surface` merges it into coarser H3 display cells coloured by
+marker per site: :mod:`geo.web.surface` merges it into coarser H3 display cells coloured by
 the best tier inside, and only the best ``top`` sites (one per point of interconnection) are
 markers. The national res-6 and res-7 surfaces make maps of about 2 MB.
 
-Assets: Leaflet and its plugins are vendored (``geo/maps/_assets``) and inlined into every map
-by :mod:`geo.maps.assets`, so the only network requests are base tiles; ``offline=True``
+Assets: Leaflet and its plugins are vendored (``geo/web/_assets``) and inlined into every map
+by :mod:`geo.web.assets`, so the only network requests are base tiles; ``offline=True``
 also drops the tiles (state outlines serve as the basemap) and the file opens with no
 network at all.
 
@@ -39,16 +39,6 @@ import numpy as np
 import shapely
 
 from geo import columns
-from geo.maps import assets as _map_assets, legend as _map_legend, surface as _map_surface
-from geo.maps.style import (
-    SITE_CLASS,
-    TIER_COLOURS,
-    TIER_LABELS,
-    UNKNOWN_COLOUR,
-    escape,
-    js_json,
-)
-from geo.io.output import atomic_output
 from geo.errors import (
     DataSourceError,
     DependencyError,
@@ -56,7 +46,19 @@ from geo.errors import (
     LayerValidationError,
     SettingsError,
 )
+from geo.io.output import atomic_output
 from geo.settings import Settings
+from geo.web import assets as _map_assets
+from geo.web import legend as _map_legend
+from geo.web import surface as _map_surface
+from geo.web.style import (
+    SITE_CLASS,
+    TIER_COLOURS,
+    TIER_LABELS,
+    UNKNOWN_COLOUR,
+    escape,
+    js_json,
+)
 from layers import read_layer
 
 log = logging.getLogger(__name__)
@@ -110,7 +112,7 @@ def render(
         ``<meta name="generator" content="geo-rank ...">`` and are always replaced).
     surface
         Every candidate of the ranking (``RankResult.ranked``), drawn as a surface
-        (:mod:`geo.maps.surface`) under the markers of the best ``top`` of ``sites``. Without
+        (:mod:`geo.web.surface`) under the markers of the best ``top`` of ``sites``. Without
         it, ``sites`` themselves are drawn as a surface when they are H3 cells or more than
         ``settings.map_surface_min_sites``; otherwise each site is a marker.
     top
@@ -135,7 +137,7 @@ def render(
     SettingsError
         ``tiles`` is neither a known name nor a URL template with an attribution.
     """
-    try:  # folium is a core dependency, but `import geo.maps` works without it
+    try:  # folium is a core dependency, but `import geo.web` works without it
         import folium
         from branca.element import Element
         from folium.plugins import Fullscreen
@@ -261,7 +263,7 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
     """Add the context layers (bottom to top) and return what the legend should explain.
 
     ``surface`` (hexagons of a surface) goes above the land prices, under the grid."""
-    from geo.maps import layers as ml  # built on folium: imported after render checked it
+    from geo.web import layers as ml  # built on folium: imported after render checked it
 
     boundary = bundle.boundary
     tol = ml.tolerance_for(boundary.bounds)
@@ -329,7 +331,7 @@ def _located(sites: gpd.GeoDataFrame, keep: tuple[str, ...] | None = None) -> gp
 def _sites_layer(located: gpd.GeoDataFrame, points: gpd.GeoSeries, ranks: list[float],
                  over_surface: bool = False) -> Any:
     """Ranked sites: numbered, tier-coloured DivIcon markers (best drawn on top)."""
-    from geo.maps.layers import ScriptLayer  # built on folium: imported after render checked it
+    from geo.web.layers import ScriptLayer  # built on folium: imported after render checked it
 
     n = len(located)
     order = sorted(range(n), key=lambda i: (-ranks[i] if math.isfinite(ranks[i]) else math.inf))

@@ -1,7 +1,7 @@
 """What every part of the map shares: colours, tier labels, and safe text and JSON.
 
-A leaf module (it imports nothing of geo), so :mod:`geo.maps`, :mod:`geo.maps.layers` and
-:mod:`geo.maps.legend` all import it and not each other.
+A leaf module (it imports nothing of geo), so :mod:`geo.web`, :mod:`geo.web.layers` and
+:mod:`geo.web.legend` all import it and not each other.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.maps.style import TIER_COLOURS, UNKNOWN_COLOUR, js_json
+from geo.web.style import TIER_COLOURS, UNKNOWN_COLOUR, js_json
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def layer(sites: gpd.GeoDataFrame, max_cells: int, nd: int = 3) -> tuple[Any, in
     """
     import h3
 
-    from geo.maps.layers import ScriptLayer  # built on folium: imported after render checked it
+    from geo.web.layers import ScriptLayer  # built on folium: imported after render checked it
 
     res, cells = aggregate(sites, max_cells)
     rows = []

@@ -1,9 +1,9 @@
 """Vendored Leaflet assets for maps that work with no network (see README.md here).
 
 :data:`PACKAGES` pins each npm package (version, tarball SHA-256, licence) and the files
-taken from it, each with its own SHA-256. ``python -m geo.maps._assets.fetch`` downloads the
+taken from it, each with its own SHA-256. ``python -m geo.web._assets.fetch`` downloads the
 tarballs with ``npm pack``, checks both hashes and copies the files next to this module;
-:mod:`geo.maps.assets` checks the file hashes again before inlining them into a map.
+:mod:`geo.web.assets` checks the file hashes again before inlining them into a map.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Fetch the vendored Leaflet assets from the npm registry: ``python -m geo.maps._assets.fetch``.
+"""Fetch the vendored Leaflet assets from the npm registry: ``python -m geo.web._assets.fetch``.
 
-Runs ``npm pack <name>@<version>`` for each package in :data:`geo.maps._assets.PACKAGES`,
+Runs ``npm pack <name>@<version>`` for each package in :data:`geo.web._assets.PACKAGES`,
 checks the tarball's SHA-256, extracts only the listed files, checks each file's SHA-256
-and writes it into ``geo/maps/_assets/<name>/``. Nothing is written unless every hash matches.
+and writes it into ``geo/web/_assets/<name>/``. Nothing is written unless every hash matches.
 ``--check`` only verifies the files already in place (no network).
 """
 
@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from geo.maps._assets import PACKAGES, Package
+from geo.web._assets import PACKAGES, Package
 
 
 def _sha256(data: bytes) -> str:
@@ -63,7 +63,7 @@ def check() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m geo.maps._assets.fetch", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m geo.web._assets.fetch", description=__doc__)
     parser.add_argument("--check", action="store_true", help="verify only; no network")
     args = parser.parse_args(argv)
     if args.check:
