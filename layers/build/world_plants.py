@@ -133,10 +133,12 @@ def tables(table: pd.DataFrame, source: str = str(TABLE)) -> dict[str, gpd.GeoDa
     return out
 
 
-def build(cache: Path, out: Path, table: Path = TABLE) -> list[Path]:
-    """Write ``osm/<cc>/plants.parquet`` for each country; ``cache`` is unused (no download)."""
+def build(cache: Path, out: Path, table: Path | None = None) -> list[Path]:
+    """Write ``osm/<cc>/plants.parquet`` for each country from ``table`` (default
+    :data:`TABLE`); ``cache`` is unused (no download)."""
     from layers.schema import validate
 
+    table = TABLE if table is None else table
     written = []
     for cc, gdf in tables(read_table(table), source=str(table)).items():
         gdf = validate(gdf, "plants", source=f"{table.name}:{cc}")
