@@ -7,13 +7,22 @@ import logging
 import sys
 from pathlib import Path
 
-from layers.build import boundaries, campuses, electricity_prices, gas, land, sovereignty, tamu
+from layers.build import (
+    boundaries,
+    campuses,
+    electricity_prices,
+    gas,
+    land,
+    sovereignty,
+    tamu,
+    world_plants,
+)
 from layers.build.fetch import DEFAULT_CACHE, sha256
 from layers.errors import GeoRankError
 
 #: Order matters: land prices and campuses use the state outlines, sovereignty the country
 #: list.
-STEPS = (tamu, boundaries, land, gas, sovereignty, campuses, electricity_prices)
+STEPS = (tamu, boundaries, land, gas, sovereignty, campuses, electricity_prices, world_plants)
 
 
 def build_all(cache: Path, out: Path) -> list[Path]:
