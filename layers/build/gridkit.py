@@ -119,7 +119,8 @@ def read_vertices(path: Path) -> pd.DataFrame:
         "lon": _number(t, "lon", path, "v_id", lo=-180, hi=180),
         "lat": _number(t, "lat", path, "v_id", lo=-90, hi=90),
         "typ": t["typ"].str.lower(),
-        "name": t["name"].where(t["name"] != "", None) if "name" in t else None,
+        "name": pd.Series([n or None for n in t["name"]], index=t.index, dtype=object)
+        if "name" in t else None,
     })
     unknown = ~out["typ"].isin(JUNCTION_TYPES | SUBSTATION_TYPES)
     if unknown.any():

@@ -193,6 +193,10 @@ def build(cache: Path, out: Path, grids: Path | None = None) -> list[Path]:
         subs, lines, _ = layers[iso]
         cc = iso.lower()
         for kind, gdf in (("substations", subs), ("lines", lines)):
+            if gdf.empty:  # never with the real extracts; a layer file may not be empty
+                log.info("osm_grid: %s has no %s; osm/%s/%s.parquet not written",
+                         iso, kind, cc, kind)
+                continue
             gdf = validate(gdf, kind, source=f"osm/{cc}/{kind}")
             written.append(write_geoparquet(gdf, out / "osm" / cc / f"{kind}.parquet"))
     us_plants = validate(us_plants, "plants", source="osm/us/plants")
