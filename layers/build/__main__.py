@@ -13,6 +13,7 @@ from layers.build import (
     electricity_prices,
     gas,
     land,
+    osm_grid,
     sovereignty,
     tamu,
     world_plants,
@@ -21,15 +22,24 @@ from layers.build.fetch import DEFAULT_CACHE, sha256
 from layers.errors import GeoRankError
 
 #: Order matters: land prices and campuses use the state outlines, sovereignty the country
-#: list.
-STEPS = (tamu, boundaries, land, gas, sovereignty, campuses, electricity_prices, world_plants)
+#: list, the OSM grid the country and state outlines and the TAMU plants.
+STEPS = (tamu, boundaries, land, gas, sovereignty, campuses, electricity_prices, world_plants,
+         osm_grid)
 
 
-def build_all(cache: Path, out: Path) -> list[Path]:
-    """Run every build step; return the files written, in order."""
+def build_all(cache: Path, out: Path, grids_dir: Path | None = None) -> list[Path]:
+    """Run every build step; return the files written, in order.
+
+    ``grids_dir``: the folder of the OpenStreetMap grid extracts (:mod:`layers.build.osm_grid`;
+    default ``$GEO_RANK_GRIDS_DIR`` or ``../shared/data/grids``); the step is skipped when
+    they are absent.
+    """
     written: list[Path] = []
     for step in STEPS:
-        written.extend(step.build(cache, out))
+        if step is osm_grid:
+            written.extend(step.build(cache, out, grids_dir))
+        else:
+            written.extend(step.build(cache, out))
     return written
 
 
@@ -40,10 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path,
                         default=DEFAULT_CACHE,
                         help="where fetched source packages are kept")
+    parser.add_argument("--grids-dir", type=Path, default=None,
+                        help=f"folder of the OpenStreetMap grid extracts (default: "
+                             f"${osm_grid.ENV} or ../shared/data/grids next to the repository)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # the build reports counts
     try:
-        files = build_all(args.cache, args.out)
+        files = build_all(args.cache, args.out, args.grids_dir)
     except GeoRankError as exc:
         print(f"layers.build: error: {exc}", file=sys.stderr)
         return 2
