@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import LayerValidationError, SettingsError
-from layers import Layers, read_file
+from layers import Layers, grids, read_file
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def parse_kind(kind: str) -> tuple[str, int | Path | None]:
 def from_substations(layers: Layers, min_kv: float) -> gpd.GeoDataFrame:
     """Every substation in the region at or above ``min_kv``: a site at the substation."""
     subs = layers.in_region("substations")
-    subs = subs[subs["voltage_kv"] >= min_kv]
+    subs = subs[(subs["voltage_kv"] >= min_kv).to_numpy() & grids.connectable(subs)]
     return gpd.GeoDataFrame(
         {
             "site_id": "sub-" + subs["sub_id"].astype(str),

@@ -24,7 +24,7 @@ from geo._arrays import first_by
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.settings import Settings
-from layers import Layers
+from layers import Layers, grids
 from layers.sphere import chord_to_km, km_to_chord, point_lonlat, unit_xyz
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,22 @@ def _xyz(gs: gpd.GeoSeries) -> np.ndarray:
     return unit_xyz(ll[:, 0], ll[:, 1])
 
 
+#: ``hosting_source`` on the embedded OpenStreetMap grid: the inputs of the DC solve are
+#: partly estimated (layers.grids).
+OSM_HOSTING = "estimated: DC on OSM 2016 topology, voltage-class ratings, estimated base case"
+
+
+def hosting_label(layers: Layers) -> str:
+    """``hosting_source`` of a computed figure: "computed", or what it was estimated on."""
+    return OSM_HOSTING if getattr(layers, "grid", "") == grids.OSM else "computed"
+
+
 def reachable_pois(sites: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
                    settings: Settings) -> list[str]:
     """Substations that can be a site's point of interconnection: at or above
     ``candidate_min_kv`` and within ``max_tie_km`` of a site (or the site's own POI)."""
-    eligible = substations[substations["voltage_kv"] >= settings.candidate_min_kv]
+    eligible = substations[(substations["voltage_kv"] >= settings.candidate_min_kv).to_numpy()
+                           & grids.connectable(substations)]
     own = set(sites["poi_sub_id"].dropna().astype(str)) if "poi_sub_id" in sites else set()
     free = sites[sites["poi_sub_id"].isna()] if "poi_sub_id" in sites else sites
     near: set[str] = set()
@@ -395,7 +406,9 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
         of all its sites so that every partition measures alike).
     """
     subs = layers.substations.set_index("sub_id")
-    eligible = metrics.index[metrics["voltage_kv"] >= settings.candidate_min_kv]
+    connect = pd.Series(grids.connectable(layers.substations), index=subs.index)
+    eligible = metrics.index[(metrics["voltage_kv"] >= settings.candidate_min_kv).to_numpy()
+                             & connect.reindex(metrics.index, fill_value=False).to_numpy()]
     eligible = eligible.sort_values()
     centres = centres or {}
     subdivision = admin_area(sites, layers.subdivisions, "code", settings.admin_snap_km,
@@ -431,7 +444,7 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     headroom = m["area_headroom_mw"].to_numpy(dtype=float)
     out["generation_short"] = np.where(np.isnan(headroom), None, headroom < load_mw)
     out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
-    out["hosting_source"] = np.where(out["hosting_mw"].notna(), "computed", None)
+    out["hosting_source"] = np.where(out["hosting_mw"].notna(), hosting_label(layers), None)
 
     # Column by column, not ``out.join(...)``: each join copies every column of the frame.
     for part in (hydro_nearby(sites, layers.plants),

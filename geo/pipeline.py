@@ -20,7 +20,7 @@ from geo.grid import queue
 from geo.load import check_load
 from geo.provenance import build_provenance
 from geo.settings import Settings
-from layers import Layers
+from layers import Layers, grids
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,10 @@ def _with_shares(shown: gpd.GeoDataFrame, flexible: bool = False) -> gpd.GeoData
     return _order(shown.assign(**{name: values}))
 
 
-#: What the reasons say about grid figures on the embedded grid.
+#: What the reasons say about grid figures on the embedded grids.
 SYNTHETIC_NOTE = "on the embedded synthetic test grid (USA TAMU)"
+OSM_NOTE = ("on OpenStreetMap 2016 topology (voltage-class ratings, estimated base case, "
+            "© OpenStreetMap contributors)")
 
 
 def synthetic_grid(bundle: Layers) -> bool:
@@ -196,7 +198,8 @@ def rank_sites(
         engine_mod.import_dask()  # the install hint before any long work
     if dataset is not None and engine != "dask":
         raise SettingsError("a partitioned dataset needs --engine dask")
-    bundle = layers if layers is not None else layers_pkg.load(region)
+    bundle = layers if layers is not None else layers_pkg.load(region,
+                                                               grid=settings.grid_source)
     if sovereignty_bloc is not None:
         sovereignty.check_bloc(sovereignty_bloc, bundle.sovereignty)  # before the long work
     if settings.electricity_prices_file is not None:  # refused before the long work
@@ -240,7 +243,8 @@ def rank_sites(
                                       land_unit=land_unit, price_column=price_column)
 
     synthetic = synthetic_grid(bundle)
-    grid_note = SYNTHETIC_NOTE if synthetic else ""
+    grid_note = (SYNTHETIC_NOTE if synthetic
+                 else OSM_NOTE if getattr(bundle, "grid", "") == grids.OSM else "")
     context.grid_note = grid_note
 
     def provenance_of(count: int, written: int, tiers: dict[str, int]) -> dict[str, Any]:
@@ -258,6 +262,8 @@ def rank_sites(
                 "engine": engine,
                 "tiers": tiers,
                 "synthetic_grid": synthetic,
+                "grid_source": getattr(bundle, "grid", "user"),
+                "attribution": grids.attribution(bundle.sources),
                 "grid": graph.report.as_dict(),
                 "queued_loads": None if queued is None else {
                     "source": str(queued_loads) if isinstance(queued_loads, (str, Path))

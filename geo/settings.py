@@ -65,6 +65,12 @@ class Settings(SettingsBase):
     }
 
     # --- grid topology -------------------------------------------------------------------
+    #: The embedded network a region ranks on when the user gives no grid files
+    #: (:mod:`layers.grids`): "osm-2016" (real OpenStreetMap topology of 2016, GridKit and
+    #: SciGRID extracts; voltages partly inferred, ratings and base case estimated) or
+    #: "tamu-synthetic" (the USA TAMU synthetic test system, US only). Not a grid key: the
+    #: layers' content keys the cache and the shipped results.
+    grid_source: Literal["osm-2016", "tamu-synthetic"] = "osm-2016"
     #: Line ends farther than this from any substation of compatible voltage stay unsnapped.
     #: 5 km as in PyPSA-Earth (``base_network``) and Breakthrough Energy's PreREISE.
     snap_tolerance_km: float = Field(default=5.0, ge=0, json_schema_extra=GRID)

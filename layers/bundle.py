@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from layers import byo, catalog, kinds, regions, schema
+from layers import byo, catalog, grids, kinds, regions, schema
 from layers.errors import DataSourceError, LayerValidationError, RegionError
 from layers.paths import data_dir
 from layers.read import read_file, read_layer
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 #: Attributes of :class:`Layers` that a layer kind may not be named after.
 _ATTRIBUTES = frozenset({"region", "subdivision_codes", "sovereignty", "land_raster", "sources",
-                         "outline", "reports"})
+                         "outline", "reports", "grid"})
 
 
 class Layers(Mapping[str, gpd.GeoDataFrame]):
@@ -54,6 +54,9 @@ class Layers(Mapping[str, gpd.GeoDataFrame]):
         The region's outline when it is a country or a --boundary file (else: subdivisions).
     reports
         Quality reports of the user files' adapters, by kind (estimates, merges, left out).
+    grid
+        The embedded grid the grid layers come from (:data:`layers.grids.GRIDS`), or
+        ``"user"`` when the user gave substations or lines.
     """
 
     def __init__(self, region: str, subdivision_codes: tuple[str, ...],
@@ -61,7 +64,8 @@ class Layers(Mapping[str, gpd.GeoDataFrame]):
                  land_raster: Path | None = None,
                  sources: dict[str, dict[str, str]] | None = None,
                  outline: BaseGeometry | None = None,
-                 reports: dict[str, dict[str, Any]] | None = None) -> None:
+                 reports: dict[str, dict[str, Any]] | None = None,
+                 grid: str = "user") -> None:
         names = kinds.names()
         missing = [k for k in names if k not in frames]
         unknown = [k for k in frames if k not in names]
@@ -83,6 +87,7 @@ class Layers(Mapping[str, gpd.GeoDataFrame]):
         self.sources: dict[str, dict[str, str]] = sources if sources is not None else {}
         self.outline = outline
         self.reports: dict[str, dict[str, Any]] = reports if reports is not None else {}
+        self.grid = grid
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self._frames[kind]
@@ -160,7 +165,7 @@ def _why_empty(kind: kinds.Kind, in_us: bool, user_grid: bool) -> str | None:
 def load(region: str = "US", data: str | Path | None = None, *,
          layers_dir: str | Path | None = None, boundary: str | Path | None = None,
          source_format: str | dict[str, str] | None = None,
-         column_map: dict[str, str] | None = None,
+         column_map: dict[str, str] | None = None, grid: str | None = None,
          **files: str | Path | None) -> Layers:
     """Load the layers for a region: the embedded ones, replaced by the user's own files.
 
@@ -202,13 +207,13 @@ def load(region: str = "US", data: str | Path | None = None, *,
     user = byo.user_layers(files, layers_dir=layers_dir, source_format=source_format,
                            column_map=column_map)
     in_us = code == "US" or code.startswith("US-")
-    grid = kinds.with_role("grid")
-    if not in_us and not set(grid) <= set(user.frames):
-        flags = " and ".join(kinds.get(k).option for k in grid)
-        raise RegionError(
-            f"region {code!r} has no embedded grid (valid regions: {', '.join(REGIONS_HINT)} "
-            "with the embedded data, which covers the contiguous US); pass your grid with "
-            f"{flags} (or --layers-dir), e.g. OpenStreetMap or HIFLD files")
+    grid_name = grids.check(grid)
+    grid_kinds = kinds.with_role("grid")
+    user_grid = bool(set(grid_kinds) & set(user.frames))
+    if user_grid and not in_us and not set(grid_kinds) <= set(user.frames):
+        flags = " and ".join(kinds.get(k).option for k in grid_kinds)
+        raise RegionError(f"region {code!r}: give both {flags} (or --layers-dir); the "
+                          "embedded grid layers do not mix with your own outside the US")
     outline = None
     frames = {k: _embedded(root, k, trusted=data is None) for k in kinds.with_role("boundary")}
     countries = frames["countries"]
@@ -221,11 +226,17 @@ def load(region: str = "US", data: str | Path | None = None, *,
         in_us = bool(outline.intersects(shapely.union_all(
             countries.geometry[countries["iso_a3"] == "USA"].to_numpy())))
     sources = _sources()
-    user_grid = bool(set(grid) & set(user.frames))
+    embedded_grid = {} if user_grid else grids.entries(grid_name, "US" if in_us else code)
     for kind in kinds.user_kinds():
         why = _why_empty(kind, in_us, user_grid)
         if kind.name in user.frames:
             frames[kind.name] = user.frames[kind.name]
+        elif kind.name in embedded_grid:
+            entry = embedded_grid[kind.name]
+            path = root / entry.path
+            frames[kind.name] = gpd.read_parquet(path) if data is None else read_layer(
+                path, kind.name)
+            sources[kind.name] = entry.as_dict()
         elif why is not None:
             frames[kind.name] = schema.empty(kind.name)
             sources[kind.name] = {**sources.get(kind.name, {"kind": kind.name, "licence": "",
@@ -250,9 +261,5 @@ def load(region: str = "US", data: str | Path | None = None, *,
     log.info("loaded layers for %s from %s", code, root)
     return Layers(code, subdivision_codes, frames, sovereignty,
                   land_raster=raster if raster.is_file() else None, sources=sources,
-                  outline=outline, reports=user.reports)
-
-
-#: Shown when a region outside the US has no grid layers.
-REGIONS_HINT = ("US", *regions.CONTIGUOUS_US[:3], "...")
-
+                  outline=outline, reports=user.reports,
+                  grid="user" if user_grid else grid_name)

@@ -133,7 +133,8 @@ def backtest(
         that is not an H3 surface.
     """
     settings = settings or Settings()
-    bundle = layers if layers is not None else layers_pkg.load(region)
+    bundle = layers if layers is not None else layers_pkg.load(region,
+                                                               grid=settings.grid_source)
     region_code = bundle.region
     boundary = bundle.boundary
     known = bp.check_in_region(known, boundary, region_code, known_source, clip=clip_known)

@@ -57,6 +57,9 @@ def pop_setting_flags(params: dict[str, Any]) -> dict[str, tuple[str, Any]]:
     """Remove the setting flags from a command's ``params``; ``{flag: (setting, value)}`` of
     the ones given."""
     given: dict[str, tuple[str, Any]] = {}
+    if params.get("grid_source") is not None:
+        given["--grid"] = ("grid_source", params.pop("grid_source"))
+    params.pop("grid_source", None)
     for flag, (name, _) in SETTING_FLAGS.items():
         value = params.pop(name, None)
         if value is not None:

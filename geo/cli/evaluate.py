@@ -16,8 +16,8 @@ import geopandas as gpd
 import layers
 from geo.backtest import points as bp
 from geo.backtest.run import DEFAULT_BACKGROUND, DEFAULT_BOOTSTRAP, backtest
-from geo.cli.config import engine_settings, flexible_option
-from geo.cli.options import region_option
+from geo.cli.config import engine_settings, flexible_option, pop_setting_flags
+from geo.cli.options import grid_option, region_option
 from geo.errors import SettingsError
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
               show_default=True, help="Folder for the reports, the ROC PNG and the map.")
 @click.option("--no-map", is_flag=True, help="Write no HTML map.")
 @flexible_option
+@grid_option
 @click.option("--config", type=click.Path(dir_okay=False), default=None,
               help="TOML file overriding any setting (see geo/settings.py).")
 @click.pass_context
@@ -57,7 +58,7 @@ def evaluate_command(ctx: click.Context, known: str | None, known_set: str | Non
                      region: str, load_mw: float, resolution: int | None,
                      n_background: int | None, background_file: str | None, seed: int,
                      n_boot: int, ranking: str | None, out_dir: str, no_map: bool,
-                     flexible: bool, config: str | None) -> None:
+                     flexible: bool, grid_source: str | None, config: str | None) -> None:
     """Backtest the ranking of REGION against KNOWN sites (a file with lat/lon, name and
     optional MW), beside naive proxies: AUC, top-1/5/10 % shares, ROC curves, a map."""
     if (known is None) == (known_set is None):
@@ -73,11 +74,12 @@ def evaluate_command(ctx: click.Context, known: str | None, known_set: str | Non
     # (about 0.4 CPU s of a warm `geo-rank --region US --no-map`); no import cycle is hidden
     from geo.backtest import report as backtest_report
 
-    settings = engine_settings(config, {}, flexible=flexible)
+    settings = engine_settings(config, pop_setting_flags({"grid_source": grid_source}),
+                               flexible=flexible)
     source = known if known is not None else str(known_set)
     path = Path(known) if known is not None else bp.known_set_path(str(known_set))
     sites = bp.read_known(path)
-    bundle = layers.load(region)
+    bundle = layers.load(region, grid=settings.grid_source)
     background: int | gpd.GeoDataFrame = (
         bp.read_known(background_file) if background_file is not None
         else n_background if n_background is not None else DEFAULT_BACKGROUND)

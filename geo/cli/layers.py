@@ -50,7 +50,7 @@ def summary(bundle: layers.Layers) -> dict[str, dict[str, Any]]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by layer.")
 def layers_command(region: str, as_json: bool, **layer_opts: Any) -> None:
     """List each layer of REGION: count, source, vintage, and how far to trust it."""
-    bundle = layers.load(region, **layer_kwargs(layer_opts))
+    bundle = layers.load(region, grid=layer_opts.get("grid_source"), **layer_kwargs(layer_opts))
     info = summary(bundle)
     if bundle.reports:
         info["quality"] = bundle.reports

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from layers import adapters, kinds
+from layers import adapters, grids, kinds
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -16,8 +16,15 @@ region_option = click.option(
     default="US",
     show_default=True,
     help="US (48 contiguous states and DC), a state code such as US-TX, or a country "
-         "(ISO alpha-2, e.g. NO) with your own grid layers.",
+         "(ISO alpha-2): NO, CA, MX, ET, BT and MY have an embedded OpenStreetMap grid; "
+         "others need your own grid layers.",
 )
+
+grid_option = click.option(
+    "--grid", "grid_source", type=click.Choice(grids.GRIDS), default=None,
+    help=f"Embedded network when you give no grid files: {grids.OSM} (real OpenStreetMap "
+         f"topology, 2016; default) or {grids.TAMU} (USA TAMU synthetic test system, US "
+         "only) [setting grid_source].")
 
 
 def _path(kind: kinds.Kind) -> Callable[[F], F]:
@@ -50,6 +57,7 @@ def layer_options(f: F) -> F:
                      help="Map a source column to a canonical one, e.g. voltage_kv=KV_MAX."),
         click.option("--boundary", type=click.Path(dir_okay=False), default=None,
                      help="A polygon file to use as the region's outline."),
+        grid_option,
     )
     for option in reversed(options):
         f = option(f)

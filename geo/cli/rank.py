@@ -23,6 +23,7 @@ from geo.cli.config import (
 from geo.cli.options import layer_kwargs, layer_options, map_options, region_option
 from geo.io import export
 from geo.pipeline import RankResult, rank_sites
+from layers import grids
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 SYNTHETIC_HEADER = ("grid: the embedded USA TAMU synthetic test system (real sites, synthetic "
                     "topology and ratings): months and firm MW show the method, not the real "
                     "grid")
+#: The first line of the table on the embedded OpenStreetMap grid (grid_source osm-2016).
+OSM_HEADER = ("grid: OpenStreetMap 2016 topology (real lines and substations; voltages partly "
+              "inferred, ratings and base-case flows estimated): hosting and firm MW are "
+              "estimates. © OpenStreetMap contributors (ODbL 1.0)")
 #: The first line of the table under --flexible (flexible_load).
 FLEXIBLE_HEADER = ("load: flexible (--flexible): curtailed after an outage until upgrades make "
                    "it firm; months are judged on N-0 hosting, the supply column stays N-1")
@@ -59,6 +64,8 @@ def table(result: RankResult, limit: int) -> str:
     provenance = getattr(result, "provenance", {})
     if provenance.get("synthetic_grid"):
         rows.insert(0, SYNTHETIC_HEADER)
+    elif provenance.get("grid_source") == grids.OSM:
+        rows.insert(0, OSM_HEADER)
     if provenance.get("settings", {}).get("flexible_load"):
         rows.insert(0, FLEXIBLE_HEADER)
     for _, row in result.sites.head(limit).iterrows():
@@ -144,7 +151,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache,
                                flexible=flexible)
     user = layer_kwargs(layer_opts)
-    bundle = layers.load(region, **user) if user else None
+    bundle = layers.load(region, grid=settings.grid_source, **user) if user else None
     name = bundle.region if bundle is not None else layers.regions.parse(region)[0]
     # every candidate of a Dask run in GeoParquet: a folder of one file per partition,
     # written by the workers; no process holds the whole surface (geo.io.dataset)

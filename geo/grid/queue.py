@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 
 from geo.errors import LayerValidationError
 from geo.settings import Settings
+from layers import grids
 from layers.sphere import chord_to_km, unit_xyz
 
 #: Columns of an attached queue (what :func:`geo.grid.hosting.hosting` reads).
@@ -97,7 +98,8 @@ def attach(queue: pd.DataFrame, substations: gpd.GeoDataFrame, settings: Setting
                                    "`geo-rank grid --export`, or give lat/lon instead")
     km = np.zeros(len(queue))
     if (~given).any():
-        ok = substations["voltage_kv"].to_numpy(float) >= settings.hosting_min_kv
+        ok = ((substations["voltage_kv"].to_numpy(float) >= settings.hosting_min_kv)
+              & grids.connectable(substations))
         if not ok.any():
             raise LayerValidationError(f"{source}: no substation of {settings.hosting_min_kv:g}"
                                        " kV or more to attach the loads to")

@@ -52,6 +52,11 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
     if provenance.get("synthetic_grid"):  # issue 15: say so where the ranking is shown
         parts.append("<div style='color:#a33'>grid: embedded synthetic test system (USA "
                      "TAMU); months and firm MW show the method, not the real grid</div>")
+    if provenance.get("grid_source") == "osm-2016":
+        parts.append("<div style='color:#a33'>grid: OpenStreetMap 2016 topology; voltages "
+                     "partly inferred, ratings and base case estimated</div>")
+    if provenance.get("attribution"):  # ODbL 4.3: on every map of OSM-derived data
+        parts.append(f"<div>{escape(provenance['attribution'])}</div>")
     if provenance.get("settings", {}).get("flexible_load"):
         parts.append("<div style='color:#a33'>load: flexible, curtailed after an outage until "
                      "upgrades make it firm; months judged on N-0 hosting</div>")
