@@ -174,7 +174,9 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
         (has_poi & as_bool(sites, "firm_preexisting"),
          "firm MW sets aside an overload the base case already has after an outage"),
         (_contains(note, "estimated"), "the electricity price"),
-        (gas, "gas cost and lead time (settings)")])
+        (gas, "gas cost and lead time (settings)"),
+        (~no_path & _outside_us(sites), "capital and months from US tables (a proxy outside "
+                                        "the US)")])
 
     # Land.
     land_price = _num(sites, "land_price_usd_per_acre")
@@ -188,6 +190,12 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     transfer = _text(sites, "transfer_note")
     line.add_if(transfer != "", "; ", transfer)
     return line
+
+
+def _outside_us(sites: Columns) -> np.ndarray:
+    """True for a site in a known country other than the US (its costs use US tables)."""
+    country = _text(sites, "country_iso3")
+    return (country != "") & (country != "USA")
 
 
 def separation(ranked: Columns) -> np.ndarray:

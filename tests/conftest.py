@@ -32,7 +32,14 @@ def us_substation_count() -> int:
 
 @pytest.fixture(scope="session")
 def us_layers() -> layers.Layers:
-    return layers.load("US")
+    """The embedded USA TAMU synthetic layers (the tests that pin its figures)."""
+    return layers.load("US", grid="tamu-synthetic")
+
+
+@pytest.fixture(scope="session")
+def osm_us_layers() -> layers.Layers:
+    """The embedded OpenStreetMap 2016 US layers (the default grid)."""
+    return layers.load("US", grid="osm-2016")
 
 
 @pytest.fixture()

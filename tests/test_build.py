@@ -24,7 +24,7 @@ def _files(root: Path) -> list[Path]:
     ``python -m geo.grid.shipped_build`` from these layers and checked by tests/test_shipped.py."""
     return sorted(rel for rel in (p.relative_to(root) for p in root.rglob("*")
                                   if p.is_file() and p.suffix in (".parquet", ".csv", ".tif"))
-                  if rel not in (shipped.RELATIVE_PATH, shipped.EDGES_RELATIVE_PATH))
+                  if rel not in shipped.RELATIVE_PATHS)
 
 
 def _digest(path: Path) -> str:

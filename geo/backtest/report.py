@@ -53,17 +53,26 @@ def file_names(region: str) -> dict[str, str]:
 
 
 def table_text(result: BacktestResult) -> str:
-    """The terminal table: one row per score."""
+    """The terminal table: one row per score, then the AUC of each type group."""
+    text = _rows(result.table)
+    if result.by_type is not None:
+        for group, part in result.by_type.groupby("group", sort=False):
+            text += (f"\n\n{group} ({int(part['known_sites'].iloc[0])} known sites)\n"
+                     + _rows(part))
+    return text
+
+
+def _rows(table: pd.DataFrame) -> str:
     tags = [f"{x * 100:g}pct" for x in TOP_FRACTIONS]
-    head = (f"{'score':<38} {'AUC':>5} {'95 % interval':>13}  "
+    head = (f"{'score':<52} {'AUC':>5} {'95 % interval':>13}  "
             + "  ".join(f"{'top ' + t.replace('pct', ' %'):>15}" for t in tags))
-    sub = f"{'':<38} {'':>5} {'':>13}  " + "  ".join(f"{'known / backgr.':>15}" for _ in tags)
+    sub = f"{'':<52} {'':>5} {'':>13}  " + "  ".join(f"{'known / backgr.':>15}" for _ in tags)
     lines = [head, sub]
-    for _, row in result.table.iterrows():
+    for _, row in table.iterrows():
         shares = "  ".join(
             f"{_pct(row[f'known_top_{t}']):>7} / {_pct(row[f'background_top_{t}']):>5}"
             for t in tags)
-        lines.append(f"{row['score']:<38.38} {row['auc']:>5.3f} "
+        lines.append(f"{row['score']:<52.52} {row['auc']:>5.3f} "
                      f"{row['auc_low']:>6.3f}-{row['auc_high']:<6.3f}  {shares}")
     return "\n".join(lines)
 
@@ -82,6 +91,8 @@ def write_json(result: BacktestResult, path: Path) -> Path:
     """The full report: provenance, the table, and every known site with its figures."""
     doc = {"provenance": result.provenance,
            "table": json.loads(result.table.to_json(orient="records", double_precision=6)),
+           "by_type": (None if result.by_type is None else json.loads(
+               result.by_type.to_json(orient="records", double_precision=6))),
            "known_sites": _known_rows(result)}
     text = json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
     with atomic_path(path) as tmp:

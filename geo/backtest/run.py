@@ -26,6 +26,7 @@ from geo.io import export
 from geo.pipeline import rank_sites
 from geo.provenance import build_provenance, provenance_fingerprint
 from geo.settings import Settings
+from layers import grids
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,9 @@ class BacktestResult:
         The region's layers.
     provenance
         Version, settings, sources and the backtest's own inputs.
+    by_type
+        The table again for each group of known sites by ``type`` (:data:`TYPE_GROUPS`),
+        with ``group`` and ``known_sites`` columns; None when the set has no type.
     """
 
     table: pd.DataFrame
@@ -65,6 +69,7 @@ class BacktestResult:
     scores: dict[str, tuple[np.ndarray, np.ndarray]]
     layers: Any
     provenance: dict[str, Any] = field(default_factory=dict)
+    by_type: pd.DataFrame | None = None
 
 
 def _ranking_from_file(path: str | Path, region: str,
@@ -178,7 +183,14 @@ def backtest(
         RANKING_LABEL: (pct[is_known], pct[~is_known], surface_values)}
     for label, s in bp.proxy_scores(values).items():
         named[label] = (s[is_known], s[~is_known], s[~is_known])
+    other = _other_grid(bundle)
+    if other is not None:  # the same naive proxies on the other embedded US network
+        for label, s in bp.proxy_scores(bp.proxies(both, other.substations, other.plants,
+                                                   seed)).items():
+            named[f"{label} [{other.grid}]"] = (s[is_known], s[~is_known], s[~is_known])
     table = ev.score_table(named, n_boot=n_boot, seed=seed)
+    by_type = _by_type(named, both.loc[is_known, "type"] if "type" in both else None,
+                       n_boot, seed)
     points = gpd.GeoDataFrame(
         {"kind": both["kind"].to_numpy(), "name": both["name"].astype(str).to_numpy(),
          "lat": lat.round(6), "lon": lon.round(6), "rank_percentile": pct.round(6),
@@ -205,10 +217,47 @@ def backtest(
         "distance": "great-circle metres on the mean Earth sphere (6,371.0088 km)",
         "note": "AUC: Mann-Whitney, ties counted half; interval: percentile bootstrap of "
                 "known and background resampled separately. Rank percentile 0 where the "
-                "surface has no cell. The embedded grid is synthetic (TAMU test system).",
+                "surface has no cell. Proxies marked [grid] use the other embedded network.",
     })
     scores = {k: (v[0], v[1]) for k, v in named.items()}
+    provenance["grid_source"] = getattr(bundle, "grid", "user")
+    provenance["attribution"] = grids.attribution(bundle.sources)
     log.info("backtest of %s: %d known sites, %d background points, %d cells",
              region_code, int(is_known.sum()), int((~is_known).sum()), len(surface))
     return BacktestResult(table=table, points=points, scores=scores, layers=bundle,
-                          provenance=provenance)
+                          provenance=provenance, by_type=by_type)
+
+
+#: Known-site groups of the per-type AUC (the ``type`` column of a known set).
+TYPE_GROUPS: dict[str, tuple[str, ...]] = {
+    "mining": ("mining", "mining_to_ai"),
+    "AI and hyperscale": ("ai_campus", "hyperscale"),
+}
+
+
+def _by_type(named: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+             types: pd.Series | None, n_boot: int, seed: int) -> pd.DataFrame | None:
+    """The score table for each group of :data:`TYPE_GROUPS` (its known sites against the
+    same background), stacked with a ``group`` column; None without a ``type`` column."""
+    if types is None:
+        return None
+    kinds = types.astype(str).to_numpy()
+    parts = []
+    for group, members in TYPE_GROUPS.items():
+        keep = np.isin(kinds, members)
+        if keep.sum() < 5:
+            continue
+        subset = {label: (k[keep], b, s) for label, (k, b, s) in named.items()}
+        table = ev.score_table(subset, n_boot=n_boot, seed=seed)
+        parts.append(table.assign(group=group, known_sites=int(keep.sum())))
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _other_grid(bundle: Any) -> Any:
+    """The other embedded US network's layers (None outside the US or with the user's grid)."""
+    grid = getattr(bundle, "grid", "user")
+    region = str(bundle.region)
+    if grid not in grids.GRIDS or not (region == "US" or region.startswith("US-")):
+        return None
+    other = next(g for g in grids.GRIDS if g != grid)
+    return layers_pkg.load(region, grid=other)

@@ -46,10 +46,15 @@ LOG = logging.getLogger(__name__)
 MODEL_VERSION = 6  # 6: n1_preexisting keys the shipped results (it was missing)
 #: The parquet metadata field holding the key.
 KEY_FIELD = b"geo_rank_shipped_key"
-#: Where the shipped table lives, relative to the data folder.
-RELATIVE_PATH = Path("us") / "grid_metrics.parquet"
-#: Every edge's own PTDF ``p_kk`` (:func:`geo.grid.hosting.self_ptdf`), same key, same folder.
-EDGES_RELATIVE_PATH = Path("us") / "grid_edges.parquet"
+#: The folder of each embedded grid's shipped results, relative to the data folder
+#: (:mod:`layers.grids`): the US networks, whole.
+FOLDERS: dict[str, Path] = {"tamu-synthetic": Path("us"), "osm-2016": Path("osm") / "us"}
+#: The shipped table and every edge's own PTDF ``p_kk`` (:func:`geo.grid.hosting.self_ptdf`),
+#: same key, same folder.
+METRICS_NAME, EDGES_NAME = "grid_metrics.parquet", "grid_edges.parquet"
+#: Every shipped file, relative to the data folder.
+RELATIVE_PATHS: tuple[Path, ...] = tuple(folder / name for folder in FOLDERS.values()
+                                         for name in (METRICS_NAME, EDGES_NAME))
 
 
 def key(grid: GridGraph, plants_hash: str, settings: Settings) -> str:
@@ -59,14 +64,18 @@ def key(grid: GridGraph, plants_hash: str, settings: Settings) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def path() -> Path:
-    """The shipped table's path (it may be absent, e.g. in a trimmed install)."""
-    return data_dir() / RELATIVE_PATH
+def path(grid_source: str = "tamu-synthetic") -> Path:
+    """The shipped table's path for an embedded grid (it may be absent)."""
+    return data_dir() / FOLDERS[grid_source] / METRICS_NAME
 
 
-def edges_path() -> Path:
-    """The shipped edges' own PTDFs (they may be absent)."""
-    return data_dir() / EDGES_RELATIVE_PATH
+def _find(run_key: str, name: str) -> Path | None:
+    """The shipped file ``name`` computed from ``run_key``, in any grid's folder."""
+    for folder in FOLDERS.values():
+        where = data_dir() / folder / name
+        if available(run_key, where):
+            return where
+    return None
 
 
 @cache
@@ -80,26 +89,28 @@ def _shipped_key(where: Path) -> str | None:
 
 
 def available(run_key: str, where: Path | None = None) -> bool:
-    """True when the shipped table (or the file ``where``) was computed from this key."""
-    where = where or path()
+    """True when a shipped table (or the file ``where``) was computed from this key."""
+    if where is None:
+        return _find(run_key, METRICS_NAME) is not None
     return where.is_file() and _shipped_key(where) == run_key
 
 
 def read(run_key: str) -> pd.DataFrame | None:
     """The shipped table for ``run_key`` (``attrs["cache"] = "shipped"``), else None."""
-    if not available(run_key):
+    where = _find(run_key, METRICS_NAME)
+    if where is None:
         return None
-    table = pd.read_parquet(path())
+    table = pd.read_parquet(where)
     table.attrs["cache"] = "shipped"
-    LOG.info("grid metrics read from the shipped results %s", path())
+    LOG.info("grid metrics read from the shipped results %s", where)
     return table
 
 
 def read_self_ptdf(grid: GridGraph, run_key: str) -> np.ndarray | None:
     """Every edge's own PTDF aligned with ``grid.edges`` (NaN where not shipped), when the
     shipped edges were computed from ``run_key``; else None."""
-    where = edges_path()
-    if not available(run_key, where):
+    where = _find(run_key, EDGES_NAME)
+    if where is None:
         return None
     table = pd.read_parquet(where)
     at = pd.Index(table["line_ids"]).get_indexer(circuits.edge_names(grid.edges))

@@ -175,9 +175,18 @@ def build(cache: Path, out: Path, grids: Path | None = None) -> list[Path]:
     plants = gpd.read_parquet(out / "us/plants.parquet")
     flows, us_plants, rep = dc_base.base_case(subs, lines, plants,
                                              tamu_loads(fetch(POWERSIMDATA, cache)))
-    lines["flow_mw"] = np.round(flows, 3)
-    lines["flow_source"] = np.where(np.isfinite(flows), dc_base.FLOW_SOURCE,
-                                    "unknown: island without generation or load")
+    # The estimate is shipped for inspection but is not the engine's base case: at the
+    # voltage-class ratings it overloads a fifth of the lines (an operating point overloads
+    # none), so the flows it would give are not credible. The engine treats the OSM flows as
+    # unknown and assumes assumed_utilisation of each rating (docs/methods.md).
+    over = rep["lines_over_rating"] / max(rep["lines_with_flow"], 1)
+    lines["dc_flow_estimate_mw"] = np.round(flows, 3)
+    lines["flow_mw"] = np.nan
+    lines["flow_source"] = np.where(
+        np.isfinite(flows),
+        f"unknown: the estimated DC base case (dc_flow_estimate_mw) overloads {over:.0%} of "
+        "lines at their estimated ratings, so it is not used",
+        "unknown: island without generation or load")
     log.info("osm_grid: US base case: load %.0f MW (%.0f MW attached), generation %.0f MW "
              "(%.0f MW attached), %d of %d islands solved (%d load without generation, %d "
              "generation without load: flows unknown, engine uses assumed headroom), %d lines "
