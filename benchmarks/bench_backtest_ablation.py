@@ -1,6 +1,7 @@
 """Which part of the time-to-power model costs the backtest its AUC (issue 15)?
 
-Run: ``python benchmarks/bench_backtest_ablation.py [--load-mw 300] [--bootstrap 1000]``.
+Run: ``python benchmarks/bench_backtest_ablation.py [--load-mw 300] [--bootstrap 1000]
+[--grid osm-2016|tamu-synthetic]``.
 
 Backtests the US ranking on ``us-campuses`` (H3 res 6, 3,000 background points, seed 0,
 as ``geo-rank evaluate --known-set us-campuses``) with the default settings and with one
@@ -28,6 +29,7 @@ import layers
 from geo.backtest import points as bp
 from geo.backtest.run import RANKING_LABEL, backtest
 from geo.settings import Settings
+from layers import grids
 
 NO_UPGRADES = {"upgrade_base_months": 0.0, "upgrade_shortfall_months": 0.0,
                "upgrade_n0_shortfall_months": 0.0}
@@ -46,17 +48,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--load-mw", type=float, default=300.0)
     parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument("--grid", choices=grids.GRIDS, default=grids.DEFAULT)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    bundle = layers.load("US")
+    bundle = layers.load("US", grid=args.grid)
     known = bp.read_known(bp.known_set_path("us-campuses"))
-    print(f"US, {args.load_mw:,.0f} MW, us-campuses, H3 res 6, 3,000 background points, "
-          "seed 0\n")
+    print(f"US, {args.load_mw:,.0f} MW, us-campuses ({len(known)} sites), --grid {args.grid}, "
+          "H3 res 6, 3,000 background points, seed 0\n")
     print("| model | ranking AUC | 95 % interval | top 5 % | top 10 % (known / background) |")
     print("|---|---:|---|---|---|")
     for label, overrides in CASES.items():
         result = backtest(known, region="US", load_mw=args.load_mw, layers=bundle,
-                          settings=Settings(**overrides), n_boot=args.bootstrap,
+                          settings=Settings(grid_source=args.grid, **overrides),
+                          n_boot=args.bootstrap,
                           known_source="us-campuses")
         table = result.table.set_index("score")
         row = table.loc[RANKING_LABEL]

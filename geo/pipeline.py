@@ -184,7 +184,7 @@ def rank_sites(
 
     >>> result = rank_sites("US-RI", load_mw=100)
     >>> result.sites["poi_name"].head(3).tolist()
-    ['PROVIDENCE 20', 'PAWTUCKET 8', 'PROVIDENCE 6']
+    ['Sherman Road Substation', 'West Farnum Substation', 'Ocean State Substation']
     >>> result.sites["tier"].head(3).tolist()
     ['A', 'A', 'A']
     """

@@ -209,8 +209,10 @@ CASES: list[Case] = [
      "no candidate sites in US-RI", "lower --min-kv"),
     ("unknown region", lambda t: ["--region", "XX"],
      "unknown region 'XX'", "valid regions: US, US-AL"),
-    ("country without a grid", lambda t: ["--region", "NO"],
-     "region 'NO' has no embedded grid", "pass your grid with --substations and --lines"),
+    ("country without a grid", lambda t: ["--region", "FR"],
+     "region 'FR' has no embedded grid", "pass your own --substations and --lines"),
+    ("synthetic grid outside the US", lambda t: ["--region", "NO", "--grid", "tamu-synthetic"],
+     "--grid tamu-synthetic covers the contiguous US only", "use --grid osm-2016"),
     ("--load-mw 0", lambda t: ["--region", "US-RI", "--load-mw", "0"],
      "--load-mw 0.0:", "must be a number above 0 and at most 20,000 MW"),
     ("--load-mw negative", lambda t: ["--region", "US-RI", "--load-mw", "-5"],
@@ -319,7 +321,7 @@ def test_bom_semicolon_csv_sites_work(tmp_path, cache_config):
     sites.write_bytes("\ufeffid;name;lat;lon\nf1;Old farm;41,7;-71,5\nf2;Mill;41.8;-71.4\n"
                       .replace("41,7", "41.7").replace("-71,5", "-71.5").encode("utf-8"))
     result = CliRunner().invoke(cli, [*RI, "--candidates", str(sites), "--no-map",
-                                      "--out", str(tmp_path / "out"),
+                                      "--all-candidates", "--out", str(tmp_path / "out"),
                                       "--config", str(cache_config)])
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "out" / "us-ri_sites.geojson").read_text())

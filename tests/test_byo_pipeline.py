@@ -112,7 +112,7 @@ def test_norway_run_is_eu_eea_gdpr(config, tmp_path):
 def test_country_region_needs_grid_layers():
     assert regions.parse("et") == ("ET", ())
     with pytest.raises(RegionError, match="--substations and --lines"):
-        layers.load("NO")
+        layers.load("FR")
 
 
 def test_boundary_file_is_the_outline(tmp_path):

@@ -12,7 +12,8 @@ from geo.cli.app import cli
 
 
 def test_layers_json_reports_counts_and_sources(us_substation_count):
-    result = CliRunner().invoke(cli, ["layers", "--region", "US", "--json"])
+    result = CliRunner().invoke(cli, ["layers", "--region", "US", "--json",
+                                      "--grid", "tamu-synthetic"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert set(doc) >= {"substations", "lines", "plants", "gas_fields", "land_prices",
@@ -28,10 +29,21 @@ def test_layers_json_reports_counts_and_sources(us_substation_count):
 
 
 def test_layers_text_says_what_is_synthetic(us_substation_count):
-    result = CliRunner().invoke(cli, ["layers"])
+    result = CliRunner().invoke(cli, ["layers", "--grid", "tamu-synthetic"])
     assert result.exit_code == 0
     assert "synthetic topology" in result.output
     assert f"{us_substation_count:,}" in result.output
+
+
+def test_layers_default_to_the_openstreetmap_grid_with_its_attribution():
+    result = CliRunner().invoke(cli, ["layers", "--region", "NO", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["substations"]["count"] == 317              # 108 substations, 209 junctions
+    assert doc["lines"]["licence"] == "ODbL 1.0" and "GridKit" in doc["lines"]["source"]
+    assert doc["plants"]["by_fuel"]["hydro"] > 250          # WRI GPPD, Norway
+    text = CliRunner().invoke(cli, ["layers", "--region", "NO"]).output
+    assert "© OpenStreetMap contributors" in text and "synthetic" not in text
 
 
 def test_unknown_region_is_one_line_exit_2():

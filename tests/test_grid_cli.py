@@ -17,7 +17,7 @@ XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0)}
 KV = {"A": 345.0, "B": 230.0, "C": 230.0, "D": 69.0}
 
 
-def bundle(region: str = "US") -> SimpleNamespace:
+def bundle(region: str = "US", grid: str | None = None) -> SimpleNamespace:
     subs = gpd.GeoDataFrame({"sub_id": list(XY), "name": [f"Sub {s}" for s in XY],
                              "voltage_kv": [KV[s] for s in XY]},
                             geometry=[Point(p) for p in XY.values()], crs="EPSG:4326")
@@ -159,7 +159,7 @@ def test_n0_and_n1_side_by_side(runner, tmp_path, monkeypatch):
 
 
 def test_pre_existing_violations_are_counted_and_printed(monkeypatch, tmp_path):
-    def flowing(region: str = "US") -> SimpleNamespace:
+    def flowing(region: str = "US", grid: str | None = None) -> SimpleNamespace:
         # base case 105 MW from A to B: 60 on AB, 45 via C; with AB out AC carries
         # 45 + 60 = 105 > 100 before any new load
         b = bundle(region)

@@ -74,9 +74,11 @@ def test_region_state_clips_points(us_substation_count):
     assert (inside["state"] == "US-TX").mean() > 0.98
 
 
-def test_unknown_region_lists_valid_ones():
-    with pytest.raises(RegionError, match="valid regions: US, US-AL"):
-        layers.load("NO")
+def test_a_country_without_an_embedded_grid_names_those_that_have_one():
+    with pytest.raises(RegionError, match=r"has no embedded grid .*covers US, CA, MX, NO, ET"):
+        layers.load("FR")
+    with pytest.raises(RegionError, match="covers the contiguous US only"):
+        layers.load("NO", grid="tamu-synthetic")
 
 
 @pytest.mark.parametrize("kind", [k.name for k in layers.kinds.table() if k.path])

@@ -9,6 +9,7 @@ import click
 
 import layers
 from geo.cli.options import layer_kwargs, layer_options, region_option
+from layers import grids
 
 
 def summary(bundle: layers.Layers) -> dict[str, dict[str, Any]]:
@@ -73,8 +74,14 @@ def layers_command(region: str, as_json: bool, **layer_opts: Any) -> None:
         facts = ", ".join(f"{k} {v}" for k, v in rep.items()
                           if isinstance(v, int) and not isinstance(v, bool) and v)
         click.echo(f"{kind}: {rep['format']} file {rep['file']}" + (f"; {facts}" if facts else ""))
-    if not {"substations", "lines"} & set(bundle.reports):
+    if bundle.grid == grids.TAMU:
         click.echo(
             "note: the grid (substations, lines) is the USA TAMU test system: real sites, "
             "synthetic topology. Bring real grid data for decisions (see README)."
+        )
+    elif bundle.grid == grids.OSM:
+        click.echo(
+            "note: the grid (substations, lines) is OpenStreetMap as of 2016: real topology; "
+            "voltages partly inferred, ratings estimated from the voltage class. "
+            f"{grids.OSM_ATTRIBUTION}"
         )
