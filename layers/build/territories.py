@@ -60,6 +60,8 @@ KINDS = {
     "CUSTOM": "iso_rto",  # HIFLD's "non-ISO" remainder areas (West, Southeast, Alaska, Hawaii)
     "CCA_TERRITORY": "community_choice",
 }
+#: Kinds whose rows are one utility (or community-choice aggregator) each.
+UTILITY_KINDS = ("retail_service_territory", "community_choice")
 #: CommonGrid's source labels -> the original source, as cited in ``data/SOURCES.md``.
 SOURCES = {
     "ArcGIS HIFLD Electric Retail Service Territories":
@@ -294,7 +296,8 @@ def territories(folder: Path, report: Report | None = None, *,
             attrs = by_region.get(region["id"]) or by_eia.get(eia_id or "") or {}
         rows.append({
             "territory_id": tid, "kind": kind, "name": region["name"], "eia_id": eia_id,
-            "code": code, "state": region["state"],
+            # the state of an ISO or BA entry is its seat (PJM: PA), not its footprint
+            "code": code, "state": region["state"] if kind in UTILITY_KINDS else None,
             "balancing_authority": attrs.get("balancing_authority"),
             "iso_rto": attrs.get("iso_rto"),
             "customers": region.get("customers"),
