@@ -16,28 +16,35 @@ from layers.build import (
     osm_grid,
     sovereignty,
     tamu,
+    territories,
     world_plants,
 )
 from layers.build.fetch import DEFAULT_CACHE, sha256
 from layers.errors import GeoRankError
 
 #: Order matters: land prices and campuses use the state outlines, sovereignty the country
-#: list, the OSM grid the country and state outlines and the TAMU plants.
+#: list, the OSM grid the country and state outlines and the TAMU plants. ``osm_grid`` and
+#: ``territories`` read local folders and are skipped when those are absent.
 STEPS = (tamu, boundaries, land, gas, sovereignty, campuses, electricity_prices, world_plants,
-         osm_grid)
+         osm_grid, territories)
 
 
-def build_all(cache: Path, out: Path, grids_dir: Path | None = None) -> list[Path]:
+def build_all(cache: Path, out: Path, grids_dir: Path | None = None,
+              territories_dir: Path | None = None) -> list[Path]:
     """Run every build step; return the files written, in order.
 
     ``grids_dir``: the folder of the OpenStreetMap grid extracts (:mod:`layers.build.osm_grid`;
     default ``$GEO_RANK_GRIDS_DIR`` or ``../shared/data/grids``); the step is skipped when
-    they are absent.
+    they are absent. ``territories_dir``: the CommonGrid data folder
+    (:mod:`layers.build.territories`; default ``$GEO_RANK_TERRITORIES_DIR`` or
+    ``../shared/data/territories/commongrid``); skipped when absent too.
     """
     written: list[Path] = []
     for step in STEPS:
         if step is osm_grid:
             written.extend(step.build(cache, out, grids_dir))
+        elif step is territories:
+            written.extend(step.build(cache, out, territories_dir))
         else:
             written.extend(step.build(cache, out))
     return written
@@ -53,10 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grids-dir", type=Path, default=None,
                         help=f"folder of the OpenStreetMap grid extracts (default: "
                              f"${osm_grid.ENV} or ../shared/data/grids next to the repository)")
+    parser.add_argument("--territories-dir", type=Path, default=None,
+                        help=f"CommonGrid data folder for us/territories.parquet (default: "
+                             f"${territories.ENV} or ../shared/data/territories/commongrid "
+                             "next to the repository; skipped when absent)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # the build reports counts
     try:
-        files = build_all(args.cache, args.out, args.grids_dir)
+        files = build_all(args.cache, args.out, args.grids_dir, args.territories_dir)
     except GeoRankError as exc:
         print(f"layers.build: error: {exc}", file=sys.stderr)
         return 2
