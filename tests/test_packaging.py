@@ -97,10 +97,16 @@ def test_the_wheel_brings_its_dependencies_and_nothing_of_this_environment(insta
 @pytest.mark.network
 @pytest.mark.slow
 def test_installed_wheel_finds_every_embedded_layer(installed, us_substation_count):
-    doc = json.loads(_geo_rank(installed, "layers", "--region", "US", "--json").stdout)
+    doc = json.loads(_geo_rank(installed, "layers", "--region", "US", "--json",
+                               "--grid", "tamu-synthetic").stdout)
     assert doc["substations"]["count"] == us_substation_count
     assert doc["countries"]["count"] > 200
     assert doc["land_prices"]["raster"] == "us/land_prices.tif"
+    for region, path in (("US", "osm/us/substations.parquet"),
+                         ("NO", "osm/no/substations.parquet")):
+        doc = json.loads(_geo_rank(installed, "layers", "--region", region, "--json").stdout)
+        assert doc["substations"]["file"] == path and doc["substations"]["count"] > 100
+        assert doc["plants"]["count"] > 100
 
 
 @pytest.mark.network
