@@ -371,12 +371,24 @@ def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame,
     return pd.DataFrame({"gas_field": names, "gas_field_km": km}, index=sites.index)
 
 
-def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str, snap_km: float,
-               centre: tuple[float, float] | None = None) -> np.ndarray:
-    """Code of the area containing each site; within ``snap_km`` the nearest; else None."""
+def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str | list[str],
+               snap_km: float, centre: tuple[float, float] | None = None) -> np.ndarray:
+    """Code of the area containing each site; within ``snap_km`` the nearest; else None.
+
+    With a list of code columns, one column of codes per name (shape ``(n, len(code))``).
+    """
     which, km = _nearest_polygon(sites.geometry, areas, centre, within_km=snap_km)
     codes = areas[code].to_numpy(dtype=object)[which]
-    return np.where(km <= snap_km, codes, None)
+    near = km <= snap_km
+    return np.where(near[:, None] if codes.ndim == 2 else near, codes, None)
+
+
+def in_country(subdivision: np.ndarray, iso_a2: np.ndarray) -> np.ndarray:
+    """The subdivision codes (ISO 3166-2, ``US-WA``) of the site's own country, else None: a
+    site near a border never takes the neighbour's state (its prices and cost tables)."""
+    sub = np.asarray(subdivision, dtype=object)
+    prefix = np.array([s.split("-")[0] if isinstance(s, str) else None for s in sub], object)
+    return np.where(prefix == np.asarray(iso_a2, dtype=object), sub, None)
 
 
 def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_mw: float,
@@ -411,8 +423,11 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
                              & connect.reindex(metrics.index, fill_value=False).to_numpy()]
     eligible = eligible.sort_values()
     centres = centres or {}
-    subdivision = admin_area(sites, layers.subdivisions, "code", settings.admin_snap_km,
-                             centres.get("subdivisions"))
+    country = admin_area(sites, layers.countries, ["iso_a2", "iso_a3"], settings.admin_snap_km,
+                         centres.get("countries"))
+    subdivision = in_country(admin_area(sites, layers.subdivisions, "code",
+                                        settings.admin_snap_km, centres.get("subdivisions")),
+                             country[:, 0])
     candidates = metrics.loc[eligible].assign(
         interconnect=subs["interconnect"].reindex(eligible).to_numpy(dtype=object))
     poi = assign_poi(sites, candidates, subs.geometry.loc[eligible], load_mw, settings,
@@ -456,6 +471,5 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
         for name, column in part.items():
             out[name] = column
     out["subdivision"] = subdivision
-    out["country_iso3"] = admin_area(out, layers.countries, "iso_a3", settings.admin_snap_km,
-                                     centres.get("countries"))
+    out["country_iso3"] = country[:, 1]
     return out

@@ -9,6 +9,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import Point, box
 
+import layers
 from geo import costs, join
 from geo.settings import Settings
 from layers.sphere import chord_to_km, unit_xyz
@@ -225,3 +226,17 @@ def test_poi_choice_equals_every_pair_measured_plainly():
         expected.append(min(keys)[4])
     assert out["poi_sub_id"].tolist() == expected
     assert len({e for e in expected if e is not None}) > 3  # the case does choose
+
+
+def test_a_site_near_a_border_never_takes_the_neighbours_state():
+    """Nelway (BC) is 1 km from Washington: its subdivision snap (admin_snap_km) must not
+    give it US-WA, whose electricity price and cost region would then price it."""
+    from geo.join import admin_area, in_country
+    bundle = layers.load("CA")
+    nelway = gpd.GeoDataFrame(geometry=[Point(-117.298, 49.001), Point(-117.3, 48.99)],
+                              crs="EPSG:4326")               # BC, then Washington
+    country = admin_area(nelway, bundle.countries, ["iso_a2", "iso_a3"], 10.0)
+    assert country[:, 1].tolist() == ["CAN", "USA"]
+    near = admin_area(nelway, bundle.subdivisions, "code", 10.0)
+    assert near.tolist() == ["US-WA", "US-WA"]                 # the snap alone crosses
+    assert in_country(near, country[:, 0]).tolist() == [None, "US-WA"]

@@ -115,9 +115,33 @@ def _assert_same_rows(got: pd.DataFrame, want: pd.DataFrame) -> None:
 
 
 @pytest.mark.slow
+@pytest.fixture(scope="module")
+def osm_graph(osm_us_layers):
+    return grid.build(osm_us_layers["substations"], osm_us_layers["lines"], Settings())
+
+
+def test_the_osm_grid_with_default_settings_has_shipped_results(osm_graph, osm_us_layers):
+    run_key = shipped.key(osm_graph, grid.plants_hash(osm_us_layers["plants"]), Settings())
+    assert shipped.available(run_key), "stale: rebuild with `python -m geo.grid.shipped_build`"
+    table = shipped.read(run_key)
+    assert table is not None and len(table) == len(osm_graph.substations)
+
+
+@pytest.mark.us_grid
+def test_the_whole_shipped_osm_table_equals_a_full_recompute(osm_graph, osm_us_layers):
+    run_key = shipped.key(osm_graph, grid.plants_hash(osm_us_layers["plants"]), Settings())
+    table = shipped.read(run_key)
+    fresh = grid.metrics(osm_graph, osm_us_layers["plants"], Settings(use_cache=False))
+    _same_table(fresh, table)
+
+
 @pytest.mark.us_grid
 def test_the_whole_shipped_table_equals_a_full_recompute(us_graph, us_layers, table):
     fresh = grid.metrics(us_graph, us_layers["plants"], Settings(use_cache=False))
+    _same_table(fresh, table)
+
+
+def _same_table(fresh: pd.DataFrame, table: pd.DataFrame) -> None:
     assert fresh.index.tolist() == table.index.tolist()
     for col in (*NUMBERS, "backbone_km", "voltage_kv"):
         np.testing.assert_allclose(fresh[col].to_numpy(float), table[col].to_numpy(float),
