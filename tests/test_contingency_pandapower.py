@@ -22,7 +22,13 @@ import pytest
 from geo import grid
 from geo.grid import hosting
 from geo.settings import Settings
-from tests.test_hosting_pandapower import DATA, embedded_cut, layers_from_net, participants
+from tests.test_hosting_pandapower import (
+    DATA,
+    DATA_OSM,
+    embedded_cut,
+    layers_from_net,
+    participants,
+)
 
 pp = pytest.importorskip("pandapower")
 pn = pytest.importorskip("pandapower.networks")
@@ -156,5 +162,15 @@ def test_case118_firm_against_pandapower_with_the_outage():
 def test_embedded_cut_firm_against_pandapower_with_the_outage():
     net, rating = embedded_cut(60)
     # the synthetic ratings leave most of the cut N-1 insecure before any load: raise them
+    rating = np.maximum(rating, 2.5 * np.abs(layers_from_net(net, rating)[3]))
+    assert check_n1(net, n_pois=4, rating=rating) == 4
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA_OSM / "lines.parquet").exists(), reason="embedded data not built")
+def test_openstreetmap_cut_firm_against_pandapower_with_the_outage():
+    """N-1 on the real topology (OSM 2016, estimated ratings) around the largest plant of
+    Texas: the firm figure loads its limiting line to the rating under its outage."""
+    net, rating = embedded_cut(60, DATA_OSM)
     rating = np.maximum(rating, 2.5 * np.abs(layers_from_net(net, rating)[3]))
     assert check_n1(net, n_pois=4, rating=rating) == 4

@@ -37,6 +37,8 @@ from pandapower.pypower.idx_brch import BR_STATUS, BR_X, F_BUS, PF, T_BUS, TAP
 from pandapower.pypower.idx_bus import BASE_KV
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "us"
+#: The embedded OpenStreetMap 2016 US grid (real topology, estimated ratings).
+DATA_OSM = Path(__file__).resolve().parents[1] / "data" / "osm" / "us"
 CUTOFF = Settings().distribution_factor_cutoff
 
 
@@ -145,18 +147,19 @@ def test_case118_with_transformer_taps_and_parallel_lines():
     assert check(net, n_buses=10) == 10
 
 
-def embedded_cut(n_subs: int = 60):
-    """``n_subs`` substations around the largest plant of Texas, as a pandapower net.
+def embedded_cut(n_subs: int = 60, data: Path = DATA):
+    """``n_subs`` substations around the largest plant of Texas, as a pandapower net
+    (``data``: the folder of an embedded grid, TAMU by default).
 
     Returns the net and the ratings to use (each line's ``capacity_mw``, raised to 1.25
     times its base flow where the random loads push it above).
     """
     import networkx as nx
 
-    subs = gpd.read_parquet(DATA / "substations.parquet")
-    lines = gpd.read_parquet(DATA / "lines.parquet")
-    plants = gpd.read_parquet(DATA / "plants.parquet")
-    tx = subs[subs["interconnect"] == "Texas"]
+    subs = gpd.read_parquet(data / "substations.parquet")
+    lines = gpd.read_parquet(data / "lines.parquet")
+    plants = gpd.read_parquet(data / "plants.parquet")
+    tx = subs[subs["state"] == "US-TX"]
     start = plants[plants["sub_id"].isin(tx["sub_id"])].nlargest(1, "capacity_mw")["sub_id"]
     g = grid.build(tx, lines[lines["from_sub"].isin(tx["sub_id"])
                              & lines["to_sub"].isin(tx["sub_id"])])
@@ -188,4 +191,12 @@ def embedded_cut(n_subs: int = 60):
 def test_island_cut_from_embedded_data():
     """60 substations around the largest plant of Texas, as a pandapower net."""
     net, rating = embedded_cut(60)
+    assert check(net, n_buses=6, rating=rating) == 6
+
+
+@pytest.mark.skipif(not (DATA_OSM / "lines.parquet").exists(), reason="embedded data not built")
+def test_island_cut_from_the_openstreetmap_grid():
+    """The same on the real topology: OSM substations and junctions around the largest plant
+    of Texas, with the data's estimated reactances and voltage-class ratings."""
+    net, rating = embedded_cut(60, DATA_OSM)
     assert check(net, n_buses=6, rating=rating) == 6
