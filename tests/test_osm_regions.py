@@ -45,7 +45,7 @@ def test_the_odbl_attribution_travels_with_the_map_and_the_export(norway):
     assert doc["metadata"]["grid_source"] == "osm-2016"
     assert ATTRIBUTION in doc["metadata"]["attribution"]
     assert doc["metadata"]["data_sources"]["lines"]["licence"] == "ODbL 1.0"
-    assert ATTRIBUTION in html
+    assert f"<div>{ATTRIBUTION} (ODbL 1.0)</div>" in html          # in the legend panel
 
 
 @pytest.mark.parametrize(("region", "n_min"), [("CA", 100), ("ET", 10), ("BT", 1), ("MY", 20)])
