@@ -135,7 +135,8 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(cache_home)}
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "geo", "grid", "--region", "US", "--json",
-                           "--grid", names[0]], cwd=ROOT, capture_output=True, text=True, check=False, env=env)
+                           "--grid", names[0]], cwd=ROOT, capture_output=True, text=True,
+                          check=False, env=env)
     ok = proc.returncode == 0 and '"cache": "shipped"' in proc.stdout
     rows.append(("geo-rank grid --region US --json", f"{time.perf_counter() - t:.2f} s",
                  "end to end, shipped results" if ok else f"FAILED: {proc.stderr[-300:]}"))
