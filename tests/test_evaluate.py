@@ -163,7 +163,8 @@ def test_command_writes_reports_with_stable_bytes(tmp_path: Path) -> None:
     doc = json.loads((tmp_path / "a" / "evaluate-us-ri.json").read_text())
     assert doc["provenance"]["tool"] == "geo-rank" and doc["provenance"]["seed"] == 3
     assert doc["provenance"]["settings"]["flexible_load"] is True  # --flexible reaches it
-    assert len(doc["known_sites"]) == 5 and len(doc["table"]) == 1 + len(bp.PROXIES)
+    # the ranking, then the proxies on the run's grid and on the other embedded US grid
+    assert len(doc["known_sites"]) == 5 and len(doc["table"]) == 1 + 2 * len(bp.PROXIES)
     table = pd.read_csv(tmp_path / "a" / "evaluate-us-ri.csv")
     assert table["auc"].between(0, 1).all()
     assert (tmp_path / "a" / "evaluate-us-ri.csv.provenance.json").is_file()
