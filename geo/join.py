@@ -19,7 +19,7 @@ import shapely
 from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
-from geo import costs, secure
+from geo import costs, secure, territories
 from geo._arrays import first_by
 from geo.land import land_price
 from geo.load import hosts_load
@@ -471,5 +471,8 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
         for name, column in part.items():
             out[name] = column
     out["subdivision"] = subdivision
+    who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy())
+    for name, column in who.items():
+        out[name] = column
     out["country_iso3"] = country[:, 1]
     return out

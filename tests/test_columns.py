@@ -67,8 +67,8 @@ def test_derived_lists():
                                   "reasons")
     assert columns.popup()[:5] == ("rank", "tier", "score", "site_name", "poi_name")
     assert [col for _, col, _ in columns.terminal()][-5:] == [
-        "power_path", "time_to_power_months", "cost_of_power_musd", "land_price_usd_per_acre",
-        "subdivision"]
+        "time_to_power_months", "cost_of_power_musd", "land_price_usd_per_acre",
+        "subdivision", "iso_rto"]
     assert columns.minimums()["tie_distance_km"] == 0.0
     assert columns.missing(["site_id"], "score").endswith(
         "time_to_power_months, power_path, network_upgrades, cost_of_power_musd (run "

@@ -1,0 +1,75 @@
+"""Who serves a site (geo.territories): utility, balancing authority, ISO/RTO, overlaps."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point, box
+
+import layers
+from geo import territories
+from geo.territories import NO_ISO
+
+
+def _areas() -> gpd.GeoDataFrame:
+    rows = [  # kind, name, eia_id, code, ba, iso, customers, polygon
+        ("retail_service_territory", "Big IOU", "1", None, "PJM", "PJM", 1_000_000,
+         box(0, 0, 10, 10)),
+        ("retail_service_territory", "Small Coop", "2", None, None, None, 5_000,
+         box(4, 4, 6, 6)),                                       # inside Big IOU
+        ("retail_service_territory", "Mountain Muni", "3", None, None, None, 2_000,
+         box(20, 0, 30, 10)),
+        ("balancing_authority", "Cross-state BA", None, "XBA", None, None, None,
+         box(18, -5, 40, 15)),                                   # spans two 'states'
+        ("iso_rto", "West (non-ISO)", None, None, None, None, None, box(15, -5, 40, 15)),
+    ]
+    return gpd.GeoDataFrame(
+        {"territory_id": [f"t{i}" for i in range(len(rows))], "kind": [r[0] for r in rows],
+         "name": [r[1] for r in rows], "eia_id": [r[2] for r in rows],
+         "code": [r[3] for r in rows], "balancing_authority": [r[4] for r in rows],
+         "iso_rto": [r[5] for r in rows], "customers": [r[6] for r in rows]},
+        geometry=[r[7] for r in rows], crs="EPSG:4326")
+
+
+def _sites(*xy: tuple[float, float]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=[Point(p) for p in xy], crs="EPSG:4326")
+
+
+def test_overlaps_the_poi_first_then_customers_and_the_others_named():
+    sites = _sites((5, 5), (5, 5), (25, 5), (50, 50))
+    poi = np.array([Point(5, 5), Point(1, 1), Point(25, 5), None], dtype=object)
+    out = pd.DataFrame(territories.tag(sites, _areas(), poi=poi))
+    # site 0: its POI lies in both: more customers first; site 1: its POI only in Big IOU
+    assert out["utility"].tolist()[:2] == ["Big IOU", "Big IOU"]
+    assert out["utility_overlap"].tolist()[:2] == ["Small Coop", "Small Coop"]
+    no_poi = pd.DataFrame(territories.tag(sites.iloc[:1], _areas()))
+    assert no_poi["utility"].tolist() == ["Big IOU"]
+    poi_in_coop = pd.DataFrame(territories.tag(
+        sites.iloc[:1], _areas().assign(customers=[1_000_000, 5_000, 2_000, None, None]),
+        poi=np.array([Point(5, 5.5)], dtype=object)))
+    assert poi_in_coop["utility"].tolist() == ["Big IOU"]  # both contain it: customers
+    assert out.loc[0, "balancing_authority"] == "PJM" and out.loc[0, "iso_rto"] == "PJM"
+
+
+def test_the_ba_polygon_and_the_non_iso_area_fill_what_the_utility_does_not_say():
+    out = pd.DataFrame(territories.tag(_sites((25, 5), (35, 5)), _areas()))
+    assert out.loc[0].tolist() == ["Mountain Muni", "3", "XBA", NO_ISO, None]
+    # outside every retail territory, inside the BA and the non-ISO area
+    assert pd.isna(out.loc[1, "utility"]) and out.loc[1, "balancing_authority"] == "XBA"
+    assert out.loc[1, "iso_rto"] == NO_ISO
+
+
+def test_a_site_outside_every_territory_is_null():
+    out = pd.DataFrame(territories.tag(_sites((50, 50)), _areas()))
+    assert out.loc[0].isna().all()
+
+
+def test_real_spot_checks():
+    bundle = layers.load("US-TX")
+    sites = _sites((-99.73, 32.45), (-77.49, 39.04), (-90.05, 35.15), (-95.86, 41.26))
+    out = pd.DataFrame(territories.tag(sites, bundle.territories))
+    assert out["iso_rto"].tolist() == ["ERCOT", "PJM", NO_ISO, "MISO"]
+    assert out["balancing_authority"].tolist() == ["ERCO", "PJM", "TVA", "MISO"]
+    assert out.loc[1, "utility"] == "VIRGINIA ELECTRIC & POWER CO"      # Dominion
+    assert out.loc[3, "utility"] == "MIDAMERICAN ENERGY CO"
