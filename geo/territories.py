@@ -7,8 +7,8 @@ overlap, e.g. a co-op inside an investor-owned utility's area), the one that als
 the site's POI comes first, then the one with more customers, then the territory id, and
 ``utility_overlap`` names the others. The balancing authority and the ISO/RTO are the
 utility's own (EIA-861), else those of the control-area and ISO polygons that contain the
-site; a site in a non-ISO area (a vertically integrated utility's) is ``none``. Outside every territory
-(or outside the US) the columns are null.
+site; a site in a non-ISO area (a vertically integrated utility's) is ``none``. Outside
+every territory (or outside the US) the columns are null.
 """
 
 from __future__ import annotations
