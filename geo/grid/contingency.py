@@ -68,6 +68,12 @@ ISLANDING_SHARE = 0.5
 TIE = 1e-9
 #: The load ratio of a pre-existing violation left aside (``n1_preexisting = "exclude"``).
 PREEXISTING = np.inf
+#: Branches the POI loads by this fraction of the cut-off or more are *watched*: every
+#: material outage is checked on them (from their LODF rows), and an outage that changes
+#: the POI's flow per MW on some branch by the rest of the cut-off is screened on every
+#: branch (its LODF column). A branch whose flow per MW reaches the cut-off after an
+#: outage is then always found (see the module docstring).
+WATCH = 0.5
 
 
 @dataclass
@@ -143,7 +149,9 @@ class Screen:
         ``monitored``: ``np.nonzero(|s| ≥ cutoff)`` when the caller has it already.
         """
         st = self.settings
-        cutoff = max(st.distribution_factor_cutoff, 1e-12)
+        # an outage that changes a flow per MW by (1 − WATCH)·cutoff can lift a branch the
+        # POI loads by less than WATCH·cutoff to the cut-off (see the module docstring)
+        cutoff = (1.0 - WATCH) * max(st.distribution_factor_cutoff, 1e-12)
         circ = self.circ
         r, c = monitored if monitored is not None else np.nonzero(np.abs(s) >= cutoff)
         # expand edges to their circuits
@@ -196,9 +204,10 @@ class Screen:
         st, circ = self.settings, self.circ
         k = len(b)
         cutoff = max(st.distribution_factor_cutoff, 1e-12)
-        pc, ci, truncated = self.contingencies(b, s, monitored)
-        r, c = monitored if monitored is not None else np.nonzero(np.abs(s) >= cutoff)
-        shift = self._flow_shift(r, c, s, cutoff)
+        # watched: every branch the POI loads by half the cut-off or more (WATCH)
+        r, c = np.nonzero(np.abs(s) >= WATCH * cutoff)
+        pc, ci, truncated = self.contingencies(b, s, (r, c))
+        shift = self._flow_shift(r, c, s, cutoff, host)
         outages = np.bincount(pc, minlength=k)
         self.shift_checks += len(shift[0])
         ek = circ.edge[ci]
@@ -287,7 +296,7 @@ class Screen:
 
         return self._ratio(s_new, *self._with_and_without_queue(after), em), pair, idx, own
 
-    def _flow_shift(self, r, c, s, cutoff):
+    def _flow_shift(self, r, c, s, cutoff, host):
         """The flow-shift part of the contingency set, checked on the branch it concerns.
 
         For every monitored ``(edge l, POI column j)`` pair (``|s_lj| ≥ cutoff``), every
@@ -303,12 +312,22 @@ class Screen:
         coef = factor * circ.share[ci]
         k = s.shape[1]
         s_flat = np.ascontiguousarray(s).ravel()
+        s_k = np.take(s_flat, kk * k + col)
         s_new = np.take(s_flat, edge * k + col)
-        s_new += coef * np.take(s_flat, kk * k + col)
+        s_new += coef * s_k
         own = np.flatnonzero(kk == edge)
         rest = 1.0 - circ.share[ci[own]]
         s_new[own] *= rest
-        mon = np.abs(s_new) >= cutoff
+        # material: the share of the lost circuit's flow is at least the cut-off, or the MW
+        # the outage moves onto the branch (its base flow, plus the load's share at the
+        # POI's N-0 hosting) is at least n1_outage_impact_share of the branch's rating
+        f_k = self.f0[kk]
+        f_k = np.where(np.isnan(f_k), self.settings.assumed_utilisation * self.limit[kk],
+                       np.abs(f_k))
+        moved = np.abs(coef) * (f_k + np.abs(s_k) * np.nan_to_num(host[col], posinf=0.0))
+        material = ((np.abs(factor) >= cutoff) | (kk == edge)
+                    | (moved >= self.settings.n1_outage_impact_share * self.em[edge]))
+        mon = material & (np.abs(s_new) >= cutoff)
         own_mon = own[mon[own]]
         mon = np.flatnonzero(mon)
         # base flow and rating after the outage, only where the POI loads the branch
