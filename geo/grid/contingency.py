@@ -22,18 +22,24 @@ and for the circuits of edge ``k`` that stay in service (admittance ``b_k − b_
 with ``l = k``, times ``1 − a_c``; their rating is the flow at which the first remaining
 circuit reaches its rating. ``d_c ≈ 0`` means the circuit is a bridge.
 
-Contingency set of a POI (:meth:`Screen.contingencies`): every circuit whose outage changes
-the POI's flow per MW on some branch by at least the cut-off, ``|s_c|·max_l |LODF_lc| ≥
-cutoff`` (only circuits with ``|s_c| ≥ cutoff`` can, since ``|LODF| ≤ 1`` in a DC network,
-so only their columns are solved), bridges among those, plus every circuit that ends at the
-POI. ``n1_max_outages`` optionally caps the list (largest change first); a POI whose list
-was cut gets ``firm_source = "estimated"`` (an upper bound).
+Contingency set of a POI (docs/methods.md "The contingency set"). A branch is monitored
+after an outage when the POI's flow per MW on it, *after* the outage, reaches the cut-off.
+Part 1 (:meth:`Screen.contingencies`): every circuit whose outage changes the POI's flow per
+MW on some branch by at least ``(1 − WATCH)·cutoff``, ``|s_c|·max_l |LODF_lc|`` (only
+circuits with ``|s_c|`` that large can, since ``|LODF| ≤ 1`` in a DC network, so only their
+columns are solved), bridges among those, plus every circuit that ends at the POI; each is
+checked on every branch of its column. ``n1_max_outages`` optionally caps this list
+(largest change first); a POI whose list was cut gets ``firm_source = "estimated"``.
 
-Flow-shift outages (:meth:`Screen._flow_shift`): for every branch ``l`` the POI loads by the
-cut-off, every circuit whose outage moves at least the cut-off of its own flow onto ``l``
-(``|LODF_lc| ≥ cutoff``, from the row of ``l``: :mod:`geo.grid.lodf`), and the other circuits
-of ``l`` itself, checked on ``l``. They catch outages that leave the POI's own flows
-unchanged but load a branch it uses with the flow of the lost circuit.
+Part 2 (:meth:`Screen._flow_shift`): every branch ``l`` the POI loads by ``WATCH·cutoff`` is
+*watched*; every circuit of its LODF row (:mod:`geo.grid.lodf`) whose outage is material
+(``|LODF_lc| ≥ cutoff``, or ``|LODF_lc·a_c|·(|f_c| + |s_c|·hosting_mw) ≥
+n1_outage_impact_share · emergency rating of l``), and the other circuits of ``l`` itself,
+are checked on ``l``. A branch the POI loads by less than ``WATCH·cutoff`` can only reach the
+cut-off after an outage that changes its flow per MW by more than ``(1 − WATCH)·cutoff``,
+which part 1 holds; so every (outage, branch) pair above the cut-off after the outage is
+checked, except immaterial pairs on watched branches, LODF entries below the tolerance and
+bridges that cut off a spur (docs/methods.md lists what the screen can still miss).
 
 LODF columns are kept sparse: entries with ``|p_lk| < n1_lodf_tolerance·d`` are dropped;
 those branches keep their N-0 flow and sensitivity within that tolerance, and the N-0 check
