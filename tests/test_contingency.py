@@ -85,11 +85,25 @@ def test_a_pre_existing_post_outage_overload_is_set_aside_unless_binding():
     h = run(lines)
     # N-0: AB (200 - 100) / (2/3) = 150, AC (120 - 50) / (1/3) = 210
     assert h.loc["B", "hosting_mw"] == pytest.approx(150)
-    # set aside (default): AC or CB out moves its 50 onto AB (150), which takes all of the
-    # new load: 200 - 150 = 50
+    # set aside without limit: AC or CB out moves its 50 onto AB (150), which takes all of
+    # the new load: 200 - 150 = 50
+    h = run(lines, settings=Settings(n1_preexisting_worsening_share=None))
     assert h.loc["B", "firm_mw"] == pytest.approx(50)
     assert h.loc["B", "firm_limiting_line_id"] == "AB"
     assert h.loc["B", "firm_outage_line_id"] in {"AC", "CB"}
+    assert h.loc["B", "firm_preexisting"] == True  # noqa: E712
+    # set aside with a limit: the load may add 50 % of AC's 120 MW (60 MW; after AB's
+    # outage AC carries all of it) to the overload: 50 MW on AB still binds first
+    h = run(lines, settings=Settings(n1_preexisting_worsening_share=0.5))
+    assert h.loc["B", "firm_mw"] == pytest.approx(50)
+    assert h.loc["B", "firm_limiting_line_id"] == "AB"
+    # default (5 % of the rating, MISO BPM-015): the set-aside overload on AC is worsened
+    # past the limit at 0.05 · 120 / 1 = 6 MW; it binds, and is still reported set aside
+    h = run(lines)
+    assert h.loc["B", "firm_mw"] == pytest.approx(6.0)
+    assert h.loc["B", "firm_limiting_line_id"] == "AC"
+    assert h.loc["B", "firm_outage_line_id"] == "AB"
+    assert h.loc["B", "firm_kind"] == "outage"
     assert h.loc["B", "firm_preexisting"] == True  # noqa: E712
     # binding: AB out leaves AC above its rating already: nothing is firm
     h = run(lines, settings=Settings(n1_preexisting="binding"))

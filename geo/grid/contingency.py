@@ -72,7 +72,8 @@ OUTAGE, N0, ISLANDED = "outage", "n-0", "islanded"
 ISLANDING_SHARE = 0.5
 #: Relative difference below which two outage results are a tie (see Screen._lower).
 TIE = 1e-9
-#: The load ratio of a pre-existing violation left aside (``n1_preexisting = "exclude"``).
+#: The load ratio of a pre-existing violation left aside without limit
+#: (``n1_preexisting = "exclude"`` and ``n1_preexisting_worsening_share = None``).
 PREEXISTING = np.inf
 #: Branches the POI loads by this fraction of the cut-off or more are *watched*: every
 #: material outage is checked on them (from their LODF rows), and an outage that changes
@@ -234,12 +235,13 @@ class Screen:
         pc, ci, ek, d, a, s_c = (x[go] for x in (pc, ci, ek, d, a, s_c))
         pre = np.zeros(k, bool)
         if len(pc):
-            ratio, pair, edge, own = self._post_outage(pc, ci, ek, d, a, s_c, s, cutoff)
+            ratio, pair, edge, own, set_aside = self._post_outage(pc, ci, ek, d, a, s_c, s,
+                                                                  cutoff)
             self._lower(best, lim, out, kind, ratio, pc[pair], ci[pair], edge, own)
-            pre[pc[pair][ratio == PREEXISTING]] = True
+            pre[pc[pair][set_aside]] = True
         # outages that move flow onto a branch the POI loads (only where strictly lower)
-        self._lower(best, lim, out, kind, *shift)
-        pre[shift[1][shift[0] == PREEXISTING]] = True
+        self._lower(best, lim, out, kind, *shift[:5])
+        pre[shift[1][shift[5]]] = True
         n0 = ~(best < host)
         firm = np.where(n0, host, best)
         kind[n0], out[n0] = N0, None
@@ -300,7 +302,8 @@ class Screen:
             out[own] *= 1.0 - a[pair[own]]
             return out
 
-        return self._ratio(s_new, *self._with_and_without_queue(after), em), pair, idx, own
+        ratio, pre = self._ratio(s_new, *self._with_and_without_queue(after), em)
+        return ratio, pair, idx, own, pre
 
     def _flow_shift(self, r, c, s, cutoff, host):
         """The flow-shift part of the contingency set, checked on the branch it concerns.
@@ -348,8 +351,8 @@ class Screen:
             out[is_own] *= 1.0 - circ.share[ci[is_own]]
             return out
 
-        return (self._ratio(s_new, *self._with_and_without_queue(after), em), col[mon], ci,
-                edge, is_own)
+        ratio, pre = self._ratio(s_new, *self._with_and_without_queue(after), em)
+        return ratio, col[mon], ci, edge, is_own, pre
 
     def _with_and_without_queue(self, after) -> tuple[np.ndarray, np.ndarray]:
         """Post-outage flows ``after(f)`` from the base flows with queued loads (``f0``) and
@@ -363,8 +366,11 @@ class Screen:
 
         ``f_orig`` is the same post-outage flow in the base case *without* queued loads.
         Where that is already at or above the rating (a pre-existing violation of the base
-        case) and ``n1_preexisting = "exclude"``, the ratio is :data:`PREEXISTING` (never a
-        limit); a violation that queued loads create stays a limit of 0."""
+        case) and ``n1_preexisting = "exclude"``, the violation is set aside up to a point:
+        the ratio is the load that adds ``n1_preexisting_worsening_share`` of the rating to
+        it (:data:`PREEXISTING`, never a limit, when that setting is None); a violation
+        that queued loads create stays a limit of 0. Also returns which entries were set
+        aside."""
         assumed = (1.0 - self.settings.assumed_utilisation) * em
 
         def headroom(f: np.ndarray) -> np.ndarray:
@@ -373,9 +379,15 @@ class Screen:
 
         head = headroom(f_new)
         ratio = np.maximum(head, 0.0) / np.abs(s_new)
+        pre = np.zeros(len(ratio), bool)
         if self.settings.n1_preexisting == "exclude":
-            ratio[(head if f_orig is f_new else headroom(f_orig)) <= 0.0] = PREEXISTING
-        return ratio
+            pre = (head if f_orig is f_new else headroom(f_orig)) <= 0.0
+            # set aside, but the load may add at most n1_preexisting_worsening_share of
+            # the rating to it (0 with queued loads that created it: head ≤ 0 there too)
+            share = self.settings.n1_preexisting_worsening_share
+            ratio[pre] = (PREEXISTING if share is None
+                          else share * em[pre] / np.abs(s_new[pre]))
+        return ratio, pre
 
 
 def empty(n: int) -> dict[str, np.ndarray]:
