@@ -127,6 +127,24 @@ class Settings(SettingsBase):
     #: synthetic case has many, see docs/methods.md); "binding" makes it a limit of 0 MW.
     n1_preexisting: Literal["exclude", "binding"] = Field(default="exclude",
                                                           json_schema_extra=GRID)
+    #: With n1_preexisting = "exclude", a load may still worsen a set-aside post-outage
+    #: overload by at most this share of the branch's emergency rating; beyond it the
+    #: overload binds. 0.05: MISO BPM-015 (Generator Interconnection) 6.1.1.1.8 (v) makes
+    #: a study project responsible for a constraint when its own MW impact exceeds 5 % of
+    #: the facility's rating (with a DF above 5 %; 20 % of the rating makes it responsible
+    #: alone, (iv)). None: no limit (the behaviour before model version 7).
+    n1_preexisting_worsening_share: float | None = Field(default=0.05, ge=0,
+                                                         json_schema_extra=GRID)
+    #: An outage is checked on a branch the POI loads (flow per MW of at least half the
+    #: cut-off, and at least the cut-off after the outage) when it moves at least the
+    #: cut-off of its own flow onto it, *or* when the MW it moves there (|LODF| x the lost
+    #: circuit's base flow, plus the load's share of it at the POI's N-0 hosting) reaches
+    #: this share of the branch's emergency rating, whatever the LODF. 0.05: the 5 % that
+    #: the distribution-factor cut-off already uses, applied to MW (an outage-branch pair
+    #: moving less changes the branch's post-outage flow by under 5 % of its rating; the
+    #: same 5 % of a rating that MISO BPM-015 6.1.1.1.8 (v) treats as a material MW impact;
+    #: docs/methods.md "The contingency set").
+    n1_outage_impact_share: float = Field(default=0.05, ge=0, le=1, json_schema_extra=GRID)
     #: LODF columns keep entries with |PTDF for the outaged circuit's own transfer| at least
     #: this fraction of (1 - the circuit's own PTDF); smaller effects are left at their N-0
     #: values (at most 1 % of the outaged circuit's flow). Our choice (numerical, not policy).

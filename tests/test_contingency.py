@@ -85,11 +85,25 @@ def test_a_pre_existing_post_outage_overload_is_set_aside_unless_binding():
     h = run(lines)
     # N-0: AB (200 - 100) / (2/3) = 150, AC (120 - 50) / (1/3) = 210
     assert h.loc["B", "hosting_mw"] == pytest.approx(150)
-    # set aside (default): AC or CB out moves its 50 onto AB (150), which takes all of the
-    # new load: 200 - 150 = 50
+    # set aside without limit: AC or CB out moves its 50 onto AB (150), which takes all of
+    # the new load: 200 - 150 = 50
+    h = run(lines, settings=Settings(n1_preexisting_worsening_share=None))
     assert h.loc["B", "firm_mw"] == pytest.approx(50)
     assert h.loc["B", "firm_limiting_line_id"] == "AB"
     assert h.loc["B", "firm_outage_line_id"] in {"AC", "CB"}
+    assert h.loc["B", "firm_preexisting"] == True  # noqa: E712
+    # set aside with a limit: the load may add 50 % of AC's 120 MW (60 MW; after AB's
+    # outage AC carries all of it) to the overload: 50 MW on AB still binds first
+    h = run(lines, settings=Settings(n1_preexisting_worsening_share=0.5))
+    assert h.loc["B", "firm_mw"] == pytest.approx(50)
+    assert h.loc["B", "firm_limiting_line_id"] == "AB"
+    # default (5 % of the rating, MISO BPM-015): the set-aside overload on AC is worsened
+    # past the limit at 0.05 · 120 / 1 = 6 MW; it binds, and is still reported set aside
+    h = run(lines)
+    assert h.loc["B", "firm_mw"] == pytest.approx(6.0)
+    assert h.loc["B", "firm_limiting_line_id"] == "AC"
+    assert h.loc["B", "firm_outage_line_id"] == "AB"
+    assert h.loc["B", "firm_kind"] == "outage"
     assert h.loc["B", "firm_preexisting"] == True  # noqa: E712
     # binding: AB out leaves AC above its rating already: nothing is firm
     h = run(lines, settings=Settings(n1_preexisting="binding"))
@@ -168,18 +182,27 @@ def test_the_contingency_set_is_the_outages_that_move_the_poi_sensitivities():
     # A load at K1 served from K5: 0.4 on K5-K1, 0.2 on each K5-Kj-K1 (j = 2, 3, 4), 0 on
     # Kj-Kk. Every edge has p_kk = 2/5 (d = 3/5); a unit transfer over one edge puts 1/5 on
     # each edge that shares one of its ends, 0 on the others: LODF 1/3 onto neighbours.
-    # The outage of K5-Kj changes the POI's flow per MW by at most 0.2 / 3 = 0.067. The 4
+    # The outage of K5-Kj changes the POI's flow per MW by at most 0.2 / 3 = 0.067. A
+    # circuit is screened on every branch when its change reaches half the cut-off (it
+    # can lift a branch loaded at just under half the cut-off to the cut-off). The 4
     # circuits at K1 are always screened.
-    assert k5_screened(0.05)[0] == 4 + 3   # 0.067 >= 0.05: K5-K2, K5-K3, K5-K4 screened
-    assert k5_screened(0.10)[0] == 4       # 0.067 < 0.10 although |s| = 0.2 >= 0.10
+    assert k5_screened(0.10)[0] == 4 + 3   # 0.067 >= 0.05: K5-K2, K5-K3, K5-K4 screened
+    assert k5_screened(0.15)[0] == 4       # 0.067 < 0.075 although |s| = 0.2 >= 0.075
 
 
 def test_outages_that_move_flow_onto_a_loaded_branch_are_checked_on_it():
-    # at a 0.30 cut-off only K5-K1 (0.4) is monitored; its 6 neighbours (K5-Kj, K1-Kj)
-    # each move 1/3 >= 0.30 of their flow onto it, and the POI's flow per MW on it
-    # becomes 0.4 + 0.2 / 3 = 0.467 >= 0.30: 6 checks
-    assert k5_screened(0.30)[1] == 6
-    assert k5_screened(0.35)[1] == 0       # 1/3 < 0.35
+    # at a 0.30 cut-off the branches loaded by 0.15 or more are watched: K5-K1 (0.4) and
+    # the six K5-Kj, K1-Kj (0.2). On K5-K1 its 6 neighbours each move 1/3 >= 0.30 of their
+    # flow onto it and the POI's flow per MW becomes 0.4 + 0.2 / 3 = 0.467 >= 0.30: 6
+    # checks. On each K5-Kj and K1-Kj the outage of K5-K1 moves 1/3 of its flow there and
+    # lifts the flow per MW to 0.2 + 0.4 / 3 = 0.333 >= 0.30: 6 more. The others stay below
+    # the cut-off after the outage (0.267 or less).
+    assert k5_screened(0.30)[1] == 12
+    # at 0.35, 1/3 < 0.35 but the outages are material in MW: each moves 1/3 of its flow
+    # per MW (0.2) at the POI's N-0 hosting (2,500 MW), 167 MW >= 5 % of 1,000 MW, onto
+    # K5-K1, which stays above the cut-off (0.467); the 0.333 on the others does not
+    assert k5_screened(0.35)[1] == 6
+    assert k5_screened(0.50)[1] == 0       # 0.467 < 0.50 after every outage
 
 
 def test_a_flow_shift_outage_binds_the_firm_load():

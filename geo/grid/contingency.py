@@ -22,18 +22,24 @@ and for the circuits of edge ``k`` that stay in service (admittance ``b_k − b_
 with ``l = k``, times ``1 − a_c``; their rating is the flow at which the first remaining
 circuit reaches its rating. ``d_c ≈ 0`` means the circuit is a bridge.
 
-Contingency set of a POI (:meth:`Screen.contingencies`): every circuit whose outage changes
-the POI's flow per MW on some branch by at least the cut-off, ``|s_c|·max_l |LODF_lc| ≥
-cutoff`` (only circuits with ``|s_c| ≥ cutoff`` can, since ``|LODF| ≤ 1`` in a DC network,
-so only their columns are solved), bridges among those, plus every circuit that ends at the
-POI. ``n1_max_outages`` optionally caps the list (largest change first); a POI whose list
-was cut gets ``firm_source = "estimated"`` (an upper bound).
+Contingency set of a POI (docs/methods.md "The contingency set"). A branch is monitored
+after an outage when the POI's flow per MW on it, *after* the outage, reaches the cut-off.
+Part 1 (:meth:`Screen.contingencies`): every circuit whose outage changes the POI's flow per
+MW on some branch by at least ``(1 − WATCH)·cutoff``, ``|s_c|·max_l |LODF_lc|`` (only
+circuits with ``|s_c|`` that large can, since ``|LODF| ≤ 1`` in a DC network, so only their
+columns are solved), bridges among those, plus every circuit that ends at the POI; each is
+checked on every branch of its column. ``n1_max_outages`` optionally caps this list
+(largest change first); a POI whose list was cut gets ``firm_source = "estimated"``.
 
-Flow-shift outages (:meth:`Screen._flow_shift`): for every branch ``l`` the POI loads by the
-cut-off, every circuit whose outage moves at least the cut-off of its own flow onto ``l``
-(``|LODF_lc| ≥ cutoff``, from the row of ``l``: :mod:`geo.grid.lodf`), and the other circuits
-of ``l`` itself, checked on ``l``. They catch outages that leave the POI's own flows
-unchanged but load a branch it uses with the flow of the lost circuit.
+Part 2 (:meth:`Screen._flow_shift`): every branch ``l`` the POI loads by ``WATCH·cutoff`` is
+*watched*; every circuit of its LODF row (:mod:`geo.grid.lodf`) whose outage is material
+(``|LODF_lc| ≥ cutoff``, or ``|LODF_lc·a_c|·(|f_c| + |s_c|·hosting_mw) ≥
+n1_outage_impact_share · emergency rating of l``), and the other circuits of ``l`` itself,
+are checked on ``l``. A branch the POI loads by less than ``WATCH·cutoff`` can only reach the
+cut-off after an outage that changes its flow per MW by more than ``(1 − WATCH)·cutoff``,
+which part 1 holds; so every (outage, branch) pair above the cut-off after the outage is
+checked, except immaterial pairs on watched branches, LODF entries below the tolerance and
+bridges that cut off a spur (docs/methods.md lists what the screen can still miss).
 
 LODF columns are kept sparse: entries with ``|p_lk| < n1_lodf_tolerance·d`` are dropped;
 those branches keep their N-0 flow and sensitivity within that tolerance, and the N-0 check
@@ -66,8 +72,15 @@ OUTAGE, N0, ISLANDED = "outage", "n-0", "islanded"
 ISLANDING_SHARE = 0.5
 #: Relative difference below which two outage results are a tie (see Screen._lower).
 TIE = 1e-9
-#: The load ratio of a pre-existing violation left aside (``n1_preexisting = "exclude"``).
+#: The load ratio of a pre-existing violation left aside without limit
+#: (``n1_preexisting = "exclude"`` and ``n1_preexisting_worsening_share = None``).
 PREEXISTING = np.inf
+#: Branches the POI loads by this fraction of the cut-off or more are *watched*: every
+#: material outage is checked on them (from their LODF rows), and an outage that changes
+#: the POI's flow per MW on some branch by the rest of the cut-off is screened on every
+#: branch (its LODF column). A branch whose flow per MW reaches the cut-off after an
+#: outage is then always found (see the module docstring).
+WATCH = 0.5
 
 
 @dataclass
@@ -143,7 +156,9 @@ class Screen:
         ``monitored``: ``np.nonzero(|s| ≥ cutoff)`` when the caller has it already.
         """
         st = self.settings
-        cutoff = max(st.distribution_factor_cutoff, 1e-12)
+        # an outage that changes a flow per MW by (1 − WATCH)·cutoff can lift a branch the
+        # POI loads by less than WATCH·cutoff to the cut-off (see the module docstring)
+        cutoff = (1.0 - WATCH) * max(st.distribution_factor_cutoff, 1e-12)
         circ = self.circ
         r, c = monitored if monitored is not None else np.nonzero(np.abs(s) >= cutoff)
         # expand edges to their circuits
@@ -196,9 +211,10 @@ class Screen:
         st, circ = self.settings, self.circ
         k = len(b)
         cutoff = max(st.distribution_factor_cutoff, 1e-12)
-        pc, ci, truncated = self.contingencies(b, s, monitored)
-        r, c = monitored if monitored is not None else np.nonzero(np.abs(s) >= cutoff)
-        shift = self._flow_shift(r, c, s, cutoff)
+        # watched: every branch the POI loads by half the cut-off or more (WATCH)
+        r, c = np.nonzero(np.abs(s) >= WATCH * cutoff)
+        pc, ci, truncated = self.contingencies(b, s, (r, c))
+        shift = self._flow_shift(r, c, s, cutoff, host)
         outages = np.bincount(pc, minlength=k)
         self.shift_checks += len(shift[0])
         ek = circ.edge[ci]
@@ -219,12 +235,13 @@ class Screen:
         pc, ci, ek, d, a, s_c = (x[go] for x in (pc, ci, ek, d, a, s_c))
         pre = np.zeros(k, bool)
         if len(pc):
-            ratio, pair, edge, own = self._post_outage(pc, ci, ek, d, a, s_c, s, cutoff)
+            ratio, pair, edge, own, set_aside = self._post_outage(pc, ci, ek, d, a, s_c, s,
+                                                                  cutoff)
             self._lower(best, lim, out, kind, ratio, pc[pair], ci[pair], edge, own)
-            pre[pc[pair][ratio == PREEXISTING]] = True
+            pre[pc[pair][set_aside]] = True
         # outages that move flow onto a branch the POI loads (only where strictly lower)
-        self._lower(best, lim, out, kind, *shift)
-        pre[shift[1][shift[0] == PREEXISTING]] = True
+        self._lower(best, lim, out, kind, *shift[:5])
+        pre[shift[1][shift[5]]] = True
         n0 = ~(best < host)
         firm = np.where(n0, host, best)
         kind[n0], out[n0] = N0, None
@@ -285,9 +302,10 @@ class Screen:
             out[own] *= 1.0 - a[pair[own]]
             return out
 
-        return self._ratio(s_new, *self._with_and_without_queue(after), em), pair, idx, own
+        ratio, pre = self._ratio(s_new, *self._with_and_without_queue(after), em)
+        return ratio, pair, idx, own, pre
 
-    def _flow_shift(self, r, c, s, cutoff):
+    def _flow_shift(self, r, c, s, cutoff, host):
         """The flow-shift part of the contingency set, checked on the branch it concerns.
 
         For every monitored ``(edge l, POI column j)`` pair (``|s_lj| ≥ cutoff``), every
@@ -303,12 +321,22 @@ class Screen:
         coef = factor * circ.share[ci]
         k = s.shape[1]
         s_flat = np.ascontiguousarray(s).ravel()
+        s_k = np.take(s_flat, kk * k + col)
         s_new = np.take(s_flat, edge * k + col)
-        s_new += coef * np.take(s_flat, kk * k + col)
+        s_new += coef * s_k
         own = np.flatnonzero(kk == edge)
         rest = 1.0 - circ.share[ci[own]]
         s_new[own] *= rest
-        mon = np.abs(s_new) >= cutoff
+        # material: the share of the lost circuit's flow is at least the cut-off, or the MW
+        # the outage moves onto the branch (its base flow, plus the load's share at the
+        # POI's N-0 hosting) is at least n1_outage_impact_share of the branch's rating
+        f_k = self.f0[kk]
+        f_k = np.where(np.isnan(f_k), self.settings.assumed_utilisation * self.limit[kk],
+                       np.abs(f_k))
+        moved = np.abs(coef) * (f_k + np.abs(s_k) * np.nan_to_num(host[col], posinf=0.0))
+        material = ((np.abs(factor) >= cutoff) | (kk == edge)
+                    | (moved >= self.settings.n1_outage_impact_share * self.em[edge]))
+        mon = material & (np.abs(s_new) >= cutoff)
         own_mon = own[mon[own]]
         mon = np.flatnonzero(mon)
         # base flow and rating after the outage, only where the POI loads the branch
@@ -323,8 +351,8 @@ class Screen:
             out[is_own] *= 1.0 - circ.share[ci[is_own]]
             return out
 
-        return (self._ratio(s_new, *self._with_and_without_queue(after), em), col[mon], ci,
-                edge, is_own)
+        ratio, pre = self._ratio(s_new, *self._with_and_without_queue(after), em)
+        return ratio, col[mon], ci, edge, is_own, pre
 
     def _with_and_without_queue(self, after) -> tuple[np.ndarray, np.ndarray]:
         """Post-outage flows ``after(f)`` from the base flows with queued loads (``f0``) and
@@ -338,8 +366,11 @@ class Screen:
 
         ``f_orig`` is the same post-outage flow in the base case *without* queued loads.
         Where that is already at or above the rating (a pre-existing violation of the base
-        case) and ``n1_preexisting = "exclude"``, the ratio is :data:`PREEXISTING` (never a
-        limit); a violation that queued loads create stays a limit of 0."""
+        case) and ``n1_preexisting = "exclude"``, the violation is set aside up to a point:
+        the ratio is the load that adds ``n1_preexisting_worsening_share`` of the rating to
+        it (:data:`PREEXISTING`, never a limit, when that setting is None); a violation
+        that queued loads create stays a limit of 0. Also returns which entries were set
+        aside."""
         assumed = (1.0 - self.settings.assumed_utilisation) * em
 
         def headroom(f: np.ndarray) -> np.ndarray:
@@ -348,9 +379,15 @@ class Screen:
 
         head = headroom(f_new)
         ratio = np.maximum(head, 0.0) / np.abs(s_new)
+        pre = np.zeros(len(ratio), bool)
         if self.settings.n1_preexisting == "exclude":
-            ratio[(head if f_orig is f_new else headroom(f_orig)) <= 0.0] = PREEXISTING
-        return ratio
+            pre = (head if f_orig is f_new else headroom(f_orig)) <= 0.0
+            # set aside, but the load may add at most n1_preexisting_worsening_share of
+            # the rating to it (0 with queued loads that created it: head ≤ 0 there too)
+            share = self.settings.n1_preexisting_worsening_share
+            ratio[pre] = (PREEXISTING if share is None
+                          else share * em[pre] / np.abs(s_new[pre]))
+        return ratio, pre
 
 
 def empty(n: int) -> dict[str, np.ndarray]:

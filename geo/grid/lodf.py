@@ -202,7 +202,6 @@ class Lodf:
 
     def _shifts(self, ls: np.ndarray) -> None:
         circ = self.circ
-        cutoff = max(self.settings.distribution_factor_cutoff, 1e-12)
         self.ensure(ls)
         which, kk, plk = self.rows.gather(ls)
         self.ensure(kk, pkk_only=True)                   # their own PTDF p_kk
@@ -211,6 +210,8 @@ class Lodf:
         d = 1.0 - circ.share[ci] * self.pkk[kk]
         bridge = d < BRIDGE_TOL        # islands a part: screened elsewhere, or not modelled
         factor = plk / np.where(bridge, 1.0, d)
-        keep = ~bridge & ((kk == ls[which]) | (np.abs(factor) >= cutoff))
+        # every entry of the row (|p_lk| ≥ n1_lodf_tolerance): whether an outage is
+        # material for a POI depends on its flows (Screen._flow_shift)
+        keep = ~bridge
         which, ci, factor = which[keep], ci[keep], factor[keep]
         self.shift.put(ls, ci, which, factor)
