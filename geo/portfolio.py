@@ -37,7 +37,8 @@ import pandas as pd
 
 from geo import secure
 from geo.grid import hosting, shipped
-from geo.grid.network import GridGraph, plants_hash
+from geo.grid.model import GridGraph
+from geo.grid.network import plants_hash
 from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ from geo.grid import circuits, contingency, dispatch
 from geo.settings import Settings
 
 if TYPE_CHECKING:
-    from geo.grid.network import GridGraph
+    from geo.grid.model import GridGraph
 
 LOG = logging.getLogger(__name__)
 
