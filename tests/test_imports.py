@@ -209,3 +209,25 @@ def test_the_layer_check_finds_an_upward_import():
     assert upward_imports(graph) == [
         "geo.grid.hosting (grid) imports geo.join (sites)",
         "geo.io.export (io) imports geo.grid.cache (grid)"]
+
+
+_VERSION_CHILD = textwrap.dedent("""
+    import json, sys
+    from geo.cli.app import main
+    try:
+        main(["--version"])
+    except SystemExit:
+        pass
+    heavy = ("geopandas", "pandas", "numpy", "shapely", "scipy", "pyarrow", "geo.backtest",
+             "geo.pipeline", "geo.grid", "geo.cli.rank", "layers.bundle")
+    print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+""")
+
+
+def test_version_imports_no_subcommand_and_no_heavy_library():
+    """``geo-rank --version`` stays fast: the subcommands (and geopandas) load lazily."""
+    result = subprocess.run([sys.executable, "-c", _VERSION_CHILD], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "geo-rank, version" in result.stdout
+    assert json.loads(result.stdout.splitlines()[-1]) == []
