@@ -155,11 +155,10 @@ def rank_partition(sites: gpd.GeoDataFrame, context: StageContext, settings: Set
         out = sovereignty.keep_bloc(out, context.bloc, context.layers.sovereignty)
     if context.regimes:
         out = sovereignty.tag_transfers(out, context.regimes, context.rules)
-    ranked = score.rank(out, context.load_mw, settings, grid_note=context.grid_note)
     # the "; below #k: ..." clause compares a site with the one ranked just above it; in a
     # partition that is a local neighbour, so partitioned runs leave the clause out
-    ranked["reasons"] = np.array([t.split("; below #", 1)[0] for t in ranked["reasons"]],
-                                 dtype=object)
+    ranked = score.rank(out, context.load_mw, settings, grid_note=context.grid_note,
+                        separation=False)
     return gpd.GeoDataFrame(ranked[columns.order(ranked.columns)], geometry="geometry",
                             crs="EPSG:4326")
 
