@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 
 import platformdirs
 from pydantic import Field
+from pydantic.config import JsonDict
 
 from geo.errors import SettingsError
 from layers.fetch.settings import FetchSettings
@@ -35,9 +36,9 @@ FETCH_TABLE = "fetch"
 #: settings change the grid metrics, so they key the grid cache and the shipped results
 #: (:mod:`geo.grid.cache`); "runtime" ones change speed or memory, never a result;
 #: "machine" ones are where this machine keeps things (left out of the provenance too).
-GRID: dict[str, str] = {"keys": "grid"}
-RUNTIME: dict[str, str] = {"keys": "runtime"}
-MACHINE: dict[str, str] = {"keys": "machine"}
+GRID: JsonDict = {"keys": "grid"}
+RUNTIME: JsonDict = {"keys": "runtime"}
+MACHINE: JsonDict = {"keys": "machine"}
 
 
 class Settings(SettingsBase):

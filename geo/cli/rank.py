@@ -210,7 +210,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         click.echo(f"{result.layers.region}: {n:,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
         click.echo(table(result, top))
-        if chosen is not None:
+        if chosen is not None and portfolio_n is not None:
             click.echo(portfolio_lines(chosen, portfolio_n, load_mw, settings.flexible_load))
         what = "H3 cells" if fmt == "tif" else "sites"
         count = len(exported) if result.dataset is None else result.dataset.count
