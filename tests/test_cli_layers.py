@@ -6,13 +6,9 @@ import json
 import subprocess
 import sys
 
-from click.testing import CliRunner
 
-from geo.cli.app import cli
-
-
-def test_layers_json_reports_counts_and_sources(us_substation_count):
-    result = CliRunner().invoke(cli, ["layers", "--region", "US", "--json"])
+def test_layers_json_reports_counts_and_sources(geo_rank, us_substation_count):
+    result = geo_rank("layers", "--region", "US", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert set(doc) >= {"substations", "lines", "plants", "gas_fields", "land_prices",
@@ -27,15 +23,15 @@ def test_layers_json_reports_counts_and_sources(us_substation_count):
     assert all("count" in v and "source" in v for v in doc.values())
 
 
-def test_layers_text_says_what_is_synthetic(us_substation_count):
-    result = CliRunner().invoke(cli, ["layers"])
+def test_layers_text_says_what_is_synthetic(geo_rank, us_substation_count):
+    result = geo_rank("layers")
     assert result.exit_code == 0
     assert "synthetic topology" in result.output
     assert f"{us_substation_count:,}" in result.output
 
 
-def test_unknown_region_is_one_line_exit_2():
-    result = CliRunner().invoke(cli, ["layers", "--region", "Atlantis"])
+def test_unknown_region_is_one_line_exit_2(geo_rank):
+    result = geo_rank("layers", "--region", "Atlantis")
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
