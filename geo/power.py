@@ -1,6 +1,6 @@
 """Power paths: how soon, and at what cost, each site can have its full load.
 
-Three paths per site (DESIGN.md "Time to power, cost of power"); every figure is a
+Three paths per site (docs/methods.md "Time to power and cost of power"); every figure is a
 :class:`~geo.settings.Settings` field whose comment names its published source.
 
 Grid

@@ -93,7 +93,7 @@ class Settings(SettingsBase):
     participation_fuels: tuple[Name, ...] = Field(default=DISPATCHABLE_FUELS, strict=False,
                                                   min_length=1, json_schema_extra=GRID)
     #: How a new load is shared among those plants: "headroom" (capacity minus base-case
-    #: output, TAMU Pg; DESIGN.md "Load-hosting capacity" step 2) or "nameplate" (capacity).
+    #: output, TAMU Pg; docs/methods.md "Load-hosting capacity") or "nameplate" (capacity).
     participation_method: Literal["headroom", "nameplate"] = Field(
         default="headroom", json_schema_extra=GRID)
     #: Where it is served from: "eia930_region" (the POI's EIA-930 region, EIA Hourly
@@ -386,7 +386,7 @@ class Settings(SettingsBase):
     #: and its 5-year end). Our choice.
     tier_months: tuple[Positive, ...] = Field(default=(24.0, 36.0, 60.0), strict=False,
                                               min_length=3, max_length=3)
-    #: Tier C (partial hosting) threshold used by "hosts part of the load" (DESIGN.md: half).
+    #: Tier C (partial hosting) threshold used by "hosts part of the load" (docs/methods.md "Tiers and the order": half).
     partial_hosting_fraction: float = Field(default=0.5, gt=0, le=1)
     #: land_score in the summary score = power_score + land_weight * land_score. Our choice.
     land_weight: float = Field(default=0.1, ge=0)

@@ -1,6 +1,6 @@
 """DC load-hosting capacity (withdrawal headroom) at substations.
 
-For each island of the grid (see DESIGN.md, "Load-hosting capacity"):
+For each island of the grid (docs/methods.md, "Load-hosting capacity"):
 
 1. The reduced B matrix (slack row and column removed) is built from the merged edges'
    reactances and factorised once with a sparse LU (:func:`scipy.sparse.linalg.splu`).
