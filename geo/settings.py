@@ -386,7 +386,8 @@ class Settings(SettingsBase):
     #: and its 5-year end). Our choice.
     tier_months: tuple[Positive, ...] = Field(default=(24.0, 36.0, 60.0), strict=False,
                                               min_length=3, max_length=3)
-    #: Tier C (partial hosting) threshold used by "hosts part of the load" (docs/methods.md "Tiers and the order": half).
+    #: Tier C (partial hosting) threshold used by "hosts part of the load": half
+    #: (docs/methods.md "Tiers and the order").
     partial_hosting_fraction: float = Field(default=0.5, gt=0, le=1)
     #: land_score in the summary score = power_score + land_weight * land_score. Our choice.
     land_weight: float = Field(default=0.1, ge=0)
