@@ -17,12 +17,15 @@ import pandas as pd
 
 from geo import columns
 
-__all__ = ["Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
+__all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
            "present", "take_with"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
 Columns = Mapping[str, np.ndarray]
+#: ``None`` as numpy's stubs accept it: ``np.where(missing, NONE, values)`` is exactly
+#: ``np.where(missing, None, values)`` (numpy turns a bare None into this 0-d object array).
+NONE: np.ndarray = np.array(None, dtype=object)
 
 
 def arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -98,7 +101,7 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray) -> Fr
     geometry = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
     if geometry in data:
         return gpd.GeoDataFrame(data, geometry=geometry, crs=frame.crs,
-                                copy=False)  # type: ignore[return-value]
+                                copy=False)
     return type(frame)(data, copy=False)
 
 

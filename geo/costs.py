@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from geo import columns, power, prices
-from geo._arrays import Columns, add_columns, arrays, as_float, is_in, present
+from geo._arrays import NONE, Columns, add_columns, arrays, as_float, is_in, present
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load
 from geo.settings import Settings
@@ -199,7 +199,7 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
         return np.where(has_path, stacked[best, rows], np.nan)
 
     months = pick_float({p: paths[p]["months"] for p in paths})
-    path_name = np.where(has_path, np.asarray(power.PATHS, dtype=object)[best], None)
+    path_name = np.where(has_path, np.asarray(power.PATHS, dtype=object)[best], NONE)
     chosen_energy = pick_float(energy)
     upgrades = pick({p: paths[p]["upgrades"] for p in paths}).astype(bool) & has_path
 
@@ -229,14 +229,14 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
         "time_to_power_months": months,
         "power_path": path_name.astype(object),
         "power_binding": np.where(has_path, pick({p: paths[p]["binding"] for p in paths}),
-                                  None).astype(object),
+                                  NONE).astype(object),
         "network_upgrades": upgrades,
         "first_power_mw": pick_float({p: paths[p]["first_mw"] for p in paths}),
         "first_power_months": pick_float({p: paths[p]["first_months"] for p in paths}),
         "path_capex_musd": pick_float(capex),
         "delay_cost_musd": months * carry,
         "energy_price_usd_per_mwh": np.where(path_name == "gas", np.nan, price),
-        "energy_price_note": np.where(path_name == "gas", None, price_note).astype(object),
+        "energy_price_note": np.where(path_name == "gas", NONE, price_note).astype(object),
         "energy_cost_musd_per_year": chosen_energy,
         "cost_of_power_musd": pick_float({p: options[p]["cost"] for p in options}),
     }
@@ -347,7 +347,7 @@ def interconnection(data: Columns, need_mw: np.ndarray, region: np.ndarray,
         out[name] = np.where(has_poi | nothing, values, np.nan)
     out["total"] = out["tie"] + out["poi"] + out["transformer"]
     out["circuits"] = np.where(has_poi & ~nothing & np.isfinite(volt), circuits, np.nan)
-    out["works"] = np.where(has_poi & ~nothing, works, None).astype(object)
+    out["works"] = np.where(has_poi & ~nothing, works, NONE).astype(object)
     return out
 
 

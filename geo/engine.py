@@ -5,7 +5,7 @@ The candidate stage is everything that is computed site by site: :func:`geo.join
 :func:`geo.costs.estimate`. Ranking (a global sort) happens afterwards, in the caller.
 
 ``engine="local"`` runs it in this process. ``engine="dask"`` cuts the sites into
-partitions of a dask-geopandas frame, spatially sorted (Z-order of lon/lat) so that each
+partitions of a dask-geopandas frame, spatially sorted (Hilbert curve of lon/lat) so that each
 partition holds a compact patch of the map, broadcasts the layers, the grid metrics and the
 settings to every worker once (``Client.scatter(..., broadcast=True)``) and runs the same
 functions on each partition. The grid metrics are computed once, before, by the caller.
@@ -155,11 +155,10 @@ def rank_partition(sites: gpd.GeoDataFrame, context: StageContext, settings: Set
         out = sovereignty.keep_bloc(out, context.bloc, context.layers.sovereignty)
     if context.regimes:
         out = sovereignty.tag_transfers(out, context.regimes, context.rules)
-    ranked = score.rank(out, context.load_mw, settings, grid_note=context.grid_note)
     # the "; below #k: ..." clause compares a site with the one ranked just above it; in a
     # partition that is a local neighbour, so partitioned runs leave the clause out
-    ranked["reasons"] = np.array([t.split("; below #", 1)[0] for t in ranked["reasons"]],
-                                 dtype=object)
+    ranked = score.rank(out, context.load_mw, settings, grid_note=context.grid_note,
+                        separation=False)
     return gpd.GeoDataFrame(ranked[columns.order(ranked.columns)], geometry="geometry",
                             crs="EPSG:4326")
 
@@ -341,16 +340,10 @@ def import_dask() -> tuple[Any, Any, Any]:
 
 
 def spatial_order(points: gpd.GeoSeries) -> np.ndarray:
-    """Positions that sort points along a Z-order (Morton) curve of lon/lat (16 bits each)."""
-    q = []
-    for values, lo, span in ((points.x.to_numpy(), -180.0, 360.0),
-                             (points.y.to_numpy(), -90.0, 180.0)):
-        q.append(np.clip((values - lo) / span * 65535, 0, 65535).astype(np.uint64))
-    key = np.zeros(len(points), dtype=np.uint64)
-    for bit in range(16):
-        for axis, vals in enumerate(q):
-            key |= ((vals >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + axis)
-    return np.argsort(key, kind="stable")
+    """Positions that sort points along a Hilbert curve of lon/lat
+    (:meth:`geopandas.GeoSeries.hilbert_distance` over the whole globe, 16 bits an axis)."""
+    key = points.hilbert_distance(total_bounds=(-180.0, -90.0, 180.0, 90.0), level=16)
+    return np.argsort(key.to_numpy(), kind="stable")
 
 
 def _dask_stage(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,

@@ -20,7 +20,7 @@ from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
 from geo import costs, secure, territories
-from geo._arrays import first_by
+from geo._arrays import NONE, first_by
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.settings import Settings
@@ -266,7 +266,8 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     if len(miss) == 0:
         return which, km
     lon, lat = shapely.get_x(pts.to_numpy()[miss]), shapely.get_y(pts.to_numpy()[miss])
-    lat0, lon0 = centre if centre is not None else centre_of(np.column_stack([lon, lat]))
+    # ``miss`` is not empty, so centre_of has a centre to return
+    lat0, lon0 = centre or centre_of(np.column_stack([lon, lat])) or (np.nan, np.nan)
     crs = f"+proj=aeqd +lat_0={lat0:.4f} +lon_0={lon0:.4f} +datum=WGS84"
     # the points' coordinates through the transformer GeoSeries.to_crs uses, without
     # building a GeoSeries each way
@@ -380,7 +381,7 @@ def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str | lis
     which, km = _nearest_polygon(sites.geometry, areas, centre, within_km=snap_km)
     codes = areas[code].to_numpy(dtype=object)[which]
     near = km <= snap_km
-    return np.where(near[:, None] if codes.ndim == 2 else near, codes, None)
+    return np.where(near[:, None] if codes.ndim == 2 else near, codes, NONE)
 
 
 def in_country(subdivision: np.ndarray, iso_a2: np.ndarray) -> np.ndarray:
@@ -388,7 +389,7 @@ def in_country(subdivision: np.ndarray, iso_a2: np.ndarray) -> np.ndarray:
     site near a border never takes the neighbour's state (its prices and cost tables)."""
     sub = np.asarray(subdivision, dtype=object)
     prefix = np.array([s.split("-")[0] if isinstance(s, str) else None for s in sub], object)
-    return np.where(prefix == np.asarray(iso_a2, dtype=object), sub, None)
+    return np.where(prefix == np.asarray(iso_a2, dtype=object), sub, NONE)
 
 
 def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_mw: float,
@@ -459,7 +460,7 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     headroom = m["area_headroom_mw"].to_numpy(dtype=float)
     out["generation_short"] = np.where(np.isnan(headroom), None, headroom < load_mw)
     out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
-    out["hosting_source"] = np.where(out["hosting_mw"].notna(), hosting_label(layers), None)
+    out["hosting_source"] = np.where(out["hosting_mw"].notna(), hosting_label(layers), NONE)
 
     # Column by column, not ``out.join(...)``: each join copies every column of the frame.
     for part in (hydro_nearby(sites, layers.plants),

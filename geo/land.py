@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo._arrays import NONE
 from geo.errors import DataSourceError, LayerValidationError
 from layers import adapters
 
@@ -139,7 +140,7 @@ def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,
         if user.suffix.lower() in (".tif", ".tiff", ".vrt"):
             lonlat = np.column_stack([sites.geometry.x, sites.geometry.y])
             price = sample_raster(user, lonlat[:, 0], lonlat[:, 1], unit)
-            note = np.where(np.isnan(price), None, f"raster {user.name}")
+            note = np.where(np.isnan(price), NONE, f"raster {user.name}")
             return pd.DataFrame({"land_price_usd_per_acre": price,
                                  "land_price_note": note}, index=index)
         column_map = None
@@ -159,5 +160,5 @@ def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,
     text = np.array(["" if np.isnan(y) else f", {int(y)}" for y in known.tolist()],
                     dtype=object)
     years = text[inverse.reshape(-1)] if len(year) else np.array([], dtype=object)
-    note = np.where(np.isnan(price), None, label + years)
+    note = np.where(np.isnan(price), NONE, label + years)
     return pd.DataFrame({"land_price_usd_per_acre": price, "land_price_note": note}, index=index)

@@ -327,10 +327,17 @@ def rank_portfolio(region: str = "US", n: int = 25, *, load_mw: float = 300.0,
     """Rank as :func:`rank_sites` (same keywords), then choose ``n`` sites that are firm
     together (:func:`geo.portfolio.choose`).
 
-    Returns the ranking and the :class:`geo.portfolio.Portfolio`.
+    Returns the ranking and the :class:`geo.portfolio.Portfolio`: its sites in the export's
+    column order, its ``provenance`` the ranking's with a ``portfolio`` entry (asked, chosen,
+    verified, the first 100 sites passed over and why, the hosting runs).
     """
     result = rank_sites(region, load_mw=load_mw, **kwargs)
     settings = kwargs.get("settings") or Settings()
     chosen = portfolio.choose(result.ranked, n, load_mw, result.grid, result.layers.plants,
                               settings, queued=result.queued)
+    chosen.sites = _order(chosen.sites)
+    chosen.provenance = {**result.provenance, "portfolio": {
+        "asked": n, "chosen": len(chosen.sites), "verified": chosen.verified,
+        "passed_over": chosen.passed_over[["site_id", "rank", "portfolio_reason"]]
+        .head(100).to_dict("records"), "hosting_runs": chosen.checks}}
     return result, chosen

@@ -29,7 +29,8 @@ N-0 MW, as the ranking judged those sites.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +38,8 @@ import pandas as pd
 
 from geo import secure
 from geo.grid import hosting, shipped
-from geo.grid.network import GridGraph, plants_hash
+from geo.grid.model import GridGraph
+from geo.grid.network import plants_hash
 from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -121,12 +123,16 @@ class Portfolio:
     ``portfolio_rank``, ``portfolio_remaining_mw`` (firm MW the POI still has with every
     other chosen load in: at least the load when the set is firm) and ``portfolio_shares``;
     the passed-over sites with ``portfolio_reason``; whether the joint screen found the set
-    firm; and how many hosting runs it took."""
+    firm; and how many hosting runs it took.
+
+    ``provenance`` is filled by :func:`geo.pipeline.rank_portfolio`: the ranking's
+    provenance with a ``portfolio`` entry (what the portfolio export carries)."""
 
     sites: gpd.GeoDataFrame
     passed_over: pd.DataFrame
     verified: bool
     checks: int
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,

@@ -1,6 +1,6 @@
 """Power paths: how soon, and at what cost, each site can have its full load.
 
-Three paths per site (DESIGN.md "Time to power, cost of power"); every figure is a
+Three paths per site (docs/methods.md "Time to power and cost of power"); every figure is a
 :class:`~geo.settings.Settings` field whose comment names its published source.
 
 Grid
@@ -55,7 +55,7 @@ from __future__ import annotations
 import numpy as np
 
 from geo import secure
-from geo._arrays import Columns, as_float, present
+from geo._arrays import NONE, Columns, as_float, present
 from geo.settings import Settings
 
 __all__ = [
@@ -140,7 +140,7 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
         "months": np.where(bad & ~nothing, np.nan, months),
         "first_months": np.where(bad & ~nothing, np.nan, first_months),
         "first_mw": np.where(bad & ~nothing, np.nan, first_mw),
-        "binding": np.where(bad & ~nothing, None, binding).astype(object),
+        "binding": np.where(bad & ~nothing, NONE, binding).astype(object),
         "upgrades": upgrades & ~nothing,
     }
 
@@ -164,7 +164,7 @@ def energized_path(data: Columns, load_mw: float, remainder: dict[str, np.ndarra
         "months": np.where(ok, full, np.nan),
         "first_months": np.where(ok, s.time_reuse_months, np.nan),
         "first_mw": np.where(ok, reuse, np.nan),
-        "binding": np.where(ok, binding, None).astype(object),
+        "binding": np.where(ok, binding, NONE).astype(object),
         "upgrades": ok & (rest > 0) & remainder["upgrades"],
         "rest_mw": np.where(ok, rest, np.nan),
     }
@@ -190,7 +190,7 @@ def gas_path(data: Columns, load_mw: float, s: Settings) -> dict[str, np.ndarray
         "months": np.where(ok, months, np.nan),
         "first_months": np.where(ok, months, np.nan),
         "first_mw": np.where(ok, load_mw, np.nan),
-        "binding": np.where(ok, binding, None).astype(object),
+        "binding": np.where(ok, binding, NONE).astype(object),
         "upgrades": np.zeros(n, dtype=bool),
         "capex": np.where(ok, plant + lateral, np.nan),
         "units": np.where(ok, units, np.nan),

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo._arrays import NONE
 from geo.errors import LayerValidationError
 from geo.settings import Settings
 from layers.paths import data_dir
@@ -80,5 +81,5 @@ def lookup(subdivision: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.
         fill = np.isnan(price)
         price = np.where(fill, default, price)
         note = np.where(fill, "default_energy_price_usd_per_mwh setting", note)
-    note = np.where(np.isnan(price), None, note).astype(object)
+    note = np.where(np.isnan(price), NONE, note).astype(object)
     return price, note

@@ -85,7 +85,7 @@ Frame = TypeVar("Frame", bound=pd.DataFrame)
 
 
 def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
-         grid_note: str = "") -> Frame:
+         grid_note: str = "", separation: bool = True) -> Frame:
     """Tier, order and explain candidate sites, best first.
 
     Parameters
@@ -99,6 +99,10 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
         Tier thresholds and land scoring; defaults to ``Settings()``.
     grid_note : str, optional
         Said in every reason about the grid (e.g. that it is a synthetic test system).
+    separation : bool, optional
+        Close each reason with what separated the site from the one ranked just above it
+        ("; below #3: ..."). ``False`` leaves the clause out (a partition of a Dask run,
+        where the site above is only a local neighbour).
 
     Returns
     -------
@@ -147,7 +151,8 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     merged = {**data, **new}
     # Each line closes with what separated the site from the one ranked just above it.
     new["reasons"] = _reasons.build(merged, load, grid_note=grid_note,
-                                    horizon_years=settings.cost_horizon_years, order=order,
+                                    horizon_years=settings.cost_horizon_years,
+                                    order=order if separation else None,
                                     flexible=settings.flexible_load)
     out = take_with(sites, new, order)
     logger.info(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from geo._arrays import NONE
 from geo.errors import SettingsError
 from geo.settings import Settings
 
@@ -49,4 +50,4 @@ def label(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,
     """``N-1 secure``, ``not N-1 secure`` or None (firm not computed) per site."""
     firm = np.asarray(firm_mw, dtype=float)
     out = np.where(secure(firm, poi_kv, load_mw, settings), N1_SECURE, N1_INSECURE)
-    return np.where(np.isnan(firm), None, out).astype(object)
+    return np.where(np.isnan(firm), NONE, out).astype(object)

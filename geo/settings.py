@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 
 import platformdirs
 from pydantic import Field
+from pydantic.config import JsonDict
 
 from geo.errors import SettingsError
 from layers.fetch.settings import FetchSettings
@@ -35,9 +36,9 @@ FETCH_TABLE = "fetch"
 #: settings change the grid metrics, so they key the grid cache and the shipped results
 #: (:mod:`geo.grid.cache`); "runtime" ones change speed or memory, never a result;
 #: "machine" ones are where this machine keeps things (left out of the provenance too).
-GRID: dict[str, str] = {"keys": "grid"}
-RUNTIME: dict[str, str] = {"keys": "runtime"}
-MACHINE: dict[str, str] = {"keys": "machine"}
+GRID: JsonDict = {"keys": "grid"}
+RUNTIME: JsonDict = {"keys": "runtime"}
+MACHINE: JsonDict = {"keys": "machine"}
 
 
 class Settings(SettingsBase):
@@ -98,7 +99,7 @@ class Settings(SettingsBase):
     participation_fuels: tuple[Name, ...] = Field(default=DISPATCHABLE_FUELS, strict=False,
                                                   min_length=1, json_schema_extra=GRID)
     #: How a new load is shared among those plants: "headroom" (capacity minus base-case
-    #: output, TAMU Pg; DESIGN.md "Load-hosting capacity" step 2) or "nameplate" (capacity).
+    #: output, TAMU Pg; docs/methods.md "Load-hosting capacity") or "nameplate" (capacity).
     participation_method: Literal["headroom", "nameplate"] = Field(
         default="headroom", json_schema_extra=GRID)
     #: Where it is served from: "eia930_region" (the POI's EIA-930 region, EIA Hourly
@@ -409,7 +410,8 @@ class Settings(SettingsBase):
     #: and its 5-year end). Our choice.
     tier_months: tuple[Positive, ...] = Field(default=(24.0, 36.0, 60.0), strict=False,
                                               min_length=3, max_length=3)
-    #: Tier C (partial hosting) threshold used by "hosts part of the load" (DESIGN.md: half).
+    #: Tier C (partial hosting) threshold used by "hosts part of the load": half
+    #: (docs/methods.md "Tiers and the order").
     partial_hosting_fraction: float = Field(default=0.5, gt=0, le=1)
     #: land_score in the summary score = power_score + land_weight * land_score. Our choice.
     land_weight: float = Field(default=0.1, ge=0)

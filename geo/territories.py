@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo._arrays import NONE
+
 #: ``iso_rto`` of a site whose utility belongs to no ISO/RTO.
 NO_ISO = "none"
 COLUMNS = ("utility", "utility_eia_id", "balancing_authority", "iso_rto", "utility_overlap")
@@ -93,4 +95,5 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
 
 def _text(series: pd.Series) -> np.ndarray:
     values = series.astype(object).to_numpy()
-    return np.where(pd.isna(values) | (values == ""), None, values)
+    out: np.ndarray = np.where(pd.isna(values) | (values == ""), NONE, values)
+    return out

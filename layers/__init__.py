@@ -2,11 +2,39 @@
 
 ``layers`` never imports ``geo``. The layer kinds are one table, ``layers/kinds.csv``
 (:mod:`layers.kinds`).
+
+The names below are imported on first use (PEP 562), so importing a light submodule such as
+:mod:`layers.errors` does not load geopandas.
 """
 
-from layers import kinds
-from layers.bundle import Layers, load
-from layers.read import read_file, read_layer
-from layers.schema import validate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from layers import kinds
+    from layers.bundle import Layers, load
+    from layers.read import read_file, read_layer
+    from layers.schema import validate
 
 __all__ = ["Layers", "kinds", "load", "read_file", "read_layer", "validate"]
+
+#: Public name -> the module that defines it.
+_LAZY = {"Layers": "layers.bundle", "load": "layers.bundle", "read_file": "layers.read",
+         "read_layer": "layers.read", "validate": "layers.schema"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    try:  # a submodule read as an attribute (``layers.kinds``) before anything imported it
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

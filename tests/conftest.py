@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import geopandas as gpd
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import settings as hypothesis_settings
 from shapely.geometry import Point
 
@@ -22,6 +25,18 @@ hypothesis_settings.load_profile(
 #: Substations in the embedded US grid (the TAMU test system; data/SOURCES.md). The one
 #: place the tests hold this known answer.
 US_SUBSTATION_COUNT = 41_083
+
+
+@pytest.fixture()
+def geo_rank() -> Callable[..., Result]:
+    """``geo_rank("layers", "--json")``: run the ``geo-rank`` command in this process
+    (click's CliRunner; stdout and stderr apart); keywords go to ``CliRunner.invoke``."""
+    from geo.cli.app import cli
+
+    def invoke(*args: str, **kwargs: Any) -> Result:
+        return CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
+
+    return invoke
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,9 @@ import json
 import subprocess
 import sys
 
-from click.testing import CliRunner
 
-from geo.cli.app import cli
-
-
-def test_layers_json_reports_counts_and_sources(us_substation_count):
-    result = CliRunner().invoke(cli, ["layers", "--region", "US", "--json",
-                                      "--grid", "tamu-synthetic"])
+def test_layers_json_reports_counts_and_sources(geo_rank, us_substation_count):
+    result = geo_rank("layers", "--region", "US", "--json", "--grid", "tamu-synthetic")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert set(doc) >= {"substations", "lines", "plants", "gas_fields", "land_prices",
@@ -28,26 +23,26 @@ def test_layers_json_reports_counts_and_sources(us_substation_count):
     assert all("count" in v and "source" in v for v in doc.values())
 
 
-def test_layers_text_says_what_is_synthetic(us_substation_count):
-    result = CliRunner().invoke(cli, ["layers", "--grid", "tamu-synthetic"])
+def test_layers_text_says_what_is_synthetic(geo_rank, us_substation_count):
+    result = geo_rank("layers", "--grid", "tamu-synthetic")
     assert result.exit_code == 0
     assert "synthetic topology" in result.output
     assert f"{us_substation_count:,}" in result.output
 
 
-def test_layers_default_to_the_openstreetmap_grid_with_its_attribution():
-    result = CliRunner().invoke(cli, ["layers", "--region", "NO", "--json"])
+def test_layers_default_to_the_openstreetmap_grid_with_its_attribution(geo_rank):
+    result = geo_rank("layers", "--region", "NO", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["substations"]["count"] == 317              # 108 substations, 209 junctions
     assert doc["lines"]["licence"] == "ODbL 1.0" and "GridKit" in doc["lines"]["source"]
     assert doc["plants"]["by_fuel"]["hydro"] > 250          # WRI GPPD, Norway
-    text = CliRunner().invoke(cli, ["layers", "--region", "NO"]).output
+    text = geo_rank("layers", "--region", "NO").output
     assert "© OpenStreetMap contributors" in text and "synthetic" not in text
 
 
-def test_unknown_region_is_one_line_exit_2():
-    result = CliRunner().invoke(cli, ["layers", "--region", "Atlantis"])
+def test_unknown_region_is_one_line_exit_2(geo_rank):
+    result = geo_rank("layers", "--region", "Atlantis")
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1

@@ -126,6 +126,23 @@ def test_a_radial_outage_islands_the_poi():
     assert h.loc["B", "firm_mw"] == pytest.approx(120)
 
 
+@pytest.mark.parametrize(("share_d", "islanded"), [(0.3, False), (0.7, True)])
+def test_a_bridge_islands_the_poi_only_beyond_the_islanding_share(share_d, islanded):
+    """A load at B, served by A (triangle) and D (a spur off B, one line): BD out cuts D's
+    share of the participation off. More than ISLANDING_SHARE (one half) there, and B is
+    islanded (nothing firm); less, and the outage is left out (the rest picks up)."""
+    gens = {"A": 1000.0 * (1 - share_d), "D": 1000.0 * share_d}
+    h = run([*triangle(), ("BD", "B", "D", 0.1, 5000.0, 0.0)], gens=gens)
+    if islanded:
+        assert h.loc["B", "firm_kind"] == "islanded"
+        assert h.loc["B", "firm_mw"] == 0
+        assert h.loc["B", "firm_outage_line_id"] == "BD"
+    else:
+        assert h.loc["B", "firm_kind"] != "islanded"
+        assert h.loc["B", "firm_mw"] > 0
+        assert h.loc["B", "firm_outage_line_id"] != "BD"
+
+
 def test_one_circuit_of_a_double_circuit_is_one_outage():
     lines = [*triangle(), ("BE1", "B", "E", 0.2, 150.0, 0.0), ("BE2", "B", "E", 0.2, 90.0, 0.0)]
     lines[1] = ("AC", "A", "C", 0.1, 1000.0, 0.0)

@@ -78,6 +78,21 @@ def test_poi_where_neither_is_firm_goes_to_the_one_whose_intact_network_hosts_th
     assert out["poi_sub_id"].iloc[0] == "hv"
 
 
+def test_poi_tie_on_months_cost_and_distance_goes_to_the_most_firm_mw():
+    site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=_pts([(-100.0, 40.0)]))
+    # both firm for the load, 345 kV, 1.11 km north and south: the same months, capital
+    # and tie; "a" would win on sub_id, but "b" has more firm MW
+    coords = [(-100.0, 40.01), (-100.0, 39.99)]
+    pois = pd.DataFrame({"hosting_mw": [900.0, 900.0], "firm_mw": [400.0, 900.0],
+                         "voltage_kv": 345.0},
+                        index=pd.Index(["a", "b"], name="sub_id"))
+    out = join.assign_poi(site, pois, _pts(coords), 300.0, Settings())
+    assert out["poi_sub_id"].iloc[0] == "b"
+    swapped = pois.assign(firm_mw=[900.0, 400.0])
+    assert join.assign_poi(site, swapped, _pts(coords), 300.0,
+                           Settings())["poi_sub_id"].iloc[0] == "a"
+
+
 def test_poi_without_any_host_takes_the_most_headroom_and_respects_max_tie():
     sites = gpd.GeoDataFrame({"site_id": ["s", "far"]},
                              geometry=_pts([(-100.0, 40.0), (-90.0, 30.0)]))

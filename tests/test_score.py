@@ -160,6 +160,20 @@ def test_exact_ties_broken_by_site_id() -> None:
     assert out.loc[1, "reasons"].endswith("; below #1: same power facts and land, site_id order")
 
 
+def test_separation_false_leaves_only_the_clause_out() -> None:
+    """A Dask partition ranks with separation=False: the same rows and reasons, without
+    the "; below #k" clause (the site above is only a local neighbour there)."""
+    rows = [_site("b"), _site("c", tie_distance_km=5.0), _site("a", firm_mw=450.0)]
+    settings = Settings()
+    sites = costs.estimate(pd.DataFrame(rows), LOAD, settings)
+    full = score.rank(sites, LOAD, settings)
+    bare = score.rank(sites, LOAD, settings, separation=False)
+    assert sum("; below #" in t for t in full["reasons"]) == 2
+    assert not any("; below #" in t for t in bare["reasons"])
+    assert list(bare["reasons"]) == [t.split("; below #", 1)[0] for t in full["reasons"]]
+    pd.testing.assert_frame_equal(full.drop(columns="reasons"), bare.drop(columns="reasons"))
+
+
 def test_months_before_money_before_firm_before_land() -> None:
     rows = [
         # 25.94 and 25.16 months (6 and 4 km ties: 12 + 11.6 + 0.39 km), cheapest land; the

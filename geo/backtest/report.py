@@ -114,9 +114,7 @@ def write_csv(result: BacktestResult, path: Path) -> Path:
 def write_roc(result: BacktestResult, path: Path, title: str) -> Path:
     """ROC curves of the ranking and every proxy (PNG, deterministic bytes)."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=True)
+        # a Figure with no pyplot draws with the Agg canvas of savefig: no backend is chosen
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - a core dependency
         raise DependencyError("matplotlib is needed for the ROC plot: "

@@ -2,45 +2,67 @@
 
 Every :class:`~geo.errors.GeoRankError` becomes a one-line message on stderr and exit code
 2 (bad input); ``--debug`` shows the traceback instead.
+
+The subcommands are loaded lazily: a subcommand's module (and geopandas, the pipeline or the
+backtest behind it) is imported only when that subcommand runs or when ``--help`` lists it,
+so ``geo-rank --version`` imports none of them.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
 import click
 
 from geo import __version__
-from geo.cli.evaluate import evaluate_command
-from geo.cli.fetch import fetch_command
-from geo.cli.grid import grid_command
-from geo.cli.layers import layers_command
-from geo.cli.map import map_command
-from geo.cli.rank import rank_command
 from geo.errors import GeoRankError
 
 EXIT_BAD_INPUT = 2
 
+
+#: Subcommand name -> ``module:attribute`` of its click command.
+SUBCOMMANDS = {
+    "rank": "geo.cli.rank:rank_command",
+    "layers": "geo.cli.layers:layers_command",
+    "grid": "geo.cli.grid:grid_command",
+    "map": "geo.cli.map:map_command",
+    "fetch": "geo.cli.fetch:fetch_command",
+    "evaluate": "geo.cli.evaluate:evaluate_command",
+}
 
 #: Flags of the group itself, which may stand anywhere on the command line.
 _GLOBAL_FLAGS = {"-v", "-vv", "-vvv", "--verbose", "-q", "--quiet", "--debug"}
 
 
 class _Group(click.Group):
-    """A click group with a default command (``rank``) and one-line errors.
+    """A click group with lazy subcommands, a default command (``rank``) and one-line errors.
 
     ``geo-rank --region US`` means ``geo-rank rank --region US``; global flags (``-v``,
-    ``-q``, ``--debug``) are accepted before or after the command's own options.
+    ``-q``, ``--debug``) are accepted before or after the command's own options. The
+    subcommands in :data:`SUBCOMMANDS` are imported on first use (:meth:`get_command`).
     """
 
     default_command = "rank"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(SUBCOMMANDS) | set(super().list_commands(ctx)))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in SUBCOMMANDS and cmd_name not in self.commands:
+            module, _, attribute = SUBCOMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command) or command.name != cmd_name:
+                raise TypeError(f"{SUBCOMMANDS[cmd_name]} is not the {cmd_name!r} command")
+            self.add_command(command)
+        return super().get_command(ctx, cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         flags = [a for a in args if a in _GLOBAL_FLAGS]
         rest = [a for a in args if a not in _GLOBAL_FLAGS]
         if not any(a in ("-h", "--help", "--version") for a in rest[:1]) and (
-            not rest or rest[0] not in self.commands
+            not rest or rest[0] not in self.list_commands(ctx)
         ):
             rest.insert(0, self.default_command)
         return super().parse_args(ctx, flags + rest)
@@ -68,13 +90,6 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
 
-
-cli.add_command(rank_command)
-cli.add_command(layers_command)
-cli.add_command(grid_command)
-cli.add_command(map_command)
-cli.add_command(fetch_command)
-cli.add_command(evaluate_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -129,7 +129,7 @@ def input_quality(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _round(v: float) -> float | None:
+def _round(v: float | None) -> float | None:
     return None if v is None or not np.isfinite(v) else round(float(v), 1)
 
 

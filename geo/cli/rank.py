@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import geopandas as gpd
 
 import layers
 from geo import columns, portfolio, web
@@ -22,7 +21,7 @@ from geo.cli.config import (
 )
 from geo.cli.options import layer_kwargs, layer_options, map_options, region_option
 from geo.io import export
-from geo.pipeline import RankResult, rank_sites
+from geo.pipeline import RankResult, rank_portfolio, rank_sites
 from layers import grids
 
 log = logging.getLogger(__name__)
@@ -164,33 +163,33 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         html = web.check_target(Path(map_path) if map_path else
                                  Path("maps") / f"{name.lower()}.html", overwrite=overwrite)
     with progress.for_command(ctx) as bars:
-        result = rank_sites(region, candidates=candidates, load_mw=load_mw, settings=settings,
-                            layers=bundle, land_prices=land_prices, land_unit=land_unit,
-                            price_column=price_column, sovereignty_bloc=bloc,
-                            data_from=data_from or None,
-                            top=top, all_candidates=all_candidates, progress=bars,
-                            engine=engine, scheduler=scheduler, queued_loads=queued_loads,
-                            dataset=target if partitioned else None)
+        options: dict[str, Any] = dict(
+            candidates=candidates, load_mw=load_mw, settings=settings,
+            layers=bundle, land_prices=land_prices, land_unit=land_unit,
+            price_column=price_column, sovereignty_bloc=bloc,
+            data_from=data_from or None,
+            top=top, all_candidates=all_candidates, progress=bars,
+            engine=engine, scheduler=scheduler, queued_loads=queued_loads,
+            dataset=target if partitioned else None)
+        chosen = None
+        if portfolio_n is None:
+            result = rank_sites(region, **options)
+        else:  # the ranking, then N sites firm together (geo.pipeline.rank_portfolio)
+            result, chosen = rank_portfolio(region, portfolio_n, **options)
     # a GeoTIFF is the whole surface: every cell, whatever --top
     exported = result.ranked if fmt == "tif" else result.sites
     if result.dataset is not None:
         written = [result.dataset.path]
     else:
         written = [export.write(exported, target, result.provenance, overwrite=overwrite)]
-    chosen = None
-    if portfolio_n is not None:
-        chosen = portfolio.choose(result.ranked, portfolio_n, load_mw, result.grid,
-                                  result.layers.plants, settings, queued=result.queued)
-        prov = {**result.provenance, "portfolio": {
-            "asked": portfolio_n, "chosen": len(chosen.sites), "verified": chosen.verified,
-            "passed_over": chosen.passed_over[["site_id", "rank", "portfolio_reason"]]
-            .head(100).to_dict("records"), "hosting_runs": chosen.checks}}
+    if chosen is not None:
+        prov = chosen.provenance
         # sites, not a surface: a GeoTIFF run writes its portfolio as GeoJSON
         ptarget = target.with_name(target.name.replace("_sites", "_portfolio"))
         if fmt == "tif":
             ptarget = ptarget.with_suffix(".geojson")
         if len(chosen.sites):
-            written.append(export.write(_ordered(chosen.sites), ptarget, prov,
+            written.append(export.write(chosen.sites, ptarget, prov,
                                         overwrite=overwrite))
             if html is not None:
                 written.append(web.render(
@@ -218,19 +217,13 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         click.echo(f"{result.layers.region}: {n:,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
         click.echo(table(result, top))
-        if chosen is not None:
+        if chosen is not None and portfolio_n is not None:
             click.echo(portfolio_lines(chosen, portfolio_n, load_mw, settings.flexible_load))
         what = "H3 cells" if fmt == "tif" else "sites"
         count = len(exported) if result.dataset is None else result.dataset.count
         if result.dataset is not None:
             what = f"sites in {result.dataset.partitions:,} partitions"
         click.echo(f"wrote {count:,} {what} to " + " and ".join(map(str, written)))
-
-
-def _ordered(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The portfolio's export columns in the table's order."""
-    return gpd.GeoDataFrame(sites[columns.order(sites.columns)], geometry="geometry",
-                            crs=sites.crs)
 
 
 def portfolio_lines(chosen: portfolio.Portfolio, asked: int, load_mw: float,

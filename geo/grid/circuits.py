@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geo._arrays import NONE
+
 
 @dataclass
 class Circuits:
@@ -85,7 +87,7 @@ def circuits(ln: pd.DataFrame, edge_u: np.ndarray, edge_v: np.ndarray) -> Circui
     rest_arg = np.where(own_first, arg_second[edge], arg_first[edge])
     rem_limit = np.where(np.isfinite(rest), np.where(np.isfinite(rest), rest, 0.0)
                          * (total[edge] - adm), 0.0)
-    rem_binding = np.where(rest_arg >= 0, ids[np.maximum(rest_arg, 0)], None).astype(object)
+    rem_binding = np.where(rest_arg >= 0, ids[np.maximum(rest_arg, 0)], NONE).astype(object)
     return Circuits(edge=edge, share=share, line_id=ids.astype(object),
                     rem_limit_mw=rem_limit, rem_binding=rem_binding, ptr=ptr,
                     edge_binding=ids[np.maximum(arg_first, 0)].astype(object))

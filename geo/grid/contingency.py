@@ -123,22 +123,23 @@ class Screen:
         if self.base_flows is None:             # no queued loads: the base case is f0
             self.base_flows = self.f0
         self.rem_em = self.circ.rem_limit_mw * self.settings.emergency_rating_factor
-        if self.lodf is not None:               # kept from an earlier run on this island
-            return
-        self.lodf = Lodf(solve=self.solve, red=self.red, eu=self.eu, ev=self.ev, bl=self.bl,
-                         flows=self.flows, circ=self.circ, settings=self.settings)
+        #: the island's LODF columns: ``lodf`` when kept from an earlier run, else new
+        self.table: Lodf = self.lodf if self.lodf is not None else Lodf(
+            solve=self.solve, red=self.red, eu=self.eu, ev=self.ev, bl=self.bl,
+            flows=self.flows, circ=self.circ, settings=self.settings)
+        self.lodf = self.table
 
     @property
     def solves(self) -> int:
-        return self.lodf.solves
+        return self.table.solves
 
     @property
     def shared(self) -> int:
-        return self.lodf.shared
+        return self.table.shared
 
     def offer(self, b: np.ndarray, s: np.ndarray, tcol: np.ndarray) -> None:
         """See :meth:`geo.grid.lodf.Lodf.offer`."""
-        self.lodf.offer(b, s, tcol)
+        self.table.offer(b, s, tcol)
 
     # -- the contingency set ------------------------------------------------------------
     def contingencies(self, b: np.ndarray, s: np.ndarray,
@@ -172,14 +173,14 @@ class Screen:
         ie = self.node_edges[at]
         at, inc_c = expand(circ.ptr, ie)
         inc_p = ic[at]
-        self.lodf.ensure(np.r_[circ.edge[ci], circ.edge[inc_c]])
+        self.table.ensure(np.r_[circ.edge[ci], circ.edge[inc_c]])
         # the largest change the outage makes to the POI's flow per MW on any branch
         ek, a = circ.edge[ci], circ.share[ci]
-        pkk = self.lodf.pkk[ek]
+        pkk = self.table.pkk[ek]
         d = 1.0 - a * pkk
         bridge = d < BRIDGE_TOL
         with np.errstate(divide="ignore", invalid="ignore"):
-            change = sc * np.maximum(self.lodf.pmax[ek], (1.0 - a) * np.abs(pkk)) / d
+            change = sc * np.maximum(self.table.pmax[ek], (1.0 - a) * np.abs(pkk)) / d
         change = np.where(bridge, np.inf, change)
         keep = change >= cutoff
         pc, ci, change = pc[keep], ci[keep], change[keep]
@@ -219,7 +220,7 @@ class Screen:
         self.shift_checks += len(shift[0])
         ek = circ.edge[ci]
         a = circ.share[ci]
-        d = 1.0 - a * self.lodf.pkk[ek]
+        d = 1.0 - a * self.table.pkk[ek]
         bridge = d < BRIDGE_TOL
         s_c = a * s[ek, pc]
         best = np.full(k, np.inf)
@@ -278,7 +279,7 @@ class Screen:
         Returns ``ratio``, ``pair`` (row in the pair arrays), ``edge`` (monitored edge)
         and ``own`` (the entry is the rest of the outaged circuit's own edge).
         """
-        cols = self.lodf.cols
+        cols = self.table.cols
         pair, idx, val = cols.gather(ek)
         lens = cols.length[ek]
         offs = np.r_[0, np.cumsum(lens)[:-1]]
@@ -286,7 +287,7 @@ class Screen:
         s_flat = np.ascontiguousarray(s).ravel()
         s_new = np.take(s_flat, idx * k + pc[pair])
         s_new += val * (s_c / d)[pair]
-        own_at = offs + self.lodf.own[ek]
+        own_at = offs + self.table.own[ek]
         s_new[own_at] *= 1.0 - a
         mon = np.flatnonzero(np.abs(s_new) >= cutoff)
         own_mask = np.zeros(len(pair), bool)
@@ -315,7 +316,7 @@ class Screen:
         the outage, where ``|s'_lj| ≥ cutoff``), ``col``, ``circuit``, ``edge``, ``own``.
         """
         circ = self.circ
-        which, ci, factor = self.lodf.shifts(r)
+        which, ci, factor = self.table.shifts(r)
         edge, col = r[which], c[which]
         kk = circ.edge[ci]
         coef = factor * circ.share[ci]

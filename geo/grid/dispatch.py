@@ -38,7 +38,7 @@ from geo.settings import Settings
 from layers.sphere import nearest, point_lonlat, unit_xyz
 
 if TYPE_CHECKING:
-    from geo.grid.network import GridGraph
+    from geo.grid.model import GridGraph
 
 METHODS = ("headroom", "nameplate")
 AREAS = ("eia930_region", "interconnection")

@@ -1,6 +1,6 @@
 """DC load-hosting capacity (withdrawal headroom) at substations.
 
-For each island of the grid (see DESIGN.md, "Load-hosting capacity"):
+For each island of the grid (docs/methods.md, "Load-hosting capacity"):
 
 1. The reduced B matrix (slack row and column removed) is built from the merged edges'
    reactances and factorised once with a sparse LU (:func:`scipy.sparse.linalg.splu`).
@@ -39,13 +39,13 @@ from scipy import sparse
 from scipy.sparse.linalg import splu
 from threadpoolctl import threadpool_limits
 
-from geo._arrays import as_bool
+from geo._arrays import NONE, as_bool
 from geo.errors import GridError
 from geo.grid import circuits, contingency, dispatch
 from geo.settings import Settings
 
 if TYPE_CHECKING:
-    from geo.grid.network import GridGraph
+    from geo.grid.model import GridGraph
 
 LOG = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
             cols, tcol = dispatch.island_columns(gen[nodes], area[nodes], area[targets])
             area_mw[targets] = cols.sum(axis=0)[tcol]
             area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
-                                          if len(area_labels) else None, "interconnection")
+                                          if len(area_labels) else NONE, "interconnection")
             for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], cols, tcol, targets,
                                                  xy, settings, ln[ln_island == k], n1,
                                                  injection[nodes], reuse):
@@ -238,7 +238,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     key = ("island", int(nodes[0]), n, slack)
     kept = reuse.get(key) if reuse is not None else None
     fresh = kept is None
-    if fresh:
+    if kept is None:
         try:
             lu = splu(bmat[keep][:, keep].tocsc(), permc_spec="COLAMD")
         except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
@@ -276,8 +276,8 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
                                 lodf=lodf, base_flows=base_flows)
     if reuse is not None:
         if fresh and reuse.get(SELF_PTDF) is not None:
-            screen.lodf.seed_pkk(reuse[SELF_PTDF][edge_index])
-        reuse[key] = (lu, circ, screen.lodf, edge_index, line_ids)
+            screen.table.seed_pkk(reuse[SELF_PTDF][edge_index])
+        reuse[key] = (lu, circ, screen.table, edge_index, line_ids)
     solves0, shared0 = screen.solves, screen.shared
     cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits
     batch = max(int(settings.hosting_batch), 1)

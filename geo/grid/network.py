@@ -14,14 +14,10 @@ disk (:mod:`geo.grid.cache`).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -34,107 +30,19 @@ from scipy.spatial import cKDTree
 from geo.errors import GridError, LayerValidationError
 from geo.grid import cache, hosting, shipped
 from geo.grid import lines as _lines
+from geo.grid.model import (
+    ISOLATED,
+    LINE_COLUMNS,
+    N_PLUS_1,
+    RADIAL,
+    SUBSTATION_COLUMNS,
+    GridGraph,
+    GridReport,
+)
 from geo.settings import Settings
 from layers.sphere import point_lonlat, unit_xyz
 
 LOG = logging.getLogger(__name__)
-
-N_PLUS_1, RADIAL, ISOLATED = "N+1", "radial", "isolated"
-
-#: Input columns that the grid depends on (and that the cache key hashes).
-SUBSTATION_COLUMNS = ("sub_id", "name", "voltage_kv", "min_voltage_kv", "state", "geometry")
-LINE_COLUMNS = ("line_id", "from_sub", "to_sub", "voltage_kv", "circuits", "capacity_mw",
-                "capacity_source", "reactance_pu", "reactance_source", "flow_mw", "length_km",
-                "geometry")
-
-
-@dataclass
-class GridReport:
-    """Quality report of a grid build: what the graph holds and what was done to the data."""
-
-    nodes: int
-    edges: int
-    lines_total: int
-    lines_in_graph: int
-    islands: int
-    island_sizes: list[int]
-    substations_without_lines: int
-    snapped_line_ends: int
-    unsnapped_line_ends: int
-    unsnapped_line_ids: list[str]
-    unknown_sub_ids: int
-    self_loops_removed: int
-    self_loop_line_ids: list[str]
-    parallel_circuits_merged: int
-    estimated_capacity: int
-    estimated_reactance: int
-    estimated_length: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable values."""
-        return dataclasses.asdict(self)
-
-
-@dataclass
-class GridGraph:
-    """A built grid.
-
-    Attributes
-    ----------
-    graph : networkx.Graph
-        Built on first use (a property) from ``substations`` and ``edges``.
-        Nodes keyed by ``sub_id`` with ``name``, ``voltage_kv`` and ``island`` (0 is the
-        largest island). Edges carry ``line_ids`` (tuple), ``circuits``, ``capacity_mw``
-        (summed), ``limit_mw`` (flow at which the first circuit reaches its rating),
-        ``reactance_pu`` (parallel), ``length_km`` (shortest), ``capacity_source``,
-        ``reactance_source``, and ``flow_mw`` positive from the edge's ``from_sub`` to its
-        ``to_sub`` (both stored on the edge; NaN when unknown).
-    substations : geopandas.GeoDataFrame
-        The substations (one row per node, in node order) with an ``island`` column.
-    lines : geopandas.GeoDataFrame
-        Every input line, snapped and filled, with ``status`` (``in_graph``,
-        ``unsnapped``, ``self_loop``) and ``from_snap_km``/``to_snap_km``.
-    edges : pandas.DataFrame
-        The merged edges as a table: ``u``/``v`` (node row positions), ``from_sub``,
-        ``to_sub`` and the edge attributes above.
-    report : GridReport
-    settings : Settings
-        The settings the grid was built with.
-    input_hash : str
-        Content hash of the input layers, the build settings and the code version (for
-        the disk cache).
-    content_hash : str
-        The same without the code version (for the shipped results, :mod:`geo.grid.shipped`).
-    """
-
-    substations: gpd.GeoDataFrame
-    lines: gpd.GeoDataFrame
-    edges: pd.DataFrame
-    report: GridReport
-    settings: Settings = field(default_factory=Settings)
-    input_hash: str = ""
-    content_hash: str = ""
-
-    @cached_property
-    def graph(self) -> nx.Graph:
-        """The networkx graph, built on first use (the tables serve the ranking)."""
-        subs, edges = self.substations, self.edges
-        graph = nx.Graph()
-        graph.add_nodes_from(
-            (sid, {"name": nm, "voltage_kv": kv, "island": int(isl)})
-            for sid, nm, kv, isl in zip(subs["sub_id"], subs["name"], subs["voltage_kv"],
-                                        subs["island"], strict=True))
-        columns = [edges[a].tolist() for a in EDGE_ATTRIBUTES]
-        graph.add_edges_from((vals[0], vals[1], dict(zip(EDGE_ATTRIBUTES, vals, strict=True)))
-                             for vals in zip(*columns, strict=True))
-        return graph
-
-
-#: The attributes of an edge of :attr:`GridGraph.graph`.
-EDGE_ATTRIBUTES = ("from_sub", "to_sub", "line_ids", "circuits", "capacity_mw", "limit_mw",
-                   "reactance_pu", "flow_mw", "length_km", "capacity_source",
-                   "reactance_source")
-
 
 def plants_hash(plants: gpd.GeoDataFrame | None) -> str:
     """Content hash of the plant columns hosting depends on (``none`` without plants)."""

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from geo._arrays import NONE
 from geo.errors import LayerValidationError
 from geo.settings import Settings
 from layers import grids
@@ -90,7 +91,7 @@ def attach(queue: pd.DataFrame, substations: gpd.GeoDataFrame, settings: Setting
     or more. Returns :data:`COLUMNS` (``attach_km`` 0 for a given POI)."""
     ids = substations["sub_id"].astype(str).to_numpy()
     given = queue["poi_sub_id"].notna().to_numpy()
-    sub = np.where(given, queue["poi_sub_id"].astype(str), None).astype(object)
+    sub = np.where(given, queue["poi_sub_id"].astype(str), NONE).astype(object)
     unknown = sorted(set(sub[given]) - set(ids))
     if unknown:
         raise LayerValidationError(f"{source}: poi_sub_id not in the substations layer: "

@@ -36,7 +36,7 @@ from layers.atomic import atomic_path
 from layers.paths import data_dir
 
 if TYPE_CHECKING:
-    from geo.grid.network import GridGraph
+    from geo.grid.model import GridGraph
     from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ LOG = logging.getLogger(__name__)
 
 def build(out: Path | None = None, grid_source: str = "osm-2016") -> Path:
     """Compute an embedded US grid's metrics with the default settings and ship them."""
-    settings = Settings(use_cache=False, grid_source=grid_source)
+    settings = Settings.model_validate({"use_cache": False, "grid_source": grid_source})
     bundle = layers.load("US", grid=grid_source)
     graph = grid.build(bundle["substations"], bundle["lines"], settings)
     reuse: dict = {}

@@ -102,7 +102,9 @@ def crs_for(lon: np.ndarray, lat: np.ndarray) -> str:
     """
     from pyproj import CRS
 
-    west, south, east, north = CRS(US_CRS).area_of_use.bounds
+    area = CRS(US_CRS).area_of_use
+    assert area is not None  # an EPSG CRS has its area of use
+    west, south, east, north = area.bounds
     if (lon.min() >= west and lon.max() <= east and lat.min() >= south
             and lat.max() <= north):
         return US_CRS

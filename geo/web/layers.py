@@ -79,8 +79,9 @@ class ScriptLayer(JSCSSMixin, Layer):
         self.code = code(self.get_name())
         self.count = count
 
-    def render(self, **kwargs: Any) -> None:
-        self.get_root().script.add_child(raw_element(self.code), name=self.get_name())
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # folium: None
+        root: Any = self.get_root()  # a folium Figure (its ``script`` element)
+        root.script.add_child(raw_element(self.code), name=self.get_name())
         super().render(**kwargs)
 
 
@@ -188,7 +189,7 @@ def lines(lines_gdf: gpd.GeoDataFrame, tolerance: float, nd: int) -> ScriptLayer
         return None
     geoms = shapely.simplify(keep.geometry.to_numpy(), tolerance, preserve_topology=True)
     cap = keep["capacity_mw"] if "capacity_mw" in keep.columns else [None] * len(keep)
-    rows = []
+    rows: list[Any] = []
     for geom, line_id, volts, mw in zip(geoms, keep["line_id"], keep["voltage_kv"], cap,
                                         strict=True):
         rows.extend([voltage_class(volts), f"<b>line {_text(line_id)}</b><br>"

@@ -25,6 +25,7 @@ import logging
 import os
 import zipfile
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -179,7 +180,7 @@ def build(cache: Path, out: Path, grids: Path | None = None) -> list[Path]:
     # voltage-class ratings it overloads a fifth of the lines (an operating point overloads
     # none), so the flows it would give are not credible. The engine treats the OSM flows as
     # unknown and assumes assumed_utilisation of each rating (docs/methods.md).
-    over = rep["lines_over_rating"] / max(rep["lines_with_flow"], 1)
+    over = cast(int, rep["lines_over_rating"]) / max(cast(int, rep["lines_with_flow"]), 1)
     lines["dc_flow_estimate_mw"] = np.round(flows, 3)
     lines["flow_mw"] = np.nan
     lines["flow_source"] = np.where(

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -110,11 +111,11 @@ def islands(from_idx: np.ndarray, to_idx: np.ndarray, n: int) -> np.ndarray:
 
 
 def network(vertices: pd.DataFrame, links: list[Link], iso: str
-            ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, object]]:
+            ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any]]:
     """Substations and lines of country ``iso`` (vertices carry ``country`` and ``state``)."""
     vx = vertices[vertices["country"] == iso].set_index("v_id", drop=False)
     inside = set(vx.index)
-    q: dict[str, object] = {"country": iso.lower(), "vertices": len(vx)}
+    q: dict[str, Any] = {"country": iso.lower(), "vertices": len(vx)}
     mine = [lk for lk in links if lk.a in inside and lk.b in inside]
     ac = [lk for lk in mine if not lk.dc]
     q["links"] = len(mine)
@@ -169,7 +170,7 @@ def network(vertices: pd.DataFrame, links: list[Link], iso: str
             "voltage_kv": keep["voltage_kv"].to_numpy(float),
             "min_voltage_kv": keep["min_voltage_kv"].to_numpy(float),
             "n_lines": np.array([n_lines.get(v, 0) for v in ids], dtype="int64"),
-            "status": np.where(is_sub, None, JUNCTION).astype(object),
+            "status": np.where(is_sub, np.array(None, dtype=object), JUNCTION).astype(object),
             "interconnect": np.full(len(ids), None, dtype=object),
             "state": keep["state"].to_numpy(object),
             "osm_type": keep["typ"].to_numpy(),

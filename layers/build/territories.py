@@ -194,7 +194,8 @@ def _utility_attributes(folder: Path) -> tuple[dict[str, dict[str, str | None]],
     isos = {r["id"]: r["shortName"] for r in
             _records(folder / "isos.json", ("id", "shortName"))}
     bas = _records(folder / "balancing-authorities.json", ("id", "eiaCode", "isoId"))
-    ba_iso = {b["eiaCode"]: isos.get(b["isoId"]) for b in bas if b["isoId"]}
+    ba_iso = {str(b["eiaCode"]): str(isos[b["isoId"]]) for b in bas
+              if b["isoId"] and b["isoId"] in isos}
     ba_code = {b["id"]: b["eiaCode"] for b in bas}
     by_region: dict[str, dict[str, str | None]] = {}
     by_eia: dict[str, dict[str, str | None]] = {}
@@ -287,7 +288,8 @@ def territories(folder: Path, report: Report | None = None, *,
         eia_id = str(region["eiaId"]) if region["eiaId"] else None
         if kind == "balancing_authority":
             code = props.get("code")
-            attrs = {"balancing_authority": code, "iso_rto": ba_iso.get(code)}
+            attrs = {"balancing_authority": code,
+                     "iso_rto": ba_iso.get(code) if code else None}
         elif kind == "iso_rto":
             code = props.get("shortName") if region["type"] == "ISO" else None
             attrs = {"balancing_authority": None, "iso_rto": code}

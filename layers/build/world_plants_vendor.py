@@ -130,25 +130,25 @@ def extract(git_dir: str) -> list[dict[str, object]]:
                     or not r["Power Plant ID"]:
                 continue
             try:
-                cap: float | None = float(r["Capacity (MW)"].replace(",", "").strip())
+                mw: float | None = float(r["Capacity (MW)"].replace(",", "").strip())
             except ValueError:
-                cap = None
+                mw = None
             try:
                 lat, lon = float(r["Latitude"]), float(r["Longitude"])
             except ValueError:
                 lat = lon = 0.0
             idnr = f"WRI{int(r['Power Plant ID']):07d}"
-            by_fuel[idnr][fuel(r["Fuel"])] += cap or 0.0
+            by_fuel[idnr][fuel(r["Fuel"])] += mw or 0.0
             if r["Secondary Fuel"]:
                 by_fuel[idnr].setdefault(fuel(r["Secondary Fuel"]), 0.0)
             if idnr in plants:
                 plant = plants[idnr]
-                plant["capacity_mw"] = float(plant["capacity_mw"] or 0) + (cap or 0)  # type: ignore[arg-type]
+                plant["capacity_mw"] = float(plant["capacity_mw"] or 0) + (mw or 0)  # type: ignore[arg-type]
                 if lat and lon:
                     plant["latitude"], plant["longitude"] = lat, lon
             else:
                 plants[idnr] = {"country": cc, "gppd_idnr": idnr, "name": name,
-                                "capacity_mw": cap, "latitude": lat, "longitude": lon,
+                                "capacity_mw": mw, "latitude": lat, "longitude": lon,
                                 "primary_fuel": "",
                                 "commissioning_year": _year(r["Commissioning Date"]),
                                 "source": r["Source"].strip()}
