@@ -191,6 +191,41 @@ def test_months_before_money_before_firm_before_land() -> None:
     assert slow > slower + 1_000
 
 
+def test_costs_within_the_tie_share_are_equal_and_firm_mw_decides() -> None:
+    # New Mexico (57.5 USD/MWh) and Louisiana (58.8): 1,729.5 vs 1,750.4 M USD, 1.2 %
+    # apart, inside cost_tie_share (2 %): the Louisiana POI's 1,039 firm MW come first.
+    # Texas (66.0 USD/MWh, 1,901.8 M USD) is 10 % above the cheapest: cost still decides.
+    rows = [_site("nm", subdivision="US-NM", interconnect="Western", firm_mw=601.0),
+            _site("la", subdivision="US-LA", interconnect="Eastern", firm_mw=1039.0,
+                  hosting_mw=4122.0),
+            _site("tx", subdivision="US-TX", interconnect="Texas", firm_mw=2000.0,
+                  hosting_mw=4000.0)]
+    out = _rank(*rows)
+    assert list(out["site_id"]) == ["la", "nm", "tx"]
+    sep = [r.split("; below ")[-1] if "; below " in r else "" for r in out["reasons"]]
+    assert sep[1] == "#1: same months, cost of power within 2 %, firm 601 vs 1,039 MW"
+    assert sep[2] == ("#2: same months, cost of power 1,901.78 M USD, more than 2 % above "
+                      "the 1,729.51 M USD of the sites above")
+    # without the tie share the cheaper state wins by 21 M USD, as before
+    exact = _rank(*rows, settings=Settings(cost_tie_share=0.0))
+    assert list(exact["site_id"]) == ["nm", "la", "tx"]
+    assert exact["reasons"][1].endswith("; below #1: same months, cost of power 1,750.41 vs "
+                                        "1,729.51 M USD")
+
+
+def test_cost_groups_are_anchored_on_the_cheapest_and_equal_firm_falls_back_on_cost() -> None:
+    keys = [np.zeros(6), np.array([24.0] * 5 + [30.0]),
+            np.array([100.0, 101.9, 102.1, 104.1, 104.2, 100.0])]
+    assert score.cost_groups(keys, 0.02)[2].tolist() == [0, 0, 1, 1, 2, 0]
+    # equal firm MW inside a group: the cheaper first, and the reasons say so
+    rows = [_site("nm", subdivision="US-NM", interconnect="Western"),
+            _site("la", subdivision="US-LA", interconnect="Eastern")]
+    out = _rank(*rows)
+    assert list(out["site_id"]) == ["nm", "la"]
+    assert out["reasons"][1].endswith("; below #1: same months and firm, cost of power "
+                                      "1,750.41 vs 1,729.51 M USD (within 2 %)")
+
+
 def test_no_two_sites_share_a_score_unless_power_facts_are_equal() -> None:
     rows = [_site(f"s{i}", tie_distance_km=float(i), land_price_usd_per_acre=5_000.0)
             for i in range(8)]
