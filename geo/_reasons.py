@@ -16,22 +16,24 @@ that is estimated or synthetic:
 
 Example (one line)::
 
-    Tier A: grid, 24 months to 300 MW (binding: POI bay); firm 450 MW (N-1) / 1,240 MW
-    (N-0) at 345 kV CHILDRESS 2 (3.1 km, 2 circuits), N-1 secure; cost of power 2,160 M USD
-    over 10 years: capital 12.3 + delay 249.2 + energy 138.8 M USD/year (66 USD/MWh, EIA
-    2023); estimated: grid figures are DC estimates on a synthetic test grid; land 2,970
-    USD/acre (state average, 2025); below #3: 24.0 vs 18.0 months
+    Tier A (≤ 24 months, no network upgrades): grid, 24 months to 300 MW (binding: POI
+    bay); firm 450 MW (N-1) / 1,240 MW (N-0) at 345 kV CHILDRESS 2 (3.1 km, 2 circuits),
+    N-1 secure; cost of power 2,160 M USD over 10 years: capital 12.3 + delay 249.2 +
+    energy 138.8 M USD/year (66 USD/MWh, EIA 2023); estimated: grid figures are DC
+    estimates on a synthetic test grid; land 2,970 USD/acre (state average, 2025); below
+    #3: 24.0 vs 18.0 months
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from geo import tiers
 from geo._arrays import Columns, as_bool, as_float, present
 
 __all__ = ["COST_GROUP", "SEPARATION_COLUMNS", "build", "separation"]
@@ -47,7 +49,8 @@ SEPARATION_COLUMNS = ("tier", "time_to_power_months", "cost_of_power_musd", "fir
 
 def build(sites: Columns, load_mw: float, grid_note: str = "",
           horizon_years: float = 10.0, order: np.ndarray | None = None, *,
-          flexible: bool = False, cost_tie_share: float = 0.0) -> np.ndarray:
+          flexible: bool = False, cost_tie_share: float = 0.0,
+          tier_months: Sequence[float] = tiers.DEFAULT_MONTHS) -> np.ndarray:
     """The reasons line for every row of ``sites``.
 
     Parameters
@@ -70,6 +73,8 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     cost_tie_share : float
         The share within which costs of power count as equal (``cost_tie_share``), said in
         the separation clause.
+    tier_months : sequence of float
+        ``tier_months``: each line names its tier's rule (:func:`geo.tiers.short`).
 
     Returns
     -------
@@ -90,7 +95,7 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     for lo in range(0, n, _BLOCK_ROWS):
         hi = min(lo + _BLOCK_ROWS, n)
         line = _site_line({k: np.asarray(v)[lo:hi] for k, v in sites.items()}, load_mw,
-                          grid_note, horizon_years, flexible)
+                          grid_note, horizon_years, flexible, tier_months)
         line.parts.extend(part[lo:hi] for part in below)
         out[lo:hi] = line.join()
     return out
@@ -101,7 +106,8 @@ _BLOCK_ROWS = 131_072
 
 
 def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: float,
-               flexible: bool = False) -> _Line:
+               flexible: bool = False,
+               tier_months: Sequence[float] = tiers.DEFAULT_MONTHS) -> _Line:
     """The parts of the reasons of each row of ``sites``, without the separation clause."""
     line = _Line(len(sites["tier"]))
     has_poi = present(sites, "poi_sub_id")
@@ -109,7 +115,11 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     months = _num(sites, "time_to_power_months")
     no_path = path == ""
 
-    line.add("Tier ", _text(sites, "tier"), ": ")
+    # "Tier A (≤ 24 months, no network upgrades): " (the rule: geo.tiers)
+    tier = _text(sites, "tier")
+    rules = tiers.short(tier_months)
+    line.add("Tier ", tier, " (", np.array([rules.get(t, "") for t in tier.tolist()],
+                                           dtype=object), "): ")
     # The path: "grid, 24 months to 300 MW (binding: POI bay)".
     energized, gas = path == "energized", path == "gas"
     line.add_if(energized, "energized site")

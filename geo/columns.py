@@ -48,6 +48,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from geo import tiers
 from geo.errors import LayerValidationError
 
 __all__ = ["STAGES", "SiteColumn", "dictionary", "markdown", "names", "order", "table"]
@@ -242,6 +243,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @cache
+def _expand(description: str) -> str:
+    """``{tiers}`` in a description becomes the tier rules of :mod:`geo.tiers` (one
+    definition for the legend, the docs, the table and the reasons)."""
+    rules = "; ".join(f"{t} {text}" for t, text in tiers.definitions().items())
+    return description.replace("{tiers}", f"{rules} (tier_months {tiers.DEFAULT_MONTHS[0]:g} / "
+                               f"{tiers.DEFAULT_MONTHS[1]:g} / {tiers.DEFAULT_MONTHS[2]:g})")
+
+
 def _read(path: Path) -> tuple[SiteColumn, ...]:
     """Read and check a table; every problem is collected into one error."""
     try:
@@ -274,7 +283,7 @@ def _read(path: Path) -> tuple[SiteColumn, ...]:
                 nullable=_flag(row["nullable"]), export=_flag(row["export"]),
                 popup=_number(row["popup"], int), terminal=_number(row["terminal"], int),
                 terminal_label=row["terminal_label"], terminal_format=row["terminal_format"],
-                description=row["description"].strip())
+                description=_expand(row["description"].strip()))
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
             continue

@@ -51,13 +51,14 @@ said otherwise).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from geo import _reasons, columns
+from geo import _reasons, columns, tiers
 from geo._arrays import Columns, arrays, as_bool, as_float, take_with
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
@@ -70,8 +71,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["COST_KEY", "RANK_COLUMNS", "TIERS", "cost_groups", "land_score", "one_per_poi",
            "order_keys", "power_score", "power_tier", "rank", "raw_order_keys"]
 
-#: Tiers, best first.
-TIERS = ("A", "B", "C", "D")
+#: Tiers, best first (their words: :mod:`geo.tiers`).
+TIERS = tiers.TIERS
 
 #: Columns :func:`rank` writes (the rows of ``geo/schemas/sites.csv`` with stage score).
 RANK_COLUMNS = columns.names(stage="score")
@@ -158,7 +159,8 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     new["reasons"] = _reasons.build(merged, load, grid_note=grid_note,
                                     horizon_years=settings.cost_horizon_years, order=order,
                                     flexible=settings.flexible_load,
-                                    cost_tie_share=settings.cost_tie_share)
+                                    cost_tie_share=settings.cost_tie_share,
+                                    tier_months=settings.tier_months)
     out = take_with(sites, new, order)
     logger.info(
         "ranked %d site(s): %s",
@@ -230,7 +232,7 @@ def cost_groups(keys: list[np.ndarray], share: float) -> list[np.ndarray]:
         starts = np.flatnonzero(np.r_[True, (tier[order][1:] != tier[order][:-1])
                                       | (months[order][1:] != months[order][:-1]), True])
         out = np.empty(n, dtype=np.int64)
-        for lo, hi in zip(starts[:-1], starts[1:], strict=True):
+        for lo, hi in itertools.pairwise(starts):
             segment = c[lo:hi]
             i, g = 0, 0
             while i < hi - lo:

@@ -50,6 +50,8 @@ class PageReport:
     dialogs: list[str] = field(default_factory=list)
     popups_opened: int = 0
     seconds: float = 0.0
+    #: The legend panel's text as the browser lays it out, one line per row.
+    legend: list[str] = field(default_factory=list)
 
 
 def open_in_chromium(html: Path, *, screenshot: Path | None = None, no_network: bool = True,
@@ -102,6 +104,8 @@ def open_in_chromium(html: Path, *, screenshot: Path | None = None, no_network: 
             report.site_markers = page.locator(".geo-rank-site").count()
             report.layers = [t.strip() for t in page.locator(
                 ".leaflet-control-layers label").all_inner_texts() if t.strip()]
+            report.legend = [t.strip() for t in page.locator(".geo-rank-legend > div")
+                             .all_inner_texts() if t.strip()]
             if open_popups:  # popup HTML is inserted only when a popup opens: open each
                 for marker in page.locator(".geo-rank-site").all():
                     marker.click(force=True)

@@ -67,7 +67,7 @@ def test_geojson_follows_rfc7946(ri_run):
         assert props["country_iso3"] == "USA" and props["sovereignty_bloc"] == "US"
         assert props["subdivision"] == "US-RI"
         assert props["land_price_usd_per_acre"] == 22_500
-        assert props["reasons"].startswith(f"Tier {props['tier']}:")
+        assert props["reasons"].startswith(f"Tier {props['tier']} (")
         for v in props.values():
             assert not (isinstance(v, float) and math.isnan(v))
 

@@ -75,6 +75,22 @@ def test_colours_tooltips_and_panel(page):
     assert "hosting_mw" in page and "350" in page
 
 
+def test_legend_says_what_each_tier_is_from_the_one_definition(tmp_path):
+    """The tier lines of the legend are geo.tiers' words for the run's tier_months; the
+    data dictionary and the reasons use the same words."""
+    from geo import columns, tiers
+
+    for months in (None, [18.0, 30.0, 48.0]):
+        prov = {**PROV, "settings": {"tier_months": months}} if months else PROV
+        html = web.render(make_sites(), tmp_path / "t.html", prov, overwrite=True)
+        text = html.read_text("utf-8")
+        for t, words in tiers.definitions(months or tiers.DEFAULT_MONTHS).items():
+            assert f"</span>{t}: {words}</div>" in text
+    assert "half the load" not in text and "short tie" not in text
+    described = columns.by_name()["tier"].description
+    assert all(f"{t} {w}" in described for t, w in tiers.definitions().items())
+
+
 def test_radius_by_rank():
     assert map_page._radius(1, 10) == map_page.RADIUS_MAX
     assert map_page._radius(10, 10) == map_page.RADIUS_MIN

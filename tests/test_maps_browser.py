@@ -96,6 +96,26 @@ def test_hostile_names_stay_text_in_chromium(tmp_path):
     assert report.js_errors == [] and report.site_markers == 1 and report.blocked == []
 
 
+def test_the_legend_in_chromium_reads_the_tier_definition(tmp_path):
+    """The legend a browser shows says what a tier is, in the words of geo.tiers, for the
+    run's own tier_months (issue 30: it once described tiers that no longer existed)."""
+    from shapely.geometry import Point
+
+    from geo import tiers
+
+    sites = gpd.GeoDataFrame({"site_id": ["a", "b"], "rank": [1, 2], "tier": ["A", "C"]},
+                             geometry=[Point(-71.4, 41.8), Point(-71.5, 41.7)],
+                             crs="EPSG:4326")
+    for months in ((24.0, 36.0, 60.0), (18.0, 30.0, 48.0)):
+        html = web.render(sites, tmp_path / f"t{months[0]:g}.html",
+                          {"version": "t", "region": "US-RI",
+                           "settings": {"tier_months": list(months)}}, offline=True)
+        report = open_in_chromium(html)
+        shown = [line for line in report.legend if line[:3] in ("A: ", "B: ", "C: ", "D: ")]
+        assert shown == [f"{t}: {text}" for t, text in tiers.definitions(months).items()]
+        assert "Tiers by months to the full load" in report.legend
+
+
 def test_us_map_in_chromium(us_layers, tmp_path):
     """The national map (every layer, offline) opens in a few seconds with no errors."""
     subs = us_layers.substations.nlargest(25, "voltage_kv")

@@ -12,6 +12,7 @@ import geopandas as gpd
 
 import layers
 from geo import columns, portfolio, web
+from geo import tiers as tier_words
 from geo.cli import progress
 from geo.cli.config import (
     config_option,
@@ -217,6 +218,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         n = len(result.ranked) if result.dataset is None else result.dataset.count
         click.echo(f"{result.layers.region}: {n:,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
+        click.echo(tier_words.key_line(settings.tier_months))
         click.echo(table(result, top))
         if chosen is not None:
             click.echo(portfolio_lines(chosen, portfolio_n, load_mw, settings.flexible_load))

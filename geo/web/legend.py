@@ -7,16 +7,17 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from geo import tiers
 from geo.web.style import (
     GAS_COLOUR,
     HYDRO_COLOUR,
     LAND_COLOURS,
     SITE_CLASS,
     TIER_COLOURS,
-    TIER_LABELS,
     UNKNOWN_COLOUR,
     VOLTAGE_CLASSES,
     escape,
+    tier_labels,
 )
 
 
@@ -60,7 +61,10 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
     if provenance.get("settings", {}).get("flexible_load"):
         parts.append("<div style='color:#a33'>load: flexible, curtailed after an outage until "
                      "upgrades make it firm; months judged on N-0 hosting</div>")
-    parts += [swatch(c, TIER_LABELS[t]) for t, c in TIER_COLOURS.items()]
+    months = (provenance.get("settings") or {}).get("tier_months") or tiers.DEFAULT_MONTHS
+    labels = tier_labels(months)
+    parts.append("<div style='margin-top:4px'>Tiers by months to the full load</div>")
+    parts += [swatch(c, labels[t]) for t, c in TIER_COLOURS.items()]
     parts.append(swatch(UNKNOWN_COLOUR, "no tier"))
     surface = legend.get("surface")
     if surface:
