@@ -22,7 +22,7 @@ from geo.cli.config import (
     setting_options,
 )
 from geo.cli.options import layer_kwargs, layer_options, map_options, region_option
-from geo.io import export
+from geo.io import export, output
 from geo.pipeline import RankResult, rank_sites
 from layers import grids
 
@@ -52,9 +52,22 @@ def _cell(fmt: str, value: Any) -> str:
     try:
         if value is None or (isinstance(value, float) and value != value):
             return "-".rjust(width)
-        return fmt.format(value)
+        return fmt.format(_inert(value))
     except (ValueError, TypeError):
-        return str(value)[:width].ljust(width)
+        return str(_inert(value))[:width].ljust(width)
+
+
+def _inert(value: Any) -> Any:
+    """Text as a terminal and a spreadsheet pasted from it may show it: control characters
+    (a terminal's escape sequences) become "?", and a leading =, +, -, @ gets a single
+    quote (:func:`geo.io.output.neutralise`, OWASP CSV injection). Numbers unchanged."""
+    if not isinstance(value, str):
+        return value
+    return output.neutralise(_CONTROL.sub("?", value) if _CONTROL.search(value) else value)
+
+
+#: Control characters (C0, DEL, C1): a name must not move the cursor or recolour the screen.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def table(result: RankResult, limit: int) -> str:
