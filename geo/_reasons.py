@@ -115,6 +115,9 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     months = _num(sites, "time_to_power_months")
     no_path = path == ""
 
+    # a site of the user's file is named as they named it: "New Albany OH: Tier A ..."
+    own = _text(sites, "candidate_kind") == "file"
+    line.add_if(own, _text(sites, "site_name"), ": ")
     # "Tier A (≤ 24 months, no network upgrades): " (the rule: geo.tiers)
     tier = _text(sites, "tier")
     rules = tiers.short(tier_months)

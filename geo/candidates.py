@@ -184,7 +184,11 @@ def from_frame(gdf: gpd.GeoDataFrame, source: str = "candidates") -> gpd.GeoData
             f"{source}: column {id_col!r} has duplicate site ids {', '.join(dups)}; "
             "make them unique")
     name_col = next((cols[c] for c in ("site_name", "name") if c in cols), None)
-    names = gdf[name_col].astype(str) if name_col is not None else ids
+    names = ids
+    if name_col is not None:  # a blank name falls back on the site's id
+        given = gdf[name_col].astype(object)
+        text = given.where(given.notna(), "").astype(str).str.strip()
+        names = text.where(text != "", ids)
     existing = (gdf[cols["existing_site"]].astype(str).str.strip().str.lower().isin(_TRUE)
                 if "existing_site" in cols else pd.Series(False, index=gdf.index))
     columns = {"site_id": ids.to_numpy(), "site_name": names.to_numpy(),

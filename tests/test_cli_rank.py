@@ -154,3 +154,30 @@ def test_flexible_flag_judges_months_on_n0_and_says_so(config, tmp_path):
     # outage: judged on N-0, more of them reach tier A
     tiers = [d["metadata"]["tiers"] for d in docs]
     assert tiers[1]["A"] > tiers[0].get("A", 0)
+
+
+def test_user_sites_keep_their_names_in_table_portfolio_map_and_reasons(config, tmp_path):
+    """Issue 30: with --candidates my_sites.csv the user's `name` column (else the id) names
+    the sites in the terminal table, the portfolio listing (with its POI by name), the map
+    markers and the reasons."""
+    sites = tmp_path / "farms.csv"
+    sites.write_text("id,name,lat,lon\nf1,Old farm,41.7,-71.5\nf2,Mill site,41.85,-71.4\n"
+                     "f3,,41.6,-71.6\n")
+    run = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
+                "--portfolio", "2"], config, tmp_path)
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("rank tier"))
+    assert header.startswith("rank tier site ")
+    body = lines[lines.index(header) + 1:]
+    assert "Mill site" in body[0] and "sub-" not in body[0]
+    assert any(" f3 " in line for line in body[:3])       # no name: the id
+    listing = next(line for line in lines if line.strip().startswith("1. #1 "))
+    assert "Mill site (POI " in listing
+    poi = listing.split("(POI ", 1)[1].split(")", 1)[0]
+    assert not poi.isdigit() and not poi.startswith("sub-")
+    doc = json.loads((tmp_path / "exports" / "us-ri_sites.geojson").read_text())
+    first = doc["features"][0]["properties"]
+    assert first["site_name"] == "Mill site"
+    assert first["reasons"].startswith("Mill site: Tier ")
+    assert "#1 Mill site" in (tmp_path / "map.html").read_text("utf-8")

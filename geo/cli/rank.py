@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 import geopandas as gpd
 
 import layers
@@ -70,9 +71,33 @@ def _inert(value: Any) -> Any:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+#: The terminal column of the user's own site names (``site_name``), shown after the tier
+#: when any site of the table came from the user's file (``candidate_kind == "file"``).
+SITE_COLUMN = ("site", "site_name", "{:<22.22}")
+
+
+def own_sites(sites: pd.DataFrame) -> bool:
+    """True when the sites came from the user's file (their names are worth showing)."""
+    return "candidate_kind" in sites and bool((sites["candidate_kind"] == "file").any())
+
+
+def site_label(row: Any) -> str:
+    """How the terminal names a site: the user's name for a site of their file, else the
+    POI's name, else the site id."""
+    for col in (("site_name",) if row.get("candidate_kind") == "file" else ()) + (
+            "poi_name", "site_id"):
+        value = row.get(col)
+        if isinstance(value, str) and value.strip():
+            return _inert(value)
+    return str(row.get("site_id"))
+
+
 def table(result: RankResult, limit: int) -> str:
-    """The terminal table of the top sites (the columns with a ``terminal`` position)."""
+    """The terminal table of the top sites (the columns with a ``terminal`` position; the
+    site's own name after the tier when the sites are the user's)."""
     shown = columns.terminal()
+    if own_sites(result.sites.head(limit)):
+        shown = [*shown[:2], SITE_COLUMN, *shown[2:]]
     header = " ".join(_cell(_header_format(fmt), h) for h, _, fmt in shown)
     rows = [header]
     provenance = getattr(result, "provenance", {})
@@ -242,6 +267,15 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         click.echo(f"wrote {count:,} {what} to " + " and ".join(map(str, written)))
 
 
+def _poi_label(row: Any) -> str:
+    """" (POI NAME)" after a site of the user's file ("" when the site is its POI's)."""
+    if row.get("candidate_kind") != "file":
+        return ""
+    name = row.get("poi_name")
+    name = name if isinstance(name, str) and name.strip() else row.get("poi_sub_id")
+    return f" (POI {_inert(name)})" if isinstance(name, str) and name else " (no POI)"
+
+
 def _ordered(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The portfolio's export columns in the table's order."""
     return gpd.GeoDataFrame(sites[columns.order(sites.columns)], geometry="geometry",
@@ -257,11 +291,12 @@ def portfolio_lines(chosen: portfolio.Portfolio, asked: int, load_mw: float,
     rows = [f"Portfolio: {len(chosen.sites)} of {asked} sites {together} at "
             f"{load_mw:,.0f} MW each (joint screen: {joint}; {chosen.checks} hosting runs)"]
     for _, r in chosen.sites.iterrows():
-        rows.append(f"  {int(r['portfolio_rank']):>3}. #{int(r['rank'])} {r['site_id']} "
-                    f"(POI {r['poi_sub_id']}): {r['portfolio_remaining_mw']:,.0f} MW {mw} with "
+        rows.append(f"  {int(r['portfolio_rank']):>3}. #{int(r['rank'])} {site_label(r)}"
+                    f"{_poi_label(r)}: {r['portfolio_remaining_mw']:,.0f} MW {mw} with "
                     "the others in")
     for _, r in chosen.passed_over.head(10).iterrows():
-        rows.append(f"  passed over #{int(r['rank'])} {r['site_id']}: {r['portfolio_reason']}")
+        rows.append(f"  passed over #{int(r['rank'])} {site_label(r)}{_poi_label(r)}: "
+                    f"{r['portfolio_reason']}")
     if len(chosen.passed_over) > 10:
         rows.append(f"  ... {len(chosen.passed_over) - 10} more passed over (in the export)")
     return "\n".join(rows)

@@ -404,7 +404,11 @@ def _radius(rank: float, n: int) -> float:
 
 
 def _tooltip(row: Any, rank: float) -> str:
-    name = row.get("poi_name")
+    """"#3 NAME": the user's own name for a site of their file, else the POI's name, else
+    the site id."""
+    name = row.get("site_name") if row.get("candidate_kind") == "file" else None
+    if not isinstance(name, str) or not name.strip():
+        name = row.get("poi_name")
     if name is None or (isinstance(name, float) and math.isnan(name)):
         name = row.get("site_id", "")
     label = f"#{int(rank)}" if math.isfinite(rank) else "#?"
