@@ -95,6 +95,9 @@ def test_h3_candidates_and_user_sites(config, tmp_path):
     sites.write_text("id,name,lat,lon\nf1,Old farm,41.7,-71.5\nf2,Far away,38.0,-60.0\n")
     own = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
                 "--all-candidates", "--no-map"], config, tmp_path / "own")
+    assert own.exit_code == 2 and "1 of 2 sites outside US-RI (row 3; Far away" in own.output
+    own = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
+                "--all-candidates", "--no-map", "--allow-outside"], config, tmp_path / "own")
     assert own.exit_code == 0, own.output
     doc = json.loads((tmp_path / "own" / "exports" / "us-ri_sites.geojson").read_text())
     props = {f["properties"]["site_id"]: f["properties"] for f in doc["features"]}

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 import geopandas as gpd
+import pandas as pd
 
 import layers
 from geo import columns, portfolio, web
@@ -118,7 +118,12 @@ def table(result: RankResult, limit: int) -> str:
 @click.option("--load-mw", type=float, default=300.0, show_default=True,
               help="The new load (an AI campus) in MW.")
 @click.option("--candidates", default="substations", show_default=True,
-              help="'substations', 'h3:<res>' (H3 cells over the region) or a sites file.")
+              help="'substations', 'h3:<res>' (H3 cells over the region) or a sites file "
+                   "(CSV or .xlsx with lat/lon, GeoJSON, GeoPackage, GeoParquet; a name column "
+                   "names the sites).")
+@click.option("--allow-outside", is_flag=True,
+              help="Keep sites of a --candidates file that lie outside the region (with a "
+                   "warning) instead of refusing them.")
 @setting_options("--min-kv", "--max-tie-km", "--hosting-min-kv", "--backbone-kv", "--snap-km")
 @click.option("--land-prices", type=click.Path(dir_okay=False), default=None,
               help="Your land prices: a GeoTIFF or polygons with price_usd_per_acre.")
@@ -180,7 +185,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  price_column: str | None, data_from: tuple[str, ...],
                  flexible: bool, queued_loads: str | None, portfolio_n: int | None,
                  tiles: str | None,
-                 tiles_attribution: str | None, offline: bool,
+                 tiles_attribution: str | None, offline: bool, allow_outside: bool,
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
     quiet = ctx.find_root().params.get("quiet", False)
@@ -209,7 +214,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                             data_from=data_from or None,
                             top=top, all_candidates=all_candidates, progress=bars,
                             engine=engine, scheduler=scheduler, queued_loads=queued_loads,
-                            dataset=target if partitioned else None)
+                            dataset=target if partitioned else None,
+                            allow_outside=allow_outside)
     # a GeoTIFF is the whole surface: every cell, whatever --top
     exported = result.ranked if fmt == "tif" else result.sites
     if result.dataset is not None:
