@@ -184,3 +184,29 @@ def test_user_sites_keep_their_names_in_table_portfolio_map_and_reasons(config, 
     assert first["site_name"] == "Mill site"
     assert first["reasons"].startswith("Mill site: Tier ")
     assert "#1 Mill site" in (tmp_path / "map.html").read_text("utf-8")
+
+
+def test_n1_secure_with_a_set_aside_overload_is_starred_counted_and_explained(config,
+                                                                             tmp_path):
+    """Issue 30: "N-1 secure" hid a pre-existing overload that was set aside
+    (firm_preexisting): such sites say "N-1 secure*", the terminal counts them in its first
+    lines and the map legend says what the star means."""
+    from geo import secure
+
+    run = _run(["--region", "US-VA", "--load-mw", "100", "--grid", "tamu-synthetic",
+                "--top", "25"], config, tmp_path)
+    assert run.exit_code == 0, run.output
+    doc = json.loads((tmp_path / "exports" / "us-va_sites.geojson").read_text())
+    props = [f["properties"] for f in doc["features"]]
+    starred = [p for p in props if p["redundancy"] == "N-1 secure*"]
+    assert starred and all(p["firm_preexisting"] is True for p in starred)
+    assert all(p["firm_preexisting"] is not True for p in props
+               if p["redundancy"] == "N-1 secure")
+    head = run.stdout.splitlines()[:4]
+    line = next(x for x in head if "N-1 secure*" in x)
+    assert line.startswith(f"{len(starred)} of the top {len(props)} (")
+    table = run.stdout.split("rank tier", 1)[1]
+    assert table.count("N-1 secure*") == len(starred)
+    from geo.web.style import escape
+
+    assert escape(secure.STAR_NOTE) in (tmp_path / "map.html").read_text("utf-8")

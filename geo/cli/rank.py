@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 import layers
-from geo import columns, portfolio, web
+from geo import columns, portfolio, secure, web
 from geo import tiers as tier_words
 from geo.cli import progress
 from geo.cli.config import (
@@ -263,6 +263,9 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         click.echo(f"{result.layers.region}: {n:,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
         click.echo(tier_words.key_line(settings.tier_months))
+        starred = star_line(result.ranked, result.sites.head(top))
+        if starred:
+            click.echo(starred)
         click.echo(table(result, top))
         if chosen is not None:
             click.echo(portfolio_lines(chosen, portfolio_n, load_mw, settings.flexible_load))
@@ -271,6 +274,20 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         if result.dataset is not None:
             what = f"sites in {result.dataset.partitions:,} partitions"
         click.echo(f"wrote {count:,} {what} to " + " and ".join(map(str, written)))
+
+
+def star_line(ranked: pd.DataFrame, shown: pd.DataFrame) -> str:
+    """The terminal's line on "N-1 secure*" (how many of the shown and of all sites are
+    secure only once a pre-existing overload is set aside), "" when none is."""
+    def count(frame: pd.DataFrame) -> int:
+        return int((frame["redundancy"] == secure.N1_SECURE_SET_ASIDE).sum()) \
+            if "redundancy" in frame else 0
+
+    top, every = count(shown), count(ranked)
+    if not every:
+        return ""
+    return (f"{top:,} of the top {len(shown):,} ({every:,} of all {len(ranked):,}) are "
+            f"{secure.STAR_NOTE}")
 
 
 def _poi_label(row: Any) -> str:

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from geo import tiers
+from geo import secure, tiers
 from geo.web.style import (
     GAS_COLOUR,
     HYDRO_COLOUR,
@@ -66,6 +66,8 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
     parts.append("<div style='margin-top:4px'>Tiers by months to the full load</div>")
     parts += [swatch(c, labels[t]) for t, c in TIER_COLOURS.items()]
     parts.append(swatch(UNKNOWN_COLOUR, "no tier"))
+    if legend.get("secure_star"):
+        parts.append(f"<div style='margin-top:4px'>{escape(secure.STAR_NOTE)}</div>")
     surface = legend.get("surface")
     if surface:
         sites, res, cells = surface

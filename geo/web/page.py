@@ -47,6 +47,7 @@ from geo.errors import (
     SettingsError,
 )
 from geo.io.output import atomic_output
+from geo.secure import N1_SECURE_SET_ASIDE
 from geo.settings import Settings
 from geo.web import assets as _map_assets
 from geo.web import legend as _map_legend
@@ -191,6 +192,8 @@ def render(
                        style_function=lambda _: {"color": "#d7191c", "weight": 5,
                                                  "opacity": 0.9}).add_to(group)
         group.add_to(fmap)
+    if "redundancy" in located and (located["redundancy"] == N1_SECURE_SET_ASIDE).any():
+        legend["secure_star"] = True       # the legend says what the star means
     ranks = _ranks(located)
     _sites_layer(located, points, ranks, surface is not None).add_to(fmap)
     # open on the whole region (the sites in their context), or on the sites alone
