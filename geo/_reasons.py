@@ -180,8 +180,13 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     line.add_if(known, "; cost of power ", _fmt(cost, "{:,.0f} M USD"),
                 f" over {horizon_years:g} years: ",
                 _fmt(_num(sites, "path_capex_musd"), "capital {:,.1f}"),
-                _fmt(_num(sites, "delay_cost_musd"), " + delay {:,.1f}"),
-                _fmt(_num(sites, "energy_cost_musd_per_year"), " + energy {:,.1f} M USD/year"))
+                _fmt(_num(sites, "delay_cost_musd"), " + delay {:,.1f}"))
+    # the delay of a phased path: "(200 MW wait 12 months, 100 MW 40)" (geo.costs.delay_cost)
+    line.add_if(known & phased, " (", _fmt(first_mw, "{:,.0f} MW wait "),
+                _fmt(first_months, "{:,.0f} months, "), _fmt(load_mw - first_mw, "{:,.0f} MW "),
+                _fmt(months, "{:,.0f} months)"))
+    line.add_if(known, _fmt(_num(sites, "energy_cost_musd_per_year"),
+                            " + energy {:,.1f} M USD/year"))
     priced = ~np.isnan(price)
     line.add_if(known & priced, " (", _fmt(price, "{:,.0f} USD/MWh, "), note, ")")
     line.add_if(known & ~priced & gas, " (gas fuel and O&M)")
