@@ -210,3 +210,21 @@ def test_n1_secure_with_a_set_aside_overload_is_starred_counted_and_explained(co
     from geo.web.style import escape
 
     assert escape(secure.STAR_NOTE) in (tmp_path / "map.html").read_text("utf-8")
+
+
+def test_the_map_goes_under_out_unless_map_is_given(config, tmp_path, monkeypatch):
+    """Issue 30: --out DIR left the map in ./maps/."""
+    monkeypatch.chdir(tmp_path)
+    args = ["--region", "US-RI", "--load-mw", "100", "--top", "3", "--config", str(config)]
+    run = CliRunner().invoke(cli, [*args, "--out", "mine"])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "mine" / "us-ri.html").is_file() and not (tmp_path / "maps").exists()
+    run = CliRunner().invoke(cli, [*args, "--out", "mine", "--map", "elsewhere/m.html",
+                                   "--overwrite"])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "elsewhere" / "m.html").is_file()
+    run = CliRunner().invoke(cli, args)                   # no --out: maps/<region>.html
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "maps" / "us-ri.html").is_file()
+    helptext = " ".join(CliRunner().invoke(cli, ["rank", "--help"]).output.split())
+    assert "<region>.html in the --out folder when --out is given" in helptext

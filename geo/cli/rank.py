@@ -162,7 +162,8 @@ def table(result: RankResult, limit: int) -> str:
                    "(every cell: rank percentile, months to power, firm MW), h3 candidates "
                    "only.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), default=None,
-              help="HTML map path [default: maps/<region>.html].")
+              help="HTML map path [default: <region>.html in the --out folder when --out "
+                   "is given, else maps/<region>.html].")
 @click.option("--no-map", is_flag=True, help="Write no map.")
 @map_options
 @click.option("--overwrite", is_flag=True, help="Replace output files not written by geo-rank.")
@@ -206,7 +207,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     if not no_map:
         web.check_tiles(tiles, tiles_attribution, offline)
         html = web.check_target(Path(map_path) if map_path else
-                                 Path("maps") / f"{name.lower()}.html", overwrite=overwrite)
+                                 default_map(ctx, out_dir, name), overwrite=overwrite)
     with progress.for_command(ctx) as bars:
         result = rank_sites(region, candidates=candidates, load_mw=load_mw, settings=settings,
                             layers=bundle, land_prices=land_prices, land_unit=land_unit,
@@ -274,6 +275,14 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         if result.dataset is not None:
             what = f"sites in {result.dataset.partitions:,} partitions"
         click.echo(f"wrote {count:,} {what} to " + " and ".join(map(str, written)))
+
+
+def default_map(ctx: click.Context, out_dir: str, name: str) -> Path:
+    """Where the map goes without --map: beside the exports when --out was given, else
+    ``maps/<region>.html``."""
+    given = ctx.get_parameter_source("out_dir") not in (click.core.ParameterSource.DEFAULT,
+                                                        None)
+    return (Path(out_dir) if given else Path("maps")) / f"{name.lower()}.html"
 
 
 def star_line(ranked: pd.DataFrame, shown: pd.DataFrame) -> str:
