@@ -228,3 +228,16 @@ def test_the_map_goes_under_out_unless_map_is_given(config, tmp_path, monkeypatc
     assert (tmp_path / "maps" / "us-ri.html").is_file()
     helptext = " ".join(CliRunner().invoke(cli, ["rank", "--help"]).output.split())
     assert "<region>.html in the --out folder when --out is given" in helptext
+
+
+def test_data_from_adds_its_answer_to_the_terminal_table(config, tmp_path):
+    run = _run(["--region", "US-RI", "--load-mw", "100", "--top", "3", "--data-from", "EU",
+                "--data-from", "CN", "--no-map"], config, tmp_path)
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("rank tier"))
+    assert header.rstrip().endswith("EU data      CN data")
+    doc = json.loads((tmp_path / "exports" / "us-ri_sites.geojson").read_text())
+    first = doc["features"][0]["properties"]
+    row = lines[lines.index(header) + 1]
+    assert row.split()[-2:] == [first["transfer_from_eu"], first["transfer_from_cn"]]

@@ -98,6 +98,10 @@ def table(result: RankResult, limit: int) -> str:
     shown = columns.terminal()
     if own_sites(result.sites.head(limit)):
         shown = [*shown[:2], SITE_COLUMN, *shown[2:]]
+    # --data-from: each regime's answer (allowed / conditional / not allowed) at the end
+    shown = [*shown, *((f"{col.rsplit('_', 1)[1].upper()} data", col, "{:<12}")
+                       for col in result.sites.columns if col.startswith("transfer_from_")
+                       and result.sites[col].notna().any())]
     header = " ".join(_cell(_header_format(fmt), h) for h, _, fmt in shown)
     rows = [header]
     provenance = getattr(result, "provenance", {})
