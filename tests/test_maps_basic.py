@@ -91,6 +91,19 @@ def test_legend_says_what_each_tier_is_from_the_one_definition(tmp_path):
     assert all(f"{t} {w}" in described for t, w in tiers.definitions().items())
 
 
+def test_popup_labels_carry_units_and_the_map_opens_on_the_sites(us_layers, tmp_path):
+    """Issue 30: the popup showed raw column names, and a map opened on the whole region
+    (Norway's reach Svalbard) instead of the sites."""
+    sites = make_sites().iloc[[1]]                       # one site in Texas
+    text = web.render(sites, tmp_path / "t.html", PROV, layers=us_layers).read_text("utf-8")
+    assert "hosting N-0 (MW)" in text and "<th" in text and ">hosting_mw<" not in text
+    bounds = re.search(r"fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]",
+                       text)
+    assert bounds is not None
+    south, west, north, east = map(float, bounds.groups())
+    assert (south, west, north, east) == (30.27, -97.74, 30.27, -97.74)  # not the US
+
+
 def test_radius_by_rank():
     assert map_page._radius(1, 10) == map_page.RADIUS_MAX
     assert map_page._radius(10, 10) == map_page.RADIUS_MIN

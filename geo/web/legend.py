@@ -32,7 +32,9 @@ def css(offline: bool) -> str:
         ".geo-rank-cluster{background:rgba(70,70,70,.8);color:#fff;border-radius:3px;"
         "font:10px/18px sans-serif;text-align:center}"
         f"{tiers}.geo-rank-tier-none{{background:{UNKNOWN_COLOUR}}}"
-        ".geo-rank-legend{position:fixed;bottom:24px;left:12px;z-index:9999;max-width:330px;"
+        # bottom-left above Leaflet's scale bar (metric and imperial: ~50 px from the foot)
+        ".geo-rank-legend{position:fixed;bottom:64px;left:12px;z-index:9999;max-width:330px;"
+        "max-height:calc(100vh - 140px);overflow-y:auto;"
         "background:rgba(255,255,255,.93);padding:6px 8px;border-radius:4px;"
         "font:12px sans-serif;box-shadow:0 0 4px rgba(0,0,0,.3)}"
         ".geo-rank-legend .sw{display:inline-block;width:12px;height:12px;margin-right:5px;"

@@ -196,10 +196,12 @@ def render(
         legend["secure_star"] = True       # the legend says what the star means
     ranks = _ranks(located)
     _sites_layer(located, points, ranks, surface is not None).add_to(fmap)
-    # open on the whole region (the sites in their context), or on the sites alone
-    extent = layers.boundary.bounds if layers is not None and not layers.boundary.is_empty \
-        else (surface.total_bounds if surface is not None and len(surface) else
-              points.total_bounds if len(located) else None)
+    # open on the sites (a surface: its cells), else on the region; never on a country's
+    # far islands (Norway's bounds reach Svalbard)
+    extent = (surface.total_bounds if surface is not None and len(surface) else
+              points.total_bounds if len(located) else
+              layers.boundary.bounds if layers is not None and not layers.boundary.is_empty
+              else None)
     if extent is not None:
         west, south, east, north = (round(float(v), 7) for v in extent)
         fmap.fit_bounds([[south, west], [north, east]], padding=(10, 10), max_zoom=9)
@@ -358,7 +360,7 @@ def _sites_layer(located: gpd.GeoDataFrame, points: gpd.GeoSeries, ranks: list[f
                 "'<div style=\"line-height:' + (r[4] - 4) + 'px\">' + r[2] + '</div>'});\n"
                 f"    {var}.addLayer(L.marker([r[0], r[1]], {{icon: icon, zIndexOffset: "
                 "1000 + r[5], riseOnHover: true}).bindTooltip(r[6])"
-                ".bindPopup(r[7], {maxWidth: 440}));\n"
+                f".bindPopup(r[7], {{maxWidth: 440, maxHeight: {POPUP_MAX_HEIGHT_PX}}}));\n"
                 "  }); })();\n")
 
     name = f"Ranked sites ({n:,}" + (", the best one per POI)" if over_surface else ")")
@@ -418,9 +420,15 @@ def _tooltip(row: Any, rank: float) -> str:
     return f"{label} {escape(name)}"
 
 
+#: The popup's height limit: Leaflet scrolls a taller popup, so the reasons at its foot are
+#: reachable in a 900 px window (a popup opens above its marker).
+POPUP_MAX_HEIGHT_PX = 380
+
+
 def _popup(row: Any) -> str:
     cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:6px'>{escape(col)}</th>"
+        f"<tr><th style='text-align:left;padding-right:6px' title='{escape(col)}'>"
+        f"{escape(columns.label(col))}</th>"
         f"<td>{format_value(row[col])}</td></tr>"
         for col in columns.popup() if col in row.index
     )
