@@ -16,34 +16,41 @@ that is estimated or synthetic:
 
 Example (one line)::
 
-    Tier A: grid, 24 months to 300 MW (binding: POI bay); firm 450 MW (N-1) / 1,240 MW
-    (N-0) at 345 kV CHILDRESS 2 (3.1 km, 2 circuits), N-1 secure; cost of power 2,160 M USD
-    over 10 years: capital 12.3 + delay 249.2 + energy 138.8 M USD/year (66 USD/MWh, EIA
-    2023); estimated: grid figures are DC estimates on a synthetic test grid; land 2,970
-    USD/acre (state average, 2025); below #3: 24.0 vs 18.0 months
+    Tier A (≤ 24 months, no network upgrades): grid, 24 months to 300 MW (binding: POI
+    bay); firm 450 MW (N-1) / 1,240 MW (N-0) at 345 kV CHILDRESS 2 (3.1 km, 2 circuits),
+    N-1 secure; cost of power 2,160 M USD over 10 years: capital 12.3 + delay 249.2 +
+    energy 138.8 M USD/year (66 USD/MWh, EIA 2023); estimated: grid figures are DC
+    estimates on a synthetic test grid; land 2,970 USD/acre (state average, 2025); below
+    #3: 24.0 vs 18.0 months
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from geo import tiers
 from geo._arrays import Columns, as_bool, as_float, present
 
-__all__ = ["SEPARATION_COLUMNS", "build", "separation"]
+__all__ = ["COST_GROUP", "SEPARATION_COLUMNS", "build", "separation"]
 
+#: The key under which :func:`geo.score.rank` hands over each row's cost group
+#: (:func:`geo.score.cost_groups`; not an output column). Without it every distinct cost
+#: (to 0.01 M USD) is its own group.
+COST_GROUP = "_cost_group"
 #: The columns :func:`separation` reads.
 SEPARATION_COLUMNS = ("tier", "time_to_power_months", "cost_of_power_musd", "firm_mw",
-                      "power_path", "grid_distance_km", "land_score")
+                      "power_path", "grid_distance_km", "land_score", COST_GROUP)
 
 
 def build(sites: Columns, load_mw: float, grid_note: str = "",
           horizon_years: float = 10.0, order: np.ndarray | None = None, *,
-          flexible: bool = False) -> np.ndarray:
+          flexible: bool = False, cost_tie_share: float = 0.0,
+          tier_months: Sequence[float] = tiers.DEFAULT_MONTHS) -> np.ndarray:
     """The reasons line for every row of ``sites``.
 
     Parameters
@@ -63,6 +70,11 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     flexible : bool
         The load is flexible (``flexible_load``): the grid months were judged on N-0 hosting;
         sites whose firm MW is short of the load say they are curtailed after an outage.
+    cost_tie_share : float
+        The share within which costs of power count as equal (``cost_tie_share``), said in
+        the separation clause.
+    tier_months : sequence of float
+        ``tier_months``: each line names its tier's rule (:func:`geo.tiers.short`).
 
     Returns
     -------
@@ -73,7 +85,8 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     below: list[np.ndarray] = []
     if order is not None and len(order):
         for part in _separation_line({k: np.asarray(sites[k])[order]
-                                      for k in SEPARATION_COLUMNS if k in sites}).parts:
+                                      for k in SEPARATION_COLUMNS if k in sites},
+                                     cost_tie_share).parts:
             column = np.empty(n, dtype=object)
             column[order] = part
             below.append(column)
@@ -82,7 +95,7 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     for lo in range(0, n, _BLOCK_ROWS):
         hi = min(lo + _BLOCK_ROWS, n)
         line = _site_line({k: np.asarray(v)[lo:hi] for k, v in sites.items()}, load_mw,
-                          grid_note, horizon_years, flexible)
+                          grid_note, horizon_years, flexible, tier_months)
         line.parts.extend(part[lo:hi] for part in below)
         out[lo:hi] = line.join()
     return out
@@ -93,7 +106,8 @@ _BLOCK_ROWS = 131_072
 
 
 def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: float,
-               flexible: bool = False) -> _Line:
+               flexible: bool = False,
+               tier_months: Sequence[float] = tiers.DEFAULT_MONTHS) -> _Line:
     """The parts of the reasons of each row of ``sites``, without the separation clause."""
     line = _Line(len(sites["tier"]))
     has_poi = present(sites, "poi_sub_id")
@@ -101,7 +115,14 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     months = _num(sites, "time_to_power_months")
     no_path = path == ""
 
-    line.add("Tier ", _text(sites, "tier"), ": ")
+    # a site of the user's file is named as they named it: "New Albany OH: Tier A ..."
+    own = _text(sites, "candidate_kind") == "file"
+    line.add_if(own, _text(sites, "site_name"), ": ")
+    # "Tier A (≤ 24 months, no network upgrades): " (the rule: geo.tiers)
+    tier = _text(sites, "tier")
+    rules = tiers.short(tier_months)
+    line.add("Tier ", tier, " (", np.array([rules.get(t, "") for t in tier.tolist()],
+                                           dtype=object), "): ")
     # The path: "grid, 24 months to 300 MW (binding: POI bay)".
     energized, gas = path == "energized", path == "gas"
     line.add_if(energized, "energized site")
@@ -159,8 +180,13 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     line.add_if(known, "; cost of power ", _fmt(cost, "{:,.0f} M USD"),
                 f" over {horizon_years:g} years: ",
                 _fmt(_num(sites, "path_capex_musd"), "capital {:,.1f}"),
-                _fmt(_num(sites, "delay_cost_musd"), " + delay {:,.1f}"),
-                _fmt(_num(sites, "energy_cost_musd_per_year"), " + energy {:,.1f} M USD/year"))
+                _fmt(_num(sites, "delay_cost_musd"), " + delay {:,.1f}"))
+    # the delay of a phased path: "(200 MW wait 12 months, 100 MW 40)" (geo.costs.delay_cost)
+    line.add_if(known & phased, " (", _fmt(first_mw, "{:,.0f} MW wait "),
+                _fmt(first_months, "{:,.0f} months, "), _fmt(load_mw - first_mw, "{:,.0f} MW "),
+                _fmt(months, "{:,.0f} months)"))
+    line.add_if(known, _fmt(_num(sites, "energy_cost_musd_per_year"),
+                            " + energy {:,.1f} M USD/year"))
     priced = ~np.isnan(price)
     line.add_if(known & priced, " (", _fmt(price, "{:,.0f} USD/MWh, "), note, ")")
     line.add_if(known & ~priced & gas, " (gas fuel and O&M)")
@@ -198,7 +224,7 @@ def _outside_us(sites: Columns) -> np.ndarray:
     return (country != "") & (country != "USA")
 
 
-def separation(ranked: Columns) -> np.ndarray:
+def separation(ranked: Columns, cost_tie_share: float = 0.0) -> np.ndarray:
     """What separated each site from the one ranked just above it (rows in rank order).
 
     "; below #3: 24.0 vs 18.0 months" (or tier, cost of power, firm MW, power path, distance
@@ -206,10 +232,10 @@ def separation(ranked: Columns) -> np.ndarray:
     """
     if len(ranked["tier"]) == 0:
         return np.zeros(0, dtype=object)
-    return _separation_line(ranked).join()
+    return _separation_line(ranked, cost_tie_share).join()
 
 
-def _separation_line(ranked: Columns) -> _Line:
+def _separation_line(ranked: Columns, cost_tie_share: float = 0.0) -> _Line:
     """The parts of :func:`separation` (the first row's are all "")."""
     n = len(ranked["tier"])
     tier = np.asarray(ranked["tier"]).astype(str).astype(object)
@@ -226,6 +252,12 @@ def _separation_line(ranked: Columns) -> _Line:
     def differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return ~((a == b) | (np.isnan(a) & np.isnan(b)))
 
+    # the cost group (geo.score.cost_groups) and its cheapest cost, per row
+    group = (np.asarray(ranked[COST_GROUP]) if COST_GROUP in ranked
+             else np.unique(np.nan_to_num(cost, nan=np.inf), return_inverse=True)[1])
+    keys = pd.DataFrame({"t": tier, "m": np.nan_to_num(months, nan=np.inf), "g": group})
+    cheapest = pd.Series(cost).groupby([keys["t"], keys["m"], keys["g"]],
+                                       sort=False).transform("min").to_numpy(float)
     t_prev, m_prev, c_prev, l_prev = prev(tier), prev(months), prev(cost), prev(land)
     f_prev, p_prev, g_prev = prev(firm), prev(path), prev(grid)
     line = _Line(n)
@@ -233,19 +265,37 @@ def _separation_line(ranked: Columns) -> _Line:
     line.add("; below #", np.arange(n).astype(str).astype(object), ": ")
     by_tier = tier != t_prev
     by_months = ~by_tier & differ(months, m_prev)
-    by_cost = ~(by_tier | by_months) & differ(cost, c_prev)
-    by_firm = ~(by_tier | by_months | by_cost) & (firm != f_prev)
-    by_path = ~(by_tier | by_months | by_cost | by_firm) & (path != p_prev)
-    power = by_tier | by_months | by_cost | by_firm | by_path
+    same_time = ~(by_tier | by_months)
+    by_cost = same_time & (group != prev(group))
+    near = same_time & ~by_cost                        # costs equal for the order
+    by_firm = near & (firm != f_prev)
+    by_exact = near & ~by_firm & differ(cost, c_prev)  # equal firm: the cost itself
+    by_path = near & ~(by_firm | by_exact) & (path != p_prev)
+    power = by_tier | by_months | by_cost | by_firm | by_exact | by_path
     by_grid = ~power & differ(grid, g_prev)
     by_land = ~(power | by_grid) & (land != l_prev)
+    share = f"{cost_tie_share * 100:g} %"
     line.add_if(by_tier, "tier ", tier, " vs ", t_prev)
     line.add_if(by_months, _fmt_at(months, "{:,.1f}", by_months),
                 _fmt_at(m_prev, " vs {:,.1f}", by_months), " months")
-    line.add_if(by_cost, "same months, cost of power ", _fmt_at(cost, "{:,.2f}", by_cost),
-                _fmt_at(c_prev, " vs {:,.2f}", by_cost), " M USD")
-    line.add_if(by_firm, "same months and cost, firm ", _fmt_at(firm, "{:,.0f}", by_firm),
+    if cost_tie_share > 0:
+        unknown = by_cost & np.isnan(cost)
+        by_cost &= ~unknown
+        line.add_if(unknown, "same months, cost of power unknown")
+        line.add_if(by_cost, "same months, cost of power ", _fmt_at(cost, "{:,.2f}", by_cost),
+                    f" M USD, more than {share} above the ",
+                    _fmt_at(prev(cheapest), "{:,.2f}", by_cost), " M USD of the sites above")
+    else:
+        line.add_if(by_cost, "same months, cost of power ", _fmt_at(cost, "{:,.2f}", by_cost),
+                    _fmt_at(c_prev, " vs {:,.2f}", by_cost), " M USD")
+    same_cost = ~differ(cost, c_prev)
+    line.add_if(by_firm & same_cost, "same months and cost, ")
+    line.add_if(by_firm & ~same_cost, f"same months, cost of power within {share}, ")
+    line.add_if(by_firm, "firm ", _fmt_at(firm, "{:,.0f}", by_firm),
                 _fmt_at(f_prev, " vs {:,.0f}", by_firm), " MW")
+    line.add_if(by_exact, "same months and firm, cost of power ",
+                _fmt_at(cost, "{:,.2f}", by_exact), _fmt_at(c_prev, " vs {:,.2f}", by_exact),
+                f" M USD (within {share})")
     line.add_if(by_path, "same months, cost and firm, power path ", path, " vs ", p_prev)
     line.add_if(by_grid, "same power facts, grid ", _fmt_at(grid, "{:,.3f}", by_grid),
                 _fmt_at(g_prev, " vs {:,.3f}", by_grid), " km away")

@@ -20,6 +20,7 @@ import shapely
 
 from geo.errors import LayerValidationError, SettingsError
 from layers import Layers, grids, read_file
+from layers.read import rows_as_shown
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,11 @@ def from_frame(gdf: gpd.GeoDataFrame, source: str = "candidates") -> gpd.GeoData
             f"{source}: column {id_col!r} has duplicate site ids {', '.join(dups)}; "
             "make them unique")
     name_col = next((cols[c] for c in ("site_name", "name") if c in cols), None)
-    names = gdf[name_col].astype(str) if name_col is not None else ids
+    names = ids
+    if name_col is not None:  # a blank name falls back on the site's id
+        given = gdf[name_col].astype(object)
+        text = given.where(given.notna(), "").astype(str).str.strip()
+        names = text.where(text != "", ids)
     existing = (gdf[cols["existing_site"]].astype(str).str.strip().str.lower().isin(_TRUE)
                 if "existing_site" in cols else pd.Series(False, index=gdf.index))
     columns = {"site_id": ids.to_numpy(), "site_name": names.to_numpy(),
@@ -206,9 +211,9 @@ def _existing_mw(values: pd.Series, source: str) -> np.ndarray:
     mw = pd.to_numeric(values.where(~blank), errors="coerce").to_numpy(dtype=float, copy=True)
     bad = (~blank.to_numpy() & np.isnan(mw)) | (mw < 0) | np.isinf(mw)
     if bad.any():
-        rows = ", ".join(str(i) for i in values.index[bad][:5])
         raise LayerValidationError(
-            f"{source}: column existing_mw must be a number of MW >= 0 or empty (rows {rows})")
+            f"{source}: column existing_mw must be a number of MW >= 0 or empty "
+            f"({rows_as_shown(source, np.flatnonzero(bad))})")
     return mw
 
 
@@ -224,24 +229,63 @@ def site_points(gdf: gpd.GeoDataFrame, source: str, what: str = "sites",
             f"{source}: {what} have no CRS; set one (e.g. EPSG:4326) and save again")
     gdf = gdf.to_crs("EPSG:4326")
     geoms = gdf.geometry
-    bad = gdf.index[geoms.isna() | geoms.is_empty]
+    bad = np.flatnonzero((geoms.isna() | geoms.is_empty).to_numpy())
     if len(bad):
         raise LayerValidationError(
-            f"{source}: {what} without coordinates in rows {', '.join(map(str, bad[:5]))}; "
+            f"{source}: {what} without coordinates in {rows_as_shown(source, bad)}; "
             "fill them or drop the rows")
     if not geoms.geom_type.isin(["Point"]).all():
         geoms = geoms.representative_point()
     b = geoms.bounds
-    out = b.index[(b.minx.abs() > 180) | (b.miny.abs() > 90)]
+    out = np.flatnonzero(((b.minx.abs() > 180) | (b.miny.abs() > 90)).to_numpy())
     if len(out):
         raise LayerValidationError(
-            f"{source}: coordinates outside lon -180..180 / lat -90..90 in rows "
-            f"{', '.join(map(str, out[:5]))}; is the CRS right? (or are lat and lon swapped?)")
+            f"{source}: coordinates outside lon -180..180 / lat -90..90 in "
+            f"{rows_as_shown(source, out)}; is the CRS right? (or are lat and lon swapped?)")
     return gdf, geoms
 
 
+#: A user's site this close to the region's outline (degrees, about 1 km) is inside: the
+#: outlines are generalised, and a site on the coast or on a border is not an error.
+OUTLINE_TOLERANCE_DEG = 0.01
+
+
+def check_in_region(sites: gpd.GeoDataFrame, layers: Layers, source: str, *,
+                    allow_outside: bool = False) -> gpd.GeoDataFrame:
+    """Refuse a user's sites outside the region, naming the rows as the file shows them
+    (the header is row 1) and the likely fix; with ``allow_outside`` keep them and warn.
+
+    A site within :data:`OUTLINE_TOLERANCE_DEG` of the outline counts as inside.
+    """
+    if len(sites) == 0 or layers is None:  # no region given (a bare call): nothing to check
+        return sites
+    outline = layers.boundary
+    points = sites.geometry.to_numpy()
+    shapely.prepare(outline)
+    inside = shapely.intersects(outline, points)
+    if not inside.all():
+        near = shapely.dwithin(outline, points[~inside], OUTLINE_TOLERANCE_DEG)
+        inside[np.flatnonzero(~inside)[near]] = True
+    out = np.flatnonzero(~inside)
+    if not len(out):
+        return sites
+    first = sites.iloc[out[0]]
+    example = (f"{first['site_name']} at lat {first.geometry.y:g}, lon {first.geometry.x:g}")
+    swapped = sum(bool(shapely.intersects(outline, shapely.Point(p.y, p.x)))
+                  for p in points[out[:50]])
+    hint = (f"are lat and lon swapped? (swapped, {swapped} of them fall inside); " if swapped
+            else "check the coordinates and their CRS; ")
+    what = (f"{source}: {len(out):,} of {len(sites):,} sites outside {layers.region} "
+            f"({rows_as_shown(source, out)}; {example})")
+    if allow_outside:
+        log.warning("%s; kept (--allow-outside): no POI or price may reach them", what)
+        return sites
+    raise LayerValidationError(f"{what}; {hint}fix the rows, choose a region that holds "
+                               "them, or keep them with --allow-outside")
+
+
 def generate(layers: Layers, kind: str | gpd.GeoDataFrame = "substations", *,
-             min_kv: float = 115.0) -> gpd.GeoDataFrame:
+             min_kv: float = 115.0, allow_outside: bool = False) -> gpd.GeoDataFrame:
     """Candidate sites for a region.
 
     Parameters
@@ -260,13 +304,15 @@ def generate(layers: Layers, kind: str | gpd.GeoDataFrame = "substations", *,
         For an unknown kind or an H3 resolution out of range.
     """
     if isinstance(kind, gpd.GeoDataFrame):
-        return from_frame(kind)
+        return check_in_region(from_frame(kind), layers, "candidates",
+                               allow_outside=allow_outside)
     what, arg = parse_kind(kind)
     if what == "substations":
         sites = from_substations(layers, min_kv)
     elif what == "h3":
         sites = from_h3(layers, int(arg))  # type: ignore[arg-type]
     else:
-        sites = from_file(arg)  # type: ignore[arg-type]
+        sites = check_in_region(from_file(arg), layers, str(arg),  # type: ignore[arg-type]
+                                allow_outside=allow_outside)
     log.info("%d candidate sites (%s)", len(sites), kind)
     return sites

@@ -48,6 +48,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from geo import tiers
 from geo.errors import LayerValidationError
 
 __all__ = ["STAGES", "SiteColumn", "dictionary", "markdown", "names", "order", "table"]
@@ -133,6 +134,41 @@ def popup() -> tuple[str, ...]:
     """The map popup's rows, in order."""
     return tuple(c.name for c in sorted((c for c in table() if c.popup is not None),
                                         key=lambda c: c.popup or 0))
+
+
+#: Name endings that repeat the unit (the label shows the unit in brackets instead).
+_UNIT_ENDINGS = ("_musd_per_year", "_usd_per_acre", "_usd_per_mwh", "_musd", "_months",
+                 "_mw", "_km", "_kv")
+
+
+#: Names whose words alone would read oddly (the unit is added as for every column).
+_LABELS = {"hydro_mw_within_100km": "hydro_within_100_km_mw", "backbone_km":
+           "backbone_distance_km", "gas_field_km": "gas_field_distance_km",
+           "nearest_hydro_km": "nearest_hydro_distance_km", "limiting_line_id":
+           "N-0_limiting_line_id", "firm_limiting_line_id": "N-1_limiting_line_id",
+           "firm_outage_line_id": "N-1_outage_line_id", "firm_mw": "firm_N-1_mw",
+           "hosting_mw": "hosting_N-0_mw"}
+
+
+def label(name: str) -> str:
+    """A column's name as a person reads it, with its unit: ``hosting_mw`` -> "hosting N-0
+    (MW)", ``cost_of_power_musd`` -> "cost of power (million USD)" (the map popup).
+
+    >>> label("tie_distance_km"), label("hydro_mw_within_100km"), label("transfer_from_eu")
+    ('tie distance (km)', 'hydro within 100 km (MW)', 'data from EU')
+    """
+    col = by_name().get(name)
+    unit = col.unit if col is not None else ""
+    if name.startswith("transfer_from_"):
+        return f"data from {name.rsplit('_', 1)[1].upper()}"
+    name = _LABELS.get(name, name)
+    stem = name
+    for ending in _UNIT_ENDINGS:
+        if unit and stem.endswith(ending):
+            stem = stem[: -len(ending)]
+            break
+    stem = stem.replace("_", " ").replace("poi ", "POI ").replace(" iso3", " (ISO 3)")
+    return f"{stem} ({unit})" if unit else stem
 
 
 def terminal() -> tuple[tuple[str, str, str], ...]:
@@ -242,6 +278,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @cache
+def _expand(description: str) -> str:
+    """``{tiers}`` in a description becomes the tier rules of :mod:`geo.tiers` (one
+    definition for the legend, the docs, the table and the reasons)."""
+    rules = "; ".join(f"{t} {text}" for t, text in tiers.definitions().items())
+    return description.replace("{tiers}", f"{rules} (tier_months {tiers.DEFAULT_MONTHS[0]:g} / "
+                               f"{tiers.DEFAULT_MONTHS[1]:g} / {tiers.DEFAULT_MONTHS[2]:g})")
+
+
 def _read(path: Path) -> tuple[SiteColumn, ...]:
     """Read and check a table; every problem is collected into one error."""
     try:
@@ -274,7 +318,7 @@ def _read(path: Path) -> tuple[SiteColumn, ...]:
                 nullable=_flag(row["nullable"]), export=_flag(row["export"]),
                 popup=_number(row["popup"], int), terminal=_number(row["terminal"], int),
                 terminal_label=row["terminal_label"], terminal_format=row["terminal_format"],
-                description=row["description"].strip())
+                description=_expand(row["description"].strip()))
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
             continue

@@ -26,8 +26,10 @@ Land
     ``acres_needed = acres_per_mw * load_mw`` and ``land_cost_musd = acres_needed *
     land_price_usd_per_acre / 1e6``.
 Money
-    ``delay_cost_musd`` = months to power x the monthly carrying cost of the campus capital
-    (``campus_capex_musd_per_mw`` x load x ``discount_rate`` / 12); energy at the
+    ``delay_cost_musd`` = the months each MW waits x the monthly carrying cost of the campus
+    capital per MW (``campus_capex_musd_per_mw`` x ``discount_rate`` / 12): a path that
+    powers ``first_power_mw`` at ``first_power_months`` charges those MW that long and only
+    the rest the full months (:func:`delay_cost`); energy at the
     subdivision's industrial price (:mod:`geo.prices`) x load x ``load_factor`` x 8,760 h
     (grid and energized paths) or gas fuel and O&M (gas path); ``cost_of_power_musd`` = the chosen
     path's capital + delay + ``cost_horizon_years`` of energy.
@@ -183,8 +185,9 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     energy = {"grid": grid_energy, "energized": grid_energy, "gas": gas["energy"]}
     paths = {"grid": grid, "energized": energized, "gas": gas}
     options = {}
+    delay = {name: delay_cost(path, load, carry) for name, path in paths.items()}
     for name, path in paths.items():
-        cost = capex[name] + path["months"] * carry + energy[name] * horizon
+        cost = capex[name] + delay[name] + energy[name] * horizon
         options[name] = {"months": path["months"], "cost": cost}
     best, has_path = power.choose(options)
     rows = np.arange(n)
@@ -234,12 +237,34 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
         "first_power_mw": pick_float({p: paths[p]["first_mw"] for p in paths}),
         "first_power_months": pick_float({p: paths[p]["first_months"] for p in paths}),
         "path_capex_musd": pick_float(capex),
-        "delay_cost_musd": months * carry,
+        "delay_cost_musd": pick_float(delay),
         "energy_price_usd_per_mwh": np.where(path_name == "gas", np.nan, price),
         "energy_price_note": np.where(path_name == "gas", NONE, price_note).astype(object),
         "energy_cost_musd_per_year": chosen_energy,
         "cost_of_power_musd": pick_float({p: options[p]["cost"] for p in options}),
     }
+
+
+def delay_cost(path: dict[str, np.ndarray], load_mw: float, carry: float) -> np.ndarray:
+    """The delay cost of a power path, million USD: each MW waits until it is powered, at
+    the campus capital's carrying cost (``carry`` per month for the whole load). The
+    ``first_mw`` that a path powers at ``first_months`` wait that long, the rest the path's
+    ``months``; a path without an earlier phase waits ``months`` for the whole load.
+
+    >>> path = {"months": np.array([40.0, 24.0]), "first_mw": np.array([200.0, 300.0]),
+    ...         "first_months": np.array([12.0, 24.0])}
+    >>> (delay_cost(path, 300.0, 3.0) / 3.0).round(2).tolist()  # month-loads
+    [21.33, 24.0]
+    """
+    months = np.asarray(path["months"], dtype=float)
+    first_mw = np.asarray(path.get("first_mw", np.full(len(months), np.nan)), dtype=float)
+    first_months = np.asarray(path.get("first_months", np.full(len(months), np.nan)),
+                              dtype=float)
+    with np.errstate(invalid="ignore"):
+        phased = (first_mw > 0) & (first_mw < load_mw) & (first_months < months)
+    share = np.where(phased, np.clip(first_mw, 0.0, load_mw) / load_mw, 0.0)
+    waited = np.where(phased, share * first_months + (1.0 - share) * months, months)
+    return waited * carry
 
 
 def grid_path(data: Columns, load_mw: float, settings: Settings, *,

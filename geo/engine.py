@@ -164,9 +164,10 @@ def rank_partition(sites: gpd.GeoDataFrame, context: StageContext, settings: Set
 
 
 def order_keys(ranked: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    """The keys of :func:`geo.score.rank`'s order (:func:`geo.score.order_keys`), with the
-    site id as text in place of its partition-local code, so keys of different partitions
-    compare.
+    """The keys of :func:`geo.score.rank`'s order before the costs are grouped
+    (:func:`geo.score.raw_order_keys`: :func:`global_ranks` groups them over every
+    partition), with the site id as text in place of its partition-local code, so keys of
+    different partitions compare.
 
     Site ids are kept as bytes when they are ASCII (H3 cells are: a third of the memory of
     text), which sorts the same.
@@ -176,14 +177,14 @@ def order_keys(ranked: pd.DataFrame) -> tuple[np.ndarray, ...]:
         ids = ids.astype("S")
     except UnicodeEncodeError:
         ids = ids.astype("U")
-    keys = score.order_keys(arrays(ranked), ranked["tier"].astype(str).to_numpy(),
-                            ranked["land_score"].to_numpy(dtype=float))
+    keys = score.raw_order_keys(arrays(ranked), ranked["tier"].astype(str).to_numpy(),
+                                ranked["land_score"].to_numpy(dtype=float))
     return (*keys[:-1], ids)
 
 
 def _draft(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
-           centres: dict[str, tuple[float, float] | None] | None, tmp: Path, i: int,
-           top: int) -> dict[str, Any]:
+           centres: dict[str, tuple[float, float] | None] | None, tmp: Path,
+           i: int) -> dict[str, Any]:
     """Pass 1 on a worker: rank a partition, write its draft, return only the keys."""
     ranked = rank_partition(sites, context, settings, centres)
     if len(ranked) == 0:
@@ -192,29 +193,48 @@ def _draft(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
     tiers = ranked["tier"].value_counts()
     return {"n": len(ranked), "keys": order_keys(ranked), "schema": _dataset.draft_schema(path),
             "tiers": {str(k): int(v) for k, v in tiers.items()},
-            # the partition's best, with their row (local rank - 1) for the global rank
-            "heads": score.one_per_poi(ranked.assign(part_row=np.arange(len(ranked))))
-            .head(top)}
+            # the dtypes the heads had in memory (read back, a bool column with nulls
+            # is object, without them bool)
+            "dtypes": ranked.dtypes.drop(ranked.geometry.name)}
 
 
-def global_ranks(keys: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
-    """The global rank (1..N) of every row of every partition, from the order keys only.
+def _finish(tmp: Path, i: int, ranks: np.ndarray, schema: Any, provenance: dict[str, Any],
+            top: int) -> tuple[Any, gpd.GeoDataFrame]:
+    """Pass 2 on a worker: the part's best ``top`` sites by global rank (one per POI), then
+    the part written with its global ranks (:func:`geo.io.dataset.finish_part`)."""
+    draft = gpd.read_parquet(_dataset.draft_path(tmp, i))
+    heads = score.one_per_poi(draft.assign(rank=ranks, part_row=np.arange(len(draft))))
+    heads = heads.head(top)
+    heads = heads.assign(rank=np.asarray(ranks)[heads["part_row"].to_numpy()])
+    return _dataset.finish_part(tmp, i, ranks, schema, provenance), heads
 
-    Raises :class:`AssertionError` when a partition's own order disagrees with the keys
-    (:func:`geo.score.rank` then orders by something else and :func:`order_keys` must
-    follow it).
+
+def global_ranks(keys: list[tuple[np.ndarray, ...]],
+                 cost_tie_share: float = 0.0) -> list[np.ndarray]:
+    """The global rank (1..N) of every row of every partition, from the raw order keys
+    (:func:`order_keys`): the costs are grouped over all partitions together
+    (:func:`geo.score.cost_groups`), as :func:`geo.score.rank` groups them over all sites.
+
+    A partition's own order (its draft's rows, in local rank order) may differ from the
+    global one only inside a cost group (its groups were made without the other
+    partitions); :func:`geo.io.dataset.finish_part` writes each part in global order.
+
+    Raises :class:`AssertionError` when a partition's own order is not its keys' order
+    grouped alone (:func:`geo.score.rank` then orders by something else and
+    :func:`order_keys` must follow it).
     """
     if not keys:
         return []
-    order = np.lexsort(tuple(np.concatenate([k[i] for k in keys])
-                             for i in reversed(range(len(keys[0])))))
+    for part in keys:
+        local = np.lexsort(tuple(reversed(score.cost_groups(list(part), cost_tie_share))))
+        if len(local) > 1 and not (local == np.arange(len(local))).all():
+            raise AssertionError("a partition's ranking disagrees with geo.engine.order_keys")
+    together = score.cost_groups([np.concatenate([k[i] for k in keys])
+                                  for i in range(len(keys[0]))], cost_tie_share)
+    order = np.lexsort(tuple(reversed(together)))
     ranks = np.empty(len(order), dtype=np.int64)
     ranks[order] = np.arange(1, len(order) + 1)
-    out = np.split(ranks, np.cumsum([len(k[0]) for k in keys])[:-1])
-    for part in out:
-        if len(part) > 1 and not (np.diff(part) > 0).all():
-            raise AssertionError("a partition's ranking disagrees with geo.engine.order_keys")
-    return out
+    return np.split(ranks, np.cumsum([len(k[0]) for k in keys])[:-1])
 
 
 def rank_to_dataset(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
@@ -260,10 +280,10 @@ def rank_to_dataset(sites: gpd.GeoDataFrame, context: StageContext, settings: Se
             del ordered
             log.info("dask: %d sites in %d partitions on %s, writing %s", len(sites),
                      len(parts), client.scheduler.address, target)
-            drafts = dask.compute(*[dask.delayed(_draft)(p, ctx, conf, centres, tmp, i, top)
+            drafts = dask.compute(*[dask.delayed(_draft)(p, ctx, conf, centres, tmp, i)
                                     for i, p in enumerate(parts)])
             used = [(i, d) for i, d in enumerate(drafts) if d["n"]]
-            ranks = global_ranks([d.pop("keys") for _, d in used])
+            ranks = global_ranks([d.pop("keys") for _, d in used], settings.cost_tie_share)
             tiers: dict[str, int] = {}
             for _, d in used:
                 for t, n in d["tiers"].items():
@@ -271,13 +291,13 @@ def rank_to_dataset(sites: gpd.GeoDataFrame, context: StageContext, settings: Se
             count = sum(d["n"] for _, d in used)
             prov = provenance(count, dict(sorted(tiers.items())))
             schema = _dataset.common_schema([d["schema"] for _, d in used]) if used else None
-            heads = [d["heads"].assign(rank=r[d["heads"]["part_row"].to_numpy()])
-                     for (_, d), r in zip(used, ranks, strict=True)]
-            futures = [client.submit(_dataset.finish_part, tmp, i, r, schema, prov,
-                                     pure=False)
+            futures = [client.submit(_finish, tmp, i, r, schema, prov, top, pure=False)
                        for (i, _), r in zip(used, ranks, strict=True)]
             del ranks
-            written = client.gather(futures)
+            done = client.gather(futures)
+            written = [w for w, _ in done]
+            heads = [h.astype({c: t for c, t in d["dtypes"].items() if h[c].dtype != t})
+                     for (_, d), (_, h) in zip(used, done, strict=True)]
         _dataset.finish(tmp, target, list(written), prov)
     except BaseException:
         _dataset.discard(tmp)

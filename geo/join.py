@@ -456,7 +456,8 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["firm_source"] = m["firm_source"].to_numpy(dtype=object)
     out["firm_preexisting"] = m["firm_preexisting"].to_numpy(dtype=object)
     out["redundancy"] = secure.label(out["firm_mw"].to_numpy(), out["poi_voltage_kv"]
-                                               .to_numpy(), load_mw, settings)
+                                     .to_numpy(), load_mw, settings,
+                                     out["firm_preexisting"].to_numpy(dtype=object))
     headroom = m["area_headroom_mw"].to_numpy(dtype=float)
     out["generation_short"] = np.where(np.isnan(headroom), None, headroom < load_mw)
     out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)

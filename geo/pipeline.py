@@ -128,6 +128,7 @@ def rank_sites(
     partition_sites: int | None = None,
     queued_loads: str | Path | pd.DataFrame | None = None,
     dataset: str | Path | None = None,
+    allow_outside: bool = False,
 ) -> RankResult:
     """Rank candidate sites for a new load: power first, land follows.
 
@@ -176,6 +177,9 @@ def rank_sites(
         GeoParquet dataset (:func:`geo.engine.rank_to_dataset`: one file per partition,
         global ranks, provenance in each) instead of holding them in memory; for surfaces
         of millions of cells (``--engine dask --format parquet --all-candidates``).
+    allow_outside
+        Keep the user's sites that lie outside the region (with a warning) instead of
+        refusing them (:func:`geo.candidates.check_in_region`).
 
     Returns
     -------
@@ -210,7 +214,8 @@ def rank_sites(
     rules = sovereignty.load_rules() if data_from else None
     regimes = sovereignty.check_origins(data_from, rules) if rules is not None else []
 
-    sites = candidates_mod.generate(bundle, candidates, min_kv=settings.candidate_min_kv)
+    sites = candidates_mod.generate(bundle, candidates, min_kv=settings.candidate_min_kv,
+                                    allow_outside=allow_outside)
     if len(sites) == 0:
         raise GeoRankError(
             f"no candidate sites in {bundle.region} for --candidates {candidates!r}"

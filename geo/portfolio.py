@@ -151,7 +151,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     cand = ranked.sort_values("rank", kind="mergesort")
     flexible = settings.flexible_load
     fits = (cand["serves_load"].astype(bool) if flexible
-            else cand["redundancy"] == secure.N1_SECURE)
+            else cand["redundancy"].isin(secure.SECURE_LABELS))
     cand = cand[cand["poi_sub_id"].notna() & fits]
     cand = cand.drop_duplicates("poi_sub_id", keep="first")
     binding = _binding(cand, flexible)

@@ -19,18 +19,24 @@ Hydro and gas enter only through the paths and prices, never as a tier lift by p
 
 The order
 ---------
-``(tier, months to power, cost of power, -firm MW, power path, distance to the grid,
--land_score, site_id)``: months rounded to 0.1, the cost of power (``cost_of_power_musd``,
-which includes the delay cost) to 0.01 million USD (an unknown cost after every known one),
-firm MW to 1 MW (more firm headroom first: room to grow; null last), the distance to the
-nearest substation of ``candidate_min_kv`` or more (``grid_distance_km``) to 1 m, so that
-sites no path reaches (tier D) are ordered by how far the grid is, not by land. Land
-(``land_score``: 1 at or below ``land_price_low_usd_per_acre``, 0 at or above
-``land_price_high_usd_per_acre``, log-linear between, a missing price a neutral 0.5) only
-orders sites whose power facts (tier, months, cost of power, firm MW, path, distance to the
-grid) are equal, and ``site_id`` (unique, compared as text) only sites
-equal in land too, so the order never depends on the input row order. No capped credit
-turns different power facts into a tie.
+``(tier, months to power, cost group, -firm MW, cost of power, power path, distance to the
+grid, -land_score, site_id)``: months rounded to 0.1, the cost of power
+(``cost_of_power_musd``, which includes the delay cost) to 0.01 million USD (an unknown
+cost after every known one), firm MW to 1 MW (more firm headroom first: room to grow; null
+last), the distance to the nearest substation of ``candidate_min_kv`` or more
+(``grid_distance_km``) to 1 m, so that sites no path reaches (tier D) are ordered by how
+far the grid is, not by land.
+
+The cost of power is compared with the precision its estimates have
+(``cost_tie_share``, 2 %: :func:`cost_groups`): among sites of the same tier and months,
+the cheapest opens a group, every site whose cost is within 2 % of it joins, and the first
+cost beyond opens the next. In a group the costs count as equal and firm MW decides, then
+the cost itself (only between equal firm MW). Land (``land_score``: 1 at or below
+``land_price_low_usd_per_acre``, 0 at or above ``land_price_high_usd_per_acre``,
+log-linear between, a missing price a neutral 0.5) only orders sites whose power facts
+(tier, months, cost of power, firm MW, path, distance to the grid) are equal, and
+``site_id`` (unique, compared as text) only sites equal in land too, so the order never
+depends on the input row order. No capped credit turns different power facts into a tie.
 
 ``power_score = 0.98 / (1 + cost_of_power_musd / campus capital) + 0.01 / (1 + months /
 12) + 0.01 * firm / (firm + load)`` (campus capital = ``campus_capex_musd_per_mw`` x load;
@@ -45,13 +51,14 @@ said otherwise).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from geo import _reasons, columns
+from geo import _reasons, columns, tiers
 from geo._arrays import Columns, arrays, as_bool, as_float, take_with
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
@@ -61,11 +68,11 @@ from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RANK_COLUMNS", "TIERS", "land_score", "one_per_poi", "order_keys", "power_score",
-           "power_tier", "rank"]
+__all__ = ["COST_KEY", "RANK_COLUMNS", "TIERS", "cost_groups", "land_score", "one_per_poi",
+           "order_keys", "power_score", "power_tier", "rank", "raw_order_keys"]
 
-#: Tiers, best first.
-TIERS = ("A", "B", "C", "D")
+#: Tiers, best first (their words: :mod:`geo.tiers`).
+TIERS = tiers.TIERS
 
 #: Columns :func:`rank` writes (the rows of ``geo/schemas/sites.csv`` with stage score).
 RANK_COLUMNS = columns.names(stage="score")
@@ -80,6 +87,9 @@ SMALL_SHARE = 0.01
 PATH_SHARE = 1e-7
 #: Resolution of the order keys: 0.1 month, 0.01 million USD, 1 m to the grid.
 MONTHS_DECIMALS, COST_DECIMALS, GRID_KM_DECIMALS = 1, 2, 3
+#: Position of the cost group in the order keys (:func:`raw_order_keys` holds the cost
+#: there, :func:`cost_groups` the group).
+COST_KEY = 2
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 
@@ -140,7 +150,7 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     land = np.round(land_score(data, settings), SCORE_DECIMALS)
     total = np.round(power + settings.land_weight * land, SCORE_DECIMALS)
 
-    keys = order_keys(data, tier, land)
+    keys = order_keys(data, tier, land, settings.cost_tie_share)
     order = np.lexsort(tuple(reversed(keys)))  # lexsort: the last key sorts first
     ranks = np.empty(len(order), dtype=np.int64)
     ranks[order] = np.arange(1, len(order) + 1)
@@ -148,12 +158,14 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     new: dict[str, np.ndarray] = dict(
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
-    merged = {**data, **new}
+    merged = {**data, **new, _reasons.COST_GROUP: keys[COST_KEY]}
     # Each line closes with what separated the site from the one ranked just above it.
     new["reasons"] = _reasons.build(merged, load, grid_note=grid_note,
                                     horizon_years=settings.cost_horizon_years,
                                     order=order if separation else None,
-                                    flexible=settings.flexible_load)
+                                    flexible=settings.flexible_load,
+                                    cost_tie_share=settings.cost_tie_share,
+                                    tier_months=settings.tier_months)
     out = take_with(sites, new, order)
     logger.info(
         "ranked %d site(s): %s",
@@ -163,12 +175,21 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     return out
 
 
-def order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np.ndarray]:
-    """The sort keys, most significant first: tier, months, cost of power, -firm MW, the
-    power path (in :data:`geo.power.PATHS` order, none last), the distance to the grid
+def order_keys(data: Columns, tier: np.ndarray, land: np.ndarray,
+               cost_tie_share: float = 0.0) -> list[np.ndarray]:
+    """The sort keys, most significant first (the module docstring): tier, months, cost
+    group (:func:`cost_groups`), -firm MW, cost of power, the power path (in
+    :data:`geo.power.PATHS` order, none last), the distance to the grid
     (``grid_distance_km``, to 1 m), -land, site_id. The path keeps land from ordering sites
     whose power facts differ only in their path (e.g. both costs unknown), and the grid
     distance orders the sites that no path reaches (tier D: the nearer grid first)."""
+    return cost_groups(raw_order_keys(data, tier, land), cost_tie_share)
+
+
+def raw_order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np.ndarray]:
+    """:func:`order_keys` with the cost itself in the group's place (:data:`COST_KEY`):
+    keys of separate sets of sites (the partitions of :mod:`geo.engine`) that
+    :func:`cost_groups` groups once they are together."""
     months = as_float(data, "time_to_power_months")
     cost = as_float(data, "cost_of_power_musd")
     firm = np.nan_to_num(as_float(data, "firm_mw"), nan=-1.0)
@@ -178,16 +199,55 @@ def order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np.nda
             else pd.Series([None] * n, dtype=object))
     path_key = path.map({p: i for i, p in enumerate(PATHS)}).fillna(len(PATHS))
     grid_km = as_float(data, "grid_distance_km")        # NaN (last) where absent
+    cost_key = np.where(np.isnan(cost), np.inf, np.round(cost, COST_DECIMALS))
     return [
         np.searchsorted(np.asarray(TIERS), np.asarray(tier, dtype=str)),
         np.where(np.isnan(months), np.inf, np.round(months, MONTHS_DECIMALS)),
-        np.where(np.isnan(cost), np.inf, np.round(cost, COST_DECIMALS)),
+        cost_key,
         -np.round(firm, 0),
+        cost_key,
         path_key.to_numpy(dtype=np.int64),
         np.where(np.isnan(grid_km), np.inf, np.round(grid_km, GRID_KM_DECIMALS)),
         -land,
         site_key.reshape(-1),
     ]
+
+
+def cost_groups(keys: list[np.ndarray], share: float) -> list[np.ndarray]:
+    """``keys`` (:func:`raw_order_keys`) with the cost replaced by its group: among the
+    rows of the same tier and months, the cheapest opens group 0, every cost at most
+    ``share`` above it joins, the first cost beyond opens group 1, and so on (unknown
+    costs: one group, last). Every cost of a group is within ``share`` of the group's
+    cheapest, and every cost of a later group is more than ``share`` above it.
+
+    Examples
+    --------
+    >>> keys = [np.zeros(5), np.full(5, 24.0), np.array([100.0, 101.9, 102.1, 104.0, np.inf])]
+    >>> cost_groups(keys, 0.02)[2].tolist()
+    [0, 0, 1, 1, 2]
+    >>> cost_groups(keys, 0.0)[2].tolist()
+    [0, 1, 2, 3, 4]
+    """
+    tier, months, cost = keys[0], keys[1], keys[COST_KEY]
+    n = len(cost)
+    group = np.zeros(n, dtype=np.int64)
+    if n:
+        order = np.lexsort((cost, months, tier))
+        c = cost[order]
+        starts = np.flatnonzero(np.r_[True, (tier[order][1:] != tier[order][:-1])
+                                      | (months[order][1:] != months[order][:-1]), True])
+        out = np.empty(n, dtype=np.int64)
+        for lo, hi in itertools.pairwise(starts):
+            segment = c[lo:hi]
+            i, g = 0, 0
+            while i < hi - lo:
+                # searchsorted: the first cost beyond the group's reach (no per-row loop)
+                reach = segment[i] + share * abs(segment[i])
+                j = max(int(np.searchsorted(segment, reach, side="right")), i + 1)
+                out[lo + i:lo + j] = g
+                i, g = j, g + 1
+        group[order] = out
+    return [*keys[:COST_KEY], group, *keys[COST_KEY + 1:]]
 
 
 def one_per_poi(ranked: Frame) -> Frame:

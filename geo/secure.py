@@ -9,6 +9,7 @@ confused with :func:`geo.grid.redundancy`, the topological N+1/radial label of a
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from geo._arrays import NONE
 from geo.errors import SettingsError
@@ -17,6 +18,15 @@ from geo.settings import Settings
 #: ``redundancy`` of a ranked site: the POI hosts the load after any screened outage
 #: (``firm_mw >= load``) at a voltage that fits the load; or not; or firm not computed.
 N1_SECURE, N1_INSECURE = "N-1 secure", "not N-1 secure"
+#: N-1 secure only because an overload the base case already has after an outage was set
+#: aside (``firm_preexisting``, ``n1_preexisting = "exclude"``: NERC TPL-001-5.1 R2.7).
+N1_SECURE_SET_ASIDE = "N-1 secure*"
+#: The labels of an N-1 secure site.
+SECURE_LABELS = (N1_SECURE, N1_SECURE_SET_ASIDE)
+#: What the star means, said once where a table or a map shows the label.
+STAR_NOTE = ("N-1 secure*: secure once an overload the base case already has after an outage "
+             "is set aside (firm_preexisting; the planner's corrective action fixes it "
+             "whatever the load)")
 
 
 def voltage_fits(poi_kv: np.ndarray, load_mw: float, settings: Settings) -> np.ndarray:
@@ -46,8 +56,17 @@ def secure(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,
 
 
 def label(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,
-               settings: Settings) -> np.ndarray:
-    """``N-1 secure``, ``not N-1 secure`` or None (firm not computed) per site."""
+          settings: Settings, preexisting: np.ndarray | None = None) -> np.ndarray:
+    """``N-1 secure``, ``N-1 secure*`` (secure where ``preexisting``: an overload the base
+    case already has was set aside), ``not N-1 secure`` or None (firm not computed).
+
+    >>> label(np.array([400.0, 400.0, 100.0, np.nan]), np.full(4, 345.0), 300.0, Settings(),
+    ...       np.array([False, True, True, None])).tolist()
+    ['N-1 secure', 'N-1 secure*', 'not N-1 secure', None]
+    """
     firm = np.asarray(firm_mw, dtype=float)
-    out = np.where(secure(firm, poi_kv, load_mw, settings), N1_SECURE, N1_INSECURE)
+    ok = secure(firm, poi_kv, load_mw, settings)
+    starred = (np.zeros(len(firm), dtype=bool) if preexisting is None
+               else pd.Series(np.asarray(preexisting, dtype=object)).eq(True).to_numpy())
+    out = np.where(ok, np.where(starred, N1_SECURE_SET_ASIDE, N1_SECURE), N1_INSECURE)
     return np.where(np.isnan(firm), NONE, out).astype(object)

@@ -413,6 +413,13 @@ class Settings(SettingsBase):
     #: Tier C (partial hosting) threshold used by "hosts part of the load": half
     #: (docs/methods.md "Tiers and the order").
     partial_hosting_fraction: float = Field(default=0.5, gt=0, le=1)
+    #: Costs of power closer than this share (of the cheaper) are equal for the order, and
+    #: firm MW (room to grow) decides next. Our choice, below the spread of the estimates
+    #: behind the cost: the state-average industrial price (EIA Electric Power Annual
+    #: 2023, Table 2.10) moves by several % from one year to the next, and the campus
+    #: capital per MW spans 9.3-15.0 M USD over 19 markets (Cushman & Wakefield 2025, above).
+    #: 0 orders by the cost to 0.01 M USD.
+    cost_tie_share: float = Field(default=0.02, ge=0, lt=1)
     #: land_score in the summary score = power_score + land_weight * land_score. Our choice.
     land_weight: float = Field(default=0.1, ge=0)
     #: Land credit is 1 at or below the first price and 0 at or above the second, linear in

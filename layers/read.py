@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from layers.errors import DataSourceError, LayerValidationError
@@ -27,6 +29,26 @@ def _find(columns: pd.Index, names: tuple[str, ...]) -> str | None:
     return next((lower[n] for n in names if n in lower), None)
 
 
+#: Files read as a table of rows (a header row, then one row per site or feature).
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
+
+
+def rows_as_shown(path: str | Path, positions: Iterable[int], limit: int = 5) -> str:
+    """Rows of a file named as its user sees them: in a CSV or a spreadsheet the header is
+    row 1, so the first data row (position 0) is row 2; in any other file feature 1 is the
+    first. "rows 2, 5" / "features 1, 4" (at most ``limit``, then "...").
+
+    >>> rows_as_shown("sites.csv", [0, 3]), rows_as_shown("sites.geojson", [0])
+    ('rows 2, 5', 'feature 1')
+    """
+    positions = [int(p) for p in positions]
+    table = Path(path).suffix.lower() in TABLE_SUFFIXES
+    shown = [str(p + 2 if table else p + 1) for p in positions[:limit]]
+    more = " ..." if len(positions) > limit else ""
+    word = ("row" if table else "feature") + ("s" if len(positions) > 1 else "")
+    return f"{word} {', '.join(shown)}{more}"
+
+
 def read_csv_points(path: Path) -> gpd.GeoDataFrame:
     """Read a CSV with latitude/longitude columns (comma, semicolon or tab; BOM allowed)."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -35,23 +57,38 @@ def read_csv_points(path: Path) -> gpd.GeoDataFrame:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    df = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig")
+    return _points(pd.read_csv(path, sep=delimiter, encoding="utf-8-sig"), path, "CSV")
+
+
+def read_excel_points(path: Path) -> gpd.GeoDataFrame:
+    """Read the first sheet of a spreadsheet (.xlsx, .xls) with latitude/longitude columns,
+    by the rules of :func:`read_csv_points`."""
+    try:
+        df = pd.read_excel(path, sheet_name=0)
+    except ImportError as exc:  # .xls needs xlrd, which geo-rank does not install
+        raise DataSourceError(f"{path}: cannot read this spreadsheet ({exc}); save it as "
+                              ".xlsx or CSV") from None
+    return _points(df, path, "the spreadsheet")
+
+
+def _points(df: pd.DataFrame, path: Path, what: str) -> gpd.GeoDataFrame:
+    """Points from a table's latitude and longitude columns (refusing empty or text cells)."""
     lat, lon = _find(df.columns, _LAT_NAMES), _find(df.columns, _LON_NAMES)
     if lat is None or lon is None:
         raise LayerValidationError(
-            f"{path}: CSV needs latitude and longitude columns (named lat/latitude and "
+            f"{path}: {what} needs latitude and longitude columns (named lat/latitude and "
             f"lon/lng/longitude); columns found: {', '.join(map(str, df.columns))}"
         )
     y = pd.to_numeric(df[lat], errors="coerce")
     x = pd.to_numeric(df[lon], errors="coerce")
-    bad = df.index[y.isna() | x.isna()]
+    bad = np.flatnonzero((y.isna() | x.isna()).to_numpy())
     if len(bad):
         raise LayerValidationError(
-            f"{path}: columns {lat!r}/{lon!r} are empty or not numbers in rows "
-            f"{', '.join(str(i) for i in bad[:5])}; fill them with decimal degrees"
+            f"{path}: columns {lat!r}/{lon!r} are empty or not numbers in "
+            f"{rows_as_shown(path, bad)}; fill them with decimal degrees"
         )
-    return gpd.GeoDataFrame(df.drop(columns=[lat, lon]), geometry=gpd.points_from_xy(x, y),
-                            crs="EPSG:4326")
+    return gpd.GeoDataFrame(df.drop(columns=[lat, lon]).reset_index(drop=True),
+                            geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
 
 
 def check_file(path: str | Path) -> Path:
@@ -78,7 +115,8 @@ def check_file(path: str | Path) -> Path:
 
 
 def read_file(path: str | Path) -> gpd.GeoDataFrame:
-    """Read a vector file (GeoParquet, GeoPackage, GeoJSON, shapefile, CSV with lat/lon)."""
+    """Read a vector file (GeoParquet, GeoPackage, GeoJSON, shapefile, or a CSV or .xlsx
+    spreadsheet with lat/lon)."""
     path = check_file(path)
     suffix = path.suffix.lower()
     try:
@@ -86,6 +124,8 @@ def read_file(path: str | Path) -> gpd.GeoDataFrame:
             return gpd.read_parquet(path)
         if suffix in (".csv", ".txt", ".tsv"):
             return read_csv_points(path)
+        if suffix in (".xlsx", ".xls"):
+            return read_excel_points(path)
         return gpd.read_file(path)
     except (LayerValidationError, DataSourceError):
         raise
@@ -93,7 +133,7 @@ def read_file(path: str | Path) -> gpd.GeoDataFrame:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataSourceError(
             f"{path}: not a readable spatial file ({first}); give GeoParquet, GeoPackage, "
-            "GeoJSON, a shapefile or a CSV with lat/lon columns"
+            "GeoJSON, a shapefile, or a CSV or .xlsx with lat/lon columns"
         ) from None
 
 

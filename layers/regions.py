@@ -7,10 +7,14 @@ than the US needs the user's own grid layers (see :mod:`layers.byo`).
 
 from __future__ import annotations
 
+import difflib
+import logging
 import re
 from functools import cache
 
 from layers.errors import RegionError
+
+log = logging.getLogger(__name__)
 
 #: The 48 contiguous states and the District of Columbia (ISO 3166-2).
 CONTIGUOUS_US: tuple[str, ...] = (
@@ -22,6 +26,8 @@ CONTIGUOUS_US: tuple[str, ...] = (
 )
 
 REGIONS: tuple[str, ...] = ("US", *CONTIGUOUS_US)
+#: Country codes already told apart from the US state of the same letters (once a run).
+_warned: set[str] = set()
 
 
 def parse(region: str) -> tuple[str, tuple[str, ...]]:
@@ -40,12 +46,37 @@ def parse(region: str) -> tuple[str, tuple[str, ...]]:
     if code in CONTIGUOUS_US:
         return code, (code,)
     if re.fullmatch(r"[A-Z]{2}", code) and code in _alpha2():
+        if f"US-{code}" in CONTIGUOUS_US and code not in _warned:  # CA: Canada, not California
+            _warned.add(code)
+            log.warning("region %s is a country code (ISO 3166-1); for the US state use US-%s",
+                        code, code)
         return code, ()
+    guess = suggest(code)
     raise RegionError(
-        f"unknown region {region!r}; valid regions: {', '.join(REGIONS)}, or an ISO 3166-1 "
+        f"unknown region {region!r}" + (f"; did you mean {guess}?" if guess else "")
+        + f"; valid regions: {', '.join(REGIONS)}, or an ISO 3166-1 "
         "alpha-2 country code such as NO or ET (the embedded grid covers the contiguous US; "
         "elsewhere pass your own --substations and --lines)"
     )
+
+
+def suggest(code: str) -> str | None:
+    """The known region closest to an unknown ``code`` (a state without ``US-``, else the
+    nearest spelling), or None.
+
+    >>> suggest("TX"), suggest("US-CAL"), suggest("USTX")
+    ('US-TX', 'US-CA', 'US-TX')
+    """
+    code = code.strip().upper().replace("_", "-")
+    for candidate in (f"US-{code}", f"US-{code[2:]}" if code.startswith("US") else ""):
+        if candidate in CONTIGUOUS_US:
+            return candidate
+    try:
+        countries = sorted(_alpha2())
+    except OSError:  # no countries layer: the US regions only
+        countries = []
+    close = difflib.get_close_matches(code, [*REGIONS, *countries], n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 @cache

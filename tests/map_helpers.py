@@ -50,6 +50,13 @@ class PageReport:
     dialogs: list[str] = field(default_factory=list)
     popups_opened: int = 0
     seconds: float = 0.0
+    #: The legend panel's text as the browser lays it out, one line per row.
+    legend: list[str] = field(default_factory=list)
+    #: Bounding boxes (x, y, width, height) of the legend and the scale bar, if shown.
+    boxes: dict[str, Any] = field(default_factory=dict)
+    #: Height (px) of each popup opened (``open_popups``) and whether it scrolls.
+    popup_heights: list[float] = field(default_factory=list)
+    popups_scrolled: int = 0
 
 
 def open_in_chromium(html: Path, *, screenshot: Path | None = None, no_network: bool = True,
@@ -102,11 +109,22 @@ def open_in_chromium(html: Path, *, screenshot: Path | None = None, no_network: 
             report.site_markers = page.locator(".geo-rank-site").count()
             report.layers = [t.strip() for t in page.locator(
                 ".leaflet-control-layers label").all_inner_texts() if t.strip()]
+            report.legend = [t.strip() for t in page.locator(".geo-rank-legend > div")
+                             .all_inner_texts() if t.strip()]
+            for name, sel in (("legend", ".geo-rank-legend"),
+                              ("scale", ".leaflet-control-scale")):
+                if page.locator(sel).count():
+                    report.boxes[name] = page.locator(sel).first.bounding_box()
             if open_popups:  # popup HTML is inserted only when a popup opens: open each
                 for marker in page.locator(".geo-rank-site").all():
                     marker.click(force=True)
                     page.wait_for_timeout(150)
                     report.popups_opened += page.locator(".leaflet-popup-content").count()
+                    wrapper = page.locator(".leaflet-popup-content-wrapper")
+                    if wrapper.count():
+                        report.popup_heights.append(wrapper.first.bounding_box()["height"])
+                        report.popups_scrolled += page.locator(
+                            ".leaflet-popup-scrolled").count()
                 page.wait_for_timeout(300)
             report.seconds = time.monotonic() - start
             if screenshot is not None:

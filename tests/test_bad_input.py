@@ -138,7 +138,7 @@ CASES: list[Case] = [
      "projected coordinates labelled as degrees? set the file's real CRS"),
     ("latitude 200 in a sites CSV", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,lat,lon\na,200,-71.5\n"))],
-     "outside lon -180..180 / lat -90..90 in rows 0", "is the CRS right?"),
+     "outside lon -180..180 / lat -90..90 in row 2", "is the CRS right?"),
     ("sites CSV without lat/lon columns", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,name\na,Farm\n"))],
      "CSV needs latitude and longitude columns", "named lat/latitude and lon/lng/longitude"),
@@ -151,7 +151,16 @@ CASES: list[Case] = [
      "electricity_prices_file", "give subdivision (e.g. US-TX) and price_usd_per_mwh"),
     ("sites CSV with an empty latitude", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,lat,lon\na,,-71.5\n"))],
-     "'lat'/'lon' are empty or not numbers in rows 0", "fill them with decimal degrees"),
+     "'lat'/'lon' are empty or not numbers in row 2", "fill them with decimal degrees"),
+    # a spreadsheet's rows as it shows them (header = row 1): lat and lon swapped yet in
+    # range put a US site in Antarctica
+    ("sites outside the region (lat and lon swapped)", lambda t: [
+        "--region", "US", "--candidates", str(
+        _write(t, "sites.csv", "name,lat,lon\nOld farm,41.7,-71.5\nMill,41.8,-71.4\n"
+                               "New Albany OH,-82.8088,40.0812\n"))],
+     "sites.csv: 1 of 3 sites outside US (row 4; New Albany OH",
+     "are lat and lon swapped? (swapped, 1 of them fall inside); fix the rows, choose a "
+     "region that holds them, or keep them with --allow-outside"),
     ("sites with duplicate ids", lambda t: [*RI, "--candidates", str(_write(
         t, "sites.csv", "id,lat,lon\na,41.7,-71.5\na,41.8,-71.4\n"))],
      "duplicate site ids a", "make them unique"),
@@ -209,6 +218,10 @@ CASES: list[Case] = [
      "no candidate sites in US-RI", "lower --min-kv"),
     ("unknown region", lambda t: ["--region", "XX"],
      "unknown region 'XX'", "valid regions: US, US-AL"),
+    ("a state without US-", lambda t: ["--region", "TX"],
+     "unknown region 'TX'; did you mean US-TX?", "valid regions: US, US-AL"),
+    ("a misspelt state", lambda t: ["--region", "US-CAL"],
+     "unknown region 'US-CAL'; did you mean US-CA?", "valid regions: US, US-AL"),
     ("country without a grid", lambda t: ["--region", "FR"],
      "region 'FR' has no embedded grid", "pass your own --substations and --lines"),
     ("synthetic grid outside the US", lambda t: ["--region", "NO", "--grid", "tamu-synthetic"],

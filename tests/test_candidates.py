@@ -76,6 +76,23 @@ def test_user_csv_sites(tmp_path):
     assert "existing_mw" not in sites.columns  # only from a file that has the column
 
 
+def test_user_xlsx_sites_read_by_the_csv_rules(tmp_path):
+    """Issue 30: an .xlsx with lat/lon columns is read like a CSV (it was refused with
+    "sites need a geometry column"); its errors name rows as the spreadsheet shows them."""
+    import pandas as pd
+
+    path = tmp_path / "farms.xlsx"
+    pd.DataFrame({"ID": ["f1", "f2"], "Name": ["Old farm", None], "Latitude": [31.0, 32.0],
+                  "Longitude": [-100.0, -101.0]}).to_excel(path, index=False)
+    sites = candidates.generate(None, str(path))  # type: ignore[arg-type]
+    assert sites["site_id"].tolist() == ["f1", "f2"]
+    assert sites["site_name"].tolist() == ["Old farm", "f2"]   # no name: the id
+    assert sites.geometry.iloc[1].x == -101.0 and sites.geometry.iloc[1].y == 32.0
+    pd.DataFrame({"lat": [31.0, None], "lon": [-100.0, -101.0]}).to_excel(path, index=False)
+    with pytest.raises(LayerValidationError, match="empty or not numbers in row 3; fill"):
+        candidates.generate(None, str(path))  # type: ignore[arg-type]
+
+
 def test_user_sites_existing_mw(tmp_path):
     path = tmp_path / "farms.csv"
     path.write_text("id,lat,lon,existing_mw\nf1,31.0,-100.0,120\nf2,32.0,-101.0,\n")

@@ -67,7 +67,7 @@ def test_geojson_follows_rfc7946(ri_run):
         assert props["country_iso3"] == "USA" and props["sovereignty_bloc"] == "US"
         assert props["subdivision"] == "US-RI"
         assert props["land_price_usd_per_acre"] == 22_500
-        assert props["reasons"].startswith(f"Tier {props['tier']}:")
+        assert props["reasons"].startswith(f"Tier {props['tier']} (")
         for v in props.values():
             assert not (isinstance(v, float) and math.isnan(v))
 
@@ -95,6 +95,9 @@ def test_h3_candidates_and_user_sites(config, tmp_path):
     sites.write_text("id,name,lat,lon\nf1,Old farm,41.7,-71.5\nf2,Far away,38.0,-60.0\n")
     own = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
                 "--all-candidates", "--no-map"], config, tmp_path / "own")
+    assert own.exit_code == 2 and "1 of 2 sites outside US-RI (row 3; Far away" in own.output
+    own = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
+                "--all-candidates", "--no-map", "--allow-outside"], config, tmp_path / "own")
     assert own.exit_code == 0, own.output
     doc = json.loads((tmp_path / "own" / "exports" / "us-ri_sites.geojson").read_text())
     props = {f["properties"]["site_id"]: f["properties"] for f in doc["features"]}
@@ -154,3 +157,87 @@ def test_flexible_flag_judges_months_on_n0_and_says_so(config, tmp_path):
     # outage: judged on N-0, more of them reach tier A
     tiers = [d["metadata"]["tiers"] for d in docs]
     assert tiers[1]["A"] > tiers[0].get("A", 0)
+
+
+def test_user_sites_keep_their_names_in_table_portfolio_map_and_reasons(config, tmp_path):
+    """Issue 30: with --candidates my_sites.csv the user's `name` column (else the id) names
+    the sites in the terminal table, the portfolio listing (with its POI by name), the map
+    markers and the reasons."""
+    sites = tmp_path / "farms.csv"
+    sites.write_text("id,name,lat,lon\nf1,Old farm,41.7,-71.5\nf2,Mill site,41.85,-71.4\n"
+                     "f3,,41.6,-71.6\n")
+    run = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
+                "--portfolio", "2"], config, tmp_path)
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("rank tier"))
+    assert header.startswith("rank tier site ")
+    body = lines[lines.index(header) + 1:]
+    assert "Mill site" in body[0] and "sub-" not in body[0]
+    assert any(" f3 " in line for line in body[:3])       # no name: the id
+    listing = next(line for line in lines if line.strip().startswith("1. #1 "))
+    assert "Mill site (POI " in listing
+    poi = listing.split("(POI ", 1)[1].split(")", 1)[0]
+    assert not poi.isdigit() and not poi.startswith("sub-")
+    doc = json.loads((tmp_path / "exports" / "us-ri_sites.geojson").read_text())
+    first = doc["features"][0]["properties"]
+    assert first["site_name"] == "Mill site"
+    assert first["reasons"].startswith("Mill site: Tier ")
+    assert "#1 Mill site" in (tmp_path / "map.html").read_text("utf-8")
+
+
+def test_n1_secure_with_a_set_aside_overload_is_starred_counted_and_explained(config,
+                                                                             tmp_path):
+    """Issue 30: "N-1 secure" hid a pre-existing overload that was set aside
+    (firm_preexisting): such sites say "N-1 secure*", the terminal counts them in its first
+    lines and the map legend says what the star means."""
+    from geo import secure
+
+    run = _run(["--region", "US-VA", "--load-mw", "100", "--grid", "tamu-synthetic",
+                "--top", "25"], config, tmp_path)
+    assert run.exit_code == 0, run.output
+    doc = json.loads((tmp_path / "exports" / "us-va_sites.geojson").read_text())
+    props = [f["properties"] for f in doc["features"]]
+    starred = [p for p in props if p["redundancy"] == "N-1 secure*"]
+    assert starred and all(p["firm_preexisting"] is True for p in starred)
+    assert all(p["firm_preexisting"] is not True for p in props
+               if p["redundancy"] == "N-1 secure")
+    head = run.stdout.splitlines()[:4]
+    line = next(x for x in head if "N-1 secure*" in x)
+    assert line.startswith(f"{len(starred)} of the top {len(props)} (")
+    table = run.stdout.split("rank tier", 1)[1]
+    assert table.count("N-1 secure*") == len(starred)
+    from geo.web.style import escape
+
+    assert escape(secure.STAR_NOTE) in (tmp_path / "map.html").read_text("utf-8")
+
+
+def test_the_map_goes_under_out_unless_map_is_given(config, tmp_path, monkeypatch):
+    """Issue 30: --out DIR left the map in ./maps/."""
+    monkeypatch.chdir(tmp_path)
+    args = ["--region", "US-RI", "--load-mw", "100", "--top", "3", "--config", str(config)]
+    run = CliRunner().invoke(cli, [*args, "--out", "mine"])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "mine" / "us-ri.html").is_file() and not (tmp_path / "maps").exists()
+    run = CliRunner().invoke(cli, [*args, "--out", "mine", "--map", "elsewhere/m.html",
+                                   "--overwrite"])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "elsewhere" / "m.html").is_file()
+    run = CliRunner().invoke(cli, args)                   # no --out: maps/<region>.html
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "maps" / "us-ri.html").is_file()
+    helptext = " ".join(CliRunner().invoke(cli, ["rank", "--help"]).output.split())
+    assert "<region>.html in the --out folder when --out is given" in helptext
+
+
+def test_data_from_adds_its_answer_to_the_terminal_table(config, tmp_path):
+    run = _run(["--region", "US-RI", "--load-mw", "100", "--top", "3", "--data-from", "EU",
+                "--data-from", "CN", "--no-map"], config, tmp_path)
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("rank tier"))
+    assert header.rstrip().endswith("EU data      CN data")
+    doc = json.loads((tmp_path / "exports" / "us-ri_sites.geojson").read_text())
+    first = doc["features"][0]["properties"]
+    row = lines[lines.index(header) + 1]
+    assert row.split()[-2:] == [first["transfer_from_eu"], first["transfer_from_cn"]]

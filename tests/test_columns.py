@@ -131,8 +131,10 @@ def test_a_new_site_column_is_one_row(tmp_path):
                      "written_by": "geo.sovereignty.tag",
                      "description": "A toy column: half the hosting"}
     assert "toy_mw" in html
-    rows = re.findall(r"<th[^>]*>(\w+)</th><td>([^<]*)</td>", popup)
-    assert rows[rows.index(("firm_mw", "600")) + 1] == ("toy_mw", "300")  # popup 85, after 82
+    # each popup row is labelled with its words and unit, its name in the title
+    rows = re.findall(r"<th[^>]*title='(\w+)'>([^<]*)</th><td>([^<]*)</td>", popup)
+    at = rows.index(("firm_mw", "firm N-1 (MW)", "600"))
+    assert rows[at + 1] == ("toy_mw", "toy (MW)", "300")  # popup 85, after 82
     header, first = text.splitlines()[:2]
     assert "firm MW toy MW supply" in header  # terminal position 65: after 62, before 70
     assert "  300.0 N-1 secure" in first

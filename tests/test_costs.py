@@ -295,3 +295,25 @@ def test_region_table_is_cost_region_of_every_pair() -> None:
                                "interconnect": inter[j]}, Settings())
     assert table[site_code[i], poi_code[j]].tolist() == plain.tolist()
     assert set(plain) == {"MISO", "Southeast", "TEPPC"}
+
+
+def test_early_power_counts_delay_only_for_the_mw_still_waiting() -> None:
+    """Issue 30: an energized site (200 MW reused in 12 months) was charged delay for the
+    whole 300 MW over the whole wait. By hand: carrying cost 11.7 M USD/MW x 300 MW x 7.1 %
+    / 12 = 20.7675 M USD a month; 200 MW wait 12 months and 100 MW wait the path's 84
+    (firm 0 and hosting 0 at the POI: upgrades), so 200/300 x 12 + 100/300 x 84 = 36
+    months of the whole load: 747.63 M USD (it was 84 x 20.7675 = 1,744.47)."""
+    from tests.test_score import _rank, _site
+
+    site = _site("abilene", subdivision="US-TX", interconnect="Texas", firm_mw=0.0,
+                 hosting_mw=0.0, serves_load=False, redundancy="not N-1 secure",
+                 existing_site=True, existing_mw=200.0)
+    row = _rank(site).iloc[0]
+    assert row["power_path"] == "energized"
+    assert (row["first_power_mw"], row["first_power_months"]) == (200.0, 12.0)
+    assert row["time_to_power_months"] == pytest.approx(84.0)
+    assert row["delay_cost_musd"] == pytest.approx(36 * 20.7675)
+    assert "delay 747.6 (200 MW wait 12 months, 100 MW 84 months)" in row["reasons"]
+    # a path with no earlier phase still waits the full months for the whole load
+    plain = _rank(_site("iowa")).iloc[0]
+    assert plain["delay_cost_musd"] == pytest.approx(plain["time_to_power_months"] * 20.7675)

@@ -193,16 +193,35 @@ def _without_separation(reasons: pd.Series, dtype) -> pd.Series:
                      dtype=dtype)
 
 
+def _keys(tier, months, cost, firm, ids):
+    """Raw order keys (geo.score.raw_order_keys) of a few sites: path, grid and land equal."""
+    n = len(ids)
+    cost = np.asarray(cost, dtype=float)
+    return (np.asarray(tier), np.asarray(months, dtype=float), cost, -np.asarray(firm, float),
+            cost, np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.asarray(ids, dtype="S"))
+
+
 def test_global_ranks_from_keys_and_their_check() -> None:
-    keys = [(np.array(["A", "B"]), np.array([-0.9, -0.8]), np.array([b"c", b"d"])),
-            (np.array(["A", "A", "C"]), np.array([-0.9, -0.5, -0.1]),
-             np.array([b"a", b"z", b"b"]))]
+    keys = [_keys([0, 1], [24, 24], [100, 100], [5, 5], ["c", "d"]),
+            _keys([0, 0, 2], [24, 30, 24], [100, 100, 100], [5, 5, 5], ["a", "z", "b"])]
     ranks = engine.global_ranks(keys)
     assert [r.tolist() for r in ranks] == [[2, 4], [1, 3, 5]]
     # a partition whose own order is not the keys' order is refused, not silently mixed
-    keys[1] = (keys[1][0], np.array([-0.5, -0.9, -0.1]), keys[1][2])
+    keys[1] = _keys([0, 0, 2], [30, 24, 24], [100, 100, 100], [5, 5, 5], ["a", "z", "b"])
     with pytest.raises(AssertionError, match="order_keys"):
         engine.global_ranks(keys)
+
+
+def test_global_ranks_group_costs_over_every_partition() -> None:
+    # alone, partition 1 groups 101.5 and 103 (within 2 %) and orders them by firm; with
+    # partition 0's 100 (the cheapest of all) 103 is more than 2 % above: its own group
+    keys = [_keys([0], [24], [100.0], [10], ["a"]),
+            _keys([0, 0], [24, 24], [103.0, 101.5], [900, 500], ["b", "c"])]
+    ranks = engine.global_ranks(keys, cost_tie_share=0.02)
+    assert [r.tolist() for r in ranks] == [[2], [3, 1]]
+    # partition 1's own order is the 2 % one: read with a share of 0 it is refused
+    with pytest.raises(AssertionError, match="order_keys"):
+        engine.global_ranks(keys, cost_tie_share=0.0)
 
 
 @pytest.mark.slow

@@ -163,6 +163,35 @@ def test_csv_layout(tmp_path, prov):
     assert df["lat"].iloc[1] == pytest.approx(30.2672)
 
 
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_made_inert(tmp_path, prov):
+    """OWASP CSV injection: a text cell starting with =, +, -, @, tab or CR gets a leading
+    single quote; numbers (a negative longitude) and other text are untouched."""
+    sites = make_sites()
+    sites["site_name"] = [FORMULA, "+1 dial", "Plain"]
+    sites["poi_name"] = ["@SUM(A1)", "\tTabbed", "-2+3"]
+    sites["reasons"] = ["\rCR first", "ok", "=1+1"]
+    out = export.write(sites, tmp_path / "s.csv", prov)
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert df["site_name"].tolist() == ["'" + FORMULA, "'+1 dial", "Plain"]
+    assert df["poi_name"].tolist() == ["'@SUM(A1)", "'\tTabbed", "'-2+3"]
+    assert df["reasons"].tolist() == ["'\nCR first", "ok", "'=1+1"]  # a CR: LF, quoted
+    assert df["lon"].tolist()[1] == "-97.7431"           # a number: as it is
+    # the other formats hold the text as given (no spreadsheet opens them)
+    back, _ = export.read_sites(export.write(sites, tmp_path / "s.geojson", prov))
+    assert back["site_name"].tolist()[0] == FORMULA
+
+
+def test_terminal_cells_are_inert_too():
+    from geo.cli.rank import _cell
+
+    assert _cell("{:<20}", FORMULA).startswith("'=HYPERLINK(")
+    assert _cell("{:<12}", "\x1b[31mRED").startswith("?[31mRED")
+    assert _cell("{:>9,.0f}", -5.0) == "       -5"
+
+
 def test_csv_refuses_polygons(tmp_path, prov):
     sites = make_sites()
     sites["geometry"] = [box(p.x, p.y, p.x + 0.01, p.y + 0.01) for p in sites.geometry]

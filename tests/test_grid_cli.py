@@ -173,3 +173,26 @@ def test_pre_existing_violations_are_counted_and_printed(monkeypatch, tmp_path):
     assert firm["preexisting_set_aside"] >= 1          # B loads AC by 1/3 per MW
     text = runner.invoke(grid_command, []).output
     assert "pre-existing violations" in text and "set aside (n1_preexisting)" in text
+
+
+def test_a_state_reports_its_own_counts_its_interconnection_and_the_grid_line(tmp_path):
+    """Issue 30: `geo-rank grid --region US-VA` printed the whole US network's counts under
+    "Grid for US-VA" and no word on the synthetic grid."""
+    from geo.cli.app import cli
+    from geo.cli.rank import SYNTHETIC_HEADER
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'cache_dir = "{tmp_path}"\n')
+    run = CliRunner().invoke(cli, ["grid", "--region", "US-VA", "--grid", "tamu-synthetic",
+                                   "--config", str(cfg)])
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    assert lines[0] == SYNTHETIC_HEADER
+    assert lines[1] == "Grid for US-VA (Eastern interconnection)"
+    assert lines[2].startswith("  in US-VA: substations 1,191, edges ")
+    doc = json.loads(CliRunner().invoke(cli, ["grid", "--region", "US-VA", "--grid",
+                                              "tamu-synthetic", "--json", "--config",
+                                              str(cfg)]).stdout)
+    assert doc["region_substations"] == doc["substations"] == 1_191 < doc["nodes"]
+    assert doc["interconnections"] == {"Eastern": 1_191}
+    assert doc["grid_note"] == SYNTHETIC_HEADER

@@ -107,10 +107,21 @@ def test_four_bus_radial_spur_and_overloaded_base_case():
     lines = [*triangle(), ("BD", "B", "D", 0.1, 50, 0.0)]
     h = run(lines, {"A": 500})
     assert h.loc["D", "hosting_mw"] == pytest.approx(50)
-    assert h.loc["D", "limit_kind"] in {"branch", "incident_rating"}
+    assert h.loc["D", "limit_kind"] == "branch"
     # base flow above the rating in the direction of the change: hosting 0, not negative
     lines = [*triangle(), ("BD", "B", "D", 0.1, 50, 60.0)]
     assert run(lines, {"A": 500}).loc["D", "hosting_mw"] == 0.0
+
+
+@pytest.mark.parametrize("noise", [-1e-11, 0.0, 1e-11])
+def test_a_tie_of_branch_and_incident_rating_is_a_branch_whatever_the_last_bits(noise):
+    # D's one line is both its branch limit and its incident rating (50 MW): a base flow
+    # of a few 1e-11 MW (a solve's rounding on another platform) must not flip the label
+    lines = [*triangle(), ("BD", "B", "D", 0.1, 50, noise)]
+    h = run(lines, {"A": 500})
+    assert h.loc["D", "hosting_mw"] == pytest.approx(50)
+    assert h.loc["D", "limit_kind"] == "branch"
+    assert h.loc["D", "limiting_line_id"] == "BD"
 
 
 def test_statuses_no_generation_and_min_kv():

@@ -168,7 +168,7 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
 LAYERS = (
     ("layers", ("layers",)),
     ("core", ("geo", "geo.errors", "geo.settings", "geo.columns", "geo.provenance",
-              "geo._arrays")),
+              "geo._arrays", "geo.tiers")),
     ("grid", ("geo.grid",)),
     ("io", ("geo.io",)),
     ("sites", ("geo.",)),        # every flat pipeline module not named elsewhere

@@ -75,6 +75,35 @@ def test_colours_tooltips_and_panel(page):
     assert "hosting_mw" in page and "350" in page
 
 
+def test_legend_says_what_each_tier_is_from_the_one_definition(tmp_path):
+    """The tier lines of the legend are geo.tiers' words for the run's tier_months; the
+    data dictionary and the reasons use the same words."""
+    from geo import columns, tiers
+
+    for months in (None, [18.0, 30.0, 48.0]):
+        prov = {**PROV, "settings": {"tier_months": months}} if months else PROV
+        html = web.render(make_sites(), tmp_path / "t.html", prov, overwrite=True)
+        text = html.read_text("utf-8")
+        for t, words in tiers.definitions(months or tiers.DEFAULT_MONTHS).items():
+            assert f"</span>{t}: {words}</div>" in text
+    assert "half the load" not in text and "short tie" not in text
+    described = columns.by_name()["tier"].description
+    assert all(f"{t} {w}" in described for t, w in tiers.definitions().items())
+
+
+def test_popup_labels_carry_units_and_the_map_opens_on_the_sites(us_layers, tmp_path):
+    """Issue 30: the popup showed raw column names, and a map opened on the whole region
+    (Norway's reach Svalbard) instead of the sites."""
+    sites = make_sites().iloc[[1]]                       # one site in Texas
+    text = web.render(sites, tmp_path / "t.html", PROV, layers=us_layers).read_text("utf-8")
+    assert "hosting N-0 (MW)" in text and "<th" in text and ">hosting_mw<" not in text
+    bounds = re.search(r"fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]",
+                       text)
+    assert bounds is not None
+    south, west, north, east = map(float, bounds.groups())
+    assert (south, west, north, east) == (30.27, -97.74, 30.27, -97.74)  # not the US
+
+
 def test_radius_by_rank():
     assert map_page._radius(1, 10) == map_page.RADIUS_MAX
     assert map_page._radius(10, 10) == map_page.RADIUS_MIN

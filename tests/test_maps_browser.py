@@ -96,6 +96,49 @@ def test_hostile_names_stay_text_in_chromium(tmp_path):
     assert report.js_errors == [] and report.site_markers == 1 and report.blocked == []
 
 
+def test_the_legend_in_chromium_reads_the_tier_definition(tmp_path):
+    """The legend a browser shows says what a tier is, in the words of geo.tiers, for the
+    run's own tier_months (issue 30: it once described tiers that no longer existed)."""
+    from shapely.geometry import Point
+
+    from geo import tiers
+
+    sites = gpd.GeoDataFrame({"site_id": ["a", "b"], "rank": [1, 2], "tier": ["A", "C"]},
+                             geometry=[Point(-71.4, 41.8), Point(-71.5, 41.7)],
+                             crs="EPSG:4326")
+    for months in ((24.0, 36.0, 60.0), (18.0, 30.0, 48.0)):
+        html = web.render(sites, tmp_path / f"t{months[0]:g}.html",
+                          {"version": "t", "region": "US-RI",
+                           "settings": {"tier_months": list(months)}}, offline=True)
+        report = open_in_chromium(html)
+        shown = [line for line in report.legend if line[:3] in ("A: ", "B: ", "C: ", "D: ")]
+        assert shown == [f"{t}: {text}" for t, text in tiers.definitions(months).items()]
+        assert "Tiers by months to the full load" in report.legend
+
+
+def test_popups_scroll_and_the_legend_clears_the_scale_bar_in_chromium(tmp_path):
+    """Issue 30: the popup (raw column names) was taller than a 900 px window, cutting off
+    the reasons, and the legend covered the km half of the scale bar."""
+    from shapely.geometry import Point
+
+    from geo.web.page import POPUP_MAX_HEIGHT_PX
+
+    reasons = "; ".join(["Tier A (≤ 24 months, no network upgrades): grid, 24 months"] * 12)
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["a", "b"], "rank": [1, 2], "tier": ["A", "B"], "hosting_mw": [900.0, 1.0],
+         "firm_mw": [450.0, 0.0], "time_to_power_months": [24.0, 36.0],
+         "cost_of_power_musd": [1700.0, 1800.0], "reasons": [reasons, reasons]},
+        geometry=[Point(-71.4, 41.8), Point(-71.5, 41.7)], crs="EPSG:4326")
+    html = web.render(sites, tmp_path / "p.html", {"version": "t", "region": "US-RI"},
+                      offline=True)
+    report = open_in_chromium(html, size=(1280, 900), open_popups=True)
+    assert report.js_errors == [] and report.popups_opened == 2
+    assert max(report.popup_heights) <= POPUP_MAX_HEIGHT_PX + 40   # padding and border
+    assert report.popups_scrolled == 2
+    legend, scale = report.boxes["legend"], report.boxes["scale"]
+    assert legend["y"] + legend["height"] <= scale["y"]       # the legend sits above it
+
+
 def test_us_map_in_chromium(us_layers, tmp_path):
     """The national map (every layer, offline) opens in a few seconds with no errors."""
     subs = us_layers.substations.nlargest(25, "voltage_kv")

@@ -205,6 +205,41 @@ def test_months_before_money_before_firm_before_land() -> None:
     assert slow > slower + 1_000
 
 
+def test_costs_within_the_tie_share_are_equal_and_firm_mw_decides() -> None:
+    # New Mexico (57.5 USD/MWh) and Louisiana (58.8): 1,729.5 vs 1,750.4 M USD, 1.2 %
+    # apart, inside cost_tie_share (2 %): the Louisiana POI's 1,039 firm MW come first.
+    # Texas (66.0 USD/MWh, 1,901.8 M USD) is 10 % above the cheapest: cost still decides.
+    rows = [_site("nm", subdivision="US-NM", interconnect="Western", firm_mw=601.0),
+            _site("la", subdivision="US-LA", interconnect="Eastern", firm_mw=1039.0,
+                  hosting_mw=4122.0),
+            _site("tx", subdivision="US-TX", interconnect="Texas", firm_mw=2000.0,
+                  hosting_mw=4000.0)]
+    out = _rank(*rows)
+    assert list(out["site_id"]) == ["la", "nm", "tx"]
+    sep = [r.split("; below ")[-1] if "; below " in r else "" for r in out["reasons"]]
+    assert sep[1] == "#1: same months, cost of power within 2 %, firm 601 vs 1,039 MW"
+    assert sep[2] == ("#2: same months, cost of power 1,901.78 M USD, more than 2 % above "
+                      "the 1,729.51 M USD of the sites above")
+    # without the tie share the cheaper state wins by 21 M USD, as before
+    exact = _rank(*rows, settings=Settings(cost_tie_share=0.0))
+    assert list(exact["site_id"]) == ["nm", "la", "tx"]
+    assert exact["reasons"][1].endswith("; below #1: same months, cost of power 1,750.41 vs "
+                                        "1,729.51 M USD")
+
+
+def test_cost_groups_are_anchored_on_the_cheapest_and_equal_firm_falls_back_on_cost() -> None:
+    keys = [np.zeros(6), np.array([24.0] * 5 + [30.0]),
+            np.array([100.0, 101.9, 102.1, 104.1, 104.2, 100.0])]
+    assert score.cost_groups(keys, 0.02)[2].tolist() == [0, 0, 1, 1, 2, 0]
+    # equal firm MW inside a group: the cheaper first, and the reasons say so
+    rows = [_site("nm", subdivision="US-NM", interconnect="Western"),
+            _site("la", subdivision="US-LA", interconnect="Eastern")]
+    out = _rank(*rows)
+    assert list(out["site_id"]) == ["nm", "la"]
+    assert out["reasons"][1].endswith("; below #1: same months and firm, cost of power "
+                                      "1,750.41 vs 1,729.51 M USD (within 2 %)")
+
+
 def test_no_two_sites_share_a_score_unless_power_facts_are_equal() -> None:
     rows = [_site(f"s{i}", tie_distance_km=float(i), land_price_usd_per_acre=5_000.0)
             for i in range(8)]
@@ -267,7 +302,8 @@ def test_reasons_text_for_a_fixed_row() -> None:
     # = 16.653 + 5.984 + 4.422 = 27.1; delay 24.809 x 20.7675 = 515.2; energy 66 USD/MWh x
     # 2,102,400 MWh = 138.8 M USD/year; 27.1 + 515.2 + 1,387.6 = 1,930
     assert out.loc[0, "reasons"] == (
-        "Tier B: grid, 25 months to 300 MW (binding: tie line); firm 450 MW (N-1) / 1,240 MW "
+        "Tier B (≤ 36 months): grid, 25 months to 300 MW (binding: tie line); firm 450 MW "
+        "(N-1) / 1,240 MW "
         "(N-0) at 345 kV CHILDRESS 2 (3.1 km, 2 circuits), N-1 secure; cost of power "
         "1,930 M USD over 10 years: capital 27.1 + delay 515.2 + energy 138.8 M USD/year "
         "(66 USD/MWh, EIA 2023); estimated: grid figures are DC estimates; land 2,970 "
@@ -280,7 +316,8 @@ def test_reasons_name_the_synthetic_grid_and_the_upgrades() -> None:
                                                land_price_note=None)]), LOAD)
     text = score.rank(frame, LOAD, grid_note="on the embedded synthetic test grid").loc[
         0, "reasons"]
-    assert text.startswith("Tier C: grid, 39 months to 300 MW (binding: network upgrades), "
+    assert text.startswith("Tier C (≤ 60 months): grid, 39 months to 300 MW "
+                           "(binding: network upgrades), "
                            "first 150 MW in 24 months; firm 150 MW (N-1)")
     assert ", waits for network upgrades;" in text
     assert "estimated: grid figures are DC estimates on the embedded synthetic test grid" in text
@@ -298,7 +335,8 @@ def test_reasons_for_gas_and_estimated_price() -> None:
     row = _site("wy", poi_sub_id=None, poi_name=None, tie_distance_km=None, firm_mw=None,
                 subdivision="US-WY", gas_field="Powder River", gas_field_km=2.0)
     text = _rank(row).loc[0, "reasons"]
-    assert text.startswith("Tier B: on-site gas (N+1 units; approximate basin, no pipeline "
+    assert text.startswith("Tier B (≤ 36 months): on-site gas (N+1 units; approximate "
+                           "basin, no pipeline "
                            "data), 30 months to 300 MW (binding: gas equipment lead time); "
                            "no point of interconnection within the tie limit")
     assert "(gas fuel and O&M)" in text and "estimated: gas cost and lead time (settings)" in text
@@ -319,7 +357,8 @@ def test_reasons_without_a_path() -> None:
     row = _site("x", poi_sub_id=None, poi_name=None, poi_voltage_kv=None, tie_distance_km=None,
                 hosting_mw=None, firm_mw=None, existing_site=True, land_price_note="raster cell")
     assert _rank(row).loc[0, "reasons"] == (
-        "Tier D: no power path delivers the load, existing site without existing_mw (no "
+        "Tier D (over 60 months or no path): no power path delivers the load, existing site "
+        "without existing_mw (no "
         "energized path); no point of interconnection within the tie limit; land 5,000 "
         "USD/acre (raster cell)"
     )
@@ -418,3 +457,17 @@ def test_retired_score_weights_say_why() -> None:
 def test_serves_load_agrees_with_hosting(hosting, hosts) -> None:
     out = _rank(_site("a", hosting_mw=hosting, serves_load=hosts)).iloc[0]
     assert bool(out["serves_load"]) is hosts
+
+
+def test_reasons_and_the_tier_rule_share_one_definition() -> None:
+    from geo import tiers
+
+    assert tuple(Settings().tier_months) == tiers.DEFAULT_MONTHS
+    out = _rank(_site("a"), _site("b", firm_mw=150.0))
+    for _, row in out.iterrows():
+        assert row["reasons"].startswith(
+            f"Tier {row['tier']} ({tiers.short()[row['tier']]}): ")
+    months = (12.0, 30.0, 48.0)
+    late = _rank(_site("a"), settings=Settings(tier_months=months))
+    assert late["tier"][0] == "B"    # 24 months > 12
+    assert late["reasons"][0].startswith(f"Tier B ({tiers.short(months)['B']}): ")

@@ -109,6 +109,7 @@ def _run(args: list[str], config: Path, out: Path) -> tuple[list[dict], str]:
     html = out / "map.html"
     res = CliRunner().invoke(cli, ["rank", "--region", "NO", "--substations", OSM, "--lines",
                                    OSM, "--plants", OSM, *args, "--config", str(config),
+                                   "--allow-outside",   # sites in five countries, region NO
                                    "--out", str(out), "--map", str(html), "--offline", "-q"])
     assert res.exit_code == 0, res.output
     doc = json.loads(next(out.glob("*.geojson")).read_text())

@@ -23,7 +23,7 @@ from geo import web
 from geo.backtest.evaluate import TOP_FRACTIONS, roc_curve
 from geo.backtest.run import BacktestResult
 from geo.errors import DependencyError
-from geo.io.output import SIDECAR_SUFFIX
+from geo.io.output import SIDECAR_SUFFIX, neutralise_text_columns
 from geo.web import assets as _map_assets
 from geo.web import layers as _map_layers
 from geo.web import legend as _map_legend
@@ -107,7 +107,8 @@ def write_csv(result: BacktestResult, path: Path) -> Path:
         tmp.write_text(json.dumps(result.provenance, ensure_ascii=False, allow_nan=False,
                                   indent=2) + "\n", encoding="utf-8", newline="\n")
     with atomic_path(path) as tmp:
-        result.table.round(6).to_csv(tmp, index=False, lineterminator="\n")
+        neutralise_text_columns(result.table.round(6)).to_csv(tmp, index=False,
+                                                              lineterminator="\n")
     return path
 
 

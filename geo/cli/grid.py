@@ -23,10 +23,13 @@ from geo.cli.config import (
     setting_options,
 )
 from geo.cli.options import layer_kwargs, layer_options, region_option
+from geo.cli.rank import OSM_HEADER, SYNTHETIC_HEADER
 from geo.grid import queue
 from geo.io import export
+from geo.pipeline import synthetic_grid
 from geo.provenance import build_provenance
 from geo.settings import Settings
+from layers import grids
 
 LOG = logging.getLogger(__name__)
 
@@ -88,6 +91,32 @@ def summary(graph: grid.GridGraph, table: pd.DataFrame, settings: Settings, regi
     }
 
 
+def region_counts(graph: grid.GridGraph, table: pd.DataFrame, region: str) -> dict[str, Any]:
+    """The region's own share of the network it belongs to: its substations, the circuits
+    with an end in it, and the interconnection(s) they are part of (power ignores state
+    lines: the whole network is built and solved, the report counts the region's part)."""
+    subs = graph.substations
+    inside = subs["sub_id"].astype(str).isin(table.index.astype(str)).to_numpy()
+    edges = graph.edges
+    touching = inside[edges["u"].to_numpy()] | inside[edges["v"].to_numpy()]
+    circuits = (edges["circuits"].to_numpy(float) if "circuits" in edges
+                else np.ones(len(edges)))
+    areas = (subs.loc[inside, "interconnect"].dropna().astype(str).value_counts()
+             if "interconnect" in subs else pd.Series(dtype=int))
+    return {"region_substations": int(inside.sum()),
+            "region_edges": int(touching.sum()),
+            "region_circuits": int(np.nansum(circuits[touching])),
+            "interconnections": {str(k): int(v) for k, v in areas.items()},
+            "whole_network": region == "US" or bool(inside.all())}
+
+
+def grid_note(bundle: Any) -> str:
+    """The line that says what the grid is, as the rank table's first line says it."""
+    if synthetic_grid(bundle):
+        return SYNTHETIC_HEADER
+    return OSM_HEADER if getattr(bundle, "grid", "") == grids.OSM else ""
+
+
 def firm_summary(table: pd.DataFrame, settings: Settings) -> dict[str, Any]:
     """N-0 next to N-1: counts hosting each of :data:`REPORT_LOADS_MW`, medians, the most
     frequent binding outages, and how each firm figure was obtained."""
@@ -136,7 +165,17 @@ def _round(v: float | None) -> float | None:
 def _print(doc: dict[str, Any]) -> None:
     h, red = doc["hosting"], doc["redundancy"]
     sizes = ", ".join(f"{s:,}" for s in doc["island_sizes"])
-    click.echo(f"Grid for {doc['region']}")
+    if doc.get("grid_note"):
+        click.echo(doc["grid_note"])
+    areas = doc.get("interconnections") or {}
+    part = (" (" + ", ".join(f"{k} interconnection" for k in areas) + ")") if areas else ""
+    click.echo(f"Grid for {doc['region']}{part}")
+    if not doc.get("whole_network", True):
+        click.echo(f"  in {doc['region']}: substations {doc['region_substations']:,}, edges "
+                   f"{doc['region_edges']:,} with an end in it ({doc['region_circuits']:,} "
+                   "circuits)")
+        click.echo("  the network it belongs to (built and solved whole: power ignores "
+                   "state lines):")
     click.echo(f"  substations {doc['nodes']:,}, edges {doc['edges']:,} "
                f"({doc['lines']:,} circuits, {doc['parallel_circuits_merged']:,} parallel "
                f"merged), islands {doc['islands']:,} (largest: {sizes})")
@@ -217,6 +256,8 @@ def grid_command(ctx: click.Context, region: str, as_json: bool, export_path: st
         inside = bundle.in_region("substations")["sub_id"].astype(str)
         table = table[table.index.isin(inside)]
     doc = summary(graph, table, settings, bundle.region, seconds)
+    doc.update(region_counts(graph, table, bundle.region))
+    doc["grid_note"] = grid_note(bundle)
     doc.update(input_quality(getattr(bundle, "reports", {})))
     if queued is not None:
         doc["queued_loads"] = {"file": queued_loads, "loads": len(queued),

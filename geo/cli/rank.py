@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 
 import layers
-from geo import columns, portfolio, web
+from geo import columns, portfolio, secure, web
+from geo import tiers as tier_words
 from geo.cli import progress
 from geo.cli.config import (
     config_option,
@@ -20,7 +22,7 @@ from geo.cli.config import (
     setting_options,
 )
 from geo.cli.options import layer_kwargs, layer_options, map_options, region_option
-from geo.io import export
+from geo.io import export, output
 from geo.pipeline import RankResult, rank_portfolio, rank_sites
 from layers import grids
 
@@ -50,14 +52,55 @@ def _cell(fmt: str, value: Any) -> str:
     try:
         if value is None or (isinstance(value, float) and value != value):
             return "-".rjust(width)
-        return fmt.format(value)
+        return fmt.format(_inert(value))
     except (ValueError, TypeError):
-        return str(value)[:width].ljust(width)
+        return str(_inert(value))[:width].ljust(width)
+
+
+def _inert(value: Any) -> Any:
+    """Text as a terminal and a spreadsheet pasted from it may show it: control characters
+    (a terminal's escape sequences) become "?", and a leading =, +, -, @ gets a single
+    quote (:func:`geo.io.output.neutralise`, OWASP CSV injection). Numbers unchanged."""
+    if not isinstance(value, str):
+        return value
+    return output.neutralise(_CONTROL.sub("?", value) if _CONTROL.search(value) else value)
+
+
+#: Control characters (C0, DEL, C1): a name must not move the cursor or recolour the screen.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+#: The terminal column of the user's own site names (``site_name``), shown after the tier
+#: when any site of the table came from the user's file (``candidate_kind == "file"``).
+SITE_COLUMN = ("site", "site_name", "{:<22.22}")
+
+
+def own_sites(sites: pd.DataFrame) -> bool:
+    """True when the sites came from the user's file (their names are worth showing)."""
+    return "candidate_kind" in sites and bool((sites["candidate_kind"] == "file").any())
+
+
+def site_label(row: Any) -> str:
+    """How the terminal names a site: the user's name for a site of their file, else the
+    POI's name, else the site id."""
+    for col in (("site_name",) if row.get("candidate_kind") == "file" else ()) + (
+            "poi_name", "site_id"):
+        value = row.get(col)
+        if isinstance(value, str) and value.strip():
+            return _inert(value)
+    return str(row.get("site_id"))
 
 
 def table(result: RankResult, limit: int) -> str:
-    """The terminal table of the top sites (the columns with a ``terminal`` position)."""
-    shown = columns.terminal()
+    """The terminal table of the top sites (the columns with a ``terminal`` position; the
+    site's own name after the tier when the sites are the user's)."""
+    shown: list[tuple[str, Any, str]] = list(columns.terminal())
+    if own_sites(result.sites.head(limit)):
+        shown = [*shown[:2], SITE_COLUMN, *shown[2:]]
+    # --data-from: each regime's answer (allowed / conditional / not allowed) at the end
+    shown = [*shown, *((f"{col.rsplit('_', 1)[1].upper()} data", col, "{:<12}")
+                       for col in result.sites.columns if col.startswith("transfer_from_")
+                       and result.sites[col].notna().any())]
     header = " ".join(_cell(_header_format(fmt), h) for h, _, fmt in shown)
     rows = [header]
     provenance = getattr(result, "provenance", {})
@@ -78,7 +121,12 @@ def table(result: RankResult, limit: int) -> str:
 @click.option("--load-mw", type=float, default=300.0, show_default=True,
               help="The new load (an AI campus) in MW.")
 @click.option("--candidates", default="substations", show_default=True,
-              help="'substations', 'h3:<res>' (H3 cells over the region) or a sites file.")
+              help="'substations', 'h3:<res>' (H3 cells over the region) or a sites file "
+                   "(CSV or .xlsx with lat/lon, GeoJSON, GeoPackage, GeoParquet; a name column "
+                   "names the sites).")
+@click.option("--allow-outside", is_flag=True,
+              help="Keep sites of a --candidates file that lie outside the region (with a "
+                   "warning) instead of refusing them.")
 @setting_options("--min-kv", "--max-tie-km", "--hosting-min-kv", "--backbone-kv", "--snap-km")
 @click.option("--land-prices", type=click.Path(dir_okay=False), default=None,
               help="Your land prices: a GeoTIFF or polygons with price_usd_per_acre.")
@@ -117,7 +165,8 @@ def table(result: RankResult, limit: int) -> str:
                    "(every cell: rank percentile, months to power, firm MW), h3 candidates "
                    "only.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), default=None,
-              help="HTML map path [default: maps/<region>.html].")
+              help="HTML map path [default: <region>.html in the --out folder when --out "
+                   "is given, else maps/<region>.html].")
 @click.option("--no-map", is_flag=True, help="Write no map.")
 @map_options
 @click.option("--overwrite", is_flag=True, help="Replace output files not written by geo-rank.")
@@ -140,7 +189,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  price_column: str | None, data_from: tuple[str, ...],
                  flexible: bool, queued_loads: str | None, portfolio_n: int | None,
                  tiles: str | None,
-                 tiles_attribution: str | None, offline: bool,
+                 tiles_attribution: str | None, offline: bool, allow_outside: bool,
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
     quiet = ctx.find_root().params.get("quiet", False)
@@ -161,7 +210,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
     if not no_map:
         web.check_tiles(tiles, tiles_attribution, offline)
         html = web.check_target(Path(map_path) if map_path else
-                                 Path("maps") / f"{name.lower()}.html", overwrite=overwrite)
+                                 default_map(ctx, out_dir, name), overwrite=overwrite)
     with progress.for_command(ctx) as bars:
         options: dict[str, Any] = dict(
             candidates=candidates, load_mw=load_mw, settings=settings,
@@ -170,7 +219,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
             data_from=data_from or None,
             top=top, all_candidates=all_candidates, progress=bars,
             engine=engine, scheduler=scheduler, queued_loads=queued_loads,
-            dataset=target if partitioned else None)
+            dataset=target if partitioned else None, allow_outside=allow_outside)
         chosen = None
         if portfolio_n is None:
             result = rank_sites(region, **options)
@@ -216,6 +265,10 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         n = len(result.ranked) if result.dataset is None else result.dataset.count
         click.echo(f"{result.layers.region}: {n:,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
+        click.echo(tier_words.key_line(settings.tier_months))
+        starred = star_line(result.ranked, result.sites.head(top))
+        if starred:
+            click.echo(starred)
         click.echo(table(result, top))
         if chosen is not None and portfolio_n is not None:
             click.echo(portfolio_lines(chosen, portfolio_n, load_mw, settings.flexible_load))
@@ -224,6 +277,37 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         if result.dataset is not None:
             what = f"sites in {result.dataset.partitions:,} partitions"
         click.echo(f"wrote {count:,} {what} to " + " and ".join(map(str, written)))
+
+
+def default_map(ctx: click.Context, out_dir: str, name: str) -> Path:
+    """Where the map goes without --map: beside the exports when --out was given, else
+    ``maps/<region>.html``."""
+    given = ctx.get_parameter_source("out_dir") not in (click.core.ParameterSource.DEFAULT,
+                                                        None)
+    return (Path(out_dir) if given else Path("maps")) / f"{name.lower()}.html"
+
+
+def star_line(ranked: pd.DataFrame, shown: pd.DataFrame) -> str:
+    """The terminal's line on "N-1 secure*" (how many of the shown and of all sites are
+    secure only once a pre-existing overload is set aside), "" when none is."""
+    def count(frame: pd.DataFrame) -> int:
+        return int((frame["redundancy"] == secure.N1_SECURE_SET_ASIDE).sum()) \
+            if "redundancy" in frame else 0
+
+    top, every = count(shown), count(ranked)
+    if not every:
+        return ""
+    return (f"{top:,} of the top {len(shown):,} ({every:,} of all {len(ranked):,}) are "
+            f"{secure.STAR_NOTE}")
+
+
+def _poi_label(row: Any) -> str:
+    """" (POI NAME)" after a site of the user's file ("" when the site is its POI's)."""
+    if row.get("candidate_kind") != "file":
+        return ""
+    name = row.get("poi_name")
+    name = name if isinstance(name, str) and name.strip() else row.get("poi_sub_id")
+    return f" (POI {_inert(name)})" if isinstance(name, str) and name else " (no POI)"
 
 
 def portfolio_lines(chosen: portfolio.Portfolio, asked: int, load_mw: float,
@@ -235,11 +319,12 @@ def portfolio_lines(chosen: portfolio.Portfolio, asked: int, load_mw: float,
     rows = [f"Portfolio: {len(chosen.sites)} of {asked} sites {together} at "
             f"{load_mw:,.0f} MW each (joint screen: {joint}; {chosen.checks} hosting runs)"]
     for _, r in chosen.sites.iterrows():
-        rows.append(f"  {int(r['portfolio_rank']):>3}. #{int(r['rank'])} {r['site_id']} "
-                    f"(POI {r['poi_sub_id']}): {r['portfolio_remaining_mw']:,.0f} MW {mw} with "
+        rows.append(f"  {int(r['portfolio_rank']):>3}. #{int(r['rank'])} {site_label(r)}"
+                    f"{_poi_label(r)}: {r['portfolio_remaining_mw']:,.0f} MW {mw} with "
                     "the others in")
     for _, r in chosen.passed_over.head(10).iterrows():
-        rows.append(f"  passed over #{int(r['rank'])} {r['site_id']}: {r['portfolio_reason']}")
+        rows.append(f"  passed over #{int(r['rank'])} {site_label(r)}{_poi_label(r)}: "
+                    f"{r['portfolio_reason']}")
     if len(chosen.passed_over) > 10:
         rows.append(f"  ... {len(chosen.passed_over) - 10} more passed over (in the export)")
     return "\n".join(rows)

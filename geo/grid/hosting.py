@@ -21,7 +21,9 @@ For each island of the grid (docs/methods.md, "Load-hosting capacity"):
 5. ``hosting_mw = min(headroom / |s|)`` over monitored edges, never negative, and at most
    the summed rating of the edges that touch b. ``limiting_line_id`` names the line(s) of
    the arg-min edge (``limit_kind = "branch"``); when the incident-rating cap binds it
-   lists every line touching b (``limit_kind = "incident_rating"``).
+   lists every line touching b (``limit_kind = "incident_rating"``). Only a cap lower than
+   the branch limit by more than :data:`TIE_RTOL` binds: a tie (a radial POI whose one line
+   is both) is ``branch``, so the last bits of a solve never flip the label.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "base_output_mw", "online_ca
 COMPUTED, BELOW_MIN_KV, NO_GENERATION, NO_LINES, NOT_REQUESTED = (
     "computed", "below_min_kv", "no_generation", "no_lines", "not_requested")
 BRANCH, INCIDENT = "branch", "incident_rating"
+#: Relative tolerance within which the branch limit and the incident-rating cap are a tie
+#: (far above a solve's rounding, 1e-13 of the MW, far below the 1e-7 the results keep).
+TIE_RTOL = 1e-9
 
 
 #: The ``reuse`` key of the edges' own PTDFs (:func:`self_ptdf`), seeded into new LODF stores.
@@ -311,7 +316,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         hit = ratio == best[c]
         arg[c[hit]] = r[hit]
         cap = cap_inc[b]
-        by_cap = best > cap
+        by_cap = incident_binds(best, cap)
         h = np.maximum(np.where(by_cap, cap, best), 0.0)
         lim = line_ids[np.maximum(arg, 0)].copy()
         for j in np.flatnonzero(by_cap):
@@ -323,6 +328,16 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     n1["shared"] += screen.shared - shared0
     n1["skipped_bridges"] += screen.skipped_bridges
     n1["shift_checks"] += screen.shift_checks
+
+
+def incident_binds(branch_mw: np.ndarray, cap_mw: np.ndarray) -> np.ndarray:
+    """True where the incident-rating cap, not a branch, limits the hosting: the cap is
+    lower than the branch limit by more than :data:`TIE_RTOL` (a tie is a branch limit).
+
+    >>> incident_binds(np.array([100.0 + 1e-12, 120.0, 90.0]), np.array([100.0] * 3)).tolist()
+    [False, True, False]
+    """
+    return branch_mw > cap_mw * (1.0 + TIE_RTOL)
 
 
 def self_ptdf(grid: GridGraph, reuse: dict, edges: np.ndarray | None = None) -> np.ndarray:

@@ -57,9 +57,14 @@ def temp_dir(target: Path) -> Path:
     return tmp
 
 
+def draft_path(tmp: Path, i: int) -> Path:
+    """Where :func:`write_draft` puts part ``i``."""
+    return tmp / WORK / part_name(i)
+
+
 def write_draft(ranked: gpd.GeoDataFrame, tmp: Path, i: int) -> Path:
     """Pass 1: a partition's ranked sites (partition-local ranks) as a draft part."""
-    path = tmp / WORK / part_name(i)
+    path = draft_path(tmp, i)
     ranked.to_parquet(path, index=False)
     return path
 
@@ -81,17 +86,18 @@ def common_schema(schemas: list[Any]) -> Any:
 
 def finish_part(tmp: Path, i: int, ranks: np.ndarray, schema: Any,
                 provenance: Mapping[str, Any]) -> Any:
-    """Pass 2: give the draft part its global ``ranks`` (in its row order), the common
-    ``schema`` and the provenance; returns the written file's parquet metadata."""
+    """Pass 2: give the draft part its global ``ranks`` (in its row order), sort it by them,
+    the common ``schema`` and the provenance; returns the written file's parquet metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    draft = tmp / WORK / part_name(i)
+    draft = draft_path(tmp, i)
     table = pq.read_table(draft)
     at = table.schema.get_field_index("rank")
     table = table.set_column(at, table.schema.field(at),
                              pa.array(np.asarray(ranks, dtype=table.schema.field(at).type
                                                  .to_pandas_dtype())))
+    table = table.take(pa.array(np.argsort(np.asarray(ranks), kind="stable")))
     table = table.select(schema.names).cast(schema.remove_metadata())
     meta = {**(schema.metadata or {}),
             PARQUET_KEY: compact_json(dict(provenance)).encode("utf-8")}

@@ -11,7 +11,10 @@ GeoPackage  non-spatial table ``metadata`` (``key``, ``value`` as JSON), registe
             each column's description also in ``gpkg_data_columns`` (:mod:`geo.io.gpkg`)
 GeoParquet  parquet file metadata, key ``geo_rank`` (JSON)
 CSV         sidecar ``<name>.csv.provenance.json``: ``#`` comment lines would break QGIS's
-            header detection and pandas (``comment="#"`` also cuts a ``#`` inside a value)
+            header detection and pandas (``comment="#"`` also cuts a ``#`` inside a value).
+            A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+            return gets a leading ``'`` (OWASP "CSV injection": a spreadsheet would run
+            it as a formula); numbers are written as they are
 GeoTIFF     dataset tag ``GEO_RANK_PROVENANCE`` (JSON, without ``generated_at``)
 =========== ================================================================================
 
@@ -63,6 +66,7 @@ from geo.io.output import (
     atomic_output,
     compact_json,
     format_of,
+    neutralise_text_columns,
     sidecar,
 )
 from geo.io.read import read_provenance, read_sites
@@ -345,4 +349,5 @@ def _csv_frame(sites: gpd.GeoDataFrame) -> pd.DataFrame:
     at = list(sites.columns).index(geoms.name)
     table.insert(at, "lat", lat.to_numpy())
     table.insert(at + 1, "lon", lon.to_numpy())
-    return table
+    # a spreadsheet would run a text cell that starts like a formula (OWASP CSV injection)
+    return neutralise_text_columns(table)

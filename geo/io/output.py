@@ -26,6 +26,48 @@ PARQUET_KEY = b"geo_rank"
 SIDECAR_SUFFIX = ".provenance.json"
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV
+#: Injection": =, +, -, @, tab, carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, made inert by a leading single
+    quote (the OWASP rule); anything else, numbers included, unchanged.
+
+    >>> print(neutralise('=HYPERLINK("http://x","y")'), neutralise("-5"), neutralise(-5.0))
+    '=HYPERLINK("http://x","y") '-5 -5.0
+    >>> neutralise("SANTA FE 6")
+    'SANTA FE 6'
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise_text_columns(table: Any) -> Any:
+    """A copy of a pandas DataFrame for a CSV: its text cells pass through
+    :func:`neutralise`, and a carriage return inside one becomes a line feed (CSV writers
+    quote a cell with a line feed, not one with a bare CR, which would split the row).
+    Columns of numbers, booleans and dates are left as they are."""
+    import pandas as pd
+
+    out = table.copy()
+    for col in out.columns:
+        series = out[col]
+        if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(
+                series.dtype):
+            risky = series.map(lambda v: isinstance(v, str)
+                               and (v.startswith(FORMULA_STARTS) or "\r" in v))
+            if risky.any():
+                fixed = series[risky].map(
+                    lambda v: neutralise(v).replace("\r\n", "\n").replace("\r", "\n"))
+                values = series.astype(object).copy()
+                values[risky] = fixed
+                out[col] = values
+    return out
+
+
 def format_of(path: Path) -> str:
     """The output format named by a file's extension (SettingsError for any other)."""
     fmt = EXTENSIONS.get(path.suffix.lower())

@@ -7,16 +7,17 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from geo import secure, tiers
 from geo.web.style import (
     GAS_COLOUR,
     HYDRO_COLOUR,
     LAND_COLOURS,
     SITE_CLASS,
     TIER_COLOURS,
-    TIER_LABELS,
     UNKNOWN_COLOUR,
     VOLTAGE_CLASSES,
     escape,
+    tier_labels,
 )
 
 
@@ -31,7 +32,9 @@ def css(offline: bool) -> str:
         ".geo-rank-cluster{background:rgba(70,70,70,.8);color:#fff;border-radius:3px;"
         "font:10px/18px sans-serif;text-align:center}"
         f"{tiers}.geo-rank-tier-none{{background:{UNKNOWN_COLOUR}}}"
-        ".geo-rank-legend{position:fixed;bottom:24px;left:12px;z-index:9999;max-width:330px;"
+        # bottom-left above Leaflet's scale bar (metric and imperial: ~50 px from the foot)
+        ".geo-rank-legend{position:fixed;bottom:64px;left:12px;z-index:9999;max-width:330px;"
+        "max-height:calc(100vh - 140px);overflow-y:auto;"
         "background:rgba(255,255,255,.93);padding:6px 8px;border-radius:4px;"
         "font:12px sans-serif;box-shadow:0 0 4px rgba(0,0,0,.3)}"
         ".geo-rank-legend .sw{display:inline-block;width:12px;height:12px;margin-right:5px;"
@@ -60,8 +63,13 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
     if provenance.get("settings", {}).get("flexible_load"):
         parts.append("<div style='color:#a33'>load: flexible, curtailed after an outage until "
                      "upgrades make it firm; months judged on N-0 hosting</div>")
-    parts += [swatch(c, TIER_LABELS[t]) for t, c in TIER_COLOURS.items()]
+    months = (provenance.get("settings") or {}).get("tier_months") or tiers.DEFAULT_MONTHS
+    labels = tier_labels(months)
+    parts.append("<div style='margin-top:4px'>Tiers by months to the full load</div>")
+    parts += [swatch(c, labels[t]) for t, c in TIER_COLOURS.items()]
     parts.append(swatch(UNKNOWN_COLOUR, "no tier"))
+    if legend.get("secure_star"):
+        parts.append(f"<div style='margin-top:4px'>{escape(secure.STAR_NOTE)}</div>")
     surface = legend.get("surface")
     if surface:
         sites, res, cells = surface
@@ -79,11 +87,11 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
     breaks = legend.get("land")
     if breaks:
         edges = ["", *[f"{b:,.0f}" for b in breaks], ""]
-        labels = [f"{lo} – {hi}" if lo and hi else (f"≤ {hi}" if hi else f"> {lo}")
+        land_labels = [f"{lo} – {hi}" if lo and hi else (f"≤ {hi}" if hi else f"> {lo}")
                   for lo, hi in itertools.pairwise(edges)]
         parts.append("<div style='margin-top:4px'>Land price, USD/acre (layer off at "
                      "first)</div>")
-        parts += [swatch(LAND_COLOURS[i], label, "") for i, label in enumerate(labels)]
+        parts += [swatch(LAND_COLOURS[i], label, "") for i, label in enumerate(land_labels)]
     parts.append(provenance_html(provenance))
     return f"<div class='geo-rank-legend'>{''.join(parts)}</div>"
 

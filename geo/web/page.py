@@ -47,6 +47,7 @@ from geo.errors import (
     SettingsError,
 )
 from geo.io.output import atomic_output
+from geo.secure import N1_SECURE_SET_ASIDE
 from geo.settings import Settings
 from geo.web import assets as _map_assets
 from geo.web import legend as _map_legend
@@ -191,12 +192,16 @@ def render(
                        style_function=lambda _: {"color": "#d7191c", "weight": 5,
                                                  "opacity": 0.9}).add_to(group)
         group.add_to(fmap)
+    if "redundancy" in located and (located["redundancy"] == N1_SECURE_SET_ASIDE).any():
+        legend["secure_star"] = True       # the legend says what the star means
     ranks = _ranks(located)
     _sites_layer(located, points, ranks, surface is not None).add_to(fmap)
-    # open on the whole region (the sites in their context), or on the sites alone
-    extent = layers.boundary.bounds if layers is not None and not layers.boundary.is_empty \
-        else (surface.total_bounds if surface is not None and len(surface) else
-              points.total_bounds if len(located) else None)
+    # open on the sites (a surface: its cells), else on the region; never on a country's
+    # far islands (Norway's bounds reach Svalbard)
+    extent = (surface.total_bounds if surface is not None and len(surface) else
+              points.total_bounds if len(located) else
+              layers.boundary.bounds if layers is not None and not layers.boundary.is_empty
+              else None)
     if extent is not None:
         west, south, east, north = (round(float(v), 7) for v in extent)
         fmap.fit_bounds([[south, west], [north, east]], padding=(10, 10), max_zoom=9)
@@ -355,7 +360,7 @@ def _sites_layer(located: gpd.GeoDataFrame, points: gpd.GeoSeries, ranks: list[f
                 "'<div style=\"line-height:' + (r[4] - 4) + 'px\">' + r[2] + '</div>'});\n"
                 f"    {var}.addLayer(L.marker([r[0], r[1]], {{icon: icon, zIndexOffset: "
                 "1000 + r[5], riseOnHover: true}).bindTooltip(r[6])"
-                ".bindPopup(r[7], {maxWidth: 440}));\n"
+                f".bindPopup(r[7], {{maxWidth: 440, maxHeight: {POPUP_MAX_HEIGHT_PX}}}));\n"
                 "  }); })();\n")
 
     name = f"Ranked sites ({n:,}" + (", the best one per POI)" if over_surface else ")")
@@ -404,16 +409,26 @@ def _radius(rank: float, n: int) -> float:
 
 
 def _tooltip(row: Any, rank: float) -> str:
-    name = row.get("poi_name")
+    """"#3 NAME": the user's own name for a site of their file, else the POI's name, else
+    the site id."""
+    name = row.get("site_name") if row.get("candidate_kind") == "file" else None
+    if not isinstance(name, str) or not name.strip():
+        name = row.get("poi_name")
     if name is None or (isinstance(name, float) and math.isnan(name)):
         name = row.get("site_id", "")
     label = f"#{int(rank)}" if math.isfinite(rank) else "#?"
     return f"{label} {escape(name)}"
 
 
+#: The popup's height limit: Leaflet scrolls a taller popup, so the reasons at its foot are
+#: reachable in a 900 px window (a popup opens above its marker).
+POPUP_MAX_HEIGHT_PX = 380
+
+
 def _popup(row: Any) -> str:
     cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:6px'>{escape(col)}</th>"
+        f"<tr><th style='text-align:left;padding-right:6px' title='{escape(col)}'>"
+        f"{escape(columns.label(col))}</th>"
         f"<td>{format_value(row[col])}</td></tr>"
         for col in columns.popup() if col in row.index
     )

@@ -1,6 +1,7 @@
 """What every part of the map shares: colours, tier labels, and safe text and JSON.
 
-A leaf module (it imports nothing of geo), so :mod:`geo.web`, :mod:`geo.web.layers` and
+A leaf module (of geo it imports only :mod:`geo.tiers`, itself a leaf),
+so :mod:`geo.web`, :mod:`geo.web.layers` and
 :mod:`geo.web.legend` all import it and not each other.
 """
 
@@ -8,13 +9,21 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import Any
+
+from geo import tiers
 
 #: Marker colour per power tier (ColorBrewer RdYlBu/RdYlGn, colour-blind safe order).
 TIER_COLOURS = {"A": "#1a9850", "B": "#4575b4", "C": "#fdae61", "D": "#d73027"}
 UNKNOWN_COLOUR = "#969696"
-TIER_LABELS = {"A": "A: firm (N-1) for the load, short tie", "B": "B: hosts the load",
-               "C": "C: half the load or firm power nearby", "D": "D: the rest"}
+#: The legend's line per tier, with the default ``tier_months`` (:func:`tier_labels`).
+TIER_LABELS = {t: f"{t}: {text}" for t, text in tiers.definitions().items()}
+
+
+def tier_labels(tier_months: Sequence[float] = tiers.DEFAULT_MONTHS) -> dict[str, str]:
+    """The legend's line per tier for a run's ``tier_months`` (words: :mod:`geo.tiers`)."""
+    return {t: f"{t}: {text}" for t, text in tiers.definitions(tier_months).items()}
 #: CSS class of every site marker (the browser test counts them).
 SITE_CLASS = "geo-rank-site"
 #: Line voltage classes: (lowest kV, label, colour). ColorBrewer YlOrRd-like, dark = high.
