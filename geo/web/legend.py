@@ -88,7 +88,7 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
     if breaks:
         edges = ["", *[f"{b:,.0f}" for b in breaks], ""]
         land_labels = [f"{lo} – {hi}" if lo and hi else (f"≤ {hi}" if hi else f"> {lo}")
-                  for lo, hi in itertools.pairwise(edges)]
+                       for lo, hi in itertools.pairwise(edges)]
         parts.append("<div style='margin-top:4px'>Land price, USD/acre (layer off at "
                      "first)</div>")
         parts += [swatch(LAND_COLOURS[i], label, "") for i, label in enumerate(land_labels)]
