@@ -1,7 +1,7 @@
 """The OSM grid build step (layers/build/osm_grid.py and its modules) on a hand-made extract.
 
 Every expected value below was worked out by hand from tests/fixtures/gridkit_tiny/ (see
-the comments); the real extracts are only used when they exist (../shared, skipped in CI).
+the comments); the real extracts are only used when they exist ($GEO_RANK_GRIDS_DIR; skipped in CI).
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def test_step_is_skipped_in_one_line_without_the_extracts(tmp_path, caplog):
 
 
 def test_build_twice_gives_identical_bytes(tmp_path, monkeypatch):
-    # the tiny extract stands in for every continent file; no ../shared and no network
+    # the tiny extract stands in for every continent file; no real extracts, no network
     grids = tmp_path / "grids"
     for vfile, lfile, _ in osm_grid.EXTRACTS:
         for name, src in ((vfile, "vertices.csv"), (lfile, "links.csv")):

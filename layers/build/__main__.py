@@ -34,10 +34,10 @@ def build_all(cache: Path, out: Path, grids_dir: Path | None = None,
     """Run every build step; return the files written, in order.
 
     ``grids_dir``: the folder of the OpenStreetMap grid extracts (:mod:`layers.build.osm_grid`;
-    default ``$GEO_RANK_GRIDS_DIR`` or ``../shared/data/grids``); the step is skipped when
-    they are absent. ``territories_dir``: the CommonGrid data folder
+    default ``$GEO_RANK_GRIDS_DIR`` or ``grids/`` in the source cache); the step is skipped
+    when they are absent. ``territories_dir``: the CommonGrid data folder
     (:mod:`layers.build.territories`; default ``$GEO_RANK_TERRITORIES_DIR`` or
-    ``../shared/data/territories/commongrid``); skipped when absent too.
+    ``commongrid/`` in the source cache); skipped when absent too.
     """
     written: list[Path] = []
     for step in STEPS:
@@ -58,12 +58,11 @@ def main(argv: list[str] | None = None) -> int:
                         default=DEFAULT_CACHE,
                         help="where fetched source packages are kept")
     parser.add_argument("--grids-dir", type=Path, default=None,
-                        help=f"folder of the OpenStreetMap grid extracts (default: "
-                             f"${osm_grid.ENV} or ../shared/data/grids next to the repository)")
+                        help=f"folder of the GridKit and SciGRID extracts (Zenodo 47317, 250427; "
+                             f"default: ${osm_grid.ENV} or CACHE/grids)")
     parser.add_argument("--territories-dir", type=Path, default=None,
                         help=f"CommonGrid data folder for us/territories.parquet (default: "
-                             f"${territories.ENV} or ../shared/data/territories/commongrid "
-                             "next to the repository; skipped when absent)")
+                             f"${territories.ENV} or CACHE/commongrid; skipped when absent)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # the build reports counts
     try:

@@ -3,8 +3,9 @@
 Writes ``osm/<cc>/substations.parquet`` and ``osm/<cc>/lines.parquet`` for the countries
 of :data:`COUNTRIES`, ``osm/us/plants.parquet`` with an estimated DC base case on the US
 lines, and ``osm/quality.csv`` (one row per country). The extracts are read from
-``--grids-dir``, else ``$GEO_RANK_GRIDS_DIR``, else ``../shared/data/grids`` next to the
-repository; when absent the step says so in one line and writes nothing.
+``--grids-dir``, else ``$GEO_RANK_GRIDS_DIR``, else ``grids/`` in the source cache (the
+unmodified files of the two Zenodo records below, downloaded by hand: they are not on a
+package registry); when absent the step says so in one line and writes nothing.
 
 Sources: GridKit (B. Wiegmans 2016, doi 10.5281/zenodo.47317) and the SciGRID-method
 extracts of Medjroubi et al. 2017 (doi 10.5281/zenodo.250427); OpenStreetMap data of early
@@ -34,14 +35,14 @@ import shapely
 
 from layers.build import dc_base, gridkit, osm_network
 from layers.build._write import write_geoparquet, write_text
-from layers.build.fetch import POWERSIMDATA, fetch
+from layers.build.fetch import DEFAULT_CACHE, POWERSIMDATA, fetch
 from layers.errors import DataSourceError
 from layers.sphere import great_circle_km
 
 log = logging.getLogger(__name__)
 
 ENV = "GEO_RANK_GRIDS_DIR"
-DEFAULT_GRIDS_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "grids"
+DEFAULT_GRIDS_DIR = DEFAULT_CACHE / "grids"
 COAST_KM = 5.0
 
 #: extract (vertices, links relative to the grids folder) -> ISO 3166-1 alpha-2 wanted.

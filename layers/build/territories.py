@@ -11,7 +11,8 @@ polygon per area), ``utilities.json`` (EIA-861 2024 attributes per utility),
 ``balancing-authorities.json`` and ``isos.json``.
 
 The folder is given by ``--territories-dir`` (``python -m layers.build``), else by the
-environment variable :data:`ENV`, else :data:`DEFAULT_DIR`. When it is absent the step logs
+environment variable :data:`ENV`, else :data:`DEFAULT_DIR` (``commongrid/`` in the source
+cache: a copy of the compilation's ``data/`` folder, taken by hand). When it is absent the step logs
 one line and writes nothing (the other steps still run).
 
 One row per polygon: ``kind`` is ``retail_service_territory``, ``balancing_authority``,
@@ -39,6 +40,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from layers.build._write import write_geoparquet
+from layers.build.fetch import DEFAULT_CACHE
 from layers.errors import DataSourceError
 from layers.schema import columns, validate
 
@@ -47,8 +49,7 @@ log = logging.getLogger(__name__)
 #: Environment variable naming the CommonGrid data folder.
 ENV = "GEO_RANK_TERRITORIES_DIR"
 #: Where the folder is when neither the flag nor :data:`ENV` names one.
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "territories" \
-    / "commongrid"
+DEFAULT_DIR = DEFAULT_CACHE / "commongrid"
 #: The file written, relative to the data folder.
 RELATIVE_PATH = Path("us") / "territories.parquet"
 
