@@ -114,7 +114,6 @@ def _assert_same_rows(got: pd.DataFrame, want: pd.DataFrame) -> None:
         assert a == b, col
 
 
-@pytest.mark.slow
 @pytest.fixture(scope="module")
 def osm_graph(osm_us_layers):
     return grid.build(osm_us_layers["substations"], osm_us_layers["lines"], Settings())
