@@ -126,6 +126,7 @@ def test_the_osm_grid_with_default_settings_has_shipped_results(osm_graph, osm_u
     assert table is not None and len(table) == len(osm_graph.substations)
 
 
+@pytest.mark.slow
 @pytest.mark.us_grid
 def test_the_whole_shipped_osm_table_equals_a_full_recompute(osm_graph, osm_us_layers):
     run_key = shipped.key(osm_graph, grid.plants_hash(osm_us_layers["plants"]), Settings())
@@ -134,6 +135,7 @@ def test_the_whole_shipped_osm_table_equals_a_full_recompute(osm_graph, osm_us_l
     _same_table(fresh, table)
 
 
+@pytest.mark.slow
 @pytest.mark.us_grid
 def test_the_whole_shipped_table_equals_a_full_recompute(us_graph, us_layers, table):
     fresh = grid.metrics(us_graph, us_layers["plants"], Settings(use_cache=False))
