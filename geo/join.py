@@ -39,7 +39,8 @@ def _xyz(gs: gpd.GeoSeries) -> np.ndarray:
 
 #: ``hosting_source`` on the embedded OpenStreetMap grid: the inputs of the DC solve are
 #: partly estimated (layers.grids).
-OSM_HOSTING = "estimated: DC on OSM 2016 topology, voltage-class ratings, estimated base case"
+OSM_HOSTING = ("estimated: DC on OSM 2016 topology, voltage-class ratings, lines assumed "
+               "loaded to assumed_utilisation")
 
 
 def hosting_label(layers: Layers) -> str:

@@ -86,8 +86,8 @@ def _with_shares(shown: gpd.GeoDataFrame, flexible: bool = False) -> gpd.GeoData
 THIN_GRID = 10
 #: What the reasons say about grid figures on the embedded grids.
 SYNTHETIC_NOTE = "on the embedded synthetic test grid (USA TAMU)"
-OSM_NOTE = ("on OpenStreetMap 2016 topology (voltage-class ratings, estimated base case, "
-            "© OpenStreetMap contributors)")
+OSM_NOTE = ("on OpenStreetMap 2016 topology (voltage-class ratings, lines assumed {share:.0%} "
+            "loaded, © OpenStreetMap contributors)")
 
 
 def synthetic_grid(bundle: Layers) -> bool:
@@ -258,7 +258,8 @@ def rank_sites(
 
     synthetic = synthetic_grid(bundle)
     grid_note = (SYNTHETIC_NOTE if synthetic
-                 else OSM_NOTE if getattr(bundle, "grid", "") == grids.OSM else "")
+                 else OSM_NOTE.format(share=settings.assumed_utilisation)
+                 if getattr(bundle, "grid", "") == grids.OSM else "")
     context.grid_note = grid_note
 
     def provenance_of(count: int, written: int, tiers: dict[str, int]) -> dict[str, Any]:

@@ -68,7 +68,7 @@ class Settings(SettingsBase):
     # --- grid topology -------------------------------------------------------------------
     #: The embedded network a region ranks on when the user gives no grid files
     #: (:mod:`layers.grids`): "osm-2016" (real OpenStreetMap topology of 2016, GridKit and
-    #: SciGRID extracts; voltages partly inferred, ratings and base case estimated) or
+    #: SciGRID extracts; voltages partly inferred, ratings estimated, no base case) or
     #: "tamu-synthetic" (the USA TAMU synthetic test system, US only). Not a grid key: the
     #: layers' content keys the cache and the shipped results.
     grid_source: Literal["osm-2016", "tamu-synthetic"] = "osm-2016"

@@ -51,7 +51,8 @@ _NOTES = {
                    "line junctions kept as nodes (status junction) are never offered as a POI",
     "lines": "real topology, straight segments; voltages partly inferred (voltage_source), "
              "ratings and reactances estimated from the voltage class (rating_source), "
-             "base-case flows estimated (flow_source)",
+             "base-case flows unknown: the estimated DC base case is kept in "
+             "dc_flow_estimate_mw, not used (flow_source)",
 }
 _US_PLANTS = Entry(
     "plants", "osm/us/plants.parquet",

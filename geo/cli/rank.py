@@ -34,8 +34,8 @@ SYNTHETIC_HEADER = ("grid: the embedded USA TAMU synthetic test system (real sit
                     "grid")
 #: The first line of the table on the embedded OpenStreetMap grid (grid_source osm-2016).
 OSM_HEADER = ("grid: OpenStreetMap 2016 topology (real lines and substations; voltages partly "
-              "inferred, ratings and base-case flows estimated): hosting and firm MW are "
-              "estimates. © OpenStreetMap contributors (ODbL 1.0)")
+              "inferred, ratings estimated, lines assumed {share:.0%} loaded): hosting and "
+              "firm MW are estimates. © OpenStreetMap contributors (ODbL 1.0)")
 #: The first line of the table under --flexible (flexible_load).
 FLEXIBLE_HEADER = ("load: flexible (--flexible): curtailed after an outage until upgrades make "
                    "it firm; months are judged on N-0 hosting, the supply column stays N-1")
@@ -107,7 +107,8 @@ def table(result: RankResult, limit: int) -> str:
     if provenance.get("synthetic_grid"):
         rows.insert(0, SYNTHETIC_HEADER)
     elif provenance.get("grid_source") == grids.OSM:
-        rows.insert(0, OSM_HEADER)
+        share = provenance.get("settings", {}).get("assumed_utilisation", 0.5)
+        rows.insert(0, OSM_HEADER.format(share=share))
     if provenance.get("settings", {}).get("flexible_load"):
         rows.insert(0, FLEXIBLE_HEADER)
     for _, row in result.sites.head(limit).iterrows():

@@ -56,8 +56,10 @@ def panel(heading: str, provenance: Mapping[str, Any], legend: Mapping[str, Any]
         parts.append("<div style='color:#a33'>grid: embedded synthetic test system (USA "
                      "TAMU); months and firm MW show the method, not the real grid</div>")
     if provenance.get("grid_source") == "osm-2016":
+        share = provenance.get("settings", {}).get("assumed_utilisation", 0.5)
         parts.append("<div style='color:#a33'>grid: OpenStreetMap 2016 topology; voltages "
-                     "partly inferred, ratings and base case estimated</div>")
+                     f"partly inferred, ratings estimated, lines assumed {share:.0%} "
+                     "loaded</div>")
     if provenance.get("attribution"):  # ODbL 4.3: on every map of OSM-derived data
         parts.append(f"<div>{escape(provenance['attribution'])}</div>")
     if provenance.get("settings", {}).get("flexible_load"):
