@@ -120,7 +120,14 @@ def check_n1(net, n_pois: int, rating: np.ndarray | None = None,
         out = int(ok.loc[sub, "firm_outage_line_id"][2:])
         lim = int(ok.loc[sub, "firm_limiting_line_id"][2:])
         f1 = run.flows(int(sub), mw, out)
-        assert abs(f1[lim]) / emergency[lim] == pytest.approx(1.0, rel=0.01), (sub, mw)
+        before_lim = abs(run.flows(int(sub), 0.0, out)[lim])
+        if preexisting == "exclude" and before_lim >= emergency[lim] * (1 - 1e-6):
+            # a set-aside overload binds where the load has added its worsening share
+            share = settings.n1_preexisting_worsening_share
+            assert abs(f1[lim]) - before_lim == pytest.approx(share * emergency[lim],
+                                                              rel=0.01), (sub, mw)
+        else:
+            assert abs(f1[lim]) / emergency[lim] == pytest.approx(1.0, rel=0.01), (sub, mw)
         # the screen: circuits with |flow change per MW| >= cut-off, and circuits at the POI
         sens = (run.flows(int(sub), 1.0, None) - f0)[branch]
         screened = [i for i in range(len(ids))
@@ -154,7 +161,11 @@ def test_case118_firm_against_pandapower_with_the_outage():
     f0 = layers_from_net(net)[3]
     rating = np.maximum(2.5 * np.abs(f0), 80.0)
     assert check_n1(net, n_pois=4, rating=rating) == 4
-    assert check_n1(net, n_pois=4, rating=rating, preexisting="binding") == 4
+    # with "binding", every POI that adds to a post-outage overload the base case already
+    # has is firm 0: the complete screen (model version 8) finds such a branch at all but
+    # one POI of this case (9 before it); the binding rule is checked at four POIs on the
+    # embedded cut (tests/test_hosting_pandapower.py)
+    assert check_n1(net, n_pois=1, rating=rating, preexisting="binding") == 1
 
 
 @pytest.mark.slow
