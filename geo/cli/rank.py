@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +92,10 @@ def site_label(row: Any) -> str:
     return str(row.get("site_id"))
 
 
-def table(result: RankResult, limit: int) -> str:
+def table(result: RankResult, limit: int, notes: Sequence[str] = ()) -> str:
     """The terminal table of the top sites (the columns with a ``terminal`` position; the
-    site's own name after the tier when the sites are the user's)."""
+    site's own name after the tier when the sites are the user's), under the grid line and
+    the ``notes`` (the tiers' key, the N-1 secure* count)."""
     shown: list[tuple[str, Any, str]] = list(columns.terminal())
     if own_sites(result.sites.head(limit)):
         shown = [*shown[:2], SITE_COLUMN, *shown[2:]]
@@ -102,7 +104,7 @@ def table(result: RankResult, limit: int) -> str:
                        for col in result.sites.columns if col.startswith("transfer_from_")
                        and result.sites[col].notna().any())]
     header = " ".join(_cell(_header_format(fmt), h) for h, _, fmt in shown)
-    rows = [header]
+    rows = [*notes, header]
     provenance = getattr(result, "provenance", {})
     if provenance.get("synthetic_grid"):
         rows.insert(0, SYNTHETIC_HEADER)
@@ -266,11 +268,10 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         n = len(result.ranked) if result.dataset is None else result.dataset.count
         click.echo(f"{result.layers.region}: {n:,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
-        click.echo(tier_words.key_line(settings.tier_months))
-        starred = star_line(result.ranked, result.sites.head(top))
-        if starred:
-            click.echo(starred)
-        click.echo(table(result, top))
+        # after the grid line: the tiers' key and the N-1 secure* count
+        notes = [tier_words.key_line(settings.tier_months),
+                 star_line(result.ranked, result.sites.head(top))]
+        click.echo(table(result, top, notes=[n for n in notes if n]))
         if chosen is not None and portfolio_n is not None:
             click.echo(portfolio_lines(chosen, portfolio_n, load_mw, settings.flexible_load))
         what = "H3 cells" if fmt == "tif" else "sites"
