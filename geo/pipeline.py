@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,32 @@ def synthetic_grid(bundle: Layers) -> bool:
     sources = getattr(bundle, "sources", {})
     return any(sources.get(kind, {}).get("status") == "synthetic"
                for kind in ("substations", "lines"))
+
+
+def machine_memory() -> float:
+    """This machine's physical memory, bytes (NaN where the system does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return float("nan")
+
+
+def _warn_memory(bundle: Layers, candidates: Any, engine: str) -> None:
+    """Say before the long work when an H3 surface ranked in one process would need more
+    than 80 % of this machine's memory (candidates.BYTES_PER_CELL per cell)."""
+    if engine != "local" or not isinstance(candidates, str):
+        return
+    kind, res = candidates_mod.parse_kind(candidates)
+    if kind != "h3" or not isinstance(res, int):
+        return
+    cells, need = candidates_mod.h3_estimate(bundle.boundary, res)
+    have = machine_memory()
+    if need > 0.8 * have:
+        log.warning("--candidates %s over %s: about %s cells, about %.0f GB in one process "
+                    "(%s KB a cell); this machine has %.0f GB: use --engine dask with a "
+                    "partitioned dataset, a smaller region or a coarser resolution",
+                    candidates, bundle.region, f"{cells:,.0f}", need / 1e9,
+                    f"{candidates_mod.BYTES_PER_CELL / 1e3:.1f}", have / 1e9)
 
 
 def _land_source(bundle: Layers) -> str:
@@ -214,6 +241,7 @@ def rank_sites(
     rules = sovereignty.load_rules() if data_from else None
     regimes = sovereignty.check_origins(data_from, rules) if rules is not None else []
 
+    _warn_memory(bundle, candidates, engine)
     sites = candidates_mod.generate(bundle, candidates, min_kv=settings.candidate_min_kv,
                                     allow_outside=allow_outside)
     if len(sites) == 0:
