@@ -243,7 +243,7 @@ GRIDS = osm_grid.grids_dir()
 
 
 @pytest.mark.skipif(not (GRIDS / osm_grid.EXTRACTS[0][0]).is_file(),
-                    reason="the real OSM extracts (../shared/data/grids) are not here")
+                    reason="the real OSM extracts are not here (give $GEO_RANK_GRIDS_DIR)")
 def test_real_north_america_extract_gives_the_committed_us_substations():
     countries = gpd.read_parquet(data_dir() / "world/countries.parquet")
     states = gpd.read_parquet(data_dir() / "us/subdivisions.parquet")
