@@ -251,9 +251,9 @@ def rank_sites(
 
     graph = grid.build(bundle.substations, bundle.lines, settings)
     report = graph.report
-    inside = bundle.in_region("substations")
-    mapped = int(grids.connectable(inside).sum())
-    if getattr(bundle, "grid", "") == grids.OSM and mapped < THIN_GRID:
+    on_osm = getattr(bundle, "grid", "") == grids.OSM
+    mapped = int(grids.connectable(bundle.in_region("substations")).sum()) if on_osm else 0
+    if on_osm and mapped < THIN_GRID:
         log.warning("%s: the embedded OpenStreetMap grid (2016) has only %d substations "
                     "here; it ranks what was mapped, not the whole network", bundle.region,
                     mapped)
@@ -287,7 +287,7 @@ def rank_sites(
     synthetic = synthetic_grid(bundle)
     grid_note = (SYNTHETIC_NOTE if synthetic
                  else OSM_NOTE.format(share=settings.assumed_utilisation)
-                 if getattr(bundle, "grid", "") == grids.OSM else "")
+                 if on_osm else "")
     context.grid_note = grid_note
 
     def provenance_of(count: int, written: int, tiers: dict[str, int]) -> dict[str, Any]:

@@ -142,11 +142,13 @@ def _boundary_outline(path: str | Path) -> BaseGeometry:
     return shapely.union_all(polys.geometry.make_valid().to_numpy())
 
 
-def _embedded(root: Path, kind: str, trusted: bool) -> gpd.GeoDataFrame:
-    """An embedded layer. The shipped files were validated when ``layers.build`` wrote them
-    (and ``tests/test_layers.py`` checks they still validate unchanged), so they are read
-    as they are; a data folder of the user's goes through validation."""
-    path = root / catalog.entry(kind).path
+def _embedded(root: Path, kind: str, trusted: bool,
+              entry: catalog.Entry | None = None) -> gpd.GeoDataFrame:
+    """An embedded layer (``entry``: its catalog entry, by default the kind's own). The
+    shipped files were validated when ``layers.build`` wrote them (and
+    ``tests/test_layers.py`` checks they still validate unchanged), so they are read as they
+    are; a data folder of the user's goes through validation."""
+    path = root / (entry or catalog.entry(kind)).path
     return gpd.read_parquet(path) if trusted else read_layer(path, kind)
 
 
@@ -233,9 +235,7 @@ def load(region: str = "US", data: str | Path | None = None, *,
             frames[kind.name] = user.frames[kind.name]
         elif kind.name in embedded_grid:
             entry = embedded_grid[kind.name]
-            path = root / entry.path
-            frames[kind.name] = gpd.read_parquet(path) if data is None else read_layer(
-                path, kind.name)
+            frames[kind.name] = _embedded(root, kind.name, data is None, entry)
             sources[kind.name] = entry.as_dict()
         elif why is not None:
             frames[kind.name] = schema.empty(kind.name)

@@ -6,8 +6,9 @@ Two networks are embedded:
     Real high-voltage topology from OpenStreetMap (early 2016): GridKit for North America
     (US, Canada, Mexico) and Norway, the SciGRID-method extracts for Ethiopia, Bhutan and
     Malaysia (``data/osm/<country>/``, built by :mod:`layers.build.osm_grid`). Voltages are
-    partly inferred, ratings and reactances estimated from the voltage class, and the US
-    base-case flows come from an estimated DC base case; elsewhere the flows are unknown.
+    partly inferred, ratings and reactances estimated from the voltage class, and the
+    base-case flows unknown (the estimated US DC base case ships, unused, in
+    ``dc_flow_estimate_mw``): the engine assumes ``assumed_utilisation`` of each rating.
     Open Database License: "© OpenStreetMap contributors" travels with every output.
 ``tamu-synthetic``
     The USA TAMU synthetic test system (real town-named sites, synthetic lines and ratings),
