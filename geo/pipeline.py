@@ -1,11 +1,17 @@
-"""The one pipeline: :func:`rank_sites`. The CLI and the Python API both end here."""
+"""The one pipeline: :func:`rank_sites`. The CLI and the Python API both end here.
+
+It runs in four steps, each a function of the records before it (:mod:`geo.records`):
+:func:`prepare` (check the inputs, load the layers, generate the candidates),
+:func:`grid_step` (the grid and its metrics at the reachable POIs), :func:`stage` (join,
+filter, price and rank every candidate) and :func:`finish` (the sites shown, the result).
+:func:`run` chains them; :func:`rank_sites` is :func:`run` with one keyword per field."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,45 +26,24 @@ from geo.errors import GeoRankError, GridError, SettingsError
 from geo.grid import queue
 from geo.load import check_load
 from geo.provenance import build_provenance
+from geo.records import (
+    DataRules,
+    Execution,
+    Gridded,
+    LandInput,
+    Prepared,
+    Progress,
+    RankResult,
+    Request,
+    Staged,
+)
 from geo.settings import Settings
 from layers import Layers, grids
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class RankResult:
-    """What :func:`rank_sites` returns.
-
-    Attributes
-    ----------
-    sites
-        The ranked sites to report: the top ``top`` with one site per point of
-        interconnection, or every candidate when ``all_candidates`` was asked.
-    ranked
-        Every candidate, ranked (before the one-per-POI rule and the top cut).
-    layers, grid, metrics
-        The inputs and the per-substation grid metrics the ranking used.
-    queued
-        The queued loads added to the base case (``sub_id``, ``mw``, ``attach_km``), if any.
-    provenance
-        Version, settings, data sources and run facts; written into every export.
-    dataset
-        With ``rank_sites(dataset=...)``: the partitioned GeoParquet dataset written (every
-        candidate); ``ranked`` then holds only the candidates that can be on top (the best
-        sites of each partition, one per POI, with their global ranks).
-    """
-
-    sites: gpd.GeoDataFrame
-    ranked: gpd.GeoDataFrame
-    layers: Layers
-    grid: grid.GridGraph
-    metrics: pd.DataFrame
-    provenance: dict[str, Any]
-    queued: pd.DataFrame | None = None
-    dataset: engine_mod.DatasetSummary | None = None
+__all__ = ["DataRules", "Execution", "LandInput", "RankResult", "Request", "finish",
+           "grid_step", "prepare", "rank_portfolio", "rank_sites", "run", "stage"]
 
 
 def _order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -135,6 +120,187 @@ def _land_source(bundle: Layers) -> str:
     return "embedded state averages"
 
 
+def prepare(request: Request, land: LandInput, data: DataRules, execution: Execution,
+            settings: Settings, layers: Layers | None = None) -> Prepared:
+    """Check every input that can be checked before the long work, load the layers and
+    generate the candidate sites."""
+    request = replace(request, load_mw=check_load(request.load_mw))
+    top, engine = request.top, execution.engine
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise SettingsError(f"--top {top!r}: must be a whole number of at least 1")
+    if engine not in engine_mod.ENGINES:
+        raise SettingsError(f"--engine {engine!r}: use one of {', '.join(engine_mod.ENGINES)}")
+    if engine == "dask":
+        engine_mod.import_dask()  # the install hint before any long work
+    if execution.dataset is not None and engine != "dask":
+        raise SettingsError("a partitioned dataset needs --engine dask")
+    bundle = layers if layers is not None else layers_pkg.load(request.region,
+                                                               grid=settings.grid_source)
+    if data.bloc is not None:
+        sovereignty.check_bloc(data.bloc, bundle.sovereignty)  # before the long work
+    if settings.electricity_prices_file is not None:  # refused before the long work
+        prices.read_table(Path(settings.electricity_prices_file))
+    rules = sovereignty.load_rules() if data.data_from else None
+    regimes = sovereignty.check_origins(data.data_from, rules) if rules is not None else []
+
+    _warn_memory(bundle, request.candidates, engine)
+    sites = candidates_mod.generate(bundle, request.candidates, min_kv=settings.candidate_min_kv,
+                                    allow_outside=request.allow_outside)
+    if len(sites) == 0:
+        raise GeoRankError(
+            f"no candidate sites in {bundle.region} for --candidates {request.candidates!r}"
+            f" at or above {settings.candidate_min_kv:g} kV; lower --min-kv or widen the region")
+    return Prepared(request, land, data, execution, settings, bundle, sites, rules, regimes)
+
+
+def grid_step(prep: Prepared) -> Gridded:
+    """Build the grid, add the queued loads and compute hosting and firm MW at every POI
+    the candidates reach (:func:`geo.grid.metrics`, cached)."""
+    bundle, settings, sites = prep.bundle, prep.settings, prep.sites
+    graph = grid.build(bundle.substations, bundle.lines, settings)
+    report = graph.report
+    on_osm = getattr(bundle, "grid", "") == grids.OSM
+    mapped = int(grids.connectable(bundle.in_region("substations")).sum()) if on_osm else 0
+    if on_osm and mapped < THIN_GRID:
+        log.warning("%s: the embedded OpenStreetMap grid (2016) has only %d substations "
+                    "here; it ranks what was mapped, not the whole network", bundle.region,
+                    mapped)
+    if report.lines_total and not report.lines_in_graph:
+        raise GridError(
+            f"none of the {report.lines_total:,} lines connects two substations: "
+            f"{report.unsnapped_line_ends:,} line ends lie more than "
+            f"{settings.snap_tolerance_km:g} km from a substation of their voltage; check the "
+            "lines' CRS and voltages, or raise snap_tolerance_km in --config")
+    progress = prep.execution.progress
+    hosting_progress = (lambda done, total: progress("hosting", done, total)) if progress else None
+    pois = join.reachable_pois(sites, bundle.substations, settings)
+    queued = None
+    queued_loads = prep.request.queued_loads
+    if queued_loads is not None:
+        table = (queue.read(queued_loads) if isinstance(queued_loads, (str, Path))
+                 else queued_loads)
+        source = (f"--queued-loads {queued_loads}" if isinstance(queued_loads, (str, Path))
+                  else "queued_loads")
+        queued = queue.attach(table, graph.substations, settings, source)
+    metrics = grid.metrics(graph, bundle.plants, settings, sub_ids=pois,
+                           progress=hosting_progress, queued=queued)
+
+    reachable = metrics["hosting_status"].reindex(pois)
+    if len(pois) and (reachable == "no_generation").all():
+        raise GridError(
+            f"no generation in the grid islands the {len(sites):,} candidate sites reach: "
+            f"the plants layer has no plant of {', '.join(settings.participation_fuels)} "
+            "there; give --plants with the generators that serve these substations")
+    synthetic = synthetic_grid(bundle)
+    grid_note = (SYNTHETIC_NOTE if synthetic
+                 else OSM_NOTE.format(share=settings.assumed_utilisation)
+                 if on_osm else "")
+    return Gridded(graph, metrics, queued, synthetic, grid_note)
+
+
+def _provenance(prep: Prepared, gridded: Gridded, count: int, written: int,
+                tiers: dict[str, int]) -> dict[str, Any]:
+    """The run's provenance (:func:`geo.provenance.build_provenance`) with its facts."""
+    request, bundle, queued = prep.request, prep.bundle, gridded.queued
+    queued_loads = request.queued_loads
+    return build_provenance(
+        prep.settings, bundle.sources, bundle.region, request.load_mw,
+        extra={
+            "candidates": (request.candidates if isinstance(request.candidates, str)
+                           else "GeoDataFrame"),
+            "candidate_count": count,
+            "sites_written": written,
+            "all_candidates": request.all_candidates,
+            "top": request.top,
+            "land_prices": str(prep.land.prices) if prep.land.prices else _land_source(bundle),
+            "sovereignty_filter": prep.data.bloc,
+            "data_from": prep.regimes,
+            "engine": prep.execution.engine,
+            "tiers": tiers,
+            "synthetic_grid": gridded.synthetic,
+            "grid_source": getattr(bundle, "grid", "user"),
+            "attribution": grids.attribution(bundle.sources),
+            "grid": gridded.graph.report.as_dict(),
+            "queued_loads": None if queued is None else {
+                "source": str(queued_loads) if isinstance(queued_loads, (str, Path))
+                else "frame", "loads": len(queued), "mw": float(queued["mw"].sum())},
+        },
+    )
+
+
+def stage(prep: Prepared, gridded: Gridded) -> Staged:
+    """Join, filter, price and rank every candidate (:mod:`geo.engine`, in this process or
+    on Dask; with ``Execution.dataset`` straight into a partitioned dataset)."""
+    request, data, execution = prep.request, prep.data, prep.execution
+    bundle, settings = prep.bundle, prep.settings
+    context = engine_mod.StageContext(bundle, gridded.metrics, request.load_mw,
+                                      land_prices=prep.land.prices, land_unit=prep.land.unit,
+                                      price_column=prep.land.price_column)
+    context.grid_note = gridded.grid_note
+    top = request.top
+    if execution.dataset is not None:
+        context.bloc, context.regimes, context.rules = data.bloc, prep.regimes, prep.rules
+        written: dict[str, Any] = {}
+
+        def dataset_provenance(count: int, tiers: dict[str, int]) -> dict[str, Any]:
+            written["provenance"] = _provenance(prep, gridded, count, count, tiers)
+            return written["provenance"]
+
+        summary = engine_mod.rank_to_dataset(prep.sites, context, settings,
+                                             Path(execution.dataset), dataset_provenance,
+                                             scheduler=execution.scheduler,
+                                             partition_sites=execution.partition_sites,
+                                             top=top)
+        if summary.count == 0:
+            raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
+                               f"{data.bloc!r}")
+        ranked = _order(summary.heads)
+        return Staged(ranked, _order(score.one_per_poi(ranked).head(top)),
+                      written["provenance"], summary)
+    enriched = engine_mod.run_candidate_stage(prep.sites, context, settings,
+                                              engine=execution.engine,
+                                              scheduler=execution.scheduler,
+                                              partition_sites=execution.partition_sites)
+    if data.bloc is not None:
+        enriched = sovereignty.keep_bloc(enriched, data.bloc, bundle.sovereignty)
+        if len(enriched) == 0:
+            raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
+                               f"{data.bloc!r}")
+    if prep.regimes:
+        enriched = sovereignty.tag_transfers(enriched, prep.regimes, prep.rules)
+    ranked = _order(score.rank(enriched, request.load_mw, settings,
+                               grid_note=gridded.grid_note))
+    shown = (ranked if request.all_candidates
+             else _order(score.one_per_poi(ranked).head(top)))
+    tiers = ranked["tier"].value_counts().sort_index()
+    provenance = _provenance(prep, gridded, len(ranked), len(shown),
+                             {str(k): int(v) for k, v in tiers.items()})
+    return Staged(ranked, shown, provenance)
+
+
+def finish(prep: Prepared, gridded: Gridded, staged: Staged) -> RankResult:
+    """The shown sites with ``shares_limit_with``, and the :class:`RankResult`."""
+    shown = _with_shares(staged.shown, prep.settings.flexible_load)
+    summary = staged.dataset
+    log.info("ranked %d candidates in %s (grid metrics cache: %s)",
+             len(staged.ranked) if summary is None else summary.count,
+             prep.bundle.region, gridded.metrics.attrs.get("cache"))
+    return RankResult(sites=shown, ranked=staged.ranked, layers=prep.bundle,
+                      grid=gridded.graph, metrics=gridded.metrics,
+                      provenance=staged.provenance, queued=gridded.queued, dataset=summary)
+
+
+def run(request: Request, land: LandInput | None = None, data: DataRules | None = None,
+        execution: Execution | None = None, settings: Settings | None = None,
+        layers: Layers | None = None) -> RankResult:
+    """The pipeline in its four steps: :func:`prepare`, :func:`grid_step`, :func:`stage`,
+    :func:`finish` (:func:`rank_sites` is the same with one keyword per field)."""
+    prep = prepare(request, land or LandInput(), data or DataRules(), execution or Execution(),
+                   settings or Settings(), layers)
+    gridded = grid_step(prep)
+    return finish(prep, gridded, stage(prep, gridded))
+
+
 def rank_sites(
     region: str = "US",
     *,
@@ -158,6 +324,9 @@ def rank_sites(
     allow_outside: bool = False,
 ) -> RankResult:
     """Rank candidate sites for a new load: power first, land follows.
+
+    One keyword per field of the records :func:`run` takes (:class:`Request`,
+    :class:`LandInput`, :class:`DataRules`, :class:`Execution`).
 
     Parameters
     ----------
@@ -222,138 +391,15 @@ def rank_sites(
     >>> result.sites["tier"].head(3).tolist()
     ['A', 'A', 'A']
     """
-    settings = settings or Settings()
-    load_mw = check_load(load_mw)
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise SettingsError(f"--top {top!r}: must be a whole number of at least 1")
-    if engine not in engine_mod.ENGINES:
-        raise SettingsError(f"--engine {engine!r}: use one of {', '.join(engine_mod.ENGINES)}")
-    if engine == "dask":
-        engine_mod.import_dask()  # the install hint before any long work
-    if dataset is not None and engine != "dask":
-        raise SettingsError("a partitioned dataset needs --engine dask")
-    bundle = layers if layers is not None else layers_pkg.load(region,
-                                                               grid=settings.grid_source)
-    if sovereignty_bloc is not None:
-        sovereignty.check_bloc(sovereignty_bloc, bundle.sovereignty)  # before the long work
-    if settings.electricity_prices_file is not None:  # refused before the long work
-        prices.read_table(Path(settings.electricity_prices_file))
-    rules = sovereignty.load_rules() if data_from else None
-    regimes = sovereignty.check_origins(data_from, rules) if rules is not None else []
-
-    _warn_memory(bundle, candidates, engine)
-    sites = candidates_mod.generate(bundle, candidates, min_kv=settings.candidate_min_kv,
-                                    allow_outside=allow_outside)
-    if len(sites) == 0:
-        raise GeoRankError(
-            f"no candidate sites in {bundle.region} for --candidates {candidates!r}"
-            f" at or above {settings.candidate_min_kv:g} kV; lower --min-kv or widen the region")
-
-    graph = grid.build(bundle.substations, bundle.lines, settings)
-    report = graph.report
-    on_osm = getattr(bundle, "grid", "") == grids.OSM
-    mapped = int(grids.connectable(bundle.in_region("substations")).sum()) if on_osm else 0
-    if on_osm and mapped < THIN_GRID:
-        log.warning("%s: the embedded OpenStreetMap grid (2016) has only %d substations "
-                    "here; it ranks what was mapped, not the whole network", bundle.region,
-                    mapped)
-    if report.lines_total and not report.lines_in_graph:
-        raise GridError(
-            f"none of the {report.lines_total:,} lines connects two substations: "
-            f"{report.unsnapped_line_ends:,} line ends lie more than "
-            f"{settings.snap_tolerance_km:g} km from a substation of their voltage; check the "
-            "lines' CRS and voltages, or raise snap_tolerance_km in --config")
-    hosting_progress = (lambda done, total: progress("hosting", done, total)) if progress else None
-    pois = join.reachable_pois(sites, bundle.substations, settings)
-    queued = None
-    if queued_loads is not None:
-        table = (queue.read(queued_loads) if isinstance(queued_loads, (str, Path))
-                 else queued_loads)
-        source = (f"--queued-loads {queued_loads}" if isinstance(queued_loads, (str, Path))
-                  else "queued_loads")
-        queued = queue.attach(table, graph.substations, settings, source)
-    metrics = grid.metrics(graph, bundle.plants, settings, sub_ids=pois,
-                           progress=hosting_progress, queued=queued)
-
-    reachable = metrics["hosting_status"].reindex(pois)
-    if len(pois) and (reachable == "no_generation").all():
-        raise GridError(
-            f"no generation in the grid islands the {len(sites):,} candidate sites reach: "
-            f"the plants layer has no plant of {', '.join(settings.participation_fuels)} "
-            "there; give --plants with the generators that serve these substations")
-    context = engine_mod.StageContext(bundle, metrics, load_mw, land_prices=land_prices,
-                                      land_unit=land_unit, price_column=price_column)
-
-    synthetic = synthetic_grid(bundle)
-    grid_note = (SYNTHETIC_NOTE if synthetic
-                 else OSM_NOTE.format(share=settings.assumed_utilisation)
-                 if on_osm else "")
-    context.grid_note = grid_note
-
-    def provenance_of(count: int, written: int, tiers: dict[str, int]) -> dict[str, Any]:
-        return build_provenance(
-            settings, bundle.sources, bundle.region, load_mw,
-            extra={
-                "candidates": candidates if isinstance(candidates, str) else "GeoDataFrame",
-                "candidate_count": count,
-                "sites_written": written,
-                "all_candidates": all_candidates,
-                "top": top,
-                "land_prices": str(land_prices) if land_prices else _land_source(bundle),
-                "sovereignty_filter": sovereignty_bloc,
-                "data_from": regimes,
-                "engine": engine,
-                "tiers": tiers,
-                "synthetic_grid": synthetic,
-                "grid_source": getattr(bundle, "grid", "user"),
-                "attribution": grids.attribution(bundle.sources),
-                "grid": graph.report.as_dict(),
-                "queued_loads": None if queued is None else {
-                    "source": str(queued_loads) if isinstance(queued_loads, (str, Path))
-                    else "frame", "loads": len(queued), "mw": float(queued["mw"].sum())},
-            },
-        )
-
-    summary = None
-    if dataset is not None:
-        context.bloc, context.regimes, context.rules = sovereignty_bloc, regimes, rules
-        written: dict[str, Any] = {}
-
-        def dataset_provenance(count: int, tiers: dict[str, int]) -> dict[str, Any]:
-            written["provenance"] = provenance_of(count, count, tiers)
-            return written["provenance"]
-
-        summary = engine_mod.rank_to_dataset(sites, context, settings, Path(dataset),
-                                             dataset_provenance, scheduler=scheduler,
-                                             partition_sites=partition_sites, top=top)
-        if summary.count == 0:
-            raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
-                               f"{sovereignty_bloc!r}")
-        ranked = _order(summary.heads)
-        shown = _order(score.one_per_poi(ranked).head(top))
-        provenance = written["provenance"]
-    else:
-        enriched = engine_mod.run_candidate_stage(sites, context, settings, engine=engine,
-                                                  scheduler=scheduler,
-                                                  partition_sites=partition_sites)
-        if sovereignty_bloc is not None:
-            enriched = sovereignty.keep_bloc(enriched, sovereignty_bloc, bundle.sovereignty)
-            if len(enriched) == 0:
-                raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
-                                   f"{sovereignty_bloc!r}")
-        if regimes:
-            enriched = sovereignty.tag_transfers(enriched, regimes, rules)
-        ranked = _order(score.rank(enriched, load_mw, settings, grid_note=grid_note))
-        shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
-        tiers = ranked["tier"].value_counts().sort_index()
-        provenance = provenance_of(len(ranked), len(shown),
-                                   {str(k): int(v) for k, v in tiers.items()})
-    shown = _with_shares(shown, settings.flexible_load)
-    log.info("ranked %d candidates in %s (grid metrics cache: %s)",
-             len(ranked) if summary is None else summary.count,
-             bundle.region, metrics.attrs.get("cache"))
-    return RankResult(sites=shown, ranked=ranked, layers=bundle, grid=graph, metrics=metrics,
-                      provenance=provenance, queued=queued, dataset=summary)
+    return run(
+        Request(region=region, candidates=candidates, load_mw=load_mw, top=top,
+                all_candidates=all_candidates, allow_outside=allow_outside,
+                queued_loads=queued_loads),
+        LandInput(prices=land_prices, unit=land_unit, price_column=price_column),
+        DataRules(bloc=sovereignty_bloc, data_from=data_from),
+        Execution(engine=engine, scheduler=scheduler, partition_sites=partition_sites,
+                  dataset=dataset, progress=progress),
+        settings=settings, layers=layers)
 
 
 def rank_portfolio(region: str = "US", n: int = 25, *, load_mw: float = 300.0,
