@@ -28,7 +28,9 @@ popup, terminal
     Position in the map popup and the terminal table (empty: not shown; numbered in tens
     so that a new row fits between two).
 terminal_label, terminal_format
-    Header and :meth:`str.format` spec of the terminal table.
+    Header and value format of the terminal table: a :meth:`str.format` of the value alone
+    (``{:,.0f}``; a precision cuts text, ``{:.26}``), no width or alignment: the table
+    (:mod:`geo.cli.tables`) sizes its columns, numbers right and text left.
 description
     One line for the data dictionary.
 

@@ -236,8 +236,11 @@ def test_data_from_adds_its_answer_to_the_terminal_table(config, tmp_path):
     assert run.exit_code == 0, run.output
     lines = run.stdout.splitlines()
     header = next(line for line in lines if line.startswith("rank tier"))
-    assert header.rstrip().endswith("EU data      CN data")
+    assert header.split()[-4:] == ["EU", "data", "CN", "data"]
     doc = json.loads((tmp_path / "exports" / "us-ri_sites.geojson").read_text())
     first = doc["features"][0]["properties"]
     row = lines[lines.index(header) + 1]
     assert row.split()[-2:] == [first["transfer_from_eu"], first["transfer_from_cn"]]
+    # each answer starts under its header (text columns are left-aligned)
+    assert row[header.index("EU data"):].startswith(first["transfer_from_eu"])
+    assert row[header.index("CN data"):].startswith(first["transfer_from_cn"])

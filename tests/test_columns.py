@@ -15,7 +15,7 @@ import pytest
 from shapely.geometry import Point
 
 from geo import columns, costs, pipeline, score, web
-from geo.cli import rank as rank_command
+from geo.cli import tables as rank_command
 from geo.errors import LayerValidationError
 from geo.io import export
 from geo.web import page as map_page

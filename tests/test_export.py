@@ -185,11 +185,28 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_made_inert(tmp_path, prov):
 
 
 def test_terminal_cells_are_inert_too():
-    from geo.cli.rank import _cell
+    from geo.cli.tables import cell
 
-    assert _cell("{:<20}", FORMULA).startswith("'=HYPERLINK(")
-    assert _cell("{:<12}", "\x1b[31mRED").startswith("?[31mRED")
-    assert _cell("{:>9,.0f}", -5.0) == "       -5"
+    assert cell("{}", FORMULA).startswith("'=HYPERLINK(")
+    assert cell("{}", "\x1b[31mRED") == "?[31mRED"
+    assert cell("{:,.0f}", -5.0) == "-5"  # a number: as it is
+
+
+def test_terminal_table_aligns_numbers_right_and_text_left():
+    """The table laid out by pandas: headers over their columns, numbers right-aligned with
+    thousands separators, text left-aligned and cut by its format, "-" for a missing value
+    or column, a formula-like name made inert; no leading or trailing spaces."""
+    from geo.cli.tables import text_table
+
+    rows = pd.DataFrame({"rank": [1, 12], "name": ["Luna", "=cmd|' /C calc'!A0"],
+                         "mw": [1234.4, float("nan")]})
+    shown = [("rank", "rank", "{:,}"), ("name", "name", "{:.6}"), ("host MW", "mw", "{:,.0f}"),
+             ("ISO", "iso", "{}")]
+    assert text_table(rows, shown, left={"name", "iso"}).splitlines() == [
+        "rank name   host MW ISO",
+        "   1 Luna     1,234 -",
+        "  12 '=cmd|       - -",
+    ]
 
 
 def test_csv_refuses_polygons(tmp_path, prov):

@@ -179,7 +179,7 @@ def test_a_state_reports_its_own_counts_its_interconnection_and_the_grid_line(tm
     """Issue 30: `geo-rank grid --region US-VA` printed the whole US network's counts under
     "Grid for US-VA" and no word on the synthetic grid."""
     from geo.cli.app import cli
-    from geo.cli.rank import SYNTHETIC_HEADER
+    from geo.cli.tables import SYNTHETIC_HEADER
 
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'cache_dir = "{tmp_path}"\n')

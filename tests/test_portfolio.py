@@ -186,7 +186,7 @@ def test_a_flexible_portfolio_is_checked_on_n0_alone(net):
 
 
 def test_the_terminal_says_a_flexible_portfolio_is_n0(net):
-    from geo.cli.rank import portfolio_lines
+    from geo.cli.tables import portfolio_lines
 
     g, plants, _, _, ranked = net
     chosen = portfolio.choose(ranked.assign(serves_load=True), 2, 300.0, g, plants,

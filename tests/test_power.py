@@ -296,7 +296,7 @@ def test_bad_price_table_one_line(tmp_path, text, message) -> None:
 def test_terminal_table_and_map_panel_say_the_grid_is_synthetic() -> None:
     from types import SimpleNamespace
 
-    from geo.cli import rank as rank_command
+    from geo.cli import tables as rank_command
     from geo.web import legend as _map_legend
 
     ranked = pd.DataFrame([_site()]).assign(rank=1, tier="A")
@@ -338,7 +338,7 @@ def test_flexible_load_is_said_in_the_table_the_panel_and_the_reasons() -> None:
     from types import SimpleNamespace
 
     from geo import score
-    from geo.cli import rank as rank_command
+    from geo.cli import tables as rank_command
     from geo.web import legend as _map_legend
 
     ranked = pd.DataFrame([_site()]).assign(rank=1, tier="A")

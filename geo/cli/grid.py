@@ -23,7 +23,7 @@ from geo.cli.config import (
     setting_options,
 )
 from geo.cli.options import layer_kwargs, layer_options, region_option
-from geo.cli.rank import OSM_HEADER, SYNTHETIC_HEADER
+from geo.cli.tables import OSM_HEADER, SYNTHETIC_HEADER
 from geo.grid import queue
 from geo.io import export
 from geo.pipeline import synthetic_grid
