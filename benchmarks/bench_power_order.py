@@ -22,8 +22,9 @@ import pandas as pd
 
 import layers
 from geo._reasons import SEPARATION_COLUMNS
+from geo.configuration import from_toml
 from geo.pipeline import rank_sites
-from geo.settings import Settings, from_toml
+from geo.settings import Settings
 
 #: The power facts two sites must share for their scores to be equal (issue 15): the
 #: order's keys that the reasons compare, without land.

@@ -113,7 +113,7 @@ def naive_vs_vectorized(region: str, res: int, sample: int, cache_toml: Path) ->
 
     import layers
     from geo import candidates, grid, join
-    from geo.settings import from_toml
+    from geo.configuration import from_toml
 
     settings = from_toml(cache_toml)
     bundle = layers.load(region)

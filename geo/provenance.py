@@ -17,7 +17,8 @@ from pathlib import PurePath
 from typing import Any
 
 import geo
-from geo.settings import Settings, keyed
+from geo.configuration import keyed
+from geo.settings import Settings
 
 #: Marker stored as ``provenance["tool"]``; the export overwrite guard looks for it.
 TOOL = "geo-rank"

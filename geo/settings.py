@@ -3,7 +3,8 @@
 :class:`Settings` is a :class:`layers.settings.SettingsBase` (pydantic): typed fields with
 their limits, validated strictly; a bad value or an unknown key raises one
 :class:`~geo.errors.SettingsError` line naming the key, the value and the allowed range.
-Flags and TOML files override it (``Settings().replace(**overrides)``, :func:`from_toml`).
+Flags and TOML files override it (``Settings().replace(**overrides)``,
+:func:`geo.configuration.from_toml`).
 
 A ``--config`` TOML file holds the engine settings as top-level keys and, optionally, the
 downloaders' settings (:class:`layers.fetch.FetchSettings`) in a ``[fetch]`` table, so one
@@ -13,15 +14,13 @@ file serves every command; each command checks the whole file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import platformdirs
 from pydantic import Field
 from pydantic.config import JsonDict
 
-from geo.errors import SettingsError
-from layers.fetch.settings import FetchSettings
-from layers.settings import Amount, Name, Positive, SettingsBase, read_toml, show_value
+from layers.settings import Amount, Name, Positive, SettingsBase
 
 #: Fuels whose plants can ramp to serve a new firm load; the participation of a new load's
 #: supply is in proportion to the capacity of these plants in the island (wind and solar
@@ -32,10 +31,11 @@ DISPATCHABLE_FUELS = ("gas", "coal", "nuclear", "hydro", "oil", "geothermal", "b
 FETCH_TABLE = "fetch"
 
 
-#: What a setting keys (``json_schema_extra={"keys": ...}``), read by :func:`keyed`: "grid"
-#: settings change the grid metrics, so they key the grid cache and the shipped results
-#: (:mod:`geo.grid.cache`); "runtime" ones change speed or memory, never a result;
-#: "machine" ones are where this machine keeps things (left out of the provenance too).
+#: What a setting keys (``json_schema_extra={"keys": ...}``), read by
+#: :func:`geo.configuration.keyed`: "grid" settings change the grid metrics, so they key
+#: the grid cache and the shipped results (:mod:`geo.grid.cache`); "runtime" ones change
+#: speed or memory, never a result; "machine" ones are where this machine keeps things
+#: (left out of the provenance too).
 GRID: JsonDict = {"keys": "grid"}
 RUNTIME: JsonDict = {"keys": "runtime"}
 MACHINE: JsonDict = {"keys": "machine"}
@@ -438,63 +438,3 @@ class Settings(SettingsBase):
     #: display cells (the contiguous US: resolution 4, about 4,700 cells of 1,770 km2). Our
     #: choice: keeps the national map a few MB and quick to draw. Display only.
     map_surface_max_cells: int = Field(default=20_000, ge=1)
-
-
-def load_config(path: str | Path, base: Settings | None = None,
-                fetch_base: FetchSettings | None = None) -> tuple[Settings, FetchSettings]:
-    """Engine and fetch settings from a ``--config`` TOML file, checking the whole file.
-
-    Top-level keys are :class:`Settings` names; a ``[fetch]`` table holds
-    :class:`~layers.fetch.FetchSettings` names. ``base`` and ``fetch_base`` (default: the
-    defaults) are what the file overrides.
-
-    Raises
-    ------
-    SettingsError
-        One line naming the file and every bad or unknown key with its value and the
-        allowed range.
-    """
-    doc = read_toml(path)
-    fetch_doc = doc.pop(FETCH_TABLE, {})
-    bad: list[str] = []
-    if not isinstance(fetch_doc, dict):
-        bad.append(f"{FETCH_TABLE} = {fetch_doc!r} (must be a [{FETCH_TABLE}] table of fetch "
-                   "settings)")
-        fetch_doc = {}
-    bad += _misplaced(doc, Settings, FetchSettings,
-                      f"a fetch setting: put it in the [{FETCH_TABLE}] table")
-    bad += _misplaced(fetch_doc, FetchSettings, Settings,
-                      f"an engine setting: put it above the [{FETCH_TABLE}] table",
-                      prefix=f"{FETCH_TABLE}.")
-    settings, engine_bad = Settings.collect({**dict(base or Settings()), **doc})
-    fetch, fetch_bad = FetchSettings.collect({**dict(fetch_base or FetchSettings()),
-                                              **fetch_doc}, prefix=f"{FETCH_TABLE}.")
-    bad += engine_bad + fetch_bad
-    if bad or settings is None or fetch is None:
-        raise SettingsError(f"--config {path}: invalid settings: " + "; ".join(bad))
-    return settings, fetch
-
-
-def from_toml(path: str | Path, base: Settings | None = None) -> Settings:
-    """The engine settings of a ``--config`` TOML file (see :func:`load_config`)."""
-    return load_config(path, base)[0]
-
-
-def _misplaced(doc: dict[str, Any], own: type[SettingsBase], other: type[SettingsBase],
-               where: str, prefix: str = "") -> list[str]:
-    """Keys of ``doc`` that belong to the ``other`` settings only (removed from ``doc``)."""
-    keys = [k for k in doc if k in other.model_fields and k not in own.model_fields]
-    return [f"{prefix}{k} = {show_value(doc.pop(k))} is {where}" for k in keys]
-
-
-def keyed(tag: str) -> tuple[str, ...]:
-    """Names of the settings declared with ``json_schema_extra={"keys": tag}``, in field order.
-
-    >>> "n1_preexisting" in keyed("grid"), "land_weight" in keyed("grid")
-    (True, False)
-    >>> keyed("machine")
-    ('use_cache', 'cache_dir')
-    """
-    return tuple(name for name, field in Settings.model_fields.items()
-                 if isinstance(field.json_schema_extra, dict)
-                 and field.json_schema_extra.get("keys") == tag)

@@ -167,8 +167,8 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
 #: the command line sits on top (docs/architecture.md).
 LAYERS = (
     ("layers", ("layers",)),
-    ("core", ("geo", "geo.errors", "geo.settings", "geo.columns", "geo.provenance",
-              "geo._arrays", "geo.tiers")),
+    ("core", ("geo", "geo.errors", "geo.settings", "geo.configuration", "geo.columns",
+              "geo.provenance", "geo._arrays", "geo.tiers")),
     ("grid", ("geo.grid",)),
     ("io", ("geo.io",)),
     ("sites", ("geo.",)),        # every flat pipeline module not named elsewhere

@@ -17,9 +17,10 @@ import layers
 import layers.fetch
 from geo.cli.app import cli
 from geo.cli.config import SETTING_FLAGS
+from geo.configuration import from_toml, load_config
 from geo.errors import SettingsError
 from geo.provenance import MACHINE_SETTINGS
-from geo.settings import Settings, from_toml, load_config
+from geo.settings import Settings
 from layers.fetch import FetchSettings
 
 GOLDEN = Path(__file__).parent / "data" / "golden"

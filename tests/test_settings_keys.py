@@ -1,7 +1,7 @@
 """Settings key the grid cache by declaration: every setting the grid engine reads is tagged.
 
 The grid cache and the shipped results are keyed by the settings tagged ``GRID`` on their
-field (:func:`geo.settings.keyed`). A setting read by ``geo/grid/`` without a tag would let a
+field (:func:`geo.configuration.keyed`). A setting read by ``geo/grid/`` without a tag would let a
 run with a changed value read results computed with the old one (``n1_preexisting`` did).
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from geo.configuration import keyed
 from geo.grid import cache
-from geo.settings import Settings, keyed
+from geo.settings import Settings
 
 GRID_DIR = Path(__file__).resolve().parents[1] / "geo" / "grid"
 TAGS = ("grid", "runtime", "machine")

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
+from geo.configuration import load_config
 from geo.errors import SettingsError
-from geo.settings import FETCH_TABLE, Settings, load_config
+from geo.settings import FETCH_TABLE, Settings
 from layers.fetch import FetchSettings
 from layers.settings import SettingsBase, show_value
 

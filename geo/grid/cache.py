@@ -22,7 +22,8 @@ import pandas as pd
 import shapely
 
 from geo import __version__
-from geo.settings import Settings, keyed
+from geo.configuration import keyed
+from geo.settings import Settings
 from layers.atomic import atomic_path
 
 LOG = logging.getLogger(__name__)
