@@ -18,7 +18,7 @@ from geo import columns, costs, pipeline, score, web
 from geo.cli import tables as rank_command
 from geo.errors import LayerValidationError
 from geo.io import export
-from geo.web import page as map_page
+from geo.web import markers
 from tests.test_score import LOAD, _site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,7 +120,7 @@ def test_a_new_site_column_is_one_row(tmp_path):
         ranked = _ranked_with_toy()
         out = export.write(ranked, tmp_path / "s.geojson", PROV)
         html = web.render(ranked, tmp_path / "m.html", PROV).read_text(encoding="utf-8")
-        popup = map_page._popup(ranked.iloc[0])
+        popup = markers.popup(ranked.iloc[0])
         text = rank_command.table(SimpleNamespace(sites=ranked), 5)
         doc = columns.markdown()
     names = list(ranked.columns)

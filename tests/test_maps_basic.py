@@ -14,7 +14,7 @@ from shapely.geometry import Point
 
 from geo import web
 from geo.errors import DataSourceError, DependencyError
-from geo.web import page as map_page
+from geo.web import markers
 from tests.map_helpers import site_rows
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -105,9 +105,9 @@ def test_popup_labels_carry_units_and_the_map_opens_on_the_sites(us_layers, tmp_
 
 
 def test_radius_by_rank():
-    assert map_page._radius(1, 10) == map_page.RADIUS_MAX
-    assert map_page._radius(10, 10) == map_page.RADIUS_MIN
-    assert map_page.RADIUS_MIN < map_page._radius(5, 10) < map_page.RADIUS_MAX
+    assert markers.radius(1, 10) == markers.RADIUS_MAX
+    assert markers.radius(10, 10) == markers.RADIUS_MIN
+    assert markers.RADIUS_MIN < markers.radius(5, 10) < markers.RADIUS_MAX
 
 
 def test_identical_bytes(tmp_path):

@@ -121,7 +121,7 @@ def test_popups_scroll_and_the_legend_clears_the_scale_bar_in_chromium(tmp_path)
     the reasons, and the legend covered the km half of the scale bar."""
     from shapely.geometry import Point
 
-    from geo.web.page import POPUP_MAX_HEIGHT_PX
+    from geo.web.markers import POPUP_MAX_HEIGHT_PX
 
     reasons = "; ".join(["Tier A (≤ 24 months, no network upgrades): grid, 24 months"] * 12)
     sites = gpd.GeoDataFrame(

@@ -27,6 +27,7 @@ from geo.io.output import SIDECAR_SUFFIX, neutralise_text_columns
 from geo.web import assets as _map_assets
 from geo.web import layers as _map_layers
 from geo.web import legend as _map_legend
+from geo.web import markers
 from geo.web import page as map_page
 from geo.web import style as _map_style
 from layers.atomic import atomic_path
@@ -184,7 +185,7 @@ def write_map(result: BacktestResult, path: Path, title: str) -> Path:
         tip = f"{_map_style.escape(row['name'])}: percentile {100 * row['rank_percentile']:.1f}"
         cells = "".join(
             f"<tr><th style='text-align:left;padding-right:6px'>{_map_style.escape(k)}</th>"
-            f"<td>{map_page.format_value(row[k])}</td></tr>"
+            f"<td>{markers.format_value(row[k])}</td></tr>"
             for k in ("name", "operator", "type", "mw", "coordinate_precision",
                       "rank_percentile", "substation_230kv_distance_m",
                       "plant_mw_within_50km") if k in row.index)
