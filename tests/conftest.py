@@ -27,10 +27,12 @@ hypothesis_settings.load_profile(
 US_SUBSTATION_COUNT = 41_083
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def geo_rank() -> Callable[..., Result]:
     """``geo_rank("layers", "--json")``: run the ``geo-rank`` command in this process
-    (click's CliRunner; stdout and stderr apart); keywords go to ``CliRunner.invoke``."""
+    (click's CliRunner; stdout and stderr apart); keywords go to ``CliRunner.invoke``. The
+    one way the tests run the CLI in-process (a real process: ``python -m geo``). Session
+    scope, so module-scoped fixtures may run the CLI too; each call gets a fresh runner."""
     from geo.cli.app import cli
 
     def invoke(*args: str, **kwargs: Any) -> Result:

@@ -16,11 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
-from click.testing import CliRunner
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point, Polygon, box
-
-from geo.cli.app import cli
 
 HIFLD = Path(__file__).parent / "data" / "hifld"
 BOWTIE = Polygon([(-71.6, 41.6), (-71.4, 41.8), (-71.4, 41.6), (-71.6, 41.8)])
@@ -292,14 +289,14 @@ def cache_config(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize(("name", "build", "problem", "fix"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_one_clear_line_and_writes_nothing(name, build, problem, fix, tmp_path,
-                                                        cache_config):
+                                                        cache_config, geo_rank):
     args = build(tmp_path)
     if "--config" not in args:
         args = [*args, "--config", str(cache_config)]
     out, html = tmp_path / "exports", tmp_path / "maps" / "map.html"
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    result = CliRunner().invoke(cli, [*args, "--out", str(out), "--map", str(html)]
-                                if "--out" not in args else [*args, "--map", str(html)])
+    out_flags = ["--out", str(out)] if "--out" not in args else []
+    result = geo_rank(*args, *out_flags, "--map", str(html))
     assert result.exit_code == 2, f"{name}: exit {result.exit_code}\n{result.output}"
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, f"{name}: {result.stderr}"
@@ -322,44 +319,45 @@ def test_each_row_expects_a_problem_and_a_fix():
     assert weak == []
 
 
-def test_debug_shows_the_traceback_instead(tmp_path, cache_config):
-    result = CliRunner().invoke(cli, ["--debug", "--region", "US-RI", "--load-mw", "-1",
-                                      "--config", str(cache_config)])
+def test_debug_shows_the_traceback_instead(tmp_path, cache_config, geo_rank):
+    result = geo_rank("--debug", "--region", "US-RI", "--load-mw", "-1",
+                      "--config", str(cache_config))
     assert result.exit_code != 0
     assert result.exception is not None and type(result.exception).__name__ == "SettingsError"
 
 
-def test_bom_semicolon_csv_sites_work(tmp_path, cache_config):
+def test_bom_semicolon_csv_sites_work(tmp_path, cache_config, geo_rank):
     sites = tmp_path / "farms.csv"
     sites.write_bytes("\ufeffid;name;lat;lon\nf1;Old farm;41,7;-71,5\nf2;Mill;41.8;-71.4\n"
                       .replace("41,7", "41.7").replace("-71,5", "-71.5").encode("utf-8"))
-    result = CliRunner().invoke(cli, [*RI, "--candidates", str(sites), "--no-map",
-                                      "--all-candidates", "--out", str(tmp_path / "out"),
-                                      "--config", str(cache_config)])
+    result = geo_rank(*RI, "--candidates", str(sites), "--no-map",
+                      "--all-candidates", "--out", str(tmp_path / "out"),
+                      "--config", str(cache_config))
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "out" / "us-ri_sites.geojson").read_text())
     assert {f["properties"]["site_id"] for f in doc["features"]} == {"f1", "f2"}
 
 
-def test_a_users_file_is_never_replaced_without_overwrite(tmp_path, cache_config):
+def test_a_users_file_is_never_replaced_without_overwrite(tmp_path, cache_config, geo_rank):
     out = tmp_path / "out"
     out.mkdir()
     mine = out / "us-ri_sites.geojson"
     mine.write_text('{"type": "FeatureCollection", "features": []}')
     args = [*RI, "--no-map", "--out", str(out), "--config", str(cache_config)]
-    refused = CliRunner().invoke(cli, args)
+    refused = geo_rank(*args)
     assert refused.exit_code == 2 and "--overwrite" in refused.stderr
     assert mine.read_text() == '{"type": "FeatureCollection", "features": []}'
-    forced = CliRunner().invoke(cli, [*args, "--overwrite"])
+    forced = geo_rank(*args, "--overwrite")
     assert forced.exit_code == 0, forced.output
     assert json.loads(mine.read_text())["metadata"]["tool"] == "geo-rank"
-    again = CliRunner().invoke(cli, args)  # geo-rank's own file: replaced without a flag
+    again = geo_rank(*args)  # geo-rank's own file: replaced without a flag
     assert again.exit_code == 0, again.output
 
 
-def test_an_interrupted_run_leaves_the_previous_output(tmp_path, cache_config, monkeypatch):
+def test_an_interrupted_run_leaves_the_previous_output(tmp_path, cache_config, monkeypatch,
+                                                       geo_rank):
     args = [*RI, "--no-map", "--out", str(tmp_path), "--config", str(cache_config)]
-    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert geo_rank(*args).exit_code == 0
     target = tmp_path / "us-ri_sites.geojson"
     before = target.read_bytes()
 
@@ -374,17 +372,18 @@ def test_an_interrupted_run_leaves_the_previous_output(tmp_path, cache_config, m
         return text
 
     monkeypatch.setattr(export.json, "dumps", crash)
-    CliRunner().invoke(cli, args)
+    geo_rank(*args)
     monkeypatch.undo()
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["us-ri_sites.geojson"]
 
 
-def test_a_users_html_at_the_map_path_stops_the_run_before_any_export(tmp_path, cache_config):
+def test_a_users_html_at_the_map_path_stops_the_run_before_any_export(tmp_path, cache_config,
+                                                                      geo_rank):
     html = tmp_path / "mine.html"
     html.write_text("<html>my notes</html>")
-    result = CliRunner().invoke(cli, [*RI, "--out", str(tmp_path / "out"), "--map", str(html),
-                                      "--config", str(cache_config)])
+    result = geo_rank(*RI, "--out", str(tmp_path / "out"), "--map", str(html),
+                      "--config", str(cache_config))
     assert result.exit_code == 2 and "mine.html exists and was not written by geo-rank" in \
         result.stderr
     assert html.read_text() == "<html>my notes</html>"

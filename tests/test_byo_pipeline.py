@@ -8,10 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import layers
-from geo.cli.app import cli
 from layers import regions
 from layers.errors import RegionError
 
@@ -29,17 +27,17 @@ def config(tmp_path_factory) -> Path:
     return path
 
 
-def _rank(args, config, out):
-    res = CliRunner().invoke(cli, [*args, "--config", str(config), "--out", str(out),
-                                   "--no-map", "-q"])
+def _rank(geo_rank, args, config, out):
+    res = geo_rank(*args, "--config", str(config), "--out", str(out),
+                   "--no-map", "-q")
     assert res.exit_code == 0, res.output
     files = list(Path(out).glob("*.geojson"))
     assert len(files) == 1
     return json.loads(files[0].read_text())
 
 
-def test_grid_report_of_hifld_region():
-    res = CliRunner().invoke(cli, ["grid", "--region", "US-NV", *HIFLD, "--json", "--no-cache"])
+def test_grid_report_of_hifld_region(geo_rank):
+    res = geo_rank("grid", "--region", "US-NV", *HIFLD, "--json", "--no-cache")
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert (doc["nodes"], doc["lines"], doc["edges"]) == (7, 10, 8)
@@ -66,8 +64,9 @@ def test_line_ends_300_m_off_snap():
     assert lines.loc["200006", ["from_sub", "to_sub"]].tolist() == ["100005", "100003"]
 
 
-def test_rank_hifld_region_with_eia_plants(config, tmp_path):
-    doc = _rank(["--region", "US-NV", *HIFLD, "--plants", str(DATA / "eia" / "Power_Plants.csv"),
+def test_rank_hifld_region_with_eia_plants(config, tmp_path, geo_rank):
+    doc = _rank(geo_rank,
+                ["--region", "US-NV", *HIFLD, "--plants", str(DATA / "eia" / "Power_Plants.csv"),
                  "--land-prices", str(DATA / "generic" / "land_values.geojson"),
                  "--price-column", "usd_per_ha", "--land-unit", "usd_per_hectare"],
                 config, tmp_path)
@@ -83,12 +82,12 @@ def test_rank_hifld_region_with_eia_plants(config, tmp_path):
     assert any(p["hydro_mw_within_100km"] > 1000 for p in props)  # Hoover Dam
 
 
-def test_layers_dir_with_hifld_and_eia860(tmp_path):
+def test_layers_dir_with_hifld_and_eia860(tmp_path, geo_rank):
     for src in ("hifld/substations.geojson", "hifld/lines.geojson",
                 "eia/2___Plant_Y2023.xlsx", "eia/3_1_Generator_Y2023.xlsx"):
         shutil.copy(DATA / src, tmp_path / Path(src).name)
-    res = CliRunner().invoke(cli, ["layers", "--region", "US-NV", "--layers-dir", str(tmp_path),
-                                   "--json"])
+    res = geo_rank("layers", "--region", "US-NV", "--layers-dir", str(tmp_path),
+                   "--json")
     assert res.exit_code == 0, res.output
     info = json.loads(res.stdout)
     assert info["plants"]["count"] == 4 and info["plants"]["status"] == "user"
@@ -96,8 +95,8 @@ def test_layers_dir_with_hifld_and_eia860(tmp_path):
     assert info["substations"]["source"] == "user file (hifld)"
 
 
-def test_norway_run_is_eu_eea_gdpr(config, tmp_path):
-    doc = _rank(["--region", "NO", "--substations", OSM, "--lines", OSM, "--plants", OSM],
+def test_norway_run_is_eu_eea_gdpr(config, tmp_path, geo_rank):
+    doc = _rank(geo_rank, ["--region", "NO", "--substations", OSM, "--lines", OSM, "--plants", OSM],
                 config, tmp_path)
     props = [f["properties"] for f in doc["features"]]
     assert len(props) == 5

@@ -7,9 +7,6 @@ import math
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from geo.cli.app import cli
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +18,15 @@ def config(tmp_path_factory) -> Path:
     return path
 
 
-def _run(args, config, out):
-    return CliRunner().invoke(cli, [*args, "--config", str(config), "--out", str(out / "exports"),
-                                    "--map", str(out / "map.html")])
+def _run(geo_rank, args, config, out):
+    return geo_rank(*args, "--config", str(config), "--out", str(out / "exports"),
+                    "--map", str(out / "map.html"))
 
 
 @pytest.fixture(scope="module")
-def ri_run(config, tmp_path_factory):
+def ri_run(config, tmp_path_factory, geo_rank):
     out = tmp_path_factory.mktemp("ri")
-    result = _run(["--region", "US-RI", "--load-mw", "100", "--top", "5"], config, out)
+    result = _run(geo_rank, ["--region", "US-RI", "--load-mw", "100", "--top", "5"], config, out)
     return result, out
 
 
@@ -72,9 +69,11 @@ def test_geojson_follows_rfc7946(ri_run):
             assert not (isinstance(v, float) and math.isnan(v))
 
 
-def test_same_inputs_give_identical_files_apart_from_generated_at(ri_run, config, tmp_path):
+def test_same_inputs_give_identical_files_apart_from_generated_at(ri_run, config, tmp_path,
+                                                                  geo_rank):
     _, first = ri_run
-    again = _run(["--region", "US-RI", "--load-mw", "100", "--top", "5"], config, tmp_path)
+    again = _run(geo_rank,
+                 ["--region", "US-RI", "--load-mw", "100", "--top", "5"], config, tmp_path)
     assert again.exit_code == 0, again.output
 
     def strip(p: Path) -> str:
@@ -86,18 +85,20 @@ def test_same_inputs_give_identical_files_apart_from_generated_at(ri_run, config
     assert strip(first / name) == strip(tmp_path / name)
 
 
-def test_h3_candidates_and_user_sites(config, tmp_path):
-    h3 = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", "h3:6", "--no-map",
+def test_h3_candidates_and_user_sites(config, tmp_path, geo_rank):
+    h3 = _run(geo_rank,
+              ["--region", "US-RI", "--load-mw", "100", "--candidates", "h3:6", "--no-map",
                "--format", "csv"], config, tmp_path)
     assert h3.exit_code == 0, h3.output
     assert (tmp_path / "exports" / "us-ri_sites.csv").is_file()
     sites = tmp_path / "farms.csv"
     sites.write_text("id,name,lat,lon\nf1,Old farm,41.7,-71.5\nf2,Far away,38.0,-60.0\n")
-    own = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
-                "--all-candidates", "--no-map"], config, tmp_path / "own")
+    own = _run(geo_rank, ["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
+                          "--all-candidates", "--no-map"], config, tmp_path / "own")
     assert own.exit_code == 2 and "1 of 2 sites outside US-RI (row 3; Far away" in own.output
-    own = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
-                "--all-candidates", "--no-map", "--allow-outside"], config, tmp_path / "own")
+    own = _run(geo_rank, ["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
+                          "--all-candidates", "--no-map", "--allow-outside"], config,
+               tmp_path / "own")
     assert own.exit_code == 0, own.output
     doc = json.loads((tmp_path / "own" / "exports" / "us-ri_sites.geojson").read_text())
     props = {f["properties"]["site_id"]: f["properties"] for f in doc["features"]}
@@ -122,8 +123,9 @@ def test_h3_candidates_and_user_sites(config, tmp_path):
         (["--sovereignty", "Mars"], "--sovereignty"),
     ],
 )
-def test_bad_flags_are_one_line_exit_2_and_write_nothing(args, flag, config, tmp_path):
-    result = _run(["--region", "US-RI", *args] if "--region" not in args else args, config,
+def test_bad_flags_are_one_line_exit_2_and_write_nothing(args, flag, config, tmp_path, geo_rank):
+    result = _run(geo_rank,
+                  ["--region", "US-RI", *args] if "--region" not in args else args, config,
                   tmp_path)
     assert result.exit_code == 2, result.output
     err = result.stderr.strip().splitlines()
@@ -132,19 +134,20 @@ def test_bad_flags_are_one_line_exit_2_and_write_nothing(args, flag, config, tmp
     assert not (tmp_path / "exports").exists() and not (tmp_path / "map.html").exists()
 
 
-def test_config_with_unknown_key(tmp_path):
+def test_config_with_unknown_key(tmp_path, geo_rank):
     cfg = tmp_path / "bad.toml"
     cfg.write_text("max_tie_kms = 10\n")
-    result = CliRunner().invoke(cli, ["--region", "US-RI", "--config", str(cfg)])
+    result = geo_rank("--region", "US-RI", "--config", str(cfg))
     assert result.exit_code == 2
     assert "unknown setting max_tie_kms = 10 (did you mean max_tie_km" in result.stderr
 
 
-def test_flexible_flag_judges_months_on_n0_and_says_so(config, tmp_path):
-    firm = _run(["--region", "US-RI", "--load-mw", "300", "--top", "3", "--no-map"], config,
+def test_flexible_flag_judges_months_on_n0_and_says_so(config, tmp_path, geo_rank):
+    firm = _run(geo_rank,
+                ["--region", "US-RI", "--load-mw", "300", "--top", "3", "--no-map"], config,
                 tmp_path / "firm")
-    flexible = _run(["--region", "US-RI", "--load-mw", "300", "--top", "3", "--no-map",
-                     "--flexible", "--portfolio", "2"], config, tmp_path / "flexible")
+    flexible = _run(geo_rank, ["--region", "US-RI", "--load-mw", "300", "--top", "3", "--no-map",
+                               "--flexible", "--portfolio", "2"], config, tmp_path / "flexible")
     assert firm.exit_code == 0 and flexible.exit_code == 0, flexible.output
     assert "load: flexible (--flexible)" in flexible.stdout
     # the portfolio is checked as the ranking judged the sites: on N-0
@@ -159,15 +162,15 @@ def test_flexible_flag_judges_months_on_n0_and_says_so(config, tmp_path):
     assert tiers[1]["A"] > tiers[0].get("A", 0)
 
 
-def test_user_sites_keep_their_names_in_table_portfolio_map_and_reasons(config, tmp_path):
+def test_user_sites_keep_their_names_in_table_portfolio_map_and_reasons(config, tmp_path, geo_rank):
     """Issue 30: with --candidates my_sites.csv the user's `name` column (else the id) names
     the sites in the terminal table, the portfolio listing (with its POI by name), the map
     markers and the reasons."""
     sites = tmp_path / "farms.csv"
     sites.write_text("id,name,lat,lon\nf1,Old farm,41.7,-71.5\nf2,Mill site,41.85,-71.4\n"
                      "f3,,41.6,-71.6\n")
-    run = _run(["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
-                "--portfolio", "2"], config, tmp_path)
+    run = _run(geo_rank, ["--region", "US-RI", "--load-mw", "100", "--candidates", str(sites),
+                          "--portfolio", "2"], config, tmp_path)
     assert run.exit_code == 0, run.output
     lines = run.stdout.splitlines()
     header = next(line for line in lines if line.startswith("rank tier"))
@@ -187,14 +190,14 @@ def test_user_sites_keep_their_names_in_table_portfolio_map_and_reasons(config, 
 
 
 def test_n1_secure_with_a_set_aside_overload_is_starred_counted_and_explained(config,
-                                                                             tmp_path):
+                                                                              tmp_path, geo_rank):
     """Issue 30: "N-1 secure" hid a pre-existing overload that was set aside
     (firm_preexisting): such sites say "N-1 secure*", the terminal counts them in its first
     lines and the map legend says what the star means."""
     from geo import secure
 
-    run = _run(["--region", "US-VA", "--load-mw", "100", "--grid", "tamu-synthetic",
-                "--top", "25"], config, tmp_path)
+    run = _run(geo_rank, ["--region", "US-VA", "--load-mw", "100", "--grid", "tamu-synthetic",
+                          "--top", "25"], config, tmp_path)
     assert run.exit_code == 0, run.output
     doc = json.loads((tmp_path / "exports" / "us-va_sites.geojson").read_text())
     props = [f["properties"] for f in doc["features"]]
@@ -212,26 +215,27 @@ def test_n1_secure_with_a_set_aside_overload_is_starred_counted_and_explained(co
     assert escape(secure.STAR_NOTE) in (tmp_path / "map.html").read_text("utf-8")
 
 
-def test_the_map_goes_under_out_unless_map_is_given(config, tmp_path, monkeypatch):
+def test_the_map_goes_under_out_unless_map_is_given(config, tmp_path, monkeypatch, geo_rank):
     """Issue 30: --out DIR left the map in ./maps/."""
     monkeypatch.chdir(tmp_path)
     args = ["--region", "US-RI", "--load-mw", "100", "--top", "3", "--config", str(config)]
-    run = CliRunner().invoke(cli, [*args, "--out", "mine"])
+    run = geo_rank(*args, "--out", "mine")
     assert run.exit_code == 0, run.output
     assert (tmp_path / "mine" / "us-ri.html").is_file() and not (tmp_path / "maps").exists()
-    run = CliRunner().invoke(cli, [*args, "--out", "mine", "--map", "elsewhere/m.html",
-                                   "--overwrite"])
+    run = geo_rank(*args, "--out", "mine", "--map", "elsewhere/m.html",
+                   "--overwrite")
     assert run.exit_code == 0, run.output
     assert (tmp_path / "elsewhere" / "m.html").is_file()
-    run = CliRunner().invoke(cli, args)                   # no --out: maps/<region>.html
+    run = geo_rank(*args)                   # no --out: maps/<region>.html
     assert run.exit_code == 0, run.output
     assert (tmp_path / "maps" / "us-ri.html").is_file()
-    helptext = " ".join(CliRunner().invoke(cli, ["rank", "--help"]).output.split())
+    helptext = " ".join(geo_rank("rank", "--help").output.split())
     assert "<region>.html in the --out folder when --out is given" in helptext
 
 
-def test_data_from_adds_its_answer_to_the_terminal_table(config, tmp_path):
-    run = _run(["--region", "US-RI", "--load-mw", "100", "--top", "3", "--data-from", "EU",
+def test_data_from_adds_its_answer_to_the_terminal_table(config, tmp_path, geo_rank):
+    run = _run(geo_rank,
+               ["--region", "US-RI", "--load-mw", "100", "--top", "3", "--data-from", "EU",
                 "--data-from", "CN", "--no-map"], config, tmp_path)
     assert run.exit_code == 0, run.output
     lines = run.stdout.splitlines()

@@ -12,10 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from geo import engine
-from geo.cli.app import cli
 from geo.errors import DependencyError
 from geo.pipeline import rank_sites
 from geo.settings import Settings
@@ -68,7 +66,8 @@ def test_partitions_are_spatially_sorted_and_restored() -> None:
     assert abs(pos[0] - pos[2]) == 1 and abs(pos[1] - pos[3]) == 1
 
 
-def test_missing_dask_gives_one_line_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_dask_gives_one_line_install_hint(monkeypatch: pytest.MonkeyPatch,
+                                                  geo_rank) -> None:
     real_import = builtins.__import__
 
     def no_dask(name, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -79,7 +78,7 @@ def test_missing_dask_gives_one_line_install_hint(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(DependencyError, match=r"pip install 'geo-rank\[dask\]'"):
         engine.import_dask()
-    result = CliRunner().invoke(cli, ["--region", "US-RI", "--engine", "dask", "--no-map"])
+    result = geo_rank("--region", "US-RI", "--engine", "dask", "--no-map")
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert lines == ["geo-rank: error: --engine dask needs the dask extra: "
@@ -95,7 +94,8 @@ def test_scheduler_needs_the_dask_engine() -> None:
 @pytest.mark.slow
 @needs_dask
 def test_dask_exports_are_identical_across_runs_and_to_local(
-        tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        geo_rank) -> None:
     """Byte-identical GeoJSON apart from ``generated_at`` and the engine named in it."""
     import json
 
@@ -107,9 +107,9 @@ def test_dask_exports_are_identical_across_runs_and_to_local(
     docs = []
     for n, eng in enumerate(("dask", "dask", "local")):
         out = tmp_path / f"run{n}"
-        result = CliRunner().invoke(cli, ["-q", "--region", "US-RI", "--candidates", "h3:6",
-                                          "--load-mw", "100", "--engine", eng, "--no-map",
-                                          "--out", str(out), "--config", str(cfg)])
+        result = geo_rank("-q", "--region", "US-RI", "--candidates", "h3:6",
+                          "--load-mw", "100", "--engine", eng, "--no-map",
+                          "--out", str(out), "--config", str(cfg))
         assert result.exit_code == 0, result.output
         doc = json.loads((out / "us-ri_sites.geojson").read_text("utf-8"))
         doc["metadata"].pop("generated_at")
@@ -227,7 +227,7 @@ def test_global_ranks_group_costs_over_every_partition() -> None:
 @pytest.mark.slow
 @needs_dask
 def test_cli_writes_a_partitioned_dataset_and_replaces_only_its_own(
-        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path, monkeypatch: pytest.MonkeyPatch, geo_rank) -> None:
     import geopandas as gpd
 
     monkeypatch.setattr(engine, "PARTITION_SITES", 30)  # 74 h3:6 cells: 3 files
@@ -237,7 +237,7 @@ def test_cli_writes_a_partitioned_dataset_and_replaces_only_its_own(
     args = ["--region", "US-RI", "--candidates", "h3:6", "--load-mw", "100", "--engine",
             "dask", "--all-candidates", "--format", "parquet", "--no-map", "--out", str(out),
             "--config", str(cfg)]
-    first = CliRunner().invoke(cli, args)
+    first = geo_rank(*args)
     assert first.exit_code == 0, first.output
     target = out / "us-ri_sites.parquet"
     assert target.is_dir()
@@ -247,12 +247,12 @@ def test_cli_writes_a_partitioned_dataset_and_replaces_only_its_own(
     assert f"US-RI: {len(back):,} candidates for 100 MW" in first.output
     assert f"wrote {len(back):,} sites in {parts} partitions to {target}" in first.output
     assert sorted(back["rank"]) == list(range(1, len(back) + 1))
-    again = CliRunner().invoke(cli, args)  # its own dataset: replaced without --overwrite
+    again = geo_rank(*args)  # its own dataset: replaced without --overwrite
     assert again.exit_code == 0, again.output
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no work folder left
     # a folder geo-rank did not write is refused before any work
     foreign = tmp_path / "foreign"
     (foreign / "us-ri_sites.parquet").mkdir(parents=True)
-    refused = CliRunner().invoke(cli, [*args[:-4], "--out", str(foreign), *args[-2:]])
+    refused = geo_rank(*args[:-4], "--out", str(foreign), *args[-2:])
     assert refused.exit_code != 0
     assert "not written by geo-rank" in refused.output

@@ -12,13 +12,11 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from shapely.geometry import Point, box
 
 from geo.backtest import evaluate as ev
 from geo.backtest import points as bp
 from geo.backtest.run import RANKING_LABEL, backtest
-from geo.cli.app import cli
 from tests.map_helpers import external_urls
 
 # --- the statistics by hand ------------------------------------------------------------------
@@ -148,15 +146,15 @@ def _ri_ranking(path: Path) -> Path:
     return path
 
 
-def test_command_writes_reports_with_stable_bytes(tmp_path: Path) -> None:
+def test_command_writes_reports_with_stable_bytes(tmp_path: Path, geo_rank) -> None:
     known = _csv(tmp_path / "known.csv", RI)
     ranking = _ri_ranking(tmp_path / "ranking.csv")
     args = ["evaluate", str(known), "--region", "US-RI", "--ranking", str(ranking),
             "--background", "200", "--bootstrap", "50", "--seed", "3"]
-    first = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a"), "--flexible"])
+    first = geo_rank(*args, "--out", str(tmp_path / "a"), "--flexible")
     assert first.exit_code == 0, first.output
     assert RANKING_LABEL in first.output and "random" in first.output
-    second = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "b"), "--no-map"])
+    second = geo_rank(*args, "--out", str(tmp_path / "b"), "--no-map")
     assert second.exit_code == 0, second.output
     png = "evaluate-us-ri-roc.png"
     assert (tmp_path / "a" / png).read_bytes() == (tmp_path / "b" / png).read_bytes()
@@ -179,11 +177,11 @@ def test_command_writes_reports_with_stable_bytes(tmp_path: Path) -> None:
     ([*RI, (30.0, -97.0)], "name,lat,lon", "outside region US-RI"),
 ])
 def test_bad_known_sites_are_one_line_errors(tmp_path: Path, rows: list, header: str,
-                                             words: str) -> None:
+                                             words: str, geo_rank) -> None:
     known = _csv(tmp_path / "known.csv", rows, header)
-    result = CliRunner().invoke(cli, ["evaluate", str(known), "--region", "US-RI",
-                                      "--ranking", str(tmp_path / "unused.csv"),
-                                      "--out", str(tmp_path / "out")])
+    result = geo_rank("evaluate", str(known), "--region", "US-RI",
+                      "--ranking", str(tmp_path / "unused.csv"),
+                      "--out", str(tmp_path / "out"))
     assert result.exit_code == 2, result.output
     message = result.output.strip()
     assert message.startswith("geo-rank: error:") and "\n" not in message
@@ -191,9 +189,9 @@ def test_bad_known_sites_are_one_line_errors(tmp_path: Path, rows: list, header:
     assert not (tmp_path / "out").exists()
 
 
-def test_known_set_or_file_not_both(tmp_path: Path) -> None:
+def test_known_set_or_file_not_both(tmp_path: Path, geo_rank) -> None:
     known = _csv(tmp_path / "known.csv", RI)
     for args in ([], [str(known), "--known-set", "us-campuses"]):
-        result = CliRunner().invoke(cli, ["evaluate", *args])
+        result = geo_rank("evaluate", *args)
         assert result.exit_code == 2
         assert "give either a KNOWN sites file or --known-set NAME" in result.output

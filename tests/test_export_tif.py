@@ -7,11 +7,9 @@ import h3
 import numpy as np
 import pytest
 import rasterio
-from click.testing import CliRunner
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from geo.cli.app import cli
 from geo.errors import DataSourceError, SettingsError
 from geo.io import export
 from geo.io import raster as _raster
@@ -110,13 +108,13 @@ def test_other_sites_refused_naming_the_flag(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_cli_refuses_tif_for_substations_before_any_work(tmp_path, monkeypatch):
+def test_cli_refuses_tif_for_substations_before_any_work(tmp_path, monkeypatch, geo_rank):
     def no_work(*args, **kwargs):
         raise AssertionError("ranked before refusing --format tif")
 
     monkeypatch.setattr("geo.cli.rank.rank_sites", no_work)
-    run = CliRunner().invoke(cli, ["--region", "US-RI", "--format", "tif", "--no-map",
-                                   "--out", str(tmp_path)])
+    run = geo_rank("--region", "US-RI", "--format", "tif", "--no-map",
+                   "--out", str(tmp_path))
     assert run.exit_code != 0
     lines = run.output.strip().splitlines()
     assert len(lines) == 1 and "--format tif" in lines[0] and "h3:" in lines[0], run.output
@@ -139,13 +137,13 @@ def test_crs_choice():
 
 
 @pytest.mark.slow
-def test_cli_surface_writes_every_cell_to_the_tif_and_the_map(tmp_path):
+def test_cli_surface_writes_every_cell_to_the_tif_and_the_map(tmp_path, geo_rank):
     """``--candidates h3:5 --format tif`` on US-RI (13 cells): the GeoTIFF and the map hold
     every cell whatever --top; ``geo-rank map`` draws the export again with --top markers."""
     html = tmp_path / "ri.html"
-    run = CliRunner().invoke(cli, ["-q", "--region", "US-RI", "--candidates", "h3:5",
-                                   "--format", "tif", "--top", "2", "--out", str(tmp_path),
-                                   "--map", str(html), "--offline"])
+    run = geo_rank("-q", "--region", "US-RI", "--candidates", "h3:5",
+                   "--format", "tif", "--top", "2", "--out", str(tmp_path),
+                   "--map", str(html), "--offline")
     assert run.exit_code == 0, run.output
     prov = export.read_provenance(tmp_path / "us-ri_sites.tif")
     assert prov["cells"] == prov["candidate_count"] == prov["sites_written"] == 13
@@ -154,12 +152,12 @@ def test_cli_surface_writes_every_cell_to_the_tif_and_the_map(tmp_path):
     assert "Surface: best tier of 13 sites in 13 H3 res-5 cells" in page
     assert "Ranked sites (2, the best one per POI)" in page
 
-    run = CliRunner().invoke(cli, ["-q", "--region", "US-RI", "--candidates", "h3:5",
-                                   "--all-candidates", "--no-map", "--out", str(tmp_path)])
+    run = geo_rank("-q", "--region", "US-RI", "--candidates", "h3:5",
+                   "--all-candidates", "--no-map", "--out", str(tmp_path))
     assert run.exit_code == 0, run.output
     again = tmp_path / "again.html"
-    run = CliRunner().invoke(cli, ["map", str(tmp_path / "us-ri_sites.geojson"), "--out",
-                                   str(again), "--top", "3", "--offline", "--no-layers"])
+    run = geo_rank("map", str(tmp_path / "us-ri_sites.geojson"), "--out",
+                   str(again), "--top", "3", "--offline", "--no-layers")
     assert run.exit_code == 0, run.output
     page = again.read_text("utf-8")
     assert "Surface: best tier of 13 sites in 13 H3 res-5 cells" in page

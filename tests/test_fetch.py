@@ -15,9 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from geo.cli.app import cli
 from layers import fetch as fetching
 from layers.errors import DataSourceError, RegionError
 from layers.fetch import FetchSettings, HttpClient, Request, overpass
@@ -65,9 +63,9 @@ def client_for(settings: FetchSettings, replay: Replay, fake_time: FakeTime) -> 
     return HttpClient(settings, replay, sleep=fake_time.sleep, clock=fake_time.clock)
 
 
-def run_cli(args: list[str], replay: Replay, fake_time: FakeTime):
+def run_cli(geo_rank, args: list[str], replay: Replay, fake_time: FakeTime):
     obj = {"transport": replay, "sleep": fake_time.sleep, "clock": fake_time.clock}
-    return CliRunner().invoke(cli, ["fetch", *args], obj=obj)
+    return geo_rank("fetch", *args, obj=obj)
 
 
 def overpass_post(bbox: tuple[float, float, float, float], answer: str) -> Exchange:
@@ -106,15 +104,15 @@ def test_query_is_the_power_query_with_south_west_north_east():
 
 # --- OSM through Overpass -----------------------------------------------------------------
 
-def test_osm_splits_a_timed_out_tile_and_dedupes_across_tiles(tmp_path, fake_time):
+def test_osm_splits_a_timed_out_tile_and_dedupes_across_tiles(tmp_path, fake_time, geo_rank):
     replay = Replay(
         overpass_post(WEST, "overpass_west.json"),
         overpass_post(EAST, "overpass_east_timeout.json"),
         overpass_post(EAST_QUARTERS[0], "overpass_east_sw.json"),
         *(overpass_post(q, "overpass_empty.json") for q in EAST_QUARTERS[1:]),
     )
-    result = run_cli(["osm", "--bbox", "-98,30,-96.5,31", "--out", str(tmp_path / "out"),
-                      "--cache-dir", str(tmp_path / "cache")], replay, fake_time)
+    result = run_cli(geo_rank, ["osm", "--bbox", "-98,30,-96.5,31", "--out", str(tmp_path / "out"),
+                                "--cache-dir", str(tmp_path / "cache")], replay, fake_time)
     assert result.exit_code == 0, result.output
     assert replay.done()
     out = tmp_path / "out" / "osm_bbox_-98_30_-96.5_31.json"
@@ -208,10 +206,11 @@ def test_hifld_lines_page_by_result_offset_until_a_short_page(tmp_path, settings
     assert "crs" not in doc
 
 
-def test_hifld_substations_one_short_page_through_the_cli(tmp_path, fake_time):
+def test_hifld_substations_one_short_page_through_the_cli(tmp_path, fake_time, geo_rank):
     replay = Replay(Exchange("GET", SUBS_URL, query_params(BOX, 0, 2000),
                              answer=recorded("hifld_substations_page0.json")))
-    result = run_cli(["hifld-substations", "--bbox", "-98,30,-96.5,31", "--out", str(tmp_path),
+    result = run_cli(geo_rank,
+                     ["hifld-substations", "--bbox", "-98,30,-96.5,31", "--out", str(tmp_path),
                       "--no-cache"], replay, fake_time)
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "hifld-substations_bbox_-98_30_-96.5_31.geojson").read_text())
@@ -219,12 +218,12 @@ def test_hifld_substations_one_short_page_through_the_cli(tmp_path, fake_time):
     assert replay.done() and not (tmp_path / "cache").exists()
 
 
-def test_url_overrides_the_endpoint_of_the_source(tmp_path, fake_time):
+def test_url_overrides_the_endpoint_of_the_source(tmp_path, fake_time, geo_rank):
     mirror = "https://hifld-mirror.example/arcgis/rest/services/Lines/FeatureServer/0/query"
     replay = Replay(Exchange("GET", mirror, query_params(BOX, 0, 2000),
                              answer=recorded("hifld_lines_page2.json")))
-    result = run_cli(["hifld-lines", "--bbox", "-98,30,-96.5,31", "--out", str(tmp_path),
-                      "--no-cache", "--url", mirror], replay, fake_time)
+    result = run_cli(geo_rank, ["hifld-lines", "--bbox", "-98,30,-96.5,31", "--out", str(tmp_path),
+                                "--no-cache", "--url", mirror], replay, fake_time)
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "hifld-lines_bbox_-98_30_-96.5_31.geojson").read_text())
     assert doc["geo_rank"]["layer_url"] == mirror and replay.done()
@@ -326,16 +325,16 @@ def test_cache_keys_on_url_and_body(settings, fake_time):
     assert client.network_requests == 2
 
 
-def test_a_second_run_is_served_from_the_cache(tmp_path, fake_time):
+def test_a_second_run_is_served_from_the_cache(tmp_path, fake_time, geo_rank):
     args = ["hifld-lines", "--bbox", "-98,30,-96.5,31", "--out", str(tmp_path / "out"),
             "--cache-dir", str(tmp_path / "cache"), "--overwrite"]
     first = Replay(Exchange("GET", LINES_URL, query_params(BOX, 0, 2000),
                             answer=recorded("hifld_lines_page2.json")))
-    assert run_cli(args, first, fake_time).exit_code == 0 and first.done()
+    assert run_cli(geo_rank, args, first, fake_time).exit_code == 0 and first.done()
     out = tmp_path / "out" / "hifld-lines_bbox_-98_30_-96.5_31.geojson"
     before = json.loads(out.read_text())
     second = Replay()  # any request would fail the test
-    result = run_cli(args, second, fake_time)
+    result = run_cli(geo_rank, args, second, fake_time)
     assert result.exit_code == 0, result.output
     assert "all from cache" in result.stderr and second.seen == []
     assert json.loads(out.read_text())["features"] == before["features"]
@@ -343,11 +342,11 @@ def test_a_second_run_is_served_from_the_cache(tmp_path, fake_time):
 
 # --- outputs and the CLI --------------------------------------------------------------------
 
-def test_an_existing_output_is_kept_without_overwrite(tmp_path, fake_time):
+def test_an_existing_output_is_kept_without_overwrite(tmp_path, fake_time, geo_rank):
     out = tmp_path / "hifld-lines_bbox_-98_30_-96.5_31.geojson"
     out.write_text("old")
     replay = Replay()
-    result = run_cli(["hifld-lines", "--bbox", "-98,30,-96.5,31", "--out", str(tmp_path)],
+    result = run_cli(geo_rank, ["hifld-lines", "--bbox", "-98,30,-96.5,31", "--out", str(tmp_path)],
                      replay, fake_time)
     assert result.exit_code == 2
     assert "already exist" in result.stderr and "--overwrite" in result.stderr
@@ -376,10 +375,10 @@ def test_atomic_open_removes_the_temporary_file_on_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_network_failure_is_one_line_exit_2(tmp_path, fake_time):
+def test_cli_network_failure_is_one_line_exit_2(tmp_path, fake_time, geo_rank):
     replay = Replay(*(Exchange("POST", OVERPASS, status=503) for _ in range(5)))
-    result = run_cli(["osm", "--bbox", "-97,30,-96.5,31", "--out", str(tmp_path),
-                      "--no-cache"], replay, fake_time)
+    result = run_cli(geo_rank, ["osm", "--bbox", "-97,30,-96.5,31", "--out", str(tmp_path),
+                                "--no-cache"], replay, fake_time)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -387,11 +386,11 @@ def test_cli_network_failure_is_one_line_exit_2(tmp_path, fake_time):
     assert "--delay-s" in lines[0] and "Traceback" not in result.output
 
 
-def test_cli_connection_refused_is_one_line(tmp_path, fake_time):
+def test_cli_connection_refused_is_one_line(tmp_path, fake_time, geo_rank):
     replay = Replay(*(Exchange("GET", SUBS_URL, answer=ConnectionRefusedError(
         111, "Connection refused")) for _ in range(5)))
-    result = run_cli(["hifld-substations", "--bbox", "-98,30,-96.5,31", "--out",
-                      str(tmp_path), "--no-cache"], replay, fake_time)
+    result = run_cli(geo_rank, ["hifld-substations", "--bbox", "-98,30,-96.5,31", "--out",
+                                str(tmp_path), "--no-cache"], replay, fake_time)
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert f"GET {SUBS_URL}?" in result.stderr and "Connection refused" in result.stderr
@@ -407,9 +406,9 @@ def test_cli_connection_refused_is_one_line(tmp_path, fake_time):
          "--tile-deg 0.0: tile_deg = 0.0 (must be a number in (0, 360])"),
     (["eia860", "--year", "1990"], "between 2001"),
 ])
-def test_cli_bad_input_is_one_line(tmp_path, fake_time, args, message):
+def test_cli_bad_input_is_one_line(tmp_path, fake_time, args, message, geo_rank):
     replay = Replay()
-    result = run_cli([*args, "--out", str(tmp_path)], replay, fake_time)
+    result = run_cli(geo_rank, [*args, "--out", str(tmp_path)], replay, fake_time)
     assert result.exit_code == 2, result.output
     assert message in result.stderr and result.stderr.count("\n") == 1
     assert replay.seen == []
@@ -450,11 +449,12 @@ def eia_zip() -> tuple[bytes, dict[str, bytes]]:
     return buf.getvalue(), members
 
 
-def test_eia860_downloads_the_zip_and_extracts_two_workbooks(tmp_path, fake_time, eia_zip):
+def test_eia860_downloads_the_zip_and_extracts_two_workbooks(tmp_path, fake_time, eia_zip,
+                                                             geo_rank):
     blob, members = eia_zip
     replay = Replay(Exchange("GET", EIA, answer=blob))
-    result = run_cli(["eia860", "--out", str(tmp_path / "out"), "--cache-dir",
-                      str(tmp_path / "cache")], replay, fake_time)
+    result = run_cli(geo_rank, ["eia860", "--out", str(tmp_path / "out"), "--cache-dir",
+                                str(tmp_path / "cache")], replay, fake_time)
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [

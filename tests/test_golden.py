@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-
-from geo.cli.app import cli
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 #: Provenance keys that legitimately differ between two runs.
@@ -64,14 +61,15 @@ def config(tmp_path_factory) -> Path:
     return path
 
 
-def _invoke(args: list[str]) -> None:
-    result = CliRunner().invoke(cli, ["-q", *args])
+def _invoke(geo_rank, args: list[str]) -> None:
+    result = geo_rank("-q", *args)
     assert result.exit_code == 0, result.output
 
 
-def _rank(config: Path, out: Path, region: str, extra: list[str]) -> None:
+def _rank(geo_rank, config: Path, out: Path, region: str, extra: list[str]) -> None:
     for fmt in ("geojson", "csv"):
-        _invoke(["rank", "--region", region, "--load-mw", "300", "--no-map", "--format", fmt,
+        _invoke(geo_rank,
+                ["rank", "--region", region, "--load-mw", "300", "--no-map", "--format", fmt,
                  "--out", str(out), "--overwrite", "--config", str(config), *extra])
 
 
@@ -90,17 +88,17 @@ def _same_geojson(path: Path, golden: Path) -> None:
     ("US-TX", [], "us-tx_sites"),
     ("US-RI", ["--candidates", "h3:5", "--all-candidates"], "us-ri_sites"),
 ])
-def test_ranking_matches_golden(config, tmp_path, region, extra, stem):
-    _rank(config, tmp_path, region, extra)
+def test_ranking_matches_golden(config, tmp_path, region, extra, stem, geo_rank):
+    _rank(geo_rank, config, tmp_path, region, extra)
     _same_csv((tmp_path / f"{stem}.csv").read_bytes(), (GOLDEN / f"{stem}.csv").read_bytes(),
               f"{stem}.csv")
     _same_geojson(tmp_path / f"{stem}.geojson", GOLDEN / f"{stem}.geojson")
 
 
 @pytest.mark.slow
-def test_grid_export_matches_golden(monkeypatch, tmp_path):
+def test_grid_export_matches_golden(monkeypatch, tmp_path, geo_rank):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "us_grid.csv"
-    _invoke(["grid", "--region", "US", "--export", str(out)])
+    _invoke(geo_rank, ["grid", "--region", "US", "--export", str(out)])
     want = gzip.decompress((GOLDEN / "us_grid.csv.gz").read_bytes())
     _same_csv(out.read_bytes(), want, "us_grid.csv")

@@ -1,4 +1,4 @@
-"""``geo-rank grid`` through click's CliRunner, on a hand-built 4-bus grid."""
+"""``geo-rank grid`` through the shared ``geo_rank`` fixture, on a hand-built 4-bus grid."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from types import SimpleNamespace
 
 import geopandas as gpd
 import pytest
-from click.testing import CliRunner
 from shapely.geometry import LineString, Point
 
 import layers
-from geo.cli.grid import grid_command
 
 XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0)}
 KV = {"A": 345.0, "B": 230.0, "C": 230.0, "D": 69.0}
@@ -35,14 +33,15 @@ def bundle(region: str = "US", grid: str | None = None) -> SimpleNamespace:
 
 
 @pytest.fixture
-def runner(monkeypatch, tmp_path):
+def grid(monkeypatch, tmp_path, geo_rank):
+    """``grid("--json")``: ``geo-rank grid --json`` on the 4-bus grid."""
     monkeypatch.setattr(layers, "load", bundle, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the default cache_dir
-    return CliRunner()
+    return lambda *args: geo_rank("grid", *args)
 
 
-def test_json_summary(runner):
-    res = runner.invoke(grid_command, ["--json"])
+def test_json_summary(grid):
+    res = grid("--json")
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert (doc["nodes"], doc["edges"], doc["islands"], doc["unsnapped_line_ends"]) == (4, 4, 1, 0)
@@ -50,35 +49,35 @@ def test_json_summary(runner):
     assert doc["hosting"]["median_mw"] == pytest.approx(150)  # B: 100 / (2/3)
     assert doc["hosting"]["cache"] == "miss"
     assert doc["redundancy"] == {"N+1": 3, "radial": 1, "isolated": 0}
-    again = json.loads(runner.invoke(grid_command, ["--json"]).stdout)
+    again = json.loads(grid("--json").stdout)
     assert again["hosting"]["cache"] == "hit"
-    fresh = json.loads(runner.invoke(grid_command, ["--json", "--no-cache"]).stdout)
+    fresh = json.loads(grid("--json", "--no-cache").stdout)
     assert fresh["hosting"]["cache"] == "off"
 
 
-def test_flags_change_settings(runner):
-    doc = json.loads(runner.invoke(grid_command, ["--json", "--hosting-min-kv", "60",
-                                                  "--backbone-kv", "500"]).stdout)
+def test_flags_change_settings(grid):
+    doc = json.loads(grid("--json", "--hosting-min-kv", "60",
+                          "--backbone-kv", "500").stdout)
     assert doc["hosting"]["computed"] == 4
     assert doc["redundancy"] == {"N+1": 0, "radial": 0, "isolated": 4}
 
 
-def test_region_restricts_the_summary(runner):
-    doc = json.loads(runner.invoke(grid_command, ["--json", "--region", "US-XX"]).stdout)
+def test_region_restricts_the_summary(grid):
+    doc = json.loads(grid("--json", "--region", "US-XX").stdout)
     assert doc["substations"] == 3 and doc["nodes"] == 4
 
 
-def test_text_report(runner):
-    res = runner.invoke(grid_command, [])
+def test_text_report(grid):
+    res = grid()
     assert res.exit_code == 0, res.output
     assert "substations 4, edges 4" in res.stdout
     assert "N+1 3, radial 1, isolated 0" in res.stdout
 
 
 @pytest.mark.parametrize("ext", ["geojson", "gpkg", "parquet", "csv"])
-def test_export_formats(runner, tmp_path, ext):
+def test_export_formats(grid, tmp_path, ext):
     path = tmp_path / f"grid.{ext}"
-    res = runner.invoke(grid_command, ["--export", str(path), "--json"])
+    res = grid("--export", str(path), "--json")
     assert res.exit_code == 0, res.output
     assert path.exists()
     if ext == "csv":
@@ -96,18 +95,16 @@ def test_export_formats(runner, tmp_path, ext):
     assert row["hosting_mw"] == pytest.approx(150) and row["limiting_line_id"] == "AB"
 
 
-def test_errors_are_one_line_through_the_group(runner):
-    from geo.cli.app import cli
-
-    res = runner.invoke(cli, ["grid", "--snap-km", "-1"])
+def test_errors_are_one_line_through_the_group(grid, geo_rank):
+    res = geo_rank("grid", "--snap-km", "-1")
     assert res.exit_code == 2
     assert "geo-rank: error:" in res.output and "Traceback" not in res.output
 
 
 @pytest.mark.parametrize(("flags", "bars"), [([], 1), (["-q"], 0)])
-def test_progress_bar_is_drawn_by_the_cli_and_silenced_by_q(runner, monkeypatch, flags, bars):
+def test_progress_bar_is_drawn_by_the_cli_and_silenced_by_q(grid, geo_rank, monkeypatch, flags,
+                                                            bars):
     from geo.cli import progress
-    from geo.cli.app import cli
 
     made = []
 
@@ -123,18 +120,18 @@ def test_progress_bar_is_drawn_by_the_cli_and_silenced_by_q(runner, monkeypatch,
             pass
 
     monkeypatch.setattr(progress, "tqdm", FakeBar)
-    res = runner.invoke(cli, [*flags, "grid", "--json", "--no-cache"])
+    res = geo_rank(*flags, "grid", "--json", "--no-cache")
     assert res.exit_code == 0, res.output
     assert len(made) == bars
     if bars:
         assert made[0]["desc"] == "hosting" and made[0]["total"] == 3
 
 
-def test_n0_and_n1_side_by_side(runner, tmp_path, monkeypatch):
+def test_n0_and_n1_side_by_side(grid, tmp_path, monkeypatch):
     import geo.cli.grid as cmd
 
     monkeypatch.setattr(cmd, "REPORT_LOADS_MW", (100, 120, 300))
-    res = runner.invoke(grid_command, ["--json", "--export", str(tmp_path / "subs.csv")])
+    res = grid("--json", "--export", str(tmp_path / "subs.csv"))
     assert res.exit_code == 0, res.output
     firm = json.loads(res.stdout)["firm"]
     # B and C: N-0 100 / (2/3) = 150; after losing one side of the triangle the other
@@ -153,12 +150,12 @@ def test_n0_and_n1_side_by_side(runner, tmp_path, monkeypatch):
     assert out.set_index("sub_id").loc["B", "firm_mw"] == pytest.approx(100)
     assert {"firm_limiting_line_id", "firm_outage_line_id", "firm_source",
             "firm_preexisting"} <= set(out.columns)
-    text = runner.invoke(grid_command, [])
+    text = grid()
     assert "N-0 / N-1 firm" in text.output and "information only" in text.output
     assert "pre-existing violations" not in text.output
 
 
-def test_pre_existing_violations_are_counted_and_printed(monkeypatch, tmp_path):
+def test_pre_existing_violations_are_counted_and_printed(monkeypatch, tmp_path, geo_rank):
     def flowing(region: str = "US", grid: str | None = None) -> SimpleNamespace:
         # base case 105 MW from A to B: 60 on AB, 45 via C; with AB out AC carries
         # 45 + 60 = 105 > 100 before any new load
@@ -168,31 +165,34 @@ def test_pre_existing_violations_are_counted_and_printed(monkeypatch, tmp_path):
 
     monkeypatch.setattr(layers, "load", flowing, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    runner = CliRunner()
-    firm = json.loads(runner.invoke(grid_command, ["--json"]).stdout)["firm"]
+
+    def grid(*args: str):
+        return geo_rank("grid", *args)
+
+    firm = json.loads(grid("--json").stdout)["firm"]
     assert firm["preexisting_set_aside"] >= 1          # B loads AC by 1/3 per MW
-    text = runner.invoke(grid_command, []).output
+    text = grid().output
     assert "pre-existing violations" in text and "set aside (n1_preexisting)" in text
 
 
-def test_a_state_reports_its_own_counts_its_interconnection_and_the_grid_line(tmp_path):
+def test_a_state_reports_its_own_counts_its_interconnection_and_the_grid_line(tmp_path,
+                                                                              geo_rank):
     """Issue 30: `geo-rank grid --region US-VA` printed the whole US network's counts under
     "Grid for US-VA" and no word on the synthetic grid."""
-    from geo.cli.app import cli
     from geo.cli.tables import SYNTHETIC_HEADER
 
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'cache_dir = "{tmp_path}"\n')
-    run = CliRunner().invoke(cli, ["grid", "--region", "US-VA", "--grid", "tamu-synthetic",
-                                   "--config", str(cfg)])
+    run = geo_rank("grid", "--region", "US-VA", "--grid", "tamu-synthetic",
+                   "--config", str(cfg))
     assert run.exit_code == 0, run.output
     lines = run.stdout.splitlines()
     assert lines[0] == SYNTHETIC_HEADER
     assert lines[1] == "Grid for US-VA (Eastern interconnection)"
     assert lines[2].startswith("  in US-VA: substations 1,191, edges ")
-    doc = json.loads(CliRunner().invoke(cli, ["grid", "--region", "US-VA", "--grid",
-                                              "tamu-synthetic", "--json", "--config",
-                                              str(cfg)]).stdout)
+    doc = json.loads(geo_rank("grid", "--region", "US-VA", "--grid",
+                              "tamu-synthetic", "--json", "--config",
+                              str(cfg)).stdout)
     assert doc["region_substations"] == doc["substations"] == 1_191 < doc["nodes"]
     assert doc["interconnections"] == {"Eastern": 1_191}
     assert doc["grid_note"] == SYNTHETIC_HEADER

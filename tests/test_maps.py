@@ -9,11 +9,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
 
 from geo import web
-from geo.cli.app import cli
 from geo.errors import SettingsError
 from geo.io import export
 from geo.web import assets as _map_assets
@@ -174,23 +172,23 @@ def test_us_map_size(tmp_path, us_layers):
         assert "Transmission lines" in page and len(site_rows(page)) == 25
 
 
-def test_map_command_rerenders_an_export(tmp_path):
+def test_map_command_rerenders_an_export(tmp_path, geo_rank):
     sites = make_sites(4).set_geometry([Point(-71.5 + 0.05 * i, 41.7) for i in range(4)])
     prov = {"tool": "geo-rank", "version": "0.1.0", "region": "US-RI", "load_mw": 300}
     result = export.write(sites, tmp_path / "ri.geojson", prov)
     out = tmp_path / "ri.html"
-    run = CliRunner().invoke(cli, ["map", str(result), "--out", str(out), "--offline"])
+    run = geo_rank("map", str(result), "--out", str(out), "--offline")
     assert run.exit_code == 0, run.output
     page = out.read_text("utf-8")
     assert len(site_rows(page)) == 4 and "Region boundary (US-RI)" in page
     assert "Transmission lines" in page and "<img" not in page and ESCAPED in page
     assert external_urls(page) == []
-    run = CliRunner().invoke(cli, ["map", str(result), "--out", str(out), "--no-layers"])
+    run = geo_rank("map", str(result), "--out", str(out), "--no-layers")
     assert run.exit_code == 0 and "Transmission lines" not in out.read_text("utf-8")
 
 
-def test_map_command_refuses_bad_tiles(tmp_path):
+def test_map_command_refuses_bad_tiles(tmp_path, geo_rank):
     result = export.write(make_sites(), tmp_path / "s.geojson", PROV)
-    run = CliRunner().invoke(cli, ["map", str(result), "--out", str(tmp_path / "m.html"),
-                                   "--no-layers", "--tiles", "Nowhere.Tiles"])
+    run = geo_rank("map", str(result), "--out", str(tmp_path / "m.html"),
+                   "--no-layers", "--tiles", "Nowhere.Tiles")
     assert run.exit_code == 2 and "not a known tile provider" in run.output

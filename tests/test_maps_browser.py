@@ -17,10 +17,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from click.testing import CliRunner
 
 from geo import web
-from geo.cli.app import cli
 from tests.map_helpers import CHROMIUM, open_in_chromium
 
 pytestmark = pytest.mark.slow
@@ -46,14 +44,14 @@ LAYERS = ("Ranked sites", "Transmission lines", "Substations", "Hydro plants",
 
 
 @pytest.fixture(scope="module")
-def ri_maps(tmp_path_factory) -> dict[str, Path]:
+def ri_maps(tmp_path_factory, geo_rank) -> dict[str, Path]:
     """geo-rank --region US-RI, once online (default) and once --offline, via the CLI."""
     root = tmp_path_factory.mktemp("ri")
     out = {}
     for kind, flags in (("default", []), ("offline", ["--offline"])):
         html = root / f"ri_{kind}.html"
-        run = CliRunner().invoke(cli, ["-q", "--region", "US-RI", "--load-mw", "100",
-                                       "--out", str(root / kind), "--map", str(html), *flags])
+        run = geo_rank("-q", "--region", "US-RI", "--load-mw", "100",
+                       "--out", str(root / kind), "--map", str(html), *flags)
         assert run.exit_code == 0, run.output
         out[kind] = html
         out[f"{kind}_export"] = root / kind / "us-ri_sites.geojson"
@@ -155,7 +153,7 @@ def test_us_map_in_chromium(us_layers, tmp_path):
     assert report.seconds < 60  # a few seconds on a desktop; generous for a busy CI box
 
 
-def test_hostile_names_in_every_layer_fire_no_dialog(tmp_path):
+def test_hostile_names_in_every_layer_fire_no_dialog(tmp_path, geo_rank):
     """Hostile names in every layer, popups opened, also through ``geo-rank map``."""
     from geo.io import export
     from tests.test_maps import PROV, hostile_bundle, make_sites
@@ -169,7 +167,7 @@ def test_hostile_names_in_every_layer_fire_no_dialog(tmp_path):
     result = export.write(make_sites(), tmp_path / "result.geojson",
                           {"tool": "geo-rank", "version": "t", "region": "US-T"})
     rerender = tmp_path / "again.html"
-    run = CliRunner().invoke(cli, ["map", str(result), "--out", str(rerender), "--offline"])
+    run = geo_rank("map", str(result), "--out", str(rerender), "--offline")
     assert run.exit_code == 0, run.output
     assert "<img src=x" not in rerender.read_text("utf-8")
     again = open_in_chromium(rerender, open_popups=True)
@@ -217,11 +215,11 @@ def test_national_surface_map_in_chromium(us_layers, tmp_path):
     assert report.seconds < 30  # about 6 s here (2 cores, browser start included)
 
 
-def test_portfolio_map_draws_the_sites_and_their_limiting_lines(tmp_path):
+def test_portfolio_map_draws_the_sites_and_their_limiting_lines(tmp_path, geo_rank):
     html = tmp_path / "tx.html"
-    run = CliRunner().invoke(cli, ["-q", "--region", "US-TX", "--load-mw", "300",
-                                   "--portfolio", "3", "--offline", "--out", str(tmp_path),
-                                   "--map", str(html)])
+    run = geo_rank("-q", "--region", "US-TX", "--load-mw", "300",
+                   "--portfolio", "3", "--offline", "--out", str(tmp_path),
+                   "--map", str(html))
     assert run.exit_code == 0, run.output
     page = tmp_path / "tx_portfolio.html"
     report = open_in_chromium(page)

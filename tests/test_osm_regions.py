@@ -6,21 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from geo.cli.app import cli
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 
 
 @pytest.fixture
-def norway(tmp_path):
+def norway(tmp_path, geo_rank):
     config = tmp_path / "cache.toml"
     config.write_text(f'cache_dir = "{tmp_path / "cache"}"\n')
-    result = CliRunner().invoke(cli, ["--region", "NO", "--load-mw", "100", "--top", "5",
-                                      "--data-from", "EU", "--out", str(tmp_path / "out"),
-                                      "--map", str(tmp_path / "no.html"),
-                                      "--config", str(config)])
+    result = geo_rank("--region", "NO", "--load-mw", "100", "--top", "5",
+                      "--data-from", "EU", "--out", str(tmp_path / "out"),
+                      "--map", str(tmp_path / "no.html"),
+                      "--config", str(config))
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "out" / "no_sites.geojson").read_text("utf-8"))
     return result.output, doc, (tmp_path / "no.html").read_text("utf-8")
@@ -50,9 +47,9 @@ def test_the_odbl_attribution_travels_with_the_map_and_the_export(norway):
 
 
 @pytest.mark.parametrize(("region", "n_min"), [("CA", 100), ("ET", 10), ("BT", 1), ("MY", 20)])
-def test_each_country_ranks_its_own_substations(region, n_min, tmp_path):
-    result = CliRunner().invoke(cli, ["--region", region, "--load-mw", "100", "--no-map",
-                                      "--all-candidates", "--out", str(tmp_path)])
+def test_each_country_ranks_its_own_substations(region, n_min, tmp_path, geo_rank):
+    result = geo_rank("--region", region, "--load-mw", "100", "--no-map",
+                      "--all-candidates", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     doc = json.loads(next(tmp_path.glob("*.geojson")).read_text("utf-8"))
     props = [f["properties"] for f in doc["features"]]

@@ -143,14 +143,11 @@ def test_a_load_below_the_cut_off_on_a_kept_sites_limit_is_passed_over(hurt_net)
     assert chosen.sites["site_id"].tolist() == ["s1", "s2"] and chosen.verified
 
 
-def test_cli_portfolio_export(tmp_path):
+def test_cli_portfolio_export(tmp_path, geo_rank):
     import json
 
-    from click.testing import CliRunner
-
-    from geo.cli.app import cli
-    run = CliRunner().invoke(cli, ["-q", "--region", "US-TX", "--load-mw", "300",
-                                   "--portfolio", "3", "--no-map", "--out", str(tmp_path)])
+    run = geo_rank("-q", "--region", "US-TX", "--load-mw", "300",
+                   "--portfolio", "3", "--no-map", "--out", str(tmp_path))
     assert run.exit_code == 0, run.output
     doc = json.loads((tmp_path / "us-tx_portfolio.geojson").read_text("utf-8"))
     props = [f["properties"] for f in doc["features"]]

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 import layers
 import layers.fetch
@@ -36,10 +35,10 @@ def stop_past_the_settings(monkeypatch):
     monkeypatch.setattr(layers.fetch, "fetch", stop)
 
 
-def _run(tmp_path: Path, toml: str, *args: str):
+def _run(geo_rank, tmp_path: Path, toml: str, *args: str):
     cfg = tmp_path / "settings.toml"
     cfg.write_text(toml)
-    return CliRunner().invoke(cli, [*args, "--config", str(cfg)])
+    return geo_rank(*args, "--config", str(cfg))
 
 
 def _one_line(result) -> str:
@@ -72,23 +71,24 @@ def _one_line(result) -> str:
 ])
 @pytest.mark.parametrize("command", [["rank", "--region", "US-RI"], ["grid", "--region", "US-RI"],
                                      ["fetch", "osm", "--region", "US-RI", "--out", "unused"]])
-def test_bad_setting_is_one_line_naming_key_value_and_range(tmp_path, command, toml, expected):
-    line = _one_line(_run(tmp_path, toml, *command))
+def test_bad_setting_is_one_line_naming_key_value_and_range(tmp_path, command, toml, expected,
+                                                            geo_rank):
+    line = _one_line(_run(geo_rank, tmp_path, toml, *command))
     assert expected in line, line
     assert not (tmp_path / "unused").exists()
 
 
-def test_every_problem_of_a_file_in_one_line(tmp_path):
-    line = _one_line(_run(tmp_path, "hosting_batch = 2.7\npoi_neighbours = 0\n"
-                                    "score_weight_time = -1\nmax_tie_kms = 3\n"
-                                    "[fetch]\npage_size = 0\n", "grid"))
+def test_every_problem_of_a_file_in_one_line(tmp_path, geo_rank):
+    line = _one_line(_run(geo_rank, tmp_path, "hosting_batch = 2.7\npoi_neighbours = 0\n"
+                          "score_weight_time = -1\nmax_tie_kms = 3\n"
+                          "[fetch]\npage_size = 0\n", "grid"))
     for part in ("hosting_batch = 2.7", "poi_neighbours = 0", "score_weight_time = -1",
                  "unknown setting max_tie_kms = 3", "fetch.page_size = 0"):
         assert part in line, line
 
 
-def test_flag_errors_name_the_flag(tmp_path):
-    result = CliRunner().invoke(cli, ["grid", "--hosting-min-kv", "-5", "--snap-km", "-1"])
+def test_flag_errors_name_the_flag(tmp_path, geo_rank):
+    result = geo_rank("grid", "--hosting-min-kv", "-5", "--snap-km", "-1")
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert "--hosting-min-kv -5.0: hosting_min_kv = -5.0 (must be a number >= 0)" in line

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from geo import candidates, join, sovereignty
-from geo.cli.app import cli
 from geo.errors import SettingsError
 from layers.paths import data_dir
 
@@ -89,9 +87,9 @@ def test_unknown_regime_names_the_valid_ones(rules):
         sovereignty.check_origins("Mars", rules)
 
 
-def test_cli_unknown_regime_is_one_line(tmp_path):
-    res = CliRunner().invoke(cli, ["rank", "--region", "NO", "--substations", OSM, "--lines",
-                                   OSM, "--no-map", "--out", str(tmp_path), "--data-from", "XX"])
+def test_cli_unknown_regime_is_one_line(tmp_path, geo_rank):
+    res = geo_rank("rank", "--region", "NO", "--substations", OSM, "--lines",
+                   OSM, "--no-map", "--out", str(tmp_path), "--data-from", "XX")
     assert res.exit_code == 2
     assert res.output.strip().splitlines() == [
         "geo-rank: error: --data-from 'XX': unknown regime; use one of CN, EU, IN, UK, US"]
@@ -105,21 +103,21 @@ def config(tmp_path_factory) -> Path:
     return path
 
 
-def _run(args: list[str], config: Path, out: Path) -> tuple[list[dict], str]:
+def _run(geo_rank, args: list[str], config: Path, out: Path) -> tuple[list[dict], str]:
     html = out / "map.html"
-    res = CliRunner().invoke(cli, ["rank", "--region", "NO", "--substations", OSM, "--lines",
-                                   OSM, "--plants", OSM, *args, "--config", str(config),
-                                   "--allow-outside",   # sites in five countries, region NO
-                                   "--out", str(out), "--map", str(html), "--offline", "-q"])
+    res = geo_rank("rank", "--region", "NO", "--substations", OSM, "--lines",
+                   OSM, "--plants", OSM, *args, "--config", str(config),
+                   "--allow-outside",   # sites in five countries, region NO
+                   "--out", str(out), "--map", str(html), "--offline", "-q")
     assert res.exit_code == 0, res.output
     doc = json.loads(next(out.glob("*.geojson")).read_text())
     assert doc["metadata"]["data_from"] == ["EU"]
     return [f["properties"] for f in doc["features"]], html.read_text()
 
 
-def test_norway_run_from_the_eu_tags_export_and_map(config, tmp_path):
+def test_norway_run_from_the_eu_tags_export_and_map(config, tmp_path, geo_rank):
     # --sovereignty keeps working beside --data-from
-    props, html = _run(["--sovereignty", "eu/eea", "--data-from", "EU"], config, tmp_path)
+    props, html = _run(geo_rank, ["--sovereignty", "eu/eea", "--data-from", "EU"], config, tmp_path)
     assert len(props) == 5
     assert {p["transfer_from_eu"] for p in props} == {"allowed"}
     # the transfer note closes the site's own reasons; "; below #k: ..." (what separated it
@@ -131,8 +129,9 @@ def test_norway_run_from_the_eu_tags_export_and_map(config, tmp_path):
     assert "transfer_from_eu" in html and "inside the EEA, the GDPR applies" in html
 
 
-def test_five_country_sites_file_through_the_cli(config, tmp_path):
-    props, html = _run(["--candidates", str(SITES), "--data-from", "EU"], config, tmp_path)
+def test_five_country_sites_file_through_the_cli(config, tmp_path, geo_rank):
+    props, html = _run(geo_rank,
+                       ["--candidates", str(SITES), "--data-from", "EU"], config, tmp_path)
     got = {p["site_id"]: p["transfer_from_eu"] for p in props}
     assert got == EU_ANSWERS
     assert {p["site_id"]: p["localization"] for p in props}["kz-almaty"] == "strict"
