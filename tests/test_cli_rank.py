@@ -248,3 +248,24 @@ def test_data_from_adds_its_answer_to_the_terminal_table(config, tmp_path, geo_r
     # each answer starts under its header (text columns are left-aligned)
     assert row[header.index("EU data"):].startswith(first["transfer_from_eu"])
     assert row[header.index("CN data"):].startswith(first["transfer_from_cn"])
+
+
+def test_rank_options_hold_every_option_but_the_layer_files_and_the_setting_flags():
+    """RankOptions is the command's record: an option added to `geo-rank rank` without a
+    field (or a field without its option) fails here instead of being silently ignored."""
+    from dataclasses import fields
+
+    from geo.cli import rank
+    from geo.cli.config import SETTING_FLAGS, setting_options
+    from geo.cli.options import layer_options
+
+    def shared() -> None:
+        """The options rank shares with other commands (its remaining **params)."""
+
+    layer_options(setting_options(*SETTING_FLAGS)(shared))
+    common = {p.name for p in shared.__click_params__}  # type: ignore[attr-defined]
+    own = {p.name for p in rank.rank_command.params} - common
+    assert own == {f.name for f in fields(rank.RankOptions)}
+    params = {f.name: None for f in fields(rank.RankOptions)} | {"lines": "l.csv"}
+    opts = rank.RankOptions.pop(params)
+    assert params == {"lines": "l.csv"} and opts.region is None
