@@ -28,6 +28,7 @@ from geo.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
 @click.command("rank")
 @region_option
 @layer_options
