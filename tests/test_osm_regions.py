@@ -126,3 +126,18 @@ def test_alberta_ranks_alberta_substations_only(tmp_path):
     assert all(49.0 <= p["poi_lat"] <= 60.0 and -120.1 <= p["poi_lon"] <= -109.9
                for p in props)
     assert doc["metadata"]["data_sources"]["subdivisions"]["source"].startswith("Natural Earth")
+
+
+def test_an_unnamed_osm_substation_is_shown_by_its_site_in_table_export_and_reasons(norway):
+    output, doc, html = norway
+    props = [f["properties"] for f in doc["features"]]
+    # osm-v12775 (66.0509 N, 13.7827 E) has no name in the 2016 extract and ranks first
+    first = props[0]
+    assert first["poi_sub_id"] == "osm-v12775"
+    assert first["poi_name"] == "unnamed (66.051, 13.783)"
+    assert first["site_name"] == "unnamed (66.051, 13.783)"
+    assert "at 420 kV unnamed (66.051, 13.783) (0.0 km" in first["reasons"]
+    assert all(p["poi_name"] for p in props)                     # no site without a label
+    table = [line for line in output.splitlines() if line.strip().startswith("1 ")]
+    assert "unnamed (66.051, 13.783)" in table[0]
+    assert "unnamed (66.051, 13.783)" in html
