@@ -290,7 +290,9 @@ def rank_sites(
                  if on_osm else "")
     context.grid_note = grid_note
 
-    def provenance_of(count: int, written: int, tiers: dict[str, int]) -> dict[str, Any]:
+    def provenance_of(count: int, written: int, tiers: dict[str, int],
+                      ranked: pd.DataFrame | None = None) -> dict[str, Any]:
+        figures = prices.figures_outside_us(ranked) if ranked is not None else None
         return build_provenance(
             settings, bundle.sources, bundle.region, load_mw,
             extra={
@@ -311,6 +313,8 @@ def rank_sites(
                 "queued_loads": None if queued is None else {
                     "source": str(queued_loads) if isinstance(queued_loads, (str, Path))
                     else "frame", "loads": len(queued), "mw": float(queued["mw"].sum())},
+                # outside the US only (a US run's provenance is unchanged)
+                **({"figures_outside_us": figures} if figures else {}),
             },
         )
 
@@ -330,6 +334,8 @@ def rank_sites(
             raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
                                f"{sovereignty_bloc!r}")
         ranked = _order(summary.heads)
+        if (figures := prices.figures_outside_us(ranked)) is not None:
+            written["provenance"]["figures_outside_us"] = figures
         shown = _order(score.one_per_poi(ranked).head(top))
         provenance = written["provenance"]
     else:
@@ -347,7 +353,7 @@ def rank_sites(
         shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
         tiers = ranked["tier"].value_counts().sort_index()
         provenance = provenance_of(len(ranked), len(shown),
-                                   {str(k): int(v) for k, v in tiers.items()})
+                                   {str(k): int(v) for k, v in tiers.items()}, ranked)
     shown = _with_shares(shown, settings.flexible_load)
     log.info("ranked %d candidates in %s (grid metrics cache: %s)",
              len(ranked) if summary is None else summary.count,

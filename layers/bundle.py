@@ -242,6 +242,8 @@ def load(region: str = "US", data: str | Path | None = None, *,
     sources = _sources()
     if not in_us and country in regions.SUBDIVISION_FILES:
         sources["subdivisions"] = subdivision_source
+    if not in_us:
+        sources["electricity_prices"] = catalog.WORLD_PRICES.as_dict()
     embedded_grid = {} if user_grid else grids.entries(grid_name, "US" if in_us else code)
     for kind in kinds.user_kinds():
         why = _why_empty(kind, in_us, user_grid)

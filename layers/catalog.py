@@ -51,6 +51,17 @@ OTHER: tuple[Entry, ...] = (
 )
 
 
+#: The electricity prices of a run outside the US (its ``electricity_prices`` source).
+WORLD_PRICES = Entry(
+    "electricity_prices", "world/electricity_prices.csv",
+    "published industrial prices where in reach: Hydro-Québec, Comparison of Electricity "
+    "Prices in Major North American Cities 2022 (BC, MB, ON, QC); Statistics Norway, "
+    "electricity prices Q4 2019 (energy-intensive manufacturing); converted at the Federal "
+    "Reserve G.5A annual rates", "as published (Hydro-Québec, Statistics Norway; Federal "
+    "Reserve public domain)", "2019-2022", "observed",
+    "other countries and provinces: unknown (no price in reach), said in the outputs; "
+    "see data/SOURCES.md")
+
 #: Embedded subdivisions of countries other than the US (the ``subdivisions`` kind of a run
 #: there), by ISO 3166-1 alpha-2 code.
 SUBDIVISIONS: dict[str, Entry] = {

@@ -39,6 +39,17 @@ def test_norway_ranks_on_real_topology_with_hydro_nearby(norway):
     assert all("capital and months from US tables" in p["reasons"] for p in props)
     head = output.splitlines()[:4]
     assert any(line.startswith("grid: OpenStreetMap 2016 topology") for line in head)
+    # Statistics Norway Q4 2019: 31.8 ore/kWh at 8.8001 NOK/USD = 36.14 USD/MWh, said where
+    assert {p["energy_price_usd_per_mwh"] for p in props} == {36.14}
+    assert all("(36 USD/MWh, Statistics Norway Q4 2019 (energy only" in p["reasons"]
+               for p in props)
+    assert doc["metadata"]["figures_outside_us"] == {
+        "electricity_price": "Statistics Norway Q4 2019 (energy only, no grid rent or taxes)",
+        "land_price": "unknown (no embedded land prices outside the US; give --land-prices)",
+        "cost_tables": "US tables used as a proxy (NREL reVX 2019 capital, escalated; US "
+                       "lead times)"}
+    assert ("outside the US: electricity price Statistics Norway Q4 2019 (energy only, no "
+            "grid rent or taxes); land price unknown") in head[2]
 
 
 def test_the_odbl_attribution_travels_with_the_map_and_the_export(norway):
@@ -64,7 +75,15 @@ def test_each_country_ranks_its_own_substations(region, n_min, tmp_path):
         assert all(str(p["subdivision"]).startswith("CA-") for p in props)
     else:
         assert all(p["subdivision"] is None for p in props)
-    assert all(p["energy_price_usd_per_mwh"] is None for p in props)
+    # a price only where a published one is in reach (Canada: BC, MB, ON, QC), else unknown
+    # and said so in the provenance
+    priced = {p["subdivision"] for p in props if p["energy_price_usd_per_mwh"] is not None}
+    assert priced <= {"CA-BC", "CA-MB", "CA-ON", "CA-QC"}
+    assert (len(priced) == 4) == (region == "CA")
+    figures = doc["metadata"]["figures_outside_us"]
+    assert figures["cost_tables"].startswith("US tables used as a proxy")
+    assert figures["land_price"].startswith("unknown")
+    assert "unknown" in figures["electricity_price"]
 
 
 def test_a_country_with_too_little_network_says_so_and_ranks_what_there_is(caplog, tmp_path):

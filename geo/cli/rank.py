@@ -12,7 +12,7 @@ import click
 import pandas as pd
 
 import layers
-from geo import columns, portfolio, secure, web
+from geo import columns, portfolio, prices, secure, web
 from geo import tiers as tier_words
 from geo.cli import progress
 from geo.cli.config import (
@@ -269,7 +269,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
         click.echo(f"{result.layers.region}: {n:,} candidates for "
                    f"{load_mw:,.0f} MW; tiers " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
         # after the grid line: the tiers' key and the N-1 secure* count
-        notes = [tier_words.key_line(settings.tier_months),
+        notes = [prices.figures_line(result.provenance.get("figures_outside_us")),
+                 tier_words.key_line(settings.tier_months),
                  star_line(result.ranked, result.sites.head(top))]
         click.echo(table(result, top, notes=[n for n in notes if n]))
         if chosen is not None and portfolio_n is not None:
