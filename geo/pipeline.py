@@ -253,10 +253,11 @@ def rank_sites(
     report = graph.report
     on_osm = getattr(bundle, "grid", "") == grids.OSM
     mapped = int(grids.connectable(bundle.in_region("substations")).sum()) if on_osm else 0
+    thin = None
     if on_osm and mapped < THIN_GRID:
-        log.warning("%s: the embedded OpenStreetMap grid (2016) has only %d substations "
-                    "here; it ranks what was mapped, not the whole network", bundle.region,
-                    mapped)
+        thin = (f"{bundle.region}: the embedded OpenStreetMap grid (2016) has only {mapped} "
+                "substations here; it ranks what was mapped, not the whole network")
+        log.warning("%s", thin)
     if report.lines_total and not report.lines_in_graph:
         raise GridError(
             f"none of the {report.lines_total:,} lines connects two substations: "
@@ -315,6 +316,7 @@ def rank_sites(
                     else "frame", "loads": len(queued), "mw": float(queued["mw"].sum())},
                 # outside the US only (a US run's provenance is unchanged)
                 **({"figures_outside_us": figures} if figures else {}),
+                **({"thin_grid": thin} if thin else {}),
             },
         )
 

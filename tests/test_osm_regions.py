@@ -92,7 +92,12 @@ def test_a_country_with_too_little_network_says_so_and_ranks_what_there_is(caplo
 
     result = rank_sites("BT", load_mw=100, settings=Settings(cache_dir=tmp_path))
     assert len(result.ranked) == 3
-    assert "BT: the embedded OpenStreetMap grid (2016) has only 3 substations" in caplog.text
+    said = ("BT: the embedded OpenStreetMap grid (2016) has only 3 substations here; it ranks "
+            "what was mapped, not the whole network")
+    assert [r.getMessage() for r in caplog.records if "only 3" in r.getMessage()] == [said]
+    assert result.provenance["thin_grid"] == said                  # and in every export
+    assert "thin_grid" not in rank_sites("NO", load_mw=100,
+                                         settings=Settings(cache_dir=tmp_path)).provenance
 
 
 # --- Canadian provinces (ISO 3166-2), outlined by data/ca/subdivisions.parquet -------------
