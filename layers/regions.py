@@ -62,9 +62,9 @@ def parse(region: str) -> tuple[str, tuple[str, ...]]:
     if code in CONTIGUOUS_US or code in CANADA:
         return code, (code,)
     if code[:3] == "CA-":
-        guess = difflib.get_close_matches(code, CANADA, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(code, CANADA, n=1, cutoff=0.6)
         raise RegionError(
-            f"unknown region {region!r}" + (f"; did you mean {guess[0]}?" if guess else "")
+            f"unknown region {region!r}" + (f"; did you mean {close[0]}?" if close else "")
             + f"; the Canadian provinces and territories are {', '.join(CANADA)} "
             "(ISO 3166-2), or CA for the whole country")
     if re.fullmatch(r"[A-Z]{2}", code) and code in _alpha2():
