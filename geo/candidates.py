@@ -68,7 +68,7 @@ def from_substations(layers: Layers, min_kv: float) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "site_id": "sub-" + subs["sub_id"].astype(str),
-            "site_name": subs["name"].fillna(subs["sub_id"]).astype(str),
+            "site_name": grids.display_names(subs).astype(str),
             "candidate_kind": "substation",
             "existing_site": False,
             "poi_sub_id": subs["sub_id"].astype(str),

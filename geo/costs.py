@@ -176,7 +176,8 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     energized = power.energized_path(data, load, power.grid_months(data, rest_mw, load, s), s)
     gas = power.gas_path(data, load, s)
 
-    price, price_note = prices.lookup(data.get("subdivision", np.full(n, None, object)), s)
+    price, price_note = prices.lookup(data.get("subdivision", np.full(n, None, object)), s,
+                                      data.get("country_iso3"))
     mwh = load * s.load_factor * power.HOURS_PER_YEAR
     grid_energy = price * mwh / 1e6
     carry = power.monthly_carrying_musd(load, s)

@@ -161,10 +161,11 @@ def grid_step(prep: Prepared) -> Gridded:
     report = graph.report
     on_osm = getattr(bundle, "grid", "") == grids.OSM
     mapped = int(grids.connectable(bundle.in_region("substations")).sum()) if on_osm else 0
+    thin = None
     if on_osm and mapped < THIN_GRID:
-        log.warning("%s: the embedded OpenStreetMap grid (2016) has only %d substations "
-                    "here; it ranks what was mapped, not the whole network", bundle.region,
-                    mapped)
+        thin = (f"{bundle.region}: the embedded OpenStreetMap grid (2016) has only {mapped} "
+                "substations here; it ranks what was mapped, not the whole network")
+        log.warning("%s", thin)
     if report.lines_total and not report.lines_in_graph:
         raise GridError(
             f"none of the {report.lines_total:,} lines connects two substations: "
@@ -195,13 +196,15 @@ def grid_step(prep: Prepared) -> Gridded:
     grid_note = (SYNTHETIC_NOTE if synthetic
                  else OSM_NOTE.format(share=settings.assumed_utilisation)
                  if on_osm else "")
-    return Gridded(graph, metrics, queued, synthetic, grid_note)
+    return Gridded(graph, metrics, queued, synthetic, grid_note, thin)
 
 
 def _provenance(prep: Prepared, gridded: Gridded, count: int, written: int,
-                tiers: dict[str, int]) -> dict[str, Any]:
+                tiers: dict[str, int], ranked: pd.DataFrame | None = None) -> dict[str, Any]:
     """The run's provenance (:func:`geo.provenance.build_provenance`) with its facts."""
     request, bundle, queued = prep.request, prep.bundle, gridded.queued
+    figures = prices.figures_outside_us(ranked) if ranked is not None else None
+    thin = gridded.thin_grid
     queued_loads = request.queued_loads
     return build_provenance(
         prep.settings, bundle.sources, bundle.region, request.load_mw,
@@ -224,6 +227,9 @@ def _provenance(prep: Prepared, gridded: Gridded, count: int, written: int,
             "queued_loads": None if queued is None else {
                 "source": str(queued_loads) if isinstance(queued_loads, (str, Path))
                 else "frame", "loads": len(queued), "mw": float(queued["mw"].sum())},
+            # outside the US only (a US run's provenance is unchanged)
+            **({"figures_outside_us": figures} if figures else {}),
+            **({"thin_grid": thin} if thin else {}),
         },
     )
 
@@ -255,6 +261,8 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
             raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
                                f"{data.bloc!r}")
         ranked = _order(summary.heads)
+        if (figures := prices.figures_outside_us(ranked)) is not None:
+            written["provenance"]["figures_outside_us"] = figures
         return Staged(ranked, _order(score.one_per_poi(ranked).head(top)),
                       written["provenance"], summary)
     enriched = engine_mod.run_candidate_stage(prep.sites, context, settings,
@@ -274,7 +282,7 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
              else _order(score.one_per_poi(ranked).head(top)))
     tiers = ranked["tier"].value_counts().sort_index()
     provenance = _provenance(prep, gridded, len(ranked), len(shown),
-                             {str(k): int(v) for k, v in tiers.items()})
+                             {str(k): int(v) for k, v in tiers.items()}, ranked)
     return Staged(ranked, shown, provenance)
 
 

@@ -1,9 +1,12 @@
-"""Industrial electricity prices by subdivision: the embedded EIA table or the user's own.
+"""Industrial electricity prices by subdivision or country: the embedded tables or the user's.
 
 The embedded table ``data/us/electricity_prices.csv`` (built by
 ``python -m layers.build.electricity_prices``; origin, vintage and what is estimated in
-``data/SOURCES.md``) gives the EIA 2023 average industrial price of every US state and DC.
-``electricity_prices_file`` (a setting) replaces it with a CSV of ``subdivision`` (ISO
+``data/SOURCES.md``) gives the EIA 2023 average industrial price of every US state and DC;
+``data/world/electricity_prices.csv`` (the same build step) the published prices in reach
+outside the US, by subdivision (``CA-QC``) or country (ISO 3166-1 alpha-3, ``NOR``), each
+with its short label as the note. A site takes its subdivision's price, else its country's.
+``electricity_prices_file`` (a setting) replaces both with a CSV of ``subdivision`` (ISO
 3166-2, e.g. ``US-TX``, ``NO-03``) and ``price_usd_per_mwh``; sites in no row take
 ``default_energy_price_usd_per_mwh`` when set, else their energy cost is unknown.
 """
@@ -21,10 +24,18 @@ from geo.errors import LayerValidationError
 from geo.settings import Settings
 from layers.paths import data_dir
 
-__all__ = ["EMBEDDED", "lookup", "read_table"]
+__all__ = [
+    "EMBEDDED",
+    "EMBEDDED_WORLD",
+    "figures_line",
+    "figures_outside_us",
+    "lookup",
+    "read_table",
+]
 
-#: The embedded table, relative to the data folder.
+#: The embedded tables, relative to the data folder: the US states, the rest of the world.
 EMBEDDED = Path("us") / "electricity_prices.csv"
+EMBEDDED_WORLD = Path("world") / "electricity_prices.csv"
 
 
 @cache
@@ -66,14 +77,27 @@ def read_table(path: Path | None = None) -> tuple[dict[str, float], dict[str, st
     else:
         notes = [f"user table {Path(path).name}"] * len(table)
     codes = table["subdivision"].astype(str).tolist()
-    return dict(zip(codes, price.tolist(), strict=True)), dict(zip(codes, notes, strict=True))
+    prices, labels = (dict(zip(codes, price.tolist(), strict=True)),
+                      dict(zip(codes, notes, strict=True)))
+    if path is None:
+        world = pd.read_csv(data_dir() / EMBEDDED_WORLD, dtype={"area": str, "label": str})
+        areas = world["area"].tolist()
+        prices.update(zip(areas, world["price_usd_per_mwh"].astype(float).tolist(),
+                          strict=True))
+        labels.update(zip(areas, world["label"].tolist(), strict=True))
+    return prices, labels
 
 
-def lookup(subdivision: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """Price (USD/MWh, NaN where unknown) and its note per site."""
+def lookup(subdivision: np.ndarray, settings: Settings,
+           country: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Price (USD/MWh, NaN where unknown) and its note per site: the subdivision's price,
+    else the country's (``country``: ISO 3166-1 alpha-3 codes, e.g. ``NOR``)."""
     path = settings.electricity_prices_file
     prices, notes = read_table(Path(path) if path is not None else None)
     codes = pd.Series(np.asarray(subdivision, dtype=object))
+    if country is not None:
+        fallback = pd.Series(np.asarray(country, dtype=object))
+        codes = codes.where(codes.map(prices).notna(), fallback)
     price = codes.map(prices).to_numpy(dtype=float, na_value=np.nan)
     note = codes.map(notes).to_numpy(dtype=object)
     default = settings.default_energy_price_usd_per_mwh
@@ -83,3 +107,59 @@ def lookup(subdivision: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.
         note = np.where(fill, "default_energy_price_usd_per_mwh setting", note)
     note = np.where(np.isnan(price), NONE, note).astype(object)
     return price, note
+
+
+#: What stands in for the local capital costs and lead times outside the US.
+PROXY_TABLES = ("US tables used as a proxy (NREL reVX 2019 capital, escalated; US lead "
+                "times)")
+
+
+def figures_outside_us(sites: pd.DataFrame) -> dict[str, str] | None:
+    """Where the money figures of the sites outside the US come from, or say they are
+    unknown: ``electricity_price``, ``land_price`` and ``cost_tables`` (None when every site
+    is in the US). Written into the export's provenance and the terminal's header.
+
+    >>> sites = pd.DataFrame({"country_iso3": ["NOR", "NOR", "USA"],
+    ...     "energy_price_usd_per_mwh": [36.1, np.nan, 71.1],
+    ...     "energy_price_note": ["SSB 2019", None, "EIA 2023"],
+    ...     "land_price_usd_per_acre": [np.nan, np.nan, 5000.0]})
+    >>> out = figures_outside_us(sites)
+    >>> out["electricity_price"]
+    'SSB 2019 at 1 of 2 sites, unknown at 1 (no published price in reach for their area)'
+    >>> out["land_price"]
+    'unknown (no embedded land prices outside the US; give --land-prices)'
+    """
+    if "country_iso3" not in sites:
+        return None
+    country = sites["country_iso3"].astype(object)
+    outside = (country.notna() & (country != "USA")).to_numpy()
+    if not outside.any():
+        return None
+    rows = sites[outside]
+    n = len(rows)
+    price = pd.to_numeric(rows.get("energy_price_usd_per_mwh"), errors="coerce")
+    known = price.notna().to_numpy() if price is not None else np.zeros(n, dtype=bool)
+    notes = sorted({str(v) for v in rows.loc[known, "energy_price_note"].dropna()}) \
+        if "energy_price_note" in rows else []
+    why = "no published price in reach for their area"
+    if known.all():
+        electricity = "; ".join(notes) or "given"
+    elif known.any():
+        electricity = (f"{'; '.join(notes)} at {int(known.sum()):,} of {n:,} sites, unknown at "
+                       f"{int((~known).sum()):,} ({why})")
+    else:
+        electricity = f"unknown ({why.replace('their', 'the')})"
+    land = pd.to_numeric(rows.get("land_price_usd_per_acre"), errors="coerce")
+    has_land = int(land.notna().sum()) if land is not None else 0
+    land_text = ("unknown (no embedded land prices outside the US; give --land-prices)"
+                 if has_land == 0 else f"given at {has_land:,} of {n:,} sites")
+    return {"electricity_price": electricity, "land_price": land_text,
+            "cost_tables": PROXY_TABLES}
+
+
+def figures_line(figures: dict[str, str] | None) -> str:
+    """The terminal's header line of :func:`figures_outside_us` ("" when None)."""
+    if not figures:
+        return ""
+    return (f"outside the US: electricity price {figures['electricity_price']}; land price "
+            f"{figures['land_price']}; capital and months: {figures['cost_tables']}")

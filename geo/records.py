@@ -123,6 +123,8 @@ class Gridded:
     queued: pd.DataFrame | None
     synthetic: bool
     grid_note: str
+    #: the one-line warning of a region with too few mapped substations, else None
+    thin_grid: str | None = None
 
 
 @dataclass(frozen=True)

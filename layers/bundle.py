@@ -152,6 +152,14 @@ def _embedded(root: Path, kind: str, trusted: bool,
     return gpd.read_parquet(path) if trusted else read_layer(path, kind)
 
 
+def _country_subdivisions(root: Path, country: str, trusted: bool
+                          ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """The subdivisions layer of a run in ``country`` (not the US): the country's own
+    embedded subdivisions (Canada's provinces), and its catalog entry."""
+    entry = catalog.subdivisions_entry(country)
+    return _embedded(root, "subdivisions", trusted, entry), entry.as_dict()
+
+
 def _why_empty(kind: kinds.Kind, in_us: bool, user_grid: bool) -> str | None:
     """Why the embedded layer of ``kind`` is not used (None when it is)."""
     if kind.role == "attached" and user_grid:
@@ -219,7 +227,11 @@ def load(region: str = "US", data: str | Path | None = None, *,
     outline = None
     frames = {k: _embedded(root, k, trusted=data is None) for k in kinds.with_role("boundary")}
     countries = frames["countries"]
-    if not in_us:
+    country = code.split("-")[0]
+    if not in_us and country in regions.SUBDIVISION_FILES:  # CA, CA-AB: the provinces
+        frames["subdivisions"], subdivision_source = _country_subdivisions(
+            root, country, trusted=data is None)
+    if not in_us and not subdivision_codes:
         iso2 = countries["iso_a2"].astype(str).str.upper()
         outline = shapely.union_all(countries.geometry[iso2 == code].to_numpy())
     if boundary is not None:
@@ -228,6 +240,10 @@ def load(region: str = "US", data: str | Path | None = None, *,
         in_us = bool(outline.intersects(shapely.union_all(
             countries.geometry[countries["iso_a3"] == "USA"].to_numpy())))
     sources = _sources()
+    if not in_us and country in regions.SUBDIVISION_FILES:
+        sources["subdivisions"] = subdivision_source
+    if not in_us:
+        sources["electricity_prices"] = catalog.WORLD_PRICES.as_dict()
     embedded_grid = {} if user_grid else grids.entries(grid_name, "US" if in_us else code)
     for kind in kinds.user_kinds():
         why = _why_empty(kind, in_us, user_grid)

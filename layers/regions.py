@@ -1,8 +1,11 @@
-"""Regions geo-rank knows: the contiguous US, each of its states, and any country.
+"""Regions geo-rank knows: the contiguous US and each of its states, any country, and the
+Canadian provinces and territories.
 
 Countries are ISO 3166-1 alpha-2 codes (``NO``, ``ET``) of the embedded countries layer
-(``data/world/countries.parquet``); the embedded grid covers the US only, so a country other
-than the US needs the user's own grid layers (see :mod:`layers.byo`).
+(``data/world/countries.parquet``); the embedded OpenStreetMap grid covers the countries of
+:data:`layers.grids.OSM_COUNTRIES`, elsewhere the user gives their own grid layers (see
+:mod:`layers.byo`). Canadian provinces and territories are ISO 3166-2 codes (``CA-AB``),
+outlined by the embedded ``data/ca/subdivisions.parquet`` (:data:`SUBDIVISION_FILES`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,17 @@ CONTIGUOUS_US: tuple[str, ...] = (
     "US-TN", "US-TX", "US-UT", "US-VT", "US-VA", "US-WA", "US-WV", "US-WI", "US-WY",
 )
 
+#: The 10 provinces and 3 territories of Canada (ISO 3166-2).
+CANADA: tuple[str, ...] = (
+    "CA-AB", "CA-BC", "CA-MB", "CA-NB", "CA-NL", "CA-NS", "CA-NT", "CA-NU", "CA-ON", "CA-PE",
+    "CA-QC", "CA-SK", "CA-YT",
+)
+#: Country (ISO 3166-1 alpha-2) -> its subdivisions a region may be.
+SUBDIVISIONS: dict[str, tuple[str, ...]] = {"US": CONTIGUOUS_US, "CA": CANADA}
+#: Country -> the embedded file (relative to the data folder) outlining its subdivisions.
+SUBDIVISION_FILES: dict[str, str] = {"US": "us/subdivisions.parquet",
+                                     "CA": "ca/subdivisions.parquet"}
+
 REGIONS: tuple[str, ...] = ("US", *CONTIGUOUS_US)
 #: Country codes already told apart from the US state of the same letters (once a run).
 _warned: set[str] = set()
@@ -39,12 +53,20 @@ def parse(region: str) -> tuple[str, tuple[str, ...]]:
     ('US-AL', 'US-AZ')
     >>> parse("no")
     ('NO', ())
+    >>> parse("ca-ab")
+    ('CA-AB', ('CA-AB',))
     """
     code = region.strip().upper()
     if code == "US":
         return code, CONTIGUOUS_US
-    if code in CONTIGUOUS_US:
+    if code in CONTIGUOUS_US or code in CANADA:
         return code, (code,)
+    if code[:3] == "CA-":
+        close = difflib.get_close_matches(code, CANADA, n=1, cutoff=0.6)
+        raise RegionError(
+            f"unknown region {region!r}" + (f"; did you mean {close[0]}?" if close else "")
+            + f"; the Canadian provinces and territories are {', '.join(CANADA)} "
+            "(ISO 3166-2), or CA for the whole country")
     if re.fullmatch(r"[A-Z]{2}", code) and code in _alpha2():
         if f"US-{code}" in CONTIGUOUS_US and code not in _warned:  # CA: Canada, not California
             _warned.add(code)
@@ -54,9 +76,10 @@ def parse(region: str) -> tuple[str, tuple[str, ...]]:
     guess = suggest(code)
     raise RegionError(
         f"unknown region {region!r}" + (f"; did you mean {guess}?" if guess else "")
-        + f"; valid regions: {', '.join(REGIONS)}, or an ISO 3166-1 "
-        "alpha-2 country code such as NO or ET (the embedded grid covers the contiguous US; "
-        "elsewhere pass your own --substations and --lines)"
+        + f"; valid regions: {', '.join(REGIONS)}, a Canadian province or territory "
+        "(CA-AB ... CA-YT), or an ISO 3166-1 alpha-2 country code such as NO or ET (the "
+        "embedded grid covers the US, CA, MX, NO, ET, BT and MY; elsewhere pass your own "
+        "--substations and --lines)"
     )
 
 

@@ -219,6 +219,8 @@ CASES: list[Case] = [
      "unknown region 'TX'; did you mean US-TX?", "valid regions: US, US-AL"),
     ("a misspelt state", lambda t: ["--region", "US-CAL"],
      "unknown region 'US-CAL'; did you mean US-CA?", "valid regions: US, US-AL"),
+    ("an unknown Canadian province", lambda t: ["--region", "CA-XB"],
+     "unknown region 'CA-XB'; did you mean CA-NB?", "provinces and territories are CA-AB"),
     ("country without a grid", lambda t: ["--region", "FR"],
      "region 'FR' has no embedded grid", "pass your own --substations and --lines"),
     ("synthetic grid outside the US", lambda t: ["--region", "NO", "--grid", "tamu-synthetic"],

@@ -70,3 +70,52 @@ def test_texas_contains_austin(subdivisions):
     assert tx["name"] == "Texas"
     assert tx.geometry.contains(Point(-97.74, 30.27))
     assert not tx.geometry.contains(Point(-93.61, 41.59))  # Des Moines is in Iowa
+
+
+# --- Canadian provinces and territories (layers/build/provinces.py) -------------------------
+
+def _admin1(codes: list[str], country: str = "CAN") -> list[dict]:
+    """Hand-made Natural Earth admin-1 features: a 1-degree square per code, west to east,
+    plus one feature of another country that the build must leave out."""
+    square = lambda i: {"type": "Polygon", "coordinates": [[  # noqa: E731
+        [-140 + i, 50], [-139 + i, 50], [-139 + i, 51], [-140 + i, 51], [-140 + i, 50]]]}
+    feats = [{"type": "Feature", "geometry": square(i),
+              "properties": {"adm0_a3": country, "iso_3166_2": code, "name": f"n{code}",
+                             "name_en": f"{code} in English"}}
+             for i, code in enumerate(codes)]
+    feats.append({"type": "Feature", "geometry": square(40),
+                  "properties": {"adm0_a3": "USA", "iso_3166_2": "US-WA", "name": "WA"}})
+    return feats
+
+
+def test_provinces_build_keeps_canadas_13_sorted_with_english_names():
+    from layers.build.provinces import build_provinces
+    from layers.regions import CANADA
+
+    codes = list(reversed(CANADA))                   # the source's order is not kept
+    gdf = build_provinces(_admin1(codes), source="t.json")
+    assert gdf["code"].tolist() == list(CANADA)     # sorted, the US feature left out
+    assert gdf.loc[0, "name"] == "CA-AB in English"
+    # CA-AB was the last square: -128..-127 W
+    assert gdf.loc[0, "geometry"].bounds == (-128.0, 50.0, -127.0, 51.0)
+    assert gdf.crs.equals("EPSG:4326")
+
+
+def test_provinces_build_stops_on_a_code_iso_does_not_know():
+    from layers.build.provinces import build_provinces
+    from layers.errors import DataSourceError
+    from layers.regions import CANADA
+
+    codes = [c if c != "CA-NL" else "CA-NF" for c in CANADA]  # Newfoundland's pre-2002 code
+    with pytest.raises(DataSourceError) as err:
+        build_provinces(_admin1(codes), source="t.json")
+    assert str(err.value) == (
+        "t.json: Canada's admin-1 codes differ from ISO 3166-2 (unexpected: CA-NF; missing: "
+        "CA-NL; 13 features); check the archive or map the codes in layers/build/provinces.py")
+
+
+def test_committed_provinces_match_the_schema():
+    gdf = gpd.read_parquet(data_dir() / "ca" / "subdivisions.parquet")
+    validate(gdf, "subdivisions")
+    assert len(gdf) == 13 and gdf["code"].is_monotonic_increasing
+    assert gdf.set_index("code").loc["CA-AB", "name"] == "Alberta"

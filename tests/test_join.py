@@ -245,13 +245,18 @@ def test_poi_choice_equals_every_pair_measured_plainly():
 
 def test_a_site_near_a_border_never_takes_the_neighbours_state():
     """Nelway (BC) is 1 km from Washington: its subdivision snap (admin_snap_km) must not
-    give it US-WA, whose electricity price and cost region would then price it."""
+    give it US-WA, whose electricity price and cost region would then price it; nor may a
+    point in Washington take British Columbia's."""
     from geo.join import admin_area, in_country
-    bundle = layers.load("CA")
     nelway = gpd.GeoDataFrame(geometry=[Point(-117.298, 49.001), Point(-117.3, 48.99)],
                               crs="EPSG:4326")               # BC, then Washington
-    country = admin_area(nelway, bundle.countries, ["iso_a2", "iso_a3"], 10.0)
+    us = layers.load("US")
+    country = admin_area(nelway, us.countries, ["iso_a2", "iso_a3"], 10.0)
     assert country[:, 1].tolist() == ["CAN", "USA"]
-    near = admin_area(nelway, bundle.subdivisions, "code", 10.0)
+    near = admin_area(nelway, us.subdivisions, "code", 10.0)
     assert near.tolist() == ["US-WA", "US-WA"]                 # the snap alone crosses
     assert in_country(near, country[:, 0]).tolist() == [None, "US-WA"]
+    # a Canadian run outlines the provinces: the snap crosses the other way
+    near = admin_area(nelway, layers.load("CA").subdivisions, "code", 10.0)
+    assert near.tolist() == ["CA-BC", "CA-BC"]
+    assert in_country(near, country[:, 0]).tolist() == ["CA-BC", None]

@@ -237,7 +237,7 @@ def test_more_n0_hosting_never_more_months() -> None:
 # --- prices ------------------------------------------------------------------------------------
 def test_every_state_has_a_price_and_wyoming_is_marked_estimated() -> None:
     table, notes = prices.read_table()
-    assert len(table) == 51  # 50 states and DC
+    assert len([code for code in table if code.startswith("US-")]) == 51  # 50 states and DC
     assert table["US-TX"] == pytest.approx(66.0) and notes["US-TX"] == "EIA 2023"
     assert notes["US-WY"] == "EIA 2023, estimated"
 
@@ -262,8 +262,44 @@ def test_price_table_build_matches_the_committed_file(tmp_path) -> None:
     from layers.build import electricity_prices as build
     from layers.paths import data_dir
 
-    (path,) = build.build(tmp_path, tmp_path)
-    assert path.read_text() == (data_dir() / build.OUT).read_text()
+    us, world = build.build(tmp_path, tmp_path)
+    assert us.read_text() == (data_dir() / build.OUT).read_text()
+    assert world.read_text() == (data_dir() / build.WORLD_OUT).read_text()
+
+
+def test_outside_the_us_a_site_takes_its_province_then_its_country_price() -> None:
+    # Hydro-Québec 2022 (Montréal, 5 MW at 25 kV): 5.33 CAD cents/kWh at 1.3014 CAD/USD
+    # (Federal Reserve G.5A 2022) = 53.3 / 1.3014 = 40.96 USD/MWh; Statistics Norway Q4 2019
+    # energy-intensive manufacturing: 31.8 ore/kWh at 8.8001 NOK/USD = 36.14 USD/MWh
+    sites = pd.DataFrame([_site(subdivision="CA-QC", country_iso3="CAN"),
+                          _site(site_id="n", subdivision=None, country_iso3="NOR"),
+                          _site(site_id="a", subdivision="CA-AB", country_iso3="CAN"),
+                          _site(site_id="t", subdivision="US-TX", country_iso3="USA")])
+    out = costs.estimate(sites, LOAD, S)
+    assert out["energy_price_usd_per_mwh"].tolist()[:2] == [40.96, 36.14]
+    assert np.isnan(out["energy_price_usd_per_mwh"].iloc[2])       # Alberta: not in reach
+    assert out["energy_price_usd_per_mwh"].iloc[3] == pytest.approx(66.0)
+    assert out["energy_price_note"].tolist()[:2] == [
+        "Hydro-Québec comparison 2022 (Montréal, 5 MW at 25 kV)",
+        "Statistics Norway Q4 2019 (energy only, no grid rent or taxes)"]
+    figures = prices.figures_outside_us(out)
+    assert figures["electricity_price"].endswith(
+        "at 2 of 3 sites, unknown at 1 (no published price in reach for their area)")
+    assert figures["cost_tables"].startswith("US tables used as a proxy")
+    assert prices.figures_outside_us(out.iloc[3:]) is None           # a US run: nothing
+
+
+def test_world_price_table_refuses_a_bad_row_naming_its_line() -> None:
+    from layers.build import electricity_prices as build
+
+    table = pd.read_csv(build.WORLD_TABLE, dtype={"note": str})
+    table.loc[0, "area"] = "US-TX"
+    table.loc[1, "currency_per_usd"] = 0
+    with pytest.raises(LayerValidationError) as err:
+        build.check_world(table, source="w.csv")
+    assert str(err.value) == (
+        "w.csv: area is neither XX-YY (ISO 3166-2) nor XXX (ISO 3166-1 alpha-3) (lines 2); "
+        "currency_per_usd not a number above 0 (lines 3)")
 
 
 def test_price_table_build_refuses_an_estimate_without_a_note() -> None:

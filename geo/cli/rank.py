@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 import layers
-from geo import portfolio, web
+from geo import portfolio, prices, web
 from geo import tiers as tier_words
 from geo.cli import progress, tables
 from geo.cli.config import (
@@ -229,7 +229,8 @@ def summary(opts: RankOptions, settings: Settings, result: RankResult,
     lines = [f"{result.layers.region}: {n:,} candidates for {opts.load_mw:,.0f} MW; tiers "
              + ", ".join(f"{k} {v:,}" for k, v in tiers.items())]
     # after the grid line: the tiers' key and the N-1 secure* count
-    notes = [tier_words.key_line(settings.tier_months),
+    notes = [prices.figures_line(result.provenance.get("figures_outside_us")),
+             tier_words.key_line(settings.tier_months),
              tables.star_line(result.ranked, result.sites.head(opts.top))]
     lines.append(tables.table(result, opts.top, notes=[n for n in notes if n]))
     if chosen is not None and opts.portfolio_n is not None:

@@ -14,6 +14,7 @@ from layers.build import (
     gas,
     land,
     osm_grid,
+    provinces,
     sovereignty,
     tamu,
     territories,
@@ -25,8 +26,8 @@ from layers.errors import GeoRankError
 #: Order matters: land prices and campuses use the state outlines, sovereignty the country
 #: list, the OSM grid the country and state outlines and the TAMU plants. ``osm_grid`` and
 #: ``territories`` read local folders and are skipped when those are absent.
-STEPS = (tamu, boundaries, land, gas, sovereignty, campuses, electricity_prices, world_plants,
-         osm_grid, territories)
+STEPS = (tamu, boundaries, provinces, land, gas, sovereignty, campuses, electricity_prices,
+         world_plants, osm_grid, territories)
 
 
 def build_all(cache: Path, out: Path, grids_dir: Path | None = None,

