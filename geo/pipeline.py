@@ -14,7 +14,7 @@ import pandas as pd
 
 import layers as layers_pkg
 from geo import candidates as candidates_mod
-from geo import columns, grid, join, portfolio, prices, score, sovereignty
+from geo import columns, grid, join, portfolio, prices, score, sovereignty, territories
 from geo import engine as engine_mod
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.grid import queue
@@ -156,6 +156,8 @@ def rank_sites(
     queued_loads: str | Path | pd.DataFrame | None = None,
     dataset: str | Path | None = None,
     allow_outside: bool = False,
+    iso: str | Sequence[str] | None = None,
+    utility: str | Sequence[str] | None = None,
 ) -> RankResult:
     """Rank candidate sites for a new load: power first, land follows.
 
@@ -207,6 +209,10 @@ def rank_sites(
     allow_outside
         Keep the user's sites that lie outside the region (with a warning) instead of
         refusing them (:func:`geo.candidates.check_in_region`).
+    iso, utility
+        Keep only sites whose ISO/RTO (``iso_rto``; ``"none"``: no ISO) or utility (name,
+        case-insensitive, or EIA id) is one of these (:func:`geo.territories.check_filter`),
+        before the ranking: the top ``top`` is the top within the filter.
 
     Returns
     -------
@@ -236,6 +242,7 @@ def rank_sites(
                                                                grid=settings.grid_source)
     if sovereignty_bloc is not None:
         sovereignty.check_bloc(sovereignty_bloc, bundle.sovereignty)  # before the long work
+    who = territories.check_filter(bundle.territories, bundle.region, iso, utility)
     if settings.electricity_prices_file is not None:  # refused before the long work
         prices.read_table(Path(settings.electricity_prices_file))
     rules = sovereignty.load_rules() if data_from else None
@@ -301,6 +308,8 @@ def rank_sites(
                 "top": top,
                 "land_prices": str(land_prices) if land_prices else _land_source(bundle),
                 "sovereignty_filter": sovereignty_bloc,
+                "who_filter": None if who is None else {
+                    "iso_rto": list(who.isos), "utility_eia_id": list(who.eia_ids)},
                 "data_from": regimes,
                 "engine": engine,
                 "tiers": tiers,
@@ -317,6 +326,7 @@ def rank_sites(
     summary = None
     if dataset is not None:
         context.bloc, context.regimes, context.rules = sovereignty_bloc, regimes, rules
+        context.who = who
         written: dict[str, Any] = {}
 
         def dataset_provenance(count: int, tiers: dict[str, int]) -> dict[str, Any]:
@@ -327,8 +337,10 @@ def rank_sites(
                                              dataset_provenance, scheduler=scheduler,
                                              partition_sites=partition_sites, top=top)
         if summary.count == 0:
-            raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
-                               f"{sovereignty_bloc!r}")
+            bloc = f"bloc {sovereignty_bloc!r}" if sovereignty_bloc else ""
+            raise GeoRankError(f"no candidate site in {bundle.region} " + (
+                f"lies in {bloc}" if who is None else
+                f"passes {who.asked}" + (f" in {bloc}" if bloc else "")))
         ranked = _order(summary.heads)
         shown = _order(score.one_per_poi(ranked).head(top))
         provenance = written["provenance"]
@@ -341,6 +353,7 @@ def rank_sites(
             if len(enriched) == 0:
                 raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
                                    f"{sovereignty_bloc!r}")
+        enriched = territories.keep(enriched, who, bundle.region)
         if regimes:
             enriched = sovereignty.tag_transfers(enriched, regimes, rules)
         ranked = _order(score.rank(enriched, load_mw, settings, grid_note=grid_note))

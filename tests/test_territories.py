@@ -5,10 +5,13 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 from shapely.geometry import Point, box
 
 import layers
 from geo import territories
+from geo.errors import GeoRankError, SettingsError
+from geo.pipeline import rank_sites
 from geo.territories import NO_ISO
 
 
@@ -73,3 +76,51 @@ def test_real_spot_checks():
     assert out["balancing_authority"].tolist() == ["ERCO", "PJM", "TVA", "MISO"]
     assert out.loc[1, "utility"] == "VIRGINIA ELECTRIC & POWER CO"      # Dominion
     assert out.loc[3, "utility"] == "MIDAMERICAN ENERGY CO"
+
+
+# --- --iso and --utility (geo.territories.check_filter) -------------------------------------
+def _check(iso=None, utility=None, areas=None):
+    return territories.check_filter(_areas() if areas is None else areas, "XX", iso, utility)
+
+
+def test_filters_match_iso_codes_and_utility_names_or_ids_case_insensitively():
+    assert _check() is None
+    assert _check(iso=["pjm", "NONE"]).isos == ("PJM", NO_ISO)
+    assert _check(utility="big iou").eia_ids == ("1",)
+    assert _check(utility=["2", "Mountain"]).eia_ids == ("2", "3")  # an id; a unique start
+    who = _check(iso="PJM", utility="Small Coop")
+    sites = pd.DataFrame({"iso_rto": ["PJM", "PJM", NO_ISO, None],
+                          "utility_eia_id": ["1", "2", "2", None]})
+    assert who.keep(sites).index.tolist() == [1]                 # both filters must pass
+    assert _check(iso="none").keep(sites).index.tolist() == [2]
+
+
+@pytest.mark.parametrize(("iso", "utility", "message"), [
+    ("PJN", None, "--iso 'PJN': unknown ISO/RTO; closest: PJM (known: PJM, none)"),
+    (None, "Big IUO", "--utility 'Big IUO': no utility of that name or EIA id; closest: "
+                      "Big IOU"),
+    (None, "9", "--utility '9': no utility of that name or EIA id"),
+])
+def test_unknown_names_say_the_flag_and_the_closest(iso, utility, message):
+    with pytest.raises(SettingsError) as err:
+        _check(iso=iso, utility=utility)
+    assert str(err.value) == message
+
+
+def test_a_region_without_territories_says_so():
+    with pytest.raises(SettingsError, match=r"^--iso and --utility: XX has no utility "
+                                            r"territories"):
+        _check(iso="PJM", utility="x", areas=_areas().iloc[:0])
+    with pytest.raises(GeoRankError, match="no candidate site in XX passes --iso PJM"):
+        territories.keep(pd.DataFrame({"iso_rto": [NO_ISO], "utility_eia_id": ["3"]}),
+                         _check(iso="PJM"), "XX")
+
+
+@pytest.mark.slow
+def test_the_filter_comes_before_the_top_cut():
+    # in Texas the best MISO site ranks 152nd unfiltered: filtered, the top 3 are MISO's
+    result = rank_sites("US-TX", load_mw=300, top=3, iso="MISO")
+    assert result.sites["iso_rto"].tolist() == ["MISO"] * 3
+    assert result.sites["rank"].tolist() == [1, 2, 3]
+    assert set(result.ranked["iso_rto"]) == {"MISO"} and len(result.ranked) == 68
+    assert result.provenance["who_filter"] == {"iso_rto": ["MISO"], "utility_eia_id": []}

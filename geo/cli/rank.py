@@ -141,6 +141,13 @@ def table(result: RankResult, limit: int, notes: Sequence[str] = ()) -> str:
               help="The price column of --land-prices polygons (default: price_usd_per_acre).")
 @click.option("--sovereignty", "bloc", default=None,
               help="Keep only sites in this data bloc (US, EU/EEA, UK, CA, GCC, ...).")
+@click.option("--iso", "iso", multiple=True, metavar="ISO",
+              help="Keep only sites in this ISO/RTO (ERCOT, PJM, MISO, SPP, CAISO, NYISO, "
+                   "ISO-NE; 'none': no ISO, a vertically integrated utility); repeatable. "
+                   "US territories only; filters before the ranking.")
+@click.option("--utility", "utility", multiple=True, metavar="NAME",
+              help="Keep only sites served by this utility (its name, case-insensitive, or "
+                   "its EIA id); repeatable.")
 @click.option("--data-from", "data_from", multiple=True, metavar="REGIME",
               help="Tag each site with whether personal data from this regime may be "
                    "processed there: allowed, conditional or not allowed (EU, UK, CN, IN, US; "
@@ -193,6 +200,7 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
                  flexible: bool, queued_loads: str | None, portfolio_n: int | None,
                  tiles: str | None,
                  tiles_attribution: str | None, offline: bool, allow_outside: bool,
+                 iso: tuple[str, ...], utility: tuple[str, ...],
                  **layer_opts: Any) -> None:
     """Rank sites for a new load in REGION: power first, land follows (the default command)."""
     quiet = ctx.find_root().params.get("quiet", False)
@@ -222,7 +230,8 @@ def rank_command(ctx: click.Context, region: str, load_mw: float, candidates: st
             data_from=data_from or None,
             top=top, all_candidates=all_candidates, progress=bars,
             engine=engine, scheduler=scheduler, queued_loads=queued_loads,
-            dataset=target if partitioned else None, allow_outside=allow_outside)
+            dataset=target if partitioned else None, allow_outside=allow_outside,
+            iso=iso or None, utility=utility or None)
         chosen = None
         if portfolio_n is None:
             result = rank_sites(region, **options)
