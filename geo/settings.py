@@ -283,6 +283,26 @@ class Settings(SettingsBase):
     #: seed's 2-4 year grid wait; ERCOT's study-to-service is 4-6 years
     #: (https://ces-ltd.com/?p=8830) and Texas SB 6 adds a screening study for loads >= 75 MW.
     study_months: float = Field(default=12.0, ge=0)
+    #: Study months by the site's ISO/RTO (``iso_rto``), in place of study_months there
+    #: (geo.power.study_months); an ISO not listed keeps the national default.
+    #: ERCOT 9: Batch Zero, the batch study that replaced the one-by-one Large Load
+    #: Interconnection Study for loads >= 75 MW (PGRR145, approved by the PUCT 18 June 2026,
+    #: https://ercot.com/mktrules/issues/PGRR145): submissions due 10 July 2026, MW allocations
+    #: expected 9 April 2027 (https://webiis08.mondaq.com/unitedstates/oil-gas-electricity/1807826/puct-approves-batch-zero-framework-that-will-provide-a-pathway-for-large-load-to-connect-to-the-grid-and-receive-electricity),
+    #: 9 months; the TSP's facility work follows as the works of the grid path.
+    #: SPP 3: the High Impact Large Load (HILL) process, "a 90-day study-and-approval
+    #: process" (FERC docket ER26-247, effective 15 January 2026,
+    #: https://rtowww.com/123602-ferc-approves-spp-large-load-process).
+    #: PJM, MISO, CAISO, NYISO, ISO-NE: no published length of a large-load study found (the
+    #: transmission owner studies the load): the national default.
+    study_months_by_iso: dict[Name, Amount] = Field(
+        default_factory=lambda: {"ERCOT": 9.0, "SPP": 3.0}, strict=False)
+    #: Study months by the utility's EIA id (``utility_eia_id``), before the ISO's figure: the
+    #: utility runs the load study. Empty: no utility's published study length was found
+    #: (Dominion publishes only the whole wait, "three to four years" stretched by one to
+    #: three, https://www.axios.com/pro/energy-policy/2024/09/04/virginia-data-center-dominion-grid,
+    #: which upgrade_n0_shortfall_months already carries). Example: {"19876" = 24.0}.
+    study_months_by_utility: dict[Name, Amount] = Field(default_factory=dict, strict=False)
     #: A new bay (breaker position) at the existing POI substation (months after the study).
     #: Assumption; HV breakers quoted 4.5 years at the Dec 2023 peak (WAPA,
     #: https://www.wapa.gov/supply-chains/) are a risk this figure does not carry.
