@@ -289,7 +289,9 @@ class Settings(SettingsBase):
     #: Interconnection Study for loads >= 75 MW (PGRR145, approved by the PUCT 18 June 2026,
     #: https://ercot.com/mktrules/issues/PGRR145): submissions due 10 July 2026, MW allocations
     #: expected 9 April 2027 (https://webiis08.mondaq.com/unitedstates/oil-gas-electricity/1807826/puct-approves-batch-zero-framework-that-will-provide-a-pathway-for-large-load-to-connect-to-the-grid-and-receive-electricity),
-    #: 9 months; the TSP's facility work follows as the works of the grid path.
+    #: 9 months; the TSP's facility work follows as the works of the grid path. Batch Zero
+    #: is one-time: a request made after its deadline waits for the next batch (Batch One,
+    #: not yet scheduled), a wait this figure does not carry.
     #: SPP 3: the High Impact Large Load (HILL) process, "a 90-day study-and-approval
     #: process" (FERC docket ER26-247, effective 15 January 2026,
     #: https://rtowww.com/123602-ferc-approves-spp-large-load-process).

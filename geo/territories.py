@@ -4,8 +4,9 @@ From the territories layer (``data/us/territories.parquet``: HIFLD retail servic
 territories, control areas and ISO/RTO areas with EIA-861 2024 attributes): a site's
 utility is the retail service territory that contains it; where several do (territories
 overlap, e.g. a co-op inside an investor-owned utility's area), the one that also contains
-the site's POI comes first, then the one with more customers, then the territory id, and
-``utility_overlap`` names the others. The balancing authority and the ISO/RTO are the
+the site's POI comes first, then one whose balancing authority (EIA-861) is that of the
+control area containing the site, then the one with more customers, then the territory id,
+and ``utility_overlap`` names the others. The balancing authority and the ISO/RTO are the
 utility's own (EIA-861), else those of the control-area and ISO polygons that contain the
 site; a site in a non-ISO area (a vertically integrated utility's) is ``none``. Outside
 every territory (or outside the US) the columns are null.
@@ -65,11 +66,21 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
                                                          strict=True)]
     else:
         pairs["at_poi"] = False
+    # a utility of the balancing authority whose control area holds the site before one of
+    # another BA: Houston lies in Entergy Texas's territory polygon too, but in ERCOT's
+    # control area, and CenterPoint (a wires company) reports no retail customers
+    bas = territories[kind == "balancing_authority"].reset_index(drop=True)
+    ba_hits = _containing(points, bas).drop_duplicates("site")
+    site_ba = np.full(n, None, dtype=object)
+    site_ba[ba_hits["site"].to_numpy()] = _text(bas["code"])[ba_hits["area"].to_numpy()]
+    utility_ba = _text(retail["balancing_authority"])[pairs["area"].to_numpy()]
+    pairs["ba_agrees"] = pd.notna(utility_ba) & (utility_ba == site_ba[pairs["site"]
+                                                                      .to_numpy()])
     pairs["customers"] = pd.to_numeric(retail["customers"], errors="coerce").fillna(0) \
         .to_numpy()[pairs["area"].to_numpy()]
     pairs["territory_id"] = retail["territory_id"].astype(str).to_numpy()[pairs["area"]]
-    pairs = pairs.sort_values(["site", "at_poi", "customers", "territory_id"],
-                              ascending=[True, False, False, True], kind="mergesort")
+    pairs = pairs.sort_values(["site", "at_poi", "ba_agrees", "customers", "territory_id"],
+                              ascending=[True, False, False, False, True], kind="mergesort")
     first = pairs.drop_duplicates("site")
     rows, at = first["site"].to_numpy(), first["area"].to_numpy()
     names = retail["name"].astype(object).to_numpy()

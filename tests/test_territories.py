@@ -63,6 +63,27 @@ def test_the_ba_polygon_and_the_non_iso_area_fill_what_the_utility_does_not_say(
     assert out.loc[1, "iso_rto"] == NO_ISO
 
 
+def test_the_utility_of_the_control_area_comes_before_more_customers():
+    # Houston: inside Entergy Texas's polygon (MISO, many customers) and CenterPoint's (a
+    # wires company in ERCOT, no retail customers); the site lies in ERCOT's control area
+    rows = [("retail_service_territory", "Entergy Texas", "55937", None, "MISO", "MISO",
+             490_000, box(0, 0, 10, 10)),
+            ("retail_service_territory", "CenterPoint", "8901", None, "ERCO", "ERCOT", None,
+             box(4, 4, 6, 6)),
+            ("balancing_authority", "ERCOT", None, "ERCO", None, None, None, box(3, 3, 8, 8))]
+    areas = gpd.GeoDataFrame(
+        {"territory_id": ["a", "b", "c"], "kind": [r[0] for r in rows],
+         "name": [r[1] for r in rows], "eia_id": [r[2] for r in rows],
+         "code": [r[3] for r in rows], "balancing_authority": [r[4] for r in rows],
+         "iso_rto": [r[5] for r in rows], "customers": [r[6] for r in rows]},
+        geometry=[r[7] for r in rows], crs="EPSG:4326")
+    out = pd.DataFrame(territories.tag(_sites((5, 5), (1, 1)), areas))
+    assert out["utility"].tolist() == ["CenterPoint", "Entergy Texas"]
+    assert out["iso_rto"].tolist() == ["ERCOT", "MISO"]
+    assert out.loc[0, "utility_overlap"] == "Entergy Texas"
+    assert pd.isna(out.loc[1, "utility_overlap"])
+
+
 def test_a_site_outside_every_territory_is_null():
     out = pd.DataFrame(territories.tag(_sites((50, 50)), _areas()))
     assert out.loc[0].isna().all()
