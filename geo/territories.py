@@ -5,7 +5,8 @@ territories, control areas and ISO/RTO areas with EIA-861 2024 attributes): a si
 utility is the retail service territory that contains it; where several do (territories
 overlap, e.g. a co-op inside an investor-owned utility's area), the one that also contains
 the site's POI comes first, then one whose balancing authority (EIA-861) is that of the
-control area containing the site, then the one with more customers, then the territory id,
+control area containing the site (the smallest, where control areas overlap), then the one
+with more customers, then the territory id,
 and ``utility_overlap`` names the others. The balancing authority and the ISO/RTO are the
 utility's own (EIA-861), else those of the control-area and ISO polygons that contain the
 site; a site in a non-ISO area (a vertically integrated utility's) is ``none``. Outside
@@ -69,8 +70,13 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     # a utility of the balancing authority whose control area holds the site before one of
     # another BA: Houston lies in Entergy Texas's territory polygon too, but in ERCOT's
     # control area, and CenterPoint (a wires company) reports no retail customers
+    # (control areas overlap too: the smallest one containing the site is its own, e.g.
+    # ERCOT's rather than SPP's at Odessa, where SPP's polygon reaches over it)
     bas = territories[kind == "balancing_authority"].reset_index(drop=True)
-    ba_hits = _containing(points, bas).drop_duplicates("site")
+    ba_hits = _containing(points, bas)
+    ba_hits["size"] = shapely.area(bas.geometry.to_numpy())[ba_hits["area"].to_numpy()]
+    ba_hits = ba_hits.sort_values(["site", "size", "area"], kind="mergesort") \
+        .drop_duplicates("site")
     site_ba = np.full(n, None, dtype=object)
     site_ba[ba_hits["site"].to_numpy()] = _text(bas["code"])[ba_hits["area"].to_numpy()]
     utility_ba = _text(retail["balancing_authority"])[pairs["area"].to_numpy()]

@@ -70,9 +70,11 @@ def test_the_utility_of_the_control_area_comes_before_more_customers():
              490_000, box(0, 0, 10, 10)),
             ("retail_service_territory", "CenterPoint", "8901", None, "ERCO", "ERCOT", None,
              box(4, 4, 6, 6)),
-            ("balancing_authority", "ERCOT", None, "ERCO", None, None, None, box(3, 3, 8, 8))]
+            ("balancing_authority", "ERCOT", None, "ERCO", None, None, None, box(3, 3, 8, 8)),
+            # control areas overlap: SPP's larger polygon reaches over ERCOT's
+            ("balancing_authority", "SPP", None, "SWPP", None, None, None, box(-9, -9, 20, 20))]
     areas = gpd.GeoDataFrame(
-        {"territory_id": ["a", "b", "c"], "kind": [r[0] for r in rows],
+        {"territory_id": ["a", "b", "c", "d"], "kind": [r[0] for r in rows],
          "name": [r[1] for r in rows], "eia_id": [r[2] for r in rows],
          "code": [r[3] for r in rows], "balancing_authority": [r[4] for r in rows],
          "iso_rto": [r[5] for r in rows], "customers": [r[6] for r in rows]},
