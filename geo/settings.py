@@ -298,13 +298,13 @@ class Settings(SettingsBase):
     #: PJM, MISO, CAISO, NYISO, ISO-NE: no published length of a large-load study found (the
     #: transmission owner studies the load): the national default.
     study_months_by_iso: dict[Name, Amount] = Field(
-        default_factory=lambda: {"ERCOT": 9.0, "SPP": 3.0}, strict=False)
+        default_factory=lambda: {"ERCOT": 9.0, "SPP": 3.0})
     #: Study months by the utility's EIA id (``utility_eia_id``), before the ISO's figure: the
     #: utility runs the load study. Empty: no utility's published study length was found
     #: (Dominion publishes only the whole wait, "three to four years" stretched by one to
     #: three, https://www.axios.com/pro/energy-policy/2024/09/04/virginia-data-center-dominion-grid,
     #: which upgrade_n0_shortfall_months already carries). Example: {"19876" = 24.0}.
-    study_months_by_utility: dict[Name, Amount] = Field(default_factory=dict, strict=False)
+    study_months_by_utility: dict[Name, Amount] = Field(default_factory=dict)
     #: A new bay (breaker position) at the existing POI substation (months after the study).
     #: Assumption; HV breakers quoted 4.5 years at the Dec 2023 peak (WAPA,
     #: https://www.wapa.gov/supply-chains/) are a risk this figure does not carry.
