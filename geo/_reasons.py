@@ -172,6 +172,24 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
             ("energized", "energized", _num(sites, "energized_months")),
             ("gas", "gas (approximate basin)", _num(sites, "gas_months")))])
 
+    # Who serves the site: "; utility NAME, BA ERCO, ISO ERCOT" ("no ISO" where the utility
+    # runs the process itself), and the study that process sets: "; study 9 months (ERCOT
+    # process)", or "; study months: national default (12)".
+    utility = _text(sites, "utility")
+    served = utility != ""
+    ba, iso = _text(sites, "balancing_authority"), _text(sites, "iso_rto")
+    line.add_if(served, "; utility ", utility)
+    line.add_if(served & (ba != ""), ", BA ", ba)
+    line.add_if(served & (iso != "") & (iso != "none"), ", ISO ", iso)
+    line.add_if(served & (iso == "none"), ", no ISO (vertically integrated)")
+    basis = _text(sites, "grid_study_basis")
+    study = _num(sites, "grid_study_months")
+    default = basis == "national default"
+    line.add_if(has_poi & default, "; study months: national default (",
+                _fmt(study, "{:,.0f}"), ")")
+    line.add_if(has_poi & (basis != "") & ~default, "; study ", _fmt(study, "{:,.0f} months"),
+                " (", basis, ")")
+
     # Money.
     cost = _num(sites, "cost_of_power_musd")
     known = ~np.isnan(cost)

@@ -169,6 +169,7 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     region = cost_region(data, s)
     full = interconnection(data, np.full(n, load), region, s)
     grid = power.grid_months(data, np.full(n, load), load, s)
+    study, study_basis = power.study_months(data, n, s)
 
     existing = np.nan_to_num(as_float(data, "existing_mw"), nan=0.0)
     rest_mw = np.where(existing > 0, load - np.minimum(existing, load), load)
@@ -227,6 +228,8 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
         "acres_needed": np.full(n, acres),
         "land_cost_musd": acres * as_float(data, "land_price_usd_per_acre") / 1e6,
         "grid_months": grid["months"],
+        "grid_study_months": study,
+        "grid_study_basis": study_basis,
         "energized_months": energized["months"],
         "gas_months": gas["months"],
         "gas_capex_musd": gas["capex"],

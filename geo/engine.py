@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import columns, costs, join, score, sovereignty
+from geo import columns, costs, join, score, sovereignty, territories
 from geo._arrays import arrays
 from geo.errors import DependencyError, SettingsError
 from geo.io import dataset as _dataset
@@ -62,6 +62,7 @@ class StageContext:
     bloc: str | None = None
     regimes: list[str] = field(default_factory=list)
     rules: Any = None
+    who: territories.Filter | None = None
     #: The synthetic-grid clause of the reasons (:data:`geo.pipeline.SYNTHETIC_NOTE`).
     grid_note: str = ""
 
@@ -153,6 +154,8 @@ def rank_partition(sites: gpd.GeoDataFrame, context: StageContext, settings: Set
     out = stage(sites, context, settings, centres)
     if context.bloc is not None:
         out = sovereignty.keep_bloc(out, context.bloc, context.layers.sovereignty)
+    if context.who is not None:
+        out = context.who.keep(out)
     if context.regimes:
         out = sovereignty.tag_transfers(out, context.regimes, context.rules)
     # the "; below #k: ..." clause compares a site with the one ranked just above it; in a

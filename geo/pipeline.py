@@ -20,7 +20,7 @@ import pandas as pd
 
 import layers as layers_pkg
 from geo import candidates as candidates_mod
-from geo import columns, grid, join, portfolio, prices, score, sovereignty
+from geo import columns, grid, join, portfolio, prices, score, sovereignty, territories
 from geo import engine as engine_mod
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.grid import queue
@@ -138,6 +138,8 @@ def prepare(request: Request, land: LandInput, data: DataRules, execution: Execu
                                                                grid=settings.grid_source)
     if data.bloc is not None:
         sovereignty.check_bloc(data.bloc, bundle.sovereignty)  # before the long work
+    who = territories.check_filter(bundle.territories, bundle.region, request.iso,
+                                   request.utility)
     if settings.electricity_prices_file is not None:  # refused before the long work
         prices.read_table(Path(settings.electricity_prices_file))
     rules = sovereignty.load_rules() if data.data_from else None
@@ -150,7 +152,8 @@ def prepare(request: Request, land: LandInput, data: DataRules, execution: Execu
         raise GeoRankError(
             f"no candidate sites in {bundle.region} for --candidates {request.candidates!r}"
             f" at or above {settings.candidate_min_kv:g} kV; lower --min-kv or widen the region")
-    return Prepared(request, land, data, execution, settings, bundle, sites, rules, regimes)
+    return Prepared(request, land, data, execution, settings, bundle, sites, rules, regimes,
+                    who)
 
 
 def grid_step(prep: Prepared) -> Gridded:
@@ -217,6 +220,8 @@ def _provenance(prep: Prepared, gridded: Gridded, count: int, written: int,
             "top": request.top,
             "land_prices": str(prep.land.prices) if prep.land.prices else _land_source(bundle),
             "sovereignty_filter": prep.data.bloc,
+            "who_filter": None if prep.who is None else {
+                "iso_rto": list(prep.who.isos), "utility_eia_id": list(prep.who.eia_ids)},
             "data_from": prep.regimes,
             "engine": prep.execution.engine,
             "tiers": tiers,
@@ -246,6 +251,7 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
     top = request.top
     if execution.dataset is not None:
         context.bloc, context.regimes, context.rules = data.bloc, prep.regimes, prep.rules
+        context.who = prep.who
         written: dict[str, Any] = {}
 
         def dataset_provenance(count: int, tiers: dict[str, int]) -> dict[str, Any]:
@@ -258,8 +264,10 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
                                              partition_sites=execution.partition_sites,
                                              top=top)
         if summary.count == 0:
-            raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
-                               f"{data.bloc!r}")
+            bloc = f"bloc {data.bloc!r}" if data.bloc else ""
+            raise GeoRankError(f"no candidate site in {bundle.region} " + (
+                f"lies in {bloc}" if prep.who is None else
+                f"passes {prep.who.asked}" + (f" in {bloc}" if bloc else "")))
         ranked = _order(summary.heads)
         if (figures := prices.figures_outside_us(ranked)) is not None:
             written["provenance"]["figures_outside_us"] = figures
@@ -274,6 +282,7 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
         if len(enriched) == 0:
             raise GeoRankError(f"no candidate site in {bundle.region} lies in bloc "
                                f"{data.bloc!r}")
+    enriched = territories.keep(enriched, prep.who, bundle.region)
     if prep.regimes:
         enriched = sovereignty.tag_transfers(enriched, prep.regimes, prep.rules)
     ranked = _order(score.rank(enriched, request.load_mw, settings,
@@ -330,6 +339,8 @@ def rank_sites(
     queued_loads: str | Path | pd.DataFrame | None = None,
     dataset: str | Path | None = None,
     allow_outside: bool = False,
+    iso: str | Sequence[str] | None = None,
+    utility: str | Sequence[str] | None = None,
 ) -> RankResult:
     """Rank candidate sites for a new load: power first, land follows.
 
@@ -384,6 +395,10 @@ def rank_sites(
     allow_outside
         Keep the user's sites that lie outside the region (with a warning) instead of
         refusing them (:func:`geo.candidates.check_in_region`).
+    iso, utility
+        Keep only sites whose ISO/RTO (``iso_rto``; ``"none"``: no ISO) or utility (name,
+        case-insensitive, or EIA id) is one of these (:func:`geo.territories.check_filter`),
+        before the ranking: the top ``top`` is the top within the filter.
 
     Returns
     -------
@@ -402,6 +417,7 @@ def rank_sites(
     return run(
         Request(region=region, candidates=candidates, load_mw=load_mw, top=top,
                 all_candidates=all_candidates, allow_outside=allow_outside,
+                iso=iso, utility=utility,
                 queued_loads=queued_loads),
         LandInput(prices=land_prices, unit=land_unit, price_column=price_column),
         DataRules(bloc=sovereignty_bloc, data_from=data_from),

@@ -4,9 +4,14 @@ Three paths per site (docs/methods.md "Time to power and cost of power"); every 
 :class:`~geo.settings.Settings` field whose comment names its published source.
 
 Grid
-    ``months = max(campus_build_months, study_months + max(POI works, transformer,
+    ``months = max(campus_build_months, study + max(POI works, transformer,
     network upgrades, tie))``: the study comes first, then the works run in parallel and the
     longest binds (the *binding element*, named in the reasons).
+
+    * The study (:func:`study_months`) is set by the process that governs the connection:
+      the utility's published figure (``study_months_by_utility``, by ``utility_eia_id``),
+      else its ISO/RTO's (``study_months_by_iso``, by ``iso_rto``), else the national
+      default ``study_months`` ("national default" in ``study_basis``).
 
     * POI works: a bay at the existing substation (``poi_bay_months``) for loads up to
       ``bay_max_mw``, a new switching station (``switching_station_months``) above.
@@ -66,6 +71,7 @@ __all__ = [
     "gas_path",
     "grid_months",
     "monthly_carrying_musd",
+    "study_months",
 ]
 
 #: Path names, in the order that breaks an exact tie of months and cost.
@@ -82,6 +88,44 @@ def monthly_carrying_musd(load_mw: float, s: Settings) -> float:
     return s.campus_capex_musd_per_mw * load_mw * s.discount_rate / 12.0
 
 
+#: ``study_basis`` of a site whose study length is the national default.
+NATIONAL_DEFAULT = "national default"
+
+
+def study_months(data: Columns, n: int, s: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Months of the large-load study for each of ``n`` rows and where the figure comes from.
+
+    The utility's own figure (``study_months_by_utility`` keyed by ``utility_eia_id``)
+    first: the utility runs the load study, inside an ISO too. Else the ISO/RTO's
+    (``study_months_by_iso`` keyed by ``iso_rto``), else ``study_months`` with the basis
+    :data:`NATIONAL_DEFAULT`. Rows without these columns take the default.
+    """
+    months = np.full(n, float(s.study_months))
+    basis = np.full(n, NATIONAL_DEFAULT, dtype=object)
+    for column, table, label in (("iso_rto", s.study_months_by_iso, "{} process"),
+                                 ("utility_eia_id", s.study_months_by_utility, "utility {}")):
+        if not table or column not in data:
+            continue
+        keys = np.array([_key(v) for v in np.asarray(data[column], dtype=object)],
+                        dtype=object)
+        for key, value in table.items():
+            hit = keys == key
+            months[hit] = value
+            basis[hit] = label.format(key)
+    return months, basis
+
+
+def _key(value: object) -> str:
+    """A table key from a cell: the text, an id read as a number without its ".0", or ""."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return ""
+        return f"{value:.0f}" if float(value).is_integer() else str(value)
+    return "" if value is None else str(value)
+
+
 def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
                 s: Settings) -> dict[str, np.ndarray]:
     """Months of the grid path for ``need_mw`` per row (0: nothing to connect).
@@ -92,6 +136,7 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
     no POI or no tie length.
     """
     n = len(need_mw)
+    study = study_months(data, n, s)[0]
     has_poi = present(data, "poi_sub_id")
     firm = np.nan_to_num(as_float(data, "firm_mw"), nan=0.0)
     # N-0 hosting is never below firm (a null counts as the firm figure)
@@ -124,11 +169,11 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
     worst = np.nan_to_num(works, nan=-1.0).argmax(axis=0)
     binding = labels[worst]
     binding = np.where((worst == 3) & station, STATION, binding)
-    inter = s.study_months + np.nanmax(np.vstack([works, np.zeros(n)]), axis=0)
+    inter = study + np.nanmax(np.vstack([works, np.zeros(n)]), axis=0)
     months = np.maximum(s.campus_build_months, inter)
     binding = np.where(s.campus_build_months >= inter, CAMPUS, binding).astype(object)
     # The phase before the upgrades: firm MW once the other works are done.
-    other = s.study_months + np.nanmax(np.vstack([xfmr_months, tie_months, poi_months]), axis=0)
+    other = study + np.nanmax(np.vstack([xfmr_months, tie_months, poi_months]), axis=0)
     early = upgrades & (firm > 0)
     first_months = np.where(early, np.maximum(s.campus_build_months, other), months)
     first_mw = np.where(early, np.minimum(firm, need), need)

@@ -67,6 +67,8 @@ class Request:
     all_candidates: bool = False
     allow_outside: bool = False
     queued_loads: str | Path | pd.DataFrame | None = None
+    iso: str | Sequence[str] | None = None
+    utility: str | Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class Prepared:
     sites: gpd.GeoDataFrame
     rules: Any
     regimes: list[str]
+    #: the checked ``iso``/``utility`` filter (:func:`geo.territories.check_filter`), or None
+    who: Any = None
 
 
 @dataclass(frozen=True)

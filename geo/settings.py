@@ -283,6 +283,26 @@ class Settings(SettingsBase):
     #: seed's 2-4 year grid wait; ERCOT's study-to-service is 4-6 years
     #: (https://ces-ltd.com/?p=8830) and Texas SB 6 adds a screening study for loads >= 75 MW.
     study_months: float = Field(default=12.0, ge=0)
+    #: Study months by the site's ISO/RTO (``iso_rto``), in place of study_months there
+    #: (geo.power.study_months); an ISO not listed keeps the national default. Empty by
+    #: default: the two published large-load study lengths found do not apply to a new
+    #: grid-served request made now (docs/methods.md "Study months by process"):
+    #: ERCOT's Batch Zero (PGRR145, https://ercot.com/mktrules/issues/PGRR145) allocates MW
+    #: about 9 months after its submissions (due 10 July 2026, allocations expected 9 April
+    #: 2027), but it is one-time; a later request waits for a batch not yet scheduled.
+    #: SPP's High Impact Large Load process gives "a 90-day study-and-approval" (FERC
+    #: ER26-247, https://rtowww.com/123602-ferc-approves-spp-large-load-process) to loads
+    #: paired with new or existing generation, a provisional approval with upgrades assigned
+    #: until firm service is acquired; the grid path asks for firm service. A user who
+    #: qualifies sets e.g. {ERCOT = 9, SPP = 3} in --config. PJM, MISO, CAISO, NYISO,
+    #: ISO-NE: no published length of a large-load study found.
+    study_months_by_iso: dict[Name, Amount] = Field(default_factory=dict)
+    #: Study months by the utility's EIA id (``utility_eia_id``), before the ISO's figure: the
+    #: utility runs the load study. Empty: no utility's published study length was found
+    #: (Dominion publishes only the whole wait, "three to four years" stretched by one to
+    #: three, https://www.axios.com/pro/energy-policy/2024/09/04/virginia-data-center-dominion-grid,
+    #: which upgrade_n0_shortfall_months already carries). Example: {"19876" = 24.0}.
+    study_months_by_utility: dict[Name, Amount] = Field(default_factory=dict)
     #: A new bay (breaker position) at the existing POI substation (months after the study).
     #: Assumption; HV breakers quoted 4.5 years at the Dec 2023 peak (WAPA,
     #: https://www.wapa.gov/supply-chains/) are a risk this figure does not carry.

@@ -162,6 +162,8 @@ def _describe(annotation: Any, metadata: list[Any], plural: bool = False) -> str
                  (meta.metadata if isinstance(meta, FieldInfo) else [meta])]
         return _describe(args[0], [*inner, *metadata], plural)
     least = max([m.min_length for m in metadata if isinstance(m, at.MinLen)], default=0)
+    if typing.get_origin(annotation) is dict:
+        return "a table of names to " + _describe(args[1], [], plural=True)
     if typing.get_origin(annotation) is tuple:
         items = _describe(args[0], [], plural=True)
         return {0: "a list of ", 1: "a non-empty list of "}.get(

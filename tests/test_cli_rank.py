@@ -121,6 +121,8 @@ def test_h3_candidates_and_user_sites(config, tmp_path, geo_rank):
         (["--top", "0"], "--top"),
         (["--format", "shp"], "--format"),
         (["--sovereignty", "Mars"], "--sovereignty"),
+        (["--iso", "ERCOTT"], "--iso 'ERCOTT': unknown ISO/RTO; closest: ERCOT"),
+        (["--utility", "Narragansett"], "--utility 'Narragansett': no utility of that name"),
     ],
 )
 def test_bad_flags_are_one_line_exit_2_and_write_nothing(args, flag, config, tmp_path, geo_rank):

@@ -59,7 +59,8 @@ def test_derived_lists():
     assert costs.COST_COLUMNS == (
         "interconnection_cost_musd", "time_to_power_months", "power_path", "power_binding",
         "network_upgrades", "first_power_mw", "first_power_months", "grid_months",
-        "energized_months", "gas_months", "gas_capex_musd", "tie_circuits", "poi_works",
+        "grid_study_months", "grid_study_basis", "energized_months", "gas_months",
+        "gas_capex_musd", "tie_circuits", "poi_works",
         "path_capex_musd", "delay_cost_musd", "energy_price_usd_per_mwh", "energy_price_note",
         "energy_cost_musd_per_year", "cost_of_power_musd", "cost_region", "tie_cost_musd",
         "substation_cost_musd", "transformer_cost_musd", "acres_needed", "land_cost_musd")

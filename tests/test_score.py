@@ -304,7 +304,8 @@ def test_reasons_text_for_a_fixed_row() -> None:
     assert out.loc[0, "reasons"] == (
         "Tier B (≤ 36 months): grid, 25 months to 300 MW (binding: tie line); firm 450 MW "
         "(N-1) / 1,240 MW "
-        "(N-0) at 345 kV CHILDRESS 2 (3.1 km, 2 circuits), N-1 secure; cost of power "
+        "(N-0) at 345 kV CHILDRESS 2 (3.1 km, 2 circuits), N-1 secure; study months: "
+        "national default (12); cost of power "
         "1,930 M USD over 10 years: capital 27.1 + delay 515.2 + energy 138.8 M USD/year "
         "(66 USD/MWh, EIA 2023); estimated: grid figures are DC estimates; land 2,970 "
         "USD/acre (state average, 2025)"

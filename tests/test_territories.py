@@ -5,10 +5,13 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 from shapely.geometry import Point, box
 
 import layers
 from geo import territories
+from geo.errors import GeoRankError, SettingsError
+from geo.pipeline import rank_sites
 from geo.territories import NO_ISO
 
 
@@ -60,6 +63,29 @@ def test_the_ba_polygon_and_the_non_iso_area_fill_what_the_utility_does_not_say(
     assert out.loc[1, "iso_rto"] == NO_ISO
 
 
+def test_the_utility_of_the_control_area_comes_before_more_customers():
+    # Houston: inside Entergy Texas's polygon (MISO, many customers) and CenterPoint's (a
+    # wires company in ERCOT, no retail customers); the site lies in ERCOT's control area
+    rows = [("retail_service_territory", "Entergy Texas", "55937", None, "MISO", "MISO",
+             490_000, box(0, 0, 10, 10)),
+            ("retail_service_territory", "CenterPoint", "8901", None, "ERCO", "ERCOT", None,
+             box(4, 4, 6, 6)),
+            ("balancing_authority", "ERCOT", None, "ERCO", None, None, None, box(3, 3, 8, 8)),
+            # control areas overlap: SPP's larger polygon reaches over ERCOT's
+            ("balancing_authority", "SPP", None, "SWPP", None, None, None, box(-9, -9, 20, 20))]
+    areas = gpd.GeoDataFrame(
+        {"territory_id": ["a", "b", "c", "d"], "kind": [r[0] for r in rows],
+         "name": [r[1] for r in rows], "eia_id": [r[2] for r in rows],
+         "code": [r[3] for r in rows], "balancing_authority": [r[4] for r in rows],
+         "iso_rto": [r[5] for r in rows], "customers": [r[6] for r in rows]},
+        geometry=[r[7] for r in rows], crs="EPSG:4326")
+    out = pd.DataFrame(territories.tag(_sites((5, 5), (1, 1)), areas))
+    assert out["utility"].tolist() == ["CenterPoint", "Entergy Texas"]
+    assert out["iso_rto"].tolist() == ["ERCOT", "MISO"]
+    assert out.loc[0, "utility_overlap"] == "Entergy Texas"
+    assert pd.isna(out.loc[1, "utility_overlap"])
+
+
 def test_a_site_outside_every_territory_is_null():
     out = pd.DataFrame(territories.tag(_sites((50, 50)), _areas()))
     assert out.loc[0].isna().all()
@@ -73,3 +99,51 @@ def test_real_spot_checks():
     assert out["balancing_authority"].tolist() == ["ERCO", "PJM", "TVA", "MISO"]
     assert out.loc[1, "utility"] == "VIRGINIA ELECTRIC & POWER CO"      # Dominion
     assert out.loc[3, "utility"] == "MIDAMERICAN ENERGY CO"
+
+
+# --- --iso and --utility (geo.territories.check_filter) -------------------------------------
+def _check(iso=None, utility=None, areas=None):
+    return territories.check_filter(_areas() if areas is None else areas, "XX", iso, utility)
+
+
+def test_filters_match_iso_codes_and_utility_names_or_ids_case_insensitively():
+    assert _check() is None
+    assert _check(iso=["pjm", "NONE"]).isos == ("PJM", NO_ISO)
+    assert _check(utility="big iou").eia_ids == ("1",)
+    assert _check(utility=["2", "Mountain"]).eia_ids == ("2", "3")  # an id; a unique start
+    who = _check(iso="PJM", utility="Small Coop")
+    sites = pd.DataFrame({"iso_rto": ["PJM", "PJM", NO_ISO, None],
+                          "utility_eia_id": ["1", "2", "2", None]})
+    assert who.keep(sites).index.tolist() == [1]                 # both filters must pass
+    assert _check(iso="none").keep(sites).index.tolist() == [2]
+
+
+@pytest.mark.parametrize(("iso", "utility", "message"), [
+    ("PJN", None, "--iso 'PJN': unknown ISO/RTO; closest: PJM (known: PJM, none)"),
+    (None, "Big IUO", "--utility 'Big IUO': no utility of that name or EIA id; closest: "
+                      "Big IOU"),
+    (None, "9", "--utility '9': no utility of that name or EIA id"),
+])
+def test_unknown_names_say_the_flag_and_the_closest(iso, utility, message):
+    with pytest.raises(SettingsError) as err:
+        _check(iso=iso, utility=utility)
+    assert str(err.value) == message
+
+
+def test_a_region_without_territories_says_so():
+    with pytest.raises(SettingsError, match=r"^--iso and --utility: XX has no utility "
+                                            r"territories"):
+        _check(iso="PJM", utility="x", areas=_areas().iloc[:0])
+    with pytest.raises(GeoRankError, match="no candidate site in XX passes --iso PJM"):
+        territories.keep(pd.DataFrame({"iso_rto": [NO_ISO], "utility_eia_id": ["3"]}),
+                         _check(iso="PJM"), "XX")
+
+
+@pytest.mark.slow
+def test_the_filter_comes_before_the_top_cut():
+    # in Texas the best MISO site ranks 182nd unfiltered: filtered, the top 3 are MISO's
+    result = rank_sites("US-TX", load_mw=300, top=3, iso="MISO")
+    assert result.sites["iso_rto"].tolist() == ["MISO"] * 3
+    assert result.sites["rank"].tolist() == [1, 2, 3]
+    assert set(result.ranked["iso_rto"]) == {"MISO"} and len(result.ranked) == 20
+    assert result.provenance["who_filter"] == {"iso_rto": ["MISO"], "utility_eia_id": []}

@@ -52,6 +52,13 @@ log = logging.getLogger(__name__)
               help="The price column of --land-prices polygons (default: price_usd_per_acre).")
 @click.option("--sovereignty", "bloc", default=None,
               help="Keep only sites in this data bloc (US, EU/EEA, UK, CA, GCC, ...).")
+@click.option("--iso", "iso", multiple=True, metavar="ISO",
+              help="Keep only sites in this ISO/RTO (ERCOT, PJM, MISO, SPP, CAISO, NYISO, "
+                   "ISO-NE; 'none': no ISO, a vertically integrated utility); repeatable. "
+                   "US territories only; filters before the ranking.")
+@click.option("--utility", "utility", multiple=True, metavar="NAME",
+              help="Keep only sites served by this utility (its name, case-insensitive, or "
+                   "its EIA id); repeatable.")
 @click.option("--data-from", "data_from", multiple=True, metavar="REGIME",
               help="Tag each site with whether personal data from this regime may be "
                    "processed there: allowed, conditional or not allowed (EU, UK, CN, IN, US; "
@@ -117,7 +124,8 @@ def rank_command(ctx: click.Context, **params: Any) -> None:
             data_from=opts.data_from or None,
             top=opts.top, all_candidates=opts.all_candidates, progress=bars,
             engine=opts.engine, scheduler=opts.scheduler, queued_loads=opts.queued_loads,
-            dataset=target if partitioned else None, allow_outside=opts.allow_outside)
+            dataset=target if partitioned else None, allow_outside=opts.allow_outside,
+            iso=opts.iso or None, utility=opts.utility or None)
         chosen = None
         if opts.portfolio_n is None:
             result = rank_sites(opts.region, **options)
@@ -142,6 +150,8 @@ class RankOptions:
     price_column: str | None
     bloc: str | None
     data_from: tuple[str, ...]
+    iso: tuple[str, ...]
+    utility: tuple[str, ...]
     flexible: bool
     queued_loads: str | None
     portfolio_n: int | None

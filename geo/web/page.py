@@ -177,7 +177,8 @@ def render(
         legend["surface"] = (len(surface), res, cells)
     if layers is not None:
         legend |= _context(fmap, layers, offline=offline and base is None,
-                           land_prices=land_prices, land_unit=land_unit, surface=hexagons)
+                           land_prices=land_prices, land_unit=land_unit, surface=hexagons,
+                           sites=located)
     elif hexagons is not None:
         hexagons.add_to(fmap)
     if highlight is not None and len(highlight):
@@ -259,11 +260,15 @@ def _tile_layer(folium: Any, tiles: str | None, attribution: str | None,
 
 
 def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path | None,
-             land_unit: str | None, surface: Any | None = None) -> dict[str, Any]:
+             land_unit: str | None, surface: Any | None = None,
+             sites: gpd.GeoDataFrame | None = None) -> dict[str, Any]:
     """Add the context layers (bottom to top) and return what the legend should explain.
 
-    ``surface`` (hexagons of a surface) goes above the land prices, under the grid."""
+    ``surface`` (hexagons of a surface) goes above the land prices, under the grid; the
+    ISO/RTO and balancing-authority outlines (off by default) name the utilities of
+    ``sites`` (the shown sites) in their tooltips."""
     from geo.web import layers as ml  # built on folium: imported after render checked it
+    from geo.web import territories as who
 
     boundary = bundle.boundary
     tol = ml.tolerance_for(boundary.bounds)
@@ -291,6 +296,10 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
         added.append(land)
         legend["land"] = breaks
     added.append(surface)
+    if "territories" in bundle:
+        added.extend(who.overlays(bundle.in_region("territories"),
+                                  sites if sites is not None else gpd.GeoDataFrame(),
+                                  tol, nd, boundary.bounds))
     gas = ml.gas_basins(bundle.in_region("gas_fields"), tol, nd)
     added.append(gas)
     legend["gas"] = gas is not None
