@@ -134,9 +134,9 @@ def test_an_unknown_province_is_refused_in_one_line_with_a_suggestion(text, mess
     assert "\n" not in str(err.value)
 
 
-def test_alberta_ranks_alberta_substations_only(tmp_path):
-    result = CliRunner().invoke(cli, ["--region", "CA-AB", "--load-mw", "100", "--no-map",
-                                      "--all-candidates", "--out", str(tmp_path)])
+def test_alberta_ranks_alberta_substations_only(tmp_path, geo_rank):
+    result = geo_rank("--region", "CA-AB", "--load-mw", "100", "--no-map",
+                      "--all-candidates", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "ca-ab_sites.geojson").read_text("utf-8"))
     props = [f["properties"] for f in doc["features"]]
