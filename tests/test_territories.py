@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import Point, box
 
 import layers
@@ -73,3 +74,24 @@ def test_real_spot_checks():
     assert out["balancing_authority"].tolist() == ["ERCO", "PJM", "TVA", "MISO"]
     assert out.loc[1, "utility"] == "VIRGINIA ELECTRIC & POWER CO"      # Dominion
     assert out.loc[3, "utility"] == "MIDAMERICAN ENERGY CO"
+
+
+def test_containing_lists_pairs_as_a_tree_of_the_areas_would():
+    """`_containing` asks the points' tree with each area (fast), but returns the pairs in
+    the order a tree of the areas gives each point (the first hit picks a BA or ISO polygon):
+    random points over overlapping polygons, some on an edge, some missing."""
+    rng = np.random.default_rng(3)
+    lo = rng.uniform(0, 80, (60, 2))
+    polygons = [box(x, y, x + w, y + h) for (x, y), (w, h)
+                in zip(lo, rng.uniform(5, 40, (60, 2)), strict=True)]
+    areas = gpd.GeoDataFrame(geometry=polygons, crs="EPSG:4326")
+    xy = np.round(rng.uniform(0, 100, (3000, 2)), 0)  # whole numbers: some on an edge
+    points = np.array([Point(p) for p in xy] + [None, None], dtype=object)
+    points = points[rng.permutation(len(points))]
+    ok = np.flatnonzero(pd.notna(points))
+    site, area = shapely.STRtree(polygons).query(points[ok],
+                                                  predicate="intersects")
+    got = territories._containing(points, areas)
+    assert got["site"].tolist() == ok[site].tolist()
+    assert got["area"].tolist() == area.tolist()
+    assert len(got) > len(ok)  # overlaps were tested
