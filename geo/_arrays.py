@@ -8,7 +8,7 @@ and :func:`add_columns` builds the output frame in one step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TypeVar
 
 import geopandas as gpd
@@ -28,12 +28,44 @@ Columns = Mapping[str, np.ndarray]
 NONE: np.ndarray = np.array(None, dtype=object)
 
 
-def arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Every column as a numpy array, converted once; ``float`` site columns with NaN."""
-    out = {str(c): frame[c].to_numpy() for c in frame.columns}
-    for name in set(columns.names(type="float")).intersection(out):
-        out[name] = as_float(out, name)
-    return out
+class _FrameColumns(Mapping[str, np.ndarray]):
+    """The columns of a frame as numpy arrays, each converted when first read and kept.
+
+    Lazy because a text column of pandas 3 (``str``, held by arrow) becomes a new Python
+    string per row when taken out as an object array: a stage that reads a few text
+    columns should not pay for all of them (a few hundred bytes a row each)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._names = [str(c) for c in frame.columns]
+        self._at = {name: i for i, name in enumerate(self._names)}  # the last of a repeat
+        self._floats = set(columns.names(type="float"))
+        self._done: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._done:
+            if name not in self._at:
+                raise KeyError(name)
+            values = self._frame.iloc[:, self._at[name]].to_numpy()
+            if name in self._floats:
+                values = as_float({name: values}, name)
+            self._done[name] = values
+        return self._done[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._at
+
+
+def arrays(frame: pd.DataFrame) -> Mapping[str, np.ndarray]:
+    """Every column as a numpy array, converted once, when first read; ``float`` site
+    columns with NaN."""
+    return _FrameColumns(frame)
 
 
 def present(data: Columns, column: str) -> np.ndarray:

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections import ChainMap
 from typing import TypeVar
 
 import numpy as np
@@ -158,7 +159,8 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     new: dict[str, np.ndarray] = dict(
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
-    merged = {**data, **new, _reasons.COST_GROUP: keys[COST_KEY]}
+    # a view, not a dict: the site columns stay unconverted until the reasons read them
+    merged = ChainMap({_reasons.COST_GROUP: keys[COST_KEY]}, new, data)
     # Each line closes with what separated the site from the one ranked just above it.
     new["reasons"] = _reasons.build(merged, load, grid_note=grid_note,
                                     horizon_years=settings.cost_horizon_years,

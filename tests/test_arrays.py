@@ -1,0 +1,41 @@
+"""The null-aware column toolkit (geo._arrays): columns taken out of a frame lazily."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo._arrays import arrays
+
+
+def test_columns_are_taken_out_when_read_once_and_floats_with_nan():
+    frame = pd.DataFrame({"site_id": ["a", "b", None], "hosting_mw": ["5", None, "x"],
+                          "tier": ["A", "B", "C"]})
+    data = arrays(frame)
+    assert list(data) == ["site_id", "hosting_mw", "tier"] and len(data) == 3
+    assert "tier" in data and "land_score" not in data
+    with pytest.raises(KeyError):
+        data["land_score"]
+    # a float site column (geo/schemas/sites.csv) comes out as floats, text as objects
+    np.testing.assert_array_equal(data["hosting_mw"], [5.0, np.nan, np.nan])
+    assert data["site_id"].dtype == object and data["site_id"][0] == "a"
+    assert pd.isna(data["site_id"][2])
+    assert data["tier"] is data["tier"]  # converted once
+    assert dict(data).keys() == {"site_id", "hosting_mw", "tier"}
+
+
+def test_a_column_not_read_is_never_converted(monkeypatch):
+    """A text column of pandas 3 becomes a Python string per row when converted: only the
+    columns a stage reads are converted."""
+    converted = []
+    to_numpy = pd.Series.to_numpy
+
+    def spy(self, *args, **kwargs):
+        converted.append(self.name)
+        return to_numpy(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.Series, "to_numpy", spy)
+    data = arrays(pd.DataFrame({"tier": ["A"], "reasons": ["x"], "rank": [1]}))
+    assert data["tier"].tolist() == ["A"] and "reasons" in data
+    assert converted == ["tier"]
