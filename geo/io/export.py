@@ -53,6 +53,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
@@ -300,12 +301,52 @@ def _coords(coords: Any) -> list[list[float]]:
 
 # --- GeoParquet ---------------------------------------------------------------------------
 
+#: Rows converted to arrow and written at a time, one row group each, when a table has more:
+#: only these rows' arrow form is held beside the frame (2^17 rows, about 100 MB of a
+#: ranked US surface). Smaller tables are one row group, written as before.
+PARQUET_ROW_GROUP_ROWS = 131_072
+
+
 def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> None:
     import pyarrow.parquet as pq
 
-    table = _arrow_table(sites)
-    meta = {**(table.schema.metadata or {}), PARQUET_KEY: _dumps(prov).encode("utf-8")}
-    pq.write_table(table.replace_schema_metadata(meta), tmp)
+    step = PARQUET_ROW_GROUP_ROWS
+    if len(sites) <= step:
+        table = _arrow_table(sites)
+        meta = {**(table.schema.metadata or {}), PARQUET_KEY: _dumps(prov).encode("utf-8")}
+        pq.write_table(table.replace_schema_metadata(meta), tmp)
+        return
+    # The schema and its ``geo`` key (bounding box, geometry types) of the whole table come
+    # from the few rows that decide them; each block is then cast to that schema (a text
+    # column null in every row of a block would otherwise be of arrow's null type).
+    schema = _arrow_table(sites.iloc[_deciding_rows(sites)]).schema
+    schema = schema.with_metadata({**(schema.metadata or {}),
+                                   PARQUET_KEY: _dumps(prov).encode("utf-8")})
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for start in range(0, len(sites), step):
+            block = _arrow_table(sites.iloc[start:start + step])
+            writer.write_table(block.cast(schema), row_group_size=step)
+
+
+def _deciding_rows(sites: gpd.GeoDataFrame) -> np.ndarray:
+    """The rows whose arrow conversion gives the whole table's schema and ``geo`` key: those
+    with the extreme bounds, the first of each geometry type (2D or 3D) and, in each object
+    column, the first value of each Python type."""
+    geoms = sites.geometry.array
+    rows = [0]
+    bounds = geoms.bounds
+    for i in range(4):
+        column = bounds[:, i]
+        if not np.isnan(column).all():
+            rows.append(int(np.nanargmin(column) if i < 2 else np.nanargmax(column)))
+    kind = shapely.get_type_id(np.asarray(geoms)) + 1000 * shapely.has_z(np.asarray(geoms))
+    rows.extend(np.unique(kind, return_index=True)[1].tolist())
+    for name in sites.columns:
+        values = sites[name]
+        if name != sites.geometry.name and values.dtype == object:
+            types = pd.Series([type(v) for v in values.to_numpy()])
+            rows.extend(np.unique(types.astype(str).to_numpy(), return_index=True)[1].tolist())
+    return np.unique(np.asarray(rows, dtype=np.int64))
 
 
 def _arrow_table(sites: gpd.GeoDataFrame) -> Any:
