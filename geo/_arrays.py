@@ -18,7 +18,7 @@ import pandas as pd
 from geo import columns
 
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
-           "present", "take_with"]
+           "present", "rows", "take_with"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -66,6 +66,31 @@ def arrays(frame: pd.DataFrame) -> Mapping[str, np.ndarray]:
     """Every column as a numpy array, converted once, when first read; ``float`` site
     columns with NaN."""
     return _FrameColumns(frame)
+
+
+class _Rows(Mapping[str, np.ndarray]):
+    """Rows ``lo:hi`` of every column of ``data``, each sliced when read."""
+
+    def __init__(self, data: Columns, lo: int, hi: int) -> None:
+        self._data, self._lo, self._hi = data, lo, hi
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return np.asarray(self._data[name])[self._lo:self._hi]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+
+def rows(data: Columns, lo: int, hi: int) -> Columns:
+    """Rows ``lo:hi`` of the columns, a column sliced only when read (a lazy
+    :func:`arrays` mapping stays lazy)."""
+    return _Rows(data, lo, hi)
 
 
 def present(data: Columns, column: str) -> np.ndarray:

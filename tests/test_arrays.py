@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo._arrays import arrays
+from geo._arrays import arrays, rows
 
 
 def test_columns_are_taken_out_when_read_once_and_floats_with_nan():
@@ -38,4 +38,20 @@ def test_a_column_not_read_is_never_converted(monkeypatch):
     monkeypatch.setattr(pd.Series, "to_numpy", spy)
     data = arrays(pd.DataFrame({"tier": ["A"], "reasons": ["x"], "rank": [1]}))
     assert data["tier"].tolist() == ["A"] and "reasons" in data
+    assert converted == ["tier"]
+
+
+def test_rows_slice_a_block_and_keep_the_columns_lazy(monkeypatch):
+    converted = []
+    to_numpy = pd.Series.to_numpy
+
+    def spy(self, *args, **kwargs):
+        converted.append(self.name)
+        return to_numpy(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.Series, "to_numpy", spy)
+    data = arrays(pd.DataFrame({"tier": list("ABCDE"), "reasons": list("vwxyz")}))
+    block = rows(data, 1, 3)
+    assert list(block) == ["tier", "reasons"] and "tier" in block and "rank" not in block
+    assert block["tier"].tolist() == ["B", "C"]
     assert converted == ["tier"]
