@@ -142,20 +142,29 @@ def add_columns(frame: Frame, new: dict[str, np.ndarray]) -> Frame:
     return out
 
 
-def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray) -> Frame:
+def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
+              consume: bool = False) -> Frame:
     """``add_columns(frame, new).take(order)`` with a fresh 0..N-1 index, built cheaper.
 
     Each column is taken once into its own block (``copy=False``: pandas does not merge
     the blocks of a dtype into one, a copy of every column of that dtype), so a million
-    rows are copied once, not three times.
+    rows are copied once, not three times. With ``consume``, each column (the geometry
+    apart) is dropped from ``frame`` once taken, so that the frame and its reordered copy
+    are not held whole at once; ``frame`` is then left with its geometry only.
     """
     if not frame.columns.is_unique:  # columns cannot be taken by name
         out = add_columns(frame, new).take(order)
         out.index = pd.RangeIndex(len(out))
         return out
-    data = {c: frame[c].array.take(order) for c in frame.columns if c not in new}
-    data.update({c: np.asarray(v)[order] for c, v in new.items()})
     geometry = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
+    data = {}
+    for c in list(frame.columns):
+        if c in new:
+            continue
+        data[c] = frame[c].array.take(order)
+        if consume and c != geometry:
+            del frame[c]
+    data.update({c: np.asarray(v)[order] for c, v in new.items()})
     if geometry in data:
         return gpd.GeoDataFrame(data, geometry=geometry, crs=frame.crs,
                                 copy=False)

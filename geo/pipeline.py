@@ -343,8 +343,10 @@ def rank_sites(
                                    f"{sovereignty_bloc!r}")
         if regimes:
             enriched = sovereignty.tag_transfers(enriched, regimes, rules)
-        ranked = _order(score.rank(enriched, load_mw, settings, grid_note=grid_note))
-        del enriched  # the ranked frame is a copy in rank order: hold one, not both
+        # the ranked frame is a copy in rank order: the columns move into it one at a time
+        ranked = _order(score.rank(enriched, load_mw, settings, grid_note=grid_note,
+                                   consume=True))
+        del enriched
         shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
         tiers = ranked["tier"].value_counts().sort_index()
         provenance = provenance_of(len(ranked), len(shown),

@@ -96,7 +96,7 @@ Frame = TypeVar("Frame", bound=pd.DataFrame)
 
 
 def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
-         grid_note: str = "", separation: bool = True) -> Frame:
+         grid_note: str = "", separation: bool = True, consume: bool = False) -> Frame:
     """Tier, order and explain candidate sites, best first.
 
     Parameters
@@ -114,6 +114,10 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
         Close each reason with what separated the site from the one ranked just above it
         ("; below #3: ..."). ``False`` leaves the clause out (a partition of a Dask run,
         where the site above is only a local neighbour).
+    consume : bool, optional
+        Move the columns out of ``sites`` into the ranked copy, one at a time (``sites`` is
+        left with its geometry only): for a caller that drops ``sites`` afterwards, so that
+        a surface is not held twice.
 
     Returns
     -------
@@ -168,7 +172,7 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
                                     flexible=settings.flexible_load,
                                     cost_tie_share=settings.cost_tie_share,
                                     tier_months=settings.tier_months)
-    out = take_with(sites, new, order)
+    out = take_with(sites, new, order, consume=consume)
     logger.info(
         "ranked %d site(s): %s",
         len(out),

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo._arrays import arrays, rows
+from geo._arrays import arrays, rows, take_with
 
 
 def test_columns_are_taken_out_when_read_once_and_floats_with_nan():
@@ -55,3 +55,22 @@ def test_rows_slice_a_block_and_keep_the_columns_lazy(monkeypatch):
     assert list(block) == ["tier", "reasons"] and "tier" in block and "rank" not in block
     assert block["tier"].tolist() == ["B", "C"]
     assert converted == ["tier"]
+
+
+def test_take_with_consume_moves_the_columns_out():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    def frame() -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({"site_id": ["a", "b", "c"], "mw": [1.0, 2.0, 3.0]},
+                                geometry=[Point(0, 0), Point(1, 1), Point(2, 2)],
+                                crs="EPSG:4326")
+
+    order = np.array([2, 0, 1])
+    kept, moved = frame(), frame()
+    expected = take_with(kept, {"rank": np.array([3, 1, 2])}, order)
+    got = take_with(moved, {"rank": np.array([3, 1, 2])}, order, consume=True)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["site_id"].tolist() == ["c", "a", "b"] and got.crs == "EPSG:4326"
+    assert list(kept.columns) == ["site_id", "mw", "geometry"]  # untouched without consume
+    assert list(moved.columns) == ["geometry"]
