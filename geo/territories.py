@@ -43,8 +43,19 @@ def _containing(points: np.ndarray, areas: gpd.GeoDataFrame) -> pd.DataFrame:
     hit = where[site].astype(np.int64) * width + area
     box_site, box_area = shapely.STRtree(geoms).query(points[where])
     box_site = where[box_site]
-    keep = np.isin(box_site.astype(np.int64) * width + box_area, hit)
+    keep = _member(box_site.astype(np.int64) * width + box_area, hit)
     return pd.DataFrame({"site": box_site[keep], "area": box_area[keep]})
+
+
+def _member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, table)`` for integers, by a sorted search (numpy 2's hashed ``isin``
+    takes seconds on millions of keys)."""
+    table = np.sort(table)
+    if len(table) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    out: np.ndarray = table[at] == keys
+    return out
 
 
 def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
@@ -64,9 +75,13 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     retail = territories[kind == "retail_service_territory"].reset_index(drop=True)
     pairs = _containing(points, retail)
     if poi is not None and len(pairs):
-        at_poi = _containing(np.asarray(poi, dtype=object), retail)
+        # many sites share a POI: each distinct POI geometry is placed once
+        poi = np.asarray(poi, dtype=object)
+        which = pd.factorize(pd.Series(shapely.to_wkb(poi)), use_na_sentinel=True)[0]
+        first = np.unique(which[which >= 0], return_index=True)[1]
+        at_poi = _containing(poi[np.flatnonzero(which >= 0)[first]], retail)
         width = np.int64(len(retail))
-        pairs["at_poi"] = np.isin(pairs["site"].to_numpy(np.int64) * width
+        pairs["at_poi"] = _member(which[pairs["site"].to_numpy()].astype(np.int64) * width
                                   + pairs["area"].to_numpy(np.int64),
                                   at_poi["site"].to_numpy(np.int64) * width
                                   + at_poi["area"].to_numpy(np.int64))
