@@ -46,7 +46,11 @@ class _FrameColumns(Mapping[str, np.ndarray]):
         if name not in self._done:
             if name not in self._at:
                 raise KeyError(name)
-            values = self._frame.iloc[:, self._at[name]].to_numpy()
+            column = self._frame.iloc[:, self._at[name]]
+            if isinstance(column.dtype, pd.StringDtype):
+                values = _shared_text(column)
+            else:
+                values = column.to_numpy()
             if name in self._floats:
                 values = as_float({name: values}, name)
             self._done[name] = values
@@ -60,6 +64,18 @@ class _FrameColumns(Mapping[str, np.ndarray]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._at
+
+
+def _shared_text(column: pd.Series) -> np.ndarray:
+    """A text column as ``column.to_numpy()`` gives it (an object array, nulls as the dtype's
+    null), each distinct text one Python string that its rows share: pandas 3 would make a
+    string per row (a state code or a regime's sentence a million times over)."""
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    lookup = np.empty(len(distinct) + 1, dtype=object)
+    lookup[:-1] = np.asarray(distinct, dtype=object)
+    lookup[-1] = column.dtype.na_value
+    out: np.ndarray = lookup[codes]
+    return out
 
 
 def arrays(frame: pd.DataFrame) -> Mapping[str, np.ndarray]:

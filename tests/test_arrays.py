@@ -36,6 +36,13 @@ def test_a_column_not_read_is_never_converted(monkeypatch):
         return to_numpy(self, *args, **kwargs)
 
     monkeypatch.setattr(pd.Series, "to_numpy", spy)
+    factorize = pd.factorize
+
+    def spy_text(values, *args, **kwargs):  # a text column is read through factorize
+        converted.append(values.name)
+        return factorize(values, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "factorize", spy_text)
     data = arrays(pd.DataFrame({"tier": ["A"], "reasons": ["x"], "rank": [1]}))
     assert data["tier"].tolist() == ["A"] and "reasons" in data
     assert converted == ["tier"]
@@ -50,6 +57,13 @@ def test_rows_slice_a_block_and_keep_the_columns_lazy(monkeypatch):
         return to_numpy(self, *args, **kwargs)
 
     monkeypatch.setattr(pd.Series, "to_numpy", spy)
+    factorize = pd.factorize
+
+    def spy_text(values, *args, **kwargs):  # a text column is read through factorize
+        converted.append(values.name)
+        return factorize(values, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "factorize", spy_text)
     data = arrays(pd.DataFrame({"tier": list("ABCDE"), "reasons": list("vwxyz")}))
     block = rows(data, 1, 3)
     assert list(block) == ["tier", "reasons"] and "tier" in block and "rank" not in block
@@ -74,3 +88,18 @@ def test_take_with_consume_moves_the_columns_out():
     assert got["site_id"].tolist() == ["c", "a", "b"] and got.crs == "EPSG:4326"
     assert list(kept.columns) == ["site_id", "mw", "geometry"]  # untouched without consume
     assert list(moved.columns) == ["geometry"]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_text_columns_share_one_string_per_distinct_text(dtype):
+    if dtype == "str" and int(pd.__version__.split(".")[0]) < 3:
+        pytest.skip("pandas < 3 has no str dtype of its own")
+    frame = pd.DataFrame({"data_regime": pd.array(["GDPR", None, "GDPR", "CCPA"] * 3,
+                                                  dtype=dtype)})
+    got = arrays(frame)["data_regime"]
+    expected = frame["data_regime"].to_numpy()
+    assert got.dtype == object and len(got) == 12
+    assert [(a is b) or (pd.isna(a) and pd.isna(b) and type(a) is type(b))
+            or a == b for a, b in zip(got, expected, strict=True)] == [True] * 12
+    if dtype is not object:  # one object per distinct text
+        assert got[0] is got[2] is got[4]
