@@ -18,7 +18,7 @@ import pandas as pd
 from geo import columns
 
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
-           "present", "rows", "take_with"]
+           "merged", "present", "rows", "take_with"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -101,6 +101,34 @@ class _Rows(Mapping[str, np.ndarray]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._data
+
+
+class _Merged(Mapping[str, np.ndarray]):
+    """Several column mappings read as one; the first that holds a name gives it."""
+
+    def __init__(self, maps: tuple[Columns, ...]) -> None:
+        self._maps = maps
+        self._names = list(dict.fromkeys(name for m in reversed(maps) for name in m))
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        for m in self._maps:
+            if name in m:
+                return m[name]
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return any(name in m for m in self._maps)
+
+
+def merged(*maps: Columns) -> Columns:
+    """``{**last, ..., **first}`` without reading any column (lazy mappings stay lazy)."""
+    return _Merged(maps)
 
 
 def rows(data: Columns, lo: int, hi: int) -> Columns:

@@ -53,14 +53,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections import ChainMap
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from geo import _reasons, columns, tiers
-from geo._arrays import Columns, arrays, as_bool, as_float, take_with
+from geo._arrays import Columns, arrays, as_bool, as_float, merged, take_with
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load, hosts_load
@@ -164,9 +163,9 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
     # a view, not a dict: the site columns stay unconverted until the reasons read them
-    merged = ChainMap({_reasons.COST_GROUP: keys[COST_KEY]}, new, data)
+    said = merged({_reasons.COST_GROUP: keys[COST_KEY]}, new, data)
     # Each line closes with what separated the site from the one ranked just above it.
-    new["reasons"] = _reasons.build(merged, load, grid_note=grid_note,
+    new["reasons"] = _reasons.build(said, load, grid_note=grid_note,
                                     horizon_years=settings.cost_horizon_years,
                                     order=order if separation else None,
                                     flexible=settings.flexible_load,

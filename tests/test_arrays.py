@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo._arrays import arrays, rows, take_with
+from geo._arrays import arrays, merged, rows, take_with
 
 
 def test_columns_are_taken_out_when_read_once_and_floats_with_nan():
@@ -103,3 +103,11 @@ def test_text_columns_share_one_string_per_distinct_text(dtype):
             or a == b for a, b in zip(got, expected, strict=True)] == [True] * 12
     if dtype is not object:  # one object per distinct text
         assert got[0] is got[2] is got[4]
+
+
+def test_merged_reads_the_first_mapping_that_holds_a_name():
+    both = merged({"tier": np.array(["A"])}, {"tier": np.array(["B"]), "rank": np.array([1])})
+    assert both["tier"].tolist() == ["A"] and both["rank"].tolist() == [1]
+    assert sorted(both) == ["rank", "tier"] and len(both) == 2 and "rank" in both
+    with pytest.raises(KeyError):
+        both["score"]
