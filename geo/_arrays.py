@@ -8,6 +8,9 @@ and :func:`add_columns` builds the output frame in one step.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import sys
 from collections.abc import Iterator, Mapping
 from typing import TypeVar
 
@@ -18,7 +21,7 @@ import pandas as pd
 from geo import columns
 
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
-           "merged", "present", "rows", "take_with"]
+           "merged", "present", "release_memory", "rows", "take_with"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -231,3 +234,18 @@ def first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
         masked = np.where(alive, key.astype(float, copy=False), np.inf)
         alive &= masked == masked.min(axis=1, keepdims=True)
     return alive.argmax(axis=1)
+
+
+def release_memory() -> None:
+    """Hand the memory freed by a stage back to the system (glibc's ``malloc_trim``).
+
+    A surface's stages free gigabytes of numpy arrays and Python strings at once; glibc
+    keeps the freed pages of its heap for reuse, so the process would stay at its largest
+    size and the next stage would grow beyond it instead of into it (measured on the US at
+    H3 res 7: 0.4 of every 0.6 GB freed by the ranking stayed resident). Elsewhere (macOS,
+    musl, Windows) there is no such call and nothing is done.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -16,6 +16,7 @@ import layers as layers_pkg
 from geo import candidates as candidates_mod
 from geo import columns, grid, join, portfolio, prices, score, sovereignty
 from geo import engine as engine_mod
+from geo._arrays import release_memory
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.grid import queue
 from geo.load import check_load
@@ -336,6 +337,7 @@ def rank_sites(
         enriched = engine_mod.run_candidate_stage(sites, context, settings, engine=engine,
                                                   scheduler=scheduler,
                                                   partition_sites=partition_sites)
+        release_memory()  # the joins' working arrays
         if sovereignty_bloc is not None:
             enriched = sovereignty.keep_bloc(enriched, sovereignty_bloc, bundle.sovereignty)
             if len(enriched) == 0:
@@ -347,6 +349,7 @@ def rank_sites(
         ranked = _order(score.rank(enriched, load_mw, settings, grid_note=grid_note,
                                    consume=True))
         del enriched
+        release_memory()
         shown = ranked if all_candidates else _order(score.one_per_poi(ranked).head(top))
         tiers = ranked["tier"].value_counts().sort_index()
         provenance = provenance_of(len(ranked), len(shown),

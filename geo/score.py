@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from geo import _reasons, columns, tiers
-from geo._arrays import Columns, arrays, as_bool, as_float, merged, take_with
+from geo._arrays import Columns, arrays, as_bool, as_float, merged, release_memory, take_with
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load, hosts_load
@@ -171,6 +171,7 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
                                     flexible=settings.flexible_load,
                                     cost_tie_share=settings.cost_tie_share,
                                     tier_months=settings.tier_months)
+    release_memory()  # the parts of the reasons, before the ranked copy is made
     out = take_with(sites, new, order, consume=consume)
     logger.info(
         "ranked %d site(s): %s",
