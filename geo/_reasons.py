@@ -84,12 +84,12 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     n = len(sites["tier"])
     below: list[np.ndarray] = []
     if order is not None and len(order):
-        for part in _separation_line({k: np.asarray(sites[k])[order]
-                                      for k in SEPARATION_COLUMNS if k in sites},
-                                     cost_tie_share).parts:
-            column = np.empty(n, dtype=object)
-            column[order] = part
-            below.append(column)
+        # joined at once into one text per row: its parts are not held across the blocks
+        column = np.empty(n, dtype=object)
+        column[order] = _separation_line({k: np.asarray(sites[k])[order]
+                                          for k in SEPARATION_COLUMNS if k in sites},
+                                         cost_tie_share).join()
+        below.append(column)
     out = np.empty(n, dtype=object)
     # Blocks of rows: the parts of a block, not of every row, are held at once.
     for lo in range(0, n, _BLOCK_ROWS):
