@@ -197,21 +197,32 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
     the blocks of a dtype into one, a copy of every column of that dtype), so a million
     rows are copied once, not three times. With ``consume``, each column (the geometry
     apart) is dropped from ``frame`` once taken, so that the frame and its reordered copy
-    are not held whole at once; ``frame`` is then left with its geometry only.
+    are not held whole at once (``frame`` is left with its geometry only), and each array
+    of ``new`` is put in its pandas form first and dropped from ``new`` (a text column's
+    Python strings go before the frame is copied).
     """
     if not frame.columns.is_unique:  # columns cannot be taken by name
         out = add_columns(frame, new).take(order)
         out.index = pd.RangeIndex(len(out))
         return out
     geometry = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
-    data = {}
+    added: dict[str, object] = {}
+    for c in list(new):
+        values = np.asarray(new[c])[order]
+        if consume:
+            del new[c]
+            # the dtype the frame's constructor would give the array (pandas 3: str)
+            added[c] = pd.Series(values, copy=False).array if values.dtype == object else values
+        else:
+            added[c] = values
+    data: dict[str, object] = {}
     for c in list(frame.columns):
-        if c in new:
+        if c in added:
             continue
         data[c] = frame[c].array.take(order)
         if consume and c != geometry:
             del frame[c]
-    data.update({c: np.asarray(v)[order] for c, v in new.items()})
+    data.update(added)
     if geometry in data:
         return gpd.GeoDataFrame(data, geometry=geometry, crs=frame.crs,
                                 copy=False)

@@ -82,9 +82,14 @@ def test_take_with_consume_moves_the_columns_out():
 
     order = np.array([2, 0, 1])
     kept, moved = frame(), frame()
-    expected = take_with(kept, {"rank": np.array([3, 1, 2])}, order)
-    got = take_with(moved, {"rank": np.array([3, 1, 2])}, order, consume=True)
-    pd.testing.assert_frame_equal(got, expected)
+    def added() -> dict:
+        return {"rank": np.array([3, 1, 2]), "reasons": np.array(["x", None, "z"], object)}
+
+    expected = take_with(kept, added(), order)
+    given = added()
+    got = take_with(moved, given, order, consume=True)
+    pd.testing.assert_frame_equal(got, expected)  # the same dtypes (pandas 3: str)
+    assert got["reasons"].tolist()[0] == "z" and given == {}
     assert got["site_id"].tolist() == ["c", "a", "b"] and got.crs == "EPSG:4326"
     assert list(kept.columns) == ["site_id", "mw", "geometry"]  # untouched without consume
     assert list(moved.columns) == ["geometry"]
