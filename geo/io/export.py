@@ -9,7 +9,9 @@ GeoJSON     top-level ``metadata`` member (a foreign member, RFC 7946 §6.1)
 GeoPackage  non-spatial table ``metadata`` (``key``, ``value`` as JSON), registered in
             ``gpkg_contents`` as an attributes table, so QGIS lists it next to ``sites``;
             each column's description also in ``gpkg_data_columns`` (:mod:`geo.io.gpkg`)
-GeoParquet  parquet file metadata, key ``geo_rank`` (JSON)
+GeoParquet  parquet file metadata, key ``geo_rank`` (JSON); a table of more than
+            :data:`PARQUET_ROW_GROUP_ROWS` rows is converted and written one row group of
+            that many rows at a time
 CSV         sidecar ``<name>.csv.provenance.json``: ``#`` comment lines would break QGIS's
             header detection and pandas (``comment="#"`` also cuts a ``#`` inside a value).
             A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
