@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+import _stack  # benchmarks/ is on sys.path when a benchmark runs as a script
+
 import layers
 from geo.backtest import points as bp
 from geo.backtest.run import RANKING_LABEL, backtest
@@ -45,6 +47,7 @@ CASES = {
 
 
 def main() -> None:
+    _stack.announce()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--load-mw", type=float, default=300.0)
     parser.add_argument("--bootstrap", type=int, default=1000)

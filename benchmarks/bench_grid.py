@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _stack  # benchmarks/ is on sys.path when a benchmark runs as a script
 import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import splu
@@ -90,6 +91,7 @@ def naive_seconds_per_pair(g: grid.GridGraph, plants, settings: Settings, sample
 
 
 def main() -> None:
+    _stack.announce()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=3, help="POIs for the naive method")
     parser.add_argument("--cache-home", type=Path,

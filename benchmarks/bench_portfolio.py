@@ -21,6 +21,7 @@ import argparse
 import resource
 import time
 
+import _stack  # benchmarks/ is on sys.path when a benchmark runs as a script
 import pandas as pd
 
 from geo import portfolio
@@ -31,6 +32,7 @@ from geo.settings import Settings
 
 
 def main() -> None:
+    _stack.announce()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--region", default="US")
     parser.add_argument("--n", type=int, default=25)

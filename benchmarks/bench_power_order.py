@@ -18,6 +18,7 @@ import argparse
 import logging
 from pathlib import Path
 
+import _stack  # benchmarks/ is on sys.path when a benchmark runs as a script
 import pandas as pd
 
 import layers
@@ -54,6 +55,7 @@ def report(ranked: pd.DataFrame, region: str, load_mw: float, top: int) -> None:
 
 
 def main() -> None:
+    _stack.announce()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--region", nargs="+", default=["US", "US-TX"])
     parser.add_argument("--load-mw", nargs="+", type=float, default=[300.0, 1000.0])

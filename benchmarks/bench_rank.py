@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _stack  # benchmarks/ is on sys.path when a benchmark runs as a script
+
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of one ``geo-rank`` process."""
@@ -28,6 +30,7 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def main() -> None:
+    _stack.announce()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--region", default="US")
     parser.add_argument("--load-mw", default="300")

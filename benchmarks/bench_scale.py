@@ -46,6 +46,7 @@ import time
 import warnings
 from pathlib import Path
 
+import _stack  # benchmarks/ is on sys.path when a benchmark runs as a script
 import numpy as np
 
 SURFACE = ["--all-candidates", "--format", "parquet", "--no-map"]
@@ -151,6 +152,7 @@ def naive_vs_vectorized(region: str, res: int, sample: int, cache_toml: Path) ->
 
 
 def main() -> None:
+    _stack.announce()
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache-dir", default=None,

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from geo import tiers
-from geo._arrays import Columns, as_bool, as_float, present
+from geo._arrays import Columns, as_bool, as_float, present, rows
 
 __all__ = ["COST_GROUP", "SEPARATION_COLUMNS", "build", "separation"]
 
@@ -84,17 +84,17 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
     n = len(sites["tier"])
     below: list[np.ndarray] = []
     if order is not None and len(order):
-        for part in _separation_line({k: np.asarray(sites[k])[order]
-                                      for k in SEPARATION_COLUMNS if k in sites},
-                                     cost_tie_share).parts:
-            column = np.empty(n, dtype=object)
-            column[order] = part
-            below.append(column)
+        # joined at once into one text per row: its parts are not held across the blocks
+        column = np.empty(n, dtype=object)
+        column[order] = _separation_line({k: np.asarray(sites[k])[order]
+                                          for k in SEPARATION_COLUMNS if k in sites},
+                                         cost_tie_share).join()
+        below.append(column)
     out = np.empty(n, dtype=object)
     # Blocks of rows: the parts of a block, not of every row, are held at once.
     for lo in range(0, n, _BLOCK_ROWS):
         hi = min(lo + _BLOCK_ROWS, n)
-        line = _site_line({k: np.asarray(v)[lo:hi] for k, v in sites.items()}, load_mw,
+        line = _site_line(rows(sites, lo, hi), load_mw,
                           grid_note, horizon_years, flexible, tier_months)
         line.parts.extend(part[lo:hi] for part in below)
         out[lo:hi] = line.join()

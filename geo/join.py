@@ -434,7 +434,7 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
         interconnect=subs["interconnect"].reindex(eligible).to_numpy(dtype=object))
     poi = assign_poi(sites, candidates, subs.geometry.loc[eligible], load_mw, settings,
                      subdivision=subdivision)
-    out = sites.copy()
+    out = sites.copy(deep=False)  # new columns only: the candidates are not copied
     out["poi_sub_id"] = poi["poi_sub_id"]
     out["tie_distance_km"] = poi["tie_distance_km"]
     out["grid_distance_km"] = poi["grid_distance_km"]

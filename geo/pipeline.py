@@ -22,6 +22,7 @@ import layers as layers_pkg
 from geo import candidates as candidates_mod
 from geo import columns, grid, join, portfolio, prices, score, sovereignty, territories
 from geo import engine as engine_mod
+from geo._arrays import release_memory
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.grid import queue
 from geo.load import check_load
@@ -277,6 +278,7 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
                                               engine=execution.engine,
                                               scheduler=execution.scheduler,
                                               partition_sites=execution.partition_sites)
+    release_memory()  # the joins' working arrays
     if data.bloc is not None:
         enriched = sovereignty.keep_bloc(enriched, data.bloc, bundle.sovereignty)
         if len(enriched) == 0:
@@ -285,8 +287,11 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
     enriched = territories.keep(enriched, prep.who, bundle.region)
     if prep.regimes:
         enriched = sovereignty.tag_transfers(enriched, prep.regimes, prep.rules)
+    # the ranked frame is a copy in rank order: the columns move into it one at a time
     ranked = _order(score.rank(enriched, request.load_mw, settings,
-                               grid_note=gridded.grid_note))
+                               grid_note=gridded.grid_note, consume=True))
+    del enriched
+    release_memory()
     shown = (ranked if request.all_candidates
              else _order(score.one_per_poi(ranked).head(top)))
     tiers = ranked["tier"].value_counts().sort_index()

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from geo import _reasons, columns, tiers
-from geo._arrays import Columns, arrays, as_bool, as_float, take_with
+from geo._arrays import Columns, arrays, as_bool, as_float, merged, release_memory, take_with
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load, hosts_load
@@ -95,7 +95,7 @@ Frame = TypeVar("Frame", bound=pd.DataFrame)
 
 
 def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
-         grid_note: str = "", separation: bool = True) -> Frame:
+         grid_note: str = "", separation: bool = True, consume: bool = False) -> Frame:
     """Tier, order and explain candidate sites, best first.
 
     Parameters
@@ -113,6 +113,10 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
         Close each reason with what separated the site from the one ranked just above it
         ("; below #3: ..."). ``False`` leaves the clause out (a partition of a Dask run,
         where the site above is only a local neighbour).
+    consume : bool, optional
+        Move the columns out of ``sites`` into the ranked copy, one at a time (``sites`` is
+        left with its geometry only): for a caller that drops ``sites`` afterwards, so that
+        a surface is not held twice.
 
     Returns
     -------
@@ -158,15 +162,17 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     new: dict[str, np.ndarray] = dict(
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
-    merged = {**data, **new, _reasons.COST_GROUP: keys[COST_KEY]}
+    # a view, not a dict: the site columns stay unconverted until the reasons read them
+    said = merged({_reasons.COST_GROUP: keys[COST_KEY]}, new, data)
     # Each line closes with what separated the site from the one ranked just above it.
-    new["reasons"] = _reasons.build(merged, load, grid_note=grid_note,
+    new["reasons"] = _reasons.build(said, load, grid_note=grid_note,
                                     horizon_years=settings.cost_horizon_years,
                                     order=order if separation else None,
                                     flexible=settings.flexible_load,
                                     cost_tie_share=settings.cost_tie_share,
                                     tier_months=settings.tier_months)
-    out = take_with(sites, new, order)
+    release_memory()  # the parts of the reasons, before the ranked copy is made
+    out = take_with(sites, new, order, consume=consume)
     logger.info(
         "ranked %d site(s): %s",
         len(out),

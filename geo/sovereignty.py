@@ -45,7 +45,7 @@ def tag(sites: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """
     t = table.set_index("iso_a3")
     key = sites["country_iso3"].to_numpy(dtype=object)
-    out = sites.copy()
+    out = sites.copy(deep=False)  # new columns only: the site columns are not copied
     for new, old in _TABLE_COLUMNS.items():
         if old not in t.columns:
             out[new] = UNKNOWN

@@ -35,13 +35,36 @@ NEAREST_CUTOFF = 0.6
 
 
 def _containing(points: np.ndarray, areas: gpd.GeoDataFrame) -> pd.DataFrame:
-    """(site, area) row positions of every area that contains a point (points may be None)."""
+    """(site, area) row positions of every area that contains a point (points may be None),
+    ordered by site, then as a tree of the areas lists them for that point (the order the
+    first hit of :func:`tag` depends on).
+
+    Which areas contain which point is asked the other way round: the points form the tree
+    and each area is one query, because GEOS prepares the query geometry (a polygon is
+    prepared once instead of its every vertex walked per point). The order comes from a
+    bounding-box query of the areas' tree (no geometry test), filtered to those pairs."""
     if len(areas) == 0 or len(points) == 0:
         return pd.DataFrame({"site": np.zeros(0, int), "area": np.zeros(0, int)})
-    ok = ~shapely.is_missing(points)
-    tree = shapely.STRtree(areas.geometry.to_numpy())
-    site, area = tree.query(points[ok], predicate="intersects")
-    return pd.DataFrame({"site": np.flatnonzero(ok)[site], "area": area})
+    where = np.flatnonzero(~shapely.is_missing(points))
+    geoms = areas.geometry.to_numpy()
+    area, site = shapely.STRtree(points[where]).query(geoms, predicate="intersects")
+    width = np.int64(len(areas))
+    hit = where[site].astype(np.int64) * width + area
+    box_site, box_area = shapely.STRtree(geoms).query(points[where])
+    box_site = where[box_site]
+    keep = _member(box_site.astype(np.int64) * width + box_area, hit)
+    return pd.DataFrame({"site": box_site[keep], "area": box_area[keep]})
+
+
+def _member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, table)`` for integers, by a sorted search (numpy 2's hashed ``isin``
+    takes seconds on millions of keys)."""
+    table = np.sort(table)
+    if len(table) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    out: np.ndarray = table[at] == keys
+    return out
 
 
 def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
@@ -61,10 +84,16 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     retail = territories[kind == "retail_service_territory"].reset_index(drop=True)
     pairs = _containing(points, retail)
     if poi is not None and len(pairs):
-        at_poi = _containing(np.asarray(poi, dtype=object), retail)
-        key = set(zip(at_poi["site"], at_poi["area"], strict=True))
-        pairs["at_poi"] = [(s, a) in key for s, a in zip(pairs["site"], pairs["area"],
-                                                         strict=True)]
+        # many sites share a POI: each distinct POI geometry is placed once
+        poi = np.asarray(poi, dtype=object)
+        which = pd.factorize(pd.Series(shapely.to_wkb(poi)), use_na_sentinel=True)[0]
+        first = np.unique(which[which >= 0], return_index=True)[1]
+        at_poi = _containing(poi[np.flatnonzero(which >= 0)[first]], retail)
+        width = np.int64(len(retail))
+        pairs["at_poi"] = _member(which[pairs["site"].to_numpy()].astype(np.int64) * width
+                                  + pairs["area"].to_numpy(np.int64),
+                                  at_poi["site"].to_numpy(np.int64) * width
+                                  + at_poi["area"].to_numpy(np.int64))
     else:
         pairs["at_poi"] = False
     # a utility of the balancing authority whose control area holds the site before one of
@@ -95,10 +124,14 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     out["balancing_authority"][rows] = _text(retail["balancing_authority"])[at]
     out["iso_rto"][rows] = _text(retail["iso_rto"])[at]
     others = pairs[pairs.duplicated("site")]
-    if len(others):
-        joined = others.assign(name=names[others["area"].to_numpy()]) \
-            .groupby("site", sort=True)["name"].agg("; ".join)
-        out["utility_overlap"][joined.index.to_numpy()] = joined.to_numpy()
+    if len(others):  # sorted by site: one "; "-joined run of names per site
+        site = others["site"].to_numpy()
+        other = names[others["area"].to_numpy()].tolist()
+        starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])
+        ends = np.r_[starts[1:], len(site)]
+        out["utility_overlap"][site[starts]] = np.array(
+            ["; ".join(other[a:b]) for a, b in zip(starts, ends, strict=True)] + [None],
+            dtype=object)[:-1]
 
     # the polygons where the utility's own EIA-861 record says nothing
     for column, polygon_kind in (("balancing_authority", "balancing_authority"),

@@ -332,3 +332,31 @@ def test_gpkg_describes_its_columns(tmp_path, prov):
     assert sorted(extensions) == [("gpkg_data_column_constraints",), ("gpkg_data_columns",)]
     back, _ = export.read_sites(out)  # GDAL reads the file as before
     assert list(back.columns) == list(make_sites().columns)
+
+
+def test_parquet_in_row_groups_holds_the_same_table(tmp_path, prov, monkeypatch):
+    """A table longer than a row group is converted and written one block at a time: the
+    same table, schema and ``geo`` key (bounding box, geometry types) as written at once,
+    though a text column is null in the whole first block, the extreme points and the one
+    polygon lie in the last, and an object column mixes booleans and None."""
+    import pyarrow.parquet as pq
+
+    n = 10
+    sites = gpd.GeoDataFrame(
+        {"site_id": [f"s{i}" for i in range(n)],
+         "note": pd.array([None] * 4 + ["x"] * 6, dtype=object),
+         "generation_short": np.array([None, None, None, None, True, False, None, True,
+                                       False, None], dtype=object),
+         "score": np.arange(n, dtype=float)},
+        geometry=[Point(i, i) for i in range(n - 2)] + [Point(-50.0, 80.0), box(1, 1, 2, 2)],
+        crs="EPSG:4326")
+    whole, blocks = tmp_path / "whole.parquet", tmp_path / "blocks.parquet"
+    export.write(sites, whole, prov)
+    monkeypatch.setattr(export, "PARQUET_ROW_GROUP_ROWS", 4)
+    export.write(sites, blocks, prov)
+    assert pq.ParquetFile(blocks).num_row_groups == 3
+    a, b = pq.read_table(whole), pq.read_table(blocks)
+    assert a.equals(b) and a.schema.equals(b.schema, check_metadata=True)
+    geo_key = json.loads(b.schema.metadata[b"geo"])["columns"]["geometry"]
+    assert geo_key["bbox"] == [-50.0, 0.0, 7.0, 80.0]
+    assert geo_key["geometry_types"] == ["Point", "Polygon"]

@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import Point, box
 
 import layers
@@ -147,3 +148,24 @@ def test_the_filter_comes_before_the_top_cut():
     assert result.sites["rank"].tolist() == [1, 2, 3]
     assert set(result.ranked["iso_rto"]) == {"MISO"} and len(result.ranked) == 20
     assert result.provenance["who_filter"] == {"iso_rto": ["MISO"], "utility_eia_id": []}
+
+
+def test_containing_lists_pairs_as_a_tree_of_the_areas_would():
+    """`_containing` asks the points' tree with each area (fast), but returns the pairs in
+    the order a tree of the areas gives each point (the first hit picks a BA or ISO polygon):
+    random points over overlapping polygons, some on an edge, some missing."""
+    rng = np.random.default_rng(3)
+    lo = rng.uniform(0, 80, (60, 2))
+    polygons = [box(x, y, x + w, y + h) for (x, y), (w, h)
+                in zip(lo, rng.uniform(5, 40, (60, 2)), strict=True)]
+    areas = gpd.GeoDataFrame(geometry=polygons, crs="EPSG:4326")
+    xy = np.round(rng.uniform(0, 100, (3000, 2)), 0)  # whole numbers: some on an edge
+    points = np.array([Point(p) for p in xy] + [None, None], dtype=object)
+    points = points[rng.permutation(len(points))]
+    ok = np.flatnonzero(pd.notna(points))
+    site, area = shapely.STRtree(polygons).query(points[ok],
+                                                  predicate="intersects")
+    got = territories._containing(points, areas)
+    assert got["site"].tolist() == ok[site].tolist()
+    assert got["area"].tolist() == area.tolist()
+    assert len(got) > len(ok)  # overlaps were tested

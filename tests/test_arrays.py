@@ -1,0 +1,118 @@
+"""The null-aware column toolkit (geo._arrays): columns taken out of a frame lazily."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo._arrays import arrays, merged, rows, take_with
+
+
+def test_columns_are_taken_out_when_read_once_and_floats_with_nan():
+    frame = pd.DataFrame({"site_id": ["a", "b", None], "hosting_mw": ["5", None, "x"],
+                          "tier": ["A", "B", "C"]})
+    data = arrays(frame)
+    assert list(data) == ["site_id", "hosting_mw", "tier"] and len(data) == 3
+    assert "tier" in data and "land_score" not in data
+    with pytest.raises(KeyError):
+        data["land_score"]
+    # a float site column (geo/schemas/sites.csv) comes out as floats, text as objects
+    np.testing.assert_array_equal(data["hosting_mw"], [5.0, np.nan, np.nan])
+    assert data["site_id"].dtype == object and data["site_id"][0] == "a"
+    assert pd.isna(data["site_id"][2])
+    assert data["tier"] is data["tier"]  # converted once
+    assert dict(data).keys() == {"site_id", "hosting_mw", "tier"}
+
+
+def test_a_column_not_read_is_never_converted(monkeypatch):
+    """A text column of pandas 3 becomes a Python string per row when converted: only the
+    columns a stage reads are converted."""
+    converted = []
+    to_numpy = pd.Series.to_numpy
+
+    def spy(self, *args, **kwargs):
+        converted.append(self.name)
+        return to_numpy(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.Series, "to_numpy", spy)
+    factorize = pd.factorize
+
+    def spy_text(values, *args, **kwargs):  # a text column is read through factorize
+        converted.append(values.name)
+        return factorize(values, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "factorize", spy_text)
+    data = arrays(pd.DataFrame({"tier": ["A"], "reasons": ["x"], "rank": [1]}))
+    assert data["tier"].tolist() == ["A"] and "reasons" in data
+    assert converted == ["tier"]
+
+
+def test_rows_slice_a_block_and_keep_the_columns_lazy(monkeypatch):
+    converted = []
+    to_numpy = pd.Series.to_numpy
+
+    def spy(self, *args, **kwargs):
+        converted.append(self.name)
+        return to_numpy(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.Series, "to_numpy", spy)
+    factorize = pd.factorize
+
+    def spy_text(values, *args, **kwargs):  # a text column is read through factorize
+        converted.append(values.name)
+        return factorize(values, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "factorize", spy_text)
+    data = arrays(pd.DataFrame({"tier": list("ABCDE"), "reasons": list("vwxyz")}))
+    block = rows(data, 1, 3)
+    assert list(block) == ["tier", "reasons"] and "tier" in block and "rank" not in block
+    assert block["tier"].tolist() == ["B", "C"]
+    assert converted == ["tier"]
+
+
+def test_take_with_consume_moves_the_columns_out():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    def frame() -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({"site_id": ["a", "b", "c"], "mw": [1.0, 2.0, 3.0]},
+                                geometry=[Point(0, 0), Point(1, 1), Point(2, 2)],
+                                crs="EPSG:4326")
+
+    order = np.array([2, 0, 1])
+    kept, moved = frame(), frame()
+    def added() -> dict:
+        return {"rank": np.array([3, 1, 2]), "reasons": np.array(["x", None, "z"], object)}
+
+    expected = take_with(kept, added(), order)
+    given = added()
+    got = take_with(moved, given, order, consume=True)
+    pd.testing.assert_frame_equal(got, expected)  # the same dtypes (pandas 3: str)
+    assert got["reasons"].tolist()[0] == "z" and given == {}
+    assert got["site_id"].tolist() == ["c", "a", "b"] and got.crs == "EPSG:4326"
+    assert list(kept.columns) == ["site_id", "mw", "geometry"]  # untouched without consume
+    assert list(moved.columns) == ["geometry"]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_text_columns_share_one_string_per_distinct_text(dtype):
+    if dtype == "str" and int(pd.__version__.split(".")[0]) < 3:
+        pytest.skip("pandas < 3 has no str dtype of its own")
+    frame = pd.DataFrame({"data_regime": pd.array(["GDPR", None, "GDPR", "CCPA"] * 3,
+                                                  dtype=dtype)})
+    got = arrays(frame)["data_regime"]
+    expected = frame["data_regime"].to_numpy()
+    assert got.dtype == object and len(got) == 12
+    assert [(a is b) or (pd.isna(a) and pd.isna(b) and type(a) is type(b))
+            or a == b for a, b in zip(got, expected, strict=True)] == [True] * 12
+    if dtype is not object:  # one object per distinct text
+        assert got[0] is got[2] is got[4]
+
+
+def test_merged_reads_the_first_mapping_that_holds_a_name():
+    both = merged({"tier": np.array(["A"])}, {"tier": np.array(["B"]), "rank": np.array([1])})
+    assert both["tier"].tolist() == ["A"] and both["rank"].tolist() == [1]
+    assert sorted(both) == ["rank", "tier"] and len(both) == 2 and "rank" in both
+    with pytest.raises(KeyError):
+        both["score"]
