@@ -193,5 +193,7 @@ def test_the_terminal_says_a_flexible_portfolio_is_n0(net):
                               Settings(flexible_load=True))
     text = portfolio_lines(chosen, 2, 300.0, flexible=True)
     assert "2 of 2 sites hosted together (N-0: flexible loads)" in text
-    assert "joint screen: N-0 hosted;" in text and "500 MW N-0 with the others in" in text
+    # both loads, 600 MW, split evenly over the two 400 MW paths: 400 / 300 = 133.3 %
+    assert "joint screen: N-0 hosted, the loads fit together to 133.3 % of their MW" in text
+    assert "(N-0)" in text and "500 MW N-0 with the others in" in text
     assert "firm" not in text
