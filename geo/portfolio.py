@@ -190,18 +190,21 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
             room = _room(now, poi, flexible)
             need = float(site_mw.loc[row])
             if room >= need * (1 - TOLERANCE):
-                hurt, checks = _hurts(row, need, kept, margin, cand, site_mw, base, grid,
-                                      plants, settings, reuse, checks)
+                # the joint screen first: it costs one solve per island, and _hurts updates
+                # the kept sites' margins only for a site that is then kept
+                together = _joint([*kept, row], cand, site_mw, queued, grid, plants,
+                                  settings, reuse)
+                checks += 1
+                hurt = (None if together.firm else
+                        f"with the {len(kept)} site(s) before it in, {JOINT_FAILS}: "
+                        f"{together.describe()}")
                 if hurt is None:
-                    together = _joint([*kept, row], cand, site_mw, queued, grid, plants,
-                                      settings, reuse)
-                    checks += 1
-                    if together.firm:
-                        margin[row] = room - need
-                        kept.append(row)
-                        break
-                    hurt = (f"with the {len(kept)} site(s) before it in, {JOINT_FAILS}: "
-                            f"{together.describe()}")
+                    hurt, checks = _hurts(row, need, kept, margin, cand, site_mw, base, grid,
+                                          plants, settings, reuse, checks)
+                if hurt is None:
+                    margin[row] = room - need
+                    kept.append(row)
+                    break
                 passed.append((row, hurt))
                 continue
             line = _limit(now, poi, flexible)
@@ -247,7 +250,8 @@ def _joint(rows, cand, site_mw, queued, grid, plants, settings, reuse) -> Joint:
     with the queue in the base case."""
     loads = pd.DataFrame({"sub_id": cand.loc[rows, "poi_sub_id"].astype(str).to_numpy(),
                           "mw": site_mw.loc[rows].to_numpy(float)})
-    return joint.screen(grid, plants, settings, loads, queued=queued, reuse=reuse)
+    return joint.screen(grid, plants, settings, loads, queued=queued, reuse=reuse,
+                        n1=not settings.flexible_load)
 
 
 def _reuse(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings) -> dict:

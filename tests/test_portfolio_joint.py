@@ -126,7 +126,7 @@ def test_the_joint_screen_sees_the_n0_overload():
     g, plants, st, _, ranked = _network(20.0, flexible_load=True)
     net = _resolve(20.0)
     assert _mh_flow(net, POIS, 300.0) > 20.0 > _mh_flow(net, POIS[:2], 300.0)
-    three = joint.screen(g, plants, st, pd.DataFrame({"sub_id": POIS, "mw": 300.0}))
+    three = joint.screen(g, plants, st, pd.DataFrame({"sub_id": POIS, "mw": 300.0}), n1=False)
     assert three.fits == pytest.approx(20.0 / (900 / 41))
     assert three.kind == "n-0" and three.limiting_line_id == "MH"
     chosen = portfolio.choose(ranked, 3, 300.0, g, plants, st)

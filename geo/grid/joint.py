@@ -26,7 +26,7 @@ a branch can overload it together; a cluster study looks at their sum. This scre
    is firm together when ``fits ≥ 1``.
 
 Bridges are left to each POI's own screen (a bridge that islands a POI already sets its
-firm MW to 0). With ``flexible_load`` the screen is N-0 alone.
+firm MW to 0). With ``n1=False`` (flexible loads) the screen is N-0 alone.
 """
 
 from __future__ import annotations
@@ -93,13 +93,15 @@ def _served(gen: np.ndarray, area: np.ndarray, island: np.ndarray, node: np.ndar
 
 def screen(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings,
            loads: pd.DataFrame, *, queued: pd.DataFrame | None = None,
-           reuse: dict | None = None, reference_mw: float | None = None) -> Joint:
+           reuse: dict | None = None, reference_mw: float | None = None,
+           n1: bool = True) -> Joint:
     """The joint N-0 and N-1 screen of ``loads`` (``sub_id``, ``mw``) together, with the
     ``queued`` loads in the base case (see the module docstring).
 
     ``reuse`` is :func:`geo.grid.hosting.hosting`'s: an island's factorisation and LODF
     columns are taken from there (one hosting run fills it where they are missing) and new
     columns are kept there. ``reference_mw`` is ``M`` (default: the largest load).
+    ``n1=False`` screens N-0 alone (flexible loads, :mod:`geo.portfolio`).
     """
     reuse = {} if reuse is None else reuse
     loads = loads[loads["mw"].to_numpy(float) > 0]
@@ -108,8 +110,12 @@ def screen(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings,
     subs, e = grid.substations, grid.edges
     ids = subs["sub_id"].to_numpy()
     island = subs["island"].to_numpy()
-    gen, _ = dispatch.participation(grid, plants, settings)
-    area, _ = dispatch.areas(grid, settings)
+    # who serves the loads depends on the plants and settings only: kept for later screens
+    dispatch_key = ("joint participation", id(plants))
+    if dispatch_key not in reuse:
+        reuse[dispatch_key] = (dispatch.participation(grid, plants, settings)[0],
+                               dispatch.areas(grid, settings)[0])
+    gen, area = reuse[dispatch_key]
     q_node, q_mw = hosting._queued_nodes(queued, ids)
     p_node, p_mw = hosting._queued_nodes(loads, ids)
     base_inj = _served(gen, area, island, q_node, q_mw)
@@ -156,7 +162,7 @@ def screen(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings,
         host = float(ratio.min()) if len(mon) else np.inf
         arg = int(mon[np.argmin(ratio)]) if len(mon) else -1
         kind, lim, out = contingency.N0, (line_ids[arg] if arg >= 0 else None), None
-        if not settings.flexible_load:
+        if n1:
             scr = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
                                      limit=limit, circ=circ, settings=settings, flows=flows,
                                      lodf=table, base_flows=base)
