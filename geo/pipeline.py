@@ -221,7 +221,7 @@ def rank_sites(
     >>> result.sites["poi_name"].head(3).tolist()
     ['Sherman Road Substation', 'West Farnum Substation', 'Ocean State Substation']
     >>> result.sites["tier"].head(3).tolist()
-    ['A', 'A', 'A']
+    ['B', 'B', 'B']
     """
     settings = settings or Settings()
     load_mw = check_load(load_mw)
