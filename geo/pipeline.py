@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 import layers as layers_pkg
@@ -417,7 +418,7 @@ def rank_sites(
     >>> result.sites["poi_name"].head(3).tolist()
     ['Sherman Road Substation', 'West Farnum Substation', 'Ocean State Substation']
     >>> result.sites["tier"].head(3).tolist()
-    ['A', 'A', 'A']
+    ['B', 'B', 'B']
     """
     return run(
         Request(region=region, candidates=candidates, load_mw=load_mw, top=top,
@@ -448,5 +449,11 @@ def rank_portfolio(region: str = "US", n: int = 25, *, load_mw: float = 300.0,
     chosen.provenance = {**result.provenance, "portfolio": {
         "asked": n, "chosen": len(chosen.sites), "verified": chosen.verified,
         "passed_over": chosen.passed_over[["site_id", "rank", "portfolio_reason"]]
-        .head(100).to_dict("records"), "hosting_runs": chosen.checks}}
+        .head(100).to_dict("records"), "hosting_runs": chosen.checks,
+        "joint_screen": None if chosen.joint is None else {
+            "fits_share": chosen.joint.fits if np.isfinite(chosen.joint.fits) else None,
+            "kind": chosen.joint.kind, "limiting_line_id": chosen.joint.limiting_line_id,
+            "outage_line_id": chosen.joint.outage_line_id,
+            "outages_screened": chosen.joint.outages, "cutoff_mw": chosen.joint.cutoff_mw,
+            "passed_over": portfolio.passed_by_joint(chosen)}}}
     return result, chosen

@@ -10,10 +10,18 @@ in batches (one set of solves per batch; each island's factorisation and LODF co
 solved once and kept across the runs); after a site is kept, the rest of the batch is
 checked again. A site that fits is kept only when it does not take a kept site below
 its own load (the kept POIs re-checked with every load in: loads whose share of a kept
-site's limit is below the cut-off are not in the candidate's own screen). The chosen set
-is then verified jointly:
-each chosen POI, with every other chosen load in the base case, must still host its load
-at N-0 and N-1 (no monitored branch above its rating, N-0 or after a screened outage).
+site's limit is below the cut-off are not in the candidate's own screen), and only when the
+*joint screen* (:mod:`geo.grid.joint`) of every kept load and its own together passes: one
+N-0 and N-1 screen of the loads' combined flow change, monitoring every branch whose
+combined MW change (pre- and post-outage, by the LODFs) reaches the cut-off times the
+largest load, so branches that no single site loads by the cut-off but all of them
+together overload are seen. The set before the candidate passed it, so a failure needs
+the candidate's load: the candidate, the lowest-ranked of the set, is passed over (not
+shrunk) with the joint screen's binding branch and outage in its reason, and the walk
+goes on to the next site. The chosen set is then verified jointly: each chosen POI, with
+every other chosen load in the base case, must still host its load at N-0 and N-1 (no
+monitored branch above its rating, N-0 or after a screened outage), and the joint screen
+of the whole set must pass (:attr:`Portfolio.joint`).
 
 :func:`shares_limit_with` is the cheap view for the one-site-at-a-time table: for each
 site, the better-ranked sites whose binding element (N-1 limiting line, else N-0) is the
@@ -37,7 +45,8 @@ import numpy as np
 import pandas as pd
 
 from geo import secure
-from geo.grid import hosting, shipped
+from geo.grid import hosting, joint, shipped
+from geo.grid.joint import Joint
 from geo.grid.model import GridGraph
 from geo.grid.network import plants_hash
 from geo.settings import Settings
@@ -49,6 +58,8 @@ BATCH = 24
 #: Relative slack of "hosts the load" (a load that exactly uses up a limit fits, whatever
 #: the last bits of the solver say).
 TOLERANCE = 1e-9
+#: The reason of a site passed over by the joint screen starts with this (after the count).
+JOINT_FAILS = "the joint screen of all their loads fails"
 #: Relative amount by which kept loads are lowered when checking whether a new site takes a
 #: kept one below its load (so that a load that exactly uses up a limit still shows > 0).
 HAIR = 1e-6
@@ -123,7 +134,8 @@ class Portfolio:
     ``portfolio_rank``, ``portfolio_remaining_mw`` (firm MW the POI still has with every
     other chosen load in: at least the load when the set is firm) and ``portfolio_shares``;
     the passed-over sites with ``portfolio_reason``; whether the joint screen found the set
-    firm; and how many hosting runs it took.
+    firm (``verified``: every POI's own screen with the others in, and the joint screen of
+    all the loads, :attr:`joint`); and how many hosting runs and joint screens it took.
 
     ``provenance`` is filled by :func:`geo.pipeline.rank_portfolio`: the ranking's
     provenance with a ``portfolio`` entry (what the portfolio export carries)."""
@@ -133,6 +145,7 @@ class Portfolio:
     verified: bool
     checks: int
     provenance: dict[str, Any] = field(default_factory=dict)
+    joint: Joint | None = None
 
 
 def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
@@ -177,8 +190,17 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
             room = _room(now, poi, flexible)
             need = float(site_mw.loc[row])
             if room >= need * (1 - TOLERANCE):
-                hurt, checks = _hurts(row, need, kept, margin, cand, site_mw, base, grid,
-                                      plants, settings, reuse, checks)
+                # the joint screen first: it costs one solve per island, and _hurts updates
+                # the kept sites' margins only for a site that is then kept
+                together = _joint([*kept, row], cand, site_mw, queued, grid, plants,
+                                  settings, reuse)
+                checks += 1
+                hurt = (None if together.firm else
+                        f"with the {len(kept)} site(s) before it in, {JOINT_FAILS}: "
+                        f"{together.describe()}")
+                if hurt is None:
+                    hurt, checks = _hurts(row, need, kept, margin, cand, site_mw, base, grid,
+                                          plants, settings, reuse, checks)
                 if hurt is None:
                     margin[row] = room - need
                     kept.append(row)
@@ -195,6 +217,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
                                 + ")"))
     chosen = cand.loc[kept].copy()
     verified = True
+    final: Joint | None = None
     if len(chosen):
         # the joint screen: each chosen POI with every other chosen load (and the queue) in
         pois = chosen["poi_sub_id"].astype(str).to_numpy()
@@ -202,20 +225,33 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         left = np.empty(len(chosen))
         for i, poi in enumerate(pois):
             others = _loads(base, np.delete(pois, i), np.delete(need_mw, i))
-            joint = hosting.hosting(grid, plants, settings, sub_ids=[poi],
-                                    queued=others if len(others) else None, reuse=reuse)
+            run = hosting.hosting(grid, plants, settings, sub_ids=[poi],
+                                  queued=others if len(others) else None, reuse=reuse)
             checks += 1
-            left[i] = _room(joint, poi, flexible)
-        verified = bool((left >= need_mw * (1 - TOLERANCE)).all())
+            left[i] = _room(run, poi, flexible)
+        final = _joint(kept, cand, site_mw, queued, grid, plants, settings, reuse)
+        checks += 1
+        verified = bool((left >= need_mw * (1 - TOLERANCE)).all()) and final.firm
         chosen["portfolio_rank"] = np.arange(1, len(chosen) + 1)
         chosen["portfolio_remaining_mw"] = np.round(left, 3)
         chosen["portfolio_shares"] = shares_limit_with(chosen.assign(
             rank=chosen["portfolio_rank"]), flexible=flexible)
     passed_df = cand.loc[[r for r, _ in passed], ["site_id", "rank", "poi_sub_id"]].copy()
     passed_df["portfolio_reason"] = [why for _, why in passed]
-    LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs, joint screen %s",
-             len(chosen), n, len(passed_df), checks, joint_label(verified, flexible))
-    return Portfolio(sites=chosen, passed_over=passed_df, verified=verified, checks=checks)
+    LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs and joint screens, "
+             "joint screen %s", len(chosen), n, len(passed_df), checks,
+             joint_label(verified, flexible))
+    return Portfolio(sites=chosen, passed_over=passed_df, verified=verified, checks=checks,
+                     joint=final)
+
+
+def _joint(rows, cand, site_mw, queued, grid, plants, settings, reuse) -> Joint:
+    """The joint screen (:func:`geo.grid.joint.screen`) of the loads of ``rows`` together,
+    with the queue in the base case."""
+    loads = pd.DataFrame({"sub_id": cand.loc[rows, "poi_sub_id"].astype(str).to_numpy(),
+                          "mw": site_mw.loc[rows].to_numpy(float)})
+    return joint.screen(grid, plants, settings, loads, queued=queued, reuse=reuse,
+                        n1=not settings.flexible_load)
 
 
 def _reuse(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings) -> dict:
@@ -256,6 +292,12 @@ def _hurts(row, need, kept, margin, cand, site_mw, base, grid, plants, settings,
     for k, poi in zip(kept, pois, strict=True):
         margin[k] = _room(after, poi, settings.flexible_load)
     return None, checks + 1
+
+
+def passed_by_joint(chosen: Portfolio) -> int:
+    """How many sites the joint screen passed over."""
+    return int(chosen.passed_over["portfolio_reason"].astype(str)
+               .str.contains(JOINT_FAILS, regex=False).sum())
 
 
 def joint_label(verified: bool, flexible: bool = False) -> str:

@@ -5,8 +5,15 @@ Three paths per site (docs/methods.md "Time to power and cost of power"); every 
 
 Grid
     ``months = max(campus_build_months, study + max(POI works, transformer,
-    network upgrades, tie))``: the study comes first, then the works run in parallel and the
-    longest binds (the *binding element*, named in the reasons).
+    network upgrades, tie), campus transformers)``: the study comes first, then the works
+    run in parallel and the longest binds (the *binding element*, named in the reasons).
+
+    * The campus's own HV/MV transformers (``campus_transformer_lead_months``,
+      :func:`campus_transformer_months`): ordered when the project starts, in parallel with
+      the study, so their lead time runs from month 0 and the campus is energized when the
+      last of the chain (campus build, study then works, transformers) is done. None where
+      the site reuses an energized substation: its energized capacity (``existing_mw``)
+      covers the whole load, so its transformers are in place.
 
     * The study (:func:`study_months`) is set by the process that governs the connection:
       the utility's published figure (``study_months_by_utility``, by ``utility_eia_id``),
@@ -40,7 +47,8 @@ On-site gas
     Possible where the site lies inside or within ``gas_path_max_km`` of a gas basin (basins
     are approximate outlines: "approximate basin, no pipeline data"). N+1 units of
     ``gas_unit_mw``; ``months = max(campus_build_months, gas_lead_months +
-    gas_install_months)``; capital = units
+    gas_install_months, campus_transformer_lead_months)`` (the generators' step-up and the
+    campus's transformers wait the same lead as on the grid path); capital = units
     x unit MW x ``gas_capex_usd_per_kw`` + a lateral of ``gas_field_km + gas_lateral_min_km``
     at ``gas_lateral_musd_per_km``; energy = fuel at ``gas_heat_rate_btu_per_kwh`` and
     ``gas_price_usd_per_mmbtu``, plus O&M: ``gas_variable_om_usd_per_mwh`` on the energy and
@@ -66,6 +74,7 @@ from geo.settings import Settings
 __all__ = [
     "HOURS_PER_YEAR",
     "PATHS",
+    "campus_transformer_months",
     "choose",
     "energized_path",
     "gas_path",
@@ -81,6 +90,7 @@ HOURS_PER_YEAR = 8760.0
 #: Labels of the grid path's elements (binding element in the reasons).
 CAMPUS, STUDY, BAY, STATION = "campus build", "study", "POI bay", "new switching station"
 TRANSFORMER, UPGRADES, TIE = "large transformer", "network upgrades", "tie line"
+CAMPUS_TRANSFORMER = "campus transformers"
 
 
 def monthly_carrying_musd(load_mw: float, s: Settings) -> float:
@@ -170,12 +180,16 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
     binding = labels[worst]
     binding = np.where((worst == 3) & station, STATION, binding)
     inter = study + np.nanmax(np.vstack([works, np.zeros(n)]), axis=0)
-    months = np.maximum(s.campus_build_months, inter)
+    campus = campus_transformer_months(data, need, load_mw, s)   # from month 0
+    months = np.maximum(np.maximum(s.campus_build_months, inter), campus)
     binding = np.where(s.campus_build_months >= inter, CAMPUS, binding).astype(object)
+    binding = np.where(campus > np.maximum(s.campus_build_months, inter), CAMPUS_TRANSFORMER,
+                       binding).astype(object)
     # The phase before the upgrades: firm MW once the other works are done.
     other = study + np.nanmax(np.vstack([xfmr_months, tie_months, poi_months]), axis=0)
     early = upgrades & (firm > 0)
-    first_months = np.where(early, np.maximum(s.campus_build_months, other), months)
+    first_months = np.where(early, np.maximum(np.maximum(s.campus_build_months, other), campus),
+                            months)
     first_mw = np.where(early, np.minimum(firm, need), need)
     nothing = need <= 0
     months = np.where(nothing, 0.0, months)
@@ -188,6 +202,28 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
         "binding": np.where(bad & ~nothing, NONE, binding).astype(object),
         "upgrades": upgrades & ~nothing,
     }
+
+
+def campus_transformer_months(data: Columns, need_mw: np.ndarray, load_mw: float,
+                              s: Settings) -> np.ndarray:
+    """Lead time of the campus's own HV/MV transformers on the grid path, per row.
+
+    ``campus_transformer_lead_months`` wherever the grid path brings new MW (``need_mw >
+    0``), counted from month 0 (ordered in parallel with the study); 0 where the site
+    reuses an energized substation: its ``existing_mw`` (energized, contracted capacity)
+    covers the whole load, so the transformers that carry it are in place. An energized
+    site's remainder (``load − existing_mw``) needs new transformer capacity and gets the
+    lead time.
+
+    >>> s = Settings(campus_transformer_lead_months=34.6)
+    >>> campus_transformer_months({"existing_mw": np.array([np.nan, 100.0, 300.0])},
+    ...                           np.array([300.0, 300.0, 300.0]), 300.0, s).tolist()
+    [34.6, 34.6, 0.0]
+    """
+    existing = np.nan_to_num(as_float(data, "existing_mw"), nan=0.0)
+    reuses = existing >= load_mw
+    return np.where((np.asarray(need_mw, dtype=float) > 0) & ~reuses,
+                    s.campus_transformer_lead_months, 0.0)
 
 
 def energized_path(data: Columns, load_mw: float, remainder: dict[str, np.ndarray],
@@ -224,8 +260,12 @@ def gas_path(data: Columns, load_mw: float, s: Settings) -> dict[str, np.ndarray
     plant = units * s.gas_unit_mw * 1e3 * s.gas_capex_usd_per_kw / 1e6
     lateral = (km + s.gas_lateral_min_km) * s.gas_lateral_musd_per_km
     equipment = s.gas_lead_months + s.gas_install_months
-    months = max(s.campus_build_months, equipment)
-    binding = CAMPUS if s.campus_build_months >= equipment else "gas equipment lead time"
+    # the plant's step-up and the campus's transformers take the same lead as on the grid
+    # path (campus_transformer_lead_months, from month 0): no path skips the transformers
+    months = max(s.campus_build_months, equipment, s.campus_transformer_lead_months)
+    binding = (CAMPUS_TRANSFORMER if s.campus_transformer_lead_months > max(
+        s.campus_build_months, equipment)
+        else CAMPUS if s.campus_build_months >= equipment else "gas equipment lead time")
     mwh = load_mw * s.load_factor * HOURS_PER_YEAR
     fuel = mwh * s.gas_heat_rate_btu_per_kwh / 1e3 * s.gas_price_usd_per_mmbtu / 1e6
     om = (mwh * s.gas_variable_om_usd_per_mwh

@@ -345,6 +345,13 @@ class Settings(SettingsBase):
     #: below what the load needs (firm_min_poi_kv): 150 weeks = 34.6 months, Wood Mackenzie
     #: 2024 (https://www.woodmac.com/news/opinion/4-years-into-a-difficult-transformers-market-in-the-us-is-there-a-potential-end-in-sight/).
     transformer_lead_months: float = Field(default=34.6, ge=0)
+    #: The campus's own HV/MV substation transformers (e.g. 230/34.5 kV), on every grid path
+    #: unless the site's energized capacity (existing_mw) covers the load: ordered when the
+    #: project starts, in parallel with the study, so the lead runs from month 0. 150 weeks
+    #: = 34.6 months, the same Wood Mackenzie 2024 lead time for power and generator step-up
+    #: (GSU) transformers (https://www.woodmac.com/news/opinion/4-years-into-a-difficult-transformers-market-in-the-us-is-there-a-potential-end-in-sight/).
+    #: The on-site gas path waits for it too (its generators' step-up transformers).
+    campus_transformer_lead_months: float = Field(default=34.6, ge=0)
     #: Tie line, from the certificate (or from the study where none is needed) to energized:
     #: tie_base_months + tie_months_per_km x km for any tie longer than 0 km. Fitted through
     #: two published schedules: Dominion's two 230 kV double-circuit lines of 7 miles

@@ -159,9 +159,11 @@ def test_flexible_flag_judges_months_on_n0_and_says_so(config, tmp_path, geo_ran
             for run in ("firm", "flexible")]
     assert [d["metadata"]["settings"]["flexible_load"] for d in docs] == [False, True]
     # Rhode Island's POIs carry 300 MW with every circuit in service but few after an
-    # outage: judged on N-0, more of them reach tier A
+    # outage: judged on N-0, more of them reach a tier of at most 36 months (A or B; the
+    # campus's own transformers, 34.6 months, keep a grid site out of A)
     tiers = [d["metadata"]["tiers"] for d in docs]
-    assert tiers[1]["A"] > tiers[0].get("A", 0)
+    fast = [t.get("A", 0) + t.get("B", 0) for t in tiers]
+    assert fast[1] > fast[0]
 
 
 def test_user_sites_keep_their_names_in_table_portfolio_map_and_reasons(config, tmp_path, geo_rank):

@@ -116,7 +116,7 @@ def hurt_net():
     return _network(HURT_XY, HURT_LINES, 5000.0, ["P1", "M"])
 
 
-def test_a_load_below_the_cut_off_on_a_kept_sites_limit_is_passed_over(hurt_net):
+def test_a_load_below_the_cut_off_on_a_kept_sites_limit_is_passed_over(hurt_net, monkeypatch):
     g, plants, settings, alone, ranked = hurt_net
     # P1: with La out, Lb carries 29/31 of its load: 200 * 31 / 29 MW firm
     assert alone.loc["P1", "firm_mw"] == pytest.approx(200 * 31 / 29)
@@ -132,8 +132,19 @@ def test_a_load_below_the_cut_off_on_a_kept_sites_limit_is_passed_over(hurt_net)
                               settings)
     assert chosen.sites["site_id"].tolist() == ["s1"] and chosen.verified
     reason = chosen.passed_over.set_index("site_id").loc["s2", "portfolio_reason"]
+    # the joint screen (run first) sees it: both loads change Lb by far more than the
+    # cut-off after La's outage; without it the kept-site re-check does (below)
+    assert portfolio.JOINT_FAILS in reason and "(line Lb after the outage of line La)" in reason
+    # on Lb: s1 195.3 MW (29/31 of 208.8) + s2 9.7 MW (300/31) = 205.0 against 200 MW
+    assert "97.6 % of their MW" in reason
+    monkeypatch.setattr(portfolio.joint, "screen", lambda *a, **k: portfolio.joint.Joint(
+        np.inf, None, None, None, 0, 15.0, False))
+    chosen = portfolio.choose(ranked.assign(load_mw=[s1_mw, 300.0]), 2, 300.0, g, plants,
+                              settings)
+    reason = chosen.passed_over.set_index("site_id").loc["s2", "portfolio_reason"]
     assert "would take #1 s1 below its own load" in reason
     assert "line La" in reason or "line Lb" in reason
+    monkeypatch.undo()
     # 150 MW adds 4.84 MW on Lb: still too much; 140 MW adds 4.52 MW: it fits
     chosen = portfolio.choose(ranked.assign(load_mw=[s1_mw, 150.0]), 2, 300.0, g, plants,
                               settings)
@@ -190,5 +201,7 @@ def test_the_terminal_says_a_flexible_portfolio_is_n0(net):
                               Settings(flexible_load=True))
     text = portfolio_lines(chosen, 2, 300.0, flexible=True)
     assert "2 of 2 sites hosted together (N-0: flexible loads)" in text
-    assert "joint screen: N-0 hosted;" in text and "500 MW N-0 with the others in" in text
+    # both loads, 600 MW, split evenly over the two 400 MW paths: 400 / 300 = 133.3 %
+    assert "joint screen: N-0 hosted, the loads fit together to 133.3 % of their MW" in text
+    assert "(N-0)" in text and "500 MW N-0 with the others in" in text
     assert "firm" not in text

@@ -1,7 +1,9 @@
 """geo.power and geo.costs: the three power paths, their months and money, by hand.
 
 Every expected figure below is worked out from the default settings in the comments
-(geo/settings.py names each default's source). Load 300 MW unless stated.
+(geo/settings.py names each default's source). Load 300 MW unless stated. ``S`` leaves out
+the campus's own transformers (``campus_transformer_lead_months = 0``) so that each case
+shows the element it is about; their lead time is tested with the defaults (``DEFAULT``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from geo.errors import LayerValidationError
 from geo.settings import Settings
 
 LOAD = 300.0
-S = Settings()
+S = Settings(campus_transformer_lead_months=0.0)
+DEFAULT = Settings()
 ESC = 1.7  # capex_escalation_from_2019
 # Carrying cost per month: 11.7 M USD/MW x 300 MW x 7.1 % / 12 = 20.7675 M USD
 CARRY = 11.7 * 300 * 0.071 / 12
@@ -41,6 +44,34 @@ def _one(load: float = LOAD, settings: Settings = S, **overrides: object) -> pd.
 
 
 # --- the grid path: months -----------------------------------------------------------------
+@pytest.mark.parametrize(("overrides", "months", "binding", "first"), [
+    # the default site: study 12 + bay 12 = 24 < the campus transformers' 34.6 from month 0
+    ({}, 34.6, "campus transformers", 34.6),
+    # a 20 km tie: 12 + 31.4 = 43.4 outlasts them
+    ({"tie_distance_km": 20.0}, 43.4, "tie line", 43.4),
+    # firm 150 of 300: upgrades 12 + 27 = 39 bind; first power (150 MW) waits for the
+    # transformers: max(18, 12 + 12, 34.6) = 34.6
+    ({"firm_mw": 150.0}, 39.0, "network upgrades", 34.6),
+])
+def test_the_campus_transformers_run_from_month_0(overrides, months, binding, first) -> None:
+    out = _one(settings=DEFAULT, **overrides)
+    assert out["grid_months"] == pytest.approx(months)
+    assert out["power_binding"] == binding
+    assert out["first_power_months"] == pytest.approx(first)
+
+
+def test_an_energized_substation_that_covers_the_load_needs_no_campus_transformers() -> None:
+    # existing_mw 300 covers the load: its grid path is 24 months (study + bay), no lead
+    covered = _one(settings=DEFAULT, existing_mw=300.0)
+    assert covered["grid_months"] == pytest.approx(24.0)
+    # existing_mw 100: the other 200 MW need new transformers: 34.6 on the grid path and
+    # for the energized path's remainder (12 for the first 100 MW)
+    part = _one(settings=DEFAULT, existing_mw=100.0)
+    assert part["grid_months"] == pytest.approx(34.6)
+    assert part["energized_months"] == pytest.approx(34.6)
+    assert part["first_power_mw"] == 100.0 and part["first_power_months"] == 12.0
+
+
 @pytest.mark.parametrize(("overrides", "load", "months", "binding"), [
     # firm covers the load, 345 kV fits 300 MW, bay (300 <= 500 MW), 1 km tie:
     # study 12 + max(bay 12, tie 11.6 + 0.39 x 1 = 11.99) = 24 > campus 18
@@ -189,6 +220,17 @@ def test_gas_path_by_hand() -> None:
     assert out["energy_cost_musd_per_year"] == pytest.approx(fuel + om)
     assert np.isnan(out["energy_price_usd_per_mwh"])
     assert out["cost_of_power_musd"] == pytest.approx(capex + 30 * CARRY + 10 * (fuel + om))
+
+
+def test_both_paths_wait_for_the_transformers() -> None:
+    # campus_transformer_lead_months (34.6, from month 0) binds the gas path as it binds the
+    # grid path (max(18, 24 + 6, 34.6)): the lead does not tip the choice between them
+    lead = S.replace(campus_transformer_lead_months=34.6)
+    out = _one(settings=lead, gas_field="Permian", gas_field_km=0.0)
+    assert out["gas_months"] == 34.6 and out["grid_months"] == 34.6
+    alone = _one(settings=lead, poi_sub_id=None, poi_voltage_kv=None, tie_distance_km=None,
+                 firm_mw=None, gas_field="Permian", gas_field_km=0.0)
+    assert alone["power_path"] == "gas" and alone["power_binding"] == "campus transformers"
 
 
 @pytest.mark.parametrize(("km", "possible"), [(10.0, True), (10.5, False)])
@@ -347,7 +389,7 @@ def test_terminal_table_and_map_panel_say_the_grid_is_synthetic() -> None:
 
 
 # --- a flexible load (--flexible) ----------------------------------------------------------------
-FLEX = Settings(flexible_load=True)
+FLEX = Settings(flexible_load=True, campus_transformer_lead_months=0.0)
 
 
 @pytest.mark.parametrize(("overrides", "firm_months", "flexible_months", "binding"), [

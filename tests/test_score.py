@@ -13,6 +13,10 @@ from geo.errors import LayerValidationError, SettingsError
 from geo.settings import Settings
 
 LOAD = 300.0
+#: The defaults without the campus's own transformers (campus_transformer_lead_months = 0),
+#: so the hand-worked months below show the tier, order and reason rules they are about
+#: (the transformers' lead time is tested in test_power.py).
+S0 = Settings(campus_transformer_lead_months=0.0)
 
 
 def _site(site_id: str = "s", **overrides: object) -> dict[str, object]:
@@ -44,7 +48,7 @@ def _site(site_id: str = "s", **overrides: object) -> dict[str, object]:
 
 
 def _rank(*rows: dict[str, object], settings: Settings | None = None) -> pd.DataFrame:
-    settings = settings or Settings()
+    settings = settings or S0
     return score.rank(costs.estimate(pd.DataFrame(list(rows)), LOAD, settings), LOAD, settings)
 
 
@@ -86,7 +90,7 @@ def test_tier_table(overrides: dict[str, object], tier: str) -> None:
 def test_tier_boundaries(months, upgrades, tier) -> None:
     sites = {"time_to_power_months": np.array([months], dtype=float),
              "network_upgrades": np.array([upgrades])}
-    assert score.power_tier(sites, LOAD, Settings()).tolist() == [tier]
+    assert score.power_tier(sites, LOAD, S0).tolist() == [tier]
 
 
 def test_serves_load_is_recomputed(caplog: pytest.LogCaptureFixture) -> None:
@@ -164,7 +168,7 @@ def test_separation_false_leaves_only_the_clause_out() -> None:
     """A Dask partition ranks with separation=False: the same rows and reasons, without
     the "; below #k" clause (the site above is only a local neighbour there)."""
     rows = [_site("b"), _site("c", tie_distance_km=5.0), _site("a", firm_mw=450.0)]
-    settings = Settings()
+    settings = S0
     sites = costs.estimate(pd.DataFrame(rows), LOAD, settings)
     full = score.rank(sites, LOAD, settings)
     bare = score.rank(sites, LOAD, settings, separation=False)
@@ -221,7 +225,7 @@ def test_costs_within_the_tie_share_are_equal_and_firm_mw_decides() -> None:
     assert sep[2] == ("#2: same months, cost of power 1,901.78 M USD, more than 2 % above "
                       "the 1,729.51 M USD of the sites above")
     # without the tie share the cheaper state wins by 21 M USD, as before
-    exact = _rank(*rows, settings=Settings(cost_tie_share=0.0))
+    exact = _rank(*rows, settings=S0.replace(cost_tie_share=0.0))
     assert list(exact["site_id"]) == ["nm", "la", "tx"]
     assert exact["reasons"][1].endswith("; below #1: same months, cost of power 1,750.41 vs "
                                         "1,729.51 M USD")
@@ -254,19 +258,19 @@ def test_no_two_sites_share_a_score_unless_power_facts_are_equal() -> None:
 def test_missing_costs_are_refused_not_estimated() -> None:
     frame = pd.DataFrame([_site()])
     with pytest.raises(LayerValidationError) as err:
-        score.rank(frame, LOAD)
+        score.rank(frame, LOAD, S0)
     assert str(err.value) == (
         "cannot rank the candidate sites: missing column(s) time_to_power_months, power_path, "
         "network_upgrades, cost_of_power_musd (run geo.costs.estimate first)")
-    out = score.rank(costs.estimate(frame, LOAD), LOAD)
+    out = score.rank(costs.estimate(frame, LOAD, S0), LOAD, S0)
     assert set(costs.COST_COLUMNS) <= set(out.columns)
 
 
 def test_given_costs_are_kept() -> None:
-    given = costs.estimate(pd.DataFrame([_site()]), LOAD)
-    out = score.rank(given, LOAD)
+    given = costs.estimate(pd.DataFrame([_site()]), LOAD, S0)
+    out = score.rank(given, LOAD, S0)
     given["cost_of_power_musd"] = 0.0  # e.g. a user-supplied figure
-    assert score.rank(given, LOAD).loc[0, "power_score"] > out.loc[0, "power_score"]
+    assert score.rank(given, LOAD, S0).loc[0, "power_score"] > out.loc[0, "power_score"]
 
 
 def test_geodataframe_in_geodataframe_out() -> None:
@@ -275,7 +279,7 @@ def test_geodataframe_in_geodataframe_out() -> None:
         geometry=[Point(-100, 40), Point(-101, 41)],
         crs="EPSG:4326",
     )
-    out = score.rank(costs.estimate(frame, LOAD), LOAD)
+    out = score.rank(costs.estimate(frame, LOAD, S0), LOAD, S0)
     assert isinstance(out, gpd.GeoDataFrame)
     assert out.crs == frame.crs
     assert out.geometry.iloc[0].equals(Point(-100, 40))  # "b" (tier A) moved with its point
@@ -314,8 +318,8 @@ def test_reasons_text_for_a_fixed_row() -> None:
 
 def test_reasons_name_the_synthetic_grid_and_the_upgrades() -> None:
     frame = costs.estimate(pd.DataFrame([_site(firm_mw=150.0, land_price_usd_per_acre=None,
-                                               land_price_note=None)]), LOAD)
-    text = score.rank(frame, LOAD, grid_note="on the embedded synthetic test grid").loc[
+                                               land_price_note=None)]), LOAD, S0)
+    text = score.rank(frame, LOAD, S0, grid_note="on the embedded synthetic test grid").loc[
         0, "reasons"]
     assert text.startswith("Tier C (≤ 60 months): grid, 39 months to 300 MW "
                            "(binding: network upgrades), "
@@ -389,7 +393,7 @@ def test_different_paths_with_equal_months_cost_and_firm_do_not_share_a_score() 
            "firm_mw": None, "land_price_usd_per_acre": None}
     rows = [_site("grid", **row, poi_sub_id="P1"),
             _site("energized", **row, poi_sub_id="P1", existing_mw=1.0)]
-    s = Settings()
+    s = S0
     ranked = score.rank(costs.estimate(pd.DataFrame(rows), 20.0, s), 20.0, s).set_index(
         "site_id")
     assert ranked["power_path"].to_dict() == {"grid": "grid", "energized": "energized"}
@@ -424,7 +428,7 @@ def test_one_per_poi_keeps_geodataframe() -> None:
         geometry=[Point(0, 0), Point(1, 1)],
         crs="EPSG:4326",
     )
-    kept = score.one_per_poi(score.rank(costs.estimate(frame, LOAD), LOAD))
+    kept = score.one_per_poi(score.rank(costs.estimate(frame, LOAD, S0), LOAD, S0))
     assert isinstance(kept, gpd.GeoDataFrame)
     assert len(kept) == 1
 
@@ -433,7 +437,7 @@ def test_one_per_poi_keeps_geodataframe() -> None:
 def test_repeated_and_missing_site_ids_reported_once() -> None:
     frame = pd.DataFrame([_site("a"), _site("a"), _site("b")]).drop(columns=["redundancy"])
     with pytest.raises(LayerValidationError) as err:
-        score.rank(frame, LOAD)
+        score.rank(frame, LOAD, S0)
     assert "redundancy" in str(err.value)
     assert "repeated site_id(s): a" in str(err.value)
 
@@ -469,6 +473,6 @@ def test_reasons_and_the_tier_rule_share_one_definition() -> None:
         assert row["reasons"].startswith(
             f"Tier {row['tier']} ({tiers.short()[row['tier']]}): ")
     months = (12.0, 30.0, 48.0)
-    late = _rank(_site("a"), settings=Settings(tier_months=months))
+    late = _rank(_site("a"), settings=S0.replace(tier_months=months))
     assert late["tier"][0] == "B"    # 24 months > 12
     assert late["reasons"][0].startswith(f"Tier B ({tiers.short(months)['B']}): ")

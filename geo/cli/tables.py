@@ -168,8 +168,12 @@ def portfolio_lines(chosen: portfolio.Portfolio, asked: int, load_mw: float,
     together, mw = (("hosted together (N-0: flexible loads)", "N-0") if flexible
                     else ("firm together", "firm"))
     joint = portfolio.joint_label(chosen.verified, flexible)
+    if chosen.joint is not None:
+        joint += f", {chosen.joint.describe()}"
+    by_joint = portfolio.passed_by_joint(chosen)
     rows = [f"Portfolio: {len(chosen.sites)} of {asked} sites {together} at "
-            f"{load_mw:,.0f} MW each (joint screen: {joint}; {chosen.checks} hosting runs)"]
+            f"{load_mw:,.0f} MW each (joint screen: {joint}; {by_joint} passed over by the "
+            f"joint screen; {chosen.checks} hosting runs and joint screens)"]
     for _, r in chosen.sites.iterrows():
         rows.append(f"  {int(r['portfolio_rank']):>3}. #{int(r['rank'])} {site_label(r)}"
                     f"{_poi_label(r)}: {r['portfolio_remaining_mw']:,.0f} MW {mw} with "

@@ -143,7 +143,8 @@ class Screen:
 
     # -- the contingency set ------------------------------------------------------------
     def contingencies(self, b: np.ndarray, s: np.ndarray,
-                      monitored: tuple[np.ndarray, np.ndarray] | None = None
+                      monitored: tuple[np.ndarray, np.ndarray] | None = None,
+                      poi_col: np.ndarray | None = None
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Screened ``(column, circuit)`` pairs for POIs ``b`` and their truncation flags.
 
@@ -155,6 +156,8 @@ class Screen:
         the POI. Only circuits with ``|s_c| ≥ cutoff`` can qualify (``|LODF| ≤ 1``), so
         their LODF columns are solved first (once per island, shared by all POIs).
         ``monitored``: ``np.nonzero(|s| ≥ cutoff)`` when the caller has it already.
+        ``poi_col``: the column of each of ``b`` (default: ``b[j]`` is column ``j``; the
+        joint screen, :mod:`geo.grid.joint`, gives several POIs one column).
         """
         st = self.settings
         # an outage that changes a flow per MW by (1 − WATCH)·cutoff can lift a branch the
@@ -172,7 +175,7 @@ class Screen:
         ic, at = expand(self.node_ptr, b)
         ie = self.node_edges[at]
         at, inc_c = expand(circ.ptr, ie)
-        inc_p = ic[at]
+        inc_p = (ic if poi_col is None else np.asarray(poi_col, np.int64)[ic])[at]
         self.table.ensure(np.r_[circ.edge[ci], circ.edge[inc_c]])
         # the largest change the outage makes to the POI's flow per MW on any branch
         ek, a = circ.edge[ci], circ.share[ci]
@@ -184,7 +187,7 @@ class Screen:
         change = np.where(bridge, np.inf, change)
         keep = change >= cutoff
         pc, ci, change = pc[keep], ci[keep], change[keep]
-        truncated = np.zeros(len(b), bool)
+        truncated = np.zeros(s.shape[1], bool)
         limit = st.n1_max_outages
         if limit is not None:
             # the ``limit`` largest changes per POI
@@ -199,7 +202,8 @@ class Screen:
 
     # -- firm hosting of a batch -----------------------------------------------------------
     def firm(self, b: np.ndarray, s: np.ndarray, host: np.ndarray, host_edge: np.ndarray,
-             monitored: tuple[np.ndarray, np.ndarray] | None = None
+             monitored: tuple[np.ndarray, np.ndarray] | None = None,
+             poi_col: np.ndarray | None = None, islanding: bool = True
              ) -> dict[str, np.ndarray]:
         """N-1 firm hosting of the POIs ``b`` (local bus indices, one column of ``s`` each).
 
@@ -208,13 +212,15 @@ class Screen:
         ``source`` (``computed``/``estimated``), ``outages`` (screened per POI) and
         ``preexisting`` (True where a branch the POI loads is already above its rating after
         a screened outage without the load; see :attr:`Settings.n1_preexisting`).
+        ``poi_col`` as in :meth:`contingencies`; ``islanding=False`` counts every bridge as
+        not modelled (the joint screen: each POI's own screen judged its bridges).
         """
         st, circ = self.settings, self.circ
-        k = len(b)
+        k = s.shape[1]
         cutoff = max(st.distribution_factor_cutoff, 1e-12)
         # watched: every branch the POI loads by half the cut-off or more (WATCH)
         r, c = np.nonzero(np.abs(s) >= WATCH * cutoff)
-        pc, ci, truncated = self.contingencies(b, s, (r, c))
+        pc, ci, truncated = self.contingencies(b, s, (r, c), poi_col)
         shift = self._flow_shift(r, c, s, cutoff, host)
         outages = np.bincount(pc, minlength=k)
         self.shift_checks += len(shift[0])
@@ -228,7 +234,7 @@ class Screen:
         out = np.full(k, None, dtype=object)
         kind = np.full(k, N0, dtype=object)
         # bridges: the POI is islanded when the far side holds most of the participation
-        isl = bridge & (np.abs(s_c) > ISLANDING_SHARE)
+        isl = bridge & (np.abs(s_c) > ISLANDING_SHARE) & islanding
         self.skipped_bridges += int((bridge & ~isl).sum())
         for j, cc in zip(pc[isl], ci[isl], strict=True):
             best[j], lim[j], out[j], kind[j] = 0.0, circ.line_id[cc], circ.line_id[cc], ISLANDED

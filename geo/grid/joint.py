@@ -1,0 +1,201 @@
+"""The joint screen: N-0 and N-1 of a set of new loads *together* (a portfolio).
+
+Each POI's own screen (:mod:`geo.grid.contingency`) monitors the branches that its load
+alone reaches the distribution-factor cut-off on. Loads that each stay below the cut-off on
+a branch can overload it together; a cluster study looks at their sum. This screen does:
+
+1. The loads (``sub_id``, ``mw``) are served like queued loads (:func:`geo.grid.hosting.hosting`
+   ``queued=``: each from its area's headroom) on top of the base case with the queue
+   (``queued``) in; one solve per island gives their combined flow change ``Δf`` (MW) on
+   every branch.
+2. ``Δf`` divided by the *reference* MW ``M`` (the largest load of the set, unless given)
+   is screened as one more POI column ``s = Δf / M`` with the complete N-1 screen of
+   :meth:`geo.grid.contingency.Screen.firm`: a branch is monitored, N-0 and after every
+   screened outage, when the loads' *combined* MW change on it (``|Δf'| = M·|s'|``, after
+   the outage by the LODFs) reaches ``distribution_factor_cutoff × M``, the MW at which the
+   largest of the loads alone would be answerable for it (so the joint screen of one load
+   is that POI's own screen, and a load no larger than the others never raises the bar).
+   The outages screened are those that change that combined flow on some branch by half
+   that much or more, those that move material flow onto a branch the loads change by
+   half of it, and every circuit that ends at one of the POIs (the same rules as one
+   POI's screen).
+3. The screen's answer is the largest multiple ``x·M`` of that column that no monitored
+   branch exceeds its rating for (normal N-0, emergency after an outage; a violation the
+   base case has before any new load is set aside as in a POI's own screen):
+   :attr:`Joint.fits` = ``x·M / M``, the share of every load that fits *together*. The set
+   is firm together when ``fits ≥ 1``.
+
+Bridges are left to each POI's own screen (a bridge that islands a POI already sets its
+firm MW to 0). With ``n1=False`` (flexible loads) the screen is N-0 alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from geo.grid import contingency, dispatch, hosting
+from geo.grid.model import GridGraph
+from geo.settings import Settings
+
+#: Relative slack of "fits" (a set that exactly uses up a limit is firm together).
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Joint:
+    """What :func:`screen` finds: ``fits`` (the share of every load that fits together; inf
+    when no branch is monitored), the binding element (``kind`` ``"n-0"`` or ``"outage"``,
+    ``limiting_line_id``, ``outage_line_id``), the outages screened, the MW threshold of a
+    monitored branch (``cutoff_mw``) and whether a pre-existing violation was set aside."""
+
+    fits: float
+    kind: str | None
+    limiting_line_id: str | None
+    outage_line_id: str | None
+    outages: int
+    cutoff_mw: float
+    preexisting: bool
+
+    @property
+    def firm(self) -> bool:
+        return bool(self.fits >= 1.0 - TOLERANCE)
+
+    def describe(self) -> str:
+        """One line: the share that fits and what binds."""
+        if not np.isfinite(self.fits):
+            return "no branch changes by the cut-off"
+        where = (f"line {self.limiting_line_id}" + (f" after the outage of line "
+                                                   f"{self.outage_line_id}"
+                                                   if self.kind == contingency.OUTAGE else
+                                                   " (N-0)"))
+        return f"the loads fit together to {100 * self.fits:,.1f} % of their MW ({where})"
+
+
+def _served(gen: np.ndarray, area: np.ndarray, island: np.ndarray, node: np.ndarray,
+            mw: np.ndarray) -> np.ndarray:
+    """MW injection per bus of loads ``mw`` at ``node``, each served from its area's
+    headroom ``gen`` (as :func:`geo.grid.hosting.hosting` serves queued loads)."""
+    injection = np.zeros(len(gen))
+    for k in np.unique(island[node]):
+        nodes = np.flatnonzero(island == k)
+        here = island[node] == k
+        cols, col = dispatch.island_columns(gen[nodes], area[nodes], area[node[here]])
+        share = cols / np.where(cols.sum(axis=0) > 0, cols.sum(axis=0), 1.0)
+        injection[nodes] += share[:, col] @ mw[here]
+        np.add.at(injection, node[here], -mw[here])
+    return injection
+
+
+def screen(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings,
+           loads: pd.DataFrame, *, queued: pd.DataFrame | None = None,
+           reuse: dict | None = None, reference_mw: float | None = None,
+           n1: bool = True) -> Joint:
+    """The joint N-0 and N-1 screen of ``loads`` (``sub_id``, ``mw``) together, with the
+    ``queued`` loads in the base case (see the module docstring).
+
+    ``reuse`` is :func:`geo.grid.hosting.hosting`'s: an island's factorisation and LODF
+    columns are taken from there (one hosting run fills it where they are missing) and new
+    columns are kept there. ``reference_mw`` is ``M`` (default: the largest load).
+    ``n1=False`` screens N-0 alone (flexible loads, :mod:`geo.portfolio`).
+    """
+    reuse = {} if reuse is None else reuse
+    loads = loads[loads["mw"].to_numpy(float) > 0]
+    ref = float(reference_mw if reference_mw is not None else loads["mw"].max())
+    cutoff = max(settings.distribution_factor_cutoff, 1e-12)
+    subs, e = grid.substations, grid.edges
+    ids = subs["sub_id"].to_numpy()
+    island = subs["island"].to_numpy()
+    # who serves the loads depends on the plants and settings only: kept for later screens
+    dispatch_key = ("joint participation", id(plants))
+    if dispatch_key not in reuse:
+        reuse[dispatch_key] = (dispatch.participation(grid, plants, settings)[0],
+                               dispatch.areas(grid, settings)[0])
+    gen, area = reuse[dispatch_key]
+    q_node, q_mw = hosting._queued_nodes(queued, ids)
+    p_node, p_mw = hosting._queued_nodes(loads, ids)
+    base_inj = _served(gen, area, island, q_node, q_mw)
+    new_inj = _served(gen, area, island, p_node, p_mw)
+    e_island = island[e["u"].to_numpy()]
+    best = Joint(np.inf, None, None, None, 0, cutoff * ref, False)
+    outages, pre = 0, False
+    for k in np.unique(island[p_node]):
+        nodes = np.flatnonzero(island == k)
+        if not (e_island == k).any():
+            continue
+        kept = _factorisation(grid, plants, settings, reuse, nodes, ids, queued)
+        if kept is None:                     # no generation in the island
+            continue
+        slack, (lu, circ, table, _, line_ids) = kept
+        ek = e[e_island == k]
+        n, m = len(nodes), len(ek)
+        loc = np.full(nodes.max() + 1, -1, np.int64)
+        loc[nodes] = np.arange(n)
+        eu, ev = loc[ek["u"].to_numpy()], loc[ek["v"].to_numpy()]
+        bl = 1.0 / ek["reactance_pu"].to_numpy(float)
+        keep = np.arange(n) != slack
+        red = np.cumsum(keep) - 1
+        red[slack] = n - 1
+        rows = np.r_[np.arange(m), np.arange(m)]
+        flows = sparse.csr_matrix((np.r_[bl, -bl], (rows, np.r_[red[eu], red[ev]])),
+                                  shape=(m, n))
+
+        def flow(injection: np.ndarray, lu=lu, keep=keep, flows=flows, n=n) -> np.ndarray:
+            theta = np.zeros(n)
+            theta[: n - 1] = lu.solve(injection[keep])
+            return flows @ theta
+
+        base = ek["flow_mw"].to_numpy(float)
+        f0 = base + flow(base_inj[nodes]) if np.any(base_inj[nodes]) else base
+        s = (flow(new_inj[nodes]) / ref)[:, None]
+        limit = ek["limit_mw"].to_numpy(float)
+        # N-0: normal ratings on the branches the loads change by the cut-off
+        assumed = (1.0 - settings.assumed_utilisation) * limit
+        head = np.where(s[:, 0] > 0, limit - f0, limit + f0)
+        head = np.maximum(np.where(np.isnan(f0), assumed, head), 0.0)
+        mon = np.flatnonzero(np.abs(s[:, 0]) >= cutoff)
+        ratio = head[mon] / np.abs(s[mon, 0])
+        host = float(ratio.min()) if len(mon) else np.inf
+        arg = int(mon[np.argmin(ratio)]) if len(mon) else -1
+        kind, lim, out = contingency.N0, (line_ids[arg] if arg >= 0 else None), None
+        if n1:
+            scr = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
+                                     limit=limit, circ=circ, settings=settings, flows=flows,
+                                     lodf=table, base_flows=base)
+            if table is None:                # keep the new LODF columns for later runs
+                key = ("island", int(nodes[0]), n, slack)
+                reuse[key] = (lu, circ, scr.table, *reuse[key][3:])
+            b = loc[p_node[island[p_node] == k]]
+            fm = scr.firm(b, s, np.array([host]), np.array([arg]),
+                          poi_col=np.zeros(len(b), np.int64), islanding=False)
+            host = float(fm["firm_mw"][0])  # min(N-0, every screened outage)
+            kind, lim, out = fm["kind"][0], fm["limiting"][0], fm["outage"][0]
+            outages += int(fm["outages"][0])
+            pre = pre or bool(fm["preexisting"][0])
+        if host / ref < best.fits:
+            best = Joint(host / ref, kind, lim, out, 0, cutoff * ref, False)
+    return Joint(best.fits, best.kind, best.limiting_line_id, best.outage_line_id, outages,
+                 cutoff * ref, pre)
+
+
+def _factorisation(grid, plants, settings, reuse, nodes, ids, queued):
+    """``(slack, (lu, circ, lodf, edge_index, line_ids))`` of the island of ``nodes`` from
+    ``reuse`` (any slack: the loads' injections sum to 0, so the flows do not depend on
+    it); when none is there, one hosting run for a bus of the island makes it. None when
+    the island has no generation to serve a load."""
+    def find():
+        keys = sorted(key for key in reuse if isinstance(key, tuple) and key[0] == "island"
+                      and key[1] == int(nodes[0]) and key[2] == len(nodes))
+        return (keys[0][3], reuse[keys[0]]) if keys else None
+
+    found = find()
+    if found is None:
+        hosting.hosting(grid, plants, settings, sub_ids=[str(ids[nodes[0]])], queued=queued,
+                        reuse=reuse)
+        found = find()
+    return found
+
