@@ -128,7 +128,7 @@ def test_progress_bar_is_drawn_by_the_cli_and_silenced_by_q(grid, geo_rank, monk
 
 
 def test_n0_and_n1_side_by_side(grid, tmp_path, monkeypatch):
-    import geo.cli.grid as cmd
+    import geo.grid.report as cmd
 
     monkeypatch.setattr(cmd, "REPORT_LOADS_MW", (100, 120, 300))
     res = grid("--json", "--export", str(tmp_path / "subs.csv"))
