@@ -109,3 +109,12 @@ def test_another_grid_setting_model_or_file_is_a_miss(monkeypatch, tmp_path):
     assert summary.read("osm-2016", settings) is None
     (folder / summary.SUMMARY_NAME).write_text("{not json")
     assert summary.read("osm-2016", settings) is None
+
+
+def test_counts_order_ties_by_value_whatever_the_pandas_version():
+    import pandas as pd
+
+    from geo.grid.report import counts
+
+    tally = counts(pd.Series(["b", "c", "a", "b", "a", "d", "d", "d"]))
+    assert list(tally.items()) == [("d", 3), ("a", 2), ("b", 2), ("c", 1)]

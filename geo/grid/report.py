@@ -20,13 +20,22 @@ from geo.settings import Settings
 REPORT_LOADS_MW = (100, 300, 1000)
 
 
+def counts(values: pd.Series) -> pd.Series:
+    """How often each value occurs, most frequent first and ties by value: the same order
+    whatever the pandas version (``value_counts`` orders ties differently in pandas 2 and 3)."""
+    tally = values.value_counts()
+    keys = tally.index.astype(str)
+    order = sorted(range(len(tally)), key=lambda i: (-int(tally.iloc[i]), keys[i]))
+    return tally.iloc[order]
+
+
 def summary(graph: GridGraph, table: pd.DataFrame, settings: Settings, region: str,
             seconds: float) -> dict[str, Any]:
     """The ``--json`` document: quality report plus hosting and redundancy summaries."""
     r = graph.report
     host = table["hosting_mw"].dropna()
     red = table["redundancy"].value_counts()
-    status = table["hosting_status"].value_counts()
+    status = counts(table["hosting_status"])
     cached = table.attrs.get("hosting", {})
     return {
         "region": region,
@@ -77,7 +86,7 @@ def region_counts(graph: GridGraph, table: pd.DataFrame, region: str) -> dict[st
     touching = inside[edges["u"].to_numpy()] | inside[edges["v"].to_numpy()]
     circuits = (edges["circuits"].to_numpy(float) if "circuits" in edges
                 else np.ones(len(edges)))
-    areas = (subs.loc[inside, "interconnect"].dropna().astype(str).value_counts()
+    areas = (counts(subs.loc[inside, "interconnect"].dropna().astype(str))
              if "interconnect" in subs else pd.Series(dtype=int))
     return {"region_substations": int(inside.sum()),
             "region_edges": int(touching.sum()),
@@ -91,10 +100,10 @@ def firm_summary(table: pd.DataFrame, settings: Settings) -> dict[str, Any]:
     frequent binding outages, and how each firm figure was obtained."""
     n0 = table["hosting_mw"].dropna()
     n1 = table["firm_mw"].dropna() if "firm_mw" in table else pd.Series(dtype=float)
-    outages = (table["firm_outage_line_id"].dropna().value_counts().head(10)
+    outages = (counts(table["firm_outage_line_id"].dropna()).head(10)
                if "firm_outage_line_id" in table else pd.Series(dtype=int))
-    source = table["firm_source"].value_counts() if "firm_source" in table else {}
-    kind = table["firm_kind"].value_counts() if "firm_kind" in table else {}
+    source = counts(table["firm_source"]) if "firm_source" in table else {}
+    kind = counts(table["firm_kind"]) if "firm_kind" in table else {}
     return {
         "hosting_at_least_mw": {str(mw): {"n0": int((n0 >= mw).sum()), "n1": int((n1 >= mw).sum())}
                                 for mw in REPORT_LOADS_MW},
