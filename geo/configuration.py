@@ -1,8 +1,9 @@
 """The settings' files and declarations: a ``--config`` TOML file read into
 :class:`~geo.settings.Settings` and :class:`~layers.fetch.FetchSettings`
-(:func:`load_config`, :func:`from_toml`), and the settings a tag declares (:func:`keyed`).
+(:func:`load_config`, :func:`from_toml`); :func:`keyed` (the settings a tag declares) is
+:mod:`geo.settings`'s, re-exported here.
 
-:mod:`geo.settings` holds the fields only (each with its limits and its source).
+:mod:`geo.settings` holds the fields (each with its limits and its source) and `keyed`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from geo.errors import SettingsError
 from geo.settings import FETCH_TABLE, Settings
+from geo.settings import keyed as keyed  # re-exported: it lived here
 from layers.fetch.settings import FetchSettings
 from layers.settings import SettingsBase, read_toml, show_value
 
@@ -61,16 +63,3 @@ def _misplaced(doc: dict[str, Any], own: type[SettingsBase], other: type[Setting
     """Keys of ``doc`` that belong to the ``other`` settings only (removed from ``doc``)."""
     keys = [k for k in doc if k in other.model_fields and k not in own.model_fields]
     return [f"{prefix}{k} = {show_value(doc.pop(k))} is {where}" for k in keys]
-
-
-def keyed(tag: str) -> tuple[str, ...]:
-    """Names of the settings declared with ``json_schema_extra={"keys": tag}``, in field order.
-
-    >>> "n1_preexisting" in keyed("grid"), "land_weight" in keyed("grid")
-    (True, False)
-    >>> keyed("machine")
-    ('use_cache', 'cache_dir')
-    """
-    return tuple(name for name, field in Settings.model_fields.items()
-                 if isinstance(field.json_schema_extra, dict)
-                 and field.json_schema_extra.get("keys") == tag)

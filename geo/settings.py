@@ -465,3 +465,16 @@ class Settings(SettingsBase):
     #: display cells (the contiguous US: resolution 4, about 4,700 cells of 1,770 km2). Our
     #: choice: keeps the national map a few MB and quick to draw. Display only.
     map_surface_max_cells: int = Field(default=20_000, ge=1)
+
+
+def keyed(tag: str) -> tuple[str, ...]:
+    """Names of the settings declared with ``json_schema_extra={"keys": tag}``, in field order.
+
+    >>> "n1_preexisting" in keyed("grid"), "land_weight" in keyed("grid")
+    (True, False)
+    >>> keyed("machine")
+    ('use_cache', 'cache_dir')
+    """
+    return tuple(name for name, field in Settings.model_fields.items()
+                 if isinstance(field.json_schema_extra, dict)
+                 and field.json_schema_extra.get("keys") == tag)

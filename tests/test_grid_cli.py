@@ -32,10 +32,19 @@ def bundle(region: str = "US", grid: str | None = None) -> SimpleNamespace:
                            sources={}, in_region=lambda kind: subs[subs["sub_id"] != "A"])
 
 
+def full_path(monkeypatch) -> None:
+    """A hand-built grid stands in for the embedded layers, whose shipped document the fast
+    path (geo.cli.grid_fast) would print for ``grid --json``: take the full path."""
+    from geo.cli import grid_fast
+
+    monkeypatch.setattr(grid_fast, "answer", lambda args: False)
+
+
 @pytest.fixture
 def grid(monkeypatch, tmp_path, geo_rank):
     """``grid("--json")``: ``geo-rank grid --json`` on the 4-bus grid."""
     monkeypatch.setattr(layers, "load", bundle, raising=False)
+    full_path(monkeypatch)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the default cache_dir
     return lambda *args: geo_rank("grid", *args)
 
@@ -128,7 +137,7 @@ def test_progress_bar_is_drawn_by_the_cli_and_silenced_by_q(grid, geo_rank, monk
 
 
 def test_n0_and_n1_side_by_side(grid, tmp_path, monkeypatch):
-    import geo.cli.grid as cmd
+    import geo.grid.report as cmd
 
     monkeypatch.setattr(cmd, "REPORT_LOADS_MW", (100, 120, 300))
     res = grid("--json", "--export", str(tmp_path / "subs.csv"))
@@ -164,6 +173,7 @@ def test_pre_existing_violations_are_counted_and_printed(monkeypatch, tmp_path, 
         return b
 
     monkeypatch.setattr(layers, "load", flowing, raising=False)
+    full_path(monkeypatch)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
     def grid(*args: str):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -57,6 +58,17 @@ class _Group(click.Group):
                 raise TypeError(f"{SUBCOMMANDS[cmd_name]} is not the {cmd_name!r} command")
             self.add_command(command)
         return super().get_command(ctx, cmd_name)
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        """Print the shipped ``grid --json`` document when it answers the command line
+        (:mod:`geo.cli.grid_fast`: no graph built); otherwise run the command."""
+        from geo.cli import grid_fast
+
+        if grid_fast.answer(list(sys.argv[1:] if args is None else args)):
+            if kwargs.get("standalone_mode", True):
+                sys.exit(0)
+            return 0
+        return super().main(args, *rest, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         flags = [a for a in args if a in _GLOBAL_FLAGS]

@@ -9,12 +9,9 @@ from typing import Any
 
 import click
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 
 import layers
 from geo import grid
-from geo._arrays import as_bool
 from geo.cli import progress
 from geo.cli.config import (
     config_option,
@@ -22,13 +19,13 @@ from geo.cli.config import (
     pop_setting_flags,
     setting_options,
 )
+from geo.cli.headers import OSM_HEADER, SYNTHETIC_HEADER
 from geo.cli.options import layer_kwargs, layer_options, region_option
-from geo.cli.tables import OSM_HEADER, SYNTHETIC_HEADER
 from geo.grid import queue
+from geo.grid.report import region_counts, summary
 from geo.io import export
 from geo.pipeline import synthetic_grid
 from geo.provenance import build_provenance
-from geo.settings import Settings
 from layers import grids
 
 LOG = logging.getLogger(__name__)
@@ -40,107 +37,11 @@ EXPORT_COLUMNS = ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_i
                   "participation_area",
                   "area_headroom_mw", "topology_redundancy", "backbone_km", "island")
 
-#: Load sizes (MW) at which ``--json`` and the printout count hosting N-0 and N-1.
-REPORT_LOADS_MW = (100, 300, 1000)
-
-
-def summary(graph: grid.GridGraph, table: pd.DataFrame, settings: Settings, region: str,
-            seconds: float) -> dict[str, Any]:
-    """The ``--json`` document: quality report plus hosting and redundancy summaries."""
-    r = graph.report
-    host = table["hosting_mw"].dropna()
-    red = table["redundancy"].value_counts()
-    status = table["hosting_status"].value_counts()
-    cached = table.attrs.get("hosting", {})
-    return {
-        "region": region,
-        "nodes": r.nodes,
-        "edges": r.edges,
-        "lines": r.lines_total,
-        "lines_in_graph": r.lines_in_graph,
-        "parallel_circuits_merged": r.parallel_circuits_merged,
-        "islands": r.islands,
-        "island_sizes": r.island_sizes[:10],
-        "substations_without_lines": r.substations_without_lines,
-        "snapped_line_ends": r.snapped_line_ends,
-        "unsnapped_line_ends": r.unsnapped_line_ends,
-        "unsnapped_line_ids": r.unsnapped_line_ids[:20],
-        "unknown_sub_ids": r.unknown_sub_ids,
-        "self_loops_removed": r.self_loops_removed,
-        "estimated_capacity": r.estimated_capacity,
-        "estimated_reactance": r.estimated_reactance,
-        "estimated_length": r.estimated_length,
-        "substations": len(table),
-        "hosting": {
-            "computed": len(host),
-            "median_mw": round(float(host.median()), 1) if len(host) else None,
-            "seconds": round(seconds, 2),
-            "compute_seconds": cached.get("seconds"),
-            "cache": table.attrs.get("cache"),
-            "min_kv": settings.hosting_min_kv,
-            "distribution_factor_cutoff": settings.distribution_factor_cutoff,
-            "not_computed": {k: int(v) for k, v in status.items() if k != "computed"},
-            "limited_by_incident_rating": int((table["limit_kind"] == "incident_rating").sum()),
-        },
-        "firm": firm_summary(table, settings),
-        "redundancy": {k: int(red.get(k, 0)) for k in (grid.N_PLUS_1, grid.RADIAL,
-                                                        grid.ISOLATED)},
-        "backbone_kv": settings.backbone_kv,
-        "backbone_km_median": _round(table["backbone_km"].dropna().median()
-                                     if table["backbone_km"].notna().any() else None),
-    }
-
-
-def region_counts(graph: grid.GridGraph, table: pd.DataFrame, region: str) -> dict[str, Any]:
-    """The region's own share of the network it belongs to: its substations, the circuits
-    with an end in it, and the interconnection(s) they are part of (power ignores state
-    lines: the whole network is built and solved, the report counts the region's part)."""
-    subs = graph.substations
-    inside = subs["sub_id"].astype(str).isin(table.index.astype(str)).to_numpy()
-    edges = graph.edges
-    touching = inside[edges["u"].to_numpy()] | inside[edges["v"].to_numpy()]
-    circuits = (edges["circuits"].to_numpy(float) if "circuits" in edges
-                else np.ones(len(edges)))
-    areas = (subs.loc[inside, "interconnect"].dropna().astype(str).value_counts()
-             if "interconnect" in subs else pd.Series(dtype=int))
-    return {"region_substations": int(inside.sum()),
-            "region_edges": int(touching.sum()),
-            "region_circuits": int(np.nansum(circuits[touching])),
-            "interconnections": {str(k): int(v) for k, v in areas.items()},
-            "whole_network": region == "US" or bool(inside.all())}
-
-
 def grid_note(bundle: Any) -> str:
     """The line that says what the grid is, as the rank table's first line says it."""
     if synthetic_grid(bundle):
         return SYNTHETIC_HEADER
     return OSM_HEADER if getattr(bundle, "grid", "") == grids.OSM else ""
-
-
-def firm_summary(table: pd.DataFrame, settings: Settings) -> dict[str, Any]:
-    """N-0 next to N-1: counts hosting each of :data:`REPORT_LOADS_MW`, medians, the most
-    frequent binding outages, and how each firm figure was obtained."""
-    n0 = table["hosting_mw"].dropna()
-    n1 = table["firm_mw"].dropna() if "firm_mw" in table else pd.Series(dtype=float)
-    outages = (table["firm_outage_line_id"].dropna().value_counts().head(10)
-               if "firm_outage_line_id" in table else pd.Series(dtype=int))
-    source = table["firm_source"].value_counts() if "firm_source" in table else {}
-    kind = table["firm_kind"].value_counts() if "firm_kind" in table else {}
-    return {
-        "hosting_at_least_mw": {str(mw): {"n0": int((n0 >= mw).sum()), "n1": int((n1 >= mw).sum())}
-                                for mw in REPORT_LOADS_MW},
-        "median_mw": {"n0": _round(n0.median() if len(n0) else None),
-                      "n1": _round(n1.median() if len(n1) else None)},
-        "binding_outages": [{"line_id": k, "substations": int(v)} for k, v in outages.items()],
-        "source": {k: int(v) for k, v in source.items()},
-        "kind": {k: int(v) for k, v in kind.items()},
-        "preexisting_set_aside": int(as_bool(table, "firm_preexisting").sum()),
-        "n1_preexisting": settings.n1_preexisting,
-        "emergency_rating_factor": settings.emergency_rating_factor,
-        "max_outages_per_poi": settings.n1_max_outages,
-        "participation": f"{settings.participation_method} within "
-                         f"{settings.participation_area}",
-    }
 
 
 def input_quality(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -156,10 +57,6 @@ def input_quality(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "dc_lines_kept_apart": lines.get("dc_lines", 0),
         "inputs": reports,
     }
-
-
-def _round(v: float | None) -> float | None:
-    return None if v is None or not np.isfinite(v) else round(float(v), 1)
 
 
 def _print(doc: dict[str, Any]) -> None:

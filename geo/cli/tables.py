@@ -17,17 +17,10 @@ from typing import Any
 import pandas as pd
 
 from geo import columns, portfolio, secure
+from geo.cli.headers import OSM_HEADER, SYNTHETIC_HEADER
 from geo.io import output
 from layers import grids
 
-#: The first line of the table when the grid is the embedded test system (issue 15).
-SYNTHETIC_HEADER = ("grid: the embedded USA TAMU synthetic test system (real sites, synthetic "
-                    "topology and ratings): months and firm MW show the method, not the real "
-                    "grid")
-#: The first line of the table on the embedded OpenStreetMap grid (grid_source osm-2016).
-OSM_HEADER = ("grid: OpenStreetMap 2016 topology (real lines and substations; voltages partly "
-              "inferred, ratings estimated, lines assumed {share:.0%} loaded): hosting and "
-              "firm MW are estimates. © OpenStreetMap contributors (ODbL 1.0)")
 #: The first line of the table under --flexible (flexible_load).
 FLEXIBLE_HEADER = ("load: flexible (--flexible): curtailed after an outage until upgrades make "
                    "it firm; months are judged on N-0 hosting, the supply column stays N-1")

@@ -26,16 +26,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import pyarrow.parquet as pq
-
-from geo.grid import cache as cache_mod
-from geo.grid import circuits
-from layers.atomic import atomic_path
 from layers.paths import data_dir
 
+# numpy, pandas, pyarrow and the grid's own modules are imported inside the functions, so
+# that the fast ``geo-rank grid --json`` (:mod:`geo.grid.summary`) can read the constants
+# below without loading them.
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from geo.grid.model import GridGraph
     from geo.settings import Settings
 
@@ -62,6 +61,8 @@ RELATIVE_PATHS: tuple[Path, ...] = tuple(folder / name for folder in FOLDERS.val
 
 def key(grid: GridGraph, plants_hash: str, settings: Settings) -> str:
     """The version-free key of a metrics table: inputs, grid settings, model version."""
+    from geo.grid import cache as cache_mod
+
     payload = json.dumps([MODEL_VERSION, grid.content_hash, plants_hash,
                           cache_mod.settings_token(settings)], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -83,6 +84,8 @@ def _find(run_key: str, name: str) -> Path | None:
 
 @cache
 def _shipped_key(where: Path) -> str | None:
+    import pyarrow.parquet as pq
+
     try:
         meta = pq.read_schema(where).metadata or {}
     except (OSError, ValueError):
@@ -100,6 +103,8 @@ def available(run_key: str, where: Path | None = None) -> bool:
 
 def read(run_key: str) -> pd.DataFrame | None:
     """The shipped table for ``run_key`` (``attrs["cache"] = "shipped"``), else None."""
+    import pandas as pd
+
     where = _find(run_key, METRICS_NAME)
     if where is None:
         return None
@@ -112,6 +117,11 @@ def read(run_key: str) -> pd.DataFrame | None:
 def read_self_ptdf(grid: GridGraph, run_key: str) -> np.ndarray | None:
     """Every edge's own PTDF aligned with ``grid.edges`` (NaN where not shipped), when the
     shipped edges were computed from ``run_key``; else None."""
+    import numpy as np
+    import pandas as pd
+
+    from geo.grid import circuits
+
     where = _find(run_key, EDGES_NAME)
     if where is None:
         return None
@@ -125,12 +135,20 @@ def read_self_ptdf(grid: GridGraph, run_key: str) -> np.ndarray | None:
 
 def write_self_ptdf(grid: GridGraph, values: np.ndarray, run_key: str, where: Path) -> None:
     """Write every edge's own PTDF (named by its ``;``-joined line ids) with its key."""
+    import pandas as pd
+
+    from geo.grid import circuits
+
     table = pd.DataFrame({"line_ids": circuits.edge_names(grid.edges), "self_ptdf": values})
     write(table, run_key, where)
 
 
 def write(table: pd.DataFrame, run_key: str, where: Path) -> None:
     """Write ``table`` with its key to ``where`` atomically (deterministic bytes)."""
+    import pyarrow.parquet as pq
+
+    from layers.atomic import atomic_path
+
     frame = table.copy()
     report: dict[str, Any] = dict(frame.attrs.get("hosting", {}))
     report.pop("seconds", None)             # a timing would make every build differ
