@@ -38,6 +38,8 @@ def test_the_shipped_document_is_the_full_paths(grid_source, geo_rank, monkeypat
     assert json.loads(full.stdout)["hosting"]["cache"] == "shipped"
     # the same text, key order included, once the timing is set aside
     assert json.dumps(_doc(quick.stdout)) == json.dumps(_doc(full.stdout))
+    note = json.loads(full.stdout)["grid_note"]      # the header's template filled in
+    assert "{" not in note and ("assumed 50% loaded" in note) == (grid_source == "osm-2016")
 
 
 def test_the_fast_path_imports_neither_pandas_nor_the_engine():

@@ -37,11 +37,12 @@ EXPORT_COLUMNS = ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_i
                   "participation_area",
                   "area_headroom_mw", "topology_redundancy", "backbone_km", "island")
 
-def grid_note(bundle: Any) -> str:
+def grid_note(bundle: Any, assumed_utilisation: float) -> str:
     """The line that says what the grid is, as the rank table's first line says it."""
     if synthetic_grid(bundle):
         return SYNTHETIC_HEADER
-    return OSM_HEADER if getattr(bundle, "grid", "") == grids.OSM else ""
+    return (OSM_HEADER.format(share=assumed_utilisation)
+            if getattr(bundle, "grid", "") == grids.OSM else "")
 
 
 def input_quality(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -154,7 +155,7 @@ def grid_command(ctx: click.Context, region: str, as_json: bool, export_path: st
         table = table[table.index.isin(inside)]
     doc = summary(graph, table, settings, bundle.region, seconds)
     doc.update(region_counts(graph, table, bundle.region))
-    doc["grid_note"] = grid_note(bundle)
+    doc["grid_note"] = grid_note(bundle, settings.assumed_utilisation)
     doc.update(input_quality(getattr(bundle, "reports", {})))
     if queued is not None:
         doc["queued_loads"] = {"file": queued_loads, "loads": len(queued),

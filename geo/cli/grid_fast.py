@@ -64,6 +64,6 @@ def answer(args: list[str]) -> bool:
     if doc is None:
         return False
     doc["hosting"]["seconds"] = round(time.perf_counter() - t0, 2)
-    doc["grid_note"] = NOTES[grid_source]
+    doc["grid_note"] = NOTES[grid_source].format(share=settings.assumed_utilisation)
     click.echo(json.dumps(doc))
     return True
