@@ -130,10 +130,12 @@ class Settings(SettingsBase):
                                                           json_schema_extra=GRID)
     #: With n1_preexisting = "exclude", a load may still worsen a set-aside post-outage
     #: overload by at most this share of the branch's emergency rating; beyond it the
-    #: overload binds. 0.05: MISO BPM-015 (Generator Interconnection) 6.1.1.1.8 (v) makes
-    #: a study project responsible for a constraint when its own MW impact exceeds 5 % of
-    #: the facility's rating (with a DF above 5 %; 20 % of the rating makes it responsible
-    #: alone, (iv)). None: no limit (the behaviour before model version 7).
+    #: overload binds. 0.05: MISO BPM-015 (Generator Interconnection), "Criteria Used to
+    #: Determine Constraints" (6.1.1.1.6 in the revision shown to MISO's Planning Advisory
+    #: Committee in 2015, https://studylib.net/doc/18375376/2015111-pac-item-03ci-gi-bpm-015-constraint-criteria;
+    #: later revisions renumber it): (iii) an impact of 20 % of the rating makes a generator
+    #: answerable alone; (iv) where the group's cumulative impact passes 20 %, each one whose
+    #: own impact exceeds 5 % of the rating shares it. None: no limit (before model version 7).
     n1_preexisting_worsening_share: float | None = Field(default=0.05, ge=0,
                                                          json_schema_extra=GRID)
     #: An outage is checked on a branch the POI loads (flow per MW of at least half the
@@ -143,7 +145,7 @@ class Settings(SettingsBase):
     #: this share of the branch's emergency rating, whatever the LODF. 0.05: the 5 % that
     #: the distribution-factor cut-off already uses, applied to MW (an outage-branch pair
     #: moving less changes the branch's post-outage flow by under 5 % of its rating; the
-    #: same 5 % of a rating that MISO BPM-015 6.1.1.1.8 (v) treats as a material MW impact;
+    #: same 5 % of a rating that MISO BPM-015's constraint criteria (iv) treat as a share;
     #: docs/methods.md "The contingency set").
     n1_outage_impact_share: float = Field(default=0.05, ge=0, le=1, json_schema_extra=GRID)
     #: LODF columns keep entries with |PTDF for the outaged circuit's own transfer| at least
