@@ -107,7 +107,7 @@ class Settings(SettingsBase):
     #: from the territories layer: HIFLD control areas and EIA-861 2024; geo.grid.dispatch)
     #: or "interconnection". A POI whose area has no headroom is served by its island.
     participation_area: Literal["eia930_region", "balancing_authority", "interconnection"] = \
-        Field(default="eia930_region", json_schema_extra=GRID)
+        Field(default="balancing_authority", json_schema_extra=GRID)
     #: Also screen a stressed dispatch case and keep the lower firm MW (firm_case names the
     #: binding one): the new load drawn by nameplate from every dispatchable plant of the
     #: interconnection (geo.grid.dispatch.STRESSED). NERC TPL-001-5.1 R2.1.4 requires

@@ -37,7 +37,7 @@ LOG = logging.getLogger(__name__)
 EXPORT_COLUMNS = ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
                   "limit_kind", "hosting_status", "firm_mw", "firm_limiting_line_id",
                   "firm_outage_line_id", "firm_kind", "firm_source", "firm_preexisting",
-                  "participation_area",
+                  "firm_case", "firm_base_mw", "firm_stressed_mw", "participation_area",
                   "area_headroom_mw", "topology_redundancy", "backbone_km", "island")
 
 #: Load sizes (MW) at which ``--json`` and the printout count hosting N-0 and N-1.

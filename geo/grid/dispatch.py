@@ -38,6 +38,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from geo._arrays import NONE
 from geo.errors import SettingsError
 from geo.settings import Settings
 from layers.sphere import nearest, point_lonlat, unit_xyz
@@ -210,7 +211,8 @@ def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame
     def text(col: str) -> np.ndarray:
         values = terr[col].astype(object).to_numpy() if col in terr else np.full(len(terr),
                                                                                     None)
-        return np.where(pd.isna(values) | (values == ""), None, values)
+        out: np.ndarray = np.where(pd.isna(values) | (values == ""), NONE, values)
+        return out
 
     code, ba = text("code"), text("balancing_authority")
     retail = np.flatnonzero(kind == "retail_service_territory")

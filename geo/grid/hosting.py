@@ -173,7 +173,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
             area_mw[targets] = cols.sum(axis=0)[tcol]
             area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
                                           if len(area_labels) else NONE, "interconnection")
-            case2 = None if gen2 is None else (gen2[nodes], injection2[nodes])
+            case2 = (None if gen2 is None or injection2 is None
+                     else (gen2[nodes], injection2[nodes]))
             for rows, h, lim, knd, fm, fm2 in _island(nodes, e[e_island == k], cols, tcol,
                                                       targets, xy, settings, ln[ln_island == k],
                                                       n1, injection[nodes], reuse, case2):
@@ -347,7 +348,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         screen.offer(b, s, tcol[start:start + k])
         fm = screen.firm(b, s, h, np.where(by_cap, -1, arg), monitored=rc)
         fm2 = None
-        if screen2 is not None:
+        if screen2 is not None and g_cols is not None and g2 is not None:
             s -= g_cols[:, tcol[start:start + k]]   # the same POIs, stressed participation
             s += g2[:, None]
             h2, arg2, by_cap2, rc2 = _n0(s, heads2, cutoff, cap, t, mk)
