@@ -139,7 +139,11 @@ def firm_summary(table: pd.DataFrame, settings: Settings) -> dict[str, Any]:
         "emergency_rating_factor": settings.emergency_rating_factor,
         "max_outages_per_poi": settings.n1_max_outages,
         "participation": f"{settings.participation_method} within "
-                         f"{settings.participation_area}",
+                         f"{settings.participation_area}"
+                         + (" and a stressed case (nameplate within the interconnection)"
+                            if settings.dispatch_stress_case else ""),
+        "firm_case": ({k: int(v) for k, v in table["firm_case"].value_counts().items()}
+                      if "firm_case" in table else {}),
     }
 
 
@@ -207,6 +211,9 @@ def _print(doc: dict[str, Any]) -> None:
                f"{f['median_mw']['n0']} / {f['median_mw']['n1']} MW; hosting at least "
                + ", ".join(f"{mw} MW {c['n0']:,} / {c['n1']:,}"
                            for mw, c in f["hosting_at_least_mw"].items()))
+    if f["firm_case"].get("stressed"):
+        click.echo(f"  the stressed dispatch case binds at {f['firm_case']['stressed']:,} of "
+                   f"{sum(f['firm_case'].values()):,} POIs (firm_case)")
     if f["preexisting_set_aside"]:
         verb = "set aside" if f["n1_preexisting"] == "exclude" else "binding (firm 0)"
         click.echo(f"  pre-existing violations (a branch over its rating after an outage "

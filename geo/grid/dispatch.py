@@ -39,7 +39,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo._arrays import NONE
-from geo.errors import SettingsError
+from geo.errors import GridError, SettingsError
 from geo.settings import Settings
 from layers.sphere import nearest, point_lonlat, unit_xyz
 
@@ -245,6 +245,22 @@ def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame
     fill = pd.isna(out[site])
     out[site[fill]] = [ISO_BA.get(c) if c is not None else None for c in code[area[fill]]]
     return out
+
+
+def queued_nodes(queued: pd.DataFrame | None, ids: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Bus positions and MW of the queued loads (summed per bus)."""
+    if queued is None or not len(queued):
+        return np.zeros(0, np.int64), np.zeros(0)
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    sub = queued["sub_id"].astype(str)
+    unknown = sorted(set(sub) - set(ids))
+    if unknown:
+        raise GridError(f"queued loads at unknown sub_id(s): {unknown[:10]}")
+    mw = queued["mw"].to_numpy(float)
+    table = pd.DataFrame({"node": pos.reindex(sub.to_numpy()).to_numpy(), "mw": mw})
+    table = table.groupby("node", sort=True)["mw"].sum()
+    return table.index.to_numpy(np.int64), table.to_numpy(float)
 
 
 def serve_queued(gen: np.ndarray, area: np.ndarray, island: np.ndarray, q_node: np.ndarray,

@@ -125,7 +125,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     gen, info = dispatch.participation(grid, plants, settings)
     area, area_labels = dispatch.areas(grid, settings)
     island = subs["island"].to_numpy()
-    q_node, q_mw = _queued_nodes(queued, ids)
+    q_node, q_mw = dispatch.queued_nodes(queued, ids)
     injection = dispatch.serve_queued(gen, area, island, q_node, q_mw)
     if len(q_node):
         info["queued_loads"] = len(q_node)
@@ -423,22 +423,6 @@ def self_ptdf(grid: GridGraph, reuse: dict, edges: np.ndarray | None = None) -> 
             ok = lodf.pkk_known
             out[edge_index[ok]] = lodf.pkk[ok]
     return out
-
-
-def _queued_nodes(queued: pd.DataFrame | None, ids: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Bus positions and MW of the queued loads (summed per bus)."""
-    if queued is None or not len(queued):
-        return np.zeros(0, np.int64), np.zeros(0)
-    pos = pd.Series(np.arange(len(ids)), index=ids)
-    sub = queued["sub_id"].astype(str)
-    unknown = sorted(set(sub) - set(ids))
-    if unknown:
-        raise GridError(f"queued loads at unknown sub_id(s): {unknown[:10]}")
-    mw = queued["mw"].to_numpy(float)
-    table = pd.DataFrame({"node": pos.reindex(sub.to_numpy()).to_numpy(), "mw": mw})
-    table = table.groupby("node", sort=True)["mw"].sum()
-    return table.index.to_numpy(np.int64), table.to_numpy(float)
 
 
 def hilbert_index(xy: np.ndarray, bits: int = 16) -> np.ndarray:
