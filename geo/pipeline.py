@@ -249,7 +249,8 @@ def rank_sites(
             f"no candidate sites in {bundle.region} for --candidates {candidates!r}"
             f" at or above {settings.candidate_min_kv:g} kV; lower --min-kv or widen the region")
 
-    graph = grid.build(bundle.substations, bundle.lines, settings, bundle.territories)
+    graph = grid.build(bundle.substations, bundle.lines, settings,
+                       getattr(bundle, "territories", None))
     report = graph.report
     on_osm = getattr(bundle, "grid", "") == grids.OSM
     mapped = int(grids.connectable(bundle.in_region("substations")).sum()) if on_osm else 0

@@ -116,17 +116,19 @@ def test_the_lower_of_two_dispatch_cases_is_firm():
 
 
 def test_substations_take_the_ba_of_their_utility_else_the_smallest_ba_polygon():
-    # u1 (BA "UTIL1") covers x < 1; polygons: "BIG" over everything, "SMALL" over
-    # 2 < x < 3; ISO "MISO" over 3 < x < 4 and nothing else there; nothing beyond x > 5.
+    # u1 (BA "UTIL1") covers x < 1; control areas "BIG" over 0 < x < 3 and "SMALL" over
+    # 2 < x < 3, where two utilities overlap: u2 of BA "SMALL" (no customers, a wires
+    # company) and u3 of BA "OTHER" (100 customers): u2's BA agrees with the control
+    # area, so it wins. ISO "MISO" over 3.1 < x < 4 and nothing else there; nothing at 6.
     terr = gpd.GeoDataFrame(
-        {"territory_id": ["u1", "b1", "b2", "i1"],
-         "kind": ["retail_service_territory", "balancing_authority", "balancing_authority",
-                  "iso_rto"],
-         "code": [None, "BIG", "SMALL", "MISO"], "balancing_authority": ["UTIL1", None,
-                                                                      None, None],
-         "customers": [10, None, None, None]},
-        geometry=[box(0, 0, 1, 1), box(0, 0, 3, 1), box(2, 0, 3, 1), box(3.1, 0, 4, 1)],
-        crs="EPSG:4326")
+        {"territory_id": ["u1", "u2", "u3", "b1", "b2", "i1"],
+         "kind": ["retail_service_territory"] * 3 + ["balancing_authority"] * 2
+         + ["iso_rto"],
+         "code": [None, None, None, "BIG", "SMALL", "MISO"],
+         "balancing_authority": ["UTIL1", "SMALL", "OTHER", None, None, None],
+         "customers": [10, 0, 100, None, None, None]},
+        geometry=[box(0, 0, 1, 1), box(2, 0, 3, 1), box(2, 0, 3, 1), box(0, 0, 3, 1),
+                  box(2, 0, 3, 1), box(3.1, 0, 4, 1)], crs="EPSG:4326")
     subs = gpd.GeoDataFrame({"sub_id": list("abcde")},
                             geometry=[Point(0.5, 0.5), Point(1.5, 0.5), Point(2.5, 0.5),
                                       Point(3.5, 0.5), Point(6, 0.5)], crs="EPSG:4326")

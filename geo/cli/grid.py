@@ -251,7 +251,8 @@ def grid_command(ctx: click.Context, region: str, as_json: bool, export_path: st
     """
     settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache)
     bundle = layers.load(region, grid=settings.grid_source, **layer_kwargs(layer_opts))
-    graph = grid.build(bundle.substations, bundle.lines, settings, bundle.territories)
+    graph = grid.build(bundle.substations, bundle.lines, settings,
+                       getattr(bundle, "territories", None))
     queued = (queue.attach(queue.read(queued_loads), graph.substations, settings,
                            f"--queued-loads {queued_loads}") if queued_loads else None)
     t0 = time.perf_counter()

@@ -186,11 +186,12 @@ def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame
     substation, None where none is known.
 
     The rule of the sites' ``balancing_authority`` column (:mod:`geo.territories`), so a
-    POI's BA is the one its sites show: the BA of the retail service territory containing
-    the substation (EIA-861; of overlapping territories, the one with more customers, then
-    the lower territory id); where that names none, the smallest balancing-authority
-    polygon containing it; else the BA of the ISO/RTO polygon containing it
-    (:data:`ISO_BA`: MISO, PJM and CAISO have no BA polygon of their own).
+    POI's BA is the one its sites show: the BA (EIA-861) of the retail service territory
+    containing the substation; of overlapping territories, one whose BA is that of the
+    smallest control area (BA polygon) containing the substation first, then the one with
+    more customers, then the lower territory id. Where no territory names one, the
+    smallest control area's; else the BA of the ISO/RTO polygon containing it
+    (:data:`ISO_BA`: MISO, PJM and CAISO have no control-area polygon of their own).
     """
     n = len(substations)
     out = np.full(n, None, dtype=object)
@@ -215,17 +216,7 @@ def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame
         return out
 
     code, ba = text("code"), text("balancing_authority")
-    retail = np.flatnonzero(kind == "retail_service_territory")
-    site, area = containing(retail)
-    customers = pd.to_numeric(terr["customers"], errors="coerce").fillna(0).to_numpy() \
-        if "customers" in terr else np.zeros(len(terr))
-    tid = terr["territory_id"].astype(str).to_numpy() if "territory_id" in terr \
-        else np.arange(len(terr)).astype(str)
-    pairs = pd.DataFrame({"site": site, "customers": customers[area], "tid": tid[area],
-                          "ba": ba[area]})
-    first = pairs.sort_values(["site", "customers", "tid"], ascending=[True, False, True],
-                              kind="mergesort").drop_duplicates("site")
-    out[first["site"].to_numpy()] = first["ba"].to_numpy()
+    # the smallest control area (BA polygon) containing each substation
     polygons = np.flatnonzero(kind == "balancing_authority")
     site, area = containing(polygons)
     size = shapely.area(terr.to_crs(EQUAL_AREA_CRS).geometry.to_numpy()[area]) \
@@ -233,9 +224,26 @@ def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame
     order = np.lexsort((area, size, site))
     site, area = site[order], area[order]
     first_hit = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, bool)
-    site, area = site[first_hit], area[first_hit]
-    fill = pd.isna(out[site])
-    out[site[fill]] = code[area[fill]]
+    polygon_ba = np.full(n, None, dtype=object)
+    polygon_ba[site[first_hit]] = code[area[first_hit]]
+    # the retail territory: one whose BA is that control area's first, then the one with
+    # more customers, then the lower territory id (Houston lies in Entergy Texas's polygon
+    # too, but in ERCOT's control area; CenterPoint, a wires company, has no customers)
+    retail = np.flatnonzero(kind == "retail_service_territory")
+    site, area = containing(retail)
+    customers = pd.to_numeric(terr["customers"], errors="coerce").fillna(0).to_numpy() \
+        if "customers" in terr else np.zeros(len(terr))
+    tid = terr["territory_id"].astype(str).to_numpy() if "territory_id" in terr \
+        else np.arange(len(terr)).astype(str)
+    agrees = pd.notna(ba[area]) & (ba[area] == polygon_ba[site])
+    pairs = pd.DataFrame({"site": site, "agrees": agrees, "customers": customers[area],
+                          "tid": tid[area], "ba": ba[area]})
+    first = pairs.sort_values(["site", "agrees", "customers", "tid"],
+                              ascending=[True, False, False, True],
+                              kind="mergesort").drop_duplicates("site")
+    out[first["site"].to_numpy()] = first["ba"].to_numpy()
+    fill = pd.isna(out) & pd.notna(polygon_ba)
+    out[fill] = polygon_ba[fill]
     isos = np.flatnonzero(kind == "iso_rto")
     site, area = containing(isos)
     order = np.lexsort((area, site))
