@@ -121,16 +121,20 @@ def test_substations_take_the_ba_of_their_utility_else_the_smallest_ba_polygon()
     # company) and u3 of BA "OTHER" (100 customers): u2's BA agrees with the control
     # area, so it wins. ISO "MISO" over 3.1 < x < 4 and nothing else there; nothing at 6.
     terr = gpd.GeoDataFrame(
-        {"territory_id": ["u1", "u2", "u3", "b1", "b2", "i1"],
+        {"territory_id": ["u1", "u2", "u3", "b1", "b2", "i1", "i2", "u4", "u5"],
          "kind": ["retail_service_territory"] * 3 + ["balancing_authority"] * 2
-         + ["iso_rto"],
-         "code": [None, None, None, "BIG", "SMALL", "MISO"],
-         "balancing_authority": ["UTIL1", "SMALL", "OTHER", None, None, None],
-         "customers": [10, 0, 100, None, None, None]},
+         + ["iso_rto"] * 2 + ["retail_service_territory"] * 2,
+         "code": [None, None, None, "BIG", "SMALL", "MISO", "CAISO", None, None],
+         "balancing_authority": ["UTIL1", "SMALL", "OTHER", None, None, None, None, "CISO",
+                                 "BIG"],
+         "customers": [10, 0, 100, None, None, None, None, 5, 1]},
         geometry=[box(0, 0, 1, 1), box(2, 0, 3, 1), box(2, 0, 3, 1), box(0, 0, 3, 1),
-                  box(2, 0, 3, 1), box(3.1, 0, 4, 1)], crs="EPSG:4326")
-    subs = gpd.GeoDataFrame({"sub_id": list("abcde")},
+                  box(2, 0, 3, 1), box(3.1, 0, 4, 1), box(1.0, 0, 1.2, 1),
+                  box(1.0, 0, 1.2, 1), box(1.0, 0, 1.2, 1)], crs="EPSG:4326")
+    # f at x = 1.1 lies in BIG and in the smaller CAISO area: the CAISO utility wins
+    subs = gpd.GeoDataFrame({"sub_id": list("abcdef")},
                             geometry=[Point(0.5, 0.5), Point(1.5, 0.5), Point(2.5, 0.5),
-                                      Point(3.5, 0.5), Point(6, 0.5)], crs="EPSG:4326")
+                                      Point(3.5, 0.5), Point(6, 0.5), Point(1.1, 0.5)],
+                            crs="EPSG:4326")
     assert dispatch.balancing_areas(subs, terr).tolist() == ["UTIL1", "BIG", "SMALL", "MISO",
-                                                             None]
+                                                             None, "CISO"]

@@ -188,10 +188,12 @@ def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame
     The rule of the sites' ``balancing_authority`` column (:mod:`geo.territories`), so a
     POI's BA is the one its sites show: the BA (EIA-861) of the retail service territory
     containing the substation; of overlapping territories, one whose BA is that of the
-    smallest control area (BA polygon) containing the substation first, then the one with
-    more customers, then the lower territory id. Where no territory names one, the
-    smallest control area's; else the BA of the ISO/RTO polygon containing it
-    (:data:`ISO_BA`: MISO, PJM and CAISO have no control-area polygon of their own).
+    smallest control area containing the substation first, then the one with more
+    customers, then the lower territory id; where no territory names one, the smallest
+    control area's. Control areas are the BA polygons and the ISO/RTO polygons as their
+    BA's (:data:`ISO_BA`: MISO, PJM and CAISO have no BA polygon of their own; WAPA's
+    coarse Desert Southwest polygon reaches over much of CAISO's, so without CAISO's a
+    Californian substation could take WALC).
     """
     n = len(substations)
     out = np.full(n, None, dtype=object)
@@ -216,8 +218,13 @@ def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame
         return out
 
     code, ba = text("code"), text("balancing_authority")
-    # the smallest control area (BA polygon) containing each substation
-    polygons = np.flatnonzero(kind == "balancing_authority")
+    # an ISO/RTO's area is its BA's control area (MISO, PJM and CAISO have no BA polygon)
+    as_ba = np.array([ISO_BA.get(c) if c is not None else None for c in code], dtype=object)
+    code = np.where(kind == "iso_rto", as_ba, code)
+    # the smallest control area (BA or ISO polygon with a BA) containing each substation:
+    # WAPA's coarse Desert Southwest polygon reaches over much of CAISO's
+    polygons = np.flatnonzero(((kind == "balancing_authority") | (kind == "iso_rto"))
+                              & pd.notna(code))
     site, area = containing(polygons)
     size = shapely.area(terr.to_crs(EQUAL_AREA_CRS).geometry.to_numpy()[area]) \
         if len(area) else np.zeros(0)
@@ -251,7 +258,7 @@ def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame
     first_hit = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, bool)
     site, area = site[first_hit], area[first_hit]
     fill = pd.isna(out[site])
-    out[site[fill]] = [ISO_BA.get(c) if c is not None else None for c in code[area[fill]]]
+    out[site[fill]] = code[area[fill]]
     return out
 
 
