@@ -457,6 +457,9 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["firm_outage_line_id"] = m["firm_outage_line_id"].to_numpy(dtype=object)
     out["firm_source"] = m["firm_source"].to_numpy(dtype=object)
     out["firm_preexisting"] = m["firm_preexisting"].to_numpy(dtype=object)
+    out["firm_case"] = m["firm_case"].to_numpy(dtype=object)
+    out["firm_base_mw"] = m["firm_base_mw"].to_numpy(dtype=float)
+    out["firm_stressed_mw"] = m["firm_stressed_mw"].to_numpy(dtype=float)
     out["redundancy"] = secure.label(out["firm_mw"].to_numpy(), out["poi_voltage_kv"]
                                      .to_numpy(), load_mw, settings,
                                      out["firm_preexisting"].to_numpy(dtype=object))

@@ -162,7 +162,8 @@ def grid_step(prep: Prepared) -> Gridded:
     """Build the grid, add the queued loads and compute hosting and firm MW at every POI
     the candidates reach (:func:`geo.grid.metrics`, cached)."""
     bundle, settings, sites = prep.bundle, prep.settings, prep.sites
-    graph = grid.build(bundle.substations, bundle.lines, settings)
+    graph = grid.build(bundle.substations, bundle.lines, settings,
+                       getattr(bundle, "territories", None))
     report = graph.report
     on_osm = getattr(bundle, "grid", "") == grids.OSM
     mapped = int(grids.connectable(bundle.in_region("substations")).sum()) if on_osm else 0

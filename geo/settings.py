@@ -103,18 +103,33 @@ class Settings(SettingsBase):
     participation_method: Literal["headroom", "nameplate"] = Field(
         default="headroom", json_schema_extra=GRID)
     #: Where it is served from: "eia930_region" (the POI's EIA-930 region, EIA Hourly
-    #: Electric Grid Monitor, states mapped whole; geo.grid.dispatch) or "interconnection".
-    participation_area: Literal["eia930_region", "interconnection"] = Field(
-        default="eia930_region", json_schema_extra=GRID)
+    #: Electric Grid Monitor, states mapped whole), "balancing_authority" (the POI's BA
+    #: from the territories layer: HIFLD control areas and EIA-861 2024; geo.grid.dispatch)
+    #: or "interconnection". A POI whose area has no headroom is served by its island.
+    participation_area: Literal["eia930_region", "balancing_authority", "interconnection"] = \
+        Field(default="balancing_authority", json_schema_extra=GRID)
+    #: Also screen a stressed dispatch case and keep the lower firm MW (firm_case names the
+    #: binding one): the new load drawn by nameplate from every dispatchable plant of the
+    #: interconnection (geo.grid.dispatch.STRESSED). NERC TPL-001-5.1 R2.1.4 requires
+    #: planning studies to vary "generation additions, retirements, or other dispatch
+    #: scenarios" to stress the system within a range of credible conditions
+    #: (https://www.nerc.com/pa/Stand/Reliability%20Standards/TPL-001-5.1.pdf); this case
+    #: is ours, the far-dispatch extreme of the model's own participation choices.
+    dispatch_stress_case: bool = Field(default=True, json_schema_extra=GRID)
     #: Right-hand sides solved together per sparse LU solve (memory ~ n_bus * batch * 8 B).
     #: Our choice; it changes speed and memory, never a result.
     hosting_batch: int = Field(default=256, ge=1, json_schema_extra=RUNTIME)
 
     # --- N-1 firm hosting (geo.grid.contingency) ---------------------------------------------
     #: Emergency rating as a multiple of the normal rating, used after an outage. 1.0 (the
-    #: normal rating): TAMU's synthetic cases carry rateA only; NERC TPL-001-5 Table 1
-    #: requires P1 contingencies to stay within "applicable Facility Ratings", which for
-    #: many owners are short-term emergency ratings ~10-25 % above normal.
+    #: normal rating stands for the emergency rating): FERC Order No. 881 (2021, 18 CFR
+    #: 35.28) requires transmission providers to use "uniquely determined emergency
+    #: ratings", set per facility from its own conductor and equipment, not a blanket
+    #: multiple of the normal rating (https://govinfo.gov/content/pkg/FR-2022-01-13/html/
+    #: 2021-27735.htm). Neither embedded grid carries them (TAMU has rateA only, OSM none),
+    #: so the one uniform figure that never overstates a facility is 1.0; set the owner's
+    #: ratio where it is known (NERC TPL-001-5.1 Table 1 judges P1 events against the
+    #: applicable Facility Ratings, often short-term emergency ratings above normal).
     emergency_rating_factor: float = Field(default=1.0, gt=0, le=3, json_schema_extra=GRID)
     #: Optional cap on the screened outages per POI (those changing the POI's flow per MW
     #: the most are kept; circuits ending at the POI are always added). None (default):

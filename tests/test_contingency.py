@@ -282,8 +282,9 @@ def test_participation_of_an_area_sums_to_the_load():
     g = grid.build(subs, ln)
     plants = plants_frame([("A1", "A", 300.0, 300.0, 100.0), ("B1", "B", 50.0, 50.0, 20.0),
                            ("C1", "C", 100.0, 100.0, 0.0)])
-    gen, _ = dispatch.participation(g, plants, Settings())
-    area, labels = dispatch.areas(g, Settings())
+    by_region = Settings(participation_area="eia930_region")  # the default is the BA's
+    gen, _ = dispatch.participation(g, plants, by_region)
+    area, labels = dispatch.areas(g, by_region)
     assert labels[area].tolist() == ["TEN", "MIDA", "TEN"]
     cols, tcol = dispatch.island_columns(gen, area, area)
     w = cols / cols.sum(axis=0)
@@ -291,7 +292,7 @@ def test_participation_of_an_area_sums_to_the_load():
     # a load at A is served by TEN's headroom only: A 200, C 100 → 2/3, 1/3
     assert w[:, tcol[0]].tolist() == pytest.approx([2 / 3, 0.0, 1 / 3])
     assert w[:, tcol[1]].tolist() == pytest.approx([0.0, 1.0, 0.0])
-    h = hosting.hosting(g, plants, Settings())
+    h = hosting.hosting(g, plants, by_region)
     assert h.loc["A", "area_headroom_mw"] == pytest.approx(300)
     assert h.loc["B", "participation_area"] == "MIDA"
     # interconnection-wide: every unit's headroom, 330 MW

@@ -165,7 +165,8 @@ def test_metrics_table_and_cache(tmp_path):
                                "hosting_mw", "limiting_line_id", "limit_kind",
                                "hosting_status", "firm_mw", "firm_limiting_line_id",
                                "firm_outage_line_id", "firm_kind", "firm_source",
-                               "firm_preexisting", "participation_area", "area_headroom_mw"]
+                               "firm_preexisting", "firm_case", "firm_base_mw",
+                               "firm_stressed_mw", "participation_area", "area_headroom_mw"]
     assert m.loc["B", "hosting_mw"] == pytest.approx(150)
     again = grid.metrics(grid.build(subs, ln, settings), plants, settings)
     assert again.attrs["cache"] == "hit"

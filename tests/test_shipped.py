@@ -25,7 +25,8 @@ class SolvedError(Exception):
 
 @pytest.fixture(scope="module")
 def us_graph(us_layers):
-    return grid.build(us_layers["substations"], us_layers["lines"], Settings())
+    return grid.build(us_layers["substations"], us_layers["lines"], Settings(),
+                      us_layers.territories)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,8 @@ def _assert_same_rows(got: pd.DataFrame, want: pd.DataFrame) -> None:
 
 @pytest.fixture(scope="module")
 def osm_graph(osm_us_layers):
-    return grid.build(osm_us_layers["substations"], osm_us_layers["lines"], Settings())
+    return grid.build(osm_us_layers["substations"], osm_us_layers["lines"], Settings(),
+                      osm_us_layers.territories)
 
 
 def test_the_osm_grid_with_default_settings_has_shipped_results(osm_graph, osm_us_layers):

@@ -34,7 +34,7 @@ LOG = logging.getLogger(__name__)
 EXPORT_COLUMNS = ("sub_id", "name", "voltage_kv", "hosting_mw", "limiting_line_id",
                   "limit_kind", "hosting_status", "firm_mw", "firm_limiting_line_id",
                   "firm_outage_line_id", "firm_kind", "firm_source", "firm_preexisting",
-                  "participation_area",
+                  "firm_case", "firm_base_mw", "firm_stressed_mw", "participation_area",
                   "area_headroom_mw", "topology_redundancy", "backbone_km", "island")
 
 def grid_note(bundle: Any, assumed_utilisation: float) -> str:
@@ -105,6 +105,9 @@ def _print(doc: dict[str, Any]) -> None:
                f"{f['median_mw']['n0']} / {f['median_mw']['n1']} MW; hosting at least "
                + ", ".join(f"{mw} MW {c['n0']:,} / {c['n1']:,}"
                            for mw, c in f["hosting_at_least_mw"].items()))
+    if f["firm_case"].get("stressed"):
+        click.echo(f"  the stressed dispatch case binds at {f['firm_case']['stressed']:,} of "
+                   f"{sum(f['firm_case'].values()):,} POIs (firm_case)")
     if f["preexisting_set_aside"]:
         verb = "set aside" if f["n1_preexisting"] == "exclude" else "binding (firm 0)"
         click.echo(f"  pre-existing violations (a branch over its rating after an outage "
@@ -142,7 +145,8 @@ def grid_command(ctx: click.Context, region: str, as_json: bool, export_path: st
     """
     settings = engine_settings(config, pop_setting_flags(layer_opts), no_cache=no_cache)
     bundle = layers.load(region, grid=settings.grid_source, **layer_kwargs(layer_opts))
-    graph = grid.build(bundle.substations, bundle.lines, settings)
+    graph = grid.build(bundle.substations, bundle.lines, settings,
+                       getattr(bundle, "territories", None))
     queued = (queue.attach(queue.read(queued_loads), graph.substations, settings,
                            f"--queued-loads {queued_loads}") if queued_loads else None)
     t0 = time.perf_counter()

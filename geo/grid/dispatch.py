@@ -18,6 +18,10 @@
   region that serves most of it (:data:`EIA930_REGION_BY_STATE`, our mapping; states split
   between regions such as KY, MO or MS go to one). A POI without a ``state`` or whose
   region has no headroom in its island falls back to the island (interconnection).
+* ``"balancing_authority"``: the POI's balancing authority (BA): the plants at the
+  substations of the same BA (column ``balancing_area`` of the substations, from the
+  territories layer by :func:`balancing_areas`, or the user's own). A POI without a BA or
+  whose BA has no headroom in its island falls back to the island.
 * ``"interconnection"``: the whole island.
 
 The participation of an area sums to the load (one per MW); ``area_headroom_mw`` (the
@@ -31,9 +35,11 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
-from geo.errors import SettingsError
+from geo._arrays import NONE
+from geo.errors import GridError, SettingsError
 from geo.settings import Settings
 from layers.sphere import nearest, point_lonlat, unit_xyz
 
@@ -41,7 +47,12 @@ if TYPE_CHECKING:
     from geo.grid.model import GridGraph
 
 METHODS = ("headroom", "nameplate")
-AREAS = ("eia930_region", "interconnection")
+#: The stressed dispatch case (``settings.dispatch_stress_case``): the new load drawn from
+#: every dispatchable plant of the interconnection by nameplate, so far plants carry their
+#: share as when the near units are already at full output or out (docs/methods.md,
+#: "Dispatch cases").
+STRESSED = {"participation_method": "nameplate", "participation_area": "interconnection"}
+AREAS = ("eia930_region", "balancing_authority", "interconnection")
 
 #: State (ISO 3166-2) → EIA-930 region (EIA Hourly Electric Grid Monitor: CAL, CAR, CENT,
 #: FLA, MIDA, MIDW, NE, NY, NW, SE, SW, TEN, TEX), by the region serving most of the state.
@@ -64,6 +75,16 @@ EIA930_REGION_BY_STATE = {
     "US-TN": "TEN",
     "US-TX": "TEX",
 }
+
+
+#: The substations' column holding their balancing authority (:func:`balancing_areas`).
+BA_COLUMN = "balancing_area"
+#: The BA code (EIA-930) of an ISO/RTO polygon's area, for a place in no BA polygon and no
+#: retail territory that names one.
+ISO_BA = {"CAISO": "CISO", "ERCOT": "ERCO", "ISO-NE": "ISNE", "MISO": "MISO",
+          "NYISO": "NYIS", "PJM": "PJM", "SPP": "SWPP"}
+#: Equal-area CRS for the sizes of BA polygons (CONUS Albers, EPSG:5070).
+EQUAL_AREA_CRS = 5070
 
 
 def _check(settings: Settings) -> None:
@@ -147,11 +168,133 @@ def areas(grid: GridGraph, settings: Settings | None = None) -> tuple[np.ndarray
     settings = settings or grid.settings
     _check(settings)
     subs = grid.substations
-    if settings.participation_area == "interconnection" or "state" not in subs:
+    column = {"eia930_region": "state", "balancing_authority": BA_COLUMN}.get(
+        settings.participation_area)
+    if column is None or column not in subs:
         return np.full(len(subs), -1, np.int64), np.array([], dtype=object)
-    region = subs["state"].map(EIA930_REGION_BY_STATE)
+    if column == "state":
+        region = subs["state"].map(EIA930_REGION_BY_STATE)
+    else:
+        region = subs[column].astype(object).where(subs[column].notna(), None)
     codes, labels = pd.factorize(region, sort=True)
     return codes.astype(np.int64), np.asarray(labels, dtype=object)
+
+
+def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame | None
+                    ) -> np.ndarray:
+    """The balancing authority (EIA code, e.g. ``ERCO``, ``SWPP``, ``MISO``) of each
+    substation, None where none is known.
+
+    The rule of the sites' ``balancing_authority`` column (:mod:`geo.territories`), so a
+    POI's BA is the one its sites show: the BA (EIA-861) of the retail service territory
+    containing the substation; of overlapping territories, one whose BA is that of the
+    smallest control area containing the substation first, then the one with more
+    customers, then the lower territory id; where no territory names one, the smallest
+    control area's. Control areas are the BA polygons and the ISO/RTO polygons as their
+    BA's (:data:`ISO_BA`: MISO, PJM and CAISO have no BA polygon of their own; WAPA's
+    coarse Desert Southwest polygon reaches over much of CAISO's, so without CAISO's a
+    Californian substation could take WALC).
+    """
+    n = len(substations)
+    out = np.full(n, None, dtype=object)
+    if territories is None or len(territories) == 0 or n == 0:
+        return out
+    terr = territories.to_crs(4326)
+    points = substations.to_crs(4326).geometry.to_numpy()
+    ok = np.flatnonzero(~shapely.is_missing(points))
+    kind = terr["kind"].astype(str).to_numpy()
+
+    def containing(which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        areas = terr.geometry.to_numpy()[which]
+        if not len(areas) or not len(ok):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        site, area = shapely.STRtree(areas).query(points[ok], predicate="intersects")
+        return ok[site], which[area]
+
+    def text(col: str) -> np.ndarray:
+        values = terr[col].astype(object).to_numpy() if col in terr else np.full(len(terr),
+                                                                                    None)
+        out: np.ndarray = np.where(pd.isna(values) | (values == ""), NONE, values)
+        return out
+
+    code, ba = text("code"), text("balancing_authority")
+    # an ISO/RTO's area is its BA's control area (MISO, PJM and CAISO have no BA polygon)
+    as_ba = np.array([ISO_BA.get(c) if c is not None else None for c in code], dtype=object)
+    code = np.where(kind == "iso_rto", as_ba, code)
+    # the smallest control area (BA or ISO polygon with a BA) containing each substation:
+    # WAPA's coarse Desert Southwest polygon reaches over much of CAISO's
+    polygons = np.flatnonzero(((kind == "balancing_authority") | (kind == "iso_rto"))
+                              & pd.notna(code))
+    site, area = containing(polygons)
+    size = shapely.area(terr.to_crs(EQUAL_AREA_CRS).geometry.to_numpy()[area]) \
+        if len(area) else np.zeros(0)
+    order = np.lexsort((area, size, site))
+    site, area = site[order], area[order]
+    first_hit = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, bool)
+    polygon_ba = np.full(n, None, dtype=object)
+    polygon_ba[site[first_hit]] = code[area[first_hit]]
+    # the retail territory: one whose BA is that control area's first, then the one with
+    # more customers, then the lower territory id (Houston lies in Entergy Texas's polygon
+    # too, but in ERCOT's control area; CenterPoint, a wires company, has no customers)
+    retail = np.flatnonzero(kind == "retail_service_territory")
+    site, area = containing(retail)
+    customers = pd.to_numeric(terr["customers"], errors="coerce").fillna(0).to_numpy() \
+        if "customers" in terr else np.zeros(len(terr))
+    tid = terr["territory_id"].astype(str).to_numpy() if "territory_id" in terr \
+        else np.arange(len(terr)).astype(str)
+    agrees = pd.notna(ba[area]) & (ba[area] == polygon_ba[site])
+    pairs = pd.DataFrame({"site": site, "agrees": agrees, "customers": customers[area],
+                          "tid": tid[area], "ba": ba[area]})
+    first = pairs.sort_values(["site", "agrees", "customers", "tid"],
+                              ascending=[True, False, False, True],
+                              kind="mergesort").drop_duplicates("site")
+    out[first["site"].to_numpy()] = first["ba"].to_numpy()
+    fill = pd.isna(out) & pd.notna(polygon_ba)
+    out[fill] = polygon_ba[fill]
+    isos = np.flatnonzero(kind == "iso_rto")
+    site, area = containing(isos)
+    order = np.lexsort((area, site))
+    site, area = site[order], area[order]
+    first_hit = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, bool)
+    site, area = site[first_hit], area[first_hit]
+    fill = pd.isna(out[site])
+    out[site[fill]] = code[area[fill]]
+    return out
+
+
+def queued_nodes(queued: pd.DataFrame | None, ids: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Bus positions and MW of the queued loads (summed per bus)."""
+    if queued is None or not len(queued):
+        return np.zeros(0, np.int64), np.zeros(0)
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    sub = queued["sub_id"].astype(str)
+    unknown = sorted(set(sub) - set(ids))
+    if unknown:
+        raise GridError(f"queued loads at unknown sub_id(s): {unknown[:10]}")
+    mw = queued["mw"].to_numpy(float)
+    table = pd.DataFrame({"node": pos.reindex(sub.to_numpy()).to_numpy(), "mw": mw})
+    table = table.groupby("node", sort=True)["mw"].sum()
+    return table.index.to_numpy(np.int64), table.to_numpy(float)
+
+
+def serve_queued(gen: np.ndarray, area: np.ndarray, island: np.ndarray, q_node: np.ndarray,
+                 q_mw: np.ndarray) -> np.ndarray:
+    """MW each bus injects once the queued loads ``q_mw`` at buses ``q_node`` are in (the
+    loads drawn, their areas' plants picking them up; sums to 0 per island). Each is
+    served like a new load (:func:`island_columns`); the headroom it takes is removed
+    from ``gen`` in place, so later loads see what is left."""
+    injection = np.zeros(len(gen))
+    for k in np.unique(island[q_node]):
+        nodes = np.flatnonzero(island == k)
+        here = island[q_node] == k
+        qcols, qcol = island_columns(gen[nodes], area[nodes], area[q_node[here]])
+        share = qcols / np.where(qcols.sum(axis=0) > 0, qcols.sum(axis=0), 1.0)
+        served = share[:, qcol] @ q_mw[here]          # MW each bus's plants pick up
+        injection[nodes] += served
+        np.add.at(injection, q_node[here], -q_mw[here])
+        gen[nodes] = np.maximum(gen[nodes] - served, 0.0)   # headroom left
+    return injection
 
 
 def island_columns(gen: np.ndarray, area: np.ndarray, targets_area: np.ndarray

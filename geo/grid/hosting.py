@@ -58,6 +58,9 @@ PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "base_output_mw", "online_ca
 COMPUTED, BELOW_MIN_KV, NO_GENERATION, NO_LINES, NOT_REQUESTED = (
     "computed", "below_min_kv", "no_generation", "no_lines", "not_requested")
 BRANCH, INCIDENT = "branch", "incident_rating"
+#: ``firm_case`` values: the dispatch case that binds ``firm_mw`` (docs/methods.md,
+#: "Dispatch cases"): the settings' own participation, or :data:`dispatch.STRESSED`.
+BASE_CASE, STRESSED_CASE = "base", "stressed"
 #: Relative tolerance within which the branch limit and the incident-rating cap are a tie
 #: (far above a solve's rounding, 1e-13 of the MW, far below the 1e-7 the results keep).
 TIE_RTOL = 1e-9
@@ -122,20 +125,18 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     gen, info = dispatch.participation(grid, plants, settings)
     area, area_labels = dispatch.areas(grid, settings)
     island = subs["island"].to_numpy()
-    q_node, q_mw = _queued_nodes(queued, ids)
-    injection = np.zeros(n)                 # MW the queued loads add at each bus
+    q_node, q_mw = dispatch.queued_nodes(queued, ids)
+    injection = dispatch.serve_queued(gen, area, island, q_node, q_mw)
     if len(q_node):
-        for k in np.unique(island[q_node]):
-            nodes = np.flatnonzero(island == k)
-            here = island[q_node] == k
-            qcols, qcol = dispatch.island_columns(gen[nodes], area[nodes], area[q_node[here]])
-            share = qcols / np.where(qcols.sum(axis=0) > 0, qcols.sum(axis=0), 1.0)
-            served = share[:, qcol] @ q_mw[here]          # MW each bus's plants pick up
-            injection[nodes] += served
-            np.add.at(injection, q_node[here], -q_mw[here])
-            gen[nodes] = np.maximum(gen[nodes] - served, 0.0)   # headroom left
         info["queued_loads"] = len(q_node)
         info["queued_mw"] = float(q_mw.sum())
+    # the stressed case (dispatch.STRESSED): its own participation and queued flows
+    gen2 = injection2 = None
+    if settings.dispatch_stress_case:
+        stressed = settings.model_copy(update=dispatch.STRESSED)
+        gen2, _ = dispatch.participation(grid, plants, stressed)
+        injection2 = dispatch.serve_queued(gen2, np.full(n, -1, np.int64), island, q_node,
+                                           q_mw)
     n_isl = island.max() + 1
     isl_gen = np.bincount(island, weights=gen, minlength=n_isl)
     isl_edges = np.bincount(island[e["u"].to_numpy()], minlength=n_isl)
@@ -148,6 +149,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     limiting = np.full(n, None, dtype=object)
     kind = np.full(n, None, dtype=object)
     firm = contingency.empty(n)
+    firm.update({"firm_case": np.full(n, None, dtype=object),
+                 "firm_base_mw": np.full(n, np.nan), "firm_stressed_mw": np.full(n, np.nan)})
     todo = np.flatnonzero(status == COMPUTED)
     total, done = len(todo), 0
     e_island = island[e["u"].to_numpy()]
@@ -170,10 +173,21 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
             area_mw[targets] = cols.sum(axis=0)[tcol]
             area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
                                           if len(area_labels) else NONE, "interconnection")
-            for rows, h, lim, knd, fm in _island(nodes, e[e_island == k], cols, tcol, targets,
-                                                 xy, settings, ln[ln_island == k], n1,
-                                                 injection[nodes], reuse):
+            case2 = (None if gen2 is None or injection2 is None
+                     else (gen2[nodes], injection2[nodes]))
+            for rows, h, lim, knd, fm, fm2 in _island(nodes, e[e_island == k], cols, tcol,
+                                                      targets, xy, settings, ln[ln_island == k],
+                                                      n1, injection[nodes], reuse, case2):
                 host[rows], limiting[rows], kind[rows] = h, lim, knd
+                firm["firm_base_mw"][rows] = fm["firm_mw"]
+                if fm2 is not None:
+                    firm["firm_stressed_mw"][rows] = fm2["firm_mw"]
+                    use2 = fm2["firm_mw"] < fm["firm_mw"] * (1.0 - contingency.TIE)
+                    firm["firm_case"][rows] = np.where(use2, STRESSED_CASE, BASE_CASE)
+                    fm = {key: np.where(use2, fm2[key], fm[key]) if key != "outages"
+                          else fm[key] for key in fm}      # outages: the base case's
+                else:
+                    firm["firm_case"][rows] = BASE_CASE
                 for col, key in (("firm_mw", "firm_mw"), ("firm_limiting_line_id", "limiting"),
                                  ("firm_outage_line_id", "outage"), ("firm_kind", "kind"),
                                  ("firm_source", "source"),
@@ -203,6 +217,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         "firm_estimated": int((firm["firm_source"] == contingency.ESTIMATED).sum()),
         "firm_islanded": int((firm["firm_kind"] == contingency.ISLANDED).sum()),
         "firm_preexisting": int(as_bool(firm, "firm_preexisting").sum()),
+        "firm_stressed_binding": int((firm["firm_case"] == STRESSED_CASE).sum()),
         "n1_preexisting": settings.n1_preexisting,
         "n1_lodf_solves": n1["solves"],
         "n1_lodf_from_poi_pairs": n1["shared"],
@@ -218,12 +233,19 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
 def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarray,
             targets: np.ndarray, xy: np.ndarray,
             settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int],
-            injection: np.ndarray | None = None, reuse: dict | None = None):
-    """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm)`` per batch for one
-    island (``firm``: :meth:`geo.grid.contingency.Screen.firm`); N-1 counters go to ``n1``.
-    ``injection`` (MW per bus, summing to 0: queued loads and who serves them) is added
-    to the base case before anything is computed. ``reuse`` (see :func:`hosting`) keeps
-    the factorisation, the circuits and the LODF store of the island across calls."""
+            injection: np.ndarray | None = None, reuse: dict | None = None,
+            case2: tuple[np.ndarray, np.ndarray] | None = None):
+    """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm, firm2)`` per batch for
+    one island (``firm``: :meth:`geo.grid.contingency.Screen.firm`); N-1 counters go to
+    ``n1``. ``injection`` (MW per bus, summing to 0: queued loads and who serves them) is
+    added to the base case before anything is computed. ``reuse`` (see :func:`hosting`)
+    keeps the factorisation, the circuits and the LODF store of the island across calls.
+
+    ``case2``: the stressed case's participation MW and queued injection per bus; then
+    ``firm2`` is its firm hosting (else None). It needs no solve per POI: the flow change
+    per MW is linear in the participation, ``s2 = s − G[:, col] + g2`` with ``G`` and
+    ``g2`` the flows of the participation vectors alone (one solve each), and its N-1
+    screen shares the island's LODF store."""
     n, m = len(nodes), len(e)
     loc = np.full(nodes.max() + 1, -1, dtype=np.int64)
     loc[nodes] = np.arange(n)
@@ -270,10 +292,7 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         theta_q = np.zeros(n)
         theta_q[: n - 1] = lu.solve(injection[keep])  # the slack's angle (last row) is 0
         f0 = f0 + flows @ theta_q
-    unknown = np.isnan(f0)
-    assumed = (1.0 - settings.assumed_utilisation) * limit
-    head_pos = np.maximum(np.where(unknown, assumed, limit - f0), 0.0)
-    head_neg = np.maximum(np.where(unknown, assumed, limit + f0), 0.0)
+    heads = _headroom(f0, limit, settings)
     cap_inc = (np.bincount(eu, weights=e["capacity_mw"].to_numpy(float), minlength=n)
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
     screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
@@ -283,6 +302,23 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         if fresh and reuse.get(SELF_PTDF) is not None:
             screen.table.seed_pkk(reuse[SELF_PTDF][edge_index])
         reuse[key] = (lu, circ, screen.table, edge_index, line_ids)
+    screen2 = g_cols = g2 = None
+    if case2 is not None:
+        gen2, inj2 = case2
+        w2 = gen2 / max(gen2.sum(), 1e-300)
+        part = np.zeros((n, w.shape[1] + 1))
+        part[: n - 1] = lu.solve(np.c_[w, w2][keep])
+        part_flows = flows @ part
+        g_cols, g2 = part_flows[:, :-1], part_flows[:, -1]
+        f2 = base_flows
+        if np.any(inj2):
+            theta_q = np.zeros(n)
+            theta_q[: n - 1] = lu.solve(inj2[keep])
+            f2 = base_flows + flows @ theta_q
+        heads2 = _headroom(f2, limit, settings)
+        screen2 = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f2,
+                                     limit=limit, circ=circ, settings=settings, flows=flows,
+                                     lodf=screen.table, base_flows=base_flows)
     solves0, shared0 = screen.solves, screen.shared
     cutoff = max(settings.distribution_factor_cutoff, 1e-12)  # a zero factor never limits
     batch = max(int(settings.hosting_batch), 1)
@@ -303,31 +339,57 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         th[: n - 1] = lu.solve(rhs_k)                # last row (slack) stays 0
         s = flows @ th                               # m × k flow change per MW at b
         t = t_buf[:, :k] if k == batch else np.empty((m, k))
-        # only the monitored entries matter: compress them, then reduce per column
-        np.abs(s, out=t)
         mk = mask[:, :k] if k == batch else np.empty((m, k), dtype=bool)
-        np.greater_equal(t, cutoff, out=mk)
-        r, c = np.nonzero(mk)
-        sv = s[r, c]
-        ratio = np.where(sv > 0, head_pos[r], head_neg[r]) / np.abs(sv)
-        best = np.full(k, np.inf)
-        np.minimum.at(best, c, ratio)
-        arg = np.full(k, -1, dtype=np.int64)
-        hit = ratio == best[c]
-        arg[c[hit]] = r[hit]
         cap = cap_inc[b]
-        by_cap = incident_binds(best, cap)
-        h = np.maximum(np.where(by_cap, cap, best), 0.0)
+        h, arg, by_cap, rc = _n0(s, heads, cutoff, cap, t, mk)
         lim = line_ids[np.maximum(arg, 0)].copy()
         for j in np.flatnonzero(by_cap):
             lim[j] = ";".join(line_ids[(eu == b[j]) | (ev == b[j])])
         screen.offer(b, s, tcol[start:start + k])
-        fm = screen.firm(b, s, h, np.where(by_cap, -1, arg), monitored=(r, c))
-        yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH), fm
+        fm = screen.firm(b, s, h, np.where(by_cap, -1, arg), monitored=rc)
+        fm2 = None
+        if screen2 is not None and g_cols is not None and g2 is not None:
+            s -= g_cols[:, tcol[start:start + k]]   # the same POIs, stressed participation
+            s += g2[:, None]
+            h2, arg2, by_cap2, rc2 = _n0(s, heads2, cutoff, cap, t, mk)
+            fm2 = screen2.firm(b, s, h2, np.where(by_cap2, -1, arg2), monitored=rc2)
+        yield targets[start:start + batch], h, lim, np.where(by_cap, INCIDENT, BRANCH), fm, fm2
     n1["solves"] += screen.solves - solves0
     n1["shared"] += screen.shared - shared0
-    n1["skipped_bridges"] += screen.skipped_bridges
+    n1["skipped_bridges"] += screen.skipped_bridges     # the counts are the base case's
     n1["shift_checks"] += screen.shift_checks
+
+
+def _headroom(f0: np.ndarray, limit: np.ndarray, settings: Settings
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Headroom of every edge for a flow change in its direction and against it (step 3 of
+    the module notes)."""
+    unknown = np.isnan(f0)
+    assumed = (1.0 - settings.assumed_utilisation) * limit
+    return (np.maximum(np.where(unknown, assumed, limit - f0), 0.0),
+            np.maximum(np.where(unknown, assumed, limit + f0), 0.0))
+
+
+def _n0(s: np.ndarray, heads: tuple[np.ndarray, np.ndarray], cutoff: float, cap: np.ndarray,
+        t: np.ndarray, mk: np.ndarray):
+    """N-0 hosting of a batch from its flow changes ``s`` (steps 4 and 5 of the module
+    notes): ``hosting_mw``, the binding edge, whether the incident-rating cap binds and the
+    monitored ``(edge, column)`` pairs. ``t`` and ``mk`` are scratch buffers shaped as ``s``."""
+    head_pos, head_neg = heads
+    k = s.shape[1]
+    # only the monitored entries matter: compress them, then reduce per column
+    np.abs(s, out=t)
+    np.greater_equal(t, cutoff, out=mk)
+    r, c = np.nonzero(mk)
+    sv = s[r, c]
+    ratio = np.where(sv > 0, head_pos[r], head_neg[r]) / np.abs(sv)
+    best = np.full(k, np.inf)
+    np.minimum.at(best, c, ratio)
+    arg = np.full(k, -1, dtype=np.int64)
+    hit = ratio == best[c]
+    arg[c[hit]] = r[hit]
+    by_cap = incident_binds(best, cap)
+    return np.maximum(np.where(by_cap, cap, best), 0.0), arg, by_cap, (r, c)
 
 
 def incident_binds(branch_mw: np.ndarray, cap_mw: np.ndarray) -> np.ndarray:
@@ -361,22 +423,6 @@ def self_ptdf(grid: GridGraph, reuse: dict, edges: np.ndarray | None = None) -> 
             ok = lodf.pkk_known
             out[edge_index[ok]] = lodf.pkk[ok]
     return out
-
-
-def _queued_nodes(queued: pd.DataFrame | None, ids: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Bus positions and MW of the queued loads (summed per bus)."""
-    if queued is None or not len(queued):
-        return np.zeros(0, np.int64), np.zeros(0)
-    pos = pd.Series(np.arange(len(ids)), index=ids)
-    sub = queued["sub_id"].astype(str)
-    unknown = sorted(set(sub) - set(ids))
-    if unknown:
-        raise GridError(f"queued loads at unknown sub_id(s): {unknown[:10]}")
-    mw = queued["mw"].to_numpy(float)
-    table = pd.DataFrame({"node": pos.reindex(sub.to_numpy()).to_numpy(), "mw": mw})
-    table = table.groupby("node", sort=True)["mw"].sum()
-    return table.index.to_numpy(np.int64), table.to_numpy(float)
 
 
 def hilbert_index(xy: np.ndarray, bits: int = 16) -> np.ndarray:

@@ -76,21 +76,6 @@ class Joint:
         return f"the loads fit together to {100 * self.fits:,.1f} % of their MW ({where})"
 
 
-def _served(gen: np.ndarray, area: np.ndarray, island: np.ndarray, node: np.ndarray,
-            mw: np.ndarray) -> np.ndarray:
-    """MW injection per bus of loads ``mw`` at ``node``, each served from its area's
-    headroom ``gen`` (as :func:`geo.grid.hosting.hosting` serves queued loads)."""
-    injection = np.zeros(len(gen))
-    for k in np.unique(island[node]):
-        nodes = np.flatnonzero(island == k)
-        here = island[node] == k
-        cols, col = dispatch.island_columns(gen[nodes], area[nodes], area[node[here]])
-        share = cols / np.where(cols.sum(axis=0) > 0, cols.sum(axis=0), 1.0)
-        injection[nodes] += share[:, col] @ mw[here]
-        np.add.at(injection, node[here], -mw[here])
-    return injection
-
-
 def screen(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings,
            loads: pd.DataFrame, *, queued: pd.DataFrame | None = None,
            reuse: dict | None = None, reference_mw: float | None = None,
@@ -116,10 +101,13 @@ def screen(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings,
         reuse[dispatch_key] = (dispatch.participation(grid, plants, settings)[0],
                                dispatch.areas(grid, settings)[0])
     gen, area = reuse[dispatch_key]
-    q_node, q_mw = hosting._queued_nodes(queued, ids)
-    p_node, p_mw = hosting._queued_nodes(loads, ids)
-    base_inj = _served(gen, area, island, q_node, q_mw)
-    new_inj = _served(gen, area, island, p_node, p_mw)
+    q_node, q_mw = dispatch.queued_nodes(queued, ids)
+    p_node, p_mw = dispatch.queued_nodes(loads, ids)
+    # as geo.grid.hosting serves them: the queued loads first, then the portfolio's loads
+    # from the headroom they leave (serve_queued takes it from its copy of gen)
+    left = np.array(gen, dtype=float, copy=True)
+    base_inj = dispatch.serve_queued(left, area, island, q_node, q_mw)
+    new_inj = dispatch.serve_queued(left, area, island, p_node, p_mw)
     e_island = island[e["u"].to_numpy()]
     best = Joint(np.inf, None, None, None, 0, cutoff * ref, False)
     outages, pre = 0, False

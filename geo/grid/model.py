@@ -34,7 +34,8 @@ __all__ = [
 N_PLUS_1, RADIAL, ISOLATED = "N+1", "radial", "isolated"
 
 #: Input columns that the grid depends on (and that the cache key hashes).
-SUBSTATION_COLUMNS = ("sub_id", "name", "voltage_kv", "min_voltage_kv", "state", "geometry")
+SUBSTATION_COLUMNS = ("sub_id", "name", "voltage_kv", "min_voltage_kv", "state",
+                      "balancing_area", "geometry")
 LINE_COLUMNS = ("line_id", "from_sub", "to_sub", "voltage_kv", "circuits", "capacity_mw",
                 "capacity_source", "reactance_pu", "reactance_source", "flow_mw", "length_km",
                 "geometry")

@@ -28,7 +28,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from geo.errors import GridError, LayerValidationError
-from geo.grid import cache, hosting, shipped
+from geo.grid import cache, dispatch, hosting, shipped
 from geo.grid import lines as _lines
 from geo.grid.model import (
     ISOLATED,
@@ -72,7 +72,8 @@ def _check(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> None:
 
 
 def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
-          settings: Settings | None = None) -> GridGraph:
+          settings: Settings | None = None,
+          territories: gpd.GeoDataFrame | None = None) -> GridGraph:
     """Build the grid graph from canonical substations and lines layers.
 
     Parameters
@@ -82,6 +83,11 @@ def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
         to EPSG:4326.
     settings : Settings, optional
         ``snap_tolerance_km`` and ``snap_voltage_tolerance`` are used.
+    territories : geopandas.GeoDataFrame, optional
+        The territories layer: with ``participation_area = "balancing_authority"`` each
+        substation's balancing authority is taken from it
+        (:func:`geo.grid.dispatch.balancing_areas`) unless the substations carry their own
+        ``balancing_area`` column.
 
     Returns
     -------
@@ -106,6 +112,9 @@ def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
     subs["min_voltage_kv"] = pd.to_numeric(vmin, errors="coerce")
     if "name" not in subs:
         subs["name"] = None
+    if (settings.participation_area == "balancing_authority"
+            and dispatch.BA_COLUMN not in subs):
+        subs[dispatch.BA_COLUMN] = dispatch.balancing_areas(subs, territories)
     lonlat = point_lonlat(subs.geometry.to_numpy())
     subs["lon"], subs["lat"] = lonlat[:, 0], lonlat[:, 1]
     placed = np.isfinite(lonlat).all(axis=1)

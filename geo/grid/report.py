@@ -117,7 +117,11 @@ def firm_summary(table: pd.DataFrame, settings: Settings) -> dict[str, Any]:
         "emergency_rating_factor": settings.emergency_rating_factor,
         "max_outages_per_poi": settings.n1_max_outages,
         "participation": f"{settings.participation_method} within "
-                         f"{settings.participation_area}",
+                         f"{settings.participation_area}"
+                         + (" and a stressed case (nameplate within the interconnection)"
+                            if settings.dispatch_stress_case else ""),
+        "firm_case": ({k: int(v) for k, v in counts(table["firm_case"]).items()}
+                      if "firm_case" in table else {}),
     }
 
 

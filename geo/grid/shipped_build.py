@@ -32,7 +32,8 @@ def build(out: Path | None = None, grid_source: str = "osm-2016") -> Path:
     """Compute an embedded US grid's metrics with the default settings and ship them."""
     settings = Settings.model_validate({"use_cache": False, "grid_source": grid_source})
     bundle = layers.load("US", grid=grid_source)
-    graph = grid.build(bundle["substations"], bundle["lines"], settings)
+    graph = grid.build(bundle["substations"], bundle["lines"], settings,
+                       bundle.territories)
     reuse: dict = {}
     table = grid.metrics(graph, bundle["plants"], settings, reuse=reuse)
     run_key = shipped.key(graph, grid.plants_hash(bundle["plants"]), settings)
