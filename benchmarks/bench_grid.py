@@ -111,7 +111,8 @@ def main() -> None:
         bundle = layers.load("US", grid=name)
         rows.append((f"[{name}] load layers", f"{time.perf_counter() - t:.2f} s", ""))
         t = time.perf_counter()
-        g = grid.build(bundle.substations, bundle.lines, settings)
+        g = grid.build(bundle.substations, bundle.lines, settings,
+                       getattr(bundle, "territories", None))
         rows.append((f"[{name}] graph build", f"{time.perf_counter() - t:.2f} s",
                      f"{g.report.nodes:,} nodes, {g.report.edges:,} edges"))
 

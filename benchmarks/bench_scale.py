@@ -121,7 +121,8 @@ def naive_vs_vectorized(region: str, res: int, sample: int, cache_toml: Path) ->
     sites = candidates.generate(bundle, f"h3:{res}")
     pois = join.reachable_pois(sites, bundle.substations, settings)  # the cached POI set
     sites = sites.sample(min(sample, len(sites)), random_state=0).reset_index(drop=True)
-    graph = grid.build(bundle.substations, bundle.lines, settings)
+    graph = grid.build(bundle.substations, bundle.lines, settings,
+                       getattr(bundle, "territories", None))
     metrics = grid.metrics(graph, bundle.plants, settings, sub_ids=pois)
 
     start = time.perf_counter()

@@ -55,7 +55,8 @@ def write_summary(grid_source: str = "osm-2016") -> Path:
     table (:mod:`geo.grid.summary`), read exactly as the command reads it."""
     settings = Settings.model_validate({"grid_source": grid_source})   # the cache on
     bundle = layers.load("US", grid=grid_source)
-    graph = grid.build(bundle["substations"], bundle["lines"], settings)
+    graph = grid.build(bundle["substations"], bundle["lines"], settings,
+                       getattr(bundle, "territories", None))
     run_key = shipped.key(graph, grid.plants_hash(bundle["plants"]), settings)
     if not shipped.available(run_key):
         raise GeoRankError(f"no shipped grid results for {grid_source} match today's layers "
