@@ -8,6 +8,7 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from shapely.geometry import MultiPolygon, Point, box
 
 from geo import web
@@ -78,3 +79,25 @@ def test_no_territories_no_overlay(tmp_path):
 def test_same_inputs_same_bytes(tmp_path):
     first = _page(tmp_path)
     assert _page(tmp_path) == first
+
+
+def test_a_polygon_older_geos_cannot_snap_is_made_valid_then_snapped(monkeypatch):
+    # GEOS 3.11 (shapely 2.0, the oldest supported) raised "unable to assign free hole to a
+    # shell" on a simplified territory; the map must still be written
+    from shapely.errors import GEOSException
+
+    from geo.web import layers as web_layers
+
+    real = shapely.set_precision
+    calls = []
+
+    def fussy(geom, grid, **kw):
+        calls.append(kw.get("mode", "valid_output"))
+        if len(calls) == 1:
+            raise GEOSException("TopologyException: unable to assign free hole to a shell")
+        return real(geom, grid, **kw)
+
+    monkeypatch.setattr(web_layers.shapely, "set_precision", fussy)
+    square = shapely.box(0.0, 0.0, 1.00004, 1.0)
+    assert web_layers._geojson(square, 4)["coordinates"][0][2] == [1.0, 1.0]
+    assert calls == ["valid_output", "valid_output"]

@@ -33,6 +33,7 @@ import shapely
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
+from shapely.errors import GEOSException
 
 from geo.land import UNITS, raster_unit
 from geo.web.assets import raw_element
@@ -137,8 +138,22 @@ def _paths(geom: Any, nd: int) -> list[list[list[float]]]:
 
 
 def _geojson(geom: Any, nd: int) -> Any:
-    mapped = shapely.geometry.mapping(shapely.set_precision(geom, 10.0 ** -nd))
+    mapped = shapely.geometry.mapping(_rounded(geom, 10.0 ** -nd))
     return json.loads(json.dumps(mapped))
+
+
+def _rounded(geom: Any, grid: float) -> Any:
+    """``geom`` snapped to ``grid`` degrees; an input that older GEOS (3.11) cannot snap
+    with its topology kept ("unable to assign free hole to a shell", seen on simplified
+    territories) is made valid first, and snapped point by point as a last resort."""
+    try:
+        return shapely.set_precision(geom, grid)
+    except GEOSException:
+        pass
+    try:
+        return shapely.set_precision(shapely.make_valid(geom), grid)
+    except GEOSException:
+        return shapely.set_precision(geom, grid, mode="pointwise")
 
 
 def substations(subs: gpd.GeoDataFrame, nd: int) -> ScriptLayer | None:
