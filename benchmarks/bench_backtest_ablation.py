@@ -13,6 +13,8 @@ part of the model switched off at a time through settings, each a full re-rank:
 * no gas path: gas equipment that never arrives (``gas_lead_months = 1200``), so the grid
   path is always chosen;
 * no large-transformer months (``transformer_lead_months = 0``);
+* no campus-transformer months (``campus_transformer_lead_months = 0``: the lead of the
+  campus's own transformers, on the grid and the gas path);
 * no gas path and no upgrade months: the grid path's tie, POI and transformer alone.
 
 Prints a Markdown table of the ranking's AUC (95 % interval) and top-5/10 % shares beside
@@ -42,6 +44,7 @@ CASES = {
     "`--flexible` (months on N-0 hosting)": {"flexible_load": True},
     "no gas path": NO_GAS,
     "no large-transformer months": {"transformer_lead_months": 0.0},
+    "no campus-transformer months": {"campus_transformer_lead_months": 0.0},
     "no gas path, no upgrade months": {**NO_GAS, **NO_UPGRADES},
 }
 
