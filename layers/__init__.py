@@ -9,8 +9,9 @@ The names below are imported on first use (PEP 562), so importing a light submod
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from layers.lazy import getattr_of
 
 if TYPE_CHECKING:
     from layers import kinds
@@ -25,15 +26,7 @@ _LAZY = {"Layers": "layers.bundle", "load": "layers.bundle", "read_file": "layer
          "read_layer": "layers.read", "validate": "layers.schema"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    try:  # a submodule read as an attribute (``layers.kinds``) before anything imported it
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = getattr_of(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -14,8 +14,9 @@ The names below are imported on first use (PEP 562), so importing a light submod
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from layers.lazy import getattr_of
 
 if TYPE_CHECKING:
     from geo.grid.model import (
@@ -51,15 +52,7 @@ _LAZY = {**{name: "geo.grid.model" for name in __all__[:8]},
          **{name: "geo.grid.network" for name in __all__[8:]}}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    try:  # a submodule read as an attribute (``grid.hosting``) before anything imported it
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = getattr_of(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

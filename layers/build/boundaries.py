@@ -13,7 +13,6 @@ Both TopoJSON files are in WGS84 lon/lat but carry no CRS, so EPSG:4326 is set h
 from __future__ import annotations
 
 import logging
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from layers.build._write import write_geoparquet
 from layers.build.fetch import US_ATLAS, WORLD_ATLAS, fetch
+from layers.build.fetch import member as fetch_member
 from layers.errors import DataSourceError
 from layers.schema import columns, validate
 
@@ -60,15 +60,9 @@ FIPS_TO_USPS = {
 
 def read_topojson(archive: Path, member: str, layer: str) -> gpd.GeoDataFrame:
     """Read one TopoJSON layer from an npm package archive, in EPSG:4326."""
-    with tempfile.TemporaryDirectory() as tmp, tarfile.open(archive, "r:gz") as tar:
-        try:
-            fh = tar.extractfile(member)
-        except KeyError:
-            fh = None
-        if fh is None:
-            raise DataSourceError(f"{archive}: no file {member}; is the archive the pinned one?")
+    with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(member).name
-        path.write_bytes(fh.read())
+        path.write_bytes(fetch_member(archive, member))
         gdf = gpd.read_file(path, layer=layer)
     return gdf.set_crs("EPSG:4326", allow_override=True)
 

