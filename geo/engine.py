@@ -12,7 +12,7 @@ functions on each partition. The grid metrics are computed once, before, by the 
 
 Both engines give the same bits. The two quantities of the stage that depend on more than
 one site are made partition-independent: the projection centre of the outline distances is
-computed from all sites first (:func:`geo.join.outside_lonlat`, :func:`geo.join.centre_of`)
+computed from all sites first (:func:`geo.outlines.outside_lonlat`, :func:`geo.outlines.centre_of`)
 and passed to every partition, and hydro sums add each site's plants in plant order.
 
 Dask is an optional extra, imported only here and only for ``engine="dask"``.
@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import columns, costs, join, score, sovereignty, territories
+from geo import columns, costs, join, outlines, score, sovereignty, territories
 from geo._arrays import arrays
 from geo.errors import DependencyError, SettingsError
 from geo.io import dataset as _dataset
@@ -345,9 +345,9 @@ def _scatter(client: Any, dask: Any, dask_geopandas: Any, ordered: gpd.GeoDataFr
     conf = client.scatter(settings, broadcast=True)
     lays = client.scatter(context.layers, broadcast=True)
     parts = frame.to_delayed()
-    outside = dask.compute(*[dask.delayed(join.outside_lonlat)(p, lays) for p in parts])
-    centres = {name: join.centre_of(np.concatenate([o[name] for o in outside]))
-               for name in join.OUTLINE_LAYERS}
+    outside = dask.compute(*[dask.delayed(outlines.outside_lonlat)(p, lays) for p in parts])
+    centres = {name: outlines.centre_of(np.concatenate([o[name] for o in outside]))
+               for name in outlines.OUTLINE_LAYERS}
     return parts, centres, ctx, conf
 
 

@@ -10,7 +10,7 @@ from pyproj import Geod
 from shapely.geometry import Point, box
 
 import layers
-from geo import costs, join
+from geo import costs, join, outlines
 from geo.settings import Settings
 from layers.sphere import chord_to_km, unit_xyz
 
@@ -147,7 +147,7 @@ def test_gas_inside_is_zero_outside_is_geodesic():
                               crs="EPSG:4326")
     sites = gpd.GeoDataFrame({"site_id": ["in", "south"]},
                              geometry=_pts([(-100.0, 40.5), (-100.0, 39.5)]))
-    out = join.gas_nearby(sites, fields)
+    out = outlines.gas_nearby(sites, fields)
     assert out["gas_field"].tolist() == ["Basin", "Basin"]
     assert out["gas_field_km"].iloc[0] == 0.0
     expected = _geodesic_km((-100, 39.5), (-100, 40.0))  # ~55.5 km along the meridian
@@ -159,7 +159,7 @@ def test_admin_area_snaps_coastal_points_only_within_tolerance():
                              crs="EPSG:4326")
     sites = gpd.GeoDataFrame({"site_id": ["in", "near", "far"]},
                              geometry=_pts([(-100, 40.5), (-100, 39.95), (-100, 39.0)]))
-    assert join.admin_area(sites, areas, "code", 10.0).tolist() == ["US-XX", "US-XX", None]
+    assert outlines.admin_area(sites, areas, "code", 10.0).tolist() == ["US-XX", "US-XX", None]
 
 
 @pytest.mark.parametrize("snap_km", [3.0, 10.0, 40.0])
@@ -175,9 +175,9 @@ def test_admin_area_leaves_out_only_polygons_that_cannot_be_within_snap(snap_km)
     lon = np.r_[rng.uniform(-103.5, -98.5, 400), -100.5, -99.5, -102.0]
     lat = np.r_[rng.uniform(39.5, 56.5, 400), 39.6, 41.3, 54.9]
     sites = gpd.GeoDataFrame(geometry=_pts(list(zip(lon, lat, strict=True))))
-    which, km = join._nearest_polygon(sites.geometry, areas)  # every polygon
+    which, km = outlines._nearest_polygon(sites.geometry, areas)  # every polygon
     expected = np.where(km <= snap_km, areas["code"].to_numpy(dtype=object)[which], None)
-    got = join.admin_area(sites, areas, "code", snap_km)
+    got = outlines.admin_area(sites, areas, "code", snap_km)
     assert 0 < sum(c is not None for c in got) < len(got)
     assert got.tolist() == expected.tolist()
 
@@ -187,7 +187,7 @@ def test_contained_is_the_first_polygon_as_sjoin_finds_it():
     polys = gpd.GeoDataFrame(geometry=[box(1, 1, 3, 3), box(0, 0, 2, 2), box(5, 5, 6, 6)],
                              crs="EPSG:4326")
     pts = _pts([(0.5, 0.5), (1.5, 1.5), (2.5, 2.5), (3.0, 2.0), (10, 10), (5.5, 5.5)])
-    which = join._contained(pts, polys)
+    which = outlines._contained(pts, polys)
     assert which.tolist() == [1, 0, 0, -1, -1, 2]
     hit = gpd.sjoin(gpd.GeoDataFrame(geometry=pts), polys, how="left", predicate="within")
     plain = hit[~hit.index.duplicated(keep="first")]["index_right"].fillna(-1)
@@ -247,7 +247,7 @@ def test_a_site_near_a_border_never_takes_the_neighbours_state():
     """Nelway (BC) is 1 km from Washington: its subdivision snap (admin_snap_km) must not
     give it US-WA, whose electricity price and cost region would then price it; nor may a
     point in Washington take British Columbia's."""
-    from geo.join import admin_area, in_country
+    from geo.outlines import admin_area, in_country
     nelway = gpd.GeoDataFrame(geometry=[Point(-117.298, 49.001), Point(-117.3, 48.99)],
                               crs="EPSG:4326")               # BC, then Washington
     us = layers.load("US")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import candidates, join, sovereignty
+from geo import candidates, outlines, sovereignty
 from geo.errors import SettingsError
 from layers.paths import data_dir
 
@@ -43,7 +43,7 @@ def _tag(isos: list[str | None], table: pd.DataFrame) -> pd.DataFrame:
 
 def test_five_country_sites_file_from_the_eu(us_layers, rules, table):
     sites = candidates.from_file(SITES)
-    sites["country_iso3"] = join.admin_area(sites, us_layers.countries, "iso_a3", 10.0)
+    sites["country_iso3"] = outlines.admin_area(sites, us_layers.countries, "iso_a3", 10.0)
     assert sites["country_iso3"].tolist() == ["NOR", "CHE", "USA", "KAZ", "IND"]
     tagged = sovereignty.tag_transfers(sovereignty.tag(sites, table), ["EU"], rules)
     assert dict(zip(tagged["site_id"], tagged["transfer_from_eu"], strict=True)) == EU_ANSWERS
