@@ -134,4 +134,7 @@ def test_installed_wheel_ranks_norway_from_osm_as_eu_eea(installed):
     assert {p["sovereignty_bloc"] for p in props} == {"EU/EEA"}
     assert {p["country_iso3"] for p in props} == {"NOR"}
     assert all(p["data_regime"].startswith("GDPR") for p in props)
-    assert props[0]["tier"] == "A" and props[0]["hosting_mw"] > 300
+    # tier B: no greenfield site is within 24 months once the campus transformers' lead
+    # (campus_transformer_lead_months, 34.6) is counted
+    assert props[0]["tier"] == "B" and props[0]["hosting_mw"] > 300
+    assert props[0]["power_binding"] == "campus transformers"
