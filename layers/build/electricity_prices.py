@@ -38,6 +38,26 @@ COLUMNS = ("subdivision", "cents_per_kwh", "year", "status", "source", "note")
 STATUSES = ("published", "estimated")
 
 
+def _columns(table: pd.DataFrame, columns: tuple[str, ...], source: str,
+             numbers: tuple[str, ...]) -> pd.DataFrame:
+    """``table``'s ``columns`` (a copy), ``numbers`` made numeric; a missing one is an error."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise LayerValidationError(f"{source}: missing column(s) {', '.join(missing)}")
+    out = table.loc[:, list(columns)].copy()
+    for col in numbers:
+        out[col] = pd.to_numeric(out[col], errors="coerce")
+    return out
+
+
+def _refuse(out: pd.DataFrame, checks: dict[str, pd.Series], source: str) -> None:
+    """One error naming every failed check and its first five table lines (1 = header)."""
+    problems = [f"{what} (lines {', '.join(str(i + 2) for i in out.index[mask][:5])})"
+                for what, mask in checks.items() if mask.any()]
+    if problems:
+        raise LayerValidationError(f"{source}: " + "; ".join(problems))
+
+
 def check(table: pd.DataFrame, source: str = str(TABLE)) -> pd.DataFrame:
     """The table, checked, sorted and with ``price_usd_per_mwh``; every problem at once.
 
@@ -46,12 +66,7 @@ def check(table: pd.DataFrame, source: str = str(TABLE)) -> pd.DataFrame:
     LayerValidationError
         Naming the lines to fix.
     """
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise LayerValidationError(f"{source}: missing column(s) {', '.join(missing)}")
-    out = table.loc[:, list(COLUMNS)].copy()
-    out["cents_per_kwh"] = pd.to_numeric(out["cents_per_kwh"], errors="coerce")
-    rows = lambda mask: ", ".join(str(i + 2) for i in out.index[mask][:5])  # noqa: E731
+    out = _columns(table, COLUMNS, source, ("cents_per_kwh",))
     checks = {
         "subdivision is not a US-XX code": ~out["subdivision"].astype(str).str.fullmatch(
             r"US-[A-Z]{2}"),
@@ -62,9 +77,7 @@ def check(table: pd.DataFrame, source: str = str(TABLE)) -> pd.DataFrame:
         & out["note"].isna(),
         "subdivision repeats another row": out.duplicated("subdivision", keep=False),
     }
-    problems = [f"{what} (lines {rows(mask)})" for what, mask in checks.items() if mask.any()]
-    if problems:
-        raise LayerValidationError(f"{source}: " + "; ".join(problems))
+    _refuse(out, checks, source)
     out["price_usd_per_mwh"] = (out["cents_per_kwh"] * 10).round(2)
     out["note"] = out["note"].fillna("")
     return out.sort_values("subdivision", kind="mergesort").reset_index(drop=True)[
@@ -93,13 +106,7 @@ def check_world(table: pd.DataFrame, source: str = str(WORLD_TABLE)) -> pd.DataF
     LayerValidationError
         Naming the lines to fix.
     """
-    missing = [c for c in WORLD_COLUMNS if c not in table.columns]
-    if missing:
-        raise LayerValidationError(f"{source}: missing column(s) {', '.join(missing)}")
-    out = table.loc[:, list(WORLD_COLUMNS)].copy()
-    for col in ("cents_per_kwh", "currency_per_usd"):
-        out[col] = pd.to_numeric(out[col], errors="coerce")
-    rows = lambda mask: ", ".join(str(i + 2) for i in out.index[mask][:5])  # noqa: E731
+    out = _columns(table, WORLD_COLUMNS, source, ("cents_per_kwh", "currency_per_usd"))
     area = out["area"].astype(str)
     url = r"https?://\S+$"
     checks = {
@@ -116,9 +123,7 @@ def check_world(table: pd.DataFrame, source: str = str(WORLD_TABLE)) -> pd.DataF
             out["note"].isna() | out["label"].isna(),
         "area repeats another row": out.duplicated("area", keep=False),
     }
-    problems = [f"{what} (lines {rows(mask)})" for what, mask in checks.items() if mask.any()]
-    if problems:
-        raise LayerValidationError(f"{source}: " + "; ".join(problems))
+    _refuse(out, checks, source)
     out["price_usd_per_mwh"] = (out["cents_per_kwh"] * 10 / out["currency_per_usd"]).round(2)
     return out.sort_values("area", kind="mergesort").reset_index(drop=True)[
         ["area", "price_usd_per_mwh", *WORLD_COLUMNS[1:]]]
