@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import re
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -334,3 +336,29 @@ def generate(layers: Layers, kind: str | gpd.GeoDataFrame = "substations", *,
                                 allow_outside=allow_outside)
     log.info("%d candidate sites (%s)", len(sites), kind)
     return sites
+
+
+def machine_memory() -> float:
+    """This machine's physical memory, bytes (NaN where the system does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return float("nan")
+
+
+def warn_memory(bundle: Layers, candidates: Any, engine: str) -> None:
+    """Say before the long work when an H3 surface ranked in one process would need more
+    than 80 % of this machine's memory (:data:`BYTES_PER_CELL` per cell)."""
+    if engine != "local" or not isinstance(candidates, str):
+        return
+    kind, res = parse_kind(candidates)
+    if kind != "h3" or not isinstance(res, int):
+        return
+    cells, need = h3_estimate(bundle.boundary, res)
+    have = machine_memory()
+    if need > 0.8 * have:
+        log.warning("--candidates %s over %s: about %s cells, about %.0f GB in one process "
+                    "(%s KB a cell); this machine has %.0f GB: use --engine dask with a "
+                    "partitioned dataset, a smaller region or a coarser resolution",
+                    candidates, bundle.region, f"{cells:,.0f}", need / 1e9,
+                    f"{BYTES_PER_CELL / 1e3:.1f}", have / 1e9)

@@ -9,7 +9,6 @@ filter, price and rank every candidate) and :func:`finish` (the sites shown, the
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -85,32 +84,6 @@ def synthetic_grid(bundle: Layers) -> bool:
                for kind in ("substations", "lines"))
 
 
-def machine_memory() -> float:
-    """This machine's physical memory, bytes (NaN where the system does not say)."""
-    try:
-        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return float("nan")
-
-
-def _warn_memory(bundle: Layers, candidates: Any, engine: str) -> None:
-    """Say before the long work when an H3 surface ranked in one process would need more
-    than 80 % of this machine's memory (candidates.BYTES_PER_CELL per cell)."""
-    if engine != "local" or not isinstance(candidates, str):
-        return
-    kind, res = candidates_mod.parse_kind(candidates)
-    if kind != "h3" or not isinstance(res, int):
-        return
-    cells, need = candidates_mod.h3_estimate(bundle.boundary, res)
-    have = machine_memory()
-    if need > 0.8 * have:
-        log.warning("--candidates %s over %s: about %s cells, about %.0f GB in one process "
-                    "(%s KB a cell); this machine has %.0f GB: use --engine dask with a "
-                    "partitioned dataset, a smaller region or a coarser resolution",
-                    candidates, bundle.region, f"{cells:,.0f}", need / 1e9,
-                    f"{candidates_mod.BYTES_PER_CELL / 1e3:.1f}", have / 1e9)
-
-
 def _land_source(bundle: Layers) -> str:
     """Where the land prices of a run came from (for provenance)."""
     user = getattr(bundle, "sources", {}).get("land_raster", {}).get("status") == "user"
@@ -147,7 +120,7 @@ def prepare(request: Request, land: LandInput, data: DataRules, execution: Execu
     rules = sovereignty.load_rules() if data.data_from else None
     regimes = sovereignty.check_origins(data.data_from, rules) if rules is not None else []
 
-    _warn_memory(bundle, request.candidates, engine)
+    candidates_mod.warn_memory(bundle, request.candidates, engine)
     sites = candidates_mod.generate(bundle, request.candidates, min_kv=settings.candidate_min_kv,
                                     allow_outside=request.allow_outside)
     if len(sites) == 0:

@@ -117,7 +117,7 @@ def test_an_h3_run_too_large_for_the_machine_says_so_before_starting(monkeypatch
                                                                       tmp_path):
     """The estimate: US h3:7 is about 1.5 million cells, 9.0 GB in one process."""
     import layers
-    from geo import pipeline
+    from geo import candidates, pipeline
     from geo.candidates import h3_estimate
     from geo.settings import Settings
 
@@ -126,7 +126,7 @@ def test_an_h3_run_too_large_for_the_machine_says_so_before_starting(monkeypatch
     _, ri = h3_estimate(layers.load("US-RI").boundary, 5)
     for memory, warned in ((ri / 0.8 * 0.99, True), (ri / 0.8 * 1.01, False)):
         caplog.clear()
-        monkeypatch.setattr(pipeline, "machine_memory", lambda m=memory: m)
+        monkeypatch.setattr(candidates, "machine_memory", lambda m=memory: m)
         pipeline.rank_sites("US-RI", candidates="h3:5", load_mw=100,
                             settings=Settings(cache_dir=tmp_path))
         assert ("--candidates h3:5 over US-RI: about" in caplog.text) is warned
