@@ -34,22 +34,29 @@ COLUMNS = ("utility", "utility_eia_id", "balancing_authority", "iso_rto", "utili
 NEAREST_CUTOFF = 0.6
 
 
-def _containing(points: np.ndarray, areas: gpd.GeoDataFrame) -> pd.DataFrame:
-    """(site, area) row positions of every area that contains a point (points may be None),
-    ordered by site, then as a tree of the areas lists them for that point (the order the
-    first hit of :func:`tag` depends on).
+def _containing(points: np.ndarray, areas: gpd.GeoDataFrame, tree: shapely.STRtree | None = None,
+                ordered: bool = True) -> pd.DataFrame:
+    """(site, area) row positions of every area that contains a point (points may be None).
+
+    ``ordered``: ordered by site, then as a tree of the areas lists them for that point
+    (the order the first hit of :func:`tag` depends on); otherwise by site, then area.
+    ``tree``: a tree of ``points[~shapely.is_missing(points)]`` to reuse.
 
     Which areas contain which point is asked the other way round: the points form the tree
     and each area is one query, because GEOS prepares the query geometry (a polygon is
-    prepared once instead of its every vertex walked per point). The order comes from a
-    bounding-box query of the areas' tree (no geometry test), filtered to those pairs."""
+    prepared once instead of its every vertex walked per point). The tree order comes from
+    a bounding-box query of the areas' tree (no geometry test), filtered to those pairs."""
     if len(areas) == 0 or len(points) == 0:
-        return pd.DataFrame({"site": np.zeros(0, int), "area": np.zeros(0, int)})
+        return pd.DataFrame({"site": np.zeros(0, np.int64), "area": np.zeros(0, np.int64)})
     where = np.flatnonzero(~shapely.is_missing(points))
     geoms = areas.geometry.to_numpy()
-    area, site = shapely.STRtree(points[where]).query(geoms, predicate="intersects")
+    tree = tree if tree is not None else shapely.STRtree(points[where])
+    area, site = tree.query(geoms, predicate="intersects")
     width = np.int64(len(areas))
     hit = where[site].astype(np.int64) * width + area
+    if not ordered:
+        hit.sort()
+        return pd.DataFrame({"site": hit // width, "area": hit % width})
     box_site, box_area = shapely.STRtree(geoms).query(points[where])
     box_site = where[box_site]
     keep = _member(box_site.astype(np.int64) * width + box_area, hit)
@@ -80,15 +87,16 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
         return out
     points = sites.geometry.to_numpy()
     kind = territories["kind"].astype(str).to_numpy()
+    tree = shapely.STRtree(points[~shapely.is_missing(points)])  # one for every kind of area
 
     retail = territories[kind == "retail_service_territory"].reset_index(drop=True)
-    pairs = _containing(points, retail)
+    pairs = _containing(points, retail, tree, ordered=False)  # sorted by the keys below
     if poi is not None and len(pairs):
         # many sites share a POI: each distinct POI geometry is placed once
         poi = np.asarray(poi, dtype=object)
         which = pd.factorize(pd.Series(shapely.to_wkb(poi)), use_na_sentinel=True)[0]
         first = np.unique(which[which >= 0], return_index=True)[1]
-        at_poi = _containing(poi[np.flatnonzero(which >= 0)[first]], retail)
+        at_poi = _containing(poi[np.flatnonzero(which >= 0)[first]], retail, ordered=False)
         width = np.int64(len(retail))
         pairs["at_poi"] = _member(which[pairs["site"].to_numpy()].astype(np.int64) * width
                                   + pairs["area"].to_numpy(np.int64),
@@ -102,7 +110,8 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     # (control areas overlap too: the smallest one containing the site is its own, e.g.
     # ERCOT's rather than SPP's at Odessa, where SPP's polygon reaches over it)
     bas = territories[kind == "balancing_authority"].reset_index(drop=True)
-    ba_hits = _containing(points, bas)
+    in_ba = _containing(points, bas, tree)
+    ba_hits = in_ba.copy()
     ba_hits["size"] = shapely.area(bas.geometry.to_numpy())[ba_hits["area"].to_numpy()]
     ba_hits = ba_hits.sort_values(["site", "size", "area"], kind="mergesort") \
         .drop_duplicates("site")
@@ -114,8 +123,9 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     pairs["customers"] = pd.to_numeric(retail["customers"], errors="coerce").fillna(0) \
         .to_numpy()[pairs["area"].to_numpy()]
     pairs["territory_id"] = retail["territory_id"].astype(str).to_numpy()[pairs["area"]]
-    pairs = pairs.sort_values(["site", "at_poi", "ba_agrees", "customers", "territory_id"],
-                              ascending=[True, False, False, False, True], kind="mergesort")
+    pairs = pairs.sort_values(["site", "at_poi", "ba_agrees", "customers", "territory_id",
+                               "area"], ascending=[True, False, False, False, True, True],
+                              kind="mergesort")
     first = pairs.drop_duplicates("site")
     rows, at = first["site"].to_numpy(), first["area"].to_numpy()
     names = retail["name"].astype(object).to_numpy()
@@ -137,7 +147,8 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     for column, polygon_kind in (("balancing_authority", "balancing_authority"),
                                  ("iso_rto", "iso_rto")):
         areas = territories[kind == polygon_kind].reset_index(drop=True)
-        hits = _containing(points, areas).drop_duplicates("site")
+        hits = (in_ba if polygon_kind == "balancing_authority"
+                else _containing(points, areas, tree)).drop_duplicates("site")
         codes = _text(areas["code"]).astype(object)[hits["area"].to_numpy()]
         missing = pd.isna(out[column][hits["site"].to_numpy()])
         target = hits["site"].to_numpy()[missing]
