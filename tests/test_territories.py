@@ -12,6 +12,7 @@ from shapely.geometry import Point, box
 import layers
 from geo import territories
 from geo.errors import GeoRankError, SettingsError
+from geo.grid import dispatch, serving
 from geo.pipeline import rank_sites
 from geo.territories import NO_ISO
 
@@ -87,6 +88,35 @@ def test_the_utility_of_the_control_area_comes_before_more_customers():
     assert pd.isna(out.loc[1, "utility_overlap"])
 
 
+def test_a_site_shows_the_balancing_authority_its_poi_is_served_from():
+    # SPP's BA polygon reaches over MISO's ISO area (MISO has no BA polygon); two utilities
+    # overlap there: a MISO one and an SPP one with more customers. The POI's BA (the
+    # participation area) counts the ISO polygon as MISO's control area, the smaller one,
+    # so the MISO utility serves; the site shows the same (before, the site's rule saw SPP's
+    # polygon only and showed the SPP utility). At (9, 9) no utility: the smallest control
+    # area, MISO's, not the first polygon found.
+    rows = [("retail_service_territory", "Muni of MISO", "1", None, "MISO", "MISO", 1_000,
+             box(2, 2, 8, 8)),
+            ("retail_service_territory", "IOU of SPP", "2", None, "SWPP", "SPP", 50_000,
+             box(2, 2, 8, 8)),
+            ("balancing_authority", "SPP", None, "SWPP", "SWPP", "SPP", None,
+             box(-10, -10, 20, 20)),
+            ("iso_rto", "MISO", None, "MISO", None, "MISO", None, box(0, 0, 10, 10))]
+    areas = gpd.GeoDataFrame(
+        {"territory_id": ["a", "b", "c", "d"], "kind": [r[0] for r in rows],
+         "name": [r[1] for r in rows], "eia_id": [r[2] for r in rows],
+         "code": [r[3] for r in rows], "balancing_authority": [r[4] for r in rows],
+         "iso_rto": [r[5] for r in rows], "customers": [r[6] for r in rows]},
+        geometry=[r[7] for r in rows], crs="EPSG:4326")
+    sites = _sites((5, 5), (9, 9), (15, 15))
+    out = territories.tag(sites, areas, poi=sites.geometry.to_numpy())
+    assert out["utility"].tolist() == ["Muni of MISO", None, None]
+    assert out["balancing_authority"].tolist() == ["MISO", "MISO", "SWPP"]
+    assert out["balancing_authority"].tolist() == \
+        dispatch.balancing_areas(sites, areas).tolist()
+    assert out["iso_rto"].tolist() == ["MISO", "MISO", None]  # (15, 15): in no ISO area
+
+
 def test_a_site_outside_every_territory_is_null():
     out = pd.DataFrame(territories.tag(_sites((50, 50)), _areas()))
     assert out.loc[0].isna().all()
@@ -151,7 +181,7 @@ def test_the_filter_comes_before_the_top_cut():
 
 
 def test_containing_lists_pairs_as_a_tree_of_the_areas_would():
-    """`_containing` asks the points' tree with each area (fast), but returns the pairs in
+    """`serving.containing` asks the points' tree with each area (fast), but returns the pairs in
     the order a tree of the areas gives each point (the first hit picks a BA or ISO polygon):
     random points over overlapping polygons, some on an edge, some missing."""
     rng = np.random.default_rng(3)
@@ -165,7 +195,7 @@ def test_containing_lists_pairs_as_a_tree_of_the_areas_would():
     ok = np.flatnonzero(pd.notna(points))
     site, area = shapely.STRtree(polygons).query(points[ok],
                                                   predicate="intersects")
-    got = territories._containing(points, areas)
+    got = serving.containing(points, areas)
     assert got["site"].tolist() == ok[site].tolist()
     assert got["area"].tolist() == area.tolist()
     assert len(got) > len(ok)  # overlaps were tested

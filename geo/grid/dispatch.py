@@ -35,11 +35,10 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.spatial import cKDTree
 
-from geo._arrays import NONE
 from geo.errors import GridError, SettingsError
+from geo.grid import serving
 from geo.settings import Settings
 from layers.sphere import nearest, point_lonlat, unit_xyz
 
@@ -79,12 +78,6 @@ EIA930_REGION_BY_STATE = {
 
 #: The substations' column holding their balancing authority (:func:`balancing_areas`).
 BA_COLUMN = "balancing_area"
-#: The BA code (EIA-930) of an ISO/RTO polygon's area, for a place in no BA polygon and no
-#: retail territory that names one.
-ISO_BA = {"CAISO": "CISO", "ERCOT": "ERCO", "ISO-NE": "ISNE", "MISO": "MISO",
-          "NYISO": "NYIS", "PJM": "PJM", "SPP": "SWPP"}
-#: Equal-area CRS for the sizes of BA polygons (CONUS Albers, EPSG:5070).
-EQUAL_AREA_CRS = 5070
 
 
 def _check(settings: Settings) -> None:
@@ -183,83 +176,15 @@ def areas(grid: GridGraph, settings: Settings | None = None) -> tuple[np.ndarray
 def balancing_areas(substations: gpd.GeoDataFrame, territories: gpd.GeoDataFrame | None
                     ) -> np.ndarray:
     """The balancing authority (EIA code, e.g. ``ERCO``, ``SWPP``, ``MISO``) of each
-    substation, None where none is known.
-
-    The rule of the sites' ``balancing_authority`` column (:mod:`geo.territories`), so a
-    POI's BA is the one its sites show: the BA (EIA-861) of the retail service territory
-    containing the substation; of overlapping territories, one whose BA is that of the
-    smallest control area containing the substation first, then the one with more
-    customers, then the lower territory id; where no territory names one, the smallest
-    control area's. Control areas are the BA polygons and the ISO/RTO polygons as their
-    BA's (:data:`ISO_BA`: MISO, PJM and CAISO have no BA polygon of their own; WAPA's
-    coarse Desert Southwest polygon reaches over much of CAISO's, so without CAISO's a
-    Californian substation could take WALC).
+    substation, None where none is known: :func:`geo.grid.serving.serve`, the rule of the
+    sites' ``balancing_authority`` column, so a site at its POI shows the BA it is served
+    from (the BA of the retail territory containing the substation, else of the smallest
+    control area: BA polygons and ISO/RTO polygons as their BA's).
     """
-    n = len(substations)
-    out = np.full(n, None, dtype=object)
-    if territories is None or len(territories) == 0 or n == 0:
-        return out
-    terr = territories.to_crs(4326)
-    points = substations.to_crs(4326).geometry.to_numpy()
-    ok = np.flatnonzero(~shapely.is_missing(points))
-    kind = terr["kind"].astype(str).to_numpy()
-
-    def containing(which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        areas = terr.geometry.to_numpy()[which]
-        if not len(areas) or not len(ok):
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        site, area = shapely.STRtree(areas).query(points[ok], predicate="intersects")
-        return ok[site], which[area]
-
-    def text(col: str) -> np.ndarray:
-        values = terr[col].astype(object).to_numpy() if col in terr else np.full(len(terr),
-                                                                                    None)
-        out: np.ndarray = np.where(pd.isna(values) | (values == ""), NONE, values)
-        return out
-
-    code, ba = text("code"), text("balancing_authority")
-    # an ISO/RTO's area is its BA's control area (MISO, PJM and CAISO have no BA polygon)
-    as_ba = np.array([ISO_BA.get(c) if c is not None else None for c in code], dtype=object)
-    code = np.where(kind == "iso_rto", as_ba, code)
-    # the smallest control area (BA or ISO polygon with a BA) containing each substation:
-    # WAPA's coarse Desert Southwest polygon reaches over much of CAISO's
-    polygons = np.flatnonzero(((kind == "balancing_authority") | (kind == "iso_rto"))
-                              & pd.notna(code))
-    site, area = containing(polygons)
-    size = shapely.area(terr.to_crs(EQUAL_AREA_CRS).geometry.to_numpy()[area]) \
-        if len(area) else np.zeros(0)
-    order = np.lexsort((area, size, site))
-    site, area = site[order], area[order]
-    first_hit = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, bool)
-    polygon_ba = np.full(n, None, dtype=object)
-    polygon_ba[site[first_hit]] = code[area[first_hit]]
-    # the retail territory: one whose BA is that control area's first, then the one with
-    # more customers, then the lower territory id (Houston lies in Entergy Texas's polygon
-    # too, but in ERCOT's control area; CenterPoint, a wires company, has no customers)
-    retail = np.flatnonzero(kind == "retail_service_territory")
-    site, area = containing(retail)
-    customers = pd.to_numeric(terr["customers"], errors="coerce").fillna(0).to_numpy() \
-        if "customers" in terr else np.zeros(len(terr))
-    tid = terr["territory_id"].astype(str).to_numpy() if "territory_id" in terr \
-        else np.arange(len(terr)).astype(str)
-    agrees = pd.notna(ba[area]) & (ba[area] == polygon_ba[site])
-    pairs = pd.DataFrame({"site": site, "agrees": agrees, "customers": customers[area],
-                          "tid": tid[area], "ba": ba[area]})
-    first = pairs.sort_values(["site", "agrees", "customers", "tid"],
-                              ascending=[True, False, False, True],
-                              kind="mergesort").drop_duplicates("site")
-    out[first["site"].to_numpy()] = first["ba"].to_numpy()
-    fill = pd.isna(out) & pd.notna(polygon_ba)
-    out[fill] = polygon_ba[fill]
-    isos = np.flatnonzero(kind == "iso_rto")
-    site, area = containing(isos)
-    order = np.lexsort((area, site))
-    site, area = site[order], area[order]
-    first_hit = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, bool)
-    site, area = site[first_hit], area[first_hit]
-    fill = pd.isna(out[site])
-    out[site[fill]] = code[area[fill]]
-    return out
+    if territories is None or len(territories) == 0 or len(substations) == 0:
+        return np.full(len(substations), None, dtype=object)
+    return serving.serve(substations.to_crs(4326).geometry.to_numpy(),
+                         territories).balancing_authority
 
 
 def queued_nodes(queued: pd.DataFrame | None, ids: np.ndarray

@@ -1,0 +1,183 @@
+"""Who serves a place: the one rule for a site's utility and balancing authority and for a
+POI's balancing authority (the participation area of the dispatch).
+
+From the territories layer (``data/us/territories.parquet``: retail service territories,
+balancing-authority (BA) control areas and ISO/RTO areas, EIA-861 2024 attributes):
+
+* the **control area** of a place is the smallest (equal-area, :data:`EQUAL_AREA_CRS`) of
+  the areas that contain it, among the BA polygons and the ISO/RTO polygons as their BA's
+  (:data:`ISO_BA`: MISO, PJM and CAISO have no BA polygon of their own; WAPA's coarse
+  Desert Southwest polygon reaches over much of CAISO's, SPP's over ERCOT's at Odessa);
+* its **utility** is the retail service territory that contains it; where several do, the
+  one that also contains the place's POI comes first (a substation is its own POI), then
+  one whose BA (EIA-861) is the control area's (Houston lies in Entergy Texas's polygon
+  too, but in ERCOT's control area, and CenterPoint, a wires company, reports no retail
+  customers), then the one with more customers, then the territory id;
+* its **balancing authority** is its utility's (EIA-861), else its control area's.
+
+:func:`serve` applies it to any points; ``geo.territories.tag`` (the sites' columns) and
+:func:`geo.grid.dispatch.balancing_areas` (the substations' participation areas) both call
+it, so a site at its POI shows the BA its load is served from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo._arrays import NONE
+
+#: The BA code (EIA-930) of an ISO/RTO polygon's area, counted as a control area.
+ISO_BA = {"CAISO": "CISO", "ERCOT": "ERCO", "ISO-NE": "ISNE", "MISO": "MISO",
+          "NYISO": "NYIS", "PJM": "PJM", "SPP": "SWPP"}
+#: Equal-area CRS for the sizes of control areas (CONUS Albers, EPSG:5070).
+EQUAL_AREA_CRS = 5070
+RETAIL = "retail_service_territory"
+
+
+@dataclass(frozen=True)
+class Served:
+    """What :func:`serve` finds for each point.
+
+    ``retail``: the retail service territories (row positions used by ``pairs``);
+    ``pairs``: (site, area) of every retail territory containing each point, sorted by site,
+    the serving utility first; ``balancing_authority``: per point, None where unknown;
+    ``isos`` and ``iso_pairs``: the ISO/RTO polygons and (site, area) of those containing
+    each point, in the order a tree of the polygons lists them.
+    """
+
+    retail: gpd.GeoDataFrame
+    pairs: pd.DataFrame
+    balancing_authority: np.ndarray
+    isos: gpd.GeoDataFrame
+    iso_pairs: pd.DataFrame
+
+
+def containing(points: np.ndarray, areas: gpd.GeoDataFrame, tree: shapely.STRtree | None = None,
+               ordered: bool = True) -> pd.DataFrame:
+    """(site, area) row positions of every area that contains a point (points may be None).
+
+    ``ordered``: ordered by site, then as a tree of the areas lists them for that point
+    (where a first hit is taken); otherwise by site, then area. ``tree``: a tree of
+    ``points[~shapely.is_missing(points)]`` to reuse.
+
+    Which areas contain which point is asked the other way round: the points form the tree
+    and each area is one query, because GEOS prepares the query geometry (a polygon is
+    prepared once instead of its every vertex walked per point). The tree order comes from
+    a bounding-box query of the areas' tree (no geometry test), filtered to those pairs."""
+    if len(areas) == 0 or len(points) == 0:
+        return pd.DataFrame({"site": np.zeros(0, np.int64), "area": np.zeros(0, np.int64)})
+    where = np.flatnonzero(~shapely.is_missing(points))
+    geoms = areas.geometry.to_numpy()
+    tree = tree if tree is not None else shapely.STRtree(points[where])
+    area, site = tree.query(geoms, predicate="intersects")
+    width = np.int64(len(areas))
+    hit = where[site].astype(np.int64) * width + area
+    if not ordered:
+        hit.sort()
+        return pd.DataFrame({"site": hit // width, "area": hit % width})
+    box_site, box_area = shapely.STRtree(geoms).query(points[where])
+    box_site = where[box_site]
+    keep = member(box_site.astype(np.int64) * width + box_area, hit)
+    return pd.DataFrame({"site": box_site[keep], "area": box_area[keep]})
+
+
+def member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, table)`` for integers, by a sorted search (numpy 2's hashed ``isin``
+    takes seconds on millions of keys)."""
+    table = np.sort(table)
+    if len(table) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    out: np.ndarray = table[at] == keys
+    return out
+
+
+def text(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A text column as objects, None where missing or empty (or where there is no column)."""
+    if column not in frame:
+        return np.full(len(frame), None, dtype=object)
+    values = frame[column].astype(object).to_numpy()
+    out: np.ndarray = np.where(pd.isna(values) | (values == ""), NONE, values)
+    return out
+
+
+def control_areas(points: np.ndarray, territories: gpd.GeoDataFrame,
+                  tree: shapely.STRtree | None = None) -> np.ndarray:
+    """The BA code of the smallest control area containing each point (None: none)."""
+    n = len(points)
+    out = np.full(n, None, dtype=object)
+    kind = territories["kind"].astype(str).to_numpy()
+    code = text(territories, "code")
+    as_ba = np.array([ISO_BA.get(c) if c is not None else None for c in code], dtype=object)
+    code = np.where(kind == "iso_rto", as_ba, code)
+    which = np.flatnonzero(((kind == "balancing_authority") | (kind == "iso_rto"))
+                           & pd.notna(code))
+    if not len(which):
+        return out
+    polygons = territories.iloc[which]
+    hits = containing(points, polygons, tree, ordered=False)
+    size = shapely.area(polygons.geometry.to_crs(EQUAL_AREA_CRS).to_numpy())
+    site, area = hits["site"].to_numpy(), hits["area"].to_numpy()
+    # the smallest, then the first in the layer's order
+    order = np.lexsort((which[area], size[area], site))
+    site, area = site[order], area[order]
+    first = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, bool)
+    out[site[first]] = code[which[area[first]]]
+    return out
+
+
+def serve(points: np.ndarray, territories: gpd.GeoDataFrame,
+          poi: np.ndarray | None = None) -> Served:
+    """The utility, balancing authority and ISO/RTO polygons of each point (EPSG:4326 points,
+    None where a point is missing) by the module's rule.
+
+    ``poi``: the POI point of each point (None where it has none), which ranks overlapping
+    utilities; without it (a substation) every territory containing the point contains its
+    POI.
+    """
+    points = np.asarray(points, dtype=object)
+    if territories.crs is not None and not territories.crs.equals("EPSG:4326"):
+        territories = territories.to_crs(4326)
+    kind = territories["kind"].astype(str).to_numpy()
+    retail = territories[kind == RETAIL].reset_index(drop=True)
+    isos = territories[kind == "iso_rto"].reset_index(drop=True)
+    tree = shapely.STRtree(points[~shapely.is_missing(points)])  # one for every kind of area
+
+    pairs = containing(points, retail, tree, ordered=False)  # sorted by the keys below
+    if poi is not None and len(pairs):
+        # many sites share a POI: each distinct POI geometry is placed once
+        poi = np.asarray(poi, dtype=object)
+        which = pd.factorize(pd.Series(shapely.to_wkb(poi)), use_na_sentinel=True)[0]
+        first = np.unique(which[which >= 0], return_index=True)[1]
+        at_poi = containing(poi[np.flatnonzero(which >= 0)[first]], retail, ordered=False)
+        width = np.int64(len(retail))
+        pairs["at_poi"] = member(which[pairs["site"].to_numpy()].astype(np.int64) * width
+                                 + pairs["area"].to_numpy(np.int64),
+                                 at_poi["site"].to_numpy(np.int64) * width
+                                 + at_poi["area"].to_numpy(np.int64))
+    else:
+        pairs["at_poi"] = True
+    control = control_areas(points, territories, tree)
+    site, area = pairs["site"].to_numpy(), pairs["area"].to_numpy()
+    utility_ba = text(retail, "balancing_authority")
+    pairs["ba_agrees"] = pd.notna(utility_ba[area]) & (utility_ba[area] == control[site])
+    customers = pd.to_numeric(retail["customers"], errors="coerce").fillna(0).to_numpy() \
+        if "customers" in retail else np.zeros(len(retail))
+    pairs["customers"] = customers[area]
+    pairs["territory_id"] = (retail["territory_id"].astype(str).to_numpy()
+                             if "territory_id" in retail else area.astype(str))[area]
+    pairs = pairs.sort_values(["site", "at_poi", "ba_agrees", "customers", "territory_id",
+                               "area"], ascending=[True, False, False, False, True, True],
+                              kind="mergesort").reset_index(drop=True)
+    first_row = pairs.drop_duplicates("site")
+    ba = control.copy()  # the utility's own BA where EIA-861 names one
+    own = utility_ba[first_row["area"].to_numpy()]
+    rows = first_row["site"].to_numpy()
+    ba[rows[pd.notna(own)]] = own[pd.notna(own)]
+    return Served(retail, pairs[["site", "area"]], ba, isos,
+                  containing(points, isos, tree))
