@@ -107,27 +107,38 @@ def text(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def control_areas(points: np.ndarray, territories: gpd.GeoDataFrame,
-                  tree: shapely.STRtree | None = None) -> np.ndarray:
-    """The BA code of the smallest control area containing each point (None: none)."""
-    n = len(points)
-    out = np.full(n, None, dtype=object)
+                  tree: shapely.STRtree | None = None,
+                  iso_hits: pd.DataFrame | None = None) -> np.ndarray:
+    """The BA code of the smallest control area containing each point (None: none).
+
+    ``iso_hits``: :func:`containing` of the points and the layer's ``iso_rto`` rows (in the
+    layer's order), when already known."""
+    out = np.full(len(points), None, dtype=object)
     kind = territories["kind"].astype(str).to_numpy()
     code = text(territories, "code")
     as_ba = np.array([ISO_BA.get(c) if c is not None else None for c in code], dtype=object)
     code = np.where(kind == "iso_rto", as_ba, code)
-    which = np.flatnonzero(((kind == "balancing_authority") | (kind == "iso_rto"))
-                           & pd.notna(code))
-    if not len(which):
+    ba_rows = np.flatnonzero((kind == "balancing_authority") & pd.notna(code))
+    iso_rows = np.flatnonzero(kind == "iso_rto")
+    polygons = np.flatnonzero(((kind == "balancing_authority") | (kind == "iso_rto"))
+                              & pd.notna(code))
+    if not len(polygons):
         return out
-    polygons = territories.iloc[which]
-    hits = containing(points, polygons, tree, ordered=False)
-    size = shapely.area(polygons.geometry.to_crs(EQUAL_AREA_CRS).to_numpy())
-    site, area = hits["site"].to_numpy(), hits["area"].to_numpy()
+    if iso_hits is None:
+        iso_hits = containing(points, territories.iloc[iso_rows], tree, ordered=False)
+    ba_hits = containing(points, territories.iloc[ba_rows], tree, ordered=False)
+    site = np.r_[ba_hits["site"].to_numpy(np.int64), iso_hits["site"].to_numpy(np.int64)]
+    row = np.r_[ba_rows[ba_hits["area"].to_numpy()], iso_rows[iso_hits["area"].to_numpy()]]
+    keep = pd.notna(code[row])
+    site, row = site[keep], row[keep]
+    size = np.full(len(territories), np.nan)
+    size[polygons] = shapely.area(territories.geometry.iloc[polygons].to_crs(EQUAL_AREA_CRS)
+                                  .to_numpy())
     # the smallest, then the first in the layer's order
-    order = np.lexsort((which[area], size[area], site))
-    site, area = site[order], area[order]
+    order = np.lexsort((row, size[row], site))
+    site, row = site[order], row[order]
     first = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, bool)
-    out[site[first]] = code[which[area[first]]]
+    out[site[first]] = code[row[first]]
     return out
 
 
@@ -162,22 +173,23 @@ def serve(points: np.ndarray, territories: gpd.GeoDataFrame,
                                  + at_poi["area"].to_numpy(np.int64))
     else:
         pairs["at_poi"] = True
-    control = control_areas(points, territories, tree)
+    iso_pairs = containing(points, isos, tree)
+    control = control_areas(points, territories, tree, iso_pairs)
     site, area = pairs["site"].to_numpy(), pairs["area"].to_numpy()
     utility_ba = text(retail, "balancing_authority")
-    pairs["ba_agrees"] = pd.notna(utility_ba[area]) & (utility_ba[area] == control[site])
-    customers = pd.to_numeric(retail["customers"], errors="coerce").fillna(0).to_numpy() \
+    agrees = np.asarray(pd.notna(utility_ba[area]) & (utility_ba[area] == control[site]), bool)
+    customers = pd.to_numeric(retail["customers"], errors="coerce").fillna(0).to_numpy(float) \
         if "customers" in retail else np.zeros(len(retail))
-    pairs["customers"] = customers[area]
-    pairs["territory_id"] = (retail["territory_id"].astype(str).to_numpy()
-                             if "territory_id" in retail else area.astype(str))[area]
-    pairs = pairs.sort_values(["site", "at_poi", "ba_agrees", "customers", "territory_id",
-                               "area"], ascending=[True, False, False, False, True, True],
-                              kind="mergesort").reset_index(drop=True)
+    tid = retail["territory_id"].astype(str).to_numpy() if "territory_id" in retail \
+        else np.zeros(len(retail), dtype=str)
+    tid_rank = np.empty(len(retail), np.int64)  # by id, then row: one rank per territory
+    tid_rank[np.argsort(tid, kind="stable")] = np.arange(len(retail))
+    order = np.lexsort((tid_rank[area], -customers[area], ~agrees,
+                        ~pairs["at_poi"].to_numpy(bool), site))
+    pairs = pd.DataFrame({"site": site[order], "area": area[order]})
     first_row = pairs.drop_duplicates("site")
     ba = control.copy()  # the utility's own BA where EIA-861 names one
     own = utility_ba[first_row["area"].to_numpy()]
     rows = first_row["site"].to_numpy()
     ba[rows[pd.notna(own)]] = own[pd.notna(own)]
-    return Served(retail, pairs[["site", "area"]], ba, isos,
-                  containing(points, isos, tree))
+    return Served(retail, pairs, ba, isos, iso_pairs)
