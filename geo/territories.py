@@ -26,6 +26,8 @@ import pandas as pd
 
 from geo.errors import GeoRankError, SettingsError
 from geo.grid import serving
+from layers.build.territories import ALIASES_PATH
+from layers.paths import data_dir
 
 #: ``iso_rto`` of a site whose utility belongs to no ISO/RTO.
 NO_ISO = "none"
@@ -121,20 +123,34 @@ def _closest(word: str, names: Sequence[str], show: int = 3) -> str:
     return f"; closest: {', '.join(near)}" if near else ""
 
 
+def utility_aliases() -> pd.DataFrame:
+    """The embedded other names of utilities (``data/us/utility_aliases.csv``: holding
+    companies and the EIA ids of their utilities, built from CommonGrid's ``utilities.json``
+    by ``layers/build/territories.py``); empty when the file is absent."""
+    path = data_dir() / ALIASES_PATH
+    if not path.is_file():
+        return pd.DataFrame({"alias": [], "eia_id": []}, dtype=object)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
 def check_filter(territories: gpd.GeoDataFrame, region: str,
                  iso: str | Sequence[str] | None = None,
-                 utility: str | Sequence[str] | None = None) -> Filter | None:
+                 utility: str | Sequence[str] | None = None,
+                 aliases: pd.DataFrame | None = None) -> Filter | None:
     """The :class:`Filter` for ``--iso`` and ``--utility`` (None when neither is given).
 
     ISO/RTO codes are matched case-insensitively against the territories' (``none``: no
     ISO, a vertically integrated utility); a utility by its name (case-insensitive, every
-    territory of that name) or its EIA id.
+    territory of that name) or its EIA id, else by a holding company's name (``aliases``:
+    columns ``alias``, ``eia_id``; default :func:`utility_aliases`: "Dominion Energy" is
+    Virginia Electric & Power), else by the start of one name or holding company ("Georgia
+    Power": GEORGIA POWER CO).
 
     Raises
     ------
     SettingsError
-        One line naming the flag: an unknown name with the closest ones, or a region with no
-        territories.
+        One line naming the flag: an unknown name with the closest ones, a start shared by
+        several utilities with their names, or a region with no territories.
     """
     isos, names = _many(iso), _many(utility)
     if not isos and not names:
@@ -156,14 +172,33 @@ def check_filter(territories: gpd.GeoDataFrame, region: str,
     retail = territories[kind == "retail_service_territory"]
     ids = retail["eia_id"].astype(object).map(lambda v: "" if v is None or v != v else str(v))
     upper = retail["name"].astype(str).str.strip().str.upper()
+    # every name a utility answers to -> its EIA ids: its own, then its holding company's
+    known: dict[str, list[str]] = {}
+    for n, i in zip(upper, ids, strict=True):
+        known.setdefault(n, []).append(i)
+    names_of = dict(zip(ids, retail["name"].astype(str), strict=True))
+    held: dict[str, list[str]] = {}
+    table = utility_aliases() if aliases is None and names else aliases
+    if table is not None:
+        for a, i in zip(table["alias"].astype(str), table["eia_id"].astype(str), strict=True):
+            if i in names_of and a.strip().upper() not in known:
+                held.setdefault(a.strip().upper(), []).append(i)
     chosen_ids: list[str] = []
     for name in names:
-        key = name.strip()
-        hit = ids[(upper == key.upper()) | (ids == key)]
-        starts = set(upper[upper.str.startswith(key.upper() + " ")]) if key else set()
-        if len(hit) == 0 and len(starts) == 1:  # "Georgia Power": GEORGIA POWER CO, alone
-            hit = ids[upper.isin(starts)]
-        if len(hit) == 0 or not key:
+        key = name.strip().upper()
+        hit = list(ids[(upper == key) | (ids == name.strip())]) or held.get(key, [])
+        starts = sorted(n for n in [*known, *held] if n.startswith(key) and len(n) > len(key)
+                        and not n[len(key)].isalnum()) if key else []  # whole words
+        if not hit and len(starts) == 1:  # "Georgia Power": GEORGIA POWER CO, alone
+            hit = known.get(starts[0]) or held[starts[0]]
+        if not hit and len(starts) > 1:
+            shown = [n if n in known else
+                     f"{n} (holding company of {', '.join(names_of[i] for i in held[n])})"
+                     for n in starts[:6]]
+            raise SettingsError(f"--utility {name!r}: {len(starts)} utilities start so: "
+                                f"{'; '.join(shown)}{'; ...' if len(starts) > 6 else ''}; "
+                                "give one whole name or an EIA id")
+        if not hit or not key:
             raise SettingsError(f"--utility {name!r}: no utility of that name or EIA id"
                                 f"{_closest(key, sorted(set(retail['name'].astype(str))))}")
         chosen_ids += [i for i in hit if i and i not in chosen_ids]

@@ -78,8 +78,13 @@ UTILITIES = [
     {"id": "u2", "name": "Beta Coop", "eiaId": "200", "status": "ACTIVE", "baCode": "NA",
      "balancingAuthorityId": "ba-red-river", "serviceTerritoryId": "region-st-200"},
     {"id": "u5", "name": "Gamma Choice Energy", "eiaId": "500", "status": "ACTIVE",
-     "baCode": "RRBA", "balancingAuthorityId": None, "serviceTerritoryId": "region-cca-gamma"},
+     "baCode": "RRBA", "balancingAuthorityId": None, "serviceTerritoryId": "region-cca-gamma",
+     "parentId": "h1"},
+    # a holding company (no EIA id) of Alpha (once) and Gamma: their other name
+    {"id": "h1", "name": "Omega Holdings", "eiaId": None, "status": "ACTIVE", "baCode": None,
+     "balancingAuthorityId": None, "serviceTerritoryId": None},
 ]
+UTILITIES[1]["parentId"] = "h1"
 BALANCING_AUTHORITIES = [
     {"id": "ba-red-river", "eiaCode": "RRBA", "eiaId": "900", "isoId": "iso-uuid-1"},
     {"id": "ba-no-polygon", "eiaCode": "LO", "eiaId": "901", "isoId": None},
@@ -170,8 +175,10 @@ def test_the_build_is_deterministic_and_skipped_without_a_source(folder, tmp_pat
     assert terr in STEPS
     a = terr.build(tmp_path / "cache", tmp_path / "a", folder)
     b = terr.build(tmp_path / "cache", tmp_path / "b", folder)
-    assert a == [tmp_path / "a" / "us" / "territories.parquet"]
-    assert a[0].read_bytes() == b[0].read_bytes()
+    assert a == [tmp_path / "a" / "us" / "territories.parquet",
+                 tmp_path / "a" / "us" / "utility_aliases.csv"]
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    assert a[1].read_text() == "alias,eia_id\nOmega Holdings,100\nOmega Holdings,500\n"
     assert len(gpd.read_parquet(a[0])) == 7
     monkeypatch.setenv(terr.ENV, str(folder))
     assert terr.source_dir() == folder

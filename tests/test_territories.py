@@ -133,8 +133,9 @@ def test_real_spot_checks():
 
 
 # --- --iso and --utility (geo.territories.check_filter) -------------------------------------
-def _check(iso=None, utility=None, areas=None):
-    return territories.check_filter(_areas() if areas is None else areas, "XX", iso, utility)
+def _check(iso=None, utility=None, areas=None, aliases=None):
+    return territories.check_filter(_areas() if areas is None else areas, "XX", iso, utility,
+                                    aliases)
 
 
 def test_filters_match_iso_codes_and_utility_names_or_ids_case_insensitively():
@@ -159,6 +160,36 @@ def test_unknown_names_say_the_flag_and_the_closest(iso, utility, message):
     with pytest.raises(SettingsError) as err:
         _check(iso=iso, utility=utility)
     assert str(err.value) == message
+
+
+def test_a_holding_company_names_its_utilities_and_a_shared_start_is_refused():
+    aliases = pd.DataFrame({"alias": ["Big Holdings", "Big Holdings", "Ghost Holdings"],
+                            "eia_id": ["1", "2", "99"]})         # 99: no territory here
+    assert _check(utility="big holdings", aliases=aliases).eia_ids == ("1", "2")
+    assert _check(utility="Big", aliases=aliases.iloc[:0]).eia_ids == ("1",)  # alone
+    with pytest.raises(SettingsError) as err:
+        _check(utility="big", aliases=aliases)
+    assert str(err.value) == ("--utility 'big': 2 utilities start so: BIG HOLDINGS (holding "
+                              "company of Big IOU, Small Coop); BIG IOU; give one whole name "
+                              "or an EIA id")
+    with pytest.raises(SettingsError, match="no utility of that name"):
+        _check(utility="Ghost Holdings", aliases=aliases)
+
+
+def test_dominion_is_virginia_electric_and_power_or_asked_which():
+    # the embedded aliases (CommonGrid's holding companies): "Dominion Energy" is Virginia
+    # Electric & Power (EIA 19876); "dominion" alone also starts Dominion Energy South
+    # Carolina's name, so it is refused with both instead of picking South Carolina's
+    terr = layers.load("US-TX").territories
+    assert territories.check_filter(terr, "US", utility="Dominion Energy").eia_ids == \
+        ("19876",)
+    assert territories.check_filter(terr, "US", utility="Duke Energy").eia_ids == \
+        ("15470", "19446", "3046", "5416", "6455")
+    with pytest.raises(SettingsError, match=r"^--utility 'dominion': 2 utilities start so: "
+                                            r"DOMINION ENERGY \(holding company of VIRGINIA "
+                                            r"ELECTRIC & POWER CO\); DOMINION ENERGY SOUTH "
+                                            r"CAROLINA, INC; give one"):
+        territories.check_filter(terr, "US", utility="dominion")
 
 
 def test_a_region_without_territories_says_so():

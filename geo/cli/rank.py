@@ -57,8 +57,8 @@ log = logging.getLogger(__name__)
                    "ISO-NE; 'none': no ISO, a vertically integrated utility); repeatable. "
                    "US territories only; filters before the ranking.")
 @click.option("--utility", "utility", multiple=True, metavar="NAME",
-              help="Keep only sites served by this utility (its name, case-insensitive, or "
-                   "its EIA id); repeatable.")
+              help="Keep only sites served by this utility (its name, case-insensitive, its "
+                   "EIA id, or its holding company: 'Dominion Energy'); repeatable.")
 @click.option("--data-from", "data_from", multiple=True, metavar="REGIME",
               help="Tag each site with whether personal data from this regime may be "
                    "processed there: allowed, conditional or not allowed (EU, UK, CN, IN, US; "

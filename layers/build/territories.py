@@ -52,6 +52,8 @@ ENV = "GEO_RANK_TERRITORIES_DIR"
 DEFAULT_DIR = DEFAULT_CACHE / "commongrid"
 #: The file written, relative to the data folder.
 RELATIVE_PATH = Path("us") / "territories.parquet"
+#: The utilities' other names (:func:`aliases`), relative to the data folder.
+ALIASES_PATH = Path("us") / "utility_aliases.csv"
 
 #: CommonGrid region type -> layer ``kind``.
 KINDS = {
@@ -218,6 +220,19 @@ def _utility_attributes(folder: Path) -> tuple[dict[str, dict[str, str | None]],
     return by_region, by_eia, ba_iso
 
 
+def aliases(folder: Path) -> pd.DataFrame:
+    """Other names of utilities for ``--utility``: each holding company of ``utilities.json``
+    (a record without an EIA id that other records name as their ``parentId``, e.g.
+    "Dominion Energy") with the EIA id of each of its utilities (Virginia Electric & Power,
+    19876). Columns ``alias``, ``eia_id``; sorted, one row per pair."""
+    utilities = _records(folder / "utilities.json", ("id", "name", "eiaId"))
+    holding = {u["id"]: str(u["name"]).strip() for u in utilities
+               if not u["eiaId"] and u["name"]}
+    pairs = sorted({(holding[u["parentId"]], str(u["eiaId"])) for u in utilities
+                    if u["eiaId"] and u.get("parentId") in holding})
+    return pd.DataFrame(pairs, columns=["alias", "eia_id"])
+
+
 def _read_feature(path: Path) -> tuple[dict[str, Any], BaseGeometry]:
     """The one feature of a territory file: its properties and geometry."""
     data = _load_json(path)
@@ -344,7 +359,8 @@ def build(cache: Path, out: Path, source: str | Path | None = None) -> list[Path
     Returns
     -------
     list of pathlib.Path
-        The file written, or nothing when the source folder is absent.
+        The files written (the layer and :data:`ALIASES_PATH`), or nothing when the source
+        folder is absent.
     """
     folder = source_dir(source)
     if not folder.is_dir():
@@ -354,6 +370,8 @@ def build(cache: Path, out: Path, source: str | Path | None = None) -> list[Path
     report = Report()
     gdf = territories(folder, report)
     path = write_geoparquet(gdf, out / RELATIVE_PATH)
+    names = aliases(folder)
+    names.to_csv(out / ALIASES_PATH, index=False, lineterminator="\n")
     counts = ", ".join(f"{k} {n}" for k, n in gdf["kind"].value_counts().sort_index().items())
     log.info("territories: %d polygons (%s); %d repaired, %d dropped (%s); %d listed without "
              "a polygon (%s); %s; %s B",
@@ -362,4 +380,6 @@ def build(cache: Path, out: Path, source: str | Path | None = None) -> list[Path
              ", ".join(report.without_polygon) or "none",
              f"simplified at {report.simplified_m:g} m" if report.simplified_m
              else "not simplified", f"{path.stat().st_size:,}")
-    return [path]
+    log.info("territories: %d other names of utilities (%d holding companies)", len(names),
+             names["alias"].nunique())
+    return [path, out / ALIASES_PATH]
