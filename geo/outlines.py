@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod, Transformer
 
+from geo import distance_field
 from geo._arrays import NONE
 from layers import Layers
 
@@ -98,8 +99,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     crs = f"+proj=aeqd +lat_0={lat0:.4f} +lon_0={lon0:.4f} +datum=WGS84"
     # the points' coordinates through the transformer GeoSeries.to_crs uses, without
     # building a GeoSeries each way
-    p_pts = shapely.points(*Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-                           .transform(lon, lat))
+    px, py = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
     kept = np.arange(len(polys))
     if within_km is not None:
         kept = _near_polygons(polys.geometry.to_numpy(), lon, lat, (lat0, lon0), within_km)
@@ -107,7 +107,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
             return which, km
     # densify first: an outline's edges are straight in lon/lat, as the data means them
     p_polys = polys.geometry.iloc[kept].segmentize(0.05).to_crs(crs).to_numpy()
-    near, ends = _nearest_outline(p_pts, p_polys)
+    near, ends = _nearest_outline(px, py, p_polys)
     near = kept[near]
     end_lon, end_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
         ends[:, 0], ends[:, 1])
@@ -150,34 +150,46 @@ def _near_polygons(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray,
     return has[np.unique(hit)]
 
 
-def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest polygon and the nearest point on it (x, y), for projected points."""
+def _nearest_outline(px: np.ndarray, py: np.ndarray, p_polys: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest polygon and the nearest point on it (x, y), for projected points (x, y)."""
     lines, line_poly = shapely.get_parts(shapely.boundary(p_polys), return_index=True)
     coords, line_of = shapely.get_coordinates(lines, return_index=True)
     same = line_of[:-1] == line_of[1:]
-    segments = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+    ends_xy = np.stack([coords[:-1][same], coords[1:][same]], axis=1)
     seg_poly = line_poly[line_of[:-1][same]]
-    q_pts, q_segs = shapely.STRtree(segments).query_nearest(p_pts, all_matches=True)
-    order = np.lexsort((q_segs, q_pts))  # by point, then segment (ring order, as GEOS)
-    q_pts, q_segs = q_pts[order], q_segs[order]
-    starts = np.flatnonzero(np.r_[True, q_pts[1:] != q_pts[:-1]])
-    poly = seg_poly[q_segs]
-    tied = np.minimum.reduceat(poly, starts) != np.maximum.reduceat(poly, starts)
-    first = q_segs[starts]  # lowest segment: GEOS keeps the first strictly nearer one
-    near = np.full(len(p_pts), -1)
-    near[q_pts[starts]] = seg_poly[first]
-    ends = np.full((len(p_pts), 2), np.nan)
-    ends[q_pts[starts]] = _line_ends(shapely.shortest_line(p_pts[q_pts[starts]], segments[first]))
-    inside, _ = shapely.STRtree(p_polys).query(p_pts, predicate="intersects")
-    hard = np.zeros(len(p_pts), dtype=bool)
-    hard[q_pts[starts][tied]] = True
-    hard[inside] = True
+    near = np.full(len(px), -1)
+    ends = np.full((len(px), 2), np.nan)
+    if len(ends_xy) == 0:
+        return near, ends
+    # the lowest of the nearest segments (GEOS keeps the first strictly nearer one), exact
+    first, _, tied, ends = distance_field.nearest(px, py, ends_xy, seg_poly)
+    near = seg_poly[first]
+    hard = tied | _inside(px, py, p_polys)
     if hard.any():  # ties between polygons and projected-inside points: polygon level
         idx = np.flatnonzero(hard)
-        h_pts, h_polys = shapely.STRtree(p_polys).query_nearest(p_pts[idx], all_matches=False)
-        near[idx[h_pts]] = h_polys
-        ends[idx] = _line_ends(shapely.shortest_line(p_pts[idx], p_polys[near[idx]]))
+        h_pts = shapely.points(px[idx], py[idx])
+        h_at, h_polys = shapely.STRtree(p_polys).query_nearest(h_pts, all_matches=False)
+        near[idx[h_at]] = h_polys
+        ends[idx] = _line_ends(shapely.shortest_line(h_pts, p_polys[near[idx]]))
     return near, ends
+
+
+def _inside(px: np.ndarray, py: np.ndarray, p_polys: np.ndarray) -> np.ndarray:
+    """Whether each point (x, y) intersects one of the polygons (projected: a point outside
+    in lon/lat can fall inside once its edges are projected). Each polygon tests the points
+    in its bounding box, found in the points sorted by x."""
+    hit = np.zeros(len(px), dtype=bool)
+    by_x = np.argsort(px, kind="stable")
+    xs = px[by_x]
+    for poly, (x0, y0, x1, y1) in zip(p_polys, shapely.bounds(p_polys), strict=True):
+        if np.isnan(x0):
+            continue
+        cand = by_x[np.searchsorted(xs, x0, "left"):np.searchsorted(xs, x1, "right")]
+        cand = cand[(py[cand] >= y0) & (py[cand] <= y1)]
+        if len(cand):
+            hit[cand[shapely.intersects_xy(poly, px[cand], py[cand])]] = True
+    return hit
 
 
 def _line_ends(lines: np.ndarray) -> np.ndarray:
