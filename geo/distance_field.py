@@ -12,11 +12,13 @@ for a site ``p`` in the cell (``|p - c| <= r = h * sqrt(2) / 2``) the nearest se
 ``s*`` of ``p`` satisfies ``d(p, s*) <= d(p, s_c) <= D(c) + r`` (``s_c`` the segment
 nearest the centre), hence ``d(c, s*) <= d(p, s*) + r <= D(c) + 2r``. So the segments
 within ``D(c) + 2r`` of the centre (plus a metre for rounding) hold every nearest segment
-of every site in the cell, ties included; the sites then measure those few exactly. The
-distances are GEOS's own arithmetic (``Distance::pointToSegment`` and
-``LineSegment::closestPoint``, the same operations in the same order, with no fused
-multiply-add), so the index, the distance and the nearest point are those of the tree
-query to the bit: ``tests/test_distance_field.py`` compares them on random points.
+of every site in the cell, ties included. Each site then takes the tighter
+``d(c, s) <= d(p, s_c) + |p - c|`` (the same two steps with its own figures) from that
+list, sorted by ``d(c, s)``, and measures those few segments exactly. The distances are
+GEOS's own arithmetic (``Distance::pointToSegment`` and ``LineSegment::closestPoint``, the
+same operations in the same order, with no fused multiply-add), so the index, the distance
+and the nearest point are those of the tree query to the bit:
+``tests/test_distance_field.py`` compares them on random points.
 """
 
 from __future__ import annotations
@@ -106,14 +108,29 @@ def nearest(x: np.ndarray, y: np.ndarray, segments: np.ndarray, group: np.ndarra
     # nearest of a point in the cell (the module's docstring proves the radius)
     tree = shapely.STRtree(shapely.linestrings(segments))
     centres = shapely.points(cx, cy)
-    _, field = tree.query_nearest(centres, all_matches=False, return_distance=True)
+    (at_c, near_c), field = tree.query_nearest(centres, all_matches=False,
+                                               return_distance=True)
+    c_seg = np.zeros(len(cx), dtype=np.int64)  # the segment nearest each centre
+    c_seg[at_c] = near_c
+    d_c = np.zeros(len(cx))
+    d_c[at_c] = field
+    field = d_c
     radius = field + cell_m * np.sqrt(2.0) + _SLACK_M
     c_of, seg = tree.query(centres, predicate="dwithin", distance=radius)
-    order = np.lexsort((seg, c_of))
-    c_of, seg = c_of[order], seg[order]
+    # each cell's candidates by their distance from the centre, so that a point takes only
+    # those within its own bound: d(c, s) <= d(p, s_c) + |p - c| (s_c nearest the centre)
+    from_c = segment_distance(cx[c_of], cy[c_of], ax[seg], ay[seg], bx[seg], by[seg])
+    order = np.lexsort((from_c, c_of))
+    c_of, seg, from_c = c_of[order], seg[order], from_c[order]
     count = np.bincount(c_of, minlength=len(cx))
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
-    per_point = count[cell]
+    width = float(from_c.max()) + 2.0 * cell_m + 4.0 * _SLACK_M
+    key = c_of * width + from_c  # ascending: by cell, then distance (rounding stays monotone)
+    s_c = c_seg[cell]
+    own = np.hypot(x - cx[cell], y - cy[cell])
+    bound = np.minimum(segment_distance(x, y, ax[s_c], ay[s_c], bx[s_c], by[s_c]) + own
+                       + _SLACK_M, radius[cell])
+    per_point = np.searchsorted(key, cell * width + bound, side="right") - start[cell]
     # points in blocks of about _PAIRS candidate pairs
     bounds = np.searchsorted(np.cumsum(per_point), np.arange(_PAIRS, per_point.sum(), _PAIRS))
     for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, n], strict=True):

@@ -28,14 +28,22 @@ _GEOD = Geod(ellps="WGS84")
 OUTLINE_LAYERS = ("gas_fields", "subdivisions", "countries")
 
 
-def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame) -> np.ndarray:
+def points_tree(points: gpd.GeoSeries) -> shapely.STRtree:
+    """A tree of the points, to share between the layers measured for the same sites."""
+    return shapely.STRtree(np.asarray(points.to_numpy(), dtype=object))
+
+
+def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
+               tree: shapely.STRtree | None = None) -> np.ndarray:
     """Index of the (first) polygon containing each point, -1 where none does (lon/lat).
 
     The polygons query a tree of the points with ``contains`` (prepared polygons), as
     ``geopandas.sjoin(predicate="within")`` does, without building the joined frame.
+    ``tree``: :func:`points_tree` of the same points, when the caller has it.
     """
     pts = np.asarray(points.to_numpy(), dtype=object)
-    poly, pt = shapely.STRtree(pts).query(polygons.geometry.to_numpy(), predicate="contains")
+    tree = tree if tree is not None else shapely.STRtree(pts)
+    poly, pt = tree.query(polygons.geometry.to_numpy(), predicate="contains")
     order = np.lexsort((poly, pt))
     hit, first = np.unique(pt[order], return_index=True)
     which = np.full(len(pts), -1, dtype=np.int64)
@@ -71,7 +79,8 @@ def outside_lonlat(sites: gpd.GeoDataFrame, layers: Layers) -> dict[str, np.ndar
 
 def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
                      centre: tuple[float, float] | None = None,
-                     within_km: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     within_km: float | None = None, tree: shapely.STRtree | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Index of the polygon containing each point, or of the nearest, and geodesic km to it.
 
     Containment is tested in lon/lat (a topological test, no distance). For the points
@@ -88,7 +97,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     """
     pts = gpd.GeoSeries(points.to_numpy(), crs="EPSG:4326")
     polys = polygons[["geometry"]].reset_index(drop=True)
-    which = _contained(pts, polys)
+    which = _contained(pts, polys, tree)
     km = np.where(which >= 0, 0.0, np.nan)
     miss = np.flatnonzero(which < 0)
     if len(miss) == 0:
@@ -202,22 +211,24 @@ def _line_ends(lines: np.ndarray) -> np.ndarray:
 
 
 def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame,
-               centre: tuple[float, float] | None = None) -> pd.DataFrame:
+               centre: tuple[float, float] | None = None,
+               tree: shapely.STRtree | None = None) -> pd.DataFrame:
     """Gas field containing each site, or the nearest one, and the distance (0 inside)."""
     if len(fields) == 0:
         return pd.DataFrame({"gas_field": None, "gas_field_km": np.nan}, index=sites.index)
-    which, km = _nearest_polygon(sites.geometry, fields, centre)
+    which, km = _nearest_polygon(sites.geometry, fields, centre, tree=tree)
     names = fields["name"].to_numpy(dtype=object)[which]
     return pd.DataFrame({"gas_field": names, "gas_field_km": km}, index=sites.index)
 
 
 def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str | list[str],
-               snap_km: float, centre: tuple[float, float] | None = None) -> np.ndarray:
+               snap_km: float, centre: tuple[float, float] | None = None,
+               tree: shapely.STRtree | None = None) -> np.ndarray:
     """Code of the area containing each site; within ``snap_km`` the nearest; else None.
 
     With a list of code columns, one column of codes per name (shape ``(n, len(code))``).
     """
-    which, km = _nearest_polygon(sites.geometry, areas, centre, within_km=snap_km)
+    which, km = _nearest_polygon(sites.geometry, areas, centre, within_km=snap_km, tree=tree)
     codes = areas[code].to_numpy(dtype=object)[which]
     near = km <= snap_km
     return np.where(near[:, None] if codes.ndim == 2 else near, codes, NONE)
