@@ -277,6 +277,7 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
                             price_column=price_column)):
         for name, column in part.items():
             out[name] = column
+    del tree  # before the territories, where enrich peaks
     out["subdivision"] = subdivision
     who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy())
     for name, column in who.items():
