@@ -28,9 +28,9 @@ import shapely
 
 #: Side of the field's cells, metres. Only the speed depends on it (the answer is exact):
 #: larger cells mean fewer cell queries but a wider ring of candidate segments per site.
-#: Measured at US H3 res 7 (1.27 M sites outside the gas basins, 3,140 segments):
-#: 5 km 12.7 candidates a site, 10 km 19.3, 20 km 31.3.
-CELL_M = 10_000.0
+#: Measured at US H3 res 7 (1.27 M sites outside the gas basins, 3,140 segments, CPU s
+#: at load 18): 5 km 4.1, 10 km 2.0-2.7, 20 km 1.4-1.9, 40 km 2.2-2.3, 80 km 2.5.
+CELL_M = 20_000.0
 
 #: Candidate pairs (site, segment) measured at once: bounds the temporaries' memory
 #: (about ten float arrays of this length).
