@@ -322,6 +322,11 @@ def region_table(area: np.ndarray, interconnect: np.ndarray, settings: Settings
     return site_code, poi_code, table.reshape(grid_sub.shape).astype(str)
 
 
+#: ``works`` of :func:`interconnection`, as 0-d object arrays (``np.where`` keeps them shared).
+_STATION_WORKS = np.array("switching station", dtype=object)
+_BAY_WORKS = np.array("bay", dtype=object)
+
+
 def interconnection(data: Columns, need_mw: np.ndarray, region: np.ndarray,
                     settings: Settings) -> dict[str, np.ndarray]:
     """Interconnection capital (million USD, escalated) to connect ``need_mw`` per row.
@@ -367,7 +372,8 @@ def interconnection(data: Columns, need_mw: np.ndarray, region: np.ndarray,
     poi = np.where(known_kv, np.where(station, new_cost, bay_cost) * esc, np.nan)
     xfmr = np.where(known_kv,
                     np.asarray(s.transformer_cost_usd_per_mw)[kv_idx] * need / 1e6 * esc, np.nan)
-    works = np.where(station, "switching station", "bay").astype(object)
+    # two shared strings, not a new Python string per row (assign_poi prices millions of pairs)
+    works = np.where(station, _STATION_WORKS, _BAY_WORKS)
 
     nothing = need <= 0
     out = {"tie": tie, "poi": poi, "transformer": xfmr}

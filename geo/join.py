@@ -20,7 +20,7 @@ from geo import costs, secure, territories
 from geo._arrays import NONE, first_by
 from geo.land import land_price
 from geo.load import hosts_load
-from geo.outlines import admin_area, gas_nearby, in_country
+from geo.outlines import admin_area, gas_nearby, in_country, points_tree
 from geo.settings import Settings
 from layers import Layers, grids
 from layers.sphere import chord_to_km, km_to_chord, point_lonlat, unit_xyz
@@ -224,11 +224,12 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
                              & connect.reindex(metrics.index, fill_value=False).to_numpy()]
     eligible = eligible.sort_values()
     centres = centres or {}
+    tree = points_tree(sites.geometry)  # one tree of the sites for the three outline layers
     country = admin_area(sites, layers.countries, ["iso_a2", "iso_a3"], settings.admin_snap_km,
-                         centres.get("countries"))
+                         centres.get("countries"), tree)
     subdivision = in_country(admin_area(sites, layers.subdivisions, "code",
-                                        settings.admin_snap_km, centres.get("subdivisions")),
-                             country[:, 0])
+                                        settings.admin_snap_km, centres.get("subdivisions"),
+                                        tree), country[:, 0])
     candidates = metrics.loc[eligible].assign(
         interconnect=subs["interconnect"].reindex(eligible).to_numpy(dtype=object))
     poi = assign_poi(sites, candidates, subs.geometry.loc[eligible], load_mw, settings,
@@ -269,13 +270,14 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
 
     # Column by column, not ``out.join(...)``: each join copies every column of the frame.
     for part in (hydro_nearby(sites, layers.plants),
-                 gas_nearby(sites, layers.gas_fields, centres.get("gas_fields")),
+                 gas_nearby(sites, layers.gas_fields, centres.get("gas_fields"), tree),
                  land_price(sites, layers.land_prices, layers.land_raster, land_prices,
                             land_unit, label="state average" if not layers.reports.get(
                                 "land_prices") else "area average",
                             price_column=price_column)):
         for name, column in part.items():
             out[name] = column
+    del tree  # before the territories, where enrich peaks
     out["subdivision"] = subdivision
     who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy())
     for name, column in who.items():

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod, Transformer
 
+from geo import distance_field
 from geo._arrays import NONE
 from layers import Layers
 
@@ -27,14 +28,22 @@ _GEOD = Geod(ellps="WGS84")
 OUTLINE_LAYERS = ("gas_fields", "subdivisions", "countries")
 
 
-def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame) -> np.ndarray:
+def points_tree(points: gpd.GeoSeries) -> shapely.STRtree:
+    """A tree of the points, to share between the layers measured for the same sites."""
+    return shapely.STRtree(np.asarray(points.to_numpy(), dtype=object))
+
+
+def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
+               tree: shapely.STRtree | None = None) -> np.ndarray:
     """Index of the (first) polygon containing each point, -1 where none does (lon/lat).
 
     The polygons query a tree of the points with ``contains`` (prepared polygons), as
     ``geopandas.sjoin(predicate="within")`` does, without building the joined frame.
+    ``tree``: :func:`points_tree` of the same points, when the caller has it.
     """
     pts = np.asarray(points.to_numpy(), dtype=object)
-    poly, pt = shapely.STRtree(pts).query(polygons.geometry.to_numpy(), predicate="contains")
+    tree = tree if tree is not None else shapely.STRtree(pts)
+    poly, pt = tree.query(polygons.geometry.to_numpy(), predicate="contains")
     order = np.lexsort((poly, pt))
     hit, first = np.unique(pt[order], return_index=True)
     which = np.full(len(pts), -1, dtype=np.int64)
@@ -70,7 +79,8 @@ def outside_lonlat(sites: gpd.GeoDataFrame, layers: Layers) -> dict[str, np.ndar
 
 def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
                      centre: tuple[float, float] | None = None,
-                     within_km: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     within_km: float | None = None, tree: shapely.STRtree | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Index of the polygon containing each point, or of the nearest, and geodesic km to it.
 
     Containment is tested in lon/lat (a topological test, no distance). For the points
@@ -87,7 +97,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     """
     pts = gpd.GeoSeries(points.to_numpy(), crs="EPSG:4326")
     polys = polygons[["geometry"]].reset_index(drop=True)
-    which = _contained(pts, polys)
+    which = _contained(pts, polys, tree)
     km = np.where(which >= 0, 0.0, np.nan)
     miss = np.flatnonzero(which < 0)
     if len(miss) == 0:
@@ -98,8 +108,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     crs = f"+proj=aeqd +lat_0={lat0:.4f} +lon_0={lon0:.4f} +datum=WGS84"
     # the points' coordinates through the transformer GeoSeries.to_crs uses, without
     # building a GeoSeries each way
-    p_pts = shapely.points(*Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-                           .transform(lon, lat))
+    px, py = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
     kept = np.arange(len(polys))
     if within_km is not None:
         kept = _near_polygons(polys.geometry.to_numpy(), lon, lat, (lat0, lon0), within_km)
@@ -107,7 +116,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
             return which, km
     # densify first: an outline's edges are straight in lon/lat, as the data means them
     p_polys = polys.geometry.iloc[kept].segmentize(0.05).to_crs(crs).to_numpy()
-    near, ends = _nearest_outline(p_pts, p_polys)
+    near, ends = _nearest_outline(px, py, p_polys)
     near = kept[near]
     end_lon, end_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
         ends[:, 0], ends[:, 1])
@@ -150,34 +159,46 @@ def _near_polygons(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray,
     return has[np.unique(hit)]
 
 
-def _nearest_outline(p_pts: np.ndarray, p_polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest polygon and the nearest point on it (x, y), for projected points."""
+def _nearest_outline(px: np.ndarray, py: np.ndarray, p_polys: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest polygon and the nearest point on it (x, y), for projected points (x, y)."""
     lines, line_poly = shapely.get_parts(shapely.boundary(p_polys), return_index=True)
     coords, line_of = shapely.get_coordinates(lines, return_index=True)
     same = line_of[:-1] == line_of[1:]
-    segments = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+    ends_xy = np.stack([coords[:-1][same], coords[1:][same]], axis=1)
     seg_poly = line_poly[line_of[:-1][same]]
-    q_pts, q_segs = shapely.STRtree(segments).query_nearest(p_pts, all_matches=True)
-    order = np.lexsort((q_segs, q_pts))  # by point, then segment (ring order, as GEOS)
-    q_pts, q_segs = q_pts[order], q_segs[order]
-    starts = np.flatnonzero(np.r_[True, q_pts[1:] != q_pts[:-1]])
-    poly = seg_poly[q_segs]
-    tied = np.minimum.reduceat(poly, starts) != np.maximum.reduceat(poly, starts)
-    first = q_segs[starts]  # lowest segment: GEOS keeps the first strictly nearer one
-    near = np.full(len(p_pts), -1)
-    near[q_pts[starts]] = seg_poly[first]
-    ends = np.full((len(p_pts), 2), np.nan)
-    ends[q_pts[starts]] = _line_ends(shapely.shortest_line(p_pts[q_pts[starts]], segments[first]))
-    inside, _ = shapely.STRtree(p_polys).query(p_pts, predicate="intersects")
-    hard = np.zeros(len(p_pts), dtype=bool)
-    hard[q_pts[starts][tied]] = True
-    hard[inside] = True
+    near = np.full(len(px), -1)
+    ends = np.full((len(px), 2), np.nan)
+    if len(ends_xy) == 0:
+        return near, ends
+    # the lowest of the nearest segments (GEOS keeps the first strictly nearer one), exact
+    first, _, tied, ends = distance_field.nearest(px, py, ends_xy, seg_poly)
+    near = seg_poly[first]
+    hard = tied | _inside(px, py, p_polys)
     if hard.any():  # ties between polygons and projected-inside points: polygon level
         idx = np.flatnonzero(hard)
-        h_pts, h_polys = shapely.STRtree(p_polys).query_nearest(p_pts[idx], all_matches=False)
-        near[idx[h_pts]] = h_polys
-        ends[idx] = _line_ends(shapely.shortest_line(p_pts[idx], p_polys[near[idx]]))
+        h_pts = shapely.points(px[idx], py[idx])
+        h_at, h_polys = shapely.STRtree(p_polys).query_nearest(h_pts, all_matches=False)
+        near[idx[h_at]] = h_polys
+        ends[idx] = _line_ends(shapely.shortest_line(h_pts, p_polys[near[idx]]))
     return near, ends
+
+
+def _inside(px: np.ndarray, py: np.ndarray, p_polys: np.ndarray) -> np.ndarray:
+    """Whether each point (x, y) intersects one of the polygons (projected: a point outside
+    in lon/lat can fall inside once its edges are projected). Each polygon tests the points
+    in its bounding box, found in the points sorted by x."""
+    hit = np.zeros(len(px), dtype=bool)
+    by_x = np.argsort(px, kind="stable")
+    xs = px[by_x]
+    for poly, (x0, y0, x1, y1) in zip(p_polys, shapely.bounds(p_polys), strict=True):
+        if np.isnan(x0):
+            continue
+        cand = by_x[np.searchsorted(xs, x0, "left"):np.searchsorted(xs, x1, "right")]
+        cand = cand[(py[cand] >= y0) & (py[cand] <= y1)]
+        if len(cand):
+            hit[cand[shapely.intersects_xy(poly, px[cand], py[cand])]] = True
+    return hit
 
 
 def _line_ends(lines: np.ndarray) -> np.ndarray:
@@ -190,22 +211,24 @@ def _line_ends(lines: np.ndarray) -> np.ndarray:
 
 
 def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame,
-               centre: tuple[float, float] | None = None) -> pd.DataFrame:
+               centre: tuple[float, float] | None = None,
+               tree: shapely.STRtree | None = None) -> pd.DataFrame:
     """Gas field containing each site, or the nearest one, and the distance (0 inside)."""
     if len(fields) == 0:
         return pd.DataFrame({"gas_field": None, "gas_field_km": np.nan}, index=sites.index)
-    which, km = _nearest_polygon(sites.geometry, fields, centre)
+    which, km = _nearest_polygon(sites.geometry, fields, centre, tree=tree)
     names = fields["name"].to_numpy(dtype=object)[which]
     return pd.DataFrame({"gas_field": names, "gas_field_km": km}, index=sites.index)
 
 
 def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str | list[str],
-               snap_km: float, centre: tuple[float, float] | None = None) -> np.ndarray:
+               snap_km: float, centre: tuple[float, float] | None = None,
+               tree: shapely.STRtree | None = None) -> np.ndarray:
     """Code of the area containing each site; within ``snap_km`` the nearest; else None.
 
     With a list of code columns, one column of codes per name (shape ``(n, len(code))``).
     """
-    which, km = _nearest_polygon(sites.geometry, areas, centre, within_km=snap_km)
+    which, km = _nearest_polygon(sites.geometry, areas, centre, within_km=snap_km, tree=tree)
     codes = areas[code].to_numpy(dtype=object)[which]
     near = km <= snap_km
     return np.where(near[:, None] if codes.ndim == 2 else near, codes, NONE)
