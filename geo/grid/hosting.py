@@ -41,7 +41,7 @@ from scipy import sparse
 from scipy.sparse.linalg import splu
 from threadpoolctl import threadpool_limits
 
-from geo._arrays import NONE, as_bool
+from geo._arrays import NONE, as_bool, reused_heap
 from geo.errors import GridError
 from geo.grid import circuits, contingency, dispatch
 from geo.settings import Settings
@@ -164,8 +164,9 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
           "shift_checks": 0}
     xy = np.c_[shapely.get_x(subs.geometry.array), shapely.get_y(subs.geometry.array)]
     # SuperLU's triangular solves call BLAS on small supernodes: threaded OpenBLAS only
-    # spins there (10x the CPU time on a busy 2-core machine), so one thread.
-    with threadpool_limits(limits=1, user_api="blas"):
+    # spins there (10x the CPU time on a busy 2-core machine), so one thread; the batches'
+    # large arrays reuse the heap instead of fresh pages (geo._arrays.reused_heap)
+    with threadpool_limits(limits=1, user_api="blas"), reused_heap():
         for k in np.unique(island[todo]):
             nodes = np.flatnonzero(island == k)
             targets = todo[island[todo] == k]
@@ -412,7 +413,7 @@ def self_ptdf(grid: GridGraph, reuse: dict, edges: np.ndarray | None = None) -> 
     (aligned with ``grid.edges``), a later run's flow-shift screen needs no solve for them
     (what the shipped results do for a portfolio, :mod:`geo.grid.shipped`)."""
     out = np.full(len(grid.edges), np.nan)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), reused_heap():
         for key in sorted(k for k in reuse if isinstance(k, tuple) and k[0] == "island"):
             _, _, lodf, edge_index, _ = reuse[key]
             if lodf is None:
