@@ -75,6 +75,9 @@ TIE = 1e-9
 #: The load ratio of a pre-existing violation left aside without limit
 #: (``n1_preexisting = "exclude"`` and ``n1_preexisting_worsening_share = None``).
 PREEXISTING = np.inf
+#: Entries of the LODF columns gathered at a time in the post-outage check (8 MB a column
+#: of floats): the batch's pairs reach tens of millions on the US grids.
+CHUNK = 1 << 20
 #: Branches the POI loads by this fraction of the cut-off or more are *watched*: every
 #: material outage is checked on them (from their LODF rows), and an outage that changes
 #: the POI's flow per MW on some branch by the rest of the cut-off is screened on every
@@ -123,6 +126,9 @@ class Screen:
         if self.base_flows is None:             # no queued loads: the base case is f0
             self.base_flows = self.f0
         self.rem_em = self.circ.rem_limit_mw * self.settings.emergency_rating_factor
+        # |base flow| of each edge, unknown flows at assumed_utilisation (the flow-shift test)
+        self.f_abs = np.where(np.isnan(self.f0),
+                              self.settings.assumed_utilisation * self.limit, np.abs(self.f0))
         #: the island's LODF columns: ``lodf`` when kept from an earlier run, else new
         self.table: Lodf = self.lodf if self.lodf is not None else Lodf(
             solve=self.solve, red=self.red, eu=self.eu, ev=self.ev, bl=self.bl,
@@ -221,7 +227,9 @@ class Screen:
         # watched: every branch the POI loads by half the cut-off or more (WATCH)
         r, c = np.nonzero(np.abs(s) >= WATCH * cutoff)
         pc, ci, truncated = self.contingencies(b, s, (r, c), poi_col)
-        shift = self._flow_shift(r, c, s, cutoff, host)
+        # each POI's flows in one row: the screens read a POI's entries together
+        s_t = np.ascontiguousarray(s.T)
+        shift = self._flow_shift(r, c, s, s_t, cutoff, host)
         outages = np.bincount(pc, minlength=k)
         self.shift_checks += len(shift[0])
         ek = circ.edge[ci]
@@ -242,7 +250,7 @@ class Screen:
         pc, ci, ek, d, a, s_c = (x[go] for x in (pc, ci, ek, d, a, s_c))
         pre = np.zeros(k, bool)
         if len(pc):
-            ratio, pair, edge, own, set_aside = self._post_outage(pc, ci, ek, d, a, s_c, s,
+            ratio, pair, edge, own, set_aside = self._post_outage(pc, ci, ek, d, a, s_c, s_t,
                                                                   cutoff)
             self._lower(best, lim, out, kind, ratio, pc[pair], ci[pair], edge, own)
             pre[pc[pair][set_aside]] = True
@@ -279,27 +287,22 @@ class Screen:
             out[j] = circ.line_id[c]
             kind[j] = OUTAGE
 
-    def _post_outage(self, pc, ci, ek, d, a, s_c, s, cutoff):
-        """Load ratio ``headroom / |s'|`` of every monitored branch of every pair.
+    def _post_outage(self, pc, ci, ek, d, a, s_c, s_t, cutoff):
+        """Load ratio ``headroom / |s'|`` of every monitored branch of every pair (``s_t``:
+        the flow changes, one row per POI column).
 
         Returns ``ratio``, ``pair`` (row in the pair arrays), ``edge`` (monitored edge)
         and ``own`` (the entry is the rest of the outaged circuit's own edge).
         """
-        cols = self.table.cols
-        pair, idx, val = cols.gather(ek)
-        lens = cols.length[ek]
-        offs = np.r_[0, np.cumsum(lens)[:-1]]
-        k = s.shape[1]
-        s_flat = np.ascontiguousarray(s).ravel()
-        s_new = np.take(s_flat, idx * k + pc[pair])
-        s_new += val * (s_c / d)[pair]
-        own_at = offs + self.table.own[ek]
-        s_new[own_at] *= 1.0 - a
-        mon = np.flatnonzero(np.abs(s_new) >= cutoff)
-        own_mask = np.zeros(len(pair), bool)
-        own_mask[own_at] = True
-        s_new, pair, idx, own = s_new[mon], pair[mon], idx[mon], own_mask[mon]
-        lodf = val[mon] / d[pair]
+        lens = self.table.cols.length[ek]
+        # pairs in runs of about CHUNK entries: their columns gathered, kept where monitored
+        ends = np.cumsum(lens)
+        cuts = np.searchsorted(ends, np.arange(CHUNK, ends[-1], CHUNK), side="right")
+        parts = [self._monitored(p0, p1, pc, ek, d, a, s_c, s_t, cutoff)
+                 for p0, p1 in zip(np.r_[0, cuts], np.r_[cuts, len(ek)], strict=True)
+                 if p1 > p0]
+        s_new, pair, idx, own, val = (np.concatenate(x) for x in zip(*parts, strict=True))
+        lodf = val / d[pair]
         em = self.em[idx]
         if own.any():
             em[own] = self.rem_em[ci[pair[own]]]
@@ -312,7 +315,26 @@ class Screen:
         ratio, pre = self._ratio(s_new, *self._with_and_without_queue(after), em)
         return ratio, pair, idx, own, pre
 
-    def _flow_shift(self, r, c, s, cutoff, host):
+    def _monitored(self, p0, p1, pc, ek, d, a, s_c, s_t, cutoff):
+        """Pairs ``p0:p1`` of :meth:`_post_outage`: each monitored entry of their columns
+        as ``(s_new, pair, edge, own, p_lk)``."""
+        cols, sl = self.table.cols, slice(p0, p1)
+        lens = cols.length[ek[sl]]
+        offs = np.r_[0, np.cumsum(lens)[:-1]]
+        pos = np.repeat(cols.start[ek[sl]] - offs, lens) + np.arange(int(offs[-1] + lens[-1]))
+        idx, val = cols.idx[pos], cols.val[pos]
+        s_new = np.take(s_t.ravel(), np.repeat(pc[sl] * s_t.shape[1], lens) + idx)
+        s_new += val * np.repeat(s_c[sl] / d[sl], lens)
+        own_at = offs + self.table.own[ek[sl]]
+        s_new[own_at] *= 1.0 - a[sl]
+        mon = np.flatnonzero(np.abs(s_new) >= cutoff)
+        own_mask = np.zeros(len(idx), bool)
+        own_mask[own_at] = True
+        # the pair of an entry: the last whose column starts at or before it
+        pair = p0 + np.searchsorted(offs, mon, side="right") - 1
+        return s_new[mon], pair, idx[mon], own_mask[mon], val[mon]
+
+    def _flow_shift(self, r, c, s, s_t, cutoff, host):
         """The flow-shift part of the contingency set, checked on the branch it concerns.
 
         For every monitored ``(edge l, POI column j)`` pair (``|s_lj| ≥ cutoff``), every
@@ -320,37 +342,34 @@ class Screen:
         (``|LODF_lc| = |p_lk| / d_c ≥ cutoff``, :meth:`geo.grid.lodf.Lodf.shifts`), and every
         other circuit of ``l`` itself. Returns ``ratio`` (headroom over ``|s'_lj|`` after
         the outage, where ``|s'_lj| ≥ cutoff``), ``col``, ``circuit``, ``edge``, ``own``.
+        ``s_t`` is ``s`` with one row per POI column.
         """
         circ = self.circ
-        which, ci, factor = self.table.shifts(r)
-        edge, col = r[which], c[which]
+        _, ci, factor = self.table.shifts(r)
+        lens = self.table.shift.length[r]         # the entries of (r, c) follow each other
+        edge, col = np.repeat(r, lens), np.repeat(c, lens)
         kk = circ.edge[ci]
         coef = factor * circ.share[ci]
-        k = s.shape[1]
-        s_flat = np.ascontiguousarray(s).ravel()
-        s_k = np.take(s_flat, kk * k + col)
-        s_new = np.take(s_flat, edge * k + col)
+        s_k = np.take(s_t.ravel(), col * s_t.shape[1] + kk)
+        s_new = np.repeat(s[r, c], lens)
         s_new += coef * s_k
-        own = np.flatnonzero(kk == edge)
-        rest = 1.0 - circ.share[ci[own]]
-        s_new[own] *= rest
+        own = kk == edge
+        s_new[own] *= 1.0 - circ.share[ci[own]]
         # material: the share of the lost circuit's flow is at least the cut-off, or the MW
         # the outage moves onto the branch (its base flow, plus the load's share at the
-        # POI's N-0 hosting) is at least n1_outage_impact_share of the branch's rating
-        f_k = self.f0[kk]
-        f_k = np.where(np.isnan(f_k), self.settings.assumed_utilisation * self.limit[kk],
-                       np.abs(f_k))
-        moved = np.abs(coef) * (f_k + np.abs(s_k) * np.nan_to_num(host[col], posinf=0.0))
-        material = ((np.abs(factor) >= cutoff) | (kk == edge)
-                    | (moved >= self.settings.n1_outage_impact_share * self.em[edge]))
-        mon = material & (np.abs(s_new) >= cutoff)
-        own_mon = own[mon[own]]
-        mon = np.flatnonzero(mon)
+        # POI's N-0 hosting) is at least n1_outage_impact_share of the branch's rating;
+        # judged where the POI loads the branch by the cut-off after the outage
+        mon = np.flatnonzero(np.abs(s_new) >= cutoff)
+        k_mon, e_mon = kk[mon], edge[mon]
+        moved = np.abs(coef[mon]) * (self.f_abs[k_mon] + np.abs(s_k[mon])
+                                     * np.nan_to_num(host, posinf=0.0)[col[mon]])
+        material = ((np.abs(factor[mon]) >= cutoff) | (k_mon == e_mon)
+                    | (moved >= self.settings.n1_outage_impact_share * self.em[e_mon]))
+        mon = mon[material]
+        is_own = own[mon]
         # base flow and rating after the outage, only where the POI loads the branch
         edge, kk, ci, coef, s_new = edge[mon], kk[mon], ci[mon], coef[mon], s_new[mon]
         em = self.em[edge]
-        is_own = np.zeros(len(mon), bool)
-        is_own[np.searchsorted(mon, own_mon)] = True
         em[is_own] = self.rem_em[ci[is_own]]
 
         def after(f: np.ndarray) -> np.ndarray:     # post-outage flows from base flows f

@@ -41,9 +41,10 @@ from scipy import sparse
 from scipy.sparse.linalg import splu
 from threadpoolctl import threadpool_limits
 
-from geo._arrays import NONE, as_bool
+from geo._arrays import NONE, as_bool, reused_heap
 from geo.errors import GridError
 from geo.grid import circuits, contingency, dispatch
+from geo.grid.order import hilbert_index
 from geo.settings import Settings
 
 if TYPE_CHECKING:
@@ -164,8 +165,9 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
           "shift_checks": 0}
     xy = np.c_[shapely.get_x(subs.geometry.array), shapely.get_y(subs.geometry.array)]
     # SuperLU's triangular solves call BLAS on small supernodes: threaded OpenBLAS only
-    # spins there (10x the CPU time on a busy 2-core machine), so one thread.
-    with threadpool_limits(limits=1, user_api="blas"):
+    # spins there (10x the CPU time on a busy 2-core machine), so one thread; the batches'
+    # large arrays reuse the heap instead of fresh pages (geo._arrays.reused_heap)
+    with threadpool_limits(limits=1, user_api="blas"), reused_heap():
         for k in np.unique(island[todo]):
             nodes = np.flatnonzero(island == k)
             targets = todo[island[todo] == k]
@@ -412,7 +414,7 @@ def self_ptdf(grid: GridGraph, reuse: dict, edges: np.ndarray | None = None) -> 
     (aligned with ``grid.edges``), a later run's flow-shift screen needs no solve for them
     (what the shipped results do for a portfolio, :mod:`geo.grid.shipped`)."""
     out = np.full(len(grid.edges), np.nan)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), reused_heap():
         for key in sorted(k for k in reuse if isinstance(k, tuple) and k[0] == "island"):
             _, _, lodf, edge_index, _ = reuse[key]
             if lodf is None:
@@ -423,34 +425,3 @@ def self_ptdf(grid: GridGraph, reuse: dict, edges: np.ndarray | None = None) -> 
             ok = lodf.pkk_known
             out[edge_index[ok]] = lodf.pkk[ok]
     return out
-
-
-def hilbert_index(xy: np.ndarray, bits: int = 16) -> np.ndarray:
-    """Position of each point along a Hilbert curve over the points' bounding box.
-
-    Points close along the curve are close on the map (the converse mostly holds), so
-    sorting by it groups neighbours. NaN coordinates sort last.
-
-    >>> hilbert_index(np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]]), bits=1)
-    array([0, 1, 2, 3])
-    """
-    xy = np.asarray(xy, dtype=float)
-    bad = ~np.isfinite(xy).all(axis=1)
-    lo = np.nanmin(xy[~bad], axis=0) if (~bad).any() else np.zeros(2)
-    hi = np.nanmax(xy[~bad], axis=0) if (~bad).any() else np.ones(2)
-    side = (1 << bits) - 1
-    scaled = (np.where(bad[:, None], lo, xy) - lo) / np.where(hi > lo, hi - lo, 1.0) * side
-    x, y = (np.clip(np.rint(scaled[:, i]), 0, side).astype(np.int64) for i in (0, 1))
-    d = np.zeros(len(xy), np.int64)
-    s = 1 << (bits - 1)
-    while s > 0:
-        rx = (x & s) > 0
-        ry = (y & s) > 0
-        d += s * s * ((3 * rx) ^ ry)
-        # rotate the quadrant so the curve stays continuous
-        flip = ~ry
-        swap_x = np.where(flip & rx, s - 1 - x, x)
-        swap_y = np.where(flip & rx, s - 1 - y, y)
-        x, y = np.where(flip, swap_y, x), np.where(flip, swap_x, y)
-        s >>= 1
-    return np.where(bad, np.iinfo(np.int64).max, d)
