@@ -27,16 +27,16 @@ Example (one line)::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geo import tiers
-from geo._arrays import Columns, as_bool, as_float, present, rows
+from geo._arrays import Columns, as_bool, as_float, present, rows_at
 
-__all__ = ["COST_GROUP", "SEPARATION_COLUMNS", "build", "separation"]
+__all__ = ["COST_GROUP", "SEPARATION_COLUMNS", "build", "ranked_blocks", "separation"]
 
 #: The key under which :func:`geo.score.rank` hands over each row's cost group
 #: (:func:`geo.score.cost_groups`; not an output column). Without it every distinct cost
@@ -82,23 +82,46 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
         One line per row.
     """
     n = len(sites["tier"])
-    below: list[np.ndarray] = []
-    if order is not None and len(order):
-        # joined at once into one text per row: its parts are not held across the blocks
-        column = np.empty(n, dtype=object)
-        column[order] = _separation_line({k: np.asarray(sites[k])[order]
-                                          for k in SEPARATION_COLUMNS if k in sites},
-                                         cost_tie_share).join()
-        below.append(column)
     out = np.empty(n, dtype=object)
-    # Blocks of rows: the parts of a block, not of every row, are held at once.
+    at = order if order is not None else np.arange(n)
+    blocks = ranked_blocks(sites, load_mw, at, grid_note=grid_note,
+                           horizon_years=horizon_years, separation=order is not None,
+                           flexible=flexible, cost_tie_share=cost_tie_share,
+                           tier_months=tier_months)
+    for lo, hi, text in blocks:
+        out[at[lo:hi]] = text
+    return out
+
+
+def ranked_blocks(sites: Columns, load_mw: float, order: np.ndarray, *, grid_note: str = "",
+                  horizon_years: float = 10.0, separation: bool = True,
+                  flexible: bool = False, cost_tie_share: float = 0.0,
+                  tier_months: Sequence[float] = tiers.DEFAULT_MONTHS,
+                  ) -> Iterator[tuple[int, int, np.ndarray]]:
+    """The reasons of the rows ``order[lo:hi]``, block after block in rank order:
+    ``(lo, hi, lines)``, the same lines as :func:`build` (with ``separation``, the clause on
+    what separated each site from the one at the position above it in ``order``).
+
+    Only one block's parts and lines are held at a time: a caller that turns each block
+    into its final form (:func:`geo.score.rank`: an arrow-backed text column in rank order)
+    never holds a Python string per row of a surface."""
+    n = len(order)
+    cheapest = None
+    if separation and n:
+        cheapest = _cheapest({k: np.asarray(sites[k])[order]
+                              for k in _CHEAPEST_COLUMNS if k in sites})
     for lo in range(0, n, _BLOCK_ROWS):
         hi = min(lo + _BLOCK_ROWS, n)
-        line = _site_line(rows(sites, lo, hi), load_mw,
+        line = _site_line(rows_at(sites, order[lo:hi]), load_mw,
                           grid_note, horizon_years, flexible, tier_months)
-        line.parts.extend(part[lo:hi] for part in below)
-        out[lo:hi] = line.join()
-    return out
+        if cheapest is not None:
+            start = max(lo - 1, 0)  # the row ranked just above the block's first
+            above = order[start:hi]
+            clause = _separation_line({k: np.asarray(sites[k])[above]
+                                       for k in SEPARATION_COLUMNS if k in sites},
+                                      cost_tie_share, cheapest[start:hi], offset=start)
+            line.parts.extend(part[lo - start:] for part in clause.parts)
+        yield lo, hi, line.join()
 
 
 #: Rows per block in :func:`build`.
@@ -253,8 +276,35 @@ def separation(ranked: Columns, cost_tie_share: float = 0.0) -> np.ndarray:
     return _separation_line(ranked, cost_tie_share).join()
 
 
-def _separation_line(ranked: Columns, cost_tie_share: float = 0.0) -> _Line:
-    """The parts of :func:`separation` (the first row's are all "")."""
+#: The columns :func:`_cheapest` reads.
+_CHEAPEST_COLUMNS = ("tier", "time_to_power_months", "cost_of_power_musd", COST_GROUP)
+
+
+def _cost_group(ranked: Columns, cost: np.ndarray) -> np.ndarray:
+    """Each row's cost group (:func:`geo.score.cost_groups`; without it, each distinct cost
+    to 0.01 M USD is its own group)."""
+    if COST_GROUP in ranked:
+        return np.asarray(ranked[COST_GROUP])
+    return np.unique(np.nan_to_num(cost, nan=np.inf), return_inverse=True)[1].reshape(-1)
+
+
+def _cheapest(ranked: Columns) -> np.ndarray:
+    """The cheapest cost of power (to 0.01 M USD) of each row's tier, months and cost
+    group (rows in rank order)."""
+    tier = np.asarray(ranked["tier"]).astype(str).astype(object)
+    months = np.round(_num(ranked, "time_to_power_months"), 1)
+    cost = np.round(_num(ranked, "cost_of_power_musd"), 2)
+    keys = pd.DataFrame({"t": tier, "m": np.nan_to_num(months, nan=np.inf),
+                         "g": _cost_group(ranked, cost)})
+    return pd.Series(cost).groupby([keys["t"], keys["m"], keys["g"]],
+                                   sort=False).transform("min").to_numpy(float)
+
+
+def _separation_line(ranked: Columns, cost_tie_share: float = 0.0,
+                     cheapest: np.ndarray | None = None, offset: int = 0) -> _Line:
+    """The parts of :func:`separation` (the first row's are all ""). ``ranked`` may be rows
+    ``offset:`` of the ranking, with ``cheapest`` (:func:`_cheapest` of the whole ranking)
+    for the same rows; the row at ``offset`` 0 says nothing."""
     n = len(ranked["tier"])
     tier = np.asarray(ranked["tier"]).astype(str).astype(object)
     months = np.round(_num(ranked, "time_to_power_months"), 1)
@@ -271,16 +321,14 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0) -> _Line:
         return ~((a == b) | (np.isnan(a) & np.isnan(b)))
 
     # the cost group (geo.score.cost_groups) and its cheapest cost, per row
-    group = (np.asarray(ranked[COST_GROUP]) if COST_GROUP in ranked
-             else np.unique(np.nan_to_num(cost, nan=np.inf), return_inverse=True)[1])
-    keys = pd.DataFrame({"t": tier, "m": np.nan_to_num(months, nan=np.inf), "g": group})
-    cheapest = pd.Series(cost).groupby([keys["t"], keys["m"], keys["g"]],
-                                       sort=False).transform("min").to_numpy(float)
+    group = _cost_group(ranked, cost)
+    if cheapest is None:
+        cheapest = _cheapest(ranked)
     t_prev, m_prev, c_prev, l_prev = prev(tier), prev(months), prev(cost), prev(land)
     f_prev, p_prev, g_prev = prev(firm), prev(path), prev(grid)
     line = _Line(n)
     # the rank of the row above: "#1" .. "#n-1" (the first row says nothing)
-    line.add("; below #", np.arange(n).astype(str).astype(object), ": ")
+    line.add("; below #", np.arange(offset, offset + n).astype(str).astype(object), ": ")
     by_tier = tier != t_prev
     by_months = ~by_tier & differ(months, m_prev)
     same_time = ~(by_tier | by_months)
@@ -320,7 +368,7 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0) -> _Line:
     line.add_if(by_land, "same power facts, land score ", _fmt_at(land, "{:.3f}", by_land),
                 _fmt_at(l_prev, " vs {:.3f}", by_land))
     line.add_if(~(power | by_grid | by_land), "same power facts and land, site_id order")
-    first = np.arange(n) == 0
+    first = np.arange(offset, offset + n) == 0
     line.parts = [np.where(first, "", part) for part in line.parts]
     return line
 
