@@ -305,9 +305,9 @@ def _coords(coords: Any) -> list[list[float]]:
 # --- GeoParquet ---------------------------------------------------------------------------
 
 #: Rows converted to arrow and written at a time, one row group each, when a table has more:
-#: only these rows' arrow forms (about four copies while converted) are held beside the
-#: frame (2^16 rows: about 110 MB of a ranked US surface, 0.45 GB while converted). Smaller
-#: tables are one row group, written as before.
+#: only these rows' arrow form is held beside the frame (2^16 rows: about 110 MB of a ranked
+#: US surface; through geopandas' writer, which a block of 3D geometry still takes, about
+#: four copies, 0.45 GB). Smaller tables are one row group, written as before.
 PARQUET_ROW_GROUP_ROWS = 65_536
 
 
