@@ -183,8 +183,10 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
         cost_tie_share=settings.cost_tie_share, tier_months=settings.tier_months)]
     reasons = (pd.concat([pd.Series(b, copy=False) for b in blocks], ignore_index=True).array
                if blocks else pandas_form(np.empty(0, dtype=object)))
-    del blocks
-    release_memory()  # the parts of the reasons, before the ranked copy is made
+    # the columns the reasons took out of the frame (a float copy or an object array of
+    # 8 bytes a row each) and the order keys go before the ranked copy is made
+    del blocks, said, data, keys
+    release_memory()
     out = take_with(sites, new, order, consume=consume, ordered={"reasons": reasons})
     logger.info(
         "ranked %d site(s): %s",
