@@ -22,7 +22,8 @@ import pandas as pd
 from geo import columns
 
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
-           "merged", "present", "release_memory", "reused_heap", "rows", "take_with"]
+           "merged", "pandas_form", "present", "release_memory", "reused_heap", "rows",
+           "rows_at", "take_with"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -89,13 +90,13 @@ def arrays(frame: pd.DataFrame) -> Mapping[str, np.ndarray]:
 
 
 class _Rows(Mapping[str, np.ndarray]):
-    """Rows ``lo:hi`` of every column of ``data``, each sliced when read."""
+    """Some rows (a slice, or positions) of every column of ``data``, each taken when read."""
 
-    def __init__(self, data: Columns, lo: int, hi: int) -> None:
-        self._data, self._lo, self._hi = data, lo, hi
+    def __init__(self, data: Columns, at: slice | np.ndarray) -> None:
+        self._data, self._at = data, at
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return np.asarray(self._data[name])[self._lo:self._hi]
+        return np.asarray(self._data[name])[self._at]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -138,7 +139,20 @@ def merged(*maps: Columns) -> Columns:
 def rows(data: Columns, lo: int, hi: int) -> Columns:
     """Rows ``lo:hi`` of the columns, a column sliced only when read (a lazy
     :func:`arrays` mapping stays lazy)."""
-    return _Rows(data, lo, hi)
+    return _Rows(data, slice(lo, hi))
+
+
+def rows_at(data: Columns, at: np.ndarray) -> Columns:
+    """The rows at positions ``at`` (in that order), a column taken only when read."""
+    return _Rows(data, np.asarray(at))
+
+
+def pandas_form(values: np.ndarray) -> object:
+    """The array a frame's constructor would hold for ``values`` (an object array of text
+    becomes pandas 3's ``str``, arrow-backed; numbers stay as they are)."""
+    if values.dtype != object:
+        return values
+    return pd.Series(values, copy=False).array
 
 
 def present(data: Columns, column: str) -> np.ndarray:
@@ -191,7 +205,7 @@ def add_columns(frame: Frame, new: dict[str, np.ndarray]) -> Frame:
 
 
 def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
-              consume: bool = False) -> Frame:
+              consume: bool = False, ordered: Mapping[str, object] | None = None) -> Frame:
     """``add_columns(frame, new).take(order)`` with a fresh 0..N-1 index, built cheaper.
 
     Each column is taken once into its own block (``copy=False``: pandas does not merge
@@ -200,11 +214,15 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
     apart) is dropped from ``frame`` once taken, so that the frame and its reordered copy
     are not held whole at once (``frame`` is left with its geometry only), and each array
     of ``new`` is put in its pandas form first and dropped from ``new`` (a text column's
-    Python strings go before the frame is copied).
+    Python strings go before the frame is copied). ``ordered`` columns are already in the
+    order of ``order`` (arrays or pandas arrays): they are added as they are, after ``new``.
     """
+    ordered = dict(ordered or {})
     if not frame.columns.is_unique:  # columns cannot be taken by name
         out = add_columns(frame, new).take(order)
         out.index = pd.RangeIndex(len(out))
+        for c, values in ordered.items():
+            out[c] = pd.Series(values, index=out.index, copy=False)
         return out
     geometry = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
     added: dict[str, object] = {}
@@ -213,9 +231,12 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
         if consume:
             del new[c]
             # the dtype the frame's constructor would give the array (pandas 3: str)
-            added[c] = pd.Series(values, copy=False).array if values.dtype == object else values
+            added[c] = pandas_form(values)
         else:
             added[c] = values
+    for c in ordered:
+        added.pop(c, None)
+    added.update(ordered)
     data: dict[str, object] = {}
     for c in list(frame.columns):
         if c in added:

@@ -2,8 +2,8 @@
 
 Built column-wise: each part of the sentence is a numpy object array (one str per row, ""
 where the part is not said), and the parts are joined once per row at the end; number
-formatting (thousands separators) calls ``str.format`` once per distinct shown value. The
-sentence
+formatting (thousands separators) calls ``str.format`` once per distinct shown value (the
+pieces: :mod:`geo._phrases`). The sentence
 names the power path, its months, the element that binds them, the money, and each input
 that is estimated or synthetic:
 
@@ -26,17 +26,21 @@ Example (one line)::
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
 from geo import tiers
-from geo._arrays import Columns, as_bool, as_float, present, rows
+from geo._arrays import Columns, as_bool, present, rows_at
+from geo._phrases import Line as _Line
+from geo._phrases import contains as _contains
+from geo._phrases import float_column as _num
+from geo._phrases import fmt as _fmt
+from geo._phrases import fmt_at as _fmt_at
+from geo._phrases import text_column as _text
 
-__all__ = ["COST_GROUP", "SEPARATION_COLUMNS", "build", "separation"]
+__all__ = ["COST_GROUP", "SEPARATION_COLUMNS", "build", "ranked_blocks", "separation"]
 
 #: The key under which :func:`geo.score.rank` hands over each row's cost group
 #: (:func:`geo.score.cost_groups`; not an output column). Without it every distinct cost
@@ -82,23 +86,46 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
         One line per row.
     """
     n = len(sites["tier"])
-    below: list[np.ndarray] = []
-    if order is not None and len(order):
-        # joined at once into one text per row: its parts are not held across the blocks
-        column = np.empty(n, dtype=object)
-        column[order] = _separation_line({k: np.asarray(sites[k])[order]
-                                          for k in SEPARATION_COLUMNS if k in sites},
-                                         cost_tie_share).join()
-        below.append(column)
     out = np.empty(n, dtype=object)
-    # Blocks of rows: the parts of a block, not of every row, are held at once.
+    at = order if order is not None else np.arange(n)
+    blocks = ranked_blocks(sites, load_mw, at, grid_note=grid_note,
+                           horizon_years=horizon_years, separation=order is not None,
+                           flexible=flexible, cost_tie_share=cost_tie_share,
+                           tier_months=tier_months)
+    for lo, hi, text in blocks:
+        out[at[lo:hi]] = text
+    return out
+
+
+def ranked_blocks(sites: Columns, load_mw: float, order: np.ndarray, *, grid_note: str = "",
+                  horizon_years: float = 10.0, separation: bool = True,
+                  flexible: bool = False, cost_tie_share: float = 0.0,
+                  tier_months: Sequence[float] = tiers.DEFAULT_MONTHS,
+                  ) -> Iterator[tuple[int, int, np.ndarray]]:
+    """The reasons of the rows ``order[lo:hi]``, block after block in rank order:
+    ``(lo, hi, lines)``, the same lines as :func:`build` (with ``separation``, the clause on
+    what separated each site from the one at the position above it in ``order``).
+
+    Only one block's parts and lines are held at a time: a caller that turns each block
+    into its final form (:func:`geo.score.rank`: an arrow-backed text column in rank order)
+    never holds a Python string per row of a surface."""
+    n = len(order)
+    cheapest = None
+    if separation and n:
+        cheapest = _cheapest({k: np.asarray(sites[k])[order]
+                              for k in _CHEAPEST_COLUMNS if k in sites})
     for lo in range(0, n, _BLOCK_ROWS):
         hi = min(lo + _BLOCK_ROWS, n)
-        line = _site_line(rows(sites, lo, hi), load_mw,
+        line = _site_line(rows_at(sites, order[lo:hi]), load_mw,
                           grid_note, horizon_years, flexible, tier_months)
-        line.parts.extend(part[lo:hi] for part in below)
-        out[lo:hi] = line.join()
-    return out
+        if cheapest is not None:
+            start = max(lo - 1, 0)  # the row ranked just above the block's first
+            above = order[start:hi]
+            clause = _separation_line({k: np.asarray(sites[k])[above]
+                                       for k in SEPARATION_COLUMNS if k in sites},
+                                      cost_tie_share, cheapest[start:hi], offset=start)
+            line.parts.extend(part[lo - start:] for part in clause.parts)
+        yield lo, hi, line.join()
 
 
 #: Rows per block in :func:`build`.
@@ -253,8 +280,35 @@ def separation(ranked: Columns, cost_tie_share: float = 0.0) -> np.ndarray:
     return _separation_line(ranked, cost_tie_share).join()
 
 
-def _separation_line(ranked: Columns, cost_tie_share: float = 0.0) -> _Line:
-    """The parts of :func:`separation` (the first row's are all "")."""
+#: The columns :func:`_cheapest` reads.
+_CHEAPEST_COLUMNS = ("tier", "time_to_power_months", "cost_of_power_musd", COST_GROUP)
+
+
+def _cost_group(ranked: Columns, cost: np.ndarray) -> np.ndarray:
+    """Each row's cost group (:func:`geo.score.cost_groups`; without it, each distinct cost
+    to 0.01 M USD is its own group)."""
+    if COST_GROUP in ranked:
+        return np.asarray(ranked[COST_GROUP])
+    return np.unique(np.nan_to_num(cost, nan=np.inf), return_inverse=True)[1].reshape(-1)
+
+
+def _cheapest(ranked: Columns) -> np.ndarray:
+    """The cheapest cost of power (to 0.01 M USD) of each row's tier, months and cost
+    group (rows in rank order)."""
+    tier = np.asarray(ranked["tier"]).astype(str).astype(object)
+    months = np.round(_num(ranked, "time_to_power_months"), 1)
+    cost = np.round(_num(ranked, "cost_of_power_musd"), 2)
+    keys = pd.DataFrame({"t": tier, "m": np.nan_to_num(months, nan=np.inf),
+                         "g": _cost_group(ranked, cost)})
+    return pd.Series(cost).groupby([keys["t"], keys["m"], keys["g"]],
+                                   sort=False).transform("min").to_numpy(float)
+
+
+def _separation_line(ranked: Columns, cost_tie_share: float = 0.0,
+                     cheapest: np.ndarray | None = None, offset: int = 0) -> _Line:
+    """The parts of :func:`separation` (the first row's are all ""). ``ranked`` may be rows
+    ``offset:`` of the ranking, with ``cheapest`` (:func:`_cheapest` of the whole ranking)
+    for the same rows; the row at ``offset`` 0 says nothing."""
     n = len(ranked["tier"])
     tier = np.asarray(ranked["tier"]).astype(str).astype(object)
     months = np.round(_num(ranked, "time_to_power_months"), 1)
@@ -271,16 +325,14 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0) -> _Line:
         return ~((a == b) | (np.isnan(a) & np.isnan(b)))
 
     # the cost group (geo.score.cost_groups) and its cheapest cost, per row
-    group = (np.asarray(ranked[COST_GROUP]) if COST_GROUP in ranked
-             else np.unique(np.nan_to_num(cost, nan=np.inf), return_inverse=True)[1])
-    keys = pd.DataFrame({"t": tier, "m": np.nan_to_num(months, nan=np.inf), "g": group})
-    cheapest = pd.Series(cost).groupby([keys["t"], keys["m"], keys["g"]],
-                                       sort=False).transform("min").to_numpy(float)
+    group = _cost_group(ranked, cost)
+    if cheapest is None:
+        cheapest = _cheapest(ranked)
     t_prev, m_prev, c_prev, l_prev = prev(tier), prev(months), prev(cost), prev(land)
     f_prev, p_prev, g_prev = prev(firm), prev(path), prev(grid)
     line = _Line(n)
     # the rank of the row above: "#1" .. "#n-1" (the first row says nothing)
-    line.add("; below #", np.arange(n).astype(str).astype(object), ": ")
+    line.add("; below #", np.arange(offset, offset + n).astype(str).astype(object), ": ")
     by_tier = tier != t_prev
     by_months = ~by_tier & differ(months, m_prev)
     same_time = ~(by_tier | by_months)
@@ -320,139 +372,6 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0) -> _Line:
     line.add_if(by_land, "same power facts, land score ", _fmt_at(land, "{:.3f}", by_land),
                 _fmt_at(l_prev, " vs {:.3f}", by_land))
     line.add_if(~(power | by_grid | by_land), "same power facts and land, site_id order")
-    first = np.arange(n) == 0
+    first = np.arange(offset, offset + n) == 0
     line.parts = [np.where(first, "", part) for part in line.parts]
     return line
-
-
-class _Line:
-    """A line per row, built from parts (a str for every row, or one str per row) that
-    are joined once at the end: cheaper than adding strings a part at a time."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.parts: list[np.ndarray] = []
-
-    def _column(self, part: str | np.ndarray, where: np.ndarray | None) -> np.ndarray:
-        if not isinstance(part, str):
-            column = np.asarray(part, dtype=object)
-            return column if where is None else np.where(where, column, "")
-        column = np.empty(self.n, dtype=object)  # np.full makes a str per row: slower
-        column.fill(part if where is None else "")
-        if where is not None:
-            column[where] = part
-        return column
-
-    def add(self, *parts: str | np.ndarray) -> None:
-        """Parts said on every row."""
-        self.parts.extend(self._column(p, None) for p in parts)
-
-    def add_if(self, where: np.ndarray, *parts: str | np.ndarray) -> None:
-        """Parts said on the rows where ``where`` holds."""
-        if where.any():  # a part said nowhere is left out
-            self.parts.extend(self._column(p, where) for p in parts)
-
-    def add_list(self, title: str, items: list[tuple[Any, ...]]) -> None:
-        """``title`` and the items that hold, separated by commas ("; other paths: grid 36
-        months, gas 30 months"): each item is (where, part, ...)."""
-        wheres = [np.asarray(where, dtype=bool) for where, *_ in items]
-        self.add_if(np.logical_or.reduce(wheres), title)
-        said = np.zeros(self.n, dtype=bool)
-        for where, (_, *parts) in zip(wheres, items, strict=True):
-            self.add_if(where & ~said, " ")
-            self.add_if(where & said, ", ")
-            self.add_if(where, *parts)
-            said |= where
-
-    def join(self) -> np.ndarray:
-        """One str per row (object array)."""
-        out = np.empty(self.n, dtype=object)
-        for lo in range(0, self.n, _JOIN_ROWS):  # blocks of rows: the lists stay in cache
-            hi = min(lo + _JOIN_ROWS, self.n)
-            rows = map("".join, zip(*(p[lo:hi].tolist() for p in self.parts), strict=True))
-            out[lo:hi] = np.fromiter(rows, dtype=object, count=hi - lo)
-        return out
-
-
-#: Rows per block in :meth:`_Line.join`.
-_JOIN_ROWS = 16_384
-
-
-def _contains(text: np.ndarray, word: str) -> np.ndarray:
-    """True where the text holds ``word`` (each distinct text tested once)."""
-    codes, values = pd.factorize(text)
-    return np.array([word in v for v in values.tolist()] + [False], dtype=bool)[codes]
-
-
-def _text(sites: Columns, column: str) -> np.ndarray:
-    """A column as an object array of str, "" where null or absent."""
-    if column not in sites:
-        return np.full(len(next(iter(sites.values()))), "", dtype=object)
-    values = np.asarray(sites[column], dtype=object)
-    out = np.where(pd.isna(values), "", values)
-    if pd.api.types.infer_dtype(out, skipna=False) != "string":
-        out = np.array([str(v) for v in out.tolist()], dtype=object)
-    return out
-
-
-def _num(sites: Columns, column: str) -> np.ndarray:
-    return as_float(sites, column)
-
-
-def _fmt(values: np.ndarray, spec: str) -> np.ndarray:
-    """Format non-NaN numbers with ``spec`` (its text included); NaN becomes "".
-
-    ``spec`` holds one fixed-point field (``{:,.1f}``, ``{:.0f}``). Each distinct value is
-    formatted once (many rows share a POI, a voltage, a state's price), and most values are
-    first reduced to the integer their text shows (:func:`_shown`), so that a million
-    distances become a few hundred distinct tenths of a kilometre.
-    """
-    fmt: Callable[[float], str] = spec.format
-    values = np.ascontiguousarray(values, dtype=float)
-    digits = int(_FIELD.search(spec).group(1))  # type: ignore[union-attr]
-    shown, exact = _shown(values, digits)
-    out = np.empty(len(values), dtype=object)
-    if exact.any():
-        inverse, keys = pd.factorize(shown[exact])  # hashing: no sort
-        scale = 10.0 ** digits
-        text = np.array([fmt(k / scale) for k in keys.tolist()], dtype=object)
-        out[exact] = text[inverse]
-    rest = ~exact
-    if rest.any():
-        # Distinct by bit pattern, so -0.0 and 0.0 stay apart as str.format keeps them.
-        left = values[rest]
-        inverse, bits = pd.factorize(left.view(np.int64))
-        text = np.array([fmt(v) if v == v else "" for v in bits.view(float).tolist()],
-                        dtype=object)
-        out[rest] = text[inverse]
-    return out
-
-
-def _fmt_at(values: np.ndarray, spec: str, rows: np.ndarray) -> np.ndarray:
-    """:func:`_fmt` of the ``rows`` (a mask) only; "" elsewhere."""
-    out = np.empty(len(values), dtype=object)
-    out.fill("")
-    out[rows] = _fmt(np.asarray(values)[rows], spec)
-    return out
-
-
-#: The fixed-point field of a :func:`_fmt` spec; group 1: its decimals.
-_FIELD = re.compile(r"\{:,?\.(\d)f\}")
-
-
-def _shown(values: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
-    """The integer ``k`` such that ``format(v, f".{digits}f")`` reads ``k / 10**digits``,
-    and where that is certain.
-
-    Python rounds the exact binary value half to even. ``v * 10**digits`` is within a few
-    units in the last place of that exact product, so its nearest integer is the shown one
-    unless the fraction is within that error of one half: those values, negative numbers
-    (and -0.0), NaN and values too large for exact integers are left to ``str.format``.
-    """
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = values * 10.0 ** digits
-        whole = np.floor(scaled)
-        frac = scaled - whole
-        exact = ((values >= 0) & ~np.signbit(values) & (scaled < 2.0 ** 40)
-                 & (np.abs(frac - 0.5) > 4 * np.spacing(scaled) + 1e-9))
-    return np.where(exact, whole + (frac > 0.5), 0.0), exact

@@ -59,7 +59,16 @@ import numpy as np
 import pandas as pd
 
 from geo import _reasons, columns, tiers
-from geo._arrays import Columns, arrays, as_bool, as_float, merged, release_memory, take_with
+from geo._arrays import (
+    Columns,
+    arrays,
+    as_bool,
+    as_float,
+    merged,
+    pandas_form,
+    release_memory,
+    take_with,
+)
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load, hosts_load
@@ -165,14 +174,20 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     # a view, not a dict: the site columns stay unconverted until the reasons read them
     said = merged({_reasons.COST_GROUP: keys[COST_KEY]}, new, data)
     # Each line closes with what separated the site from the one ranked just above it.
-    new["reasons"] = _reasons.build(said, load, grid_note=grid_note,
-                                    horizon_years=settings.cost_horizon_years,
-                                    order=order if separation else None,
-                                    flexible=settings.flexible_load,
-                                    cost_tie_share=settings.cost_tie_share,
-                                    tier_months=settings.tier_months)
-    release_memory()  # the parts of the reasons, before the ranked copy is made
-    out = take_with(sites, new, order, consume=consume)
+    # The lines are made in rank order, a block at a time, each block turned into the
+    # column's own form at once (pandas 3: arrow-backed text): a surface's lines are never
+    # held as a Python string per row, and the ranked copy takes no reordering of them.
+    blocks = [pandas_form(text) for _, _, text in _reasons.ranked_blocks(
+        said, load, order, grid_note=grid_note, horizon_years=settings.cost_horizon_years,
+        separation=separation, flexible=settings.flexible_load,
+        cost_tie_share=settings.cost_tie_share, tier_months=settings.tier_months)]
+    reasons = (pd.concat([pd.Series(b, copy=False) for b in blocks], ignore_index=True).array
+               if blocks else pandas_form(np.empty(0, dtype=object)))
+    # the columns the reasons took out of the frame (a float copy or an object array of
+    # 8 bytes a row each) and the order keys go before the ranked copy is made
+    del blocks, said, data, keys
+    release_memory()
+    out = take_with(sites, new, order, consume=consume, ordered={"reasons": reasons})
     logger.info(
         "ranked %d site(s): %s",
         len(out),

@@ -158,3 +158,18 @@ def test_reused_heap_serves_a_large_array_from_the_heap_and_restores_the_mapping
                           check=True)
     inside, after = map(int, done.stdout.split())
     assert inside < 64 << 20 <= after
+
+
+def test_take_with_adds_the_ordered_columns_as_they_are():
+    """A column already in the new order (the reasons, made in rank order) is not taken
+    again, with or without repeated column names."""
+    frame = pd.DataFrame({"site_id": ["a", "b", "c"], "reasons": ["old"] * 3})
+    order = np.array([2, 0, 1])
+    ordered = {"reasons": np.array(["#1 c", "#2 a", "#3 b"], dtype=object)}
+    got = take_with(frame, {"rank": np.array([2, 3, 1])}, order, ordered=ordered)
+    assert got["site_id"].tolist() == ["c", "a", "b"]
+    assert got["reasons"].tolist() == ["#1 c", "#2 a", "#3 b"]
+    assert got["rank"].tolist() == [1, 2, 3] and list(got.columns)[-1] == "reasons"
+    twice = pd.concat([frame, frame[["site_id"]]], axis=1)  # a repeated name
+    got = take_with(twice, {}, order, ordered=ordered)
+    assert got["reasons"].tolist() == ["#1 c", "#2 a", "#3 b"]

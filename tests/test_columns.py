@@ -163,3 +163,18 @@ def test_stage_inputs_come_from_the_table(tmp_path):
     with columns.use_table(path), pytest.raises(
             LayerValidationError, match=r"backbone_km \(run geo.join.enrich first\)"):
         costs.estimate(frame, LOAD)
+
+
+def test_the_table_is_read_once_per_file_version(tmp_path, monkeypatch):
+    """The map asks for a column's label about a thousand times a run: the table file is
+    read once, and again only when it changed."""
+    reads = []
+    real = columns._read
+    monkeypatch.setattr(columns, "_read", lambda path: reads.append(path) or real(path))
+    path = _write_table(tmp_path / "sites.csv", [TOY_ROW])
+    with columns.use_table(path):
+        labels = {columns.label("toy_mw") for _ in range(5)}
+        assert labels == {"toy (MW)"} and len(reads) == 1
+        _write_table(path, [TOY_ROW], change={"hosting_mw": {"description": "changed"}})
+        assert columns.by_name()["hosting_mw"].description == "changed"
+        assert len(reads) == 2

@@ -334,6 +334,28 @@ def test_gpkg_describes_its_columns(tmp_path, prov):
     assert list(back.columns) == list(make_sites().columns)
 
 
+def test_parquet_blocks_from_the_frame_are_the_writers_bytes(tmp_path, prov, monkeypatch):
+    """A block's data converted straight from the frame gives the file, byte for byte, that
+    geopandas' writer (into memory and read back) gives; 3D geometry takes the writer."""
+    n = 10
+    sites = gpd.GeoDataFrame(
+        {"site_id": [f"s{i}" for i in range(n)],
+         "note": pd.array([None] * 4 + ["x"] * 6, dtype=object),
+         "tier": pd.Series(list("ABCDABCDAB")),  # pandas 3: str (arrow), else object
+         "score": np.r_[np.arange(n - 1, dtype=float), np.nan],
+         "rank": np.arange(1, n + 1)},
+        geometry=[Point(i, -i) for i in range(n - 2)] + [None, box(1, 1, 2, 2)],
+        crs="EPSG:4326")
+    monkeypatch.setattr(export, "PARQUET_ROW_GROUP_ROWS", 4)
+    direct = export.write(sites, tmp_path / "direct.parquet", prov).read_bytes()
+    monkeypatch.setattr(export, "_wkb_as_written", lambda frame: False)
+    written = export.write(sites, tmp_path / "writer.parquet", prov).read_bytes()
+    assert direct == written
+    three_d = sites.set_geometry([Point(i, i, 1.0) for i in range(n)], crs="EPSG:4326")
+    monkeypatch.undo()
+    assert not export._wkb_as_written(three_d) and export._wkb_as_written(sites)
+
+
 def test_parquet_in_row_groups_holds_the_same_table(tmp_path, prov, monkeypatch):
     """A table longer than a row group is converted and written one block at a time: the
     same table, schema and ``geo`` key (bounding box, geometry types) as written at once,

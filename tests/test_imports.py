@@ -231,3 +231,15 @@ def test_version_imports_no_subcommand_and_no_heavy_library():
     assert result.returncode == 0, result.stderr
     assert "geo-rank, version" in result.stdout
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+def test_ranking_imports_no_download_code():
+    """Every command reads the fetch settings; only ``geo-rank fetch`` loads the downloads
+    (requests, urllib3 and the source modules: about 0.2 s)."""
+    child = ("import json, sys, geo.cli.rank; print(json.dumps(sorted(m for m in ("
+             "'requests', 'urllib3', 'layers.fetch.download', 'layers.fetch.overpass') "
+             "if m in sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", child], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from geo import costs, score
+from geo import _reasons, costs, score
 from geo.errors import LayerValidationError, SettingsError
 from geo.settings import Settings
 
@@ -229,6 +229,29 @@ def test_costs_within_the_tie_share_are_equal_and_firm_mw_decides() -> None:
     assert list(exact["site_id"]) == ["nm", "la", "tx"]
     assert exact["reasons"][1].endswith("; below #1: same months, cost of power 1,750.41 vs "
                                         "1,729.51 M USD")
+
+
+@pytest.mark.parametrize("block_rows", [1, 2])
+def test_reasons_made_in_blocks_read_across_the_block_edges(monkeypatch, block_rows) -> None:
+    """The reasons are made a block of ranks at a time: the clause of a block's first site
+    still names the site ranked just above it (in the block before), its rank, and the
+    cheapest cost of a cost group that began in an earlier block."""
+    # the cheapest (New Mexico, 1,729.51 M USD) first in its cost group, two ranks above
+    # Texas: a block of one or two ranks holds Texas without it
+    rows = [_site("la", subdivision="US-LA", interconnect="Eastern", firm_mw=601.0),
+            _site("tx", subdivision="US-TX", interconnect="Texas", firm_mw=2000.0,
+                  hosting_mw=4000.0),
+            _site("nm", subdivision="US-NM", interconnect="Western", firm_mw=1039.0,
+                  hosting_mw=4122.0)]
+    whole = _rank(*rows)
+    monkeypatch.setattr(_reasons, "_BLOCK_ROWS", block_rows)
+    out = _rank(*rows)
+    assert list(out["site_id"]) == ["nm", "la", "tx"]
+    sep = [r.split("; below ")[-1] if "; below " in r else "" for r in out["reasons"]]
+    assert sep == ["", "#1: same months, cost of power within 2 %, firm 601 vs 1,039 MW",
+                   "#2: same months, cost of power 1,901.78 M USD, more than 2 % above "
+                   "the 1,729.51 M USD of the sites above"]
+    pd.testing.assert_frame_equal(out, whole, check_exact=True)
 
 
 def test_cost_groups_are_anchored_on_the_cheapest_and_equal_firm_falls_back_on_cost() -> None:

@@ -305,9 +305,9 @@ def _coords(coords: Any) -> list[list[float]]:
 # --- GeoParquet ---------------------------------------------------------------------------
 
 #: Rows converted to arrow and written at a time, one row group each, when a table has more:
-#: only these rows' arrow forms (about four copies while converted) are held beside the
-#: frame (2^16 rows: about 110 MB of a ranked US surface, 0.45 GB while converted). Smaller
-#: tables are one row group, written as before.
+#: only these rows' arrow form is held beside the frame (2^16 rows: about 110 MB of a ranked
+#: US surface; through geopandas' writer, which a block of 3D geometry still takes, about
+#: four copies, 0.45 GB). Smaller tables are one row group, written as before.
 PARQUET_ROW_GROUP_ROWS = 65_536
 
 
@@ -328,9 +328,12 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
     schema = schema.with_metadata({**(schema.metadata or {}),
                                    PARQUET_KEY: _dumps(prov).encode("utf-8")})
     pool = pa.default_memory_pool()
+    # a block's data straight from the frame (the ``geo`` key is the schema's): without
+    # the writer's in-memory file and its reading back, two of its four copies
+    convert = _block_table if _wkb_as_written(sites) else _arrow_table
     with pq.ParquetWriter(tmp, schema) as writer:
         for start in range(0, len(sites), step):
-            block = _arrow_table(sites.iloc[start:start + step])
+            block = convert(sites.iloc[start:start + step])
             writer.write_table(block.cast(schema), row_group_size=step)
             del block  # a block's copies (about four) go back before the next is made
             pool.release_unused()
@@ -356,6 +359,29 @@ def _deciding_rows(sites: gpd.GeoDataFrame) -> np.ndarray:
             types = pd.Series([type(v) for v in values.to_numpy()])
             rows.extend(np.unique(types.astype(str).to_numpy(), return_index=True)[1].tolist())
     return np.unique(np.asarray(rows, dtype=np.int64))
+
+
+def _wkb_as_written(sites: gpd.GeoDataFrame) -> bool:
+    """True when :func:`_block_table` gives the geometry the bytes geopandas' writer gives
+    it: one geometry column, all 2D (ISO and extended WKB, the writers of geopandas 1.0 and
+    1.2, differ only in 3D)."""
+    geometry = [c for c in sites.columns if isinstance(sites[c].dtype, gpd.array.GeometryDtype)]
+    return (geometry == [sites.geometry.name]
+            and not shapely.has_z(np.asarray(sites.geometry.array)).any())
+
+
+def _block_table(sites: gpd.GeoDataFrame) -> Any:
+    """The data of :func:`_arrow_table` (its schema's metadata aside): the columns as
+    ``pyarrow.Table.from_pandas`` converts them, and the geometry as WKB, in its place."""
+    import pyarrow as pa
+
+    name = sites.geometry.name
+    attributes = pd.DataFrame(sites.copy(deep=False))
+    attributes[name] = None  # arrow's null type: no memory, replaced below
+    table = pa.Table.from_pandas(attributes, preserve_index=False)
+    wkb = shapely.to_wkb(np.asarray(sites.geometry.array), hex=False)
+    at = table.schema.get_field_index(name)
+    return table.set_column(at, pa.field(name, pa.binary()), pa.array(wkb, type=pa.binary()))
 
 
 def _arrow_table(sites: gpd.GeoDataFrame) -> Any:
