@@ -22,6 +22,7 @@ import layers as layers_pkg
 from geo import candidates as candidates_mod
 from geo import columns, grid, join, portfolio, prices, score, sovereignty, territories
 from geo import engine as engine_mod
+from geo import partitions as partitions_mod
 from geo._arrays import release_memory
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.grid import queue
@@ -121,8 +122,18 @@ def prepare(request: Request, land: LandInput, data: DataRules, execution: Execu
     regimes = sovereignty.check_origins(data.data_from, rules) if rules is not None else []
 
     candidates_mod.warn_memory(bundle, request.candidates, engine)
-    sites = candidates_mod.generate(bundle, request.candidates, min_kv=settings.candidate_min_kv,
-                                    allow_outside=request.allow_outside)
+    sites: gpd.GeoDataFrame | partitions_mod.Surface
+    if (res := partitions_mod.cells_on_workers(request.candidates, engine,
+                                                execution.dataset)) is not None:
+        # an H3 surface into a dataset on Dask: the workers generate the cells
+        sites = partitions_mod.survey(bundle, res, settings, execution.scheduler,
+                                      partitions_mod.check_partition_sites(
+                                          execution.partition_sites
+                                          or engine_mod.PARTITION_SITES))
+    else:
+        sites = candidates_mod.generate(bundle, request.candidates,
+                                        min_kv=settings.candidate_min_kv,
+                                        allow_outside=request.allow_outside)
     if len(sites) == 0:
         raise GeoRankError(
             f"no candidate sites in {bundle.region} for --candidates {request.candidates!r}"
@@ -153,7 +164,8 @@ def grid_step(prep: Prepared) -> Gridded:
             "lines' CRS and voltages, or raise snap_tolerance_km in --config")
     progress = prep.execution.progress
     hosting_progress = (lambda done, total: progress("hosting", done, total)) if progress else None
-    pois = join.reachable_pois(sites, bundle.substations, settings)
+    pois = (sites.pois if isinstance(sites, partitions_mod.Surface)
+            else join.reachable_pois(sites, bundle.substations, settings))
     queued = None
     queued_loads = prep.request.queued_loads
     if queued_loads is not None:
@@ -249,6 +261,7 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
             written["provenance"]["figures_outside_us"] = figures
         return Staged(ranked, _order(score.one_per_poi(ranked).head(top)),
                       written["provenance"], summary)
+    assert isinstance(prep.sites, gpd.GeoDataFrame)  # a Surface only goes to a dataset
     enriched = engine_mod.run_candidate_stage(prep.sites, context, settings,
                                               engine=execution.engine,
                                               scheduler=execution.scheduler,
