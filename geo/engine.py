@@ -23,6 +23,7 @@ Dask is an optional extra, imported only for ``engine="dask"`` (:mod:`geo.partit
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,7 +224,7 @@ def _draft(sites: gpd.GeoDataFrame | CellPart, context: StageContext, settings: 
            "dtypes": ranked.dtypes.drop(ranked.geometry.name)}
     del ranked, tiers
     release_memory()
-    out["memory_mb"] = worker_memory_mb()
+    out["memory_mb"] = (os.getpid(), *worker_memory_mb())
     return out
 
 
@@ -391,9 +392,9 @@ def _collect(distributed: Any, futures: list[Any], cost_tie_share: float
         future.release()
         if draft["n"]:
             check_local_order(draft["keys"], cost_tie_share)
-            now, peak = draft.pop("memory_mb")
-            log.info("dask: partition %d, %d sites; its worker at %.0f MB (peak %.0f MB)",
-                     i, draft["n"], now, peak)
+            pid, now, peak = draft.pop("memory_mb")
+            log.info("dask: partition %d, %d sites; its worker (pid %d) at %.0f MB "
+                     "(peak %.0f MB)", i, draft["n"], pid, now, peak)
         drafts[i] = draft
     futures.clear()
     return drafts
