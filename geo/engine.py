@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import columns, costs, join, outlines, score, sovereignty, territories
+from geo import columns, costs, join, outlines, prices, score, sovereignty, territories
 from geo._arrays import arrays, release_memory
 from geo.errors import SettingsError
 from geo.io import dataset as _dataset
@@ -219,6 +219,7 @@ def _draft(sites: gpd.GeoDataFrame | CellPart, context: StageContext, settings: 
     out = {"n": len(ranked), "keys": order_keys(ranked),
            "schema": _dataset.draft_schema(path),
            "tiers": {str(k): int(v) for k, v in tiers.items()},
+           "outside_us": prices.outside_us_counts(ranked),
            # the dtypes the heads had in memory (read back, a bool column with nulls
            # is object, without them bool)
            "dtypes": ranked.dtypes.drop(ranked.geometry.name)}
@@ -229,15 +230,16 @@ def _draft(sites: gpd.GeoDataFrame | CellPart, context: StageContext, settings: 
 
 
 def _finish(tmp: Path, i: int, ranks: np.ndarray, schema: Any, provenance: dict[str, Any],
-            top: int) -> tuple[Any, gpd.GeoDataFrame]:
+            top: int, name: int | None = None) -> tuple[Any, gpd.GeoDataFrame]:
     """Pass 2 on a worker: the part's best ``top`` sites by global rank (one per POI), then
-    the part written with its global ranks (:func:`geo.io.dataset.finish_part`)."""
+    the part written with its global ranks as part ``name`` (the parts that hold sites are
+    numbered 0, 1, ...: :func:`geo.io.dataset.finish_part`)."""
     draft = gpd.read_parquet(_dataset.draft_path(tmp, i))
     heads = score.one_per_poi(draft.assign(rank=ranks, part_row=np.arange(len(draft))))
     heads = heads.head(top)
     heads = heads.assign(rank=np.asarray(ranks)[heads["part_row"].to_numpy()])
     del draft
-    written = _dataset.finish_part(tmp, i, ranks, schema, provenance)
+    written = _dataset.finish_part(tmp, i, ranks, schema, provenance, name)
     release_memory()
     return written, heads
 
@@ -294,7 +296,8 @@ def _ranks(columns: list[list[np.ndarray]], sizes: list[int],
 
 def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
                     settings: Settings, target: Path,
-                    provenance: Callable[[int, dict[str, int]], dict[str, Any]],
+                    provenance: Callable[[int, dict[str, int], dict[str, str] | None],
+                                         dict[str, Any]],
                     *, scheduler: str | None = None, partition_sites: int | None = None,
                     top: int = 25) -> DatasetSummary:
     """Stage and rank ``sites`` on Dask and write them as a partitioned GeoParquet dataset.
@@ -316,8 +319,9 @@ def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
     target
         The dataset folder (``<region>_sites.parquet``).
     provenance
-        ``provenance(count, tiers)``: the dictionary written into every part, built once
-        the counts are known.
+        ``provenance(count, tiers, figures)``: the dictionary written into every part,
+        built once the counts are known (``figures``: :func:`geo.prices.figures_outside_us`
+        over every site, None when all are in the US).
     scheduler, partition_sites
         As :func:`run_candidate_stage`.
     top
@@ -357,10 +361,13 @@ def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
                 for t, n in d["tiers"].items():
                     tiers[t] = tiers.get(t, 0) + n
             count = sum(d["n"] for _, d in used)
-            prov = provenance(count, dict(sorted(tiers.items())))
+            outside = None
+            for _, d in used:
+                outside = prices.add_counts(outside, d["outside_us"])
+            prov = provenance(count, dict(sorted(tiers.items())), prices.figures_of(outside))
             schema = _dataset.common_schema([d["schema"] for _, d in used]) if used else None
-            futures = [client.submit(_finish, tmp, i, r, schema, prov, top, pure=False)
-                       for (i, _), r in zip(used, ranks, strict=True)]
+            futures = [client.submit(_finish, tmp, i, r, schema, prov, top, k, pure=False)
+                       for k, ((i, _), r) in enumerate(zip(used, ranks, strict=True))]
             del ranks
             done = client.gather(futures)
             del futures

@@ -191,10 +191,10 @@ def grid_step(prep: Prepared) -> Gridded:
 
 
 def _provenance(prep: Prepared, gridded: Gridded, count: int, written: int,
-                tiers: dict[str, int], ranked: pd.DataFrame | None = None) -> dict[str, Any]:
-    """The run's provenance (:func:`geo.provenance.build_provenance`) with its facts."""
+                tiers: dict[str, int], figures: dict[str, str] | None) -> dict[str, Any]:
+    """The run's provenance (:func:`geo.provenance.build_provenance`) with its facts
+    (``figures``: :func:`geo.prices.figures_outside_us` of every ranked site)."""
     request, bundle, queued = prep.request, prep.bundle, gridded.queued
-    figures = prices.figures_outside_us(ranked) if ranked is not None else None
     thin = gridded.thin_grid
     queued_loads = request.queued_loads
     return build_provenance(
@@ -242,8 +242,9 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
         context.who = prep.who
         written: dict[str, Any] = {}
 
-        def dataset_provenance(count: int, tiers: dict[str, int]) -> dict[str, Any]:
-            written["provenance"] = _provenance(prep, gridded, count, count, tiers)
+        def dataset_provenance(count: int, tiers: dict[str, int],
+                               figures: dict[str, str] | None) -> dict[str, Any]:
+            written["provenance"] = _provenance(prep, gridded, count, count, tiers, figures)
             return written["provenance"]
 
         summary = engine_mod.rank_to_dataset(prep.sites, context, settings,
@@ -257,8 +258,6 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
                 f"lies in {bloc}" if prep.who is None else
                 f"passes {prep.who.asked}" + (f" in {bloc}" if bloc else "")))
         ranked = _order(summary.heads)
-        if (figures := prices.figures_outside_us(ranked)) is not None:
-            written["provenance"]["figures_outside_us"] = figures
         return Staged(ranked, _order(score.one_per_poi(ranked).head(top)),
                       written["provenance"], summary)
     assert isinstance(prep.sites, gpd.GeoDataFrame)  # a Surface only goes to a dataset
@@ -284,7 +283,8 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
              else _order(score.one_per_poi(ranked).head(top)))
     tiers = ranked["tier"].value_counts().sort_index()
     provenance = _provenance(prep, gridded, len(ranked), len(shown),
-                             {str(k): int(v) for k, v in tiers.items()}, ranked)
+                             {str(k): int(v) for k, v in tiers.items()},
+                             prices.figures_outside_us(ranked))
     return Staged(ranked, shown, provenance)
 
 
