@@ -351,7 +351,8 @@ def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
             del parts
             drafts = _collect(distributed, futures, settings.cost_tie_share)
             used = [(i, d) for i, d in enumerate(drafts) if d["n"]]
-            columns = [[d["keys"][k] for _, d in used] for k in range(9)] if used else []
+            columns = [[d["keys"][k] for _, d in used]
+                       for k in range(len(used[0][1]["keys"]))] if used else []
             for _, d in used:
                 del d["keys"]
             ranks = _ranks(columns, [d["n"] for _, d in used],
