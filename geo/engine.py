@@ -35,7 +35,7 @@ import pandas as pd
 import shapely
 
 from geo import columns, costs, join, outlines, prices, score, sovereignty, territories
-from geo._arrays import arrays, release_memory
+from geo._arrays import arrays
 from geo.errors import SettingsError
 from geo.io import dataset as _dataset
 from geo.partitions import (
@@ -45,6 +45,7 @@ from geo.partitions import (
     check_partition_sites,
     cluster,
     import_dask,
+    release_worker_memory,
     spatial_order,
     worker_memory_mb,
 )
@@ -224,7 +225,7 @@ def _draft(sites: gpd.GeoDataFrame | CellPart, context: StageContext, settings: 
            # is object, without them bool)
            "dtypes": ranked.dtypes.drop(ranked.geometry.name)}
     del ranked, tiers
-    release_memory()
+    release_worker_memory()
     out["memory_mb"] = (os.getpid(), *worker_memory_mb())
     return out
 
@@ -240,7 +241,7 @@ def _finish(tmp: Path, i: int, ranks: np.ndarray, schema: Any, provenance: dict[
     heads = heads.assign(rank=np.asarray(ranks)[heads["part_row"].to_numpy()])
     del draft
     written = _dataset.finish_part(tmp, i, ranks, schema, provenance, name)
-    release_memory()
+    release_worker_memory()
     return written, heads
 
 

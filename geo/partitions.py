@@ -185,6 +185,18 @@ class _Shared:
     settings: Settings
 
 
+def release_worker_memory() -> None:
+    """Hand a partition's freed memory back to the system: glibc's heap
+    (:func:`geo._arrays.release_memory`) and arrow's pool (mimalloc or jemalloc keep freed
+    pages; measured on the US at H3 res 8, a worker writing its parts grew from 0.4 to
+    2.3 GB without this)."""
+    release_memory()
+    with contextlib.suppress(ImportError, AttributeError):
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+
+
 def worker_memory_mb() -> tuple[float, float]:
     """This process's resident memory now and its peak so far, MB (Linux; NaN elsewhere)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -206,7 +218,7 @@ def _survey(part: CellPart, shared: _Shared) -> dict[str, Any]:
             for name, xy in outlines.outside_lonlat(sites, shared.layers).items()}
     n = len(sites)
     del sites
-    release_memory()
+    release_worker_memory()
     return {"n": n, "pois": pois, "sums": sums}
 
 
