@@ -98,9 +98,14 @@ def h3_estimate(boundary: BaseGeometry, res: int) -> tuple[float, float]:
 
 def from_h3(layers: Layers, res: int) -> gpd.GeoDataFrame:
     """The centre of every H3 cell of resolution ``res`` over the region's land."""
-    ints, latlng = cells_in(layers.boundary, res)
+    sites = h3_sites(*cells_in(layers.boundary, res))
+    log.info("%d H3 cells at resolution %d over %s", len(sites), res, layers.region)
+    return sites
+
+
+def h3_sites(ints: np.ndarray, latlng: np.ndarray) -> gpd.GeoDataFrame:
+    """H3 cells (uint64) and their centres ((lat, lon) rows) as candidate sites."""
     cells = _hex(ints)
-    log.info("%d H3 cells at resolution %d over %s", len(cells), res, layers.region)
     return gpd.GeoDataFrame(
         {
             "site_id": cells,
@@ -128,23 +133,45 @@ def cells_in(boundary: shapely.Geometry, res: int) -> tuple[np.ndarray, np.ndarr
     reach a little past its own outline), are expanded to ``res``, and each child's centre
     is tested with shapely's vectorised point-in-polygon. An outline wider than 180 degrees
     of longitude (across the antimeridian, as H3 reads it) goes to H3 directly.
+    :func:`h3_parents` and :func:`cells_of_parents` are the two halves (the Dask engine
+    runs the second on its workers, a share of the parents each).
     """
+    parents, test = h3_parents(boundary, res)
+    return cells_of_parents(parents, res, boundary if test else None)
+
+
+def h3_parents(boundary: shapely.Geometry, res: int) -> tuple[np.ndarray, bool]:
+    """The parent cells whose children at ``res`` hold every cell of :func:`cells_in`
+    (uint64, sorted, distinct; two parents never share a child) and whether those children
+    are still to be tested against ``boundary`` (False: the parents are the cells)."""
     import h3
     import h3.api.numpy_int as h3n
 
     shape = h3.geo_to_h3shape(shapely.geometry.mapping(boundary))
     minx, _, maxx, _ = boundary.bounds
     if res <= _COARSE_STEP or maxx - minx > 180:
-        ints = np.asarray(h3n.h3shape_to_cells_experimental(shape, res, contain="center"),
-                          dtype=np.uint64)
-        return _sorted_with_centres(ints)
+        return np.unique(np.asarray(h3n.h3shape_to_cells_experimental(
+            shape, res, contain="center"), dtype=np.uint64)), False
     coarse = np.asarray(h3n.h3shape_to_cells_experimental(
         shape, res - _COARSE_STEP, contain="overlap"), dtype=np.uint64)
-    near = np.unique(np.concatenate(
+    return np.unique(np.concatenate(
         [coarse, *(np.asarray(h3n.grid_disk(int(c), 1), dtype=np.uint64)
-                   for c in coarse.tolist())]))
-    ints, latlng = _sorted_with_centres(np.asarray(h3n.uncompact_cells(near, res),
-                                                   dtype=np.uint64))
+                   for c in coarse.tolist())])), True
+
+
+def cells_of_parents(parents: np.ndarray, res: int, boundary: shapely.Geometry | None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The children at ``res`` of ``parents`` (:func:`h3_parents`) whose centre lies inside
+    ``boundary`` (every child when None), sorted as integers, and their centres as
+    (lat, lon) rows."""
+    import h3.api.numpy_int as h3n
+
+    if len(parents) == 0:
+        return np.empty(0, dtype=np.uint64), np.empty((0, 2))
+    ints, latlng = _sorted_with_centres(np.asarray(
+        h3n.uncompact_cells(np.asarray(parents, dtype=np.uint64), res), dtype=np.uint64))
+    if boundary is None:
+        return ints, latlng
     shapely.prepare(boundary)
     inside = shapely.contains_xy(boundary, latlng[:, 1], latlng[:, 0])
     return ints[inside], latlng[inside]

@@ -9,20 +9,22 @@ partitions of a dask-geopandas frame, spatially sorted (Hilbert curve of lon/lat
 partition holds a compact patch of the map, broadcasts the layers, the grid metrics and the
 settings to every worker once (``Client.scatter(..., broadcast=True)``) and runs the same
 functions on each partition. The grid metrics are computed once, before, by the caller.
+An H3 surface ranked into a partitioned dataset is not cut here: its partitions are lists of
+coarse parent cells whose cells each worker generates itself (:mod:`geo.partitions`).
 
 Both engines give the same bits. The two quantities of the stage that depend on more than
 one site are made partition-independent: the projection centre of the outline distances is
 computed from all sites first (:func:`geo.outlines.outside_lonlat`, :func:`geo.outlines.centre_of`)
 and passed to every partition, and hydro sums add each site's plants in plant order.
 
-Dask is an optional extra, imported only here and only for ``engine="dask"``.
+Dask is an optional extra, imported only for ``engine="dask"`` (:mod:`geo.partitions`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,19 +32,32 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from geo import columns, costs, join, outlines, score, sovereignty, territories
+from geo import columns, costs, join, outlines, prices, score, sovereignty, territories
 from geo._arrays import arrays
-from geo.errors import DependencyError, SettingsError
+from geo.errors import SettingsError
 from geo.io import dataset as _dataset
+from geo.partitions import (
+    INSTALL_HINT,
+    CellPart,
+    Surface,
+    check_partition_sites,
+    cluster,
+    import_dask,
+    release_worker_memory,
+    spatial_order,
+    worker_memory_mb,
+)
 from geo.settings import Settings
 from layers import Layers
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("local", "dask")
-#: One line for the CLI when the extra is missing.
-INSTALL_HINT = "--engine dask needs the dask extra: pip install 'geo-rank[dask]'"
+__all__ = ["ENGINES", "INSTALL_HINT", "PARTITION_SITES", "DatasetSummary", "StageContext",
+           "global_ranks", "import_dask", "order_keys", "rank_partition", "rank_to_dataset",
+           "run_candidate_stage", "spatial_order", "stage"]
 #: Sites per Dask partition (a partition's joins then take a few seconds).
 PARTITION_SITES = 100_000
 
@@ -118,11 +133,8 @@ def run_candidate_stage(sites: gpd.GeoDataFrame, context: StageContext, settings
         if scheduler is not None:
             raise SettingsError("--scheduler needs --engine dask")
         return stage(sites, context, settings)
-    if partition_sites is None:
-        partition_sites = PARTITION_SITES
-    if isinstance(partition_sites, bool) or not isinstance(partition_sites, int) \
-            or partition_sites < 1:
-        raise SettingsError(f"partition_sites must be a whole number >= 1, not {partition_sites!r}")
+    partition_sites = check_partition_sites(
+        PARTITION_SITES if partition_sites is None else partition_sites)
     return _dask_stage(sites, context, settings, scheduler, partition_sites)
 
 
@@ -169,47 +181,77 @@ def rank_partition(sites: gpd.GeoDataFrame, context: StageContext, settings: Set
 def order_keys(ranked: pd.DataFrame) -> tuple[np.ndarray, ...]:
     """The keys of :func:`geo.score.rank`'s order before the costs are grouped
     (:func:`geo.score.raw_order_keys`: :func:`global_ranks` groups them over every
-    partition), with the site id as text in place of its partition-local code, so keys of
+    partition), with the site id in place of its partition-local code, so keys of
     different partitions compare.
 
-    Site ids are kept as bytes when they are ASCII (H3 cells are: a third of the memory of
-    text), which sorts the same.
+    Compact, for the client holds them for every site: the tier and the power path as
+    int8; H3 cells' ids as their uint64 number (at one resolution their hex texts sort as
+    the numbers do), other ids as bytes when they are ASCII (which sorts as text), else
+    text.
     """
     ids = ranked["site_id"].astype(str).to_numpy()
-    try:
-        ids = ids.astype("S")
-    except UnicodeEncodeError:
-        ids = ids.astype("U")
+    if len(ids) and (ranked["candidate_kind"].astype(str) == "h3").all():
+        ids = np.array([int(c, 16) for c in ids.tolist()], dtype=np.uint64)
+    else:
+        try:
+            ids = ids.astype("S")
+        except UnicodeEncodeError:
+            ids = ids.astype("U")
     keys = score.raw_order_keys(arrays(ranked), ranked["tier"].astype(str).to_numpy(),
                                 ranked["land_score"].to_numpy(dtype=float))
+    keys[0] = keys[0].astype(np.int8)
+    keys[5] = keys[5].astype(np.int8)
     return (*keys[:-1], ids)
 
 
-def _draft(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
+def _draft(sites: gpd.GeoDataFrame | CellPart, context: StageContext, settings: Settings,
            centres: dict[str, tuple[float, float] | None] | None, tmp: Path,
            i: int) -> dict[str, Any]:
-    """Pass 1 on a worker: rank a partition, write its draft, return only the keys."""
+    """Pass 1 on a worker: rank a partition (an H3 part generates its cells here), write
+    its draft, return only the keys, the counts and the worker's memory."""
+    if isinstance(sites, CellPart):
+        sites = sites.sites(context.layers.boundary)
     ranked = rank_partition(sites, context, settings, centres)
+    del sites
     if len(ranked) == 0:
         return {"n": 0}
     path = _dataset.write_draft(ranked, tmp, i)
     tiers = ranked["tier"].value_counts()
-    return {"n": len(ranked), "keys": order_keys(ranked), "schema": _dataset.draft_schema(path),
-            "tiers": {str(k): int(v) for k, v in tiers.items()},
-            # the dtypes the heads had in memory (read back, a bool column with nulls
-            # is object, without them bool)
-            "dtypes": ranked.dtypes.drop(ranked.geometry.name)}
+    out = {"n": len(ranked), "keys": order_keys(ranked),
+           "schema": _dataset.draft_schema(path),
+           "tiers": {str(k): int(v) for k, v in tiers.items()},
+           "outside_us": prices.outside_us_counts(ranked),
+           # the dtypes the heads had in memory (read back, a bool column with nulls
+           # is object, without them bool)
+           "dtypes": ranked.dtypes.drop(ranked.geometry.name)}
+    del ranked, tiers
+    release_worker_memory()
+    out["memory_mb"] = (os.getpid(), *worker_memory_mb())
+    return out
 
 
 def _finish(tmp: Path, i: int, ranks: np.ndarray, schema: Any, provenance: dict[str, Any],
-            top: int) -> tuple[Any, gpd.GeoDataFrame]:
+            top: int, name: int | None = None) -> tuple[Any, gpd.GeoDataFrame]:
     """Pass 2 on a worker: the part's best ``top`` sites by global rank (one per POI), then
-    the part written with its global ranks (:func:`geo.io.dataset.finish_part`)."""
+    the part written with its global ranks as part ``name`` (the parts that hold sites are
+    numbered 0, 1, ...: :func:`geo.io.dataset.finish_part`)."""
     draft = gpd.read_parquet(_dataset.draft_path(tmp, i))
     heads = score.one_per_poi(draft.assign(rank=ranks, part_row=np.arange(len(draft))))
     heads = heads.head(top)
     heads = heads.assign(rank=np.asarray(ranks)[heads["part_row"].to_numpy()])
-    return _dataset.finish_part(tmp, i, ranks, schema, provenance), heads
+    del draft
+    written = _dataset.finish_part(tmp, i, ranks, schema, provenance, name)
+    release_worker_memory()
+    return written, heads
+
+
+def check_local_order(part: tuple[np.ndarray, ...], cost_tie_share: float) -> None:
+    """Raise :class:`AssertionError` when a partition's own order (its draft's rows, in
+    local rank order) is not its keys' order grouped alone (:func:`geo.score.rank` then
+    orders by something else and :func:`order_keys` must follow it)."""
+    local = np.lexsort(tuple(reversed(score.cost_groups(list(part), cost_tie_share))))
+    if len(local) > 1 and not (local == np.arange(len(local))).all():
+        raise AssertionError("a partition's ranking disagrees with geo.engine.order_keys")
 
 
 def global_ranks(keys: list[tuple[np.ndarray, ...]],
@@ -218,86 +260,119 @@ def global_ranks(keys: list[tuple[np.ndarray, ...]],
     (:func:`order_keys`): the costs are grouped over all partitions together
     (:func:`geo.score.cost_groups`), as :func:`geo.score.rank` groups them over all sites.
 
-    A partition's own order (its draft's rows, in local rank order) may differ from the
-    global one only inside a cost group (its groups were made without the other
-    partitions); :func:`geo.io.dataset.finish_part` writes each part in global order.
-
-    Raises :class:`AssertionError` when a partition's own order is not its keys' order
-    grouped alone (:func:`geo.score.rank` then orders by something else and
-    :func:`order_keys` must follow it).
+    A partition's own order may differ from the global one only inside a cost group (its
+    groups were made without the other partitions); :func:`geo.io.dataset.finish_part`
+    writes each part in global order. Raises :class:`AssertionError` as
+    :func:`check_local_order`.
     """
     if not keys:
         return []
     for part in keys:
-        local = np.lexsort(tuple(reversed(score.cost_groups(list(part), cost_tie_share))))
-        if len(local) > 1 and not (local == np.arange(len(local))).all():
-            raise AssertionError("a partition's ranking disagrees with geo.engine.order_keys")
-    together = score.cost_groups([np.concatenate([k[i] for k in keys])
-                                  for i in range(len(keys[0]))], cost_tie_share)
-    order = np.lexsort(tuple(reversed(together)))
+        check_local_order(part, cost_tie_share)
+    return _ranks([[k[i] for k in keys] for i in range(len(keys[0]))],
+                  [len(k[0]) for k in keys], cost_tie_share)
+
+
+def _ranks(columns: list[list[np.ndarray]], sizes: list[int],
+           cost_tie_share: float) -> list[np.ndarray]:
+    """:func:`global_ranks` of keys held by column, a list of partitions' pieces each; the
+    pieces are let go as each column is joined (the client's memory: one copy of the keys)."""
+    together: list[np.ndarray] = []
+    joined: dict[int, np.ndarray] = {}  # a column that is another (the cost) joined once
+    for pieces in columns:
+        first = id(pieces[0])
+        if first not in joined:
+            joined[first] = np.concatenate(pieces)
+        together.append(joined[first])
+        pieces.clear()
+    del joined
+    grouped = score.cost_groups(together, cost_tie_share)
+    del together
+    order = np.lexsort(tuple(reversed(grouped)))
+    del grouped
     ranks = np.empty(len(order), dtype=np.int64)
     ranks[order] = np.arange(1, len(order) + 1)
-    return np.split(ranks, np.cumsum([len(k[0]) for k in keys])[:-1])
+    return np.split(ranks, np.cumsum(sizes)[:-1])
 
 
-def rank_to_dataset(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
-                    target: Path, provenance: Callable[[int, dict[str, int]], dict[str, Any]],
+def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
+                    settings: Settings, target: Path,
+                    provenance: Callable[[int, dict[str, int], dict[str, str] | None],
+                                         dict[str, Any]],
                     *, scheduler: str | None = None, partition_sites: int | None = None,
                     top: int = 25) -> DatasetSummary:
     """Stage and rank ``sites`` on Dask and write them as a partitioned GeoParquet dataset.
 
     No process ever holds every ranked site: pass 1 ranks each partition on a worker and
     writes a draft part (partition-local ranks), returning only the order keys (tier,
-    score, site id: about 30 bytes a site) and the partition's best sites; the client
+    score, site id: about 60 bytes a site) and the partition's best sites; the client
     orders the keys (:func:`global_ranks`) and pass 2 gives every part its global ranks
     and the provenance (:mod:`geo.io.dataset`). Workers must share the file system of
-    ``target`` (on a real cluster: a shared mount).
+    ``target`` (on a real cluster: a shared mount). An H3 :class:`~geo.partitions.Surface`
+    is never generated on the client: each partition generates its cells on its worker.
 
     Parameters
     ----------
     sites, context, settings
-        As :func:`run_candidate_stage`; ``context.bloc``, ``regimes`` and ``rules`` are
-        applied per partition.
+        As :func:`run_candidate_stage`, or a surveyed H3 surface
+        (:func:`geo.partitions.survey`, its own partitions); ``context.bloc``, ``regimes``
+        and ``rules`` are applied per partition.
     target
         The dataset folder (``<region>_sites.parquet``).
     provenance
-        ``provenance(count, tiers)``: the dictionary written into every part, built once
-        the counts are known.
+        ``provenance(count, tiers, figures)``: the dictionary written into every part,
+        built once the counts are known (``figures``: :func:`geo.prices.figures_outside_us`
+        over every site, None when all are in the US).
     scheduler, partition_sites
         As :func:`run_candidate_stage`.
     top
         Sites per partition kept in :attr:`DatasetSummary.heads`.
     """
-    if partition_sites is None:
-        partition_sites = PARTITION_SITES
-    if isinstance(partition_sites, bool) or not isinstance(partition_sites, int) \
-            or partition_sites < 1:
-        raise SettingsError(f"partition_sites must be a whole number >= 1, not {partition_sites!r}")
+    partition_sites = check_partition_sites(
+        PARTITION_SITES if partition_sites is None else partition_sites)
     dask, dask_geopandas, distributed = import_dask()
     tmp = _dataset.temp_dir(target)
     try:
-        with _cluster(distributed, scheduler) as client:
-            ordered = sites.iloc[spatial_order(sites.geometry)]
-            parts, centres, ctx, conf = _scatter(client, dask, dask_geopandas, ordered,
-                                                 context, settings, partition_sites)
-            del ordered
+        with cluster(distributed, scheduler) as client:
+            ctx = client.scatter(context, broadcast=True)
+            conf = client.scatter(settings, broadcast=True)
+            if isinstance(sites, Surface):
+                parts: list[Any] = list(sites.parts)
+                centres = sites.centres
+                futures = [client.submit(_draft, p, ctx, conf, centres, tmp, i, pure=False)
+                           for i, p in enumerate(parts)]
+            else:
+                parts, centres = _frame_parts(dask, dask_geopandas,
+                                              sites.iloc[spatial_order(sites.geometry)],
+                                              ctx, partition_sites)
+                futures = client.compute([dask.delayed(_draft)(p, ctx, conf, centres, tmp, i)
+                                          for i, p in enumerate(parts)])
             log.info("dask: %d sites in %d partitions on %s, writing %s", len(sites),
                      len(parts), client.scheduler.address, target)
-            drafts = dask.compute(*[dask.delayed(_draft)(p, ctx, conf, centres, tmp, i)
-                                    for i, p in enumerate(parts)])
+            del parts
+            drafts = _collect(distributed, futures, settings.cost_tie_share)
             used = [(i, d) for i, d in enumerate(drafts) if d["n"]]
-            ranks = global_ranks([d.pop("keys") for _, d in used], settings.cost_tie_share)
+            columns = [[d["keys"][k] for _, d in used]
+                       for k in range(len(used[0][1]["keys"]))] if used else []
+            for _, d in used:
+                del d["keys"]
+            ranks = _ranks(columns, [d["n"] for _, d in used],
+                           settings.cost_tie_share) if used else []
             tiers: dict[str, int] = {}
             for _, d in used:
                 for t, n in d["tiers"].items():
                     tiers[t] = tiers.get(t, 0) + n
             count = sum(d["n"] for _, d in used)
-            prov = provenance(count, dict(sorted(tiers.items())))
+            outside = None
+            for _, d in used:
+                outside = prices.add_counts(outside, d["outside_us"])
+            prov = provenance(count, dict(sorted(tiers.items())), prices.figures_of(outside))
             schema = _dataset.common_schema([d["schema"] for _, d in used]) if used else None
-            futures = [client.submit(_finish, tmp, i, r, schema, prov, top, pure=False)
-                       for (i, _), r in zip(used, ranks, strict=True)]
+            futures = [client.submit(_finish, tmp, i, r, schema, prov, top, k, pure=False)
+                       for k, ((i, _), r) in enumerate(zip(used, ranks, strict=True))]
             del ranks
             done = client.gather(futures)
+            del futures
             written = [w for w, _ in done]
             heads = [h.astype({c: t for c, t in d["dtypes"].items() if h[c].dtype != t})
                      for (_, d), (_, h) in zip(used, done, strict=True)]
@@ -306,7 +381,7 @@ def rank_to_dataset(sites: gpd.GeoDataFrame, context: StageContext, settings: Se
         _dataset.discard(tmp)
         raise
     top_frame = (pd.concat(heads, ignore_index=True) if heads
-                 else rank_partition(sites.iloc[:0], context, settings, None)
+                 else rank_partition(_no_sites(sites), context, settings, None)
                  .assign(part_row=0))
     top_frame = top_frame.sort_values("rank", kind="mergesort").reset_index(drop=True)
     return DatasetSummary(count=count, tiers=dict(sorted(tiers.items())),
@@ -315,67 +390,60 @@ def rank_to_dataset(sites: gpd.GeoDataFrame, context: StageContext, settings: Se
                           partitions=len(used), path=target)
 
 
-@contextlib.contextmanager
-def _cluster(distributed: Any, scheduler: str | None) -> Iterator[Any]:
-    """A client of ``scheduler``, or of a local two-worker cluster closed afterwards."""
-    cluster = None
-    if scheduler is None:
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
-        client = distributed.Client(cluster)
-    else:
-        client = distributed.Client(scheduler)
-    try:
-        yield client
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+def _collect(distributed: Any, futures: list[Any], cost_tie_share: float
+             ) -> list[dict[str, Any]]:
+    """Pass 1's results in partition order, each taken (and let go on its worker) as it
+    arrives; every partition's own order checked (:func:`check_local_order`)."""
+    index = {f.key: i for i, f in enumerate(futures)}
+    drafts: list[dict[str, Any]] = [{}] * len(futures)
+    for future, draft in distributed.as_completed(futures, with_results=True):
+        i = index[future.key]
+        future.release()
+        if draft["n"]:
+            check_local_order(draft["keys"], cost_tie_share)
+            pid, now, peak = draft.pop("memory_mb")
+            log.info("dask: partition %d, %d sites; its worker (pid %d) at %.0f MB "
+                     "(peak %.0f MB)", i, draft["n"], pid, now, peak)
+        drafts[i] = draft
+    futures.clear()
+    return drafts
 
 
-def _scatter(client: Any, dask: Any, dask_geopandas: Any, ordered: gpd.GeoDataFrame,
-             context: StageContext, settings: Settings, partition_sites: int
-             ) -> tuple[list[Any], dict[str, Any], Any, Any]:
-    """Partitions of ``ordered`` (spatially sorted sites), the global outline centres and the
-    broadcast context."""
+def _no_sites(sites: gpd.GeoDataFrame | Surface) -> gpd.GeoDataFrame:
+    """No sites, in the columns of ``sites``."""
+    if isinstance(sites, Surface):
+        return CellPart(sites.res, np.empty(0, dtype=np.uint64)).sites(shapely.Point())
+    return sites.iloc[:0]
+
+
+def _frame_parts(dask: Any, dask_geopandas: Any, ordered: gpd.GeoDataFrame, ctx: Any,
+                 partition_sites: int) -> tuple[list[Any], dict[str, Any]]:
+    """Partitions of ``ordered`` (spatially sorted sites, embedded in the task graph) and
+    the global outline centres."""
     nparts = max(1, -(-len(ordered) // partition_sites))
     with dask.config.set({"dataframe.convert-string": False}):  # keep object columns as-is
         frame = dask_geopandas.from_geopandas(ordered, npartitions=nparts, sort=False)
-    ctx = client.scatter(context, broadcast=True)
-    conf = client.scatter(settings, broadcast=True)
-    lays = client.scatter(context.layers, broadcast=True)
     parts = frame.to_delayed()
-    outside = dask.compute(*[dask.delayed(outlines.outside_lonlat)(p, lays) for p in parts])
+    outside = dask.compute(*[dask.delayed(_outside)(p, ctx) for p in parts])
     centres = {name: outlines.centre_of(np.concatenate([o[name] for o in outside]))
                for name in outlines.OUTLINE_LAYERS}
-    return parts, centres, ctx, conf
+    return parts, centres
 
 
-def import_dask() -> tuple[Any, Any, Any]:
-    """(dask, dask_geopandas, distributed), or a :class:`DependencyError` with the hint."""
-    try:
-        import dask
-        import dask_geopandas
-        import distributed
-    except ImportError:
-        raise DependencyError(INSTALL_HINT) from None
-    return dask, dask_geopandas, distributed
-
-
-def spatial_order(points: gpd.GeoSeries) -> np.ndarray:
-    """Positions that sort points along a Hilbert curve of lon/lat
-    (:meth:`geopandas.GeoSeries.hilbert_distance` over the whole globe, 16 bits an axis)."""
-    key = points.hilbert_distance(total_bounds=(-180.0, -90.0, 180.0, 90.0), level=16)
-    return np.argsort(key.to_numpy(), kind="stable")
+def _outside(sites: gpd.GeoDataFrame, context: StageContext) -> dict[str, np.ndarray]:
+    """:func:`geo.outlines.outside_lonlat` with the broadcast context's layers."""
+    return outlines.outside_lonlat(sites, context.layers)
 
 
 def _dask_stage(sites: gpd.GeoDataFrame, context: StageContext, settings: Settings,
                 scheduler: str | None, partition_sites: int) -> gpd.GeoDataFrame:
     dask, dask_geopandas, distributed = import_dask()
     perm = spatial_order(sites.geometry)
-    with _cluster(distributed, scheduler) as client:
-        parts, centres, ctx, conf = _scatter(client, dask, dask_geopandas, sites.iloc[perm],
-                                             context, settings, partition_sites)
+    with cluster(distributed, scheduler) as client:
+        ctx = client.scatter(context, broadcast=True)
+        conf = client.scatter(settings, broadcast=True)
+        parts, centres = _frame_parts(dask, dask_geopandas, sites.iloc[perm], ctx,
+                                      partition_sites)
         log.info("dask: %d sites in %d partitions on %s", len(sites), len(parts),
                  client.scheduler.address)
         done = dask.compute(*[dask.delayed(stage)(p, ctx, conf, centres) for p in parts])

@@ -22,6 +22,7 @@ import layers as layers_pkg
 from geo import candidates as candidates_mod
 from geo import columns, grid, join, portfolio, prices, score, sovereignty, territories
 from geo import engine as engine_mod
+from geo import partitions as partitions_mod
 from geo._arrays import release_memory
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.grid import queue
@@ -121,8 +122,18 @@ def prepare(request: Request, land: LandInput, data: DataRules, execution: Execu
     regimes = sovereignty.check_origins(data.data_from, rules) if rules is not None else []
 
     candidates_mod.warn_memory(bundle, request.candidates, engine)
-    sites = candidates_mod.generate(bundle, request.candidates, min_kv=settings.candidate_min_kv,
-                                    allow_outside=request.allow_outside)
+    sites: gpd.GeoDataFrame | partitions_mod.Surface
+    if (res := partitions_mod.cells_on_workers(request.candidates, engine,
+                                                execution.dataset)) is not None:
+        # an H3 surface into a dataset on Dask: the workers generate the cells
+        sites = partitions_mod.survey(bundle, res, settings, execution.scheduler,
+                                      partitions_mod.check_partition_sites(
+                                          execution.partition_sites
+                                          or engine_mod.PARTITION_SITES))
+    else:
+        sites = candidates_mod.generate(bundle, request.candidates,
+                                        min_kv=settings.candidate_min_kv,
+                                        allow_outside=request.allow_outside)
     if len(sites) == 0:
         raise GeoRankError(
             f"no candidate sites in {bundle.region} for --candidates {request.candidates!r}"
@@ -153,7 +164,8 @@ def grid_step(prep: Prepared) -> Gridded:
             "lines' CRS and voltages, or raise snap_tolerance_km in --config")
     progress = prep.execution.progress
     hosting_progress = (lambda done, total: progress("hosting", done, total)) if progress else None
-    pois = join.reachable_pois(sites, bundle.substations, settings)
+    pois = (sites.pois if isinstance(sites, partitions_mod.Surface)
+            else join.reachable_pois(sites, bundle.substations, settings))
     queued = None
     queued_loads = prep.request.queued_loads
     if queued_loads is not None:
@@ -179,10 +191,10 @@ def grid_step(prep: Prepared) -> Gridded:
 
 
 def _provenance(prep: Prepared, gridded: Gridded, count: int, written: int,
-                tiers: dict[str, int], ranked: pd.DataFrame | None = None) -> dict[str, Any]:
-    """The run's provenance (:func:`geo.provenance.build_provenance`) with its facts."""
+                tiers: dict[str, int], figures: dict[str, str] | None) -> dict[str, Any]:
+    """The run's provenance (:func:`geo.provenance.build_provenance`) with its facts
+    (``figures``: :func:`geo.prices.figures_outside_us` of every ranked site)."""
     request, bundle, queued = prep.request, prep.bundle, gridded.queued
-    figures = prices.figures_outside_us(ranked) if ranked is not None else None
     thin = gridded.thin_grid
     queued_loads = request.queued_loads
     return build_provenance(
@@ -230,8 +242,9 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
         context.who = prep.who
         written: dict[str, Any] = {}
 
-        def dataset_provenance(count: int, tiers: dict[str, int]) -> dict[str, Any]:
-            written["provenance"] = _provenance(prep, gridded, count, count, tiers)
+        def dataset_provenance(count: int, tiers: dict[str, int],
+                               figures: dict[str, str] | None) -> dict[str, Any]:
+            written["provenance"] = _provenance(prep, gridded, count, count, tiers, figures)
             return written["provenance"]
 
         summary = engine_mod.rank_to_dataset(prep.sites, context, settings,
@@ -245,10 +258,9 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
                 f"lies in {bloc}" if prep.who is None else
                 f"passes {prep.who.asked}" + (f" in {bloc}" if bloc else "")))
         ranked = _order(summary.heads)
-        if (figures := prices.figures_outside_us(ranked)) is not None:
-            written["provenance"]["figures_outside_us"] = figures
         return Staged(ranked, _order(score.one_per_poi(ranked).head(top)),
                       written["provenance"], summary)
+    assert isinstance(prep.sites, gpd.GeoDataFrame)  # a Surface only goes to a dataset
     enriched = engine_mod.run_candidate_stage(prep.sites, context, settings,
                                               engine=execution.engine,
                                               scheduler=execution.scheduler,
@@ -271,7 +283,8 @@ def stage(prep: Prepared, gridded: Gridded) -> Staged:
              else _order(score.one_per_poi(ranked).head(top)))
     tiers = ranked["tier"].value_counts().sort_index()
     provenance = _provenance(prep, gridded, len(ranked), len(shown),
-                             {str(k): int(v) for k, v in tiers.items()}, ranked)
+                             {str(k): int(v) for k, v in tiers.items()},
+                             prices.figures_outside_us(ranked))
     return Staged(ranked, shown, provenance)
 
 

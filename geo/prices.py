@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -129,6 +130,14 @@ def figures_outside_us(sites: pd.DataFrame) -> dict[str, str] | None:
     >>> out["land_price"]
     'unknown (no embedded land prices outside the US; give --land-prices)'
     """
+    return figures_of(outside_us_counts(sites))
+
+
+def outside_us_counts(sites: pd.DataFrame) -> dict[str, Any] | None:
+    """What :func:`figures_outside_us` says, as counts that add over separate sets of sites
+    (:func:`add_counts`: the partitions of a Dask run): the sites outside the US, those
+    with a known electricity price and their notes, those with a land price. None when
+    every site is in the US."""
     if "country_iso3" not in sites:
         return None
     country = sites["country_iso3"].astype(object)
@@ -141,16 +150,32 @@ def figures_outside_us(sites: pd.DataFrame) -> dict[str, str] | None:
     known = price.notna().to_numpy() if price is not None else np.zeros(n, dtype=bool)
     notes = sorted({str(v) for v in rows.loc[known, "energy_price_note"].dropna()}) \
         if "energy_price_note" in rows else []
-    why = "no published price in reach for their area"
-    if known.all():
-        electricity = "; ".join(notes) or "given"
-    elif known.any():
-        electricity = (f"{'; '.join(notes)} at {int(known.sum()):,} of {n:,} sites, unknown at "
-                       f"{int((~known).sum()):,} ({why})")
-    else:
-        electricity = f"unknown ({why.replace('their', 'the')})"
     land = pd.to_numeric(rows.get("land_price_usd_per_acre"), errors="coerce")
     has_land = int(land.notna().sum()) if land is not None else 0
+    return {"sites": n, "priced": int(known.sum()), "notes": notes, "land": has_land}
+
+
+def add_counts(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Two :func:`outside_us_counts` together (None: no site outside the US)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return {"sites": a["sites"] + b["sites"], "priced": a["priced"] + b["priced"],
+            "notes": sorted(set(a["notes"]) | set(b["notes"])), "land": a["land"] + b["land"]}
+
+
+def figures_of(counts: dict[str, Any] | None) -> dict[str, str] | None:
+    """:func:`figures_outside_us` from its counts (:func:`outside_us_counts`)."""
+    if counts is None:
+        return None
+    n, priced, notes, has_land = counts["sites"], counts["priced"], counts["notes"], counts["land"]
+    why = "no published price in reach for their area"
+    if priced == n:
+        electricity = "; ".join(notes) or "given"
+    elif priced:
+        electricity = (f"{'; '.join(notes)} at {priced:,} of {n:,} sites, unknown at "
+                       f"{n - priced:,} ({why})")
+    else:
+        electricity = f"unknown ({why.replace('their', 'the')})"
     land_text = ("unknown (no embedded land prices outside the US; give --land-prices)"
                  if has_land == 0 else f"given at {has_land:,} of {n:,} sites")
     return {"electricity_price": electricity, "land_price": land_text,

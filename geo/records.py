@@ -15,6 +15,7 @@ import pandas as pd
 
 from geo.engine import DatasetSummary
 from geo.grid import GridGraph
+from geo.partitions import Surface
 from geo.settings import Settings
 from layers import Layers
 
@@ -110,7 +111,9 @@ class Prepared:
     execution: Execution
     settings: Settings
     bundle: Layers
-    sites: gpd.GeoDataFrame
+    #: the candidates, or an H3 surface whose cells the Dask workers generate
+    #: (:mod:`geo.partitions`)
+    sites: gpd.GeoDataFrame | Surface
     rules: Any
     regimes: list[str]
     #: the checked ``iso``/``utility`` filter (:func:`geo.territories.check_filter`), or None

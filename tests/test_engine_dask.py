@@ -123,13 +123,15 @@ def test_dask_exports_are_identical_across_runs_and_to_local(
 @pytest.mark.slow
 @needs_dask
 def test_partitioned_dataset_equals_local_on_delaware_h3_8(
-        settings: Settings, tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+        settings: Settings, tmp_path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Every cell of the single-process ranking, bit for bit, in the partitioned GeoParquet
-    of the Dask engine (global ranks 1..N across the files), and the same top sites."""
+    of the Dask engine (global ranks 1..N across the files), and the same top sites. The
+    workers generate the cells from coarse parents; the client generates none."""
     import geopandas as gpd
     import pyarrow.parquet as pq
 
-    from geo import portfolio, score
+    from geo import candidates, portfolio, score
     from geo.io import export
     from geo.io import read as export_read
     from geo.pipeline import _order
@@ -139,16 +141,25 @@ def test_partitioned_dataset_equals_local_on_delaware_h3_8(
                        all_candidates=True)
     n = len(local.ranked)
     target = tmp_path / "us-de_sites.parquet"
-    # partitions of ~n/7 cells: the tiers and the best sites are spread over every file
-    part = -(-n // 7)
+
+    def not_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the client generated H3 cells")
+
+    # the workers are processes of their own: this only stops the client
+    for name in ("cells_in", "cells_of_parents", "from_h3", "h3_sites"):
+        monkeypatch.setattr(candidates, name, not_here)
+    # parts of about n/12 cells (fewer on the coast): the tiers and the best sites are
+    # spread over every file
     dask = rank_sites("US-DE", candidates="h3:8", load_mw=100, settings=settings,
-                      all_candidates=True, engine="dask", partition_sites=part,
+                      all_candidates=True, engine="dask", partition_sites=-(-n // 12),
                       dataset=target)
     assert n > 5000
     assert dask.dataset is not None and dask.dataset.count == n
+    parts = dask.dataset.partitions
+    assert parts >= 8
     files = {p.name for p in target.iterdir()}
-    assert files == {f"part.{i:05d}.parquet" for i in range(7)} | {"_metadata",
-                                                                    "_provenance.json"}
+    assert files == {f"part.{i:05d}.parquet" for i in range(parts)} | {"_metadata",
+                                                                        "_provenance.json"}
     assert not list(tmp_path.glob(".*"))  # the work folder is gone
     back = gpd.read_parquet(target)
     assert len(back) == n and back.crs.to_epsg() == 4326
@@ -230,7 +241,9 @@ def test_cli_writes_a_partitioned_dataset_and_replaces_only_its_own(
         tmp_path, monkeypatch: pytest.MonkeyPatch, geo_rank) -> None:
     import geopandas as gpd
 
-    monkeypatch.setattr(engine, "PARTITION_SITES", 30)  # 74 h3:6 cells: 3 files
+    # 74 h3:6 cells; a part is a few coarse parents (343 cells each, counted in full):
+    # one parent a part, those on land give a file each
+    monkeypatch.setattr(engine, "PARTITION_SITES", 30)
     cfg = tmp_path / "cache.toml"
     cfg.write_text(f'cache_dir = "{tmp_path / "cache"}"\n')
     out = tmp_path / "out"
@@ -242,7 +255,7 @@ def test_cli_writes_a_partitioned_dataset_and_replaces_only_its_own(
     target = out / "us-ri_sites.parquet"
     assert target.is_dir()
     back = gpd.read_parquet(target)
-    parts = -(-len(back) // 30)
+    parts = len(list(target.glob("part.*.parquet")))
     assert parts > 1
     assert f"US-RI: {len(back):,} candidates for 100 MW" in first.output
     assert f"wrote {len(back):,} sites in {parts} partitions to {target}" in first.output
@@ -256,3 +269,25 @@ def test_cli_writes_a_partitioned_dataset_and_replaces_only_its_own(
     refused = geo_rank(*args[:-4], "--out", str(foreign), *args[-2:])
     assert refused.exit_code != 0
     assert "not written by geo-rank" in refused.output
+
+
+@pytest.mark.slow
+@needs_dask
+def test_every_file_of_a_dataset_outside_the_us_says_where_its_figures_come_from(
+        settings: Settings, tmp_path) -> None:
+    """``figures_outside_us`` over every cell, in each part's provenance (Bhutan, h3:6)."""
+    from geo.io import read as export_read
+
+    local = rank_sites("BT", candidates="h3:6", load_mw=100, settings=settings,
+                       all_candidates=True)
+    target = tmp_path / "bt_sites.parquet"
+    dask = rank_sites("BT", candidates="h3:6", load_mw=100, settings=settings,
+                      all_candidates=True, engine="dask", dataset=target,
+                      partition_sites=-(-len(local.ranked) // 4))
+    assert dask.dataset is not None and dask.dataset.partitions > 1
+    figures = local.provenance["figures_outside_us"]
+    assert figures["land_price"].startswith("unknown")
+    assert dask.provenance["figures_outside_us"] == figures
+    for f in target.glob("part.*.parquet"):
+        assert export_read.read_provenance(f)["figures_outside_us"] == figures
+    assert export_read.read_provenance(target)["figures_outside_us"] == figures

@@ -85,9 +85,10 @@ def common_schema(schemas: list[Any]) -> Any:
 
 
 def finish_part(tmp: Path, i: int, ranks: np.ndarray, schema: Any,
-                provenance: Mapping[str, Any]) -> Any:
-    """Pass 2: give the draft part its global ``ranks`` (in its row order), sort it by them,
-    the common ``schema`` and the provenance; returns the written file's parquet metadata."""
+                provenance: Mapping[str, Any], name: int | None = None) -> Any:
+    """Pass 2: give the draft part ``i`` its global ``ranks`` (in its row order), sort it by
+    them, the common ``schema`` and the provenance, and write it as part ``name`` (default
+    ``i``); returns the written file's parquet metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -101,7 +102,7 @@ def finish_part(tmp: Path, i: int, ranks: np.ndarray, schema: Any,
     table = table.select(schema.names).cast(schema.remove_metadata())
     meta = {**(schema.metadata or {}),
             PARQUET_KEY: compact_json(dict(provenance)).encode("utf-8")}
-    out = tmp / part_name(i)
+    out = tmp / part_name(i if name is None else name)
     pq.write_table(table.replace_schema_metadata(meta), out)
     draft.unlink()
     written = pq.read_metadata(out)
