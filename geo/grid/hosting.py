@@ -53,7 +53,7 @@ LOG = logging.getLogger(__name__)
 
 #: Plant columns that hosting depends on (and that the cache key hashes).
 PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "base_output_mw", "online_capacity_mw",
-                 "sub_id", "geometry")
+                 "sub_id", "geometry", "voltage_kv")
 
 COMPUTED, BELOW_MIN_KV, NO_GENERATION, NO_LINES, NOT_REQUESTED = (
     "computed", "below_min_kv", "no_generation", "no_lines", "not_requested")

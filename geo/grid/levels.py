@@ -311,6 +311,35 @@ def _estimated(subs: pd.DataFrame, kept: pd.DataFrame, ta: np.ndarray, tb: np.nd
     return est, level_pos[hi_r], level_pos[lo_r]
 
 
+def level_nodes(subs: pd.DataFrame, node: np.ndarray, kv: np.ndarray, tol: float
+                ) -> np.ndarray:
+    """The node of the level of substation row ``node`` that voltage ``kv`` matches within
+    ``tol`` (the nearest; a plant's connection voltage), else ``node`` itself (its highest
+    level). ``subs`` is a built grid's substations table."""
+    node = np.asarray(node, np.int64)
+    out = node.copy()
+    kv = np.asarray(kv, float)
+    if "level_of" not in subs or not len(node):
+        return out
+    level = subs["level_of"].notna().to_numpy()
+    if not level.any():
+        return out
+    pos = pd.Series(np.arange(len(subs)), index=subs["sub_id"].astype(str).to_numpy())
+    rows = np.flatnonzero(level)
+    cand = pd.DataFrame({
+        "parent": np.r_[np.arange(len(subs))[~level],
+                        pos.reindex(subs["level_of"].to_numpy()[rows].astype(str)).to_numpy()],
+        "kv": np.r_[subs["level_kv"].to_numpy(float)[~level],
+                    subs["level_kv"].to_numpy(float)[rows]],
+        "row": np.r_[np.arange(len(subs))[~level], rows]})
+    q = pd.DataFrame({"q": np.arange(len(node)), "parent": node, "want": kv})
+    q = q[np.isfinite(q["want"])].merge(cand, on="parent")
+    q["rel"] = np.abs(q["kv"] - q["want"]) / q["kv"]
+    q = q[q["rel"] <= tol].sort_values(["q", "rel", "row"], kind="stable").drop_duplicates("q")
+    out[q["q"].to_numpy()] = q["row"].to_numpy()
+    return out
+
+
 def _find(parent: dict[int, int], r: int) -> int:
     """Union-find root of ``r`` (path halving)."""
     while parent[r] != r:
