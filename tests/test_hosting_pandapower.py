@@ -166,6 +166,8 @@ def embedded_cut(n_subs: int = 60, data: Path = DATA):
 
     subs = gpd.read_parquet(data / "substations.parquet")
     lines = gpd.read_parquet(data / "lines.parquet")
+    if "kind" in lines:   # one bus per substation: the substations' transformers left out
+        lines = lines[lines["kind"] != "transformer"]
     plants = gpd.read_parquet(data / "plants.parquet")
     tx = subs[subs["state"] == "US-TX"]
     start = plants[plants["sub_id"].isin(tx["sub_id"])].nlargest(1, "capacity_mw")["sub_id"]
