@@ -115,3 +115,17 @@ def test_a_generator_step_up_to_a_voltage_without_lines_is_left_out():
 def test_bank_rating_by_the_nearest_high_voltage_class():
     assert levels.bank_rating_mw(np.array([500.0, 525.0, 765.0, 138.0]),
                                  Settings()).tolist() == [834.2, 834.2, 1466.4, 244.8]
+
+
+def test_the_transformer_binds_for_a_load_below_it():
+    # a load at B (138 kV): 0.6 per MW from B's own plant, 0.4 from A down through P's
+    # transformers: 200 / 0.4 = 500 MW N-0 (the 138 kV circuits: 2000 / 0.4); one
+    # transformer out: 100 / 0.4 = 250 MW
+    _, h = run([("T1", 100.0, 0.05), ("T2", 100.0, 0.05)])
+    assert h.loc["B", "hosting_mw"] == pytest.approx(200.0 / 0.4)
+    assert h.loc["B", "limiting_line_id"] == "T1;T2"
+    assert h.loc["B", "firm_mw"] == pytest.approx(100.0 / 0.4)
+    # one node per substation: only the incident-rating cap (B's two circuits) limits
+    _, old = run([("T1", 100.0, 0.05), ("T2", 100.0, 0.05)], voltage_levels=False)
+    assert old.loc["B", "hosting_mw"] == pytest.approx(2000.0)
+    assert old.loc["B", "limit_kind"] == "incident_rating"
