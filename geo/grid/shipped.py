@@ -44,10 +44,10 @@ LOG = logging.getLogger(__name__)
 #: number of the metrics table (then rebuild with ``python -m geo.grid.shipped_build``).
 #: 10: one node per substation voltage level with transformers between them
 #: (geo.grid.levels; TAMU's own transformers, estimated banks on OpenStreetMap), plants at
-#: their connection level; 9: participation from the POI's balancing authority (default) and the stressed
-#: dispatch case (firm_case, firm_base_mw, firm_stressed_mw); 8: complete N-1 screen
-#: (watched branches, MW-material outages) and a tie of branch limit and incident
-#: rating is a branch (TIE_RTOL); 6: n1_preexisting keys the shipped
+#: their connection level; 9: participation from the POI's balancing authority (default)
+#: and the stressed dispatch case (firm_case, firm_base_mw, firm_stressed_mw); 8:
+#: complete N-1 screen (watched branches, MW-material outages) and a tie of branch limit
+#: and incident rating is a branch (TIE_RTOL); 6: n1_preexisting keys the shipped
 #: results (it was missing)
 MODEL_VERSION = 10
 #: The parquet metadata field holding the key.
