@@ -172,7 +172,8 @@ def embedded_cut(n_subs: int = 60, data: Path = DATA):
     tx = subs[subs["state"] == "US-TX"]
     start = plants[plants["sub_id"].isin(tx["sub_id"])].nlargest(1, "capacity_mw")["sub_id"]
     g = grid.build(tx, lines[lines["from_sub"].isin(tx["sub_id"])
-                             & lines["to_sub"].isin(tx["sub_id"])])
+                             & lines["to_sub"].isin(tx["sub_id"])],
+                   Settings(voltage_levels=False))   # the cut's nodes are substations
     near = nx.single_source_shortest_path_length(g.graph, start.iloc[0], cutoff=6)
     keep = sorted(near, key=near.get)[:n_subs]
     keep = max(nx.connected_components(g.graph.subgraph(keep)), key=len)
