@@ -82,6 +82,34 @@ class Settings(SettingsBase):
     #: while snapping (0.1: 220/230 kV, 330/345 kV and 500/525 kV count as one class, but
     #: 115 kV does not match 138 kV). Our choice; PyPSA-Earth matches on voltage too.
     snap_voltage_tolerance: float = Field(default=0.1, ge=0, lt=1, json_schema_extra=GRID)
+    #: One node per substation voltage level (the voltages of the lines that end there,
+    #: merged within snap_voltage_tolerance), with the substation's transformers between
+    #: them as monitored branches and outage candidates (geo.grid.levels; NERC TPL-001-5.1
+    #: Table 1, P1 includes a single transformer). False: one node per substation (model
+    #: version 9 and before).
+    voltage_levels: bool = Field(default=True, json_schema_extra=GRID)
+    #: Where the data has no transformer between two consecutive levels of a substation
+    #: (OpenStreetMap has none), one merged bank is estimated between them, rated by its
+    #: high-voltage class: the nearest class of this list (kV) gives the rating of the next
+    #: (MVA, taken as MW in the DC model). The figures are the medians of the USA TAMU
+    #: system's transformer banks between two line levels of a substation (parallel units
+    #: of one substation and voltage pair summed; 13,495 two-winding and 2,400 three-winding
+    #: units in the powersimdata 0.5.5 wheel): Y. Xu et al., "U.S. Test System with High
+    #: Spatial and Temporal Resolution for Renewable Integration Studies", IEEE PES General
+    #: Meeting 2020 (https://arxiv.org/abs/2002.06155), whose transformer sizes follow
+    #: Birchfield et al.'s statistics of real grids (IEEE Trans. Power Syst. 32(4), 2017).
+    transformer_bank_hv_kv: tuple[Positive, ...] = Field(
+        default=(115.0, 138.0, 161.0, 230.0, 345.0, 500.0, 765.0), strict=False,
+        min_length=1, json_schema_extra=GRID)
+    transformer_bank_mva: tuple[Positive, ...] = Field(
+        default=(56.5, 244.8, 101.3, 224.1, 444.8, 834.2, 1466.4), strict=False,
+        min_length=1, json_schema_extra=GRID)
+    #: Series reactance of an estimated bank on its own MVA base (per unit; on the 100 MVA
+    #: system base it is this x 100 / rating). 0.12: the median over the same TAMU banks
+    #: (0.10-0.13 in every high-voltage class from 69 to 765 kV; Xu et al. 2020, above),
+    #: inside the 0.08-0.15 pu that power-system texts give for large power transformers.
+    transformer_reactance_own_pu: float = Field(default=0.12, gt=0, le=1,
+                                                json_schema_extra=GRID)
 
     # --- load-hosting capacity ----------------------------------------------------------
     #: Hosting is computed at substations at or above this voltage (115 kV: the lowest

@@ -101,7 +101,9 @@ def connectable(substations: pd.DataFrame) -> np.ndarray:
     """True for the rows of a substations layer a load may connect to (not junctions)."""
     if "status" not in substations:
         return np.ones(len(substations), dtype=bool)
-    return (substations["status"].astype(object) != JUNCTION).to_numpy(dtype=bool)
+    status = substations["status"].astype(object)
+    # "level": a substation's lower voltage level in a built grid (geo.grid.levels)
+    return (~status.isin([JUNCTION, "level"])).to_numpy(dtype=bool)
 
 
 def check(grid: str | None) -> str:

@@ -73,6 +73,12 @@ def layers_from_net(net, rating: np.ndarray | None = None):
     x = br[:, BR_X].real * np.where(tap == 0, 1.0, tap) * 100.0 / ppc["baseMVA"]
     if rating is None:
         rating = np.maximum(1.25 * np.abs(f0), 30.0)
+    # pandapower's transformers are transformers of the layers (geo.grid.levels): the
+    # voltage of each end, so every bus stays one node at its own voltage
+    is_trafo = np.zeros(len(br), dtype=bool)
+    if "trafo" in net._pd2ppc_lookups.get("branch", {}):
+        start, stop = net._pd2ppc_lookups["branch"]["trafo"]
+        is_trafo[start:stop] = True
     nb = len(ppc["bus"])
     subs = gpd.GeoDataFrame(
         {"sub_id": [str(i) for i in range(nb)], "voltage_kv": ppc["bus"][:, BASE_KV].real},
@@ -82,7 +88,9 @@ def layers_from_net(net, rating: np.ndarray | None = None):
     lines = gpd.GeoDataFrame(
         {"line_id": [f"br{i}" for i in range(len(br))], "from_sub": fb.astype(str),
          "to_sub": tb.astype(str), "voltage_kv": ppc["bus"][fb, BASE_KV].real,
-         "capacity_mw": rating, "reactance_pu": x, "flow_mw": f0},
+         "capacity_mw": rating, "reactance_pu": x, "flow_mw": f0,
+         "kind": np.where(is_trafo, "transformer", "line"),
+         "low_voltage_kv": np.where(is_trafo, ppc["bus"][tb, BASE_KV].real, np.nan)},
         geometry=[LineString([xy[a], xy[b]]) for a, b in zip(fb, tb, strict=True)],
         crs="EPSG:4326")[on]
     gens = participants(net)
@@ -158,11 +166,14 @@ def embedded_cut(n_subs: int = 60, data: Path = DATA):
 
     subs = gpd.read_parquet(data / "substations.parquet")
     lines = gpd.read_parquet(data / "lines.parquet")
+    if "kind" in lines:   # one bus per substation: the substations' transformers left out
+        lines = lines[lines["kind"] != "transformer"]
     plants = gpd.read_parquet(data / "plants.parquet")
     tx = subs[subs["state"] == "US-TX"]
     start = plants[plants["sub_id"].isin(tx["sub_id"])].nlargest(1, "capacity_mw")["sub_id"]
     g = grid.build(tx, lines[lines["from_sub"].isin(tx["sub_id"])
-                             & lines["to_sub"].isin(tx["sub_id"])])
+                             & lines["to_sub"].isin(tx["sub_id"])],
+                   Settings(voltage_levels=False))   # the cut's nodes are substations
     near = nx.single_source_shortest_path_length(g.graph, start.iloc[0], cutoff=6)
     keep = sorted(near, key=near.get)[:n_subs]
     keep = max(nx.connected_components(g.graph.subgraph(keep)), key=len)

@@ -38,7 +38,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo.errors import GridError, SettingsError
-from geo.grid import serving
+from geo.grid import levels, serving
 from geo.settings import Settings
 from layers.sphere import nearest, point_lonlat, unit_xyz
 
@@ -137,12 +137,20 @@ def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
     if miss.any():
         lonlat = point_lonlat(subs.geometry.to_numpy())
         ok = np.isfinite(lonlat).all(axis=1)
+        if "level_of" in subs:                  # a substation's own node, not its levels
+            ok &= subs["level_of"].isna().to_numpy()
         tree = cKDTree(unit_xyz(lonlat[ok, 0], lonlat[ok, 1]))
         pts = point_lonlat(pl.to_crs(4326).geometry.to_numpy()[miss])
         j, _ = nearest(pts, tree)
         p[miss] = np.where(j >= 0, np.flatnonzero(ok)[np.maximum(j, 0)], np.nan)
         info["plants_located_by_nearest"] = int((j >= 0).sum())
     found = ~np.isnan(p)
+    if "voltage_kv" in pl and found.any():
+        # a plant with a connection voltage joins that level of its substation
+        # (geo.grid.levels), else the substation's highest
+        p[found] = levels.level_nodes(subs, p[found].astype(np.int64),
+                                      _column(pl, "voltage_kv")[found],
+                                      settings.snap_voltage_tolerance)
     info["plants_unlocated"] = int((~found).sum())
     mw += np.bincount(p[found].astype(np.int64), weights=cap[take][found], minlength=len(subs))
     info["participating_plants"] = int(found.sum())

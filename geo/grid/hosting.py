@@ -54,7 +54,7 @@ LOG = logging.getLogger(__name__)
 
 #: Plant columns that hosting depends on (and that the cache key hashes).
 PLANT_COLUMNS = ("plant_id", "fuel", "capacity_mw", "base_output_mw", "online_capacity_mw",
-                 "sub_id", "geometry")
+                 "sub_id", "geometry", "voltage_kv")
 
 COMPUTED, BELOW_MIN_KV, NO_GENERATION, NO_LINES, NOT_REQUESTED = (
     "computed", "below_min_kv", "no_generation", "no_lines", "not_requested")
@@ -114,11 +114,15 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     subs, e = grid.substations, grid.edges
     n = len(subs)
     ids = subs["sub_id"].to_numpy()
+    # a substation's other voltage levels (geo.grid.levels) are nodes, never POIs
+    level = (subs["level_of"].notna().to_numpy() if "level_of" in subs
+             else np.zeros(n, dtype=bool))
     if sub_ids is None:
         status = np.where(subs["voltage_kv"].to_numpy(float) >= settings.hosting_min_kv,
                           COMPUTED, BELOW_MIN_KV).astype(object)
+        status[level] = NOT_REQUESTED
     else:
-        unknown = set(map(str, sub_ids)) - set(ids)
+        unknown = set(map(str, sub_ids)) - set(ids[~level])
         if unknown:
             raise GridError(f"unknown sub_id(s) for hosting: {sorted(unknown)[:10]}")
         status = np.where(pd.Index(ids).isin(set(map(str, sub_ids))), COMPUTED,
@@ -202,6 +206,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     out = pd.DataFrame({"hosting_mw": host, "limiting_line_id": limiting, "limit_kind": kind,
                         "hosting_status": status, **firm, "participation_area": area_name,
                         "area_headroom_mw": area_mw}, index=pd.Index(ids, name="sub_id"))
+    out = out[~level] if level.any() else out
     counts = pd.Series(status).value_counts()
     seconds = time.perf_counter() - t0
     computed = host[status == COMPUTED]

@@ -180,6 +180,8 @@ def merge(lines: pd.DataFrame, u: np.ndarray, v: np.ndarray) -> pd.DataFrame:
     proportional to admittances). Edges are oriented from the end that comes first in the
     substations table (``u < v``); ``flow_mw`` is positive in that direction and NaN when
     any circuit's base flow is unknown. A source is ``estimated`` when any circuit's is.
+    ``kind`` is ``transformer`` for the circuits of :mod:`geo.grid.levels` (a transformer
+    never shares its two nodes with a line), else ``line``.
     """
     keep = lines["status"].to_numpy() == IN_GRAPH
     uu, vv = u[keep], v[keep]
@@ -196,6 +198,8 @@ def merge(lines: pd.DataFrame, u: np.ndarray, v: np.ndarray) -> pd.DataFrame:
         "length_km": lines["length_km"].to_numpy(float)[keep],
         "cap_est": lines["capacity_source"].to_numpy()[keep] == "estimated",
         "x_est": lines["reactance_source"].to_numpy()[keep] == "estimated",
+        "xf": (lines["kind"].to_numpy()[keep] == "transformer") if "kind" in lines
+        else np.zeros(int(keep.sum()), dtype=bool),
     })
     g = df.groupby(["u", "v"], sort=True)
     e = g.agg(
@@ -203,6 +207,7 @@ def merge(lines: pd.DataFrame, u: np.ndarray, v: np.ndarray) -> pd.DataFrame:
         capacity_mw=("capacity_mw", "sum"), inv_x=("inv_x", "sum"), rx=("rx", "min"),
         flow_mw=("flow_mw", "sum"), flow_na=("flow_na", "any"),
         length_km=("length_km", "min"), cap_est=("cap_est", "any"), x_est=("x_est", "any"),
+        xf=("xf", "any"),
     ).reset_index()
     # line ids per edge without a Python call per group: sort by group, then slice
     codes = g.ngroup().to_numpy()
@@ -215,7 +220,8 @@ def merge(lines: pd.DataFrame, u: np.ndarray, v: np.ndarray) -> pd.DataFrame:
     e.loc[e["flow_na"], "flow_mw"] = np.nan
     e["capacity_source"] = np.where(e["cap_est"], "estimated", "observed")
     e["reactance_source"] = np.where(e["x_est"], "estimated", "observed")
-    return e.drop(columns=["inv_x", "rx", "flow_na", "cap_est", "x_est"])
+    e["kind"] = np.where(e["xf"], "transformer", "line").astype(object)
+    return e.drop(columns=["inv_x", "rx", "flow_na", "cap_est", "x_est", "xf"])
 
 
 def geodesic_length_km(geoms: np.ndarray) -> np.ndarray:

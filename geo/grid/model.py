@@ -38,7 +38,7 @@ SUBSTATION_COLUMNS = ("sub_id", "name", "voltage_kv", "min_voltage_kv", "state",
                       "balancing_area", "geometry")
 LINE_COLUMNS = ("line_id", "from_sub", "to_sub", "voltage_kv", "circuits", "capacity_mw",
                 "capacity_source", "reactance_pu", "reactance_source", "flow_mw", "length_km",
-                "geometry")
+                "geometry", "kind", "low_voltage_kv")
 
 
 @dataclass
@@ -62,6 +62,15 @@ class GridReport:
     estimated_capacity: int
     estimated_reactance: int
     estimated_length: int
+    #: geo.grid.levels: level nodes added, transformers of the data in the graph, banks
+    #: estimated, transformers of the data at an unknown substation or voltage and to a
+    #: dead-end level, and (voltage_levels off) transformers of the data left out
+    level_nodes: int = 0
+    transformers_observed: int = 0
+    transformers_estimated: int = 0
+    transformers_no_level: int = 0
+    transformers_dead_end: int = 0
+    transformers_left_out: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable values."""
@@ -80,10 +89,14 @@ class GridGraph:
         largest island). Edges carry ``line_ids`` (tuple), ``circuits``, ``capacity_mw``
         (summed), ``limit_mw`` (flow at which the first circuit reaches its rating),
         ``reactance_pu`` (parallel), ``length_km`` (shortest), ``capacity_source``,
-        ``reactance_source``, and ``flow_mw`` positive from the edge's ``from_sub`` to its
-        ``to_sub`` (both stored on the edge; NaN when unknown).
+        ``reactance_source``, ``kind`` (``line`` or ``transformer``), and ``flow_mw``
+        positive from the edge's ``from_sub`` to its ``to_sub`` (both stored on the edge;
+        NaN when unknown).
     substations : geopandas.GeoDataFrame
-        The substations (one row per node, in node order) with an ``island`` column.
+        The substations (one row per node, in node order) with an ``island`` column; with
+        ``settings.voltage_levels`` each substation's row is its highest voltage level and
+        its other levels follow all substations as rows of ``status = "level"`` with
+        ``level_of`` naming the substation (:mod:`geo.grid.levels`).
     lines : geopandas.GeoDataFrame
         Every input line, snapped and filled, with ``status`` (``in_graph``,
         ``unsnapped``, ``self_loop``) and ``from_snap_km``/``to_snap_km``.
@@ -128,4 +141,4 @@ class GridGraph:
 #: The attributes of an edge of :attr:`GridGraph.graph`.
 EDGE_ATTRIBUTES = ("from_sub", "to_sub", "line_ids", "circuits", "capacity_mw", "limit_mw",
                    "reactance_pu", "flow_mw", "length_km", "capacity_source",
-                   "reactance_source")
+                   "reactance_source", "kind")

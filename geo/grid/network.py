@@ -28,7 +28,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from geo.errors import GridError, LayerValidationError
-from geo.grid import cache, dispatch, hosting, shipped
+from geo.grid import cache, dispatch, hosting, levels, shipped
 from geo.grid import lines as _lines
 from geo.grid.model import (
     ISOLATED,
@@ -120,7 +120,11 @@ def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
     placed = np.isfinite(lonlat).all(axis=1)
     tree_rows = np.flatnonzero(placed)
     tree = cKDTree(unit_xyz(lonlat[placed, 0], lonlat[placed, 1]))
-    out, u, v, counts = _lines.prepare(subs, tree, tree_rows, lines, settings)
+    xf_rows = levels.is_transformer(lines)
+    out, u, v, counts = _lines.prepare(subs, tree, tree_rows, lines[~xf_rows], settings)
+    lvl = levels.LevelCounts()
+    if settings.voltage_levels:
+        subs, out, u, v, lvl = levels.split(subs, out, u, v, lines[xf_rows], settings)
     edges = _lines.merge(out, u, v)
     ids = subs["sub_id"].to_numpy()
     edges.insert(2, "from_sub", ids[edges["u"].to_numpy()])
@@ -150,6 +154,11 @@ def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
         estimated_capacity=counts.estimated_capacity,
         estimated_reactance=counts.estimated_reactance,
         estimated_length=counts.estimated_length,
+        level_nodes=lvl.level_nodes, transformers_observed=lvl.transformers_observed,
+        transformers_estimated=lvl.transformers_estimated,
+        transformers_no_level=lvl.transformers_no_level,
+        transformers_dead_end=lvl.transformers_dead_end,
+        transformers_left_out=0 if settings.voltage_levels else int(xf_rows.sum()),
     )
     if report.unsnapped_line_ends:
         LOG.warning("%d line ends could not be snapped within %g km; those %d lines are not "
@@ -282,7 +291,10 @@ def metrics(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         *base, hashlib.sha256("\n".join(wanted).encode()).hexdigest())
 
     def compute() -> pd.DataFrame:
-        subs = grid.substations.set_index("sub_id")
+        subs = grid.substations
+        if "level_of" in subs:                  # one row per substation, not per level
+            subs = subs[subs["level_of"].isna()]
+        subs = subs.set_index("sub_id")
         table = pd.DataFrame({"name": subs["name"], "voltage_kv": subs["voltage_kv"],
                               "island": subs["island"]})
         table["backbone_km"] = backbone_km(grid, settings.backbone_kv)

@@ -191,7 +191,10 @@ def substations(subs: gpd.GeoDataFrame, nd: int) -> ScriptLayer | None:
 
 
 def lines(lines_gdf: gpd.GeoDataFrame, tolerance: float, nd: int) -> ScriptLayer | None:
-    """Transmission lines coloured by voltage class, capped at MAX_LINES (lowest classes go)."""
+    """Transmission lines coloured by voltage class, capped at MAX_LINES (lowest classes go).
+    A substation's transformers (``kind = "transformer"``, a point twice) are not drawn."""
+    if "kind" in lines_gdf:
+        lines_gdf = lines_gdf[lines_gdf["kind"].astype(object) != "transformer"]
     kv = lines_gdf["voltage_kv"].astype(float).to_numpy()
     floor = 0.0
     for low, _, _ in VOLTAGE_CLASSES:

@@ -114,10 +114,15 @@ def tables(wheel: Path) -> dict[str, gpd.GeoDataFrame]:
             "flow_mw": br["Pf"].to_numpy(),
             "length_km": np.round(dist_m / 1000.0, 4),
             "interconnect": br["interconnect"].to_numpy(),
+            "kind": np.full(len(br), "line", dtype=object),
+            "low_voltage_kv": np.full(len(br), np.nan),
         },
         geometry=shapely.linestrings(coords),
         crs="EPSG:4326",
     )
+
+    lines = pd.concat([lines, transformers(branch, bus, br, lon, lat)], ignore_index=True)
+    lines = gpd.GeoDataFrame(lines, geometry="geometry", crs="EPSG:4326")
 
     # --- substations ---------------------------------------------------------------------
     kv = bus.groupby("sub_id")["baseKV"]
@@ -152,6 +157,13 @@ def tables(wheel: Path) -> dict[str, gpd.GeoDataFrame]:
     on = plant["status"].to_numpy() == 1
     plant["pg_on"] = np.where(on, plant["Pg"].clip(lower=0.0, upper=plant["Pmax"]), 0.0)
     plant["pmax_on"] = np.where(on, plant["Pmax"], 0.0)
+    plant["level_kv"] = unit_level_kv(plant["bus_id"], branch, bus, br)
+    # the connection voltage of a (substation, fuel) group: the level of most of its MW
+    by_kv = (plant.assign(kv=plant["level_kv"].fillna(-1.0))
+             .groupby(["sub_id", "fuel", "kv"], sort=True)["Pmax"].sum().reset_index()
+             .sort_values(["sub_id", "fuel", "Pmax", "kv"], ascending=[True, True, False, False],
+                          kind="stable").drop_duplicates(["sub_id", "fuel"])
+             .set_index(["sub_id", "fuel"])["kv"])
     agg = (
         plant.groupby(["sub_id", "fuel"], sort=True)
         .agg(capacity_mw=("Pmax", "sum"), base_output_mw=("pg_on", "sum"),
@@ -169,11 +181,114 @@ def tables(wheel: Path) -> dict[str, gpd.GeoDataFrame]:
             "online_capacity_mw": agg["online_capacity_mw"].round(3).to_numpy(),
             "sub_id": agg["sub_id"].astype(str).to_numpy(),
             "n_units": agg["n_units"].astype("int64").to_numpy(),
+            "voltage_kv": by_kv.reindex(pd.MultiIndex.from_frame(agg[["sub_id", "fuel"]]))
+            .replace(-1.0, np.nan).to_numpy(float),
         },
         geometry=gpd.points_from_xy(agg["sub_id"].map(lon), agg["sub_id"].map(lat)),
         crs="EPSG:4326",
     )
     return {"substations": subs, "lines": lines, "plants": plants}
+
+
+def unit_level_kv(unit_bus: pd.Series, branch: pd.DataFrame, bus: pd.DataFrame,
+                  lines: pd.DataFrame) -> np.ndarray:
+    """The voltage level (a voltage of lines at its substation) each generator's bus is at
+    or reaches through one transformer (its step-up; the highest when several), NaN when
+    none: where its output enters the transmission network."""
+    bus_sub = bus.set_index("bus_id")["sub_id"]
+    bus_kv = bus.set_index("bus_id")["baseKV"].astype(float)
+    levels = set(zip(lines["from_sub"], lines["voltage_kv"], strict=True)) | set(
+        zip(lines["to_sub"], lines["voltage_kv"], strict=True))
+    two = branch[branch["branch_device_type"] == "Transformer"]
+    w = branch[branch["branch_device_type"] == "TransformerWinding"]
+    star_to = w["to_bus_id"].map(bus_kv).to_numpy(float) <= 1.0
+    star = pd.DataFrame({"star": np.where(star_to, w["to_bus_id"], w["from_bus_id"]),
+                         "far": np.where(star_to, w["from_bus_id"], w["to_bus_id"])})
+    via_star = star.merge(star, on="star", suffixes=("", "_other"))
+    via_star = via_star[via_star["far"] != via_star["far_other"]]
+    pairs = pd.DataFrame({
+        "bus": np.r_[two["from_bus_id"], two["to_bus_id"], via_star["far"]],
+        "other": np.r_[two["to_bus_id"], two["from_bus_id"], via_star["far_other"]]})
+    pairs["kv"] = pairs["other"].map(bus_kv)
+    pairs = pairs[[(s, k) in levels for s, k in zip(pairs["other"].map(bus_sub), pairs["kv"],
+                                                     strict=True)]]
+    reach = pairs.groupby("bus")["kv"].max()
+    kv = unit_bus.map(bus_kv).to_numpy(float)
+    own = np.array([(s, k) in levels for s, k in zip(unit_bus.map(bus_sub), kv, strict=True)])
+    return np.where(own, kv, unit_bus.map(reach).to_numpy(float))
+
+
+def transformers(branch: pd.DataFrame, bus: pd.DataFrame, lines: pd.DataFrame,
+                 lon: pd.Series, lat: pd.Series) -> gpd.GeoDataFrame:
+    """The transformers as rows of the lines layer (``kind = "transformer"``), each within
+    one substation, oriented from its high-voltage end (``voltage_kv``) to its low one
+    (``low_voltage_kv``), ``flow_mw`` (TAMU's Pf) positive that way.
+
+    - ``Transformer`` (two windings): one row each, ``line_id = "xfmr-<branch_id>"``,
+      ``reactance_pu`` = x × tap ratio (MATPOWER's DC branch model, ``makeBdc``);
+    - ``TransformerWinding`` (three-winding units: one branch per winding to a 1 kV star
+      bus): a unit with two windings at voltages that lines of its substation use is one
+      row between them, ``line_id = "xfmr-<hv branch>+<lv branch>"``, reactance the sum of
+      the two windings', rating the smaller; its third winding (a generator or tertiary
+      voltage) carries no flow of a new load. A unit with fewer such windings is left out.
+    ``rateA = 0`` (no limit given) stays empty: the grid estimates it (:mod:`geo.grid.levels`).
+    """
+    bus_sub = bus.set_index("bus_id")["sub_id"]
+    bus_kv = bus.set_index("bus_id")["baseKV"].astype(float)
+    two = branch[branch["branch_device_type"] == "Transformer"]
+    ratio = two["ratio"].where(two["ratio"] > 0, 1.0).to_numpy(float)
+    rows = pd.DataFrame({
+        "line_id": "xfmr-" + two["branch_id"].astype(str).to_numpy(),
+        "sub": two["from_bus_id"].map(bus_sub).to_numpy(),
+        "sub_to": two["to_bus_id"].map(bus_sub).to_numpy(),
+        "kv_a": two["from_bus_id"].map(bus_kv).to_numpy(float),
+        "kv_b": two["to_bus_id"].map(bus_kv).to_numpy(float),
+        "x": two["x"].to_numpy(float) * ratio, "rate": two["rateA"].to_numpy(float),
+        "flow": two["Pf"].to_numpy(float), "interconnect": two["interconnect"].to_numpy()})
+    if (rows["sub"] != rows["sub_to"]).any():
+        raise DataSourceError("a TAMU transformer joins two substations; expected one")
+    # three-winding units: the windings whose far voltage is a line voltage of the substation
+    w = branch[branch["branch_device_type"] == "TransformerWinding"].copy()
+    star_to = w["to_bus_id"].map(bus_kv).to_numpy(float) <= 1.0
+    w["star"] = np.where(star_to, w["to_bus_id"], w["from_bus_id"])
+    w["far"] = np.where(star_to, w["from_bus_id"], w["to_bus_id"])
+    w["sub"] = w["far"].map(bus_sub)
+    w["kv"] = w["far"].map(bus_kv).astype(float)
+    w["into_star"] = np.where(star_to, w["Pf"], -w["Pf"])     # MW from the far bus in
+    levels = set(zip(lines["from_sub"], lines["voltage_kv"], strict=True)) | set(
+        zip(lines["to_sub"], lines["voltage_kv"], strict=True))
+    w = w[[(s, k) in levels for s, k in zip(w["sub"], w["kv"], strict=True)]]
+    w = w.sort_values(["star", "kv", "branch_id"], ascending=[True, False, True])
+    pairs = w.groupby("star").filter(lambda g: len(g) == 2)
+    hi, lo = pairs.iloc[0::2], pairs.iloc[1::2]
+    stars = pd.DataFrame({
+        "line_id": ("xfmr-" + hi["branch_id"].astype(str).to_numpy() + "+"
+                    + lo["branch_id"].astype(str).to_numpy()),
+        "sub": hi["sub"].to_numpy(), "sub_to": lo["sub"].to_numpy(),
+        "kv_a": hi["kv"].to_numpy(float), "kv_b": lo["kv"].to_numpy(float),
+        "x": hi["x"].to_numpy(float) + lo["x"].to_numpy(float),
+        "rate": np.minimum(hi["rateA"].to_numpy(float), lo["rateA"].to_numpy(float)),
+        "flow": hi["into_star"].to_numpy(float), "interconnect": hi["interconnect"].to_numpy()})
+    t = pd.concat([rows, stars], ignore_index=True)
+    up = t["kv_a"] < t["kv_b"]                # orient from the high-voltage end
+    hv = np.where(up, t["kv_b"], t["kv_a"])
+    low = np.where(up, t["kv_a"], t["kv_b"])
+    flow = np.where(up, -t["flow"], t["flow"])
+    x, y = t["sub"].map(lon).to_numpy(float), t["sub"].map(lat).to_numpy(float)
+    point = np.stack([x, y], axis=1)
+    sub = t["sub"].astype(str).to_numpy()
+    return gpd.GeoDataFrame(
+        {
+            "line_id": t["line_id"].to_numpy(), "from_sub": sub, "to_sub": sub,
+            "voltage_kv": hv, "circuits": np.ones(len(t), dtype="int64"),
+            "capacity_mw": np.where(t["rate"] > 0, t["rate"].round(3), np.nan),
+            "capacity_source": np.where(t["rate"] > 0, "observed", "estimated"),
+            "reactance_pu": t["x"].to_numpy(float),
+            "reactance_source": np.full(len(t), "observed"), "flow_mw": flow,
+            "length_km": np.zeros(len(t)), "interconnect": t["interconnect"].to_numpy(),
+            "kind": np.full(len(t), "transformer", dtype=object), "low_voltage_kv": low,
+        },
+        geometry=shapely.linestrings(np.stack([point, point], axis=1)), crs="EPSG:4326")
 
 
 def build(cache: Path, out: Path) -> list[Path]:
