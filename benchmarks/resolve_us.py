@@ -439,14 +439,30 @@ def joint_check(isl: Island, loads: list[tuple[int, float]], cases: dict, settin
     return {"outages": len(outages), "bridges": bridges, "violations": found}
 
 
-def sample(metrics: pd.DataFrame, subs: pd.DataFrame, per_group: int, seed: int,
+def interconnections(graph, reference=None) -> pd.Series:
+    """Each substation's interconnection: its ``interconnect`` column where it has one, else
+    that of the nearest substation of ``reference`` that does (the TAMU grid's, placed on the
+    real footprints: the OSM substations carry none), else its island."""
+    subs = graph.substations
+    ids = subs["sub_id"].astype(str).to_numpy()
+    own = (subs["interconnect"].astype(object) if "interconnect" in subs
+           else pd.Series(None, index=subs.index, dtype=object))
+    out = pd.Series(own.to_numpy(), index=ids, dtype=object)
+    if out.notna().all() or reference is None:
+        return out.fillna("island " + subs["island"].astype(str).set_axis(ids))
+    from scipy.spatial import cKDTree
+    ref = reference[reference["interconnect"].notna()]
+    tree = cKDTree(np.c_[ref.geometry.x.to_numpy(), ref.geometry.y.to_numpy()])
+    _, j = tree.query(np.c_[subs.geometry.x.to_numpy(), subs.geometry.y.to_numpy()])
+    near = ref["interconnect"].astype(str).to_numpy()[j]
+    return out.where(out.notna(), pd.Series(near, index=ids))
+
+
+def sample(metrics: pd.DataFrame, group: pd.Series, per_group: int, seed: int,
            min_kv: float) -> pd.DataFrame:
-    """``per_group`` computed POIs of ``min_kv`` or more per interconnection (the
-    substations' ``interconnect`` column, else the island), seeded."""
+    """``per_group`` computed POIs of ``min_kv`` or more per interconnection, seeded."""
     m = metrics[(metrics["hosting_status"] == "computed")
                 & (metrics["voltage_kv"].to_numpy(float) >= min_kv)].copy()
-    group = (subs.set_index(subs["sub_id"].astype(str))["interconnect"]
-             if "interconnect" in subs else metrics["island"].astype(str))
     m["group"] = group.reindex(m.index.astype(str)).fillna("unknown").to_numpy()
     rng = np.random.default_rng(seed)
     picks = []
@@ -500,8 +516,13 @@ def main() -> None:
           f"{sum(len(i.b) for i in isls.values()):,} branches in {len(isls)} islands; "
           f"loaded in {time.perf_counter() - t0:.0f} s", flush=True)
     if not args.no_pois:
-        picked = sample(metrics, graph.substations, args.per_interconnection, args.seed,
-                        args.min_kv)
+        reference = None
+        if "interconnect" not in graph.substations or \
+                graph.substations["interconnect"].isna().any():
+            import layers
+            reference = layers.load("US", grid="tamu-synthetic")["substations"]
+        picked = sample(metrics, interconnections(graph, reference),
+                        args.per_interconnection, args.seed, args.min_kv)
         frames = []
         t1 = time.process_time()
         for k, grp in pd.Series(picked.index.astype(str)).groupby(
@@ -511,7 +532,8 @@ def main() -> None:
         res = pd.concat(frames)
         res.index = node.index[res["node"].to_numpy()]
         report_pois(picked, res, args.tolerance)
-        print(f"re-solve: {res['outages_resolved'].sum():,} POI-outage pairs, "
+        print(f"re-solve: {res['outages_resolved'].sum():,} POI-outage pairs "
+              f"({res['bridges_skipped'].sum():,} bridges not modelled), "
               f"{time.process_time() - t1:.0f} CPU s", flush=True)
     if args.portfolio:
         report_joint(args, graph, isls, cases, settings, opt, tool_host, node, island_of)
@@ -519,7 +541,7 @@ def main() -> None:
 
 def report_pois(picked: pd.DataFrame, res: pd.DataFrame, tol: float) -> pd.DataFrame:
     """Print the agreement of the shipped figures with the re-solve; return the table."""
-    both = picked.join(res.drop(columns=["node"]), how="inner", rsuffix="_re")
+    both = picked.join(res.drop(columns=["node"]).add_suffix("_re"), how="inner")
     cases = [c for c in CASES if f"firm_{c}_mw_re" in both]
     both["resolved_mw"] = both[[f"firm_{c}_mw_re" for c in cases]].min(axis=1)
 
@@ -534,7 +556,7 @@ def report_pois(picked: pd.DataFrame, res: pd.DataFrame, tol: float) -> pd.DataF
     groups = ", ".join(f"{g} {n}" for g, n in both["group"].value_counts().sort_index().items())
     print(f"\n{len(both)} POIs ({groups}):")
     print("  N-0 hosting (base case): " + compare(both["hosting_mw"].to_numpy(float),
-                                                 both["host_base_mw"].to_numpy(float))[2])
+                                                 both["host_base_mw_re"].to_numpy(float))[2])
     for case in cases:
         print(f"  firm MW, {case} case: " + compare(both[f"firm_{case}_mw"].to_numpy(float),
                                                     both[f"firm_{case}_mw_re"].to_numpy(
@@ -547,12 +569,12 @@ def report_pois(picked: pd.DataFrame, res: pd.DataFrame, tol: float) -> pd.DataF
     cols = ["name", "group", "voltage_kv", "firm_mw", "resolved_mw", "firm_case",
             "firm_limiting_line_id", "firm_outage_line_id"]
     for case in cases:
-        cols += [f"firm_{case}_mw_re", f"limiting_{case}", f"outage_{case}"]
+        cols += [f"firm_{case}_mw_re", f"limiting_{case}_re", f"outage_{case}_re"]
     show = both[over] if over.any() else both
     print("  " + ("overstated:" if over.any() else "largest differences:"))
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(show.assign(diff=rel[over] if over.any() else rel).sort_values(
-            "diff", ascending=False)[[*cols, "outages_resolved", "diff"]].head(10).to_string())
+            "diff", ascending=False)[[*cols, "outages_resolved_re", "diff"]].head(10).to_string())
     both["overstated"] = over
     return both
 
