@@ -113,7 +113,7 @@ def test_the_portfolio_passes_over_the_site_that_overloads_the_shared_branch():
     assert chosen.sites["site_id"].tolist() == ["s1", "s2"] and chosen.verified
     reason = chosen.passed_over.set_index("site_id").loc["s3", "portfolio_reason"]
     assert portfolio.JOINT_FAILS in reason
-    assert "70.0 % of their MW (line MH after the outage of line AHa)" in reason
+    assert "70.0 % of their MW (line MH after the outage of line AHa; base case)" in reason
     assert chosen.joint is not None and chosen.joint.firm
     assert portfolio.passed_by_joint(chosen) == 1
     # 200 MW each: 600 / 21 = 28.6 MW after AHa's outage, all three fit
@@ -145,3 +145,48 @@ def test_a_queued_load_counts_in_the_joint_screen():
     assert two.fits == pytest.approx((30.0 - 300 / 21) / (600 / 21))
     chosen = portfolio.choose(ranked.iloc[:2], 2, 300.0, g, plants, st, queued=queued)
     assert chosen.sites["site_id"].tolist() == ["s1"] and chosen.verified
+
+
+def _two_areas(fh_mw: float, **settings):
+    """A (4,000 MW, area X) feeds H by two circuits (1 pu, 1,000 MW each); F (1,000 MW, area
+    Y) hangs on H by one circuit FH (1 pu, rated ``fh_mw``); P1..P3 (area X) hang on H as
+    above. Base case (the POIs' area): A serves every load and FH carries nothing. Stressed
+    case (nameplate over the interconnection): F serves 1,000 / 5,000 = 20 % of each load,
+    all of it over FH: three 300 MW loads put 180 MW on it (N-0)."""
+    xy = {"A": (0.0, 0.0), "H": (0.1, 0.0), "F": (0.1, 0.1), **{p: XY[p] for p in POIS}}
+    rows = [("AHa", "A", "H"), ("AHb", "A", "H"), ("FH", "F", "H")]
+    rows += [(f"H{p}{c}", "H", p) for p in POIS for c in "ab"]
+    subs = gpd.GeoDataFrame({"sub_id": list(xy), "voltage_kv": 345.0,
+                             "balancing_area": ["X", "X", "Y", "X", "X", "X"]},
+                            geometry=[Point(p) for p in xy.values()], crs="EPSG:4326")
+    lines = gpd.GeoDataFrame(
+        {"line_id": [r[0] for r in rows], "from_sub": [r[1] for r in rows],
+         "to_sub": [r[2] for r in rows], "voltage_kv": 345.0, "reactance_pu": 1.0,
+         "capacity_mw": [fh_mw if r[0] == "FH" else 1000.0 for r in rows], "flow_mw": 0.0},
+        geometry=[LineString([xy[r[1]], xy[r[2]]]) for r in rows], crs="EPSG:4326")
+    plants = gpd.GeoDataFrame({"plant_id": ["GA", "GF"], "fuel": "gas",
+                               "capacity_mw": [4000.0, 1000.0], "sub_id": ["A", "F"]},
+                              geometry=[Point(xy["A"]), Point(xy["F"])], crs="EPSG:4326")
+    st = Settings(emergency_rating_factor=1.0, participation_method="nameplate",
+                  participation_area="balancing_authority", **settings)
+    return grid.build(subs, lines, st), plants, st
+
+
+def test_the_joint_screen_screens_the_stressed_case():
+    g, plants, st = _two_areas(150.0)
+    loads = pd.DataFrame({"sub_id": POIS, "mw": 300.0})
+    both = joint.screen(g, plants, st, loads)
+    # stressed: FH carries 0.2 x 900 = 180 MW on 150 MW: 83.3 % fits; base: FH carries none
+    assert both.fits == pytest.approx(150.0 / 180.0)
+    assert (both.kind, both.limiting_line_id, both.case) == ("n-0", "FH", "stressed")
+    assert not both.firm
+    assert both.describe().endswith("(line FH (N-0); stressed case)")
+    base = joint.screen(g, plants, st.model_copy(update={"dispatch_stress_case": False}),
+                        loads)
+    assert base.firm and base.case is None
+    # 250 MW each: 150 MW on FH, exactly its rating: firm together in both cases
+    assert joint.screen(g, plants, st, loads.assign(mw=250.0)).firm
+    # each POI alone fits in both cases (60 MW on FH)
+    alone = hosting.hosting(g, plants, st, sub_ids=POIS)
+    assert (alone.loc[POIS, "firm_mw"] >= 300.0).all()
+    np.testing.assert_allclose(alone.loc[POIS, "firm_stressed_mw"], 150.0 / 0.2)

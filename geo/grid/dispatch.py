@@ -158,6 +158,22 @@ def participation(grid: GridGraph, plants: gpd.GeoDataFrame | None,
     return mw, info
 
 
+def participation_kept(grid: GridGraph, plants: gpd.GeoDataFrame | None,
+                       settings: Settings, reuse: dict | None
+                       ) -> tuple[np.ndarray, dict[str, Any]]:
+    """:func:`participation`, kept in ``reuse`` (:func:`geo.grid.hosting.hosting`'s: one
+    grid, one plants layer) by the settings it reads, so a portfolio's many hosting runs
+    compute each case's once. Returns a copy (callers take queued loads' headroom from it)."""
+    if reuse is None:
+        return participation(grid, plants, settings)
+    key = ("participation", id(plants), settings.participation_method,
+           settings.participation_area, tuple(settings.participation_fuels))
+    if key not in reuse:
+        reuse[key] = participation(grid, plants, settings)
+    gen, info = reuse[key]
+    return gen.copy(), dict(info)
+
+
 def _column(frame: pd.DataFrame, col: str) -> np.ndarray:
     if col not in frame:
         return np.full(len(frame), np.nan)

@@ -127,7 +127,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
             raise GridError(f"unknown sub_id(s) for hosting: {sorted(unknown)[:10]}")
         status = np.where(pd.Index(ids).isin(set(map(str, sub_ids))), COMPUTED,
                           NOT_REQUESTED).astype(object)
-    gen, info = dispatch.participation(grid, plants, settings)
+    gen, info = dispatch.participation_kept(grid, plants, settings, reuse)
     area, area_labels = dispatch.areas(grid, settings)
     island = subs["island"].to_numpy()
     q_node, q_mw = dispatch.queued_nodes(queued, ids)
@@ -139,7 +139,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     gen2 = injection2 = None
     if settings.dispatch_stress_case:
         stressed = settings.model_copy(update=dispatch.STRESSED)
-        gen2, _ = dispatch.participation(grid, plants, stressed)
+        gen2, _ = dispatch.participation_kept(grid, plants, stressed, reuse)
         injection2 = dispatch.serve_queued(gen2, np.full(n, -1, np.int64), island, q_node,
                                            q_mw)
     n_isl = island.max() + 1
