@@ -72,12 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m geo.grid.shipped_build",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=None,
-                        help="write here instead of the data folder")
+                        help="write here (a file, or a folder for grid_metrics.parquet) "
+                             "instead of the data folder")
     parser.add_argument("--grid", choices=tuple(shipped.FOLDERS), default=None,
                         help="the embedded grid to ship (default: every one)")
     parser.add_argument("--summary-only", action="store_true",
                         help=f"write only {summary.SUMMARY_NAME} from the shipped table there")
     args = parser.parse_args(argv)
+    if args.out is not None and args.out.is_dir():
+        args.out = args.out / shipped.METRICS_NAME
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for grid_source in (args.grid,) if args.grid else tuple(shipped.FOLDERS):
         try:
