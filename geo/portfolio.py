@@ -236,7 +236,10 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         chosen["portfolio_remaining_mw"] = np.round(left, 3)
         chosen["portfolio_shares"] = shares_limit_with(chosen.assign(
             rank=chosen["portfolio_rank"]), flexible=flexible)
-    passed_df = cand.loc[[r for r, _ in passed], ["site_id", "rank", "poi_sub_id"]].copy()
+    # the columns the terminal names a site by (geo.cli.tables.site_label), where present
+    label = [c for c in ("candidate_kind", "site_name", "poi_name") if c in cand]
+    passed_df = cand.loc[[r for r, _ in passed],
+                         ["site_id", "rank", "poi_sub_id", *label]].copy()
     passed_df["portfolio_reason"] = [why for _, why in passed]
     LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs and joint screens, "
              "joint screen %s", len(chosen), n, len(passed_df), checks,

@@ -206,3 +206,15 @@ def test_the_terminal_says_a_flexible_portfolio_is_n0(net):
     assert "joint screen: N-0 hosted, the loads fit together to 133.3 % of their MW" in text
     assert "(N-0)" in text and "500 MW N-0 with the others in" in text
     assert "firm" not in text
+
+
+def test_the_terminal_names_a_site_passed_over_as_the_table_does(net):
+    from geo.cli.tables import portfolio_lines
+
+    g, plants, _, _, ranked = net
+    ranked = ranked.assign(serves_load=True, poi_name=["Alpha Substation", "Beta Substation"])
+    # 450 MW each, N-0: s2 is passed over (see the flexible test above)
+    chosen = portfolio.choose(ranked, 2, 450.0, g, plants, Settings(flexible_load=True))
+    text = portfolio_lines(chosen, 2, 450.0, flexible=True)
+    assert "passed over #2 Beta Substation:" in text
+
