@@ -40,11 +40,14 @@ def test_grid_report_of_hifld_region(geo_rank):
     res = geo_rank("grid", "--region", "US-NV", *HIFLD, "--json", "--no-cache")
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
-    assert (doc["nodes"], doc["lines"], doc["edges"]) == (7, 10, 8)
+    # 7 substations and 2 lower voltage levels (geo.grid.levels); 10 lines and the 2 banks
+    # estimated between the levels (HIFLD maps no transformer)
+    assert (doc["nodes"], doc["lines"], doc["edges"]) == (9, 12, 10)
+    assert (doc["level_nodes"], doc["transformers_estimated"]) == (2, 2)
     assert doc["snapped_line_ends"] == 19 and doc["unsnapped_line_ends"] == 1
     assert doc["unsnapped_line_ids"] == ["200011"]  # a 138 kV end 8 km from any substation
     assert doc["parallel_circuits_merged"] == 1
-    assert doc["islands"] == 2 and doc["island_sizes"] == [5, 2]  # Pahrump-Amargosa island
+    assert doc["islands"] == 2 and doc["island_sizes"] == [7, 2]  # Pahrump-Amargosa island
     assert doc["merged_substations"] == 1
     assert doc["estimated_line_voltages"] == 2 and doc["estimated_substation_voltages"] == 1
     assert doc["dc_lines_kept_apart"] == 1

@@ -42,6 +42,14 @@ def test_grand_coulee(us_layers):
 
 def test_lines_have_no_zero_ratings_and_mark_estimates(us_layers):
     lines = us_layers.lines
+    kind = lines["kind"]
+    # TAMU's own transformers are rows too (kind "transformer", within one substation); the 4
+    # with rateA = 0 stay empty, marked estimated, for the grid to estimate
+    xfmr = lines[kind == "transformer"]
+    assert len(xfmr) == 14_935 and (xfmr["from_sub"] == xfmr["to_sub"]).all()
+    assert (xfmr["capacity_mw"].isna() == (xfmr["capacity_source"] == "estimated")).all()
+    assert xfmr["capacity_mw"].isna().sum() == 4
+    lines = lines[kind == "line"]
     assert len(lines) == 61_450
     assert (lines["capacity_mw"] > 0).all()
     est = lines[lines["capacity_source"] == "estimated"]

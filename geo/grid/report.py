@@ -55,6 +55,9 @@ def summary(graph: GridGraph, table: pd.DataFrame, settings: Settings, region: s
         "estimated_capacity": r.estimated_capacity,
         "estimated_reactance": r.estimated_reactance,
         "estimated_length": r.estimated_length,
+        "level_nodes": r.level_nodes,                 # geo.grid.levels: nodes and lines
+        "transformers_observed": r.transformers_observed,     # above count these too
+        "transformers_estimated": r.transformers_estimated,
         "substations": len(table),
         "hosting": {
             "computed": len(host),
