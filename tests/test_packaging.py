@@ -119,7 +119,8 @@ def test_installed_wheel_snaps_hifld_line_ends(installed):
     assert doc["inputs"]["lines"]["format"] == "hifld"
     assert doc["snapped_line_ends"] == 19 and doc["unsnapped_line_ends"] == 1
     assert doc["unsnapped_line_ids"] == ["200011"]
-    assert (doc["nodes"], doc["lines"], doc["edges"]) == (7, 10, 8)
+    # 7 substations, 2 lower voltage levels, 10 lines and 2 estimated banks (geo.grid.levels)
+    assert (doc["nodes"], doc["lines"], doc["edges"]) == (9, 12, 10)
 
 
 @pytest.mark.network
