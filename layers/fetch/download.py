@@ -12,8 +12,8 @@ from shapely.geometry.base import BaseGeometry
 
 from layers.errors import DataSourceError, RegionError
 from layers.fetch import eia860, hifld, overpass
-from layers.fetch._common import BBox, bbox_label, check_bbox, parse_bbox, write_json
-from layers.fetch.http import HttpClient, Request, Transport
+from layers.fetch._common import BBox, bbox_label, check_bbox, write_json
+from layers.fetch.http import HttpClient
 from layers.fetch.settings import FetchSettings
 
 log = logging.getLogger(__name__)
@@ -21,19 +21,8 @@ log = logging.getLogger(__name__)
 #: What ``geo-rank fetch`` can download.
 SOURCES = ("osm", "hifld-lines", "hifld-substations", "eia860")
 
-__all__ = [
-    "SOURCES",
-    "BBox",
-    "FetchSettings",
-    "HttpClient",
-    "Request",
-    "Transport",
-    "fetch",
-    "output_paths",
-    "parse_bbox",
-    "region_bbox",
-    "region_outline",
-]
+#: Its own names (the package, ``layers.fetch``, exports these and the rest, lazily).
+__all__ = ["SOURCES", "fetch", "output_paths", "region_bbox", "region_outline"]
 
 
 def region_bbox(region: str) -> BBox:
