@@ -132,6 +132,18 @@ class Island:
             f[out] = 0.0
         return f
 
+    def flows_after(self, c: int, solve_c) -> np.ndarray:
+        """Base flows after the outage of branch ``c`` (its flow injected at its ends and
+        solved on the network without it; 0 on ``c``; all NaN when its flow is unknown)."""
+        f_c = self.flow[c]
+        if np.isnan(f_c):
+            return np.full(len(self.b), np.nan)
+        inj = np.zeros(self.n)
+        inj[self.u[c]], inj[self.v[c]] = f_c, -f_c
+        f_after = self.flow + self.branch_flows(solve_c(inj), out=c)
+        f_after[c] = 0.0
+        return f_after
+
     def pair_sum(self, f: np.ndarray) -> np.ndarray:
         """Per branch, the summed flow of its node pair (what the cut-off is judged on)."""
         npair = int(self.pair.max()) + 1
@@ -335,16 +347,7 @@ def resolve_island(isl: Island, pois: list[int], cases: dict, settings, opt: Opt
                     else:
                         d["bridges_skipped"] += 1
             continue
-        # post-outage base flows: the lost branch's flow injected at its ends
-        f_c = isl.flow[c]
-        if np.isnan(f_c):
-            f_after = np.full(len(isl.b), np.nan)
-        else:
-            inj = np.zeros(isl.n)
-            inj[isl.u[c]], inj[isl.v[c]] = f_c, -f_c
-            delta = isl.branch_flows(solve_c(inj), out=c)
-            f_after = isl.flow + delta
-            f_after[c] = 0.0
+        f_after = isl.flows_after(c, solve_c)
         cols, owners = [], []
         for g in wanted[c]:
             for i, w in enumerate(per_poi[g]["w"]):
@@ -425,13 +428,7 @@ def joint_check(isl: Island, loads: list[tuple[int, float]], cases: dict, settin
         if solve_c is None:
             bridges += 1
             continue
-        f_c = isl.flow[c]
-        if np.isnan(f_c):
-            f_after = np.full(len(isl.b), np.nan)
-        else:
-            inj_c = np.zeros(isl.n)
-            inj_c[isl.u[c]], inj_c[isl.v[c]] = f_c, -f_c
-            f_after = isl.flow + isl.branch_flows(solve_c(inj_c), out=c)
+        f_after = isl.flows_after(c, solve_c)   # record() skips branch c itself
         cols = np.column_stack(list(injections.values()))
         d = isl.branch_flows(solve_c(cols), out=c)
         for i, case in enumerate(injections):

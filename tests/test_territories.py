@@ -41,6 +41,15 @@ def _sites(*xy: tuple[float, float]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(geometry=[Point(p) for p in xy], crs="EPSG:4326")
 
 
+def _rows_as_areas(rows: list[tuple]) -> gpd.GeoDataFrame:
+    """Territories from (kind, name, eia_id, code, balancing_authority, iso_rto, customers,
+    polygon) rows, ids a, b, c, ..."""
+    names = ("kind", "name", "eia_id", "code", "balancing_authority", "iso_rto", "customers")
+    columns = {"territory_id": [chr(ord("a") + i) for i in range(len(rows))]}
+    columns.update({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    return gpd.GeoDataFrame(columns, geometry=[r[7] for r in rows], crs="EPSG:4326")
+
+
 def test_overlaps_the_poi_first_then_customers_and_the_others_named():
     sites = _sites((5, 5), (5, 5), (25, 5), (50, 50))
     poi = np.array([Point(5, 5), Point(1, 1), Point(25, 5), None], dtype=object)
@@ -75,12 +84,7 @@ def test_the_utility_of_the_control_area_comes_before_more_customers():
             ("balancing_authority", "ERCOT", None, "ERCO", None, None, None, box(3, 3, 8, 8)),
             # control areas overlap: SPP's larger polygon reaches over ERCOT's
             ("balancing_authority", "SPP", None, "SWPP", None, None, None, box(-9, -9, 20, 20))]
-    areas = gpd.GeoDataFrame(
-        {"territory_id": ["a", "b", "c", "d"], "kind": [r[0] for r in rows],
-         "name": [r[1] for r in rows], "eia_id": [r[2] for r in rows],
-         "code": [r[3] for r in rows], "balancing_authority": [r[4] for r in rows],
-         "iso_rto": [r[5] for r in rows], "customers": [r[6] for r in rows]},
-        geometry=[r[7] for r in rows], crs="EPSG:4326")
+    areas = _rows_as_areas(rows)
     out = pd.DataFrame(territories.tag(_sites((5, 5), (1, 1)), areas))
     assert out["utility"].tolist() == ["CenterPoint", "Entergy Texas"]
     assert out["iso_rto"].tolist() == ["ERCOT", "MISO"]
@@ -102,12 +106,7 @@ def test_a_site_shows_the_balancing_authority_its_poi_is_served_from():
             ("balancing_authority", "SPP", None, "SWPP", "SWPP", "SPP", None,
              box(-10, -10, 20, 20)),
             ("iso_rto", "MISO", None, "MISO", None, "MISO", None, box(0, 0, 10, 10))]
-    areas = gpd.GeoDataFrame(
-        {"territory_id": ["a", "b", "c", "d"], "kind": [r[0] for r in rows],
-         "name": [r[1] for r in rows], "eia_id": [r[2] for r in rows],
-         "code": [r[3] for r in rows], "balancing_authority": [r[4] for r in rows],
-         "iso_rto": [r[5] for r in rows], "customers": [r[6] for r in rows]},
-        geometry=[r[7] for r in rows], crs="EPSG:4326")
+    areas = _rows_as_areas(rows)
     sites = _sites((5, 5), (9, 9), (15, 15))
     out = territories.tag(sites, areas, poi=sites.geometry.to_numpy())
     assert out["utility"].tolist() == ["Muni of MISO", None, None]

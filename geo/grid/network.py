@@ -14,6 +14,7 @@ disk (:mod:`geo.grid.cache`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -154,10 +155,7 @@ def build(substations: gpd.GeoDataFrame, lines: gpd.GeoDataFrame,
         estimated_capacity=counts.estimated_capacity,
         estimated_reactance=counts.estimated_reactance,
         estimated_length=counts.estimated_length,
-        level_nodes=lvl.level_nodes, transformers_observed=lvl.transformers_observed,
-        transformers_estimated=lvl.transformers_estimated,
-        transformers_no_level=lvl.transformers_no_level,
-        transformers_dead_end=lvl.transformers_dead_end,
+        **dataclasses.asdict(lvl),
         transformers_left_out=0 if settings.voltage_levels else int(xf_rows.sum()),
     )
     if report.unsnapped_line_ends:
