@@ -215,7 +215,8 @@ def _write(opts: RankOptions, settings: Settings, result: RankResult,
                 title=f"geo-rank {result.layers.region}: portfolio of "
                       f"{len(chosen.sites)} x {opts.load_mw:,.0f} MW",
                 highlight=portfolio.limiting_lines(chosen, result.grid.lines,
-                                                   settings.flexible_load), **map_args))
+                                                   settings.flexible_load),
+                settings=settings, **map_args))
     if html is not None:
         # a surface (H3 cells) is drawn whole, under markers of the best --top sites
         # (a partitioned run holds no surface: its map shows the best sites only)

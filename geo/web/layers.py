@@ -37,6 +37,7 @@ from shapely.errors import GEOSException
 
 from geo.land import UNITS, raster_unit
 from geo.web.assets import raw_element
+from geo.web.layer_cache import OFF, LayerCache
 from geo.web.style import (
     BOUNDARY_COLOUR,
     GAS_COLOUR,
@@ -156,8 +157,40 @@ def _rounded(geom: Any, grid: float) -> Any:
         return shapely.set_precision(geom, grid, mode="pointwise")
 
 
-def substations(subs: gpd.GeoDataFrame, nd: int) -> ScriptLayer | None:
+#: The columns each layer reads (and its cache entry is keyed by, :mod:`geo.web.layer_cache`).
+SUBSTATION_COLUMNS = ("voltage_kv", "name", "sub_id", "geometry")
+LINE_COLUMNS = ("kind", "voltage_kv", "capacity_mw", "line_id", "geometry")
+HYDRO_COLUMNS = ("fuel", "capacity_mw", "name", "geometry")
+
+
+def substations(subs: gpd.GeoDataFrame, nd: int,
+                cache: LayerCache = OFF) -> ScriptLayer | None:
     """Substations at or above SUBSTATION_MIN_KV, clustered, coloured by voltage class."""
+    drawn = cache.get("substations", [nd], subs, SUBSTATION_COLUMNS,
+                      lambda: _substation_rows(subs, nd))
+    if drawn is None:
+        return None
+    rows, count = drawn
+    colours = [c for _, _, c in VOLTAGE_CLASSES]
+
+    def code(var: str) -> str:
+        return (f"var {var} = L.markerClusterGroup({{chunkedLoading: true, "
+                "disableClusteringAtZoom: 10, maxClusterRadius: 45, "
+                "showCoverageOnHover: false, iconCreateFunction: function (g) {\n"
+                "  return L.divIcon({html: String(g.getChildCount()), "
+                "className: 'geo-rank-cluster', iconSize: [26, 18]}); }});\n"
+                f"(function () {{ var c = {js_json(colours)}; var rows = {rows};\n"
+                "  rows.forEach(function (r) {\n"
+                f"    {var}.addLayer(L.circleMarker([r[0], r[1]], {{radius: 4, weight: 1, "
+                "color: '#333', fillColor: c[r[2]], fillOpacity: 0.9}).bindTooltip(r[3]));\n"
+                "  }); })();\n")
+
+    return ScriptLayer(f"Substations ≥ {SUBSTATION_MIN_KV:g} kV ({count:,})", code,
+                       js=_MARKERCLUSTER_JS, css=_MARKERCLUSTER_CSS, count=count)
+
+
+def _substation_rows(subs: gpd.GeoDataFrame, nd: int) -> tuple[str, int] | None:
+    """The substations' rows as JSON text and their count (None: none to draw)."""
     kv = subs["voltage_kv"].astype(float)
     keep = subs[(kv >= SUBSTATION_MIN_KV).to_numpy()]
     if len(keep) > MAX_SUBSTATIONS:
@@ -172,27 +205,37 @@ def substations(subs: gpd.GeoDataFrame, nd: int) -> ScriptLayer | None:
          f"<b>{_text(n)}</b><br>{_fmt(v, ' kV')} · id {_text(s)}"]
         for p, v, n, s in zip(points, keep["voltage_kv"], names, keep["sub_id"], strict=True)
     ]
-    colours = [c for _, _, c in VOLTAGE_CLASSES]
-
-    def code(var: str) -> str:
-        return (f"var {var} = L.markerClusterGroup({{chunkedLoading: true, "
-                "disableClusteringAtZoom: 10, maxClusterRadius: 45, "
-                "showCoverageOnHover: false, iconCreateFunction: function (g) {\n"
-                "  return L.divIcon({html: String(g.getChildCount()), "
-                "className: 'geo-rank-cluster', iconSize: [26, 18]}); }});\n"
-                f"(function () {{ var c = {js_json(colours)}; var rows = {js_json(rows)};\n"
-                "  rows.forEach(function (r) {\n"
-                f"    {var}.addLayer(L.circleMarker([r[0], r[1]], {{radius: 4, weight: 1, "
-                "color: '#333', fillColor: c[r[2]], fillOpacity: 0.9}).bindTooltip(r[3]));\n"
-                "  }); })();\n")
-
-    return ScriptLayer(f"Substations ≥ {SUBSTATION_MIN_KV:g} kV ({len(rows):,})", code,
-                       js=_MARKERCLUSTER_JS, css=_MARKERCLUSTER_CSS, count=len(rows))
+    return js_json(rows), len(rows)
 
 
-def lines(lines_gdf: gpd.GeoDataFrame, tolerance: float, nd: int) -> ScriptLayer | None:
+def lines(lines_gdf: gpd.GeoDataFrame, tolerance: float, nd: int,
+          cache: LayerCache = OFF) -> ScriptLayer | None:
     """Transmission lines coloured by voltage class, capped at MAX_LINES (lowest classes go).
     A substation's transformers (``kind = "transformer"``, a point twice) are not drawn."""
+    drawn = cache.get("lines", [tolerance, nd], lines_gdf, LINE_COLUMNS,
+                      lambda: _line_rows(lines_gdf, tolerance, nd))
+    if drawn is None:
+        return None
+    rows, count, floor = drawn
+    weights = [1.2, 1.8, 2.4, 3.0]
+    colours = [c for _, _, c in VOLTAGE_CLASSES]
+    label = "Transmission lines" + (f" ≥ {floor:g} kV" if floor else "")
+
+    def code(var: str) -> str:
+        return (f"var {var} = L.featureGroup();\n"
+                f"(function () {{ var c = {js_json(colours)}, w = {js_json(weights)};\n"
+                f"  var rows = {rows};\n"
+                "  rows.forEach(function (r) {\n"
+                f"    {var}.addLayer(L.polyline(r[2], {{color: c[r[0]], weight: w[r[0]], "
+                "opacity: 0.85}).bindTooltip(r[1], {sticky: true}));\n"
+                "  }); })();\n")
+
+    return ScriptLayer(f"{label} ({count:,})", code, count=count)
+
+
+def _line_rows(lines_gdf: gpd.GeoDataFrame, tolerance: float, nd: int
+               ) -> tuple[str, int, float] | None:
+    """The lines' rows as JSON text, the count of lines drawn and the voltage floor."""
     if "kind" in lines_gdf:
         lines_gdf = lines_gdf[lines_gdf["kind"].astype(object) != "transformer"]
     kv = lines_gdf["voltage_kv"].astype(float).to_numpy()
@@ -213,24 +256,30 @@ def lines(lines_gdf: gpd.GeoDataFrame, tolerance: float, nd: int) -> ScriptLayer
         rows.extend([voltage_class(volts), f"<b>line {_text(line_id)}</b><br>"
                      f"{_fmt(volts, ' kV')} · {_fmt(mw, ' MW')}", path]
                     for path in _paths(geom, nd))
-    weights = [1.2, 1.8, 2.4, 3.0]
-    colours = [c for _, _, c in VOLTAGE_CLASSES]
-    label = "Transmission lines" + (f" ≥ {floor:g} kV" if floor else "")
+    return js_json(rows), len(keep), floor
+
+
+def hydro(plants: gpd.GeoDataFrame, nd: int, cache: LayerCache = OFF) -> ScriptLayer | None:
+    """Hydro plants as circles whose area grows with capacity."""
+    drawn = cache.get("hydro", [nd], plants, HYDRO_COLUMNS, lambda: _hydro_rows(plants, nd))
+    if drawn is None:
+        return None
+    rows, count = drawn
 
     def code(var: str) -> str:
         return (f"var {var} = L.featureGroup();\n"
-                f"(function () {{ var c = {js_json(colours)}, w = {js_json(weights)};\n"
-                f"  var rows = {js_json(rows)};\n"
+                f"(function () {{ var rows = {rows};\n"
                 "  rows.forEach(function (r) {\n"
-                f"    {var}.addLayer(L.polyline(r[2], {{color: c[r[0]], weight: w[r[0]], "
-                "opacity: 0.85}).bindTooltip(r[1], {sticky: true}));\n"
+                f"    {var}.addLayer(L.circleMarker([r[0], r[1]], {{radius: r[2], weight: 1, "
+                f"color: '{HYDRO_COLOUR}', fillColor: '{HYDRO_COLOUR}', fillOpacity: 0.35}})"
+                ".bindTooltip(r[3]));\n"
                 "  }); })();\n")
 
-    return ScriptLayer(f"{label} ({len(keep):,})", code, count=len(keep))
+    return ScriptLayer(f"Hydro plants ({count:,})", code, count=count)
 
 
-def hydro(plants: gpd.GeoDataFrame, nd: int) -> ScriptLayer | None:
-    """Hydro plants as circles whose area grows with capacity."""
+def _hydro_rows(plants: gpd.GeoDataFrame, nd: int) -> tuple[str, int] | None:
+    """The hydro plants' rows as JSON text and their count (None: none to draw)."""
     keep = plants[(plants["fuel"].astype(str).str.lower() == "hydro").to_numpy()]
     keep = keep[~(keep.geometry.isna() | keep.geometry.is_empty)]
     if len(keep) == 0:
@@ -242,17 +291,7 @@ def hydro(plants: gpd.GeoDataFrame, nd: int) -> ScriptLayer | None:
          f"<b>{_text(n)}</b><br>hydro · {_fmt(mw, ' MW')}"]
         for p, mw, n in zip(points, keep["capacity_mw"], keep["name"], strict=True)
     ]
-
-    def code(var: str) -> str:
-        return (f"var {var} = L.featureGroup();\n"
-                f"(function () {{ var rows = {js_json(rows)};\n"
-                "  rows.forEach(function (r) {\n"
-                f"    {var}.addLayer(L.circleMarker([r[0], r[1]], {{radius: r[2], weight: 1, "
-                f"color: '{HYDRO_COLOUR}', fillColor: '{HYDRO_COLOUR}', fillOpacity: 0.35}})"
-                ".bindTooltip(r[3]));\n"
-                "  }); })();\n")
-
-    return ScriptLayer(f"Hydro plants ({len(rows):,})", code, count=len(rows))
+    return js_json(rows), len(rows)
 
 
 def hydro_radius(mw: Any) -> float:
@@ -263,22 +302,26 @@ def hydro_radius(mw: Any) -> float:
 
 def polygons(gdf: gpd.GeoDataFrame, name: str, tooltip: Callable[[Any], str],
              style: Callable[[Any], dict[str, Any]], tolerance: float, nd: int, *,
-             show: bool = True) -> ScriptLayer | None:
-    """A polygon layer (gas basins, land price) with one style and tooltip per feature."""
-    keep = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
-    if len(keep) == 0:
-        return None
-    geoms = shapely.simplify(keep.geometry.to_numpy(), tolerance, preserve_topology=True)
-    features = [
-        {"type": "Feature", "geometry": _geojson(g, nd),
-         "properties": {"t": tooltip(row), "s": style(row)}}
-        for g, (_, row) in zip(geoms, keep.iterrows(), strict=True)
-    ]
+             show: bool = True, shapes: Sequence[str | None] | None = None,
+             cache: LayerCache = OFF) -> ScriptLayer | None:
+    """A polygon layer (gas basins, land price) with one style and tooltip per feature.
 
-    collection = {"type": "FeatureCollection", "features": features}
+    ``shapes``: each row's drawn geometry (:func:`polygon_shapes`), if already drawn."""
+    if shapes is None:
+        shapes = cache.get("polygons", [tolerance, nd], gdf, ["geometry"],
+                           lambda: polygon_shapes(gdf, tolerance, nd))
+    # the collection's JSON is the features' JSON joined: js_json(collection) byte for byte
+    features = [
+        '{"type":"Feature","geometry":' + shape + ',"properties":'
+        + js_json({"t": tooltip(row), "s": style(row)}) + "}"
+        for shape, (_, row) in zip(shapes, gdf.iterrows(), strict=True) if shape is not None
+    ]
+    if not features:
+        return None
+    collection = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
     def code(var: str) -> str:
-        return (f"var {var} = L.geoJson({js_json(collection)}, "
+        return (f"var {var} = L.geoJson({collection}, "
                 "{style: function (f) { return f.properties.s; }, "
                 "onEachFeature: function (f, l) { l.bindTooltip(f.properties.t, "
                 "{sticky: true}); }});\n")
@@ -286,13 +329,23 @@ def polygons(gdf: gpd.GeoDataFrame, name: str, tooltip: Callable[[Any], str],
     return ScriptLayer(name, code, show=show, count=len(features))
 
 
-def gas_basins(gas: gpd.GeoDataFrame, tolerance: float, nd: int) -> ScriptLayer | None:
+def polygon_shapes(gdf: gpd.GeoDataFrame, tolerance: float, nd: int) -> list[str | None]:
+    """Each row's geometry simplified and rounded, as GeoJSON text (None: no geometry)."""
+    present = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    geoms = shapely.simplify(gdf.geometry.to_numpy()[present], tolerance,
+                             preserve_topology=True)
+    drawn = iter(geoms)
+    return [js_json(_geojson(next(drawn), nd)) if p else None for p in present]
+
+
+def gas_basins(gas: gpd.GeoDataFrame, tolerance: float, nd: int,
+               cache: LayerCache = OFF) -> ScriptLayer | None:
     style = {"color": GAS_COLOUR, "weight": 1, "fillColor": GAS_COLOUR, "fillOpacity": 0.15}
     return polygons(
         gas, f"Gas basins ({len(gas):,})",
         lambda r: (f"<b>{_text(r.get('name'))}</b><br>{_text(r.get('kind'))} · "
                    f"{_fmt(r.get('production_bcf_per_day'), ' bcf/d', 1)}"),
-        lambda r: style, tolerance, nd)
+        lambda r: style, tolerance, nd, cache=cache)
 
 
 def land_breaks(prices: np.ndarray) -> list[float]:
@@ -310,8 +363,8 @@ def land_colour(price: Any, breaks: list[float]) -> str | None:
     return LAND_COLOURS[min(sum(value > b for b in breaks), len(LAND_COLOURS) - 1)]
 
 
-def land_vector(prices: gpd.GeoDataFrame, tolerance: float, nd: int
-                ) -> tuple[ScriptLayer | None, list[float]]:
+def land_vector(prices: gpd.GeoDataFrame, tolerance: float, nd: int,
+                cache: LayerCache = OFF) -> tuple[ScriptLayer | None, list[float]]:
     """Land price polygons as a choropleth (hidden at first; the layer control shows it)."""
     breaks = land_breaks(prices["price_usd_per_acre"].astype(float).to_numpy())
 
@@ -324,7 +377,7 @@ def land_vector(prices: gpd.GeoDataFrame, tolerance: float, nd: int
         prices, "Land price (USD per acre)",
         lambda r: (f"<b>{_text(r.get('name'))}</b><br>"
                    f"{_fmt(r.get('price_usd_per_acre'), ' USD/acre')} ({_text(r.get('year'))})"),
-        style, tolerance, nd, show=False)
+        style, tolerance, nd, show=False, cache=cache)
     return layer, breaks
 
 

@@ -47,6 +47,7 @@ from geo.io.output import atomic_output
 from geo.secure import N1_SECURE_SET_ASIDE
 from geo.settings import Settings
 from geo.web import assets as _map_assets
+from geo.web import layer_cache
 from geo.web import legend as _map_legend
 from geo.web import markers as _markers
 from geo.web import surface as _map_surface
@@ -114,7 +115,9 @@ def render(
     top
         Markers drawn over a surface: the best sites, one per point of interconnection.
     settings
-        ``map_surface_min_sites`` and ``map_surface_max_cells`` (default: the defaults).
+        ``map_surface_min_sites`` and ``map_surface_max_cells`` (default: the defaults);
+        ``use_cache`` and ``cache_dir``: where the context layers' drawing is kept
+        (:mod:`geo.web.layer_cache`).
     highlight
         Lines to draw on top in red with their ``label`` as tooltip (the limiting lines a
         portfolio's sites share, :mod:`geo.portfolio`).
@@ -178,7 +181,7 @@ def render(
     if layers is not None:
         legend |= _context(fmap, layers, offline=offline and base is None,
                            land_prices=land_prices, land_unit=land_unit, surface=hexagons,
-                           sites=located)
+                           sites=located, cache=layer_cache.LayerCache.of(settings))
     elif hexagons is not None:
         hexagons.add_to(fmap)
     if highlight is not None and len(highlight):
@@ -261,12 +264,14 @@ def _tile_layer(folium: Any, tiles: str | None, attribution: str | None,
 
 def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path | None,
              land_unit: str | None, surface: Any | None = None,
-             sites: gpd.GeoDataFrame | None = None) -> dict[str, Any]:
+             sites: gpd.GeoDataFrame | None = None,
+             cache: layer_cache.LayerCache = layer_cache.OFF) -> dict[str, Any]:
     """Add the context layers (bottom to top) and return what the legend should explain.
 
     ``surface`` (hexagons of a surface) goes above the land prices, under the grid; the
     ISO/RTO and balancing-authority outlines (off by default) name the utilities of
-    ``sites`` (the shown sites) in their tooltips."""
+    ``sites`` (the shown sites) in their tooltips. ``cache`` keeps the layers' drawing
+    (:mod:`geo.web.layer_cache`)."""
     from geo.web import layers as ml  # built on folium: imported after render checked it
     from geo.web import territories as who
 
@@ -291,7 +296,7 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
             except GeoRankError as exc:  # e.g. a --price-column the map does not know
                 log.warning("map: drawing the embedded land prices, not %s (%s)",
                             land_prices, exc)
-        land, breaks = ml.land_vector(prices[prices.intersects(boundary)], tol, nd)
+        land, breaks = ml.land_vector(prices[prices.intersects(boundary)], tol, nd, cache)
     if land is not None:
         added.append(land)
         legend["land"] = breaks
@@ -299,17 +304,17 @@ def _context(fmap: Any, bundle: Any, *, offline: bool, land_prices: str | Path |
     if "territories" in bundle:
         added.extend(who.overlays(bundle.in_region("territories"),
                                   sites if sites is not None else gpd.GeoDataFrame(),
-                                  tol, nd, boundary.bounds))
-    gas = ml.gas_basins(bundle.in_region("gas_fields"), tol, nd)
+                                  tol, nd, boundary.bounds, cache))
+    gas = ml.gas_basins(bundle.in_region("gas_fields"), tol, nd, cache)
     added.append(gas)
     legend["gas"] = gas is not None
-    line_layer = ml.lines(bundle.in_region("lines"), tol, nd)
+    line_layer = ml.lines(bundle.in_region("lines"), tol, nd, cache)
     added.append(line_layer)
     legend["lines"] = line_layer is not None
-    hydro = ml.hydro(bundle.in_region("plants"), nd)
+    hydro = ml.hydro(bundle.in_region("plants"), nd, cache)
     added.append(hydro)
     legend["hydro"] = hydro is not None
-    added.append(ml.substations(bundle.in_region("substations"), nd))
+    added.append(ml.substations(bundle.in_region("substations"), nd, cache))
     added.append(ml.outline(boundary, f"Region boundary ({bundle.region})", tol, nd))
     for layer in added:
         if layer is not None:

@@ -20,7 +20,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.web.layers import ScriptLayer, _fmt, _text, decimals_for, polygons
+from geo.web.layer_cache import OFF, LayerCache
+from geo.web.layers import ScriptLayer, _fmt, _text, decimals_for, polygon_shapes, polygons
 
 #: The ISO/RTO and balancing-authority outlines are context (off by default): simplified at
 #: this multiple of the map's tolerance (about 0.06 degree for the contiguous US).
@@ -37,7 +38,8 @@ _TERRITORY_LAYERS = (("iso_rto", "ISO/RTO areas", "ISO/RTO", "#6a3d9a"),
 
 
 def overlays(areas: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, tolerance: float,
-                nd: int, bounds: Sequence[float] | None = None) -> list[ScriptLayer]:
+                nd: int, bounds: Sequence[float] | None = None,
+                cache: LayerCache = OFF) -> list[ScriptLayer]:
     """ISO/RTO and balancing-authority outlines, each an overlay off by default.
 
     ``bounds`` (the region's): the outlines are cut to it, widened by a quarter of its span
@@ -45,7 +47,8 @@ def overlays(areas: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, tolerance: float,
 
     The tooltip names the area, its kind and code, and the utilities of the shown sites that
     lie in it, with their ranks ("ONCOR ELECTRIC DELIVERY (#1, #4)"), so a site's territory
-    says who serves it.
+    says who serves it. The outlines' drawing is kept in ``cache``; the tooltips are
+    written for each map.
     """
     out: list[ScriptLayer] = []
     if len(areas) == 0:
@@ -58,22 +61,33 @@ def overlays(areas: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, tolerance: float,
         if len(part) == 0:
             continue
         served = _served(part, sites, points)
-        speck = (TERRITORY_SPECK_FACTOR * tolerance) ** 2
-        geoms = part.geometry.to_numpy()
-        if bounds is not None:
-            west, south, east, north = bounds
-            pad = max(east - west, north - south) / 4
-            geoms = shapely.clip_by_rect(geoms, west - pad, south - pad, east + pad,
-                                         north + pad)
-        part = part.set_geometry([_without_specks(g, speck) for g in geoms])
+        shapes = cache.get("territories", [tolerance, nd, None if bounds is None else
+                                           list(bounds)], part, ["geometry"],
+                           functools.partial(_shapes, part, tolerance, nd, bounds))
         style = {"color": colour, "weight": 1.5, "fill": True, "fillOpacity": 0.03,
                  "dashArray": "4 3"}
         layer = polygons(part, f"{title} ({len(part):,})",
                          functools.partial(_tooltip, words=words, served=served),
-                         functools.partial(_style, style=style), tolerance, nd, show=False)
+                         functools.partial(_style, style=style), tolerance, nd, show=False,
+                         shapes=shapes)
         if layer is not None:
             out.append(layer)
     return out
+
+
+def _shapes(part: gpd.GeoDataFrame, tolerance: float, nd: int,
+            bounds: Sequence[float] | None) -> list[str | None]:
+    """The areas' outlines as drawn: cut to the widened ``bounds``, specks left out,
+    simplified (:func:`geo.web.layers.polygon_shapes`)."""
+    speck = (TERRITORY_SPECK_FACTOR * tolerance) ** 2
+    geoms = part.geometry.to_numpy()
+    if bounds is not None:
+        west, south, east, north = bounds
+        pad = max(east - west, north - south) / 4
+        geoms = shapely.clip_by_rect(geoms, west - pad, south - pad, east + pad,
+                                     north + pad)
+    return polygon_shapes(part.set_geometry([_without_specks(g, speck) for g in geoms]),
+                          tolerance, nd)
 
 
 def _without_specks(geom: Any, min_area: float) -> Any:
