@@ -21,7 +21,6 @@ import logging
 from collections.abc import Callable, Sequence
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -201,6 +200,8 @@ def redundancy(grid: GridGraph, backbone_kv: float | None = None) -> pd.Series:
     none. An edge of two or more circuits is not a single point of
     failure, so only single-circuit bridges separate components. O(V + E).
     """
+    import networkx as nx  # about 0.1 s: only when the metrics are computed, not shipped
+
     kv = grid.settings.backbone_kv if backbone_kv is None else backbone_kv
     subs, e = grid.substations, grid.edges
     n = len(subs)
