@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from layers import byo, catalog, grids, kinds, regions, schema
 from layers.errors import DataSourceError, LayerValidationError, RegionError
 from layers.paths import data_dir
-from layers.read import read_file, read_layer
+from layers.read import read_file, read_geoparquet, read_layer
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def _embedded(root: Path, kind: str, trusted: bool,
     ``tests/test_layers.py`` checks they still validate unchanged), so they are read as they
     are; a data folder of the user's goes through validation."""
     path = root / (entry or catalog.entry(kind)).path
-    return gpd.read_parquet(path) if trusted else read_layer(path, kind)
+    return read_geoparquet(path) if trusted else read_layer(path, kind)
 
 
 def _country_subdivisions(root: Path, country: str, trusted: bool
