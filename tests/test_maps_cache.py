@@ -112,6 +112,9 @@ def test_corrupt_or_foreign_entries_are_misses(tmp_path):
     assert cache.get("lines", [0.001, 4], lines, ml.LINE_COLUMNS, lambda: 2) == 2
     entry.write_text(json.dumps({"key": "another key", "value": 3}), encoding="utf-8")
     assert cache.get("lines", [0.001, 4], lines, ml.LINE_COLUMNS, lambda: 4) == 4
+    run_key = layer_cache.key("lines", [0.001, 4], lines, ml.LINE_COLUMNS)
+    entry.write_text(json.dumps({"key": run_key}), encoding="utf-8")       # no value
+    assert cache.get("lines", [0.001, 4], lines, ml.LINE_COLUMNS, lambda: 5) == 5
 
 
 def test_no_cache_setting_reads_and_writes_nothing(tmp_path):

@@ -69,7 +69,7 @@ class LayerCache:
         path = self.folder / f"map-{name}-{run_key[:32]}.json"
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(entry, dict) and entry.get("key") == run_key:
+            if isinstance(entry, dict) and entry.get("key") == run_key and "value" in entry:
                 log.debug("map layer %s from the cache %s", name, path)
                 return entry["value"]
         except (OSError, ValueError):
