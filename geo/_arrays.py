@@ -22,7 +22,7 @@ import pandas as pd
 from geo import columns
 
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
-           "merged", "pandas_form", "present", "release_memory", "reused_heap", "rows",
+           "merged", "pandas_form", "pandas_text", "present", "release_memory", "reused_heap", "rows",
            "rows_at", "take_with"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
@@ -153,6 +153,23 @@ def pandas_form(values: np.ndarray) -> object:
     if values.dtype != object:
         return values
     return pd.Series(values, copy=False).array
+
+
+def pandas_text(chunks: list[object]) -> object:
+    """Arrow text arrays (the blocks of a column, in order) as one column in the form
+    :func:`pandas_form` gives text (pandas 3: ``str``, held by arrow as it is, no Python
+    string per row; older pandas: an object array of str)."""
+    import pyarrow as pa
+
+    probe = pandas_form(np.array([""], dtype=object))
+    if isinstance(probe, pd.arrays.ArrowStringArray):
+        kind = probe._pa_array.type
+        joined = pa.chunked_array([c.cast(kind) for c in chunks], type=kind)  # type: ignore[attr-defined]
+        return pd.arrays.ArrowStringArray(joined, dtype=probe.dtype)
+    if not chunks:
+        return np.empty(0, dtype=object)
+    return np.concatenate([np.asarray(c.to_numpy(zero_copy_only=False),  # type: ignore[attr-defined]
+                                      dtype=object) for c in chunks])
 
 
 def present(data: Columns, column: str) -> np.ndarray:

@@ -93,7 +93,7 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
                            flexible=flexible, cost_tie_share=cost_tie_share,
                            tier_months=tier_months)
     for lo, hi, text in blocks:
-        out[at[lo:hi]] = text
+        out[at[lo:hi]] = text.to_numpy(zero_copy_only=False)
     return out
 
 
@@ -124,8 +124,8 @@ def ranked_blocks(sites: Columns, load_mw: float, order: np.ndarray, *, grid_not
             clause = _separation_line({k: np.asarray(sites[k])[above]
                                        for k in SEPARATION_COLUMNS if k in sites},
                                       cost_tie_share, cheapest[start:hi], offset=start)
-            line.parts.extend(part[lo - start:] for part in clause.parts)
-        yield lo, hi, line.join()
+            line.extend_tail(clause, lo - start)
+        yield lo, hi, line.join_arrow()
 
 
 #: Rows per block in :func:`build`.
@@ -373,5 +373,5 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0,
                 _fmt_at(l_prev, " vs {:.3f}", by_land))
     line.add_if(~(power | by_grid | by_land), "same power facts and land, site_id order")
     first = np.arange(offset, offset + n) == 0
-    line.parts = [np.where(first, "", part) for part in line.parts]
+    line.blank(first)
     return line

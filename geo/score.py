@@ -65,7 +65,7 @@ from geo._arrays import (
     as_bool,
     as_float,
     merged,
-    pandas_form,
+    pandas_text,
     release_memory,
     take_with,
 )
@@ -177,12 +177,11 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     # The lines are made in rank order, a block at a time, each block turned into the
     # column's own form at once (pandas 3: arrow-backed text): a surface's lines are never
     # held as a Python string per row, and the ranked copy takes no reordering of them.
-    blocks = [pandas_form(text) for _, _, text in _reasons.ranked_blocks(
+    blocks = [text for _, _, text in _reasons.ranked_blocks(
         said, load, order, grid_note=grid_note, horizon_years=settings.cost_horizon_years,
         separation=separation, flexible=settings.flexible_load,
         cost_tie_share=settings.cost_tie_share, tier_months=settings.tier_months)]
-    reasons = (pd.concat([pd.Series(b, copy=False) for b in blocks], ignore_index=True).array
-               if blocks else pandas_form(np.empty(0, dtype=object)))
+    reasons = pandas_text(blocks)
     # the columns the reasons took out of the frame (a float copy or an object array of
     # 8 bytes a row each) and the order keys go before the ranked copy is made
     del blocks, said, data, keys
