@@ -21,9 +21,9 @@ import pandas as pd
 
 from geo import columns
 
-__all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
-           "merged", "pandas_form", "pandas_text", "present", "release_memory", "reused_heap", "rows",
-           "rows_at", "take_with"]
+__all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by",
+           "forget", "is_in", "merged", "pandas_form", "pandas_text", "present",
+           "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -70,6 +70,27 @@ class _FrameColumns(Mapping[str, np.ndarray]):
     def __contains__(self, name: object) -> bool:
         return name in self._at
 
+    def take(self, name: str, at: slice | np.ndarray) -> np.ndarray:
+        """``self[name][at]``, converting only those rows when the column was not read
+        whole (nothing is kept)."""
+        if name in self._done:
+            return self._done[name][at]
+        if name not in self._at:
+            raise KeyError(name)
+        column = self._frame.iloc[:, self._at[name]]
+        if isinstance(column.dtype, pd.StringDtype):
+            part = column.iloc[at] if isinstance(at, slice) else column.take(at)
+            values = _shared_text(part)
+        else:
+            values = column.to_numpy()[at]
+        if name in self._floats:
+            values = as_float({name: values}, name)
+        return values
+
+    def forget(self) -> None:
+        """Drop the columns converted so far (each is converted again when read)."""
+        self._done.clear()
+
 
 def _shared_text(column: pd.Series) -> np.ndarray:
     """A text column as ``column.to_numpy()`` gives it (an object array, nulls as the dtype's
@@ -96,7 +117,7 @@ class _Rows(Mapping[str, np.ndarray]):
         self._data, self._at = data, at
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return np.asarray(self._data[name])[self._at]
+        return take(self._data, name, self._at)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -112,11 +133,11 @@ class _Merged(Mapping[str, np.ndarray]):
     """Several column mappings read as one; the first that holds a name gives it."""
 
     def __init__(self, maps: tuple[Columns, ...]) -> None:
-        self._maps = maps
+        self.maps = maps
         self._names = list(dict.fromkeys(name for m in reversed(maps) for name in m))
 
     def __getitem__(self, name: str) -> np.ndarray:
-        for m in self._maps:
+        for m in self.maps:
             if name in m:
                 return m[name]
         raise KeyError(name)
@@ -128,7 +149,31 @@ class _Merged(Mapping[str, np.ndarray]):
         return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return any(name in m for m in self._maps)
+        return any(name in m for m in self.maps)
+
+
+def take(data: Columns, name: str, at: slice | np.ndarray) -> np.ndarray:
+    """``np.asarray(data[name])[at]``; a column of a frame (:func:`arrays`) that was not
+    read whole is converted at those rows only, and not kept."""
+    if isinstance(data, _Merged):
+        for m in data.maps:
+            if name in m:
+                return take(m, name, at)
+        raise KeyError(name)
+    if isinstance(data, _FrameColumns):
+        return data.take(name, at)
+    return np.asarray(data[name])[at]
+
+
+def forget(data: Columns) -> None:
+    """Let a frame's columns (:func:`arrays`, also inside :func:`merged`) converted so far
+    go: a caller that reads rows a block at a time (:func:`rows_at`) holds no whole
+    converted column."""
+    if isinstance(data, _Merged):
+        for m in data.maps:
+            forget(m)
+    elif isinstance(data, _FrameColumns):
+        data.forget()
 
 
 def merged(*maps: Columns) -> Columns:
@@ -168,8 +213,9 @@ def pandas_text(chunks: list[object]) -> object:
         return pd.arrays.ArrowStringArray(joined, dtype=probe.dtype)
     if not chunks:
         return np.empty(0, dtype=object)
-    return np.concatenate([np.asarray(c.to_numpy(zero_copy_only=False),  # type: ignore[attr-defined]
-                                      dtype=object) for c in chunks])
+    texts = [c.to_numpy(zero_copy_only=False).astype(object)  # type: ignore[attr-defined]
+             for c in chunks]
+    return np.concatenate(texts)
 
 
 def present(data: Columns, column: str) -> np.ndarray:

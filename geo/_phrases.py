@@ -1,4 +1,4 @@
-"""The pieces of a reasons line (:mod:`geo._reasons`): a line of parts joined once per row in arrow
+"""The pieces of a reasons line (:mod:`geo._reasons`): a line of parts joined once per row
 (:class:`Line`), text and number columns read null-aware, and numbers formatted once per
 shown value (:func:`fmt`)."""
 
@@ -218,6 +218,7 @@ def fmt_at(values: np.ndarray, spec: str, rows: np.ndarray) -> Part:
     """:func:`fmt` of the ``rows`` (a mask) only; "" elsewhere."""
     shown = fmt(np.asarray(values)[rows], spec)
     codes = np.full(len(values), len(shown.values), dtype=np.int32)
+    assert shown.codes is not None  # fmt gives codes
     codes[rows] = shown.codes
     return Part(codes, [*shown.values, ""])
 

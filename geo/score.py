@@ -64,6 +64,7 @@ from geo._arrays import (
     arrays,
     as_bool,
     as_float,
+    forget,
     merged,
     pandas_text,
     release_memory,
@@ -171,7 +172,10 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     new: dict[str, np.ndarray] = dict(
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
-    # a view, not a dict: the site columns stay unconverted until the reasons read them
+    # a view, not a dict: the reasons convert the site columns a block of rows at a time
+    # (the columns converted whole for the order go first)
+    forget(data)
+    release_memory()
     said = merged({_reasons.COST_GROUP: keys[COST_KEY]}, new, data)
     # Each line closes with what separated the site from the one ranked just above it.
     # The lines are made in rank order, a block at a time, each block turned into the
