@@ -23,7 +23,8 @@ from geo import columns
 
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by",
            "forget", "is_in", "merged", "pandas_form", "pandas_text", "present",
-           "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with"]
+           "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with",
+           "text_order"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -163,6 +164,27 @@ def take(data: Columns, name: str, at: slice | np.ndarray) -> np.ndarray:
     if isinstance(data, _FrameColumns):
         return data.take(name, at)
     return np.asarray(data[name])[at]
+
+
+def text_order(data: Columns, name: str) -> np.ndarray:
+    """Each row's position among the column's distinct texts in code-point order:
+    ``np.unique(np.asarray(data[name]).astype(str), return_inverse=True)[1]``. A text column
+    of a frame (:func:`arrays`, pandas 3's ``str``) without nulls is ranked by arrow, with
+    no Python string per row (UTF-8 bytes sort in code-point order)."""
+    if isinstance(data, _Merged):
+        holder = next((m for m in data.maps if name in m), None)
+        if holder is None:
+            raise KeyError(name)
+        return text_order(holder, name)
+    if isinstance(data, _FrameColumns) and name not in data._done and name in data:
+        values = data._frame.iloc[:, data._at[name]].array
+        if isinstance(values, pd.arrays.ArrowStringArray) and not values.isna().any():
+            import pyarrow.compute as pc
+
+            rank = pc.rank(values._pa_array, sort_keys="ascending", tiebreaker="dense")
+            return np.asarray(rank, dtype=np.int64) - 1
+    _, inverse = np.unique(np.asarray(data[name]).astype(str), return_inverse=True)
+    return np.asarray(inverse).reshape(-1)
 
 
 def forget(data: Columns) -> None:

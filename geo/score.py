@@ -69,6 +69,7 @@ from geo._arrays import (
     pandas_text,
     release_memory,
     take_with,
+    text_order,
 )
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
@@ -217,8 +218,8 @@ def raw_order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np
     months = as_float(data, "time_to_power_months")
     cost = as_float(data, "cost_of_power_musd")
     firm = np.nan_to_num(as_float(data, "firm_mw"), nan=-1.0)
-    _, site_key = np.unique(np.asarray(data["site_id"]).astype(str), return_inverse=True)
-    n = len(site_key.reshape(-1))
+    site_key = text_order(data, "site_id")
+    n = len(site_key)
     path = (pd.Series(np.asarray(data["power_path"], dtype=object)) if "power_path" in data
             else pd.Series([None] * n, dtype=object))
     path_key = path.map({p: i for i, p in enumerate(PATHS)}).fillna(len(PATHS))
@@ -233,7 +234,7 @@ def raw_order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np
         path_key.to_numpy(dtype=np.int64),
         np.where(np.isnan(grid_km), np.inf, np.round(grid_km, GRID_KM_DECIMALS)),
         -land,
-        site_key.reshape(-1),
+        site_key,
     ]
 
 
