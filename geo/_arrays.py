@@ -233,11 +233,9 @@ def pandas_text(chunks: list[object]) -> object:
         kind = probe._pa_array.type
         joined = pa.chunked_array([c.cast(kind) for c in chunks], type=kind)  # type: ignore[attr-defined]
         return pd.arrays.ArrowStringArray(joined, dtype=probe.dtype)
-    if not chunks:
-        return np.empty(0, dtype=object)
     texts = [c.to_numpy(zero_copy_only=False).astype(object)  # type: ignore[attr-defined]
              for c in chunks]
-    return np.concatenate(texts)
+    return pandas_form(np.concatenate(texts) if texts else np.empty(0, dtype=object))
 
 
 def present(data: Columns, column: str) -> np.ndarray:
