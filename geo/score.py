@@ -179,16 +179,16 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     release_memory()
     said = merged({_reasons.COST_GROUP: keys[COST_KEY]}, new, data)
     # Each line closes with what separated the site from the one ranked just above it.
-    # The lines are made in rank order, a block at a time, each block turned into the
-    # column's own form at once (pandas 3: arrow-backed text): a surface's lines are never
-    # held as a Python string per row, and the ranked copy takes no reordering of them.
+    # The lines are made in rank order, a block at a time, each block joined by arrow
+    # (geo._phrases.Line): a surface's lines are never held as a Python string per row,
+    # they become the column's own form as they are (pandas 3: arrow-backed text), and the
+    # ranked copy takes no reordering of them.
     blocks = [text for _, _, text in _reasons.ranked_blocks(
         said, load, order, grid_note=grid_note, horizon_years=settings.cost_horizon_years,
         separation=separation, flexible=settings.flexible_load,
         cost_tie_share=settings.cost_tie_share, tier_months=settings.tier_months)]
     reasons = pandas_text(blocks)
-    # the columns the reasons took out of the frame (a float copy or an object array of
-    # 8 bytes a row each) and the order keys go before the ranked copy is made
+    # the order keys go before the ranked copy is made
     del blocks, said, data, keys
     release_memory()
     out = take_with(sites, new, order, consume=consume, ordered={"reasons": reasons})
