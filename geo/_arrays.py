@@ -21,9 +21,10 @@ import pandas as pd
 
 from geo import columns
 
-__all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by", "is_in",
-           "merged", "pandas_form", "present", "release_memory", "reused_heap", "rows",
-           "rows_at", "take_with"]
+__all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by",
+           "forget", "is_in", "merged", "pandas_form", "pandas_text", "present",
+           "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with",
+           "text_order"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -70,6 +71,27 @@ class _FrameColumns(Mapping[str, np.ndarray]):
     def __contains__(self, name: object) -> bool:
         return name in self._at
 
+    def take(self, name: str, at: slice | np.ndarray) -> np.ndarray:
+        """``self[name][at]``, converting only those rows when the column was not read
+        whole (nothing is kept)."""
+        if name in self._done:
+            return self._done[name][at]
+        if name not in self._at:
+            raise KeyError(name)
+        column = self._frame.iloc[:, self._at[name]]
+        if isinstance(column.dtype, pd.StringDtype):
+            part = column.iloc[at] if isinstance(at, slice) else column.take(at)
+            values = _shared_text(part)
+        else:
+            values = column.to_numpy()[at]
+        if name in self._floats:
+            values = as_float({name: values}, name)
+        return values
+
+    def forget(self) -> None:
+        """Drop the columns converted so far (each is converted again when read)."""
+        self._done.clear()
+
 
 def _shared_text(column: pd.Series) -> np.ndarray:
     """A text column as ``column.to_numpy()`` gives it (an object array, nulls as the dtype's
@@ -96,7 +118,7 @@ class _Rows(Mapping[str, np.ndarray]):
         self._data, self._at = data, at
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return np.asarray(self._data[name])[self._at]
+        return take(self._data, name, self._at)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -112,11 +134,11 @@ class _Merged(Mapping[str, np.ndarray]):
     """Several column mappings read as one; the first that holds a name gives it."""
 
     def __init__(self, maps: tuple[Columns, ...]) -> None:
-        self._maps = maps
+        self.maps = maps
         self._names = list(dict.fromkeys(name for m in reversed(maps) for name in m))
 
     def __getitem__(self, name: str) -> np.ndarray:
-        for m in self._maps:
+        for m in self.maps:
             if name in m:
                 return m[name]
         raise KeyError(name)
@@ -128,7 +150,52 @@ class _Merged(Mapping[str, np.ndarray]):
         return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return any(name in m for m in self._maps)
+        return any(name in m for m in self.maps)
+
+
+def take(data: Columns, name: str, at: slice | np.ndarray) -> np.ndarray:
+    """``np.asarray(data[name])[at]``; a column of a frame (:func:`arrays`) that was not
+    read whole is converted at those rows only, and not kept."""
+    if isinstance(data, _Merged):
+        for m in data.maps:
+            if name in m:
+                return take(m, name, at)
+        raise KeyError(name)
+    if isinstance(data, _FrameColumns):
+        return data.take(name, at)
+    return np.asarray(data[name])[at]
+
+
+def text_order(data: Columns, name: str) -> np.ndarray:
+    """Each row's position among the column's distinct texts in code-point order:
+    ``np.unique(np.asarray(data[name]).astype(str), return_inverse=True)[1]``. A text column
+    of a frame (:func:`arrays`, pandas 3's ``str``) without nulls is ranked by arrow, with
+    no Python string per row (UTF-8 bytes sort in code-point order)."""
+    if isinstance(data, _Merged):
+        holder = next((m for m in data.maps if name in m), None)
+        if holder is None:
+            raise KeyError(name)
+        return text_order(holder, name)
+    if isinstance(data, _FrameColumns) and name not in data._done and name in data:
+        values = data._frame.iloc[:, data._at[name]].array
+        if isinstance(values, pd.arrays.ArrowStringArray) and not values.isna().any():
+            import pyarrow.compute as pc
+
+            rank = pc.rank(values._pa_array, sort_keys="ascending", tiebreaker="dense")
+            return np.asarray(rank, dtype=np.int64) - 1
+    _, inverse = np.unique(np.asarray(data[name]).astype(str), return_inverse=True)
+    return np.asarray(inverse).reshape(-1)
+
+
+def forget(data: Columns) -> None:
+    """Let a frame's columns (:func:`arrays`, also inside :func:`merged`) converted so far
+    go: a caller that reads rows a block at a time (:func:`rows_at`) holds no whole
+    converted column."""
+    if isinstance(data, _Merged):
+        for m in data.maps:
+            forget(m)
+    elif isinstance(data, _FrameColumns):
+        data.forget()
 
 
 def merged(*maps: Columns) -> Columns:
@@ -153,6 +220,22 @@ def pandas_form(values: np.ndarray) -> object:
     if values.dtype != object:
         return values
     return pd.Series(values, copy=False).array
+
+
+def pandas_text(chunks: list[object]) -> object:
+    """Arrow text arrays (the blocks of a column, in order) as one column in the form
+    :func:`pandas_form` gives text (pandas 3: ``str``, held by arrow as it is, no Python
+    string per row; older pandas: an object array of str)."""
+    import pyarrow as pa
+
+    probe = pandas_form(np.array([""], dtype=object))
+    if isinstance(probe, pd.arrays.ArrowStringArray):
+        kind = probe._pa_array.type
+        joined = pa.chunked_array([c.cast(kind) for c in chunks], type=kind)  # type: ignore[attr-defined]
+        return pd.arrays.ArrowStringArray(joined, dtype=probe.dtype)
+    texts = [c.to_numpy(zero_copy_only=False).astype(object)  # type: ignore[attr-defined]
+             for c in chunks]
+    return pandas_form(np.concatenate(texts) if texts else np.empty(0, dtype=object))
 
 
 def present(data: Columns, column: str) -> np.ndarray:

@@ -6,43 +6,54 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from geo._arrays import Columns, as_float
 
-__all__ = ["FIELD", "JOIN_ROWS", "Line", "contains", "float_column", "fmt", "fmt_at",
+__all__ = ["FIELD", "MERGE_DISTINCT", "Line", "Part", "contains", "float_column", "fmt", "fmt_at",
            "shown_value", "text_column"]
 
 
 class Line:
-    """A line per row, built from parts (a str for every row, or one str per row) that
-    are joined once at the end: cheaper than adding strings a part at a time."""
+    """A line per row, built from parts (a str for every row, or one text per row) that
+    are joined once at the end (:meth:`join_arrow`).
+
+    A part is a :class:`Part`: codes into its distinct texts (4 bytes a row), or one text
+    for every row. Joining merges neighbouring parts while their distinct combinations stay
+    few (:data:`MERGE_DISTINCT`), concatenating each combination's text once, not once per
+    row, and arrow joins the few merged parts row by row: no Python string is made per row,
+    and the lines come out in arrow's form, the form of pandas 3's text columns."""
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.parts: list[np.ndarray] = []
+        self.parts: list[Part] = []
 
-    def _column(self, part: str | np.ndarray, where: np.ndarray | None) -> np.ndarray:
-        if not isinstance(part, str):
-            column = np.asarray(part, dtype=object)
-            return column if where is None else np.where(where, column, "")
-        column = np.empty(self.n, dtype=object)  # np.full makes a str per row: slower
-        column.fill(part if where is None else "")
-        if where is not None:
-            column[where] = part
-        return column
+    def _part(self, part: str | np.ndarray | Part, where: np.ndarray | None) -> Part:
+        if isinstance(part, str):
+            if where is None:
+                return Part(None, [part])
+            return Part(np.asarray(where, dtype=np.int32), ["", part])
+        if not isinstance(part, Part):
+            part = Part(*_codes(np.asarray(part, dtype=object)))
+        if where is None:
+            return part
+        if part.codes is None:
+            return Part(np.asarray(where, dtype=np.int32), ["", part.values[0]])
+        blank = len(part.values)
+        return Part(np.where(where, part.codes, np.int32(blank)).astype(np.int32, copy=False),
+                    [*part.values, ""])
 
-    def add(self, *parts: str | np.ndarray) -> None:
+    def add(self, *parts: str | np.ndarray | Part) -> None:
         """Parts said on every row."""
-        self.parts.extend(self._column(p, None) for p in parts)
+        self.parts.extend(self._part(p, None) for p in parts)
 
-    def add_if(self, where: np.ndarray, *parts: str | np.ndarray) -> None:
+    def add_if(self, where: np.ndarray, *parts: str | np.ndarray | Part) -> None:
         """Parts said on the rows where ``where`` holds."""
         if where.any():  # a part said nowhere is left out
-            self.parts.extend(self._column(p, where) for p in parts)
+            self.parts.extend(self._part(p, where) for p in parts)
 
     def add_list(self, title: str, items: list[tuple[Any, ...]]) -> None:
         """``title`` and the items that hold, separated by commas ("; other paths: grid 36
@@ -56,18 +67,101 @@ class Line:
             self.add_if(where, *parts)
             said |= where
 
+    def extend_tail(self, other: Line, skip: int) -> None:
+        """Add ``other``'s parts without their first ``skip`` rows (``other`` holds
+        ``skip`` rows ahead of this line's)."""
+        self.parts.extend(part if part.codes is None else Part(part.codes[skip:], part.values)
+                          for part in other.parts)
+
+    def blank(self, rows: np.ndarray) -> None:
+        """Say nothing on the ``rows`` (a mask)."""
+        if rows.any():
+            self.parts = [self._part(part, ~rows) for part in self.parts]
+
+    def join_arrow(self) -> Any:
+        """The lines as an arrow ``large_string`` array."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pa.large_string()
+        merged = _merge(self.parts, max(MERGE_DISTINCT, self.n // 32))
+        columns = [pa.array(p.values, type=text).take(pa.array(p.codes))
+                   for p in merged if p.codes is not None]
+        constant = "".join(p.values[0] for p in merged if p.codes is None)
+        if not columns or constant:  # at most one constant part is left: the whole line
+            columns.append(pa.array([constant] * self.n, type=text))
+        if len(columns) == 1:
+            return columns[0]
+        return pc.binary_join_element_wise(*columns, pa.scalar("", text))
+
     def join(self) -> np.ndarray:
         """One str per row (object array)."""
-        out = np.empty(self.n, dtype=object)
-        for lo in range(0, self.n, JOIN_ROWS):  # blocks of rows: the lists stay in cache
-            hi = min(lo + JOIN_ROWS, self.n)
-            rows = map("".join, zip(*(p[lo:hi].tolist() for p in self.parts), strict=True))
-            out[lo:hi] = np.fromiter(rows, dtype=object, count=hi - lo)
+        out: np.ndarray = self.join_arrow().to_numpy(zero_copy_only=False).astype(object)
         return out
 
 
-#: Rows per block in :meth:`Line.join`.
-JOIN_ROWS = 16_384
+class Part(NamedTuple):
+    """A part of a :class:`Line`: row ``i`` says ``values[codes[i]]``; ``codes`` None: the
+    one value on every row."""
+
+    codes: np.ndarray | None
+    values: list[str]
+
+    def tolist(self) -> list[str]:
+        """The text of each row (a part with codes)."""
+        if self.codes is None:
+            raise ValueError("a part said on every row has no rows of its own")
+        values = np.asarray(self.values, dtype=object)
+        return list(values[self.codes]) if len(values) else []
+
+
+#: Neighbouring parts of a :class:`Line` are merged while their distinct combinations are
+#: at most this many (or a 32nd of the rows, if more).
+MERGE_DISTINCT = 4096
+
+
+def _merge(parts: list[Part], limit: int) -> list[Part]:
+    """Neighbouring parts merged into one while their distinct combinations (their texts
+    concatenated) are at most ``limit``; a constant part merges into any."""
+    out: list[Part] = []
+    acc: Part | None = None
+    for part in parts:
+        if acc is None:
+            acc = part
+        elif part.codes is None:
+            acc = Part(acc.codes, [v + part.values[0] for v in acc.values])
+        elif acc.codes is None:
+            acc = Part(part.codes, [acc.values[0] + v for v in part.values])
+        else:
+            width = len(part.values)
+            pair = acc.codes.astype(np.int64) * width + part.codes
+            codes, combos = pd.factorize(pair)
+            if len(combos) > limit:
+                out.append(acc)
+                acc = part
+                continue
+            values = [acc.values[k // width] + part.values[k % width]
+                      for k in combos.tolist()]
+            acc = Part(codes.astype(np.int32, copy=False), values)
+    if acc is not None:
+        out.append(acc)
+    # a constant part left between two merged ones: into its neighbour's texts
+    final: list[Part] = []
+    for part in out:
+        if final and part.codes is None:
+            last = final[-1]
+            final[-1] = Part(last.codes, [v + part.values[0] for v in last.values])
+        elif final and final[-1].codes is None:
+            final[-1] = Part(part.codes, [final[-1].values[0] + v for v in part.values])
+        else:
+            final.append(part)
+    return final
+
+
+def _codes(texts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Codes into the distinct texts."""
+    codes, values = pd.factorize(texts, use_na_sentinel=False)
+    return codes.astype(np.int32, copy=False), list(np.asarray(values, dtype=object))
 
 
 def contains(text: np.ndarray, word: str) -> np.ndarray:
@@ -91,8 +185,9 @@ def float_column(sites: Columns, column: str) -> np.ndarray:
     return as_float(sites, column)
 
 
-def fmt(values: np.ndarray, spec: str) -> np.ndarray:
-    """Format non-NaN numbers with ``spec`` (its text included); NaN becomes "".
+def fmt(values: np.ndarray, spec: str) -> Part:
+    """Format non-NaN numbers with ``spec`` (its text included); NaN becomes "": a
+    :class:`Part` (codes into the distinct texts).
 
     ``spec`` holds one fixed-point field (``{:,.1f}``, ``{:.0f}``). Each distinct value is
     formatted once (many rows share a POI, a voltage, a state's price), and most values are
@@ -103,29 +198,29 @@ def fmt(values: np.ndarray, spec: str) -> np.ndarray:
     values = np.ascontiguousarray(values, dtype=float)
     digits = int(FIELD.search(spec).group(1))  # type: ignore[union-attr]
     shown, exact = shown_value(values, digits)
-    out = np.empty(len(values), dtype=object)
+    codes = np.empty(len(values), dtype=np.int32)
+    texts: list[str] = []
     if exact.any():
         inverse, keys = pd.factorize(shown[exact])  # hashing: no sort
         scale = 10.0 ** digits
-        text = np.array([fmt(k / scale) for k in keys.tolist()], dtype=object)
-        out[exact] = text[inverse]
+        texts = [fmt(k / scale) for k in keys.tolist()]
+        codes[exact] = inverse
     rest = ~exact
     if rest.any():
         # Distinct by bit pattern, so -0.0 and 0.0 stay apart as str.format keeps them.
-        left = values[rest]
-        inverse, bits = pd.factorize(left.view(np.int64))
-        text = np.array([fmt(v) if v == v else "" for v in bits.view(float).tolist()],
-                        dtype=object)
-        out[rest] = text[inverse]
-    return out
+        inverse, bits = pd.factorize(values[rest].view(np.int64))
+        codes[rest] = inverse + len(texts)
+        texts += [fmt(v) if v == v else "" for v in bits.view(float).tolist()]
+    return Part(codes, texts)
 
 
-def fmt_at(values: np.ndarray, spec: str, rows: np.ndarray) -> np.ndarray:
+def fmt_at(values: np.ndarray, spec: str, rows: np.ndarray) -> Part:
     """:func:`fmt` of the ``rows`` (a mask) only; "" elsewhere."""
-    out = np.empty(len(values), dtype=object)
-    out.fill("")
-    out[rows] = fmt(np.asarray(values)[rows], spec)
-    return out
+    shown = fmt(np.asarray(values)[rows], spec)
+    codes = np.full(len(values), len(shown.values), dtype=np.int32)
+    assert shown.codes is not None  # fmt gives codes
+    codes[rows] = shown.codes
+    return Part(codes, [*shown.values, ""])
 
 
 #: The fixed-point field of a :func:`fmt` spec; group 1: its decimals.

@@ -27,12 +27,13 @@ Example (one line)::
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geo import tiers
-from geo._arrays import Columns, as_bool, present, rows_at
+from geo._arrays import Columns, as_bool, present, rows_at, take
 from geo._phrases import Line as _Line
 from geo._phrases import contains as _contains
 from geo._phrases import float_column as _num
@@ -93,7 +94,7 @@ def build(sites: Columns, load_mw: float, grid_note: str = "",
                            flexible=flexible, cost_tie_share=cost_tie_share,
                            tier_months=tier_months)
     for lo, hi, text in blocks:
-        out[at[lo:hi]] = text
+        out[at[lo:hi]] = text.to_numpy(zero_copy_only=False)
     return out
 
 
@@ -101,18 +102,21 @@ def ranked_blocks(sites: Columns, load_mw: float, order: np.ndarray, *, grid_not
                   horizon_years: float = 10.0, separation: bool = True,
                   flexible: bool = False, cost_tie_share: float = 0.0,
                   tier_months: Sequence[float] = tiers.DEFAULT_MONTHS,
-                  ) -> Iterator[tuple[int, int, np.ndarray]]:
+                  ) -> Iterator[tuple[int, int, Any]]:
     """The reasons of the rows ``order[lo:hi]``, block after block in rank order:
-    ``(lo, hi, lines)``, the same lines as :func:`build` (with ``separation``, the clause on
-    what separated each site from the one at the position above it in ``order``).
+    ``(lo, hi, lines)``, the lines of :func:`build` as an arrow ``large_string`` array
+    (with ``separation``, the clause on what separated each site from the one at the
+    position above it in ``order``).
 
-    Only one block's parts and lines are held at a time: a caller that turns each block
-    into its final form (:func:`geo.score.rank`: an arrow-backed text column in rank order)
-    never holds a Python string per row of a surface."""
+    Only one block's parts are held at a time, each part as codes into its distinct texts
+    (:class:`geo._phrases.Line`), and each block's lines come as one arrow text array:
+    no Python string is made per row, and the site columns of a frame
+    (:func:`geo._arrays.arrays`) are converted a block of rows at a time
+    (:func:`geo._arrays.take`)."""
     n = len(order)
     cheapest = None
     if separation and n:
-        cheapest = _cheapest({k: np.asarray(sites[k])[order]
+        cheapest = _cheapest({k: take(sites, k, order)
                               for k in _CHEAPEST_COLUMNS if k in sites})
     for lo in range(0, n, _BLOCK_ROWS):
         hi = min(lo + _BLOCK_ROWS, n)
@@ -121,11 +125,11 @@ def ranked_blocks(sites: Columns, load_mw: float, order: np.ndarray, *, grid_not
         if cheapest is not None:
             start = max(lo - 1, 0)  # the row ranked just above the block's first
             above = order[start:hi]
-            clause = _separation_line({k: np.asarray(sites[k])[above]
+            clause = _separation_line({k: take(sites, k, above)
                                        for k in SEPARATION_COLUMNS if k in sites},
                                       cost_tie_share, cheapest[start:hi], offset=start)
-            line.parts.extend(part[lo - start:] for part in clause.parts)
-        yield lo, hi, line.join()
+            line.extend_tail(clause, lo - start)
+        yield lo, hi, line.join_arrow()
 
 
 #: Rows per block in :func:`build`.
@@ -373,5 +377,5 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0,
                 _fmt_at(l_prev, " vs {:.3f}", by_land))
     line.add_if(~(power | by_grid | by_land), "same power facts and land, site_id order")
     first = np.arange(offset, offset + n) == 0
-    line.parts = [np.where(first, "", part) for part in line.parts]
+    line.blank(first)
     return line

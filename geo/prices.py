@@ -140,8 +140,8 @@ def outside_us_counts(sites: pd.DataFrame) -> dict[str, Any] | None:
     every site is in the US."""
     if "country_iso3" not in sites:
         return None
-    country = sites["country_iso3"].astype(object)
-    outside = (country.notna() & (country != "USA")).to_numpy()
+    country = sites["country_iso3"]  # compared as it is held (no Python string per row)
+    outside = (country.notna() & (country != "USA")).to_numpy(dtype=bool)
     if not outside.any():
         return None
     rows = sites[outside]

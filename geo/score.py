@@ -64,10 +64,12 @@ from geo._arrays import (
     arrays,
     as_bool,
     as_float,
+    forget,
     merged,
-    pandas_form,
+    pandas_text,
     release_memory,
     take_with,
+    text_order,
 )
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
@@ -171,20 +173,22 @@ def rank(sites: Frame, load_mw: float, settings: Settings | None = None, *,
     new: dict[str, np.ndarray] = dict(
         serves_load=hosts, tier=tier, power_score=power, land_score=land, score=total, rank=ranks
     )
-    # a view, not a dict: the site columns stay unconverted until the reasons read them
+    # a view, not a dict: the reasons convert the site columns a block of rows at a time
+    # (the columns converted whole for the order go first)
+    forget(data)
+    release_memory()
     said = merged({_reasons.COST_GROUP: keys[COST_KEY]}, new, data)
     # Each line closes with what separated the site from the one ranked just above it.
-    # The lines are made in rank order, a block at a time, each block turned into the
-    # column's own form at once (pandas 3: arrow-backed text): a surface's lines are never
-    # held as a Python string per row, and the ranked copy takes no reordering of them.
-    blocks = [pandas_form(text) for _, _, text in _reasons.ranked_blocks(
+    # The lines are made in rank order, a block at a time, each block joined by arrow
+    # (geo._phrases.Line): a surface's lines are never held as a Python string per row,
+    # they become the column's own form as they are (pandas 3: arrow-backed text), and the
+    # ranked copy takes no reordering of them.
+    blocks = [text for _, _, text in _reasons.ranked_blocks(
         said, load, order, grid_note=grid_note, horizon_years=settings.cost_horizon_years,
         separation=separation, flexible=settings.flexible_load,
         cost_tie_share=settings.cost_tie_share, tier_months=settings.tier_months)]
-    reasons = (pd.concat([pd.Series(b, copy=False) for b in blocks], ignore_index=True).array
-               if blocks else pandas_form(np.empty(0, dtype=object)))
-    # the columns the reasons took out of the frame (a float copy or an object array of
-    # 8 bytes a row each) and the order keys go before the ranked copy is made
+    reasons = pandas_text(blocks)
+    # the order keys go before the ranked copy is made
     del blocks, said, data, keys
     release_memory()
     out = take_with(sites, new, order, consume=consume, ordered={"reasons": reasons})
@@ -214,8 +218,8 @@ def raw_order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np
     months = as_float(data, "time_to_power_months")
     cost = as_float(data, "cost_of_power_musd")
     firm = np.nan_to_num(as_float(data, "firm_mw"), nan=-1.0)
-    _, site_key = np.unique(np.asarray(data["site_id"]).astype(str), return_inverse=True)
-    n = len(site_key.reshape(-1))
+    site_key = text_order(data, "site_id")
+    n = len(site_key)
     path = (pd.Series(np.asarray(data["power_path"], dtype=object)) if "power_path" in data
             else pd.Series([None] * n, dtype=object))
     path_key = path.map({p: i for i, p in enumerate(PATHS)}).fillna(len(PATHS))
@@ -230,7 +234,7 @@ def raw_order_keys(data: Columns, tier: np.ndarray, land: np.ndarray) -> list[np
         path_key.to_numpy(dtype=np.int64),
         np.where(np.isnan(grid_km), np.inf, np.round(grid_km, GRID_KM_DECIMALS)),
         -land,
-        site_key.reshape(-1),
+        site_key,
     ]
 
 

@@ -173,3 +173,21 @@ def test_take_with_adds_the_ordered_columns_as_they_are():
     twice = pd.concat([frame, frame[["site_id"]]], axis=1)  # a repeated name
     got = take_with(twice, {}, order, ordered=ordered)
     assert got["reasons"].tolist() == ["#1 c", "#2 a", "#3 b"]
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_text_order_ranks_the_distinct_texts_in_code_point_order(dtype):
+    """Each row's position among the distinct texts, in code-point order (upper case before
+    lower, "a10" before "a9", "é" after "z"), with or without arrow, and for a column
+    already converted."""
+    from geo._arrays import text_order
+
+    frame = pd.DataFrame({"site_id": pd.Series(["b", "a", "é", "B", "a10", "a9", "z", "a"],
+                                               dtype=dtype)})
+    expected = [4, 1, 6, 0, 2, 3, 5, 1]  # B a a10 a9 b z é
+    assert text_order(arrays(frame), "site_id").tolist() == expected
+    assert text_order(merged({}, arrays(frame)), "site_id").tolist() == expected
+    read = arrays(frame)
+    read["site_id"]
+    assert text_order(read, "site_id").tolist() == expected
+    assert text_order({"site_id": np.array(["b", "a"], dtype=object)}, "site_id").tolist() == [1, 0]

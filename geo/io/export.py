@@ -356,8 +356,10 @@ def _deciding_rows(sites: gpd.GeoDataFrame) -> np.ndarray:
     for name in sites.columns:
         values = sites[name]
         if name != sites.geometry.name and values.dtype == object:
-            types = pd.Series([type(v) for v in values.to_numpy()])
-            rows.extend(np.unique(types.astype(str).to_numpy(), return_index=True)[1].tolist())
+            # the first row of each type: types hashed as they are (their names made once)
+            codes, _ = pd.factorize(np.fromiter(map(type, values.to_numpy()), dtype=object,
+                                                count=len(values)))
+            rows.extend(np.unique(codes, return_index=True)[1].tolist())
     return np.unique(np.asarray(rows, dtype=np.int64))
 
 
