@@ -307,13 +307,13 @@ class Screen:
                  for p0, p1 in zip(np.r_[0, cuts], np.r_[cuts, len(ek)], strict=True)
                  if p1 > p0]
         s_new, pair, idx, own, val = (np.concatenate(x) for x in zip(*parts, strict=True))
-        lodf = val / d[pair]
-        em = self.em[idx]
+        lodf = val / np.take(d, pair)
+        em = np.take(self.em, idx)
         if own.any():
             em[own] = self.rem_em[ci[pair[own]]]
 
         def after(f: np.ndarray) -> np.ndarray:     # post-outage flows from base flows f
-            out = f[idx] + lodf * (a * f[ek])[pair]
+            out = np.take(f, idx) + lodf * np.take(a * f[ek], pair)
             out[own] *= 1.0 - a[pair[own]]
             return out
 
@@ -327,17 +327,23 @@ class Screen:
         lens = cols.length[ek[sl]]
         offs = np.r_[0, np.cumsum(lens)[:-1]]
         pos = np.repeat(cols.start[ek[sl]] - offs, lens) + np.arange(int(offs[-1] + lens[-1]))
-        idx, val = cols.idx[pos], cols.val[pos]
-        s_new = np.take(s_t.ravel(), np.repeat(pc[sl] * s_t.shape[1], lens) + idx)
-        s_new += val * np.repeat(s_c[sl] / d[sl], lens)
+        # np.take, not [ ]: several times faster for these long index arrays
+        idx, val = np.take(cols.idx, pos), np.take(cols.val, pos)
+        flat = np.repeat(pc[sl] * s_t.shape[1], lens)
+        flat += idx
+        s_new = np.take(s_t.ravel(), flat)
+        shift = np.repeat(s_c[sl] / d[sl], lens)
+        shift *= val
+        s_new += shift
         own_at = offs + self.table.own[ek[sl]]
         s_new[own_at] *= 1.0 - a[sl]
         mon = np.flatnonzero(np.abs(s_new) >= cutoff)
-        own_mask = np.zeros(len(idx), bool)
-        own_mask[own_at] = True
+        # own entries among them (own_at increases: one per pair)
+        at = np.minimum(np.searchsorted(own_at, mon), len(own_at) - 1)
+        own = own_at[at] == mon
         # the pair of an entry: the last whose column starts at or before it
         pair = p0 + np.searchsorted(offs, mon, side="right") - 1
-        return s_new[mon], pair, idx[mon], own_mask[mon], val[mon]
+        return np.take(s_new, mon), pair, np.take(idx, mon), own, np.take(val, mon)
 
     def _flow_shift(self, r, c, s, s_t, cutoff, host):
         """The flow-shift part of the contingency set, checked on the branch it concerns.
