@@ -39,7 +39,9 @@ are checked on ``l``. A branch the POI loads by less than ``WATCH·cutoff`` can 
 cut-off after an outage that changes its flow per MW by more than ``(1 − WATCH)·cutoff``,
 which part 1 holds; so every (outage, branch) pair above the cut-off after the outage is
 checked, except immaterial pairs on watched branches, LODF entries below the tolerance and
-bridges that cut off a spur (docs/methods.md lists what the screen can still miss).
+bridges that cut off a spur (docs/methods.md lists what the screen can still miss). A
+watched branch's circuits are gathered by a bound on their materiality and tested exactly
+(:mod:`geo.grid.flowshift`).
 
 LODF columns are kept sparse: entries with ``|p_lk| < n1_lodf_tolerance·d`` are dropped;
 those branches keep their N-0 flow and sensitivity within that tolerance, and the N-0 check
