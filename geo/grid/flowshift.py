@@ -29,12 +29,12 @@ checked pairs and their ratios are exactly those of testing every candidate.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from geo.grid.contingency import Screen
+#: A :class:`geo.grid.contingency.Screen` (not imported: that module imports this one).
+Screen = Any
 
 #: Relative margin on the materiality bound (far above the rounding of ``moved``, 1e-15).
 MARGIN = 1e-9
