@@ -3,8 +3,9 @@
 :mod:`geo.grid.model` holds the graph's data model (:class:`GridGraph`, :class:`GridReport`);
 :mod:`geo.grid.network` builds the graph (:func:`build`) and the per-substation metrics
 (:func:`metrics`); the rest are its parts: ``lines`` (snapping and merging circuits),
-``circuits``, ``lodf``, ``contingency``, ``hosting``, ``dispatch`` (who serves the new
-load), ``queue`` (loads already queued), ``cache`` (the disk cache and its keys),
+``circuits``, ``lodf``, ``contingency`` (with ``flowshift``), ``hosting``, ``dispatch``
+(who serves the new load), ``queue`` (loads already queued), ``cache`` (the disk cache and
+its keys),
 ``shipped``, ``shipped_build`` and ``summary`` (results shipped with the package), ``report``
 (the ``geo-rank grid`` summary of a metrics table).
 

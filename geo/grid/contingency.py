@@ -39,7 +39,9 @@ are checked on ``l``. A branch the POI loads by less than ``WATCH·cutoff`` can 
 cut-off after an outage that changes its flow per MW by more than ``(1 − WATCH)·cutoff``,
 which part 1 holds; so every (outage, branch) pair above the cut-off after the outage is
 checked, except immaterial pairs on watched branches, LODF entries below the tolerance and
-bridges that cut off a spur (docs/methods.md lists what the screen can still miss).
+bridges that cut off a spur (docs/methods.md lists what the screen can still miss). A
+watched branch's circuits are gathered by a bound on their materiality and tested exactly
+(:mod:`geo.grid.flowshift`).
 
 LODF columns are kept sparse: entries with ``|p_lk| < n1_lodf_tolerance·d`` are dropped;
 those branches keep their N-0 flow and sensitivity within that tolerance, and the N-0 check
@@ -57,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from geo.grid import flowshift
 from geo.grid.circuits import Circuits, expand
 from geo.grid.lodf import BRIDGE_TOL, Lodf
 from geo.settings import Settings
@@ -134,6 +137,7 @@ class Screen:
             solve=self.solve, red=self.red, eu=self.eu, ev=self.ev, bl=self.bl,
             flows=self.flows, circ=self.circ, settings=self.settings)
         self.lodf = self.table
+        self._shift_order: flowshift.ShiftOrder | None = None
 
     @property
     def solves(self) -> int:
@@ -203,8 +207,11 @@ class Screen:
             rank = np.arange(len(pc)) - np.repeat(first, np.diff(np.r_[first, len(pc)]))
             truncated[pc[rank >= limit]] = True
             pc, ci = pc[rank < limit], ci[rank < limit]
-        pairs = np.unique(np.c_[np.r_[pc, inc_p], np.r_[ci, inc_c]], axis=0)
-        return pairs[:, 0], pairs[:, 1], truncated
+        # distinct (column, circuit) pairs in that order, by one integer key (a sort of
+        # int64, not of the rows of a 2-column array)
+        width = len(circ.edge)
+        key = np.unique(np.r_[pc, inc_p].astype(np.int64) * width + np.r_[ci, inc_c])
+        return key // width, key % width, truncated
 
     # -- firm hosting of a batch -----------------------------------------------------------
     def firm(self, b: np.ndarray, s: np.ndarray, host: np.ndarray, host_edge: np.ndarray,
@@ -302,13 +309,13 @@ class Screen:
                  for p0, p1 in zip(np.r_[0, cuts], np.r_[cuts, len(ek)], strict=True)
                  if p1 > p0]
         s_new, pair, idx, own, val = (np.concatenate(x) for x in zip(*parts, strict=True))
-        lodf = val / d[pair]
-        em = self.em[idx]
+        lodf = val / np.take(d, pair)
+        em = np.take(self.em, idx)
         if own.any():
             em[own] = self.rem_em[ci[pair[own]]]
 
         def after(f: np.ndarray) -> np.ndarray:     # post-outage flows from base flows f
-            out = f[idx] + lodf * (a * f[ek])[pair]
+            out = np.take(f, idx) + lodf * np.take(a * f[ek], pair)
             out[own] *= 1.0 - a[pair[own]]
             return out
 
@@ -322,17 +329,23 @@ class Screen:
         lens = cols.length[ek[sl]]
         offs = np.r_[0, np.cumsum(lens)[:-1]]
         pos = np.repeat(cols.start[ek[sl]] - offs, lens) + np.arange(int(offs[-1] + lens[-1]))
-        idx, val = cols.idx[pos], cols.val[pos]
-        s_new = np.take(s_t.ravel(), np.repeat(pc[sl] * s_t.shape[1], lens) + idx)
-        s_new += val * np.repeat(s_c[sl] / d[sl], lens)
+        # np.take, not [ ]: several times faster for these long index arrays
+        idx, val = np.take(cols.idx, pos), np.take(cols.val, pos)
+        flat = np.repeat(pc[sl] * s_t.shape[1], lens)
+        flat += idx
+        s_new = np.take(s_t.ravel(), flat)
+        shift = np.repeat(s_c[sl] / d[sl], lens)
+        shift *= val
+        s_new += shift
         own_at = offs + self.table.own[ek[sl]]
         s_new[own_at] *= 1.0 - a[sl]
         mon = np.flatnonzero(np.abs(s_new) >= cutoff)
-        own_mask = np.zeros(len(idx), bool)
-        own_mask[own_at] = True
+        # own entries among them (own_at increases: one per pair)
+        at = np.minimum(np.searchsorted(own_at, mon), len(own_at) - 1)
+        own = own_at[at] == mon
         # the pair of an entry: the last whose column starts at or before it
         pair = p0 + np.searchsorted(offs, mon, side="right") - 1
-        return s_new[mon], pair, idx[mon], own_mask[mon], val[mon]
+        return np.take(s_new, mon), pair, np.take(idx, mon), own, np.take(val, mon)
 
     def _flow_shift(self, r, c, s, s_t, cutoff, host):
         """The flow-shift part of the contingency set, checked on the branch it concerns.
@@ -342,43 +355,12 @@ class Screen:
         (``|LODF_lc| = |p_lk| / d_c ≥ cutoff``, :meth:`geo.grid.lodf.Lodf.shifts`), and every
         other circuit of ``l`` itself. Returns ``ratio`` (headroom over ``|s'_lj|`` after
         the outage, where ``|s'_lj| ≥ cutoff``), ``col``, ``circuit``, ``edge``, ``own``.
-        ``s_t`` is ``s`` with one row per POI column.
+        ``s_t`` is ``s`` with one row per POI column. The candidates are gathered by their
+        materiality (:mod:`geo.grid.flowshift`).
         """
-        circ = self.circ
-        _, ci, factor = self.table.shifts(r)
-        lens = self.table.shift.length[r]         # the entries of (r, c) follow each other
-        edge, col = np.repeat(r, lens), np.repeat(c, lens)
-        kk = circ.edge[ci]
-        coef = factor * circ.share[ci]
-        s_k = np.take(s_t.ravel(), col * s_t.shape[1] + kk)
-        s_new = np.repeat(s[r, c], lens)
-        s_new += coef * s_k
-        own = kk == edge
-        s_new[own] *= 1.0 - circ.share[ci[own]]
-        # material: the share of the lost circuit's flow is at least the cut-off, or the MW
-        # the outage moves onto the branch (its base flow, plus the load's share at the
-        # POI's N-0 hosting) is at least n1_outage_impact_share of the branch's rating;
-        # judged where the POI loads the branch by the cut-off after the outage
-        mon = np.flatnonzero(np.abs(s_new) >= cutoff)
-        k_mon, e_mon = kk[mon], edge[mon]
-        moved = np.abs(coef[mon]) * (self.f_abs[k_mon] + np.abs(s_k[mon])
-                                     * np.nan_to_num(host, posinf=0.0)[col[mon]])
-        material = ((np.abs(factor[mon]) >= cutoff) | (k_mon == e_mon)
-                    | (moved >= self.settings.n1_outage_impact_share * self.em[e_mon]))
-        mon = mon[material]
-        is_own = own[mon]
-        # base flow and rating after the outage, only where the POI loads the branch
-        edge, kk, ci, coef, s_new = edge[mon], kk[mon], ci[mon], coef[mon], s_new[mon]
-        em = self.em[edge]
-        em[is_own] = self.rem_em[ci[is_own]]
-
-        def after(f: np.ndarray) -> np.ndarray:     # post-outage flows from base flows f
-            out = f[edge] + coef * f[kk]
-            out[is_own] *= 1.0 - circ.share[ci[is_own]]
-            return out
-
-        ratio, pre = self._ratio(s_new, *self._with_and_without_queue(after), em)
-        return ratio, col[mon], ci, edge, is_own, pre
+        if self._shift_order is None:
+            self._shift_order = flowshift.ShiftOrder(self, cutoff)
+        return flowshift.flow_shift(self, self._shift_order, r, c, s, s_t, cutoff, host)
 
     def _with_and_without_queue(self, after) -> tuple[np.ndarray, np.ndarray]:
         """Post-outage flows ``after(f)`` from the base flows with queued loads (``f0``) and
