@@ -46,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 from geo import columns, power, prices
-from geo._arrays import NONE, Columns, add_columns, arrays, as_float, is_in, present
+from geo._arrays import (NONE, Columns, add_columns, arrays, as_float, is_in, present,
+                         reused_heap)
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load
 from geo.settings import Settings
@@ -119,7 +120,8 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
                                    "(null where unknown)")
     data = arrays(sites)
     check_values(data, sites.index)
-    return add_columns(sites, compute(data, load, settings))
+    with reused_heap():  # dozens of row-long temporaries: freed pages reused, not faulted
+        return add_columns(sites, compute(data, load, settings))
 
 
 def check_values(data: Columns, index: pd.Index) -> None:

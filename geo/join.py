@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import costs, secure, territories
-from geo._arrays import NONE, codes_of, expand, first_by
+from geo._arrays import NONE, codes_of, expand, first_by, reused_heap
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.outlines import admin_area, gas_nearby, in_country, points_tree
@@ -254,6 +254,15 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
         :data:`OUTLINE_LAYERS`; default: from these sites (a Dask run passes the centres
         of all its sites so that every partition measures alike).
     """
+    with reused_heap():  # the joins' large temporaries reuse freed pages, not fresh ones
+        return _enrich(sites, layers, metrics, load_mw, settings, land_prices=land_prices,
+                       land_unit=land_unit, price_column=price_column, centres=centres)
+
+
+def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_mw: float,
+            settings: Settings, *, land_prices: str | Path | None,
+            land_unit: str | None, price_column: str | None,
+            centres: dict[str, tuple[float, float] | None] | None) -> gpd.GeoDataFrame:
     subs = layers.substations.set_index("sub_id")
     connect = pd.Series(grids.connectable(layers.substations), index=subs.index)
     eligible = metrics.index[(metrics["voltage_kv"] >= settings.candidate_min_kv).to_numpy()
