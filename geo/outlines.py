@@ -17,7 +17,7 @@ import shapely
 from pyproj import Geod, Transformer
 
 from geo import distance_field
-from geo._arrays import NONE
+from geo._arrays import NONE, codes_of
 from layers import Layers
 
 _GEOD = Geod(ellps="WGS84")
@@ -238,5 +238,7 @@ def in_country(subdivision: np.ndarray, iso_a2: np.ndarray) -> np.ndarray:
     """The subdivision codes (ISO 3166-2, ``US-WA``) of the site's own country, else None: a
     site near a border never takes the neighbour's state (its prices and cost tables)."""
     sub = np.asarray(subdivision, dtype=object)
-    prefix = np.array([s.split("-")[0] if isinstance(s, str) else None for s in sub], object)
+    codes, distinct = codes_of(sub)  # each distinct code split once
+    prefix = np.array([s.split("-")[0] if isinstance(s, str) else None for s in distinct],
+                      object)[codes]
     return np.where(prefix == np.asarray(iso_a2, dtype=object), sub, NONE)
