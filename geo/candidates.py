@@ -227,7 +227,8 @@ def _hex_column(cells: np.ndarray, prefix: str = "") -> object:
     offsets = np.arange(len(cells) + 1, dtype=np.int64) * data.shape[1]
     text = pa.LargeStringArray.from_buffers(len(cells), pa.py_buffer(offsets),
                                             pa.py_buffer(np.ascontiguousarray(data)))
-    return type(kind)(pa.chunked_array([text]), dtype=kind.dtype)  # type: ignore[call-arg]
+    return type(kind)(pa.chunked_array([text]),  # type: ignore[call-arg]
+                      dtype=kind.dtype)  # type: ignore[attr-defined]
 
 
 def from_file(path: Path) -> gpd.GeoDataFrame:

@@ -106,6 +106,8 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     area = (np.asarray(subdivision, dtype=object)[todo] if subdivision is not None
             else np.full(len(todo), None, dtype=object))
     site_code, poi_code, regions = costs.region_table(area, inter_all, settings)
+    region_at = np.select([regions == r for r in costs.REGIONS], range(len(costs.REGIONS)))
+    poi_figures = {"firm_mw": firm_all, "hosting_mw": hosting_all, "poi_voltage_kv": kv_all}
     subs = pois.index.to_numpy(dtype=object)
     rank_id = np.argsort(np.argsort(subs.astype(str))).astype(float)  # sub_id order as a number
     xyz = _xyz(sites.geometry.iloc[todo])
@@ -125,10 +127,8 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         # slots out of reach lose on the first key whatever their figures.
         row, slot = np.nonzero(valid)
         at = safe[row, slot]
-        path = costs.grid_path({  # the POI by position: only its presence is read
-            "poi_sub_id": at, "firm_mw": firm_all[at], "hosting_mw": hosting_all[at],
-            "poi_voltage_kv": kv_all[at], "tie_distance_km": dist[row, slot],
-        }, load_mw, settings, region=regions[site_code[lo + row], poi_code[at]])
+        path = costs.pair_paths(poi_figures, at, dist[row, slot],
+                                region_at[site_code[lo + row], poi_code[at]], load_mw, settings)
         months = np.full(chord.shape, np.inf)
         months[row, slot] = np.nan_to_num(np.round(path["months"], 6), nan=np.inf)
         capital = np.full(chord.shape, np.inf)
@@ -222,9 +222,9 @@ def poi_columns(per: pd.DataFrame, subs: gpd.GeoDataFrame, metrics: pd.DataFrame
     out["redundancy"] = secure.label(out["firm_mw"], out["poi_voltage_kv"], load_mw, settings,
                                      out["firm_preexisting"])
     headroom = m["area_headroom_mw"].to_numpy(dtype=float)
-    out["generation_short"] = np.where(np.isnan(headroom), None, headroom < load_mw)
+    out["generation_short"] = np.where(np.isnan(headroom), NONE, headroom < load_mw)
     out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
-    out["hosting_source"] = np.where(pd.notna(out["hosting_mw"]), hosting_label(layers), NONE)
+    out["hosting_source"] = np.where(np.isnan(out["hosting_mw"]), NONE, hosting_label(layers))
     return out
 
 
