@@ -229,3 +229,17 @@ def test_containing_lists_pairs_as_a_tree_of_the_areas_would():
     assert got["site"].tolist() == ok[site].tolist()
     assert got["area"].tolist() == area.tolist()
     assert len(got) > len(ok)  # overlaps were tested
+
+
+def test_overlaps_of_several_utilities_are_named_in_order_for_each_site():
+    """Runs of two and more other utilities, shared by some sites and not by others: each
+    site names its own, in the serving order (customers here)."""
+    rows = [("retail_service_territory", name, str(i), None, None, None, customers, poly)
+            for i, (name, customers, poly) in enumerate([
+                ("Big", 900, box(0, 0, 10, 10)), ("Mid", 500, box(0, 0, 6, 10)),
+                ("Small", 100, box(0, 0, 3, 10)), ("East", 50, box(8, 0, 10, 10))])]
+    sites = _sites((1, 5), (4, 5), (2, 2), (9, 5), (7, 5), (50, 50))
+    out = pd.DataFrame(territories.tag(sites, _rows_as_areas(rows)))
+    assert out["utility"].tolist()[:5] == ["Big"] * 5
+    assert out["utility_overlap"].tolist()[:4] == ["Mid; Small", "Mid", "Mid; Small", "East"]
+    assert out["utility_overlap"].iloc[4:].isna().all() and pd.isna(out["utility"].iloc[5])
