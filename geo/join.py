@@ -269,7 +269,7 @@ def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load
                              & connect.reindex(metrics.index, fill_value=False).to_numpy()]
     eligible = eligible.sort_values()
     centres = centres or {}
-    tree = points_tree(sites.geometry)  # one tree of the sites for the three outline layers
+    tree = points_tree(sites.geometry)  # the sites by square, for the three outline layers
     country = admin_area(sites, layers.countries, ["iso_a2", "iso_a3"], settings.admin_snap_km,
                          centres.get("countries"), tree)
     subdivision = in_country(admin_area(sites, layers.subdivisions, "code",

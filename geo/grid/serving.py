@@ -94,14 +94,17 @@ def squares(points: np.ndarray) -> Squares:
                    np.argsort(code, kind="stable"), shapely.STRtree(boxes))
 
 
-def _hits(points: np.ndarray, geoms: np.ndarray, grid: Squares) -> np.ndarray:
-    """Sorted keys ``site * len(geoms) + area`` of every point and area that intersect:
-    the pairs of ``STRtree(points).query(geoms, predicate="intersects")``. A square that an
-    area contains gives all its points (each is in the area or on its outline); the points
-    of a square it only meets are tested one by one (prepared areas)."""
+def hits(points: np.ndarray, geoms: np.ndarray, grid: Squares,
+         predicate: str = "intersects") -> np.ndarray:
+    """Sorted keys ``site * len(geoms) + area`` of every area that intersects (or, with
+    ``predicate="contains"``, contains) a point: the pairs of
+    ``STRtree(points).query(geoms, predicate=predicate)``. A square that an area contains
+    (contains properly, for ``contains``: no point on the outline) gives all its points;
+    the points of a square it only meets are tested one by one (prepared areas)."""
     if len(grid.where) == 0:
         return np.zeros(0, np.int64)
-    inside_area, inside = grid.tree.query(geoms, predicate="contains")
+    whole = {"intersects": "contains", "contains": "contains_properly"}[predicate]
+    inside_area, inside = grid.tree.query(geoms, predicate=whole)
     meet_area, meet = grid.tree.query(geoms, predicate="intersects")
     count = np.int64(len(grid.start))
     edge = ~member(meet_area.astype(np.int64) * count + meet,
@@ -116,7 +119,7 @@ def _hits(points: np.ndarray, geoms: np.ndarray, grid: Squares) -> np.ndarray:
         at = area[pair]
         if tested:
             shapely.prepare(geoms)
-            ok = shapely.intersects(geoms[at], points[site])
+            ok = getattr(shapely, predicate)(geoms[at], points[site])
             site, at = site[ok], at[ok]
         keys.append(site * width + at)
     out = np.concatenate(keys)
@@ -132,7 +135,7 @@ def containing(points: np.ndarray, areas: gpd.GeoDataFrame, tree: Squares | None
     (where a first hit is taken); otherwise by site, then area. ``tree``: :func:`squares`
     of the same points, to reuse.
 
-    Which areas contain which point is asked square by square (:func:`_hits`): most
+    Which areas contain which point is asked square by square (:func:`hits`): most
     points lie in a square wholly inside or outside an area and are never tested alone. The
     tree order comes from a bounding-box query of the areas' tree (no geometry test),
     filtered to those pairs."""
@@ -140,7 +143,7 @@ def containing(points: np.ndarray, areas: gpd.GeoDataFrame, tree: Squares | None
         return pd.DataFrame({"site": np.zeros(0, np.int64), "area": np.zeros(0, np.int64)})
     geoms = areas.geometry.to_numpy()
     grid = tree if tree is not None else squares(points)
-    hit = _hits(points, geoms, grid)
+    hit = hits(points, geoms, grid)
     width = np.int64(len(areas))
     if not ordered:
         return pd.DataFrame({"site": hit // width, "area": hit % width})
