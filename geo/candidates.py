@@ -217,8 +217,9 @@ def _hex_column(cells: np.ndarray, prefix: str = "") -> object:
     digits' bytes (fixed width: the offsets are a range), not from a Python string per cell.
     """
     kind = pandas_form(np.array(["h3"], dtype=object))
-    digits = _hex_digits(cells) if len(cells) else None
-    if isinstance(kind, np.ndarray) or digits is None:
+    arrow = getattr(getattr(kind, "dtype", None), "storage", None) == "pyarrow"
+    digits = _hex_digits(cells) if len(cells) and arrow else None
+    if digits is None:  # objects (pandas < 3), or no cells
         return prefix + _hex(cells) if prefix else _hex(cells)
     import pyarrow as pa
 
