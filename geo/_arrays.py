@@ -21,9 +21,9 @@ import pandas as pd
 
 from geo import columns
 
-__all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "first_by",
-           "forget", "is_in", "merged", "pandas_form", "pandas_text", "present",
-           "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with",
+__all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "codes_of",
+           "expand", "first_by", "forget", "is_in", "merged", "pandas_form", "pandas_text",
+           "present", "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with",
            "text_order"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
@@ -236,6 +236,44 @@ def pandas_text(chunks: list[object]) -> object:
     texts = [c.to_numpy(zero_copy_only=False).astype(object)  # type: ignore[attr-defined]
              for c in chunks]
     return pandas_form(np.concatenate(texts) if texts else np.empty(0, dtype=object))
+
+
+def codes_of(values: object) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code and the distinct values, ``distinct[codes]`` equal to ``values``.
+
+    ``values``: a column (a Series, pandas 3's arrow text factorised without a Python string
+    per row) or an array. Nulls take the last code, whose value is the first null met
+    (``distinct`` then ends with it; else it ends with None, unused): a stage computes its
+    figures once per distinct value and :func:`expand` spreads them back over the rows.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = np.empty(len(uniques) + 1, dtype=object)
+    distinct[:-1] = np.asarray(uniques, dtype=object)
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):  # one row read, not the column made into objects
+        distinct[-1] = (values.iloc[missing[0]] if isinstance(values, pd.Series)
+                        else np.asarray(values, dtype=object)[missing[0]])
+    return np.where(codes < 0, len(uniques), codes).astype(np.intp, copy=False), distinct
+
+
+def expand(values: np.ndarray, codes: np.ndarray) -> object:
+    """``values[codes]`` as a frame would hold it (:func:`pandas_form`), built cheaply.
+
+    Numbers are taken as they are; objects (text) are put in their pandas form among the
+    distinct values the rows use (the same inference: the same values) and then taken, so
+    pandas 3 gets its arrow text by arrow's ``take`` instead of converting a Python string
+    per row."""
+    values = np.asarray(values)
+    if values.dtype != object:
+        return values[codes]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(values)))
+    at = np.empty(len(values), dtype=np.intp)
+    at[used] = np.arange(len(used))
+    at = at[codes]
+    form = pandas_form(values[used])
+    if isinstance(form, np.ndarray):
+        return form[at]
+    return form.take(at)  # type: ignore[attr-defined]
 
 
 def present(data: Columns, column: str) -> np.ndarray:

@@ -22,6 +22,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from geo._arrays import pandas_form
 from geo.errors import LayerValidationError, SettingsError
 from layers import Layers, grids, read_file
 from layers.read import rows_as_shown
@@ -105,11 +106,10 @@ def from_h3(layers: Layers, res: int) -> gpd.GeoDataFrame:
 
 def h3_sites(ints: np.ndarray, latlng: np.ndarray) -> gpd.GeoDataFrame:
     """H3 cells (uint64) and their centres ((lat, lon) rows) as candidate sites."""
-    cells = _hex(ints)
     return gpd.GeoDataFrame(
         {
-            "site_id": cells,
-            "site_name": "H3 " + cells,
+            "site_id": _hex_column(ints),
+            "site_name": _hex_column(ints, prefix="H3 "),
             "candidate_kind": "h3",
             "existing_site": False,
         },
@@ -188,18 +188,48 @@ def _sorted_with_centres(ints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ints, latlng
 
 
+def _hex_digits(cells: np.ndarray) -> np.ndarray | None:
+    """The lower-case hex digits of H3 cells (uint64), one row of ASCII bytes per cell, or
+    None where the cells do not all have as many digits (never at one resolution)."""
+    width = max(1, (int(cells.max()).bit_length() + 3) // 4)
+    if (cells < np.uint64(1) << np.uint64(4 * (width - 1))).any():
+        return None
+    shifts = np.arange(width - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
+    nibbles = ((cells[:, None] >> shifts) & np.uint64(15)).astype(np.uint8)
+    digits: np.ndarray = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)[nibbles]
+    return digits
+
+
 def _hex(cells: np.ndarray) -> np.ndarray:
     """H3 cells (uint64) as their lower-case hex strings, without a Python loop (object)."""
     if len(cells) == 0:
         return np.array([], dtype=object)
-    width = max(1, (int(cells.max()).bit_length() + 3) // 4)
-    shifts = np.arange(width - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
-    nibbles = ((cells[:, None] >> shifts) & np.uint64(15)).astype(np.uint8)
-    text = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)[nibbles]
-    out = text.view(f"S{width}").ravel().astype(str).astype(object)
-    # one resolution has one width; a narrower cell (never in practice) would lead with 0s
-    return np.array([c.lstrip("0") for c in out], dtype=object) if (
-        cells < np.uint64(1) << np.uint64(4 * (width - 1))).any() else out
+    digits = _hex_digits(cells)
+    if digits is None:  # a narrower cell (never in practice) would lead with 0s
+        return np.array([format(int(c), "x") for c in cells.tolist()], dtype=object)
+    return digits.view(f"S{digits.shape[1]}").ravel().astype(str).astype(object)
+
+
+def _hex_column(cells: np.ndarray, prefix: str = "") -> object:
+    """``prefix`` + :func:`_hex` of each cell as a frame holds it (:func:`pandas_form`).
+
+    Where the frame would hold arrow text (pandas 3), the arrow array is made from the
+    digits' bytes (fixed width: the offsets are a range), not from a Python string per cell.
+    """
+    kind = pandas_form(np.array(["h3"], dtype=object))
+    arrow = getattr(getattr(kind, "dtype", None), "storage", None) == "pyarrow"
+    digits = _hex_digits(cells) if len(cells) and arrow else None
+    if digits is None:  # objects (pandas < 3), or no cells
+        return prefix + _hex(cells) if prefix else _hex(cells)
+    import pyarrow as pa
+
+    lead = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    data = np.hstack([np.broadcast_to(lead, (len(cells), len(lead))), digits])
+    offsets = np.arange(len(cells) + 1, dtype=np.int64) * data.shape[1]
+    text = pa.LargeStringArray.from_buffers(len(cells), pa.py_buffer(offsets),
+                                            pa.py_buffer(np.ascontiguousarray(data)))
+    return type(kind)(pa.chunked_array([text]),  # type: ignore[call-arg]
+                      dtype=kind.dtype)  # type: ignore[attr-defined]
 
 
 def from_file(path: Path) -> gpd.GeoDataFrame:

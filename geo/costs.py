@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from geo import columns, power, prices
-from geo._arrays import NONE, Columns, add_columns, arrays, as_float, is_in, present
+from geo._arrays import NONE, Columns, add_columns, arrays, as_float, is_in, present, reused_heap
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load
 from geo.settings import Settings
@@ -119,7 +119,8 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
                                    "(null where unknown)")
     data = arrays(sites)
     check_values(data, sites.index)
-    return add_columns(sites, compute(data, load, settings))
+    with reused_heap():  # dozens of row-long temporaries: freed pages reused, not faulted
+        return add_columns(sites, compute(data, load, settings))
 
 
 def check_values(data: Columns, index: pd.Index) -> None:
@@ -292,6 +293,39 @@ def grid_path(data: Columns, load_mw: float, settings: Settings, *,
         region = cost_region(data, settings)
     capital = interconnection(data, need, region, settings)["total"]
     return {"months": months, "capital": capital}
+
+
+def pair_paths(pois: Columns, at: np.ndarray, tie_km: np.ndarray, region: np.ndarray,
+               load_mw: float, settings: Settings) -> dict[str, np.ndarray]:
+    """:func:`grid_path` of site-POI pairs to the bit (:func:`geo.join.assign_poi`): the POI
+    at position ``at`` of ``pois`` (``firm_mw``, ``hosting_mw``, ``poi_voltage_kv``), a tie
+    ``tie_km`` long, the cost region at position ``region`` of :data:`REGIONS`. What the POI
+    alone sets is made once per POI; per pair only the tie and the sums, in
+    :func:`interconnection`'s order of operations."""
+    s, load = settings, float(load_mw)
+    check_cost_settings(s)
+    n = len(pois["firm_mw"])
+    volt = np.asarray(pois["poi_voltage_kv"], dtype=float)
+    per_poi = [interconnection({"poi_sub_id": np.ones(n, dtype=bool), "poi_voltage_kv": volt,
+                                "tie_distance_km": np.zeros(n)}, np.full(n, load),
+                               np.full(n, r, dtype=object), s) for r in REGIONS]
+    poi = np.vstack([p["poi"] for p in per_poi])[region, at]
+    xfmr = per_poi[0]["transformer"][at]  # the same in every region
+    kv = np.asarray(s.tie_circuit_kv)  # the tie's circuits and capacity class per POI
+    kv_row = np.clip(np.searchsorted(kv, np.nan_to_num(volt, nan=0.0), side="right") - 1, 0,
+                     len(kv) - 1)
+    needed = np.maximum(np.ceil(load / np.asarray(s.tie_circuit_mw)[kv_row]), 1.0)
+    circuits = needed + (1.0 if s.tie_n1_supply else 0.0)
+    classes = np.asarray(s.tie_capacity_classes_mw)
+    class_idx = np.clip(np.searchsorted(classes, load / needed, side="left"), 0,
+                        len(classes) - 1)
+    per_mile = np.array([s.tie_cost_usd_per_mile_miso, s.tie_cost_usd_per_mile_southeast,
+                         s.tie_cost_usd_per_mile_teppc])[region, class_idx[at]]
+    miles = np.asarray(tie_km, dtype=float) / KM_PER_MILE
+    spur_idx = np.searchsorted(np.asarray(s.spur_cutoffs_miles), miles, side="right")
+    spur = np.asarray(s.spur_multipliers)[np.clip(spur_idx, 0, len(s.spur_multipliers) - 1)]
+    tie = per_mile * miles * spur * circuits[at] / 1e6 * s.capex_escalation_from_2019
+    return {"months": power.pair_months(pois, at, tie_km, load, s), "capital": tie + poi + xfmr}
 
 
 def cost_region(data: Columns, settings: Settings) -> np.ndarray:

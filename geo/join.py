@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import costs, secure, territories
-from geo._arrays import NONE, first_by
+from geo._arrays import NONE, codes_of, expand, first_by, reused_heap
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.outlines import admin_area, gas_nearby, in_country, points_tree
@@ -106,6 +106,8 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     area = (np.asarray(subdivision, dtype=object)[todo] if subdivision is not None
             else np.full(len(todo), None, dtype=object))
     site_code, poi_code, regions = costs.region_table(area, inter_all, settings)
+    region_at = np.select([regions == r for r in costs.REGIONS], range(len(costs.REGIONS)))
+    poi_figures = {"firm_mw": firm_all, "hosting_mw": hosting_all, "poi_voltage_kv": kv_all}
     subs = pois.index.to_numpy(dtype=object)
     rank_id = np.argsort(np.argsort(subs.astype(str))).astype(float)  # sub_id order as a number
     xyz = _xyz(sites.geometry.iloc[todo])
@@ -125,10 +127,8 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         # slots out of reach lose on the first key whatever their figures.
         row, slot = np.nonzero(valid)
         at = safe[row, slot]
-        path = costs.grid_path({  # the POI by position: only its presence is read
-            "poi_sub_id": at, "firm_mw": firm_all[at], "hosting_mw": hosting_all[at],
-            "poi_voltage_kv": kv_all[at], "tie_distance_km": dist[row, slot],
-        }, load_mw, settings, region=regions[site_code[lo + row], poi_code[at]])
+        path = costs.pair_paths(poi_figures, at, dist[row, slot],
+                                region_at[site_code[lo + row], poi_code[at]], load_mw, settings)
         months = np.full(chord.shape, np.inf)
         months[row, slot] = np.nan_to_num(np.round(path["months"], 6), nan=np.inf)
         capital = np.full(chord.shape, np.inf)
@@ -192,6 +192,42 @@ def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame) -> pd.DataFr
                         index=sites.index)
 
 
+def poi_columns(per: pd.DataFrame, subs: gpd.GeoDataFrame, metrics: pd.DataFrame,
+                load_mw: float, settings: Settings, layers: Layers) -> dict[str, np.ndarray]:
+    """The POI's name, voltage, place, grid figures and labels for each ``poi_sub_id`` of
+    ``per`` (null where the POI is not a substation of ``subs``), in :func:`enrich`'s order."""
+    known = per["poi_sub_id"].isin(subs.index)
+    key = per["poi_sub_id"].where(known)
+    m = metrics.reindex(key.to_numpy())
+    s = subs.reindex(key.to_numpy())
+    names = pd.Series(grids.display_names(subs), index=subs.index, dtype=object)
+    out: dict[str, np.ndarray] = {}
+    out["poi_name"] = names.reindex(key.to_numpy()).to_numpy(dtype=object)
+    out["poi_voltage_kv"] = s["voltage_kv"].to_numpy(dtype=float)
+    out["poi_lat"] = s.geometry.y.to_numpy()
+    out["poi_lon"] = s.geometry.x.to_numpy()
+    out["interconnect"] = s["interconnect"].to_numpy(dtype=object)
+    out["hosting_mw"] = m["hosting_mw"].to_numpy(dtype=float)
+    out["limiting_line_id"] = m["limiting_line_id"].to_numpy(dtype=object)
+    out["serves_load"] = hosts_load({"poi_sub_id": per["poi_sub_id"].to_numpy(dtype=object),
+                                     "hosting_mw": out["hosting_mw"]}, load_mw)
+    out["firm_mw"] = m["firm_mw"].to_numpy(dtype=float)
+    out["firm_limiting_line_id"] = m["firm_limiting_line_id"].to_numpy(dtype=object)
+    out["firm_outage_line_id"] = m["firm_outage_line_id"].to_numpy(dtype=object)
+    out["firm_source"] = m["firm_source"].to_numpy(dtype=object)
+    out["firm_preexisting"] = m["firm_preexisting"].to_numpy(dtype=object)
+    out["firm_case"] = m["firm_case"].to_numpy(dtype=object)
+    out["firm_base_mw"] = m["firm_base_mw"].to_numpy(dtype=float)
+    out["firm_stressed_mw"] = m["firm_stressed_mw"].to_numpy(dtype=float)
+    out["redundancy"] = secure.label(out["firm_mw"], out["poi_voltage_kv"], load_mw, settings,
+                                     out["firm_preexisting"])
+    headroom = m["area_headroom_mw"].to_numpy(dtype=float)
+    out["generation_short"] = np.where(np.isnan(headroom), NONE, headroom < load_mw)
+    out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
+    out["hosting_source"] = np.where(np.isnan(out["hosting_mw"]), NONE, hosting_label(layers))
+    return out
+
+
 def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_mw: float,
            settings: Settings, *, land_prices: str | Path | None = None,
            land_unit: str | None = None, price_column: str | None = None,
@@ -218,13 +254,22 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
         :data:`OUTLINE_LAYERS`; default: from these sites (a Dask run passes the centres
         of all its sites so that every partition measures alike).
     """
+    with reused_heap():  # the joins' large temporaries reuse freed pages, not fresh ones
+        return _enrich(sites, layers, metrics, load_mw, settings, land_prices=land_prices,
+                       land_unit=land_unit, price_column=price_column, centres=centres)
+
+
+def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_mw: float,
+            settings: Settings, *, land_prices: str | Path | None,
+            land_unit: str | None, price_column: str | None,
+            centres: dict[str, tuple[float, float] | None] | None) -> gpd.GeoDataFrame:
     subs = layers.substations.set_index("sub_id")
     connect = pd.Series(grids.connectable(layers.substations), index=subs.index)
     eligible = metrics.index[(metrics["voltage_kv"] >= settings.candidate_min_kv).to_numpy()
                              & connect.reindex(metrics.index, fill_value=False).to_numpy()]
     eligible = eligible.sort_values()
     centres = centres or {}
-    tree = points_tree(sites.geometry)  # one tree of the sites for the three outline layers
+    tree = points_tree(sites.geometry)  # the sites by square, for the three outline layers
     country = admin_area(sites, layers.countries, ["iso_a2", "iso_a3"], settings.admin_snap_km,
                          centres.get("countries"), tree)
     subdivision = in_country(admin_area(sites, layers.subdivisions, "code",
@@ -238,35 +283,13 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
     out["poi_sub_id"] = poi["poi_sub_id"]
     out["tie_distance_km"] = poi["tie_distance_km"]
     out["grid_distance_km"] = poi["grid_distance_km"]
-    known = out["poi_sub_id"].isin(subs.index)
-    key = out["poi_sub_id"].where(known)
-    m = metrics.reindex(key.to_numpy())
-    s = subs.reindex(key.to_numpy())
-    names = pd.Series(grids.display_names(subs), index=subs.index, dtype=object)
-    out["poi_name"] = names.reindex(key.to_numpy()).to_numpy(dtype=object)
-    out["poi_voltage_kv"] = s["voltage_kv"].to_numpy(dtype=float)
-    out["poi_lat"] = s.geometry.y.to_numpy()
-    out["poi_lon"] = s.geometry.x.to_numpy()
-    out["interconnect"] = s["interconnect"].to_numpy(dtype=object)
-    out["hosting_mw"] = m["hosting_mw"].to_numpy(dtype=float)
-    out["limiting_line_id"] = m["limiting_line_id"].to_numpy(dtype=object)
-    out["serves_load"] = hosts_load({"poi_sub_id": out["poi_sub_id"].to_numpy(dtype=object),
-                                     "hosting_mw": out["hosting_mw"].to_numpy()}, load_mw)
-    out["firm_mw"] = m["firm_mw"].to_numpy(dtype=float)
-    out["firm_limiting_line_id"] = m["firm_limiting_line_id"].to_numpy(dtype=object)
-    out["firm_outage_line_id"] = m["firm_outage_line_id"].to_numpy(dtype=object)
-    out["firm_source"] = m["firm_source"].to_numpy(dtype=object)
-    out["firm_preexisting"] = m["firm_preexisting"].to_numpy(dtype=object)
-    out["firm_case"] = m["firm_case"].to_numpy(dtype=object)
-    out["firm_base_mw"] = m["firm_base_mw"].to_numpy(dtype=float)
-    out["firm_stressed_mw"] = m["firm_stressed_mw"].to_numpy(dtype=float)
-    out["redundancy"] = secure.label(out["firm_mw"].to_numpy(), out["poi_voltage_kv"]
-                                     .to_numpy(), load_mw, settings,
-                                     out["firm_preexisting"].to_numpy(dtype=object))
-    headroom = m["area_headroom_mw"].to_numpy(dtype=float)
-    out["generation_short"] = np.where(np.isnan(headroom), None, headroom < load_mw)
-    out["backbone_km"] = m["backbone_km"].to_numpy(dtype=float)
-    out["hosting_source"] = np.where(out["hosting_mw"].notna(), hosting_label(layers), NONE)
+    # The POI's columns are figures of the POI alone: made once per distinct POI (the rows
+    # of ``per``, the last one for the sites without a POI) and spread over the sites.
+    at, ids = codes_of(out["poi_sub_id"])
+    per = pd.DataFrame({"poi_sub_id": pd.Series(ids, dtype=out["poi_sub_id"].dtype)})
+    for name, column in poi_columns(per, subs, metrics, load_mw, settings, layers).items():
+        out[name] = expand(column, at)
+    s = subs.reindex(per["poi_sub_id"].where(per["poi_sub_id"].isin(subs.index)).to_numpy())
 
     # Column by column, not ``out.join(...)``: each join copies every column of the frame.
     for part in (hydro_nearby(sites, layers.plants),
@@ -279,7 +302,7 @@ def enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load_
             out[name] = column
     del tree  # before the territories, where enrich peaks
     out["subdivision"] = subdivision
-    who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy())
+    who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy()[at])
     for name, column in who.items():
         out[name] = column
     out["country_iso3"] = country[:, 1]

@@ -157,8 +157,8 @@ def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,
         return land_price(sites, None, None, raster, unit)
     price, year = sample_polygons(prices, sites.geometry)
     known, inverse = np.unique(year, return_inverse=True)  # a few vintages: format each once
-    text = np.array(["" if np.isnan(y) else f", {int(y)}" for y in known.tolist()],
+    text = np.array([label + ("" if np.isnan(y) else f", {int(y)}") for y in known.tolist()],
                     dtype=object)
-    years = text[inverse.reshape(-1)] if len(year) else np.array([], dtype=object)
-    note = np.where(np.isnan(price), NONE, label + years)
+    labels = text[inverse.reshape(-1)] if len(year) else np.array([], dtype=object)
+    note = np.where(np.isnan(price), NONE, labels)
     return pd.DataFrame({"land_price_usd_per_acre": price, "land_price_note": note}, index=index)

@@ -17,7 +17,8 @@ import shapely
 from pyproj import Geod, Transformer
 
 from geo import distance_field
-from geo._arrays import NONE
+from geo._arrays import NONE, codes_of
+from geo.grid import serving
 from layers import Layers
 
 _GEOD = Geod(ellps="WGS84")
@@ -28,26 +29,29 @@ _GEOD = Geod(ellps="WGS84")
 OUTLINE_LAYERS = ("gas_fields", "subdivisions", "countries")
 
 
-def points_tree(points: gpd.GeoSeries) -> shapely.STRtree:
-    """A tree of the points, to share between the layers measured for the same sites."""
-    return shapely.STRtree(np.asarray(points.to_numpy(), dtype=object))
+def points_tree(points: gpd.GeoSeries) -> serving.Squares:
+    """The points by square (:func:`geo.grid.serving.squares`), to share between the layers
+    measured for the same points."""
+    return serving.squares(np.asarray(points.to_numpy(), dtype=object))
 
 
 def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
-               tree: shapely.STRtree | None = None) -> np.ndarray:
+               tree: serving.Squares | None = None) -> np.ndarray:
     """Index of the (first) polygon containing each point, -1 where none does (lon/lat).
 
-    The polygons query a tree of the points with ``contains`` (prepared polygons), as
-    ``geopandas.sjoin(predicate="within")`` does, without building the joined frame.
-    ``tree``: :func:`points_tree` of the same points, when the caller has it.
+    The pairs of ``geopandas.sjoin(predicate="within")``, found square by square
+    (:func:`geo.grid.serving.hits`: most points are never tested alone), without building
+    the joined frame. ``tree``: :func:`points_tree` of the same points, when the caller has
+    it.
     """
     pts = np.asarray(points.to_numpy(), dtype=object)
-    tree = tree if tree is not None else shapely.STRtree(pts)
-    poly, pt = tree.query(polygons.geometry.to_numpy(), predicate="contains")
-    order = np.lexsort((poly, pt))
-    hit, first = np.unique(pt[order], return_index=True)
+    tree = tree if tree is not None else serving.squares(pts)
+    key = serving.hits(pts, polygons.geometry.to_numpy(), tree, predicate="contains")
+    pt, poly = key // max(len(polygons), 1), key % max(len(polygons), 1)
+    # keys are sorted by point, then polygon: the first of each point is its lowest polygon
+    hit, first = np.unique(pt, return_index=True)
     which = np.full(len(pts), -1, dtype=np.int64)
-    which[hit] = poly[order][first]
+    which[hit] = poly[first]
     return which
 
 
@@ -238,5 +242,7 @@ def in_country(subdivision: np.ndarray, iso_a2: np.ndarray) -> np.ndarray:
     """The subdivision codes (ISO 3166-2, ``US-WA``) of the site's own country, else None: a
     site near a border never takes the neighbour's state (its prices and cost tables)."""
     sub = np.asarray(subdivision, dtype=object)
-    prefix = np.array([s.split("-")[0] if isinstance(s, str) else None for s in sub], object)
+    codes, distinct = codes_of(sub)  # each distinct code split once
+    prefix = np.array([s.split("-")[0] if isinstance(s, str) else None for s in distinct],
+                      object)[codes]
     return np.where(prefix == np.asarray(iso_a2, dtype=object), sub, NONE)

@@ -148,31 +148,10 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
     n = len(need_mw)
     study = study_months(data, n, s)[0]
     has_poi = present(data, "poi_sub_id")
-    firm = np.nan_to_num(as_float(data, "firm_mw"), nan=0.0)
-    # N-0 hosting is never below firm (a null counts as the firm figure)
-    hosting = np.maximum(np.nan_to_num(as_float(data, "hosting_mw"), nan=0.0), firm)
-    if s.flexible_load:  # curtailed after an outage until the upgrades: N-0 is what binds
-        firm = hosting
-    kv = as_float(data, "poi_voltage_kv")
-    tie = as_float(data, "tie_distance_km")
     need = np.asarray(need_mw, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        short = np.where(need > 0, np.clip(1.0 - firm / need, 0.0, 1.0), 0.0)
-        short_n0 = np.where(need > 0, np.clip(1.0 - hosting / need, 0.0, 1.0), 0.0)
-    upgrades = short > 0
-    up_months = np.where(upgrades, s.upgrade_base_months + s.upgrade_shortfall_months * short
-                         + s.upgrade_n0_shortfall_months * short_n0, 0.0)
-    station = need > s.bay_max_mw
-    poi_months = np.where(station, s.switching_station_months, s.poi_bay_months)
-    xfmr = ~secure.voltage_fits(kv, load_mw, s) & np.isfinite(kv)
-    xfmr_months = np.where(xfmr, s.transformer_lead_months, 0.0)
-    tie_months = np.where(
-        tie > 0,
-        s.tie_base_months + s.tie_months_per_km * tie
-        + np.where(tie > s.tie_certificate_km, s.tie_certificate_months, 0.0),
-        0.0,
-    )
-    tie_months = np.where(np.isnan(tie), np.nan, tie_months)
+    firm, upgrades, up_months, station, poi_months, xfmr_months = _works(data, need, load_mw, s)
+    tie = as_float(data, "tie_distance_km")
+    tie_months = _tie_months(tie, s)
     # Binding element: the longest of the parallel works (first in this order on a tie).
     works = np.vstack([up_months, xfmr_months, tie_months, poi_months])
     labels = np.array([UPGRADES, TRANSFORMER, TIE, BAY], dtype=object)
@@ -202,6 +181,62 @@ def grid_months(data: Columns, need_mw: np.ndarray, load_mw: float,
         "binding": np.where(bad & ~nothing, NONE, binding).astype(object),
         "upgrades": upgrades & ~nothing,
     }
+
+
+def _works(data: Columns, need: np.ndarray, load_mw: float, s: Settings
+           ) -> tuple[np.ndarray, ...]:
+    """The works of :func:`grid_months` other than the tie, per row: the firm MW, whether
+    upgrades are needed and their months, whether a switching station is, the POI works'
+    and the large transformer's months."""
+    firm = np.nan_to_num(as_float(data, "firm_mw"), nan=0.0)
+    # N-0 hosting is never below firm (a null counts as the firm figure)
+    hosting = np.maximum(np.nan_to_num(as_float(data, "hosting_mw"), nan=0.0), firm)
+    if s.flexible_load:  # curtailed after an outage until the upgrades: N-0 is what binds
+        firm = hosting
+    kv = as_float(data, "poi_voltage_kv")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        short = np.where(need > 0, np.clip(1.0 - firm / need, 0.0, 1.0), 0.0)
+        short_n0 = np.where(need > 0, np.clip(1.0 - hosting / need, 0.0, 1.0), 0.0)
+    upgrades = short > 0
+    up_months = np.where(upgrades, s.upgrade_base_months + s.upgrade_shortfall_months * short
+                         + s.upgrade_n0_shortfall_months * short_n0, 0.0)
+    station = need > s.bay_max_mw
+    poi_months = np.where(station, s.switching_station_months, s.poi_bay_months)
+    xfmr = ~secure.voltage_fits(kv, load_mw, s) & np.isfinite(kv)
+    xfmr_months = np.where(xfmr, s.transformer_lead_months, 0.0)
+    return firm, upgrades, up_months, station, poi_months, xfmr_months
+
+
+def _tie_months(tie: np.ndarray, s: Settings) -> np.ndarray:
+    """Months of the tie line: 0 for 0 km, NaN for an unknown length."""
+    tie_months = np.where(
+        tie > 0,
+        s.tie_base_months + s.tie_months_per_km * tie
+        + np.where(tie > s.tie_certificate_km, s.tie_certificate_months, 0.0),
+        0.0,
+    )
+    return np.where(np.isnan(tie), np.nan, tie_months)
+
+
+def pair_months(pois: Columns, at: np.ndarray, tie_km: np.ndarray, load_mw: float,
+                s: Settings) -> np.ndarray:
+    """``grid_months(...)["months"]`` of site-POI pairs for the full load, the same bits:
+    the POI at position ``at`` of ``pois`` (``firm_mw``, ``hosting_mw``,
+    ``poi_voltage_kv``), the tie ``tie_km`` long, no study or energized columns.
+
+    The works other than the tie are the POI's own, made once per POI; per pair only the
+    tie and the maxima are left (a maximum of the same numbers, in any grouping, is the
+    same number)."""
+    need = np.full(len(pois["firm_mw"]), float(load_mw))
+    _, _, up_months, _, poi_months, xfmr_months = _works(pois, need, load_mw, s)
+    fixed = np.maximum(np.maximum(np.maximum(up_months, xfmr_months), poi_months), 0.0)
+    study = float(s.study_months)
+    campus = campus_transformer_months({"existing_mw": np.full(1, np.nan)},
+                                       np.full(1, float(load_mw)), load_mw, s)[0]
+    tie = np.asarray(tie_km, dtype=float)
+    inter = study + np.maximum(fixed[at], _tie_months(tie, s))
+    months = np.maximum(np.maximum(s.campus_build_months, inter), campus)
+    return np.where(np.isnan(tie), np.nan, months)
 
 
 def campus_transformer_months(data: Columns, need_mw: np.ndarray, load_mw: float,

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo._arrays import codes_of, expand
 from geo.errors import DataSourceError, SettingsError
 from layers.paths import data_dir
 
@@ -44,14 +45,15 @@ def tag(sites: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     column the table lacks, e.g. ``data_law`` in an older table).
     """
     t = table.set_index("iso_a3")
-    key = sites["country_iso3"].to_numpy(dtype=object)
+    # looked up once per distinct country, then spread over the rows
+    codes, key = codes_of(sites["country_iso3"])
     out = sites.copy(deep=False)  # new columns only: the site columns are not copied
     for new, old in _TABLE_COLUMNS.items():
         if old not in t.columns:
             out[new] = UNKNOWN
             continue
         vals = t[old].reindex(key).to_numpy(dtype=object)
-        out[new] = np.where(pd.isna(vals), UNKNOWN, vals)
+        out[new] = expand(np.where(pd.isna(vals), UNKNOWN, vals), codes)
     return out
 
 

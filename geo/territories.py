@@ -61,12 +61,20 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     others = pairs[pairs.duplicated("site")]
     if len(others):  # sorted by site: one "; "-joined run of names per site
         site = others["site"].to_numpy()
-        other = names[others["area"].to_numpy()].tolist()
         starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])
-        ends = np.r_[starts[1:], len(site)]
-        out["utility_overlap"][site[starts]] = np.array(
-            ["; ".join(other[a:b]) for a, b in zip(starts, ends, strict=True)] + [None],
-            dtype=object)[:-1]
+        length = np.diff(np.r_[starts, len(site)])
+        # each site's run of areas as a row (-1 after its end): each distinct run is
+        # joined once, not once per site (neighbouring sites share their overlaps)
+        runs = np.full((len(starts), int(length.max())), -1, dtype=np.int64)
+        runs[np.repeat(np.arange(len(starts)), length),
+             np.arange(len(site)) - np.repeat(starts, length)] = others["area"].to_numpy()
+        which = np.zeros(len(starts), dtype=np.int64)  # the run's code, one column at a time
+        for column in runs.T:
+            which = pd.factorize(which * (len(names) + 1) + column + 1)[0]
+        first = np.unique(which, return_index=True)[1]
+        joined = np.array(["; ".join(names[run[run >= 0]].tolist()) for run in runs[first]]
+                          + [None], dtype=object)[:-1]
+        out["utility_overlap"][site[starts]] = joined[which]
 
     # the ISO polygons where the utility's own EIA-861 record says nothing: the first
     # containing one; a non-ISO area (no code) is an answer: no ISO

@@ -191,3 +191,30 @@ def test_text_order_ranks_the_distinct_texts_in_code_point_order(dtype):
     read["site_id"]
     assert text_order(read, "site_id").tolist() == expected
     assert text_order({"site_id": np.array(["b", "a"], dtype=object)}, "site_id").tolist() == [1, 0]
+
+
+def test_codes_of_and_expand_give_back_the_column_as_a_frame_holds_it():
+    from geo._arrays import codes_of, expand
+
+    def framed(values: object) -> pd.DataFrame:  # a column put in a frame, as the stages do
+        frame = pd.DataFrame({"n": range(len(values))})  # type: ignore[arg-type]
+        frame["c"] = values
+        return frame
+
+    values = np.array(["b", None, "a", "b"], dtype=object)
+    codes, distinct = codes_of(values)
+    assert codes.tolist() == [0, 2, 1, 0]  # nulls take the last code
+    assert distinct.tolist() == ["b", "a", None]
+    # figures made per distinct value, spread over the rows; values no row uses (the 5) are
+    # left out before the take, the rows' codes renumbered
+    spread = expand(np.array(["x", "y", None], dtype=object), codes)
+    want = framed(np.array(["x", None, "y", "x"], dtype=object))
+    pd.testing.assert_frame_equal(framed(spread), want, check_exact=True)
+    unused = expand(np.array(["x", 5, None], dtype=object), np.array([0, 0, 2]))
+    pd.testing.assert_frame_equal(framed(unused), framed(
+        np.array(["x", "x", None], dtype=object)), check_exact=True)
+    assert expand(np.array([1.5, 2.5]), np.array([1, 1, 0])).tolist() == [2.5, 2.5, 1.5]
+    # a text column of a frame (pandas 3: arrow) is factorised as it is
+    column = pd.Series(["US", None, "US"], dtype=object).astype(pd.Series(["a"]).dtype)
+    codes, distinct = codes_of(column)
+    assert codes.tolist() == [0, 1, 0] and distinct[0] == "US" and pd.isna(distinct[1])

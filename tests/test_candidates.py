@@ -130,3 +130,18 @@ def test_an_h3_run_too_large_for_the_machine_says_so_before_starting(monkeypatch
         pipeline.rank_sites("US-RI", candidates="h3:5", load_mw=100,
                             settings=Settings(cache_dir=tmp_path))
         assert ("--candidates h3:5 over US-RI: about" in caplog.text) is warned
+
+
+def test_h3_site_ids_and_names_are_the_cells_hex_strings():
+    import pandas as pd
+
+    cells = np.array([0x8712C86C8FFFFFF, 0x8712C86C9FFFFFF, 0x872AB2A41FFFFFF], dtype=np.uint64)
+    sites = candidates.h3_sites(cells, np.array([[40.0, -75.0], [40.1, -75.1], [41.0, -74.0]]))
+    assert sites["site_id"].tolist() == ["8712c86c8ffffff", "8712c86c9ffffff",
+                                         "872ab2a41ffffff"]
+    assert sites["site_name"].tolist() == ["H3 8712c86c8ffffff", "H3 8712c86c9ffffff",
+                                           "H3 872ab2a41ffffff"]
+    # the same column a frame makes of the strings (pandas 3: arrow text)
+    want = pd.Series(np.array(["H3 8712c86c8ffffff", "H3 8712c86c9ffffff",
+                               "H3 872ab2a41ffffff"], dtype=object), name="site_name")
+    pd.testing.assert_series_equal(pd.Series(sites["site_name"]), want, check_exact=True)

@@ -317,3 +317,28 @@ def test_early_power_counts_delay_only_for_the_mw_still_waiting() -> None:
     # a path with no earlier phase still waits the full months for the whole load
     plain = _rank(_site("iowa")).iloc[0]
     assert plain["delay_cost_musd"] == pytest.approx(plain["time_to_power_months"] * 20.7675)
+
+
+def test_pair_paths_are_grid_path_to_the_bit_on_random_pairs():
+    """assign_poi's per-POI shortcut against grid_path over every pair: random POIs (some
+    without firm, hosting or voltage) and ties (0 km, past the spur cutoffs and the
+    certificate length) in the three cost regions, at a bay load and a station load."""
+    from geo.costs import REGIONS, grid_path, pair_paths
+
+    rng = np.random.default_rng(31)
+    m = 40
+    kv = rng.choice([69.0, 115.0, 138.0, 230.0, 345.0, 500.0, 765.0, np.nan], m)
+    firm = np.where(rng.random(m) < 0.1, np.nan, rng.uniform(0, 1500, m))
+    hosting = np.where(rng.random(m) < 0.1, np.nan, rng.uniform(0, 2000, m))
+    pois = {"firm_mw": firm, "hosting_mw": hosting, "poi_voltage_kv": kv}
+    n = 5000
+    at = rng.integers(0, m, n)
+    tie = np.where(rng.random(n) < 0.05, 0.0, rng.uniform(0, 120, n))
+    region = rng.integers(0, len(REGIONS), n)
+    for load in (150.0, 300.0, 1000.0):
+        got = pair_paths(pois, at, tie, region, load, Settings())
+        want = grid_path({"poi_sub_id": at, "firm_mw": firm[at], "hosting_mw": hosting[at],
+                          "poi_voltage_kv": kv[at], "tie_distance_km": tie}, load, Settings(),
+                         region=np.asarray(REGIONS, dtype=object)[region])
+        np.testing.assert_array_equal(got["months"], want["months"])
+        np.testing.assert_array_equal(got["capital"], want["capital"])

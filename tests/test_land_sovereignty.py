@@ -66,3 +66,16 @@ def test_sovereignty_tags_and_filter(us_layers):
     assert len(kept) == 1
     with pytest.raises(SettingsError, match="--sovereignty 'Mars': unknown bloc"):
         sovereignty.keep_bloc(tagged, "Mars", us_layers.sovereignty)
+
+
+def test_sovereignty_tags_are_looked_up_once_per_country_and_spread_over_the_sites():
+    table = pd.DataFrame({"iso_a3": ["NOR", "USA"], "bloc": ["EU/EEA", "USA"],
+                          "data_regime": ["GDPR", None], "data_law": ["a", "b"],
+                          "localization": ["none", "sectoral"], "eu_adequacy": ["member", "no"]})
+    sites = pd.DataFrame({"country_iso3": ["USA", None, "XXX", "NOR", "USA"]})
+    tagged = sovereignty.tag(sites, table)
+    assert tagged["sovereignty_bloc"].tolist() == ["USA", "unknown", "unknown", "EU/EEA", "USA"]
+    assert tagged["data_regime"].tolist() == ["unknown", "unknown", "unknown", "GDPR",
+                                              "unknown"]
+    assert tagged["eu_adequacy"].tolist() == ["no", "unknown", "unknown", "member", "no"]
+    assert tagged["sovereignty_bloc"].dtype == pd.Series(["a"]).dtype  # text, as before

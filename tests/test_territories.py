@@ -229,3 +229,45 @@ def test_containing_lists_pairs_as_a_tree_of_the_areas_would():
     assert got["site"].tolist() == ok[site].tolist()
     assert got["area"].tolist() == area.tolist()
     assert len(got) > len(ok)  # overlaps were tested
+
+
+def test_overlaps_of_several_utilities_are_named_in_order_for_each_site():
+    """Runs of two and more other utilities, shared by some sites and not by others: each
+    site names its own, in the serving order (customers here)."""
+    rows = [("retail_service_territory", name, str(i), None, None, None, customers, poly)
+            for i, (name, customers, poly) in enumerate([
+                ("Big", 900, box(0, 0, 10, 10)), ("Mid", 500, box(0, 0, 6, 10)),
+                ("Small", 100, box(0, 0, 3, 10)), ("East", 50, box(8, 0, 10, 10))])]
+    sites = _sites((1, 5), (4, 5), (2, 2), (9, 5), (7, 5), (50, 50))
+    out = pd.DataFrame(territories.tag(sites, _rows_as_areas(rows)))
+    assert out["utility"].tolist()[:5] == ["Big"] * 5
+    assert out["utility_overlap"].tolist()[:4] == ["Mid; Small", "Mid", "Mid; Small", "East"]
+    assert out["utility_overlap"].iloc[4:].isna().all() and pd.isna(out["utility"].iloc[5])
+
+
+@pytest.mark.parametrize("side", [0.25, 3.0])
+def test_containing_by_squares_finds_the_pairs_a_tree_of_the_points_finds(monkeypatch, side):
+    """Squares wholly inside an area give their points untested, the others test theirs:
+    the same pairs as testing every point (unordered), with points on the squares' edges
+    (multiples of the side), on the areas' outlines and at their corners, and areas that
+    cover whole squares or none."""
+    monkeypatch.setattr(serving, "SQUARE_DEG", side)
+    rng = np.random.default_rng(7)
+    xy = np.r_[np.round(rng.uniform(-20, 20, (4000, 2)) * 4) / 4,  # on the squares' edges
+               rng.uniform(-20, 20, (2000, 2))]
+    points = np.array([Point(p) for p in xy] + [None], dtype=object)
+    polygons = [box(-10, -10, 10, 10), box(0, 0, 0.75, 0.5), box(-3.3, 1.1, 7.9, 2.6),
+                shapely.Polygon([(-15, -15), (15, -12), (0, 18)]), box(30, 30, 31, 31)]
+    areas = gpd.GeoDataFrame(geometry=polygons, crs="EPSG:4326")
+    area, site = shapely.STRtree(points[:-1]).query(np.array(polygons), predicate="intersects")
+    order = np.lexsort((area, site))
+    got = serving.containing(points, areas, ordered=False)
+    assert got["site"].tolist() == site[order].tolist()
+    assert got["area"].tolist() == area[order].tolist()
+    whole = serving.squares(points).tree.query(np.array(polygons), predicate="contains")[0]
+    assert len(whole) > 0 and len(got) > 3000  # some squares are taken whole
+    # "contains" (outlines._contained): a point on an outline is not contained
+    area, site = shapely.STRtree(points[:-1]).query(np.array(polygons), predicate="contains")
+    strict = serving.hits(points, np.array(polygons), serving.squares(points), "contains")
+    assert strict.tolist() == np.sort(site * len(polygons) + area).tolist()
+    assert len(strict) < len(got)  # points on the edges were left out
