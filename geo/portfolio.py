@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from geo import secure
-from geo.grid import hosting, joint, shipped
+from geo.grid import contingency, hosting, joint, shipped
 from geo.grid.joint import Joint
 from geo.grid.model import GridGraph
 from geo.grid.network import plants_hash
@@ -63,6 +63,10 @@ JOINT_FAILS = "the joint screen of all their loads fails"
 #: Relative amount by which kept loads are lowered when checking whether a new site takes a
 #: kept one below its load (so that a load that exactly uses up a limit still shows > 0).
 HAIR = 1e-6
+#: A candidate is passed over on the joint screen's upper bound (:class:`_Screens`) only
+#: when the bound is below 1 by this much (relative): far above the last bits by which its
+#: solves may differ from the screen's. None: every candidate gets the complete screen.
+BOUND_MARGIN: float | None = 1e-6
 
 
 def _binding(sites: pd.DataFrame, flexible: bool = False) -> pd.Series:
@@ -146,6 +150,8 @@ class Portfolio:
     checks: int
     provenance: dict[str, Any] = field(default_factory=dict)
     joint: Joint | None = None
+    #: Of ``checks``, the joint screens settled by their upper bound (:class:`_Screens`).
+    bounded: int = 0
 
 
 def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
@@ -176,6 +182,8 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     passed: list[tuple[int, str]] = []
     margin: dict[int, float] = {}   # MW a kept POI has beyond its load, all loads in
     checks, pos, rows = 0, 0, cand.index.to_numpy()
+    outages: dict[str, set[str]] = {}   # the outages that bound the joint screens so far
+    bounded = 0                          # candidates passed over on the joint screen's bound
     reuse = _reuse(grid, plants, settings)    # shared by every hosting run
     while len(kept) < n and pos < len(rows):
         batch = rows[pos:pos + BATCH]
@@ -185,15 +193,18 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         now = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois)),
                               queued=loads if len(loads) else None, reuse=reuse)
         checks += 1
-        for row, poi in zip(batch, pois, strict=True):
+        rooms = [_room(now, poi, flexible) for poi in pois]
+        fit = [row for row, room in zip(batch, rooms, strict=True)
+               if room >= float(site_mw.loc[row]) * (1 - TOLERANCE)]
+        screens = _Screens(fit, kept, cand, site_mw, queued, grid, plants, settings, reuse,
+                           outages)
+        for row, poi, room in zip(batch, pois, rooms, strict=True):
             pos += 1
-            room = _room(now, poi, flexible)
             need = float(site_mw.loc[row])
             if room >= need * (1 - TOLERANCE):
                 # the joint screen first: it costs one solve per island, and _hurts updates
                 # the kept sites' margins only for a site that is then kept
-                together = _joint([*kept, row], cand, site_mw, queued, grid, plants,
-                                  settings, reuse)
+                together = screens.get(row)
                 checks += 1
                 hurt = (None if together.firm else
                         f"with the {len(kept)} site(s) before it in, {JOINT_FAILS}: "
@@ -215,6 +226,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
                                 f"{room:,.0f} MW < {need:,.0f} MW (binds on line {line}"
                                 + (f", the limit of {', '.join(sharing)}" if sharing else "")
                                 + ")"))
+        bounded += screens.bounded
     chosen = cand.loc[kept].copy()
     verified = True
     final: Joint | None = None
@@ -241,20 +253,79 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     passed_df = cand.loc[[r for r, _ in passed],
                          ["site_id", "rank", "poi_sub_id", *label]].copy()
     passed_df["portfolio_reason"] = [why for _, why in passed]
-    LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs and joint screens, "
-             "joint screen %s", len(chosen), n, len(passed_df), checks,
-             joint_label(verified, flexible))
+    LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs and joint screens "
+             "(%d of them settled by the joint screen's bound), joint screen %s", len(chosen),
+             n, len(passed_df), checks, bounded, joint_label(verified, flexible))
     return Portfolio(sites=chosen, passed_over=passed_df, verified=verified, checks=checks,
-                     joint=final)
+                     joint=final, bounded=bounded)
 
 
 def _joint(rows, cand, site_mw, queued, grid, plants, settings, reuse) -> Joint:
     """The joint screen (:func:`geo.grid.joint.screen`) of the loads of ``rows`` together,
     with the queue in the base case."""
-    loads = pd.DataFrame({"sub_id": cand.loc[rows, "poi_sub_id"].astype(str).to_numpy(),
-                          "mw": site_mw.loc[rows].to_numpy(float)})
-    return joint.screen(grid, plants, settings, loads, queued=queued, reuse=reuse,
-                        n1=not settings.flexible_load)
+    return joint.screen(grid, plants, settings, _frame(rows, cand, site_mw), queued=queued,
+                        reuse=reuse, n1=not settings.flexible_load)
+
+
+class _Screens:
+    """The joint screens of the candidates ``fit`` of one batch (those whose own POI hosts
+    the load), each with the ``kept`` loads, on demand.
+
+    First, for all of them at once, :func:`geo.grid.joint.bound_each`'s upper bound, from
+    the outages that bound an earlier joint screen of the walk (``outages``: each screen's
+    binding outage is added, by dispatch case): a candidate whose bound is below 1 (by
+    :data:`BOUND_MARGIN`) fails the complete screen too, so that screen is not run; its
+    reason gives the bound ("at most"). The others get the complete screen
+    (:func:`geo.grid.joint.screen_each`), in chunks: the first asked for alone, then the
+    next two, four, ... (while the walk keeps none of them every later one is needed; once
+    it keeps one, the batch's rest is checked again with that load in)."""
+
+    def __init__(self, fit, kept, cand, site_mw, queued, grid, plants, settings, reuse,
+                 outages):
+        self.args = (cand, site_mw, queued, grid, plants, settings, reuse)
+        self.kept, self.outages = _frame(list(kept), cand, site_mw), outages
+        self.done: dict = {}
+        self.bounded = 0
+        n1 = not settings.flexible_load
+        self.fit = list(fit)
+        if self.fit and len(self.kept) and BOUND_MARGIN is not None:
+            bounds = joint.bound_each(grid, plants, settings, self.kept,
+                                      _frame(self.fit, cand, site_mw), outages,
+                                      queued=queued, reuse=reuse, n1=n1)
+            for row, bound in zip(list(self.fit), bounds, strict=True):
+                if bound.fits < 1.0 - BOUND_MARGIN:
+                    self.done[row] = bound
+                    self.fit.remove(row)
+        self.at = {row: i for i, row in enumerate(self.fit)}
+        self.chunk = 1
+
+    def get(self, row) -> Joint:
+        if row not in self.done:
+            cand, site_mw, queued, grid, plants, settings, reuse = self.args
+            rows = self.fit[self.at[row]:self.at[row] + self.chunk]
+            self.chunk *= 2
+            found = joint.screen_each(grid, plants, settings, self.kept,
+                                      _frame(rows, cand, site_mw), queued=queued, reuse=reuse,
+                                      n1=not settings.flexible_load)
+            for j in found:
+                _witness(self.outages, j)
+            self.done.update(zip(rows, found, strict=True))
+        elif self.done[row].bound:
+            self.bounded += 1
+        return self.done[row]
+
+
+def _witness(outages: dict[str, set[str]], found: Joint) -> None:
+    """Add the outage that binds a joint screen to ``outages`` (by dispatch case)."""
+    if found.kind == contingency.OUTAGE and found.outage_line_id is not None:
+        outages.setdefault(found.case or hosting.BASE_CASE, set()).add(
+            str(found.outage_line_id))
+
+
+def _frame(rows, cand, site_mw) -> pd.DataFrame:
+    """The loads of ``rows`` (``sub_id``, ``mw``)."""
+    return pd.DataFrame({"sub_id": cand.loc[rows, "poi_sub_id"].astype(str).to_numpy(),
+                         "mw": site_mw.loc[rows].to_numpy(float)})
 
 
 def _reuse(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings) -> dict:

@@ -138,8 +138,10 @@ def test_a_load_below_the_cut_off_on_a_kept_sites_limit_is_passed_over(hurt_net,
     assert "(line Lb after the outage of line La; base case)" in reason
     # on Lb: s1 195.3 MW (29/31 of 208.8) + s2 9.7 MW (300/31) = 205.0 against 200 MW
     assert "97.6 % of their MW" in reason
-    monkeypatch.setattr(portfolio.joint, "screen", lambda *a, **k: portfolio.joint.Joint(
-        np.inf, None, None, None, 0, 15.0, False))
+    # without the joint screen (the walk screens its candidates with screen_each)
+    monkeypatch.setattr(portfolio, "BOUND_MARGIN", None)
+    monkeypatch.setattr(portfolio.joint, "screen_each", lambda *a, **k: [portfolio.joint.Joint(
+        np.inf, None, None, None, 0, 15.0, False)] * (1 if a[4] is None else len(a[4])))
     chosen = portfolio.choose(ranked.assign(load_mw=[s1_mw, 300.0]), 2, 300.0, g, plants,
                               settings)
     reason = chosen.passed_over.set_index("site_id").loc["s2", "portfolio_reason"]
