@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from geo import secure
-from geo.grid import contingency, hosting, joint, shipped
+from geo.grid import contingency, hosting, joint, joint_bound, shipped
 from geo.grid.joint import Joint
 from geo.grid.model import GridGraph
 from geo.grid.network import plants_hash
@@ -55,6 +55,9 @@ LOG = logging.getLogger(__name__)
 
 #: Candidates checked per hosting run.
 BATCH = 24
+#: The joint screen's bound (:func:`_settled`) is taken over the next ``WINDOW × BATCH``
+#: candidates at once; the hosting run takes the first ``BATCH`` of them it does not settle.
+WINDOW = 4
 #: Relative slack of "hosts the load" (a load that exactly uses up a limit fits, whatever
 #: the last bits of the solver say).
 TOLERANCE = 1e-9
@@ -186,21 +189,36 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     bounded = 0                          # candidates passed over on the joint screen's bound
     reuse = _reuse(grid, plants, settings)    # shared by every hosting run
     while len(kept) < n and pos < len(rows):
-        batch = rows[pos:pos + BATCH]
+        window = rows[pos:pos + WINDOW * BATCH]
+        # the joint screen's bound first: a candidate it fails needs no hosting run
+        settled = _settled(window, kept, cand, site_mw, queued, grid, plants, settings,
+                           reuse, outages)
+        batch = [row for row in window if row not in settled][:BATCH]
+        if batch:
+            window = window[:list(window).index(batch[-1]) + 1]
         loads = _loads(base, cand.loc[kept, "poi_sub_id"].astype(str).to_numpy(),
                        site_mw.loc[kept].to_numpy())
-        pois = cand.loc[batch, "poi_sub_id"].astype(str).tolist()
-        now = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois)),
-                              queued=loads if len(loads) else None, reuse=reuse)
-        checks += 1
-        rooms = [_room(now, poi, flexible) for poi in pois]
-        fit = [row for row, room in zip(batch, rooms, strict=True)
+        pois = dict(zip(batch, cand.loc[batch, "poi_sub_id"].astype(str), strict=True))
+        rooms: dict = {}
+        if batch:
+            now = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois.values())),
+                                  queued=loads if len(loads) else None, reuse=reuse)
+            checks += 1
+            rooms = {row: _room(now, poi, flexible) for row, poi in pois.items()}
+        fit = [row for row, room in rooms.items()
                if room >= float(site_mw.loc[row]) * (1 - TOLERANCE)]
         screens = _Screens(fit, kept, cand, site_mw, queued, grid, plants, settings, reuse,
                            outages)
-        for row, poi, room in zip(batch, pois, rooms, strict=True):
+        for row in window:
             pos += 1
             need = float(site_mw.loc[row])
+            if row in settled:
+                checks += 1
+                bounded += 1
+                passed.append((row, f"with the {len(kept)} site(s) before it in, "
+                                    f"{JOINT_FAILS}: {settled[row].describe()}"))
+                continue
+            room = rooms[row]
             if room >= need * (1 - TOLERANCE):
                 # the joint screen first: it costs one solve per island, and _hurts updates
                 # the kept sites' margins only for a site that is then kept
@@ -218,7 +236,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
                     break
                 passed.append((row, hurt))
                 continue
-            line = _limit(now, poi, flexible)
+            line = _limit(now, pois[row], flexible)
             sharing = [f"#{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']}" for k in kept
                        if line is not None and str(line) in str(binding.loc[k]).split(";")]
             what = "N-0 hosting" if flexible else "firm"
@@ -226,7 +244,6 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
                                 f"{room:,.0f} MW < {need:,.0f} MW (binds on line {line}"
                                 + (f", the limit of {', '.join(sharing)}" if sharing else "")
                                 + ")"))
-        bounded += screens.bounded
     chosen = cand.loc[kept].copy()
     verified = True
     final: Joint | None = None
@@ -268,34 +285,19 @@ def _joint(rows, cand, site_mw, queued, grid, plants, settings, reuse) -> Joint:
 
 
 class _Screens:
-    """The joint screens of the candidates ``fit`` of one batch (those whose own POI hosts
-    the load), each with the ``kept`` loads, on demand.
-
-    First, for all of them at once, :func:`geo.grid.joint.bound_each`'s upper bound, from
-    the outages that bound an earlier joint screen of the walk (``outages``: each screen's
-    binding outage is added, by dispatch case): a candidate whose bound is below 1 (by
-    :data:`BOUND_MARGIN`) fails the complete screen too, so that screen is not run; its
-    reason gives the bound ("at most"). The others get the complete screen
-    (:func:`geo.grid.joint.screen_each`), in chunks: the first asked for alone, then the
-    next two, four, ... (while the walk keeps none of them every later one is needed; once
-    it keeps one, the batch's rest is checked again with that load in)."""
+    """The complete joint screens (:func:`geo.grid.joint.screen_each`) of the candidates
+    ``fit`` of one batch (those whose own POI hosts the load), each with the ``kept``
+    loads, on demand and in chunks: the first asked for alone, then the next two, four, ...
+    (while the walk keeps none of them every later one is needed; once it keeps one, the
+    batch's rest is checked again with that load in). The outage that binds each screen is
+    added to ``outages`` for the bound (:func:`_settled`)."""
 
     def __init__(self, fit, kept, cand, site_mw, queued, grid, plants, settings, reuse,
                  outages):
         self.args = (cand, site_mw, queued, grid, plants, settings, reuse)
         self.kept, self.outages = _frame(list(kept), cand, site_mw), outages
         self.done: dict = {}
-        self.bounded = 0
-        n1 = not settings.flexible_load
         self.fit = list(fit)
-        if self.fit and len(self.kept) and BOUND_MARGIN is not None:
-            bounds = joint.bound_each(grid, plants, settings, self.kept,
-                                      _frame(self.fit, cand, site_mw), outages,
-                                      queued=queued, reuse=reuse, n1=n1)
-            for row, bound in zip(list(self.fit), bounds, strict=True):
-                if bound.fits < 1.0 - BOUND_MARGIN:
-                    self.done[row] = bound
-                    self.fit.remove(row)
         self.at = {row: i for i, row in enumerate(self.fit)}
         self.chunk = 1
 
@@ -310,9 +312,23 @@ class _Screens:
             for j in found:
                 _witness(self.outages, j)
             self.done.update(zip(rows, found, strict=True))
-        elif self.done[row].bound:
-            self.bounded += 1
         return self.done[row]
+
+
+def _settled(window, kept, cand, site_mw, queued, grid, plants, settings, reuse,
+             outages) -> dict:
+    """The candidates of ``window`` that the joint screen's upper bound
+    (:func:`geo.grid.joint_bound.bound_each`, from the ``outages`` that bound the walk's earlier
+    joint screens) puts below 1 by more than :data:`BOUND_MARGIN`, with that bound: each
+    fails the complete joint screen with the ``kept`` loads too, so it is passed over
+    without a hosting run or the complete screen. None with no kept site."""
+    if not len(kept) or BOUND_MARGIN is None:
+        return {}
+    bounds = joint_bound.bound_each(grid, plants, settings, _frame(list(kept), cand, site_mw),
+                              _frame(list(window), cand, site_mw), outages, queued=queued,
+                              reuse=reuse, n1=not settings.flexible_load)
+    return {row: bound for row, bound in zip(window, bounds, strict=True)
+            if bound.fits < 1.0 - BOUND_MARGIN}
 
 
 def _witness(outages: dict[str, set[str]], found: Joint) -> None:

@@ -1,4 +1,4 @@
-"""The joint screen's upper bound (geo.grid.joint.bound_each), which lets the portfolio walk
+"""The joint screen's upper bound (geo.grid.joint_bound.bound_each), which lets the portfolio walk
 pass a candidate over without its complete joint screen: on the hand-built grid of
 tests/test_portfolio_joint.py (three POIs behind H; a load at any of them puts 0.5 / 20.5
 of itself on the weak branch MH N-0 and 1 / 21 after the outage of AHa).
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from geo import portfolio
-from geo.grid import joint
+from geo.grid import joint, joint_bound
 from tests.test_portfolio_joint import POIS, _network
 
 AHA = {"base": {"AHa"}}
@@ -27,7 +27,7 @@ def test_the_bound_at_the_binding_outage_is_the_screens_answer():
     g, plants, st, *_ = _network(30.0)
     # P1 and P2 kept, P3 the candidate: 900 / 21 = 42.86 MW on MH (rated 30) after AHa's
     # outage, so 30 / 42.86 = 70 % of every load fits
-    bound = joint.bound_each(g, plants, st, _frame(POIS[:2], 300.0), _frame(POIS[2:], 300.0),
+    bound = joint_bound.bound_each(g, plants, st, _frame(POIS[:2], 300.0), _frame(POIS[2:], 300.0),
                              AHA)[0]
     assert bound.bound and bound.fits == pytest.approx(30.0 / (900 / 21))
     assert (bound.kind, bound.limiting_line_id, bound.outage_line_id) == ("outage", "MH", "AHa")
@@ -40,7 +40,7 @@ def test_the_bound_at_the_binding_outage_is_the_screens_answer():
 def test_a_candidate_the_bound_lets_through_is_screened_in_full():
     g, plants, st, *_ = _network(30.0)
     # 200 MW each: 600 / 21 = 28.57 MW on MH after AHa's outage: 105 % fits
-    bound = joint.bound_each(g, plants, st, _frame(POIS[:2], 200.0), _frame(POIS[2:], 200.0),
+    bound = joint_bound.bound_each(g, plants, st, _frame(POIS[:2], 200.0), _frame(POIS[2:], 200.0),
                              AHA)[0]
     assert bound.fits == pytest.approx(30.0 / (600 / 21))
     assert joint.screen(g, plants, st, _frame(POIS, 200.0)).firm
@@ -53,7 +53,7 @@ def test_the_bound_counts_only_branches_the_screen_monitors():
     g, plants, st, *_ = _network(10.0)
     full = joint.screen(g, plants, st, _frame(POIS[:1], 300.0))
     assert full.firm
-    bound = joint.bound_each(g, plants, st, _frame([], 300.0), _frame(POIS[:1], 300.0),
+    bound = joint_bound.bound_each(g, plants, st, _frame([], 300.0), _frame(POIS[:1], 300.0),
                              AHA)[0]
     assert bound.fits >= full.fits * (1 - 1e-9) and bound.fits >= 1.0
 

@@ -48,16 +48,11 @@ import pandas as pd
 from scipy import sparse
 
 from geo.grid import contingency, dispatch, hosting
-from geo.grid.lodf import BRIDGE_TOL
 from geo.grid.model import GridGraph
 from geo.settings import Settings
 
 #: Relative slack of "fits" (a set that exactly uses up a limit is firm together).
 TOLERANCE = 1e-9
-#: :func:`bound_each` counts an entry only when it passes each of the screen's thresholds
-#: by this much more (relative): its solves are not the screen's, so their last bits may
-#: differ, and an entry on a threshold must not be counted when the screen drops it.
-MARGIN = 1e-9
 
 
 @dataclass(frozen=True)
@@ -153,61 +148,6 @@ def screen_each(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Sett
                   float(cutoff * refs[j]), bool(pre[j]), found[j][3]) for j in range(k)]
 
 
-def bound_each(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings,
-               loads: pd.DataFrame, extra: pd.DataFrame, outages: dict[str, set[str]], *,
-               queued: pd.DataFrame | None = None, reuse: dict | None = None,
-               n1: bool = True) -> list[Joint]:
-    """A cheap upper bound on :func:`screen_each`'s ``fits`` for the same sets: a set whose
-    bound is below 1 is not firm together, without its complete screen.
-
-    The bound is the lowest load ratio over entries the complete screen provably checks:
-    the N-0 ratio of every branch the set's combined change reaches the cut-off on (all of
-    the screen's N-0 part), and, in each dispatch case, after the outage of each circuit
-    named in ``outages[case]`` (line ids; :data:`hosting.BASE_CASE` when one case is
-    screened), the ratio of each branch of the outage's LODF column that the set's change
-    after the outage reaches the cut-off on. Such an outage counts for a set only when
-    part 1 of the screen (:meth:`geo.grid.contingency.Screen.contingencies`) takes it for
-    that set: it is no bridge, the set's change on its edge reaches half the cut-off, and
-    its change of the set's flow on some branch, ``|s_c|·max_l |LODF_lc|``, reaches the
-    other half; then the screen checks every monitored branch of its column with the same
-    formulas (:meth:`geo.grid.contingency.Screen._ratio`, pre-existing rule included). Its
-    answer is the minimum over every entry it checks, so it is at most each of these.
-    With ``n1_max_outages`` (a capped list may leave the outage out) only the N-0 part
-    counts. The Joint of each set names the entry where its bound is reached, ``bound``
-    True, ``outages`` 0.
-    """
-    reuse = {} if reuse is None else reuse
-    sets, refs, cutoff, runs = _runs(grid, plants, settings, loads, extra, queued, reuse,
-                                     None, n1)
-    k = len(sets)
-    fits = np.full(k, np.inf)
-    found: list[tuple] = [(None, None, None, None)] * k      # kind, limiting, outage, case
-    for name, several, isl_k, cols, base_inj, new_inj, _ in runs:
-        isl = _Island.make(grid, plants, settings, reuse, queued, isl_k, base_inj, new_inj,
-                           refs[cols], cutoff)
-        if isl is None:
-            continue
-        host, arg = isl.n0()
-        names = isl.circ.edge_binding if n1 else isl.line_ids
-        lim = np.where(arg >= 0, names[np.maximum(arg, 0)], None).astype(object)
-        kind = np.full(len(cols), contingency.N0, dtype=object)
-        out = np.full(len(cols), None, dtype=object)
-        named = outages.get(name, set())
-        if n1 and named and settings.n1_max_outages is None:
-            ratio, lim2, out2 = isl.after(named)
-            lower = ratio < host
-            host = np.where(lower, ratio, host)
-            lim[lower], out[lower], kind[lower] = lim2[lower], out2[lower], contingency.OUTAGE
-        share = host / refs[cols]           # MW of M: the share of every load
-        for i, j in enumerate(cols):
-            if share[i] < fits[j] * (1.0 - TOLERANCE):
-                fits[j] = share[i]
-                found[j] = (kind[i], lim[i], out[i], name if several else None)
-    return [Joint(float(fits[j]), found[j][0], found[j][1], found[j][2], 0,
-                  float(cutoff * refs[j]), False, found[j][3], bound=True)
-            for j in range(k)]
-
-
 def _runs(grid, plants, settings, loads, extra, queued, reuse, reference_mw, n1):
     """The sets of :func:`screen_each` (``loads`` plus each row of ``extra``), their ``M``,
     the cut-off, and a generator of what is screened: per dispatch case and island (in
@@ -228,20 +168,10 @@ def _runs(grid, plants, settings, loads, extra, queued, reuse, reference_mw, n1)
     q_node, q_mw = dispatch.queued_nodes(queued, ids)
     placed = [dispatch.queued_nodes(s, ids) for s in sets]
     where = [np.unique(island[p_node]) for p_node, _ in placed]
-    cases = [(hosting.BASE_CASE, settings)]
-    if n1 and settings.dispatch_stress_case:
-        cases.append((hosting.STRESSED_CASE, settings.model_copy(update=dispatch.STRESSED)))
+    cases = _cases(grid, plants, settings, reuse, n1)
 
     def runs():
-        for name, case in cases:
-            # who serves the loads depends on the plants and settings only: kept for later
-            dispatch_key = ("joint participation", id(plants), name)
-            if dispatch_key not in reuse:
-                gen = dispatch.participation(grid, plants, case)[0]
-                area = (dispatch.areas(grid, case)[0] if name == hosting.BASE_CASE
-                        else np.full(len(gen), -1, np.int64))     # stressed: the island
-                reuse[dispatch_key] = (gen, area)
-            gen, area = reuse[dispatch_key]
+        for name, gen, area in cases:
             # as geo.grid.hosting serves them: the queued loads first, then each set's
             # loads from the headroom they leave (serve_queued takes it from its copy)
             left = np.array(gen, dtype=float, copy=True)
@@ -255,6 +185,22 @@ def _runs(grid, plants, settings, loads, extra, queued, reuse, reference_mw, n1)
                        [placed[j][0] for j in cols])
 
     return sets, refs, cutoff, runs() if sets else iter(())
+
+
+def _cases(grid, plants, settings, reuse, n1):
+    """``(name, participation MW, area)`` of each dispatch case screened (kept in
+    ``reuse``: who serves the loads depends on the plants and settings only)."""
+    cases = [(hosting.BASE_CASE, settings)]
+    if n1 and settings.dispatch_stress_case:
+        cases.append((hosting.STRESSED_CASE, settings.model_copy(update=dispatch.STRESSED)))
+    for name, case in cases:
+        dispatch_key = ("joint participation", id(plants), name)
+        if dispatch_key not in reuse:
+            gen = dispatch.participation(grid, plants, case)[0]
+            area = (dispatch.areas(grid, case)[0] if name == hosting.BASE_CASE
+                    else np.full(len(gen), -1, np.int64))     # stressed: the island
+            reuse[dispatch_key] = (gen, area)
+    return [(name, *reuse[("joint participation", id(plants), name)]) for name, _ in cases]
 
 
 def _island_case(grid, plants, settings, reuse, queued, k, base_inj, new_inj, p_nodes, refs,
@@ -372,63 +318,6 @@ class _Island:
         arg[c[hit[first]]] = r[hit[first]]       # the lowest edge at the minimum, as argmin
         return host, arg
 
-    def after(self, names: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per set, the lowest load ratio after the outage of the circuits named ``names``
-        that the screen's part 1 takes for the set, on the monitored branches of their
-        LODF columns (inf when none), with that branch and outage (see :func:`bound_each`;
-        the formulas are :meth:`geo.grid.contingency.Screen._post_outage`'s)."""
-        circ, s, cutoff = self.circ, self.s, self.cutoff
-        cols = s.shape[1]
-        best = np.full(cols, np.inf)
-        lim = np.full(cols, None, dtype=object)
-        out = np.full(cols, None, dtype=object)
-        outaged = np.flatnonzero(np.isin(circ.line_id, sorted(names)))
-        if not len(outaged):
-            return best, lim, out
-        scr = self.screen()
-        table = scr.table
-        table.ensure(circ.edge[outaged])
-        half = (1.0 - contingency.WATCH) * cutoff * (1.0 + MARGIN)
-        watch = contingency.WATCH * cutoff * (1.0 + MARGIN)
-        for c in outaged:
-            k, a = int(circ.edge[c]), float(circ.share[c])
-            pkk = table.pkk[k]
-            d = 1.0 - a * pkk
-            if d < BRIDGE_TOL:
-                continue
-            sc = np.abs(s[k]) * a
-            change = sc * max(table.pmax[k], (1.0 - a) * abs(pkk)) / d
-            taken = (np.abs(s[k]) >= watch) & (sc >= half) & (change >= half)
-            if not taken.any():
-                continue
-            start, length = table.cols.start[k], table.cols.length[k]
-            idx = table.cols.idx[start:start + length].astype(np.int64)
-            val = table.cols.val[start:start + length]
-            own = np.zeros(length, bool)
-            own[table.own[k]] = True
-            s_c = a * s[k, taken]
-            s_new = s[idx][:, taken] + val[:, None] * (s_c / d)[None, :]
-            s_new[own] *= 1.0 - a
-            r, j = np.nonzero(np.abs(s_new) >= cutoff * (1.0 + MARGIN))
-            if not len(r):
-                continue
-            lodf = val[r] / d
-            em = scr.em[idx[r]]
-            em[own[r]] = scr.rem_em[c]
-            f_new = _moved(scr.f0, idx[r], lodf, a, k, own[r])
-            f_orig = (f_new if scr.base_flows is scr.f0 else
-                      _moved(scr.base_flows, idx[r], lodf, a, k, own[r]))
-            ratio = scr._ratio(s_new[r, j], f_new, f_orig, em)[0]
-            col = np.flatnonzero(taken)[j]
-            low = np.full(cols, np.inf)
-            np.minimum.at(low, col, ratio)
-            for q in np.flatnonzero(low < best):
-                e = np.flatnonzero((col == q) & (ratio == low[q]))[0]
-                best[q] = low[q]
-                lim[q] = circ.rem_binding[c] if own[r[e]] else circ.edge_binding[idx[r[e]]]
-                out[q] = circ.line_id[c]
-        return best, lim, out
-
     def screen(self) -> contingency.Screen:
         """The island's N-1 screen (its LODF store kept in ``reuse`` for later runs)."""
         scr = contingency.Screen(solve=self.lu.solve, red=self.red, eu=self.eu, ev=self.ev,
@@ -439,14 +328,6 @@ class _Island:
             self.reuse[self.key] = (self.lu, self.circ, scr.table, *self.reuse[self.key][3:])
             self.table = scr.table
         return scr
-
-
-def _moved(f, idx, lodf, a, k, own) -> np.ndarray:
-    """Flows ``f`` on edges ``idx`` after the outage of a circuit (share ``a``) of edge
-    ``k`` (``own``: the entry is the rest of edge ``k``), as the screen computes them."""
-    moved = f[idx] + lodf * (a * f[k])
-    moved[own] *= 1.0 - a
-    return moved
 
 
 def _factorisation(grid, plants, settings, reuse, nodes, ids, queued):
