@@ -18,7 +18,13 @@ largest load, so branches that no single site loads by the cut-off but all of th
 together overload are seen. The set before the candidate passed it, so a failure needs
 the candidate's load: the candidate, the lowest-ranked of the set, is passed over (not
 shrunk) with the joint screen's binding branch and outage in its reason, and the walk
-goes on to the next site. The chosen set is then verified jointly: each chosen POI, with
+goes on to the next site. Once a site is kept, the next candidates first get the joint
+screen's cheap upper bound (:func:`geo.grid.joint_bound.bound_each`, from the outages that
+bound the walk's earlier joint screens): one it puts below 1 fails the complete screen
+too, and is passed over without its hosting run or complete screen, with the bound ("at
+most") in its reason; the choice is the same, as a site must pass every check. The
+complete screens of a batch's candidates run in one pass per chunk
+(:func:`geo.grid.joint.screen_each`). The chosen set is then verified jointly: each chosen POI, with
 every other chosen load in the base case, must still host its load at N-0 and N-1 (no
 monitored branch above its rating, N-0 or after a screened outage), and the joint screen
 of the whole set must pass (:attr:`Portfolio.joint`).

@@ -217,7 +217,8 @@ def _island_case(grid, plants, settings, reuse, queued, k, base_inj, new_inj, p_
     cols = len(refs)
     host, arg = isl.n0()
     kind = np.full(cols, contingency.N0, dtype=object)
-    lim = np.where(arg >= 0, isl.line_ids[np.maximum(arg, 0)], None).astype(object)
+    lim = np.full(cols, None, dtype=object)
+    lim[arg >= 0] = isl.line_ids[arg[arg >= 0]]
     out = np.full(cols, None, dtype=object)
     screened, set_aside = np.zeros(cols, np.int64), np.zeros(cols, bool)
     if n1:

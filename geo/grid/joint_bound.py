@@ -58,7 +58,8 @@ def bound_each(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Setti
             continue
         host, arg = isl.n0()
         names = isl.circ.edge_binding if n1 else isl.line_ids
-        lim = np.where(arg >= 0, names[np.maximum(arg, 0)], None).astype(object)
+        lim = np.full(len(cols), None, dtype=object)
+        lim[arg >= 0] = names[arg[arg >= 0]]
         kind = np.full(len(cols), contingency.N0, dtype=object)
         out = np.full(len(cols), None, dtype=object)
         named = outages.get(name, set())
