@@ -46,6 +46,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from geo.grid import contingency, dispatch, hosting
 from geo.grid.model import GridGraph
@@ -133,17 +134,20 @@ def screen_each(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Sett
     fits = np.full(k, np.inf)
     found: list[tuple] = [(None, None, None, None)] * k      # kind, limiting, outage, case
     outages, pre = np.zeros(k, np.int64), np.zeros(k, bool)
-    for name, several, isl, cols, base_inj, new_inj, p_nodes in runs:
-        got = _island_case(grid, plants, settings, reuse, queued, isl, base_inj, new_inj,
-                           p_nodes, refs[cols], cutoff, n1)
-        if got is None:
-            continue
-        for i, j in enumerate(cols):
-            outages[j] += got[4][i]
-            pre[j] |= got[5][i]
-            if got[0][i] < fits[j] * (1.0 - TOLERANCE):     # a tie names the base case
-                fits[j] = got[0][i]
-                found[j] = (got[1][i], got[2][i], got[3][i], name if several else None)
+    # SuperLU's triangular solves call BLAS on small supernodes: one thread (as in
+    # geo.grid.hosting; threaded OpenBLAS only spins there)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for name, several, isl, cols, base_inj, new_inj, p_nodes in runs:
+            got = _island_case(grid, plants, settings, reuse, queued, isl, base_inj, new_inj,
+                               p_nodes, refs[cols], cutoff, n1)
+            if got is None:
+                continue
+            for i, j in enumerate(cols):
+                outages[j] += got[4][i]
+                pre[j] |= got[5][i]
+                if got[0][i] < fits[j] * (1.0 - TOLERANCE):     # a tie names the base case
+                    fits[j] = got[0][i]
+                    found[j] = (got[1][i], got[2][i], got[3][i], name if several else None)
     return [Joint(float(fits[j]), found[j][0], found[j][1], found[j][2], int(outages[j]),
                   float(cutoff * refs[j]), bool(pre[j]), found[j][3]) for j in range(k)]
 

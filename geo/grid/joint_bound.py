@@ -8,6 +8,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from geo.errors import GridError
 from geo.grid import contingency, dispatch, joint
@@ -51,28 +52,31 @@ def bound_each(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Setti
     k = len(sets)
     fits = np.full(k, np.inf)
     found: list[tuple] = [(None, None, None, None)] * k      # kind, limiting, outage, case
-    for name, several, isl_k, cols, base_inj, new_inj, _ in runs:
-        isl = joint._Island.make(grid, plants, settings, reuse, queued, isl_k, base_inj, new_inj,
-                           refs[cols], cutoff)
-        if isl is None:
-            continue
-        host, arg = isl.n0()
-        names = isl.circ.edge_binding if n1 else isl.line_ids
-        lim = np.full(len(cols), None, dtype=object)
-        lim[arg >= 0] = names[arg[arg >= 0]]
-        kind = np.full(len(cols), contingency.N0, dtype=object)
-        out = np.full(len(cols), None, dtype=object)
-        named = outages.get(name, set())
-        if n1 and named and settings.n1_max_outages is None:
-            ratio, lim2, out2 = _after(isl, named)
-            lower = ratio < host
-            host = np.where(lower, ratio, host)
-            lim[lower], out[lower], kind[lower] = lim2[lower], out2[lower], contingency.OUTAGE
-        share = host / refs[cols]           # MW of M: the share of every load
-        for i, j in enumerate(cols):
-            if share[i] < fits[j] * (1.0 - TOLERANCE):
-                fits[j] = share[i]
-                found[j] = (kind[i], lim[i], out[i], name if several else None)
+    # SuperLU's triangular solves call BLAS on small supernodes: one thread (as in
+    # geo.grid.hosting; threaded OpenBLAS only spins there)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for name, several, isl_k, cols, base_inj, new_inj, _ in runs:
+            isl = joint._Island.make(grid, plants, settings, reuse, queued, isl_k, base_inj,
+                                     new_inj, refs[cols], cutoff)
+            if isl is None:
+                continue
+            host, arg = isl.n0()
+            names = isl.circ.edge_binding if n1 else isl.line_ids
+            lim = np.full(len(cols), None, dtype=object)
+            lim[arg >= 0] = names[arg[arg >= 0]]
+            kind = np.full(len(cols), contingency.N0, dtype=object)
+            out = np.full(len(cols), None, dtype=object)
+            named = outages.get(name, set())
+            if n1 and named and settings.n1_max_outages is None:
+                ratio, lim2, out2 = _after(isl, named)
+                lower = ratio < host
+                host = np.where(lower, ratio, host)
+                lim[lower], out[lower], kind[lower] = lim2[lower], out2[lower], contingency.OUTAGE
+            share = host / refs[cols]           # MW of M: the share of every load
+            for i, j in enumerate(cols):
+                if share[i] < fits[j] * (1.0 - TOLERANCE):
+                    fits[j] = share[i]
+                    found[j] = (kind[i], lim[i], out[i], name if several else None)
     return [Joint(float(fits[j]), found[j][0], found[j][1], found[j][2], 0,
                   float(cutoff * refs[j]), False, found[j][3], bound=True)
             for j in range(k)]
