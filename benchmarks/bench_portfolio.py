@@ -2,7 +2,8 @@
 
 Prints: the ranking (shipped grid results, so warm); choosing N sites that are firm
 together (geo.portfolio.choose: one hosting run per kept site over a batch of candidates,
-then the joint screen); the naive alternative (recompute the hosting of every N-1 secure
+then the joint screen; candidates the joint screen's bound fails skip both, and the count
+of those is printed); the naive alternative (recompute the hosting of every N-1 secure
 candidate POI after each pick) timed once and multiplied by the picks; how many of today's
 top N (one per POI) would exclude each other (walked in rank order with the same check);
 peak resident memory.
@@ -56,7 +57,8 @@ def main() -> None:
     ours = time.perf_counter() - t
     rows.append((f"portfolio of {args.n}", f"{ours:.1f} s",
                  f"{len(chosen.sites)} kept, {len(chosen.passed_over)} passed over, "
-                 f"{chosen.checks} hosting runs, joint screen "
+                 f"{chosen.checks} hosting runs and joint screens ({chosen.bounded} on the "
+                 f"bound), joint screen "
                  f"{'firm' if chosen.verified else 'NOT firm'}"))
 
     secure = result.ranked[result.ranked["poi_sub_id"].notna()

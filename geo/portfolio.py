@@ -18,7 +18,13 @@ largest load, so branches that no single site loads by the cut-off but all of th
 together overload are seen. The set before the candidate passed it, so a failure needs
 the candidate's load: the candidate, the lowest-ranked of the set, is passed over (not
 shrunk) with the joint screen's binding branch and outage in its reason, and the walk
-goes on to the next site. The chosen set is then verified jointly: each chosen POI, with
+goes on to the next site. Once a site is kept, the next candidates first get the joint
+screen's cheap upper bound (:func:`geo.grid.joint_bound.bound_each`, from the outages that
+bound the walk's earlier joint screens): one it puts below 1 fails the complete screen
+too, and is passed over without its hosting run or complete screen, with the bound ("at
+most") in its reason; the choice is the same, as a site must pass every check. The
+complete screens of a batch's candidates run in one pass per chunk
+(:func:`geo.grid.joint.screen_each`). The chosen set is then verified jointly: each chosen POI, with
 every other chosen load in the base case, must still host its load at N-0 and N-1 (no
 monitored branch above its rating, N-0 or after a screened outage), and the joint screen
 of the whole set must pass (:attr:`Portfolio.joint`).
@@ -45,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from geo import secure
-from geo.grid import hosting, joint, shipped
+from geo.grid import contingency, hosting, joint, joint_bound, shipped
 from geo.grid.joint import Joint
 from geo.grid.model import GridGraph
 from geo.grid.network import plants_hash
@@ -55,6 +61,9 @@ LOG = logging.getLogger(__name__)
 
 #: Candidates checked per hosting run.
 BATCH = 24
+#: The joint screen's bound (:func:`_settled`) is taken over the next ``WINDOW × BATCH``
+#: candidates at once; the hosting run takes the first ``BATCH`` of them it does not settle.
+WINDOW = 4
 #: Relative slack of "hosts the load" (a load that exactly uses up a limit fits, whatever
 #: the last bits of the solver say).
 TOLERANCE = 1e-9
@@ -63,6 +72,10 @@ JOINT_FAILS = "the joint screen of all their loads fails"
 #: Relative amount by which kept loads are lowered when checking whether a new site takes a
 #: kept one below its load (so that a load that exactly uses up a limit still shows > 0).
 HAIR = 1e-6
+#: A candidate is passed over on the joint screen's upper bound (:class:`_Screens`) only
+#: when the bound is below 1 by this much (relative): far above the last bits by which its
+#: solves may differ from the screen's. None: every candidate gets the complete screen.
+BOUND_MARGIN: float | None = 1e-6
 
 
 def _binding(sites: pd.DataFrame, flexible: bool = False) -> pd.Series:
@@ -146,6 +159,8 @@ class Portfolio:
     checks: int
     provenance: dict[str, Any] = field(default_factory=dict)
     joint: Joint | None = None
+    #: Of ``checks``, the joint screens settled by their upper bound (:class:`_Screens`).
+    bounded: int = 0
 
 
 def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
@@ -176,24 +191,44 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     passed: list[tuple[int, str]] = []
     margin: dict[int, float] = {}   # MW a kept POI has beyond its load, all loads in
     checks, pos, rows = 0, 0, cand.index.to_numpy()
+    outages: dict[str, set[str]] = {}   # the outages that bound the joint screens so far
+    bounded = 0                          # candidates passed over on the joint screen's bound
     reuse = _reuse(grid, plants, settings)    # shared by every hosting run
     while len(kept) < n and pos < len(rows):
-        batch = rows[pos:pos + BATCH]
+        window = rows[pos:pos + WINDOW * BATCH]
+        # the joint screen's bound first: a candidate it fails needs no hosting run
+        settled = _settled(window, kept, cand, site_mw, queued, grid, plants, settings,
+                           reuse, outages)
+        batch = [row for row in window if row not in settled][:BATCH]
+        if batch:
+            window = window[:list(window).index(batch[-1]) + 1]
         loads = _loads(base, cand.loc[kept, "poi_sub_id"].astype(str).to_numpy(),
                        site_mw.loc[kept].to_numpy())
-        pois = cand.loc[batch, "poi_sub_id"].astype(str).tolist()
-        now = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois)),
-                              queued=loads if len(loads) else None, reuse=reuse)
-        checks += 1
-        for row, poi in zip(batch, pois, strict=True):
+        pois = dict(zip(batch, cand.loc[batch, "poi_sub_id"].astype(str), strict=True))
+        rooms: dict = {}
+        if batch:
+            now = hosting.hosting(grid, plants, settings, sub_ids=sorted(set(pois.values())),
+                                  queued=loads if len(loads) else None, reuse=reuse)
+            checks += 1
+            rooms = {row: _room(now, poi, flexible) for row, poi in pois.items()}
+        fit = [row for row, room in rooms.items()
+               if room >= float(site_mw.loc[row]) * (1 - TOLERANCE)]
+        screens = _Screens(fit, kept, cand, site_mw, queued, grid, plants, settings, reuse,
+                           outages)
+        for row in window:
             pos += 1
-            room = _room(now, poi, flexible)
             need = float(site_mw.loc[row])
+            if row in settled:
+                checks += 1
+                bounded += 1
+                passed.append((row, f"with the {len(kept)} site(s) before it in, "
+                                    f"{JOINT_FAILS}: {settled[row].describe()}"))
+                continue
+            room = rooms[row]
             if room >= need * (1 - TOLERANCE):
                 # the joint screen first: it costs one solve per island, and _hurts updates
                 # the kept sites' margins only for a site that is then kept
-                together = _joint([*kept, row], cand, site_mw, queued, grid, plants,
-                                  settings, reuse)
+                together = screens.get(row)
                 checks += 1
                 hurt = (None if together.firm else
                         f"with the {len(kept)} site(s) before it in, {JOINT_FAILS}: "
@@ -207,7 +242,7 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
                     break
                 passed.append((row, hurt))
                 continue
-            line = _limit(now, poi, flexible)
+            line = _limit(now, pois[row], flexible)
             sharing = [f"#{cand.loc[k, 'rank']} {cand.loc[k, 'site_id']}" for k in kept
                        if line is not None and str(line) in str(binding.loc[k]).split(";")]
             what = "N-0 hosting" if flexible else "firm"
@@ -241,20 +276,78 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
     passed_df = cand.loc[[r for r, _ in passed],
                          ["site_id", "rank", "poi_sub_id", *label]].copy()
     passed_df["portfolio_reason"] = [why for _, why in passed]
-    LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs and joint screens, "
-             "joint screen %s", len(chosen), n, len(passed_df), checks,
-             joint_label(verified, flexible))
+    LOG.info("portfolio: %d of %d chosen, %d passed over, %d hosting runs and joint screens "
+             "(%d of them settled by the joint screen's bound), joint screen %s", len(chosen),
+             n, len(passed_df), checks, bounded, joint_label(verified, flexible))
     return Portfolio(sites=chosen, passed_over=passed_df, verified=verified, checks=checks,
-                     joint=final)
+                     joint=final, bounded=bounded)
 
 
 def _joint(rows, cand, site_mw, queued, grid, plants, settings, reuse) -> Joint:
     """The joint screen (:func:`geo.grid.joint.screen`) of the loads of ``rows`` together,
     with the queue in the base case."""
-    loads = pd.DataFrame({"sub_id": cand.loc[rows, "poi_sub_id"].astype(str).to_numpy(),
-                          "mw": site_mw.loc[rows].to_numpy(float)})
-    return joint.screen(grid, plants, settings, loads, queued=queued, reuse=reuse,
-                        n1=not settings.flexible_load)
+    return joint.screen(grid, plants, settings, _frame(rows, cand, site_mw), queued=queued,
+                        reuse=reuse, n1=not settings.flexible_load)
+
+
+class _Screens:
+    """The complete joint screens (:func:`geo.grid.joint.screen_each`) of the candidates
+    ``fit`` of one batch (those whose own POI hosts the load), each with the ``kept``
+    loads, on demand and in chunks: the first asked for alone, then the next two, four, ...
+    (while the walk keeps none of them every later one is needed; once it keeps one, the
+    batch's rest is checked again with that load in). The outage that binds each screen is
+    added to ``outages`` for the bound (:func:`_settled`)."""
+
+    def __init__(self, fit, kept, cand, site_mw, queued, grid, plants, settings, reuse,
+                 outages):
+        self.args = (cand, site_mw, queued, grid, plants, settings, reuse)
+        self.kept, self.outages = _frame(list(kept), cand, site_mw), outages
+        self.done: dict = {}
+        self.fit = list(fit)
+        self.at = {row: i for i, row in enumerate(self.fit)}
+        self.chunk = 1
+
+    def get(self, row) -> Joint:
+        if row not in self.done:
+            cand, site_mw, queued, grid, plants, settings, reuse = self.args
+            rows = self.fit[self.at[row]:self.at[row] + self.chunk]
+            self.chunk *= 2
+            found = joint.screen_each(grid, plants, settings, self.kept,
+                                      _frame(rows, cand, site_mw), queued=queued, reuse=reuse,
+                                      n1=not settings.flexible_load)
+            for j in found:
+                _witness(self.outages, j)
+            self.done.update(zip(rows, found, strict=True))
+        return self.done[row]
+
+
+def _settled(window, kept, cand, site_mw, queued, grid, plants, settings, reuse,
+             outages) -> dict:
+    """The candidates of ``window`` that the joint screen's upper bound
+    (:func:`geo.grid.joint_bound.bound_each`, from the ``outages`` that bound the walk's earlier
+    joint screens) puts below 1 by more than :data:`BOUND_MARGIN`, with that bound: each
+    fails the complete joint screen with the ``kept`` loads too, so it is passed over
+    without a hosting run or the complete screen. None with no kept site."""
+    if not len(kept) or BOUND_MARGIN is None:
+        return {}
+    bounds = joint_bound.bound_each(grid, plants, settings, _frame(list(kept), cand, site_mw),
+                              _frame(list(window), cand, site_mw), outages, queued=queued,
+                              reuse=reuse, n1=not settings.flexible_load)
+    return {row: bound for row, bound in zip(window, bounds, strict=True)
+            if bound.fits < 1.0 - BOUND_MARGIN}
+
+
+def _witness(outages: dict[str, set[str]], found: Joint) -> None:
+    """Add the outage that binds a joint screen to ``outages`` (by dispatch case)."""
+    if found.kind == contingency.OUTAGE and found.outage_line_id is not None:
+        outages.setdefault(found.case or hosting.BASE_CASE, set()).add(
+            str(found.outage_line_id))
+
+
+def _frame(rows, cand, site_mw) -> pd.DataFrame:
+    """The loads of ``rows`` (``sub_id``, ``mw``)."""
+    return pd.DataFrame({"sub_id": cand.loc[rows, "poi_sub_id"].astype(str).to_numpy(),
+                         "mw": site_mw.loc[rows].to_numpy(float)})
 
 
 def _reuse(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings) -> dict:

@@ -61,8 +61,18 @@ def test_each_site_alone_is_firm(net):
     np.testing.assert_allclose(alone.loc[["P1", "P2"], "hosting_mw"], [800, 800])
 
 
-def test_the_portfolio_keeps_the_better_site_and_passes_over_the_other(net):
+def test_the_portfolio_keeps_the_better_site_and_passes_over_the_other(net, monkeypatch):
     g, plants, settings, _, ranked = net
+    # s1's joint screen binds on AH after AB's outage (rated 400 MW, it then carries the
+    # whole load); with s2 in, 600 MW: the joint screen's bound (400 / 600) fails s2 before
+    # its own hosting run
+    chosen = portfolio.choose(ranked, 2, 300.0, g, plants, settings)
+    assert chosen.sites["site_id"].tolist() == ["s1"] and chosen.bounded == 1
+    assert chosen.passed_over["portfolio_reason"].iloc[0].endswith(
+        "fit together to at most 66.7 % of their MW (line AH after the outage of line AB; "
+        "base case)")
+    # without the bound, its own check (the hosting run with s1's load in) says why
+    monkeypatch.setattr(portfolio, "BOUND_MARGIN", None)
     chosen = portfolio.choose(ranked, 2, 300.0, g, plants, settings)
     assert chosen.sites["site_id"].tolist() == ["s1"]
     assert chosen.passed_over["site_id"].tolist() == ["s2"]
@@ -138,8 +148,10 @@ def test_a_load_below_the_cut_off_on_a_kept_sites_limit_is_passed_over(hurt_net,
     assert "(line Lb after the outage of line La; base case)" in reason
     # on Lb: s1 195.3 MW (29/31 of 208.8) + s2 9.7 MW (300/31) = 205.0 against 200 MW
     assert "97.6 % of their MW" in reason
-    monkeypatch.setattr(portfolio.joint, "screen", lambda *a, **k: portfolio.joint.Joint(
-        np.inf, None, None, None, 0, 15.0, False))
+    # without the joint screen (the walk screens its candidates with screen_each)
+    monkeypatch.setattr(portfolio, "BOUND_MARGIN", None)
+    monkeypatch.setattr(portfolio.joint, "screen_each", lambda *a, **k: [portfolio.joint.Joint(
+        np.inf, None, None, None, 0, 15.0, False)] * (1 if a[4] is None else len(a[4])))
     chosen = portfolio.choose(ranked.assign(load_mw=[s1_mw, 300.0]), 2, 300.0, g, plants,
                               settings)
     reason = chosen.passed_over.set_index("site_id").loc["s2", "portfolio_reason"]
@@ -168,8 +180,10 @@ def test_cli_portfolio_export(tmp_path, geo_rank):
     assert doc["metadata"]["portfolio"]["verified"] is True
 
 
-def test_a_flexible_portfolio_is_checked_on_n0_alone(net):
+def test_a_flexible_portfolio_is_checked_on_n0_alone(net, monkeypatch):
     g, plants, _, _, ranked = net
+    # the site's own check, not the joint screen's bound (tests/test_portfolio_bound.py)
+    monkeypatch.setattr(portfolio, "BOUND_MARGIN", None)
     flexible = Settings(flexible_load=True)
     ranked = ranked.assign(serves_load=True)
     # N-0: both paths A-H (400 MW each) carry a load at P1 or P2: 800 MW each, 800 in all.
