@@ -210,10 +210,12 @@ def _draft(sites: gpd.GeoDataFrame | CellPart, context: StageContext, settings: 
 
 
 def _finish(tmp: Path, i: int, schema: Any, provenance: dict[str, Any],
-            top: int, name: int | None = None) -> tuple[Any, gpd.GeoDataFrame]:
+            top: int, name: int | None = None
+            ) -> tuple[Any, gpd.GeoDataFrame, tuple[int, float, float]]:
     """Pass 2 on a worker: the part's best ``top`` sites by global rank (one per POI), then
     the part written with its global ranks (:func:`geo.runs.read_ranks`) as part ``name``
-    (the parts that hold sites are numbered 0, 1, ...: :func:`geo.io.dataset.finish_part`)."""
+    (the parts that hold sites are numbered 0, 1, ...: :func:`geo.io.dataset.finish_part`),
+    and the worker's pid and memory after it."""
     ranks = runs.read_ranks(tmp, i)
     draft = gpd.read_parquet(_dataset.draft_path(tmp, i))
     heads = score.one_per_poi(draft.assign(rank=ranks, part_row=np.arange(len(draft))))
@@ -221,8 +223,9 @@ def _finish(tmp: Path, i: int, schema: Any, provenance: dict[str, Any],
     heads = heads.assign(rank=np.asarray(ranks)[heads["part_row"].to_numpy()])
     del draft
     written = _dataset.finish_part(tmp, i, ranks, schema, provenance, name)
+    del ranks
     release_worker_memory()
-    return written, heads
+    return written, heads, (os.getpid(), *worker_memory_mb())
 
 
 def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
@@ -298,9 +301,12 @@ def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
                        for k, (i, _) in enumerate(used)]
             done = client.gather(futures)
             del futures
-            written = [w for w, _ in done]
+            for k, (_, _, (pid, now, peak)) in enumerate(done):
+                log.info("dask: part %d written; its worker (pid %d) at %.0f MB "
+                         "(peak %.0f MB)", k, pid, now, peak)
+            written = [w for w, _, _ in done]
             heads = [h.astype({c: t for c, t in d["dtypes"].items() if h[c].dtype != t})
-                     for (_, d), (_, h) in zip(used, done, strict=True)]
+                     for (_, d), (_, h, _) in zip(used, done, strict=True)]
         runs.discard(tmp)
         _dataset.finish(tmp, target, list(written), prov)
     except BaseException:
@@ -320,6 +326,7 @@ def _order(distributed: Any, client: Any, tmp: Path, parts: list[int], sizes: li
            share: float) -> None:
     """The global ranks of the partitions ``parts`` (:mod:`geo.runs`, steps 2 to 4): the
     cost groups and the merge on the client, the sorted runs on the workers."""
+    log.info("dask: pass 1 done, client at %.0f MB (peak %.0f MB)", *worker_memory_mb())
     groups = runs.write_starts(tmp, parts, share)
     futures = [client.submit(runs.sort_run, tmp, i, share, pure=False) for i in parts]
     counts = client.gather(futures)
