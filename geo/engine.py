@@ -34,8 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import columns, costs, join, outlines, prices, score, sovereignty, territories
-from geo._arrays import arrays
+from geo import columns, costs, join, outlines, prices, runs, score, sovereignty, territories
 from geo.errors import SettingsError
 from geo.io import dataset as _dataset
 from geo.partitions import (
@@ -49,6 +48,7 @@ from geo.partitions import (
     spatial_order,
     worker_memory_mb,
 )
+from geo.runs import global_ranks, order_keys
 from geo.settings import Settings
 from layers import Layers
 
@@ -178,37 +178,12 @@ def rank_partition(sites: gpd.GeoDataFrame, context: StageContext, settings: Set
                             crs="EPSG:4326")
 
 
-def order_keys(ranked: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    """The keys of :func:`geo.score.rank`'s order before the costs are grouped
-    (:func:`geo.score.raw_order_keys`: :func:`global_ranks` groups them over every
-    partition), with the site id in place of its partition-local code, so keys of
-    different partitions compare.
-
-    Compact, for the client holds them for every site: the tier and the power path as
-    int8; H3 cells' ids as their uint64 number (at one resolution their hex texts sort as
-    the numbers do), other ids as bytes when they are ASCII (which sorts as text), else
-    text.
-    """
-    ids = ranked["site_id"].astype(str).to_numpy()
-    if len(ids) and (ranked["candidate_kind"].astype(str) == "h3").all():
-        ids = np.array([int(c, 16) for c in ids.tolist()], dtype=np.uint64)
-    else:
-        try:
-            ids = ids.astype("S")
-        except UnicodeEncodeError:
-            ids = ids.astype("U")
-    keys = score.raw_order_keys(arrays(ranked), ranked["tier"].astype(str).to_numpy(),
-                                ranked["land_score"].to_numpy(dtype=float))
-    keys[0] = keys[0].astype(np.int8)
-    keys[5] = keys[5].astype(np.int8)
-    return (*keys[:-1], ids)
-
-
 def _draft(sites: gpd.GeoDataFrame | CellPart, context: StageContext, settings: Settings,
            centres: dict[str, tuple[float, float] | None] | None, tmp: Path,
            i: int) -> dict[str, Any]:
     """Pass 1 on a worker: rank a partition (an H3 part generates its cells here), write
-    its draft, return only the keys, the counts and the worker's memory."""
+    its draft and its order keys (:func:`geo.runs.write_keys`), return only the counts and
+    the worker's memory."""
     if isinstance(sites, CellPart):
         sites = sites.sites(context.layers.boundary)
     ranked = rank_partition(sites, context, settings, centres)
@@ -216,8 +191,12 @@ def _draft(sites: gpd.GeoDataFrame | CellPart, context: StageContext, settings: 
     if len(ranked) == 0:
         return {"n": 0}
     path = _dataset.write_draft(ranked, tmp, i)
+    keys = runs.order_keys(ranked)
+    runs.check_local_order(keys, settings.cost_tie_share)
+    runs.write_keys(tmp, i, keys)
+    del keys
     tiers = ranked["tier"].value_counts()
-    out = {"n": len(ranked), "keys": order_keys(ranked),
+    out = {"n": len(ranked),
            "schema": _dataset.draft_schema(path),
            "tiers": {str(k): int(v) for k, v in tiers.items()},
            "outside_us": prices.outside_us_counts(ranked),
@@ -230,69 +209,26 @@ def _draft(sites: gpd.GeoDataFrame | CellPart, context: StageContext, settings: 
     return out
 
 
-def _finish(tmp: Path, i: int, ranks: np.ndarray, schema: Any, provenance: dict[str, Any],
-            top: int, name: int | None = None) -> tuple[Any, gpd.GeoDataFrame]:
+def _finish(tmp: Path, i: int, schema: Any, provenance: dict[str, Any],
+            top: int, name: int | None = None
+            ) -> tuple[Any, gpd.GeoDataFrame, tuple[int, float, float]]:
     """Pass 2 on a worker: the part's best ``top`` sites by global rank (one per POI), then
-    the part written with its global ranks as part ``name`` (the parts that hold sites are
-    numbered 0, 1, ...: :func:`geo.io.dataset.finish_part`)."""
+    the part written with its global ranks (:func:`geo.runs.read_ranks`) as part ``name``
+    (the parts that hold sites are numbered 0, 1, ...: :func:`geo.io.dataset.finish_part`),
+    and the worker's pid and memory after it."""
+    ranks = runs.read_ranks(tmp, i)
     draft = gpd.read_parquet(_dataset.draft_path(tmp, i))
-    heads = score.one_per_poi(draft.assign(rank=ranks, part_row=np.arange(len(draft))))
-    heads = heads.head(top)
-    heads = heads.assign(rank=np.asarray(ranks)[heads["part_row"].to_numpy()])
-    del draft
+    best = score.one_per_poi(pd.DataFrame({"rank": ranks, "poi_sub_id": draft["poi_sub_id"],
+                                           "part_row": np.arange(len(draft))}))
+    rows = best["part_row"].to_numpy()[:top]
+    # taken, not sliced: a slice of the draft would keep all of it alive on the worker
+    # until the result is gathered (pass 2 grew a worker by ~40 MB a part on the US)
+    heads = draft.take(rows).reset_index(drop=True).assign(rank=ranks[rows], part_row=rows)
+    del draft, best
     written = _dataset.finish_part(tmp, i, ranks, schema, provenance, name)
+    del ranks
     release_worker_memory()
-    return written, heads
-
-
-def check_local_order(part: tuple[np.ndarray, ...], cost_tie_share: float) -> None:
-    """Raise :class:`AssertionError` when a partition's own order (its draft's rows, in
-    local rank order) is not its keys' order grouped alone (:func:`geo.score.rank` then
-    orders by something else and :func:`order_keys` must follow it)."""
-    local = np.lexsort(tuple(reversed(score.cost_groups(list(part), cost_tie_share))))
-    if len(local) > 1 and not (local == np.arange(len(local))).all():
-        raise AssertionError("a partition's ranking disagrees with geo.engine.order_keys")
-
-
-def global_ranks(keys: list[tuple[np.ndarray, ...]],
-                 cost_tie_share: float = 0.0) -> list[np.ndarray]:
-    """The global rank (1..N) of every row of every partition, from the raw order keys
-    (:func:`order_keys`): the costs are grouped over all partitions together
-    (:func:`geo.score.cost_groups`), as :func:`geo.score.rank` groups them over all sites.
-
-    A partition's own order may differ from the global one only inside a cost group (its
-    groups were made without the other partitions); :func:`geo.io.dataset.finish_part`
-    writes each part in global order. Raises :class:`AssertionError` as
-    :func:`check_local_order`.
-    """
-    if not keys:
-        return []
-    for part in keys:
-        check_local_order(part, cost_tie_share)
-    return _ranks([[k[i] for k in keys] for i in range(len(keys[0]))],
-                  [len(k[0]) for k in keys], cost_tie_share)
-
-
-def _ranks(columns: list[list[np.ndarray]], sizes: list[int],
-           cost_tie_share: float) -> list[np.ndarray]:
-    """:func:`global_ranks` of keys held by column, a list of partitions' pieces each; the
-    pieces are let go as each column is joined (the client's memory: one copy of the keys)."""
-    together: list[np.ndarray] = []
-    joined: dict[int, np.ndarray] = {}  # a column that is another (the cost) joined once
-    for pieces in columns:
-        first = id(pieces[0])
-        if first not in joined:
-            joined[first] = np.concatenate(pieces)
-        together.append(joined[first])
-        pieces.clear()
-    del joined
-    grouped = score.cost_groups(together, cost_tie_share)
-    del together
-    order = np.lexsort(tuple(reversed(grouped)))
-    del grouped
-    ranks = np.empty(len(order), dtype=np.int64)
-    ranks[order] = np.arange(1, len(order) + 1)
-    return np.split(ranks, np.cumsum(sizes)[:-1])
+    return written, heads, (os.getpid(), *worker_memory_mb())
 
 
 def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
@@ -304,10 +240,10 @@ def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
     """Stage and rank ``sites`` on Dask and write them as a partitioned GeoParquet dataset.
 
     No process ever holds every ranked site: pass 1 ranks each partition on a worker and
-    writes a draft part (partition-local ranks), returning only the order keys (tier,
-    score, site id: about 60 bytes a site) and the partition's best sites; the client
-    orders the keys (:func:`global_ranks`) and pass 2 gives every part its global ranks
-    and the provenance (:mod:`geo.io.dataset`). Workers must share the file system of
+    writes a draft part (partition-local ranks) and its order keys; the global ranks come
+    from sorted runs of the keys merged by blocks (:mod:`geo.runs`: neither the client nor
+    a worker holds every key) and pass 2 gives every part its global ranks and the
+    provenance (:mod:`geo.io.dataset`). Workers must share the file system of
     ``target`` (on a real cluster: a shared mount). An H3 :class:`~geo.partitions.Surface`
     is never generated on the client: each partition generates its cells on its worker.
 
@@ -350,14 +286,10 @@ def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
             log.info("dask: %d sites in %d partitions on %s, writing %s", len(sites),
                      len(parts), client.scheduler.address, target)
             del parts
-            drafts = _collect(distributed, futures, settings.cost_tie_share)
+            drafts = _collect(distributed, futures)
             used = [(i, d) for i, d in enumerate(drafts) if d["n"]]
-            columns = [[d["keys"][k] for _, d in used]
-                       for k in range(len(used[0][1]["keys"]))] if used else []
-            for _, d in used:
-                del d["keys"]
-            ranks = _ranks(columns, [d["n"] for _, d in used],
-                           settings.cost_tie_share) if used else []
+            _order(distributed, client, tmp, [i for i, _ in used],
+                   [d["n"] for _, d in used], settings.cost_tie_share)
             tiers: dict[str, int] = {}
             for _, d in used:
                 for t, n in d["tiers"].items():
@@ -368,14 +300,16 @@ def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
                 outside = prices.add_counts(outside, d["outside_us"])
             prov = provenance(count, dict(sorted(tiers.items())), prices.figures_of(outside))
             schema = _dataset.common_schema([d["schema"] for _, d in used]) if used else None
-            futures = [client.submit(_finish, tmp, i, r, schema, prov, top, k, pure=False)
-                       for k, ((i, _), r) in enumerate(zip(used, ranks, strict=True))]
-            del ranks
-            done = client.gather(futures)
-            del futures
-            written = [w for w, _ in done]
+            futures = [client.submit(_finish, tmp, i, schema, prov, top, k, pure=False)
+                       for k, (i, _) in enumerate(used)]
+            done = _gather(distributed, futures)
+            for k, (_, _, (pid, now, peak)) in enumerate(done):
+                log.info("dask: part %d written; its worker (pid %d) at %.0f MB "
+                         "(peak %.0f MB)", k, pid, now, peak)
+            written = [w for w, _, _ in done]
             heads = [h.astype({c: t for c, t in d["dtypes"].items() if h[c].dtype != t})
-                     for (_, d), (_, h) in zip(used, done, strict=True)]
+                     for (_, d), (_, h, _) in zip(used, done, strict=True)]
+        runs.discard(tmp)
         _dataset.finish(tmp, target, list(written), prov)
     except BaseException:
         _dataset.discard(tmp)
@@ -390,17 +324,43 @@ def rank_to_dataset(sites: gpd.GeoDataFrame | Surface, context: StageContext,
                           partitions=len(used), path=target)
 
 
-def _collect(distributed: Any, futures: list[Any], cost_tie_share: float
-             ) -> list[dict[str, Any]]:
+def _order(distributed: Any, client: Any, tmp: Path, parts: list[int], sizes: list[int],
+           share: float) -> None:
+    """The global ranks of the partitions ``parts`` (:mod:`geo.runs`, steps 2 to 4): the
+    cost groups and the merge on the client, the sorted runs on the workers."""
+    log.info("dask: pass 1 done, client at %.0f MB (peak %.0f MB)", *worker_memory_mb())
+    groups = runs.write_starts(tmp, parts, share)
+    futures = [client.submit(runs.sort_run, tmp, i, share, pure=False) for i in parts]
+    counts = client.gather(futures)
+    del futures
+    if counts != sizes:
+        raise AssertionError("the sorted runs' rows differ from the partitions'")
+    runs.write_ranks(tmp, parts)
+    log.info("dask: %d sites ordered (%d cost groups), client at %.0f MB (peak %.0f MB)",
+             sum(sizes), groups, *worker_memory_mb())
+
+
+def _gather(distributed: Any, futures: list[Any]) -> list[Any]:
+    """The futures' results in their order, each taken (and let go on its worker) as it
+    arrives, so that a worker holds no finished part's result."""
+    index = {f.key: i for i, f in enumerate(futures)}
+    out: list[Any] = [None] * len(futures)
+    for future, result in distributed.as_completed(futures, with_results=True):
+        out[index[future.key]] = result
+        future.release()
+    futures.clear()
+    return out
+
+
+def _collect(distributed: Any, futures: list[Any]) -> list[dict[str, Any]]:
     """Pass 1's results in partition order, each taken (and let go on its worker) as it
-    arrives; every partition's own order checked (:func:`check_local_order`)."""
+    arrives (every partition checked its own order: :func:`geo.runs.check_local_order`)."""
     index = {f.key: i for i, f in enumerate(futures)}
     drafts: list[dict[str, Any]] = [{}] * len(futures)
     for future, draft in distributed.as_completed(futures, with_results=True):
         i = index[future.key]
         future.release()
         if draft["n"]:
-            check_local_order(draft["keys"], cost_tie_share)
             pid, now, peak = draft.pop("memory_mb")
             log.info("dask: partition %d, %d sites; its worker (pid %d) at %.0f MB "
                      "(peak %.0f MB)", i, draft["n"], pid, now, peak)
