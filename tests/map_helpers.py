@@ -121,8 +121,9 @@ def open_in_chromium(html: Path, *, screenshot: Path | None = None, no_network: 
                     page.wait_for_timeout(150)
                     report.popups_opened += page.locator(".leaflet-popup-content").count()
                     wrapper = page.locator(".leaflet-popup-content-wrapper")
-                    if wrapper.count():
-                        report.popup_heights.append(wrapper.first.bounding_box()["height"])
+                    box = wrapper.first.bounding_box() if wrapper.count() else None
+                    if box is not None:  # None: no popup visible at that moment (closing)
+                        report.popup_heights.append(box["height"])
                         report.popups_scrolled += page.locator(
                             ".leaflet-popup-scrolled").count()
                 page.wait_for_timeout(300)
