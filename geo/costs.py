@@ -311,20 +311,9 @@ def pair_paths(pois: Columns, at: np.ndarray, tie_km: np.ndarray, region: np.nda
                                np.full(n, r, dtype=object), s) for r in REGIONS]
     poi = np.vstack([p["poi"] for p in per_poi])[region, at]
     xfmr = per_poi[0]["transformer"][at]  # the same in every region
-    kv = np.asarray(s.tie_circuit_kv)  # the tie's circuits and capacity class per POI
-    kv_row = np.clip(np.searchsorted(kv, np.nan_to_num(volt, nan=0.0), side="right") - 1, 0,
-                     len(kv) - 1)
-    needed = np.maximum(np.ceil(load / np.asarray(s.tie_circuit_mw)[kv_row]), 1.0)
-    circuits = needed + (1.0 if s.tie_n1_supply else 0.0)
-    classes = np.asarray(s.tie_capacity_classes_mw)
-    class_idx = np.clip(np.searchsorted(classes, load / needed, side="left"), 0,
-                        len(classes) - 1)
-    per_mile = np.array([s.tie_cost_usd_per_mile_miso, s.tie_cost_usd_per_mile_southeast,
-                         s.tie_cost_usd_per_mile_teppc])[region, class_idx[at]]
-    miles = np.asarray(tie_km, dtype=float) / KM_PER_MILE
-    spur_idx = np.searchsorted(np.asarray(s.spur_cutoffs_miles), miles, side="right")
-    spur = np.asarray(s.spur_multipliers)[np.clip(spur_idx, 0, len(s.spur_multipliers) - 1)]
-    tie = per_mile * miles * spur * circuits[at] / 1e6 * s.capex_escalation_from_2019
+    circuits, class_idx = _tie_circuits(volt, np.full(n, load), s)  # per POI
+    tie = _tie_musd(region, class_idx[at], np.asarray(tie_km, dtype=float) / KM_PER_MILE,
+                    circuits[at], s)
     return {"months": power.pair_months(pois, at, tie_km, load, s), "capital": tie + poi + xfmr}
 
 
@@ -377,22 +366,8 @@ def interconnection(data: Columns, need_mw: np.ndarray, region: np.ndarray,
     region_idx = np.select([region == r for r in REGIONS], range(len(REGIONS)))
     esc = s.capex_escalation_from_2019
 
-    # Circuits at the POI's voltage, one spare for N-1 supply.
-    circuit_kv = np.asarray(s.tie_circuit_kv)
-    kv_row = np.clip(np.searchsorted(circuit_kv, np.nan_to_num(volt, nan=0.0), side="right") - 1,
-                     0, len(circuit_kv) - 1)
-    per_circuit_max = np.asarray(s.tie_circuit_mw)[kv_row]
-    needed = np.maximum(np.ceil(need / per_circuit_max), 1.0)
-    circuits = needed + (1.0 if s.tie_n1_supply else 0.0)
-    share = need / needed
-    classes = np.asarray(s.tie_capacity_classes_mw)
-    class_idx = np.clip(np.searchsorted(classes, share, side="left"), 0, len(classes) - 1)
-    per_mile = np.array([s.tie_cost_usd_per_mile_miso, s.tie_cost_usd_per_mile_southeast,
-                         s.tie_cost_usd_per_mile_teppc])[region_idx, class_idx]
-    miles = tie_km / KM_PER_MILE
-    spur_idx = np.searchsorted(np.asarray(s.spur_cutoffs_miles), miles, side="right")
-    spur = np.asarray(s.spur_multipliers)[np.clip(spur_idx, 0, len(s.spur_multipliers) - 1)]
-    tie = per_mile * miles * spur * circuits / 1e6 * esc
+    circuits, class_idx = _tie_circuits(volt, need, s)
+    tie = _tie_musd(region_idx, class_idx, tie_km / KM_PER_MILE, circuits, s)
 
     # POI works and transformer by the POI's voltage class (nearest lower).
     kv_classes = np.asarray(s.substation_classes_kv)
@@ -418,6 +393,31 @@ def interconnection(data: Columns, need_mw: np.ndarray, region: np.ndarray,
     out["circuits"] = np.where(has_poi & ~nothing & np.isfinite(volt), circuits, np.nan)
     out["works"] = np.where(has_poi & ~nothing, works, NONE).astype(object)
     return out
+
+
+def _tie_circuits(volt: np.ndarray, need: np.ndarray, s: Settings
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The tie's circuits at the POI's voltage (one spare for N-1 supply) and the capacity
+    class of each circuit's share of ``need``."""
+    circuit_kv = np.asarray(s.tie_circuit_kv)
+    kv_row = np.clip(np.searchsorted(circuit_kv, np.nan_to_num(volt, nan=0.0), side="right") - 1,
+                     0, len(circuit_kv) - 1)
+    needed = np.maximum(np.ceil(need / np.asarray(s.tie_circuit_mw)[kv_row]), 1.0)
+    classes = np.asarray(s.tie_capacity_classes_mw)
+    class_idx = np.clip(np.searchsorted(classes, need / needed, side="left"), 0,
+                        len(classes) - 1)
+    return needed + (1.0 if s.tie_n1_supply else 0.0), class_idx
+
+
+def _tie_musd(region_idx: np.ndarray, class_idx: np.ndarray, miles: np.ndarray,
+              circuits: np.ndarray, s: Settings) -> np.ndarray:
+    """The tie's capital (million USD, escalated): cost per mile by region and capacity
+    class, times the spur multiplier of its length, times its circuits."""
+    per_mile = np.array([s.tie_cost_usd_per_mile_miso, s.tie_cost_usd_per_mile_southeast,
+                         s.tie_cost_usd_per_mile_teppc])[region_idx, class_idx]
+    spur_idx = np.searchsorted(np.asarray(s.spur_cutoffs_miles), miles, side="right")
+    spur = np.asarray(s.spur_multipliers)[np.clip(spur_idx, 0, len(s.spur_multipliers) - 1)]
+    return per_mile * miles * spur * circuits / 1e6 * s.capex_escalation_from_2019
 
 
 def check_cost_settings(settings: Settings) -> None:
