@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from typing import Any
 
@@ -104,6 +105,14 @@ def cli(verbose: int, quiet: bool, debug: bool) -> None:
 
 
 
+#: Arrow's allocator for the command's process (and the Dask workers it starts), unless the
+#: user set ``ARROW_DEFAULT_MEMORY_POOL``: glibc's ``malloc``, not Arrow's bundled mimalloc.
+#: mimalloc hands freed pages back to the kernel and faults them in again; on the US at
+#: H3 res 7 (benchmarks/README.md) that was 5 of 12 s of system time, with the same output.
+ARROW_POOL = "system"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", ARROW_POOL)  # before pyarrow loads
     cli.main(args=argv, prog_name="geo-rank")
