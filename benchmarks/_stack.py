@@ -27,8 +27,9 @@ def versions() -> str:
             found.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             found.append(f"{name} -")
+    pool = os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "pyarrow's default")
     return (f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-            f"{os.cpu_count()} cores; " + ", ".join(found))
+            f"{os.cpu_count()} cores; " + ", ".join(found) + f"; arrow allocator: {pool}")
 
 
 def peak_mb(children: bool = False) -> float:

@@ -83,6 +83,10 @@ class Lines(logging.Handler):
 
 
 def main() -> None:
+    from geo.cli.app import ARROW_POOL
+
+    # what `geo-rank` sets before pyarrow loads (geo.cli.app.main), inherited by the workers
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", ARROW_POOL)
     _stack.announce()
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
