@@ -11,10 +11,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from geo._arrays import Columns, as_float
+from geo._arrays import Columns, as_float, encoded
 
-__all__ = ["FIELD", "MERGE_DISTINCT", "Line", "Part", "contains", "float_column", "fmt", "fmt_at",
-           "shown_value", "text_column"]
+__all__ = ["FIELD", "MERGE_DISTINCT", "Line", "Part", "Text", "as_text", "contains",
+           "float_column", "fmt", "fmt_at", "present", "shown_value", "text_codes", "text_column"]
 
 
 class Line:
@@ -164,21 +164,105 @@ def _codes(texts: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.int32, copy=False), list(np.asarray(values, dtype=object))
 
 
-def contains(text: np.ndarray, word: str) -> np.ndarray:
+class Text(Part):
+    """A text column as a :class:`Part` whose texts are distinct (equal codes, equal texts):
+    tests against a text are made once per distinct text, and two rows of one column are
+    equal where their codes are."""
+
+    codes: np.ndarray
+
+    def eq(self, text: str) -> np.ndarray:
+        """True where the row's text is ``text``."""
+        return np.asarray([v == text for v in self.values], dtype=bool)[self.codes]
+
+    def ne(self, text: str) -> np.ndarray:
+        """True where the row's text is not ``text``."""
+        return ~self.eq(text)
+
+    def contains(self, word: str) -> np.ndarray:
+        """True where the row's text holds ``word``."""
+        return np.asarray([word in v for v in self.values], dtype=bool)[self.codes]
+
+    def map(self, texts: dict[str, str]) -> Part:
+        """Each row's text looked up in ``texts`` ("" where it is not there)."""
+        return Part(self.codes, [texts.get(v, "") for v in self.values])
+
+    def or_else(self, other: Text) -> Text:
+        """This text, or ``other``'s where this one is ""."""
+        codes = np.where(self.eq(""), other.codes + len(self.values), self.codes)
+        return _distinct(codes, [*self.values, *other.values])
+
+    def previous(self) -> Text:
+        """Each row's text the previous row's (the first row's its own)."""
+        return Text(np.concatenate([self.codes[:1], self.codes[:-1]]), self.values)
+
+
+def _distinct(codes: np.ndarray, values: list[str]) -> Text:
+    """A :class:`Text` of row codes into ``values`` that may repeat a text."""
+    remap, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return Text(remap.astype(np.int32, copy=False)[codes], list(distinct))
+
+
+def as_text(values: np.ndarray) -> Text:
+    """An array of str as a :class:`Text`."""
+    return Text(*_codes(np.asarray(values, dtype=object)))
+
+
+def contains(text: np.ndarray | Text, word: str) -> np.ndarray:
     """True where the text holds ``word`` (each distinct text tested once)."""
+    if isinstance(text, Text):
+        return text.contains(word)
     codes, values = pd.factorize(text)
     return np.array([word in v for v in values.tolist()] + [False], dtype=bool)[codes]
 
 
-def text_column(sites: Columns, column: str) -> np.ndarray:
-    """A column as an object array of str, "" where null or absent."""
+def text_codes(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A column's rows as codes into its distinct values (an object array ending with
+    None, the code of every null), by hashing each value once: a categorical (pandas
+    ``category``) by its own codes, pandas 3's text and arrow dictionaries by arrow, with
+    no Python string per row. In an object column that holds other values than text,
+    each value is its ``str`` first (hashing would take 1, 1.0 and True for one value)."""
+    values = values.array if isinstance(values, pd.Series) else values
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes)
+        uniques: Any = values.categories
+    else:
+        if isinstance(values, np.ndarray | pd.arrays.NumpyExtensionArray) and \
+                np.asarray(values).dtype == object:
+            values = np.asarray(values)
+            null = pd.isna(values)
+            if pd.api.types.infer_dtype(values[~null], skipna=False) not in ("string", "empty"):
+                values = np.where(null, None, values)
+                values[~null] = [str(v) for v in values[~null].tolist()]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = np.empty(len(uniques) + 1, dtype=object)
+    distinct[:-1] = np.asarray(uniques, dtype=object)
+    width = np.int8 if len(distinct) < 2**7 else np.int16 if len(distinct) < 2**15 else np.int32
+    return np.where(codes < 0, len(uniques), codes).astype(width), distinct
+
+
+def text_column(sites: Columns, column: str, n: int | None = None) -> Text:
+    """A column as text, "" where null or absent (``n`` rows: the count of an absent
+    column's rows; else read from the columns), each value that is not text its ``str``.
+
+    A frame's column (:func:`geo._arrays.arrays`) is coded once, whole, and each read of
+    some of its rows takes their codes (:func:`geo._arrays.encoded`, :func:`text_codes`)."""
     if column not in sites:
-        return np.full(len(next(iter(sites.values()))), "", dtype=object)
-    values = np.asarray(sites[column], dtype=object)
-    out = np.where(pd.isna(values), "", values)
-    if pd.api.types.infer_dtype(out, skipna=False) != "string":
-        out = np.array([str(v) for v in out.tolist()], dtype=object)
-    return out
+        count = n if n is not None else len(next(iter(sites.values())))
+        return Text(np.zeros(count, dtype=np.int32), [""])
+    codes, distinct = encoded(sites, column, text_codes)
+    texts = ["" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v))
+             else v if isinstance(v, str) else str(v) for v in distinct.tolist()]
+    return _distinct(codes, texts)
+
+
+def present(sites: Columns, column: str, n: int) -> np.ndarray:
+    """True where the column holds a value (absent column: all False), each distinct value
+    tested once (:func:`text_codes`: the codes of a frame's column made once, whole)."""
+    if column not in sites:
+        return np.zeros(n, dtype=bool)
+    codes, distinct = encoded(sites, column, text_codes)
+    return ~np.asarray(pd.isna(distinct), dtype=bool)[codes]
 
 
 def float_column(sites: Columns, column: str) -> np.ndarray:
