@@ -135,7 +135,7 @@ def _merge(parts: list[Part], limit: int) -> list[Part]:
         else:
             width = len(part.values)
             pair = acc.codes.astype(np.int64) * width + part.codes
-            codes, combos = pd.factorize(pair)
+            codes, combos = _pairs(pair, len(acc.values) * width)
             if len(combos) > limit:
                 out.append(acc)
                 acc = part
@@ -156,6 +156,20 @@ def _merge(parts: list[Part], limit: int) -> list[Part]:
         else:
             final.append(part)
     return final
+
+
+def _pairs(pair: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the distinct values of ``pair`` (integers in ``[0, bound)``) and those
+    values: by marking them in a table of ``bound`` flags where that is no larger than a
+    few times the rows (no hashing), else by hashing (:func:`pandas.factorize`). The codes
+    may number the values in another order than hashing's, the texts they stand for are
+    the same."""
+    if bound > max(4 * len(pair), 1 << 16):
+        return pd.factorize(pair)
+    seen = np.zeros(bound, dtype=bool)
+    seen[pair] = True
+    number = np.cumsum(seen, dtype=np.int32) - 1
+    return number[pair], np.flatnonzero(seen)
 
 
 def _codes(texts: np.ndarray) -> tuple[np.ndarray, list[str]]:

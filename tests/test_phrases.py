@@ -82,3 +82,16 @@ def test_text_tests_and_combinations():
     assert len(set(either.values)) == len(either.values)  # distinct: codes compare as texts
     assert name.previous().tolist() == ["CHILDRESS", "CHILDRESS", "", ""]
     assert name.map({"TAP 7": "t"}).tolist() == ["", "", "", "t"]
+
+
+@pytest.mark.parametrize("bound", [6, 10**9])
+def test_pairs_code_the_distinct_values_without_or_with_hashing(bound):
+    """A small range is coded by a table of flags (values in increasing order), a large
+    one by hashing (in order of appearance): either way ``values[codes]`` is the input."""
+    from geo._phrases import _pairs
+
+    pair = np.array([5, 2, 5, 0, 2], dtype=np.int64)
+    codes, values = _pairs(pair, bound)
+    assert np.asarray(values)[codes].tolist() == pair.tolist()
+    expected = [0, 2, 5] if bound == 6 else [5, 2, 0]
+    assert np.asarray(values).tolist() == expected
