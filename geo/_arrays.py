@@ -417,6 +417,14 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
 
 
 def _length(data: Columns) -> int:
+    """The rows of the columns, without converting one (lazy mappings stay lazy)."""
+    if isinstance(data, _Rows):
+        at = data._at
+        return len(range(*at.indices(_length(data._data)))) if isinstance(at, slice) else len(at)
+    if isinstance(data, _Merged):
+        return _length(next(m for m in data.maps if len(m)))
+    if isinstance(data, _FrameColumns):
+        return len(data._frame)
     return len(next(iter(data.values())))
 
 

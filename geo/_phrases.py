@@ -299,9 +299,11 @@ def fmt(values: np.ndarray, spec: str) -> Part:
     codes = np.empty(len(values), dtype=np.int32)
     texts: list[str] = []
     if exact.any():
-        inverse, keys = pd.factorize(shown[exact])  # hashing: no sort
+        whole = shown[exact].astype(np.int64)  # integers below 2**40 (shown_value)
+        low = int(whole.min())
+        inverse, keys = _pairs(whole - low, int(whole.max()) - low + 1)
         scale = 10.0 ** digits
-        texts = [fmt(k / scale) for k in keys.tolist()]
+        texts = [fmt((k + low) / scale) for k in np.asarray(keys).tolist()]
         codes[exact] = inverse
     rest = ~exact
     if rest.any():

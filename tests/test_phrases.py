@@ -95,3 +95,20 @@ def test_pairs_code_the_distinct_values_without_or_with_hashing(bound):
     assert np.asarray(values)[codes].tolist() == pair.tolist()
     expected = [0, 2, 5] if bound == 6 else [5, 2, 0]
     assert np.asarray(values).tolist() == expected
+
+
+def test_an_absent_column_of_some_rows_converts_no_other_column(monkeypatch):
+    """An absent column read at some rows (``as_float``, ``as_bool``) has their count of
+    rows, counted without converting a column of the frame (here: its text)."""
+    from geo import _arrays
+    from geo._arrays import as_bool, as_float, rows
+
+    def refused(column):
+        raise AssertionError("a text column was converted")
+
+    monkeypatch.setattr(_arrays, "_shared_text", refused)
+    frame = pd.DataFrame({"site_id": pd.Series(["a", "b", "c", "d"], dtype="string")})
+    data = merged({"rank": np.arange(4)}, arrays(frame))
+    assert len(as_float(rows_at(arrays(frame), np.array([2, 0])), "firm_mw")) == 2
+    assert as_bool(rows(data, 1, 4), "existing_site").tolist() == [False] * 3
+    assert np.isnan(as_float(rows(arrays(frame), 0, 3), "firm_mw")).sum() == 3
