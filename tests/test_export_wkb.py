@@ -26,3 +26,33 @@ def test_other_geometries_go_through_shapely():
         expected = [None if g is None else shapely.to_wkb(g) for g in block]
         assert _wkb(block).to_pylist() == expected
     assert len(_wkb(np.array([], dtype=object))) == 0
+
+
+def test_some_rows_of_a_chunked_text_column_are_not_joined(monkeypatch):
+    """The deciding rows of a frame whose text column arrow holds in chunks (the reasons)
+    read as ``iloc`` gives them, same columns, order and dtypes, without arrow's take of
+    the chunked column (which joins its chunks first)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo._arrays import pandas_text
+    from geo.io.export import _rows_at
+
+    reasons = pandas_text([pa.array(["r0", "r1"], pa.large_string()),
+                           pa.array(["r2", "r3", "r4"], pa.large_string())])
+    sites = gpd.GeoDataFrame({"site_id": ["a", "b", "c", "d", "e"], "rank": [1, 2, 3, 4, 5],
+                              "reasons": reasons},
+                             geometry=shapely.points(np.arange(10.0).reshape(5, 2)),
+                             crs="EPSG:4326")
+    rows = np.array([0, 3, 4])
+    expected = sites.iloc[rows]
+    taken = pd.arrays.ArrowExtensionArray.take
+
+    def take(self, indices, **kw):
+        assert self.__arrow_array__().num_chunks == 1, "a chunked column was taken"
+        return taken(self, indices, **kw)
+
+    monkeypatch.setattr(pd.arrays.ArrowExtensionArray, "take", take)
+    got = _rows_at(sites, rows)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["reasons"].tolist() == ["r0", "r3", "r4"] and got.crs == "EPSG:4326"

@@ -325,7 +325,7 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
     # The schema and its ``geo`` key (bounding box, geometry types) of the whole table come
     # from the few rows that decide them; each block is then cast to that schema (a text
     # column null in every row of a block would otherwise be of arrow's null type).
-    schema = _arrow_table(sites.iloc[_deciding_rows(sites)]).schema
+    schema = _arrow_table(_rows_at(sites, _deciding_rows(sites))).schema
     schema = schema.with_metadata({**(schema.metadata or {}),
                                    PARQUET_KEY: _dumps(prov).encode("utf-8")})
     pool = pa.default_memory_pool()
@@ -362,6 +362,24 @@ def _deciding_rows(sites: gpd.GeoDataFrame) -> np.ndarray:
                                                 count=len(values)))
             rows.extend(np.unique(codes, return_index=True)[1].tolist())
     return np.unique(np.asarray(rows, dtype=np.int64))
+
+
+def _rows_at(sites: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
+    """``sites.iloc[rows]``, a text column that arrow holds in several chunks (the reasons:
+    one chunk per block of the ranking) taken as one-row slices: arrow's take joins a
+    column's chunks first, so a few rows would copy the reasons of a whole surface (about
+    a gigabyte at US H3 res 7)."""
+    chunked = [isinstance(sites.iloc[:, i].array, pd.arrays.ArrowExtensionArray)
+               and sites.iloc[:, i].array.__arrow_array__().num_chunks > 1
+               for i in range(sites.shape[1])]
+    if not any(chunked):
+        return sites.iloc[rows]
+    data = {}
+    for i, name in enumerate(sites.columns):  # the column names are unique (_to_wgs84)
+        column = sites.iloc[:, i]
+        data[name] = (pd.concat([column.iloc[r:r + 1] for r in rows.tolist()]) if chunked[i]
+                      else column.iloc[rows])
+    return gpd.GeoDataFrame(data, geometry=sites.geometry.name, crs=sites.crs)
 
 
 def _wkb_as_written(sites: gpd.GeoDataFrame) -> bool:
