@@ -47,7 +47,6 @@ import json
 import logging
 import math
 import re
-import sys
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -64,6 +63,7 @@ from geo import columns
 from geo._arrays import release_memory
 from geo.errors import DataSourceError, LayerValidationError, SettingsError
 from geo.io import raster as _raster
+from geo.io.arrow_rows import rows_at, wkb
 from geo.io.gpkg import write_gpkg
 from geo.io.output import (
     FORMATS,
@@ -325,7 +325,7 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
     # The schema and its ``geo`` key (bounding box, geometry types) of the whole table come
     # from the few rows that decide them; each block is then cast to that schema (a text
     # column null in every row of a block would otherwise be of arrow's null type).
-    schema = _arrow_table(_rows_at(sites, _deciding_rows(sites))).schema
+    schema = _arrow_table(rows_at(sites, _deciding_rows(sites))).schema
     schema = schema.with_metadata({**(schema.metadata or {}),
                                    PARQUET_KEY: _dumps(prov).encode("utf-8")})
     pool = pa.default_memory_pool()
@@ -364,24 +364,6 @@ def _deciding_rows(sites: gpd.GeoDataFrame) -> np.ndarray:
     return np.unique(np.asarray(rows, dtype=np.int64))
 
 
-def _rows_at(sites: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
-    """``sites.iloc[rows]``, a text column that arrow holds in several chunks (the reasons:
-    one chunk per block of the ranking) taken as one-row slices: arrow's take joins a
-    column's chunks first, so a few rows would copy the reasons of a whole surface (about
-    a gigabyte at US H3 res 7)."""
-    chunked = [isinstance(sites.iloc[:, i].array, pd.arrays.ArrowExtensionArray)
-               and sites.iloc[:, i].array.__arrow_array__().num_chunks > 1
-               for i in range(sites.shape[1])]
-    if not any(chunked):
-        return sites.iloc[rows]
-    data = {}
-    for i, name in enumerate(sites.columns):  # the column names are unique (_to_wgs84)
-        column = sites.iloc[:, i]
-        data[name] = (pd.concat([column.iloc[r:r + 1] for r in rows.tolist()]) if chunked[i]
-                      else column.iloc[rows])
-    return gpd.GeoDataFrame(data, geometry=sites.geometry.name, crs=sites.crs)
-
-
 def _wkb_as_written(sites: gpd.GeoDataFrame) -> bool:
     """True when :func:`_block_table` gives the geometry the bytes geopandas' writer gives
     it: one geometry column, all 2D (ISO and extended WKB, the writers of geopandas 1.0 and
@@ -401,34 +383,7 @@ def _block_table(sites: gpd.GeoDataFrame) -> Any:
     attributes[name] = None  # arrow's null type: no memory, replaced below
     table = pa.Table.from_pandas(attributes, preserve_index=False)
     at = table.schema.get_field_index(name)
-    return table.set_column(at, pa.field(name, pa.binary()), _wkb(sites.geometry.array))
-
-
-#: The WKB of a 2D point up to its coordinates: byte order 1 (little-endian), type 1.
-_POINT_HEAD = np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)
-
-
-def _wkb(geometry: Any) -> Any:
-    """The geometry as an arrow ``binary`` array of the WKB ``shapely.to_wkb`` writes.
-
-    Points in 2D (the H3 cells' centres), none empty or null, on a little-endian machine:
-    each WKB is 21 bytes, the 5 of :data:`_POINT_HEAD` and the two coordinates as they
-    are held, so the array is written from the coordinates at once, without a Python
-    bytes object per row. Anything else goes through ``shapely.to_wkb``."""
-    import pyarrow as pa
-
-    geoms = np.asarray(geometry)
-    n = len(geoms)
-    if (sys.byteorder == "little" and n
-            and (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all()
-            and not (shapely.is_empty(geoms) | shapely.has_z(geoms)).any()):
-        data = np.empty((n, 21), dtype=np.uint8)
-        data[:, :5] = _POINT_HEAD
-        data[:, 5:] = shapely.get_coordinates(geoms).astype("<f8").view(np.uint8)
-        offsets = np.arange(0, 21 * (n + 1), 21, dtype=np.int32)
-        return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets),
-                                                      pa.py_buffer(data)])
-    return pa.array(shapely.to_wkb(geoms, hex=False), type=pa.binary())
+    return table.set_column(at, pa.field(name, pa.binary()), wkb(sites.geometry.array))
 
 
 def _arrow_table(sites: gpd.GeoDataFrame) -> Any:

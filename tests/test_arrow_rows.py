@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from geo.io.export import _wkb
+from geo.io.arrow_rows import wkb as _wkb
 
 
 def test_points_wkb_is_written_from_their_coordinates():
@@ -36,7 +36,7 @@ def test_some_rows_of_a_chunked_text_column_are_not_joined(monkeypatch):
     import pandas as pd
 
     from geo._arrays import pandas_text
-    from geo.io.export import _rows_at
+    from geo.io.arrow_rows import rows_at as _rows_at
 
     reasons = pandas_text([pa.array(["r0", "r1"], pa.large_string()),
                            pa.array(["r2", "r3", "r4"], pa.large_string())])
