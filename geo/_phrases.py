@@ -14,7 +14,8 @@ import pandas as pd
 from geo._arrays import Columns, as_float, encoded
 
 __all__ = ["FIELD", "MERGE_DISTINCT", "Line", "Part", "Text", "as_text", "contains",
-           "float_column", "fmt", "fmt_at", "present", "shown_value", "text_codes", "text_column"]
+           "float_column", "fmt", "fmt_at", "fmt_vs", "present", "shown_value", "text_codes",
+           "text_column"]
 
 
 class Line:
@@ -321,6 +322,19 @@ def fmt_at(values: np.ndarray, spec: str, rows: np.ndarray) -> Part:
     assert shown.codes is not None  # fmt gives codes
     codes[rows] = shown.codes
     return Part(codes, [*shown.values, ""])
+
+
+def fmt_vs(values: np.ndarray, spec: str, rows: np.ndarray) -> tuple[Part, Part]:
+    """:func:`fmt_at` of ``values`` and of the previous row's values after " vs " (each
+    row's first value, its own), on the ``rows`` (a mask): ``"{:,.1f}"`` and ``" vs
+    {:,.1f}"`` of the row above, each value formatted once for both (NaN: "")."""
+    above = np.concatenate([rows[1:], [False]])
+    both = fmt_at(values, spec, rows | above)
+    assert both.codes is not None  # fmt_at gives codes
+    blank = len(both.values) - 1   # its "" (fmt_at's last text)
+    before = np.concatenate([both.codes[:1], both.codes[:-1]])
+    return (Part(np.where(rows, both.codes, blank), both.values),
+            Part(np.where(rows, before, blank), [" vs " + t if t else "" for t in both.values]))
 
 
 #: The fixed-point field of a :func:`fmt` spec; group 1: its decimals.

@@ -41,6 +41,7 @@ from geo._phrases import as_text as _as_text
 from geo._phrases import float_column as _num
 from geo._phrases import fmt as _fmt
 from geo._phrases import fmt_at as _fmt_at
+from geo._phrases import fmt_vs as _fmt_vs
 from geo._phrases import present as _present
 from geo._phrases import text_column as _text
 
@@ -355,8 +356,7 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0,
     by_land = ~(power | by_grid) & (land != l_prev)
     share = f"{cost_tie_share * 100:g} %"
     line.add_if(by_tier, "tier ", tier, " vs ", t_prev)
-    line.add_if(by_months, _fmt_at(months, "{:,.1f}", by_months),
-                _fmt_at(m_prev, " vs {:,.1f}", by_months), " months")
+    line.add_if(by_months, *_fmt_vs(months, "{:,.1f}", by_months), " months")
     if cost_tie_share > 0:
         unknown = by_cost & np.isnan(cost)
         by_cost &= ~unknown
@@ -365,21 +365,19 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0,
                     f" M USD, more than {share} above the ",
                     _fmt_at(prev(cheapest), "{:,.2f}", by_cost), " M USD of the sites above")
     else:
-        line.add_if(by_cost, "same months, cost of power ", _fmt_at(cost, "{:,.2f}", by_cost),
-                    _fmt_at(c_prev, " vs {:,.2f}", by_cost), " M USD")
+        line.add_if(by_cost, "same months, cost of power ", *_fmt_vs(cost, "{:,.2f}", by_cost),
+                    " M USD")
     same_cost = ~differ(cost, c_prev)
     line.add_if(by_firm & same_cost, "same months and cost, ")
     line.add_if(by_firm & ~same_cost, f"same months, cost of power within {share}, ")
-    line.add_if(by_firm, "firm ", _fmt_at(firm, "{:,.0f}", by_firm),
-                _fmt_at(f_prev, " vs {:,.0f}", by_firm), " MW")
+    line.add_if(by_firm, "firm ", *_fmt_vs(firm, "{:,.0f}", by_firm), " MW")
     line.add_if(by_exact, "same months and firm, cost of power ",
-                _fmt_at(cost, "{:,.2f}", by_exact), _fmt_at(c_prev, " vs {:,.2f}", by_exact),
+                *_fmt_vs(cost, "{:,.2f}", by_exact),
                 f" M USD (within {share})")
     line.add_if(by_path, "same months, cost and firm, power path ", path, " vs ", p_prev)
-    line.add_if(by_grid, "same power facts, grid ", _fmt_at(grid, "{:,.3f}", by_grid),
-                _fmt_at(g_prev, " vs {:,.3f}", by_grid), " km away")
-    line.add_if(by_land, "same power facts, land score ", _fmt_at(land, "{:.3f}", by_land),
-                _fmt_at(l_prev, " vs {:.3f}", by_land))
+    line.add_if(by_grid, "same power facts, grid ", *_fmt_vs(grid, "{:,.3f}", by_grid),
+                " km away")
+    line.add_if(by_land, "same power facts, land score ", *_fmt_vs(land, "{:.3f}", by_land))
     line.add_if(~(power | by_grid | by_land), "same power facts and land, site_id order")
     first = np.arange(offset, offset + n) == 0
     line.blank(first)

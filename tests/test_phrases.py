@@ -112,3 +112,19 @@ def test_an_absent_column_of_some_rows_converts_no_other_column(monkeypatch):
     assert len(as_float(rows_at(arrays(frame), np.array([2, 0])), "firm_mw")) == 2
     assert as_bool(rows(data, 1, 4), "existing_site").tolist() == [False] * 3
     assert np.isnan(as_float(rows(arrays(frame), 0, 3), "firm_mw")).sum() == 3
+
+
+def test_a_value_and_the_one_above_are_formatted_once_for_both():
+    """``fmt_vs``: the rows' values and, after " vs ", the values of the rows above, as
+    ``fmt_at`` of each says them (hand-computed: 1.25 reads 1.2, NaN says nothing)."""
+    from geo._phrases import fmt_at, fmt_vs
+
+    values = np.array([1.25, np.nan, 3.0, 3.0, 7.04])
+    rows = np.array([False, True, True, False, True])
+    now, above = fmt_vs(values, "{:,.1f}", rows)
+    assert now.tolist() == ["", "", "3.0", "", "7.0"]
+    assert above.tolist() == ["", " vs 1.2", "", "", " vs 3.0"]
+    previous = np.concatenate([values[:1], values[:-1]])
+    assert above.tolist() == fmt_at(previous, " vs {:,.1f}", rows).tolist()
+    first, alone = fmt_vs(values, "{:.3f}", np.array([True, False, False, False, False]))
+    assert first.tolist()[0] == "1.250" and alone.tolist()[0] == " vs 1.250"
