@@ -304,10 +304,11 @@ def _cost_group(ranked: Columns, cost: np.ndarray) -> np.ndarray:
 def _cheapest(ranked: Columns) -> np.ndarray:
     """The cheapest cost of power (to 0.01 M USD) of each row's tier, months and cost
     group (rows in rank order)."""
-    tier = np.asarray(ranked["tier"]).astype(str).astype(object)
+    # the tiers as integers (one per distinct text): the same groups, no string per row
+    tier = np.unique(np.asarray(ranked["tier"]).astype(str), return_inverse=True)[1]
     months = np.round(_num(ranked, "time_to_power_months"), 1)
     cost = np.round(_num(ranked, "cost_of_power_musd"), 2)
-    keys = pd.DataFrame({"t": tier, "m": np.nan_to_num(months, nan=np.inf),
+    keys = pd.DataFrame({"t": tier.reshape(-1), "m": np.nan_to_num(months, nan=np.inf),
                          "g": _cost_group(ranked, cost)})
     return pd.Series(cost).groupby([keys["t"], keys["m"], keys["g"]],
                                    sort=False).transform("min").to_numpy(float)

@@ -128,3 +128,4 @@ def test_a_value_and_the_one_above_are_formatted_once_for_both():
     assert above.tolist() == fmt_at(previous, " vs {:,.1f}", rows).tolist()
     first, alone = fmt_vs(values, "{:.3f}", np.array([True, False, False, False, False]))
     assert first.tolist()[0] == "1.250" and alone.tolist()[0] == " vs 1.250"
+
