@@ -1,9 +1,10 @@
 """The ``reasons`` sentence of a ranked site: one line a person can read.
 
-Built column-wise: each part of the sentence is a numpy object array (one str per row, ""
-where the part is not said), and the parts are joined once per row at the end; number
-formatting (thousands separators) calls ``str.format`` once per distinct shown value (the
-pieces: :mod:`geo._phrases`). The sentence
+Built column-wise: each part of the sentence is codes into its distinct texts ("" where
+the part is not said), and arrow joins the parts at the end; a text column is read as
+codes once per run (:class:`geo._phrases.Text`), tests against a text are made once per
+distinct text, and number formatting (thousands separators) calls ``str.format`` once per
+distinct shown value (the pieces: :mod:`geo._phrases`). The sentence
 names the power path, its months, the element that binds them, the money, and each input
 that is estimated or synthetic:
 
