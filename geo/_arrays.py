@@ -12,8 +12,8 @@ import contextlib
 import ctypes
 import sys
 import threading
-from collections.abc import Iterator, Mapping
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -22,9 +22,9 @@ import pandas as pd
 from geo import columns
 
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "codes_of",
-           "expand", "first_by", "forget", "is_in", "merged", "pandas_form", "pandas_text",
-           "present", "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with",
-           "text_order"]
+           "encoded", "expand", "first_by", "forget", "is_in", "merged", "pandas_form",
+           "pandas_text", "present", "release_memory", "reused_heap", "rows", "rows_at", "take",
+           "take_with", "text_order"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -47,6 +47,7 @@ class _FrameColumns(Mapping[str, np.ndarray]):
         self._at = {name: i for i, name in enumerate(self._names)}  # the last of a repeat
         self._floats = set(columns.names(type="float"))
         self._done: dict[str, np.ndarray] = {}
+        self._encoded: dict[tuple[str, object], tuple[np.ndarray, Any]] = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._done:
@@ -91,6 +92,16 @@ class _FrameColumns(Mapping[str, np.ndarray]):
     def forget(self) -> None:
         """Drop the columns converted so far (each is converted again when read)."""
         self._done.clear()
+
+    def encoded(self, name: str, encode: Callable[[Any], tuple[np.ndarray, Any]],
+                ) -> tuple[np.ndarray, Any]:
+        """``encode`` of the column (its Series), made once and kept (see :func:`encoded`)."""
+        key = (name, encode)
+        if key not in self._encoded:
+            if name not in self._at:
+                raise KeyError(name)
+            self._encoded[key] = encode(self._frame.iloc[:, self._at[name]])
+        return self._encoded[key]
 
 
 def _shared_text(column: pd.Series) -> np.ndarray:
@@ -164,6 +175,39 @@ def take(data: Columns, name: str, at: slice | np.ndarray) -> np.ndarray:
     if isinstance(data, _FrameColumns):
         return data.take(name, at)
     return np.asarray(data[name])[at]
+
+
+def encoded(data: Columns, name: str, encode: Callable[[Any], tuple[np.ndarray, Any]],
+            at: slice | np.ndarray | None = None) -> tuple[np.ndarray, Any]:
+    """``encode(column)``, a code per row and what the codes index, at the rows of ``data``
+    (and of them, at ``at``).
+
+    A frame's column (:func:`arrays`, also read through :func:`rows`, :func:`rows_at` and
+    :func:`merged`) is encoded once, whole (``encode`` is given its Series), and kept: a
+    caller that reads a block of rows at a time takes the block's codes from there (a
+    gather of integers) instead of converting and hashing the rows' values again. Other
+    columns are encoded at the rows read (``encode`` is given those rows: a numpy array,
+    or a pandas array as the mapping holds it)."""
+    if isinstance(data, _Rows):
+        inner = data._at
+        if at is not None:
+            if isinstance(inner, slice):
+                inner = np.arange(inner.start or 0, inner.stop, inner.step or 1)
+            inner = inner[at]
+        return encoded(data._data, name, encode, inner)
+    if isinstance(data, _Merged):
+        holder = next((m for m in data.maps if name in m), None)
+        if holder is None:
+            raise KeyError(name)
+        return encoded(holder, name, encode, at)
+    if isinstance(data, _FrameColumns):
+        codes, what = data.encoded(name, encode)
+        return (codes if at is None else codes[at]), what
+    values = data[name]
+    values = values.array if isinstance(values, pd.Series) else values
+    if not isinstance(values, pd.api.extensions.ExtensionArray):
+        values = np.asarray(values)
+    return encode(values if at is None else values[at])
 
 
 def text_order(data: Columns, name: str) -> np.ndarray:
@@ -373,6 +417,14 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
 
 
 def _length(data: Columns) -> int:
+    """The rows of the columns, without converting one (lazy mappings stay lazy)."""
+    if isinstance(data, _Rows):
+        at = data._at
+        return len(range(*at.indices(_length(data._data)))) if isinstance(at, slice) else len(at)
+    if isinstance(data, _Merged):
+        return _length(next(m for m in data.maps if len(m)))
+    if isinstance(data, _FrameColumns):
+        return len(data._frame)
     return len(next(iter(data.values())))
 
 
@@ -397,8 +449,13 @@ def release_memory() -> None:
     keeps the freed pages of its heap for reuse, so the process would stay at its largest
     size and the next stage would grow beyond it instead of into it (measured on the US at
     H3 res 7: 0.4 of every 0.6 GB freed by the ranking stayed resident). Elsewhere (macOS,
-    musl, Windows) there is no such call and nothing is done.
+    musl, Windows) there is no such call and nothing is done. Arrow's pool (the reasons'
+    and the text columns' buffers) is asked to hand back what it keeps free, where pyarrow
+    is loaded, on every platform.
     """
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):  # not glibc

@@ -11,10 +11,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from geo._arrays import Columns, as_float
+from geo._arrays import Columns, as_float, encoded
 
-__all__ = ["FIELD", "MERGE_DISTINCT", "Line", "Part", "contains", "float_column", "fmt", "fmt_at",
-           "shown_value", "text_column"]
+__all__ = ["FIELD", "MERGE_DISTINCT", "Line", "Part", "Text", "as_text", "contains",
+           "float_column", "fmt", "fmt_at", "fmt_vs", "present", "shown_value", "text_codes",
+           "text_column"]
 
 
 class Line:
@@ -135,7 +136,7 @@ def _merge(parts: list[Part], limit: int) -> list[Part]:
         else:
             width = len(part.values)
             pair = acc.codes.astype(np.int64) * width + part.codes
-            codes, combos = pd.factorize(pair)
+            codes, combos = _pairs(pair, len(acc.values) * width)
             if len(combos) > limit:
                 out.append(acc)
                 acc = part
@@ -158,27 +159,125 @@ def _merge(parts: list[Part], limit: int) -> list[Part]:
     return final
 
 
+def _pairs(pair: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the distinct values of ``pair`` (integers in ``[0, bound)``) and those
+    values: by marking them in a table of ``bound`` flags where that is no larger than a
+    few times the rows (no hashing), else by hashing (:func:`pandas.factorize`). The codes
+    may number the values in another order than hashing's, the texts they stand for are
+    the same."""
+    if bound > max(4 * len(pair), 1 << 16):
+        return pd.factorize(pair)
+    seen = np.zeros(bound, dtype=bool)
+    seen[pair] = True
+    number = np.cumsum(seen, dtype=np.int32) - 1
+    return number[pair], np.flatnonzero(seen)
+
+
 def _codes(texts: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Codes into the distinct texts."""
     codes, values = pd.factorize(texts, use_na_sentinel=False)
     return codes.astype(np.int32, copy=False), list(np.asarray(values, dtype=object))
 
 
-def contains(text: np.ndarray, word: str) -> np.ndarray:
+class Text(Part):
+    """A text column as a :class:`Part` whose texts are distinct (equal codes, equal texts):
+    tests against a text are made once per distinct text, and two rows of one column are
+    equal where their codes are."""
+
+    codes: np.ndarray
+
+    def eq(self, text: str) -> np.ndarray:
+        """True where the row's text is ``text``."""
+        return np.asarray([v == text for v in self.values], dtype=bool)[self.codes]
+
+    def ne(self, text: str) -> np.ndarray:
+        """True where the row's text is not ``text``."""
+        return ~self.eq(text)
+
+    def contains(self, word: str) -> np.ndarray:
+        """True where the row's text holds ``word``."""
+        return np.asarray([word in v for v in self.values], dtype=bool)[self.codes]
+
+    def map(self, texts: dict[str, str]) -> Part:
+        """Each row's text looked up in ``texts`` ("" where it is not there)."""
+        return Part(self.codes, [texts.get(v, "") for v in self.values])
+
+    def or_else(self, other: Text) -> Text:
+        """This text, or ``other``'s where this one is ""."""
+        codes = np.where(self.eq(""), other.codes + len(self.values), self.codes)
+        return _distinct(codes, [*self.values, *other.values])
+
+    def previous(self) -> Text:
+        """Each row's text the previous row's (the first row's its own)."""
+        return Text(np.concatenate([self.codes[:1], self.codes[:-1]]), self.values)
+
+
+def _distinct(codes: np.ndarray, values: list[str]) -> Text:
+    """A :class:`Text` of row codes into ``values`` that may repeat a text."""
+    remap, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return Text(remap.astype(np.int32, copy=False)[codes], list(distinct))
+
+
+def as_text(values: np.ndarray) -> Text:
+    """An array of str as a :class:`Text`."""
+    return Text(*_codes(np.asarray(values, dtype=object)))
+
+
+def contains(text: np.ndarray | Text, word: str) -> np.ndarray:
     """True where the text holds ``word`` (each distinct text tested once)."""
+    if isinstance(text, Text):
+        return text.contains(word)
     codes, values = pd.factorize(text)
     return np.array([word in v for v in values.tolist()] + [False], dtype=bool)[codes]
 
 
-def text_column(sites: Columns, column: str) -> np.ndarray:
-    """A column as an object array of str, "" where null or absent."""
+def text_codes(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A column's rows as codes into its distinct values (an object array ending with
+    None, the code of every null), by hashing each value once: a categorical (pandas
+    ``category``) by its own codes, pandas 3's text and arrow dictionaries by arrow, with
+    no Python string per row. In an object column that holds other values than text,
+    each value is its ``str`` first (hashing would take 1, 1.0 and True for one value)."""
+    values = values.array if isinstance(values, pd.Series) else values
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes)
+        uniques: Any = values.categories
+    else:
+        if isinstance(values, np.ndarray | pd.arrays.NumpyExtensionArray) and \
+                np.asarray(values).dtype == object:
+            values = np.asarray(values)
+            null = pd.isna(values)
+            if pd.api.types.infer_dtype(values[~null], skipna=False) not in ("string", "empty"):
+                values = np.where(null, None, values)
+                values[~null] = [str(v) for v in values[~null].tolist()]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = np.empty(len(uniques) + 1, dtype=object)
+    distinct[:-1] = np.asarray(uniques, dtype=object)
+    width = np.int8 if len(distinct) < 2**7 else np.int16 if len(distinct) < 2**15 else np.int32
+    return np.where(codes < 0, len(uniques), codes).astype(width), distinct
+
+
+def text_column(sites: Columns, column: str, n: int | None = None) -> Text:
+    """A column as text, "" where null or absent (``n`` rows: the count of an absent
+    column's rows; else read from the columns), each value that is not text its ``str``.
+
+    A frame's column (:func:`geo._arrays.arrays`) is coded once, whole, and each read of
+    some of its rows takes their codes (:func:`geo._arrays.encoded`, :func:`text_codes`)."""
     if column not in sites:
-        return np.full(len(next(iter(sites.values()))), "", dtype=object)
-    values = np.asarray(sites[column], dtype=object)
-    out = np.where(pd.isna(values), "", values)
-    if pd.api.types.infer_dtype(out, skipna=False) != "string":
-        out = np.array([str(v) for v in out.tolist()], dtype=object)
-    return out
+        count = n if n is not None else len(next(iter(sites.values())))
+        return Text(np.zeros(count, dtype=np.int32), [""])
+    codes, distinct = encoded(sites, column, text_codes)
+    texts = ["" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v))
+             else v if isinstance(v, str) else str(v) for v in distinct.tolist()]
+    return _distinct(codes, texts)
+
+
+def present(sites: Columns, column: str, n: int) -> np.ndarray:
+    """True where the column holds a value (absent column: all False), each distinct value
+    tested once (:func:`text_codes`: the codes of a frame's column made once, whole)."""
+    if column not in sites:
+        return np.zeros(n, dtype=bool)
+    codes, distinct = encoded(sites, column, text_codes)
+    return ~np.asarray(pd.isna(distinct), dtype=bool)[codes]
 
 
 def float_column(sites: Columns, column: str) -> np.ndarray:
@@ -201,9 +300,11 @@ def fmt(values: np.ndarray, spec: str) -> Part:
     codes = np.empty(len(values), dtype=np.int32)
     texts: list[str] = []
     if exact.any():
-        inverse, keys = pd.factorize(shown[exact])  # hashing: no sort
+        whole = shown[exact].astype(np.int64)  # integers below 2**40 (shown_value)
+        low = int(whole.min())
+        inverse, keys = _pairs(whole - low, int(whole.max()) - low + 1)
         scale = 10.0 ** digits
-        texts = [fmt(k / scale) for k in keys.tolist()]
+        texts = [fmt((k + low) / scale) for k in np.asarray(keys).tolist()]
         codes[exact] = inverse
     rest = ~exact
     if rest.any():
@@ -221,6 +322,19 @@ def fmt_at(values: np.ndarray, spec: str, rows: np.ndarray) -> Part:
     assert shown.codes is not None  # fmt gives codes
     codes[rows] = shown.codes
     return Part(codes, [*shown.values, ""])
+
+
+def fmt_vs(values: np.ndarray, spec: str, rows: np.ndarray) -> tuple[Part, Part]:
+    """:func:`fmt_at` of ``values`` and of the previous row's values after " vs " (each
+    row's first value, its own), on the ``rows`` (a mask): ``"{:,.1f}"`` and ``" vs
+    {:,.1f}"`` of the row above, each value formatted once for both (NaN: "")."""
+    above = np.concatenate([rows[1:], [False]])
+    both = fmt_at(values, spec, rows | above)
+    assert both.codes is not None  # fmt_at gives codes
+    blank = len(both.values) - 1   # its "" (fmt_at's last text)
+    before = np.concatenate([both.codes[:1], both.codes[:-1]])
+    return (Part(np.where(rows, both.codes, blank), both.values),
+            Part(np.where(rows, before, blank), [" vs " + t if t else "" for t in both.values]))
 
 
 #: The fixed-point field of a :func:`fmt` spec; group 1: its decimals.

@@ -1,9 +1,10 @@
 """The ``reasons`` sentence of a ranked site: one line a person can read.
 
-Built column-wise: each part of the sentence is a numpy object array (one str per row, ""
-where the part is not said), and the parts are joined once per row at the end; number
-formatting (thousands separators) calls ``str.format`` once per distinct shown value (the
-pieces: :mod:`geo._phrases`). The sentence
+Built column-wise: each part of the sentence is codes into its distinct texts ("" where
+the part is not said), and arrow joins the parts at the end; a text column is read as
+codes once per run (:class:`geo._phrases.Text`), tests against a text are made once per
+distinct text, and number formatting (thousands separators) calls ``str.format`` once per
+distinct shown value (the pieces: :mod:`geo._phrases`). The sentence
 names the power path, its months, the element that binds them, the money, and each input
 that is estimated or synthetic:
 
@@ -33,12 +34,16 @@ import numpy as np
 import pandas as pd
 
 from geo import tiers
-from geo._arrays import Columns, as_bool, present, rows_at, take
+from geo._arrays import Columns, as_bool, rows_at, take
 from geo._phrases import Line as _Line
-from geo._phrases import contains as _contains
+from geo._phrases import Part as _Part
+from geo._phrases import Text as _Text
+from geo._phrases import as_text as _as_text
 from geo._phrases import float_column as _num
 from geo._phrases import fmt as _fmt
 from geo._phrases import fmt_at as _fmt_at
+from geo._phrases import fmt_vs as _fmt_vs
+from geo._phrases import present as _present
 from geo._phrases import text_column as _text
 
 __all__ = ["COST_GROUP", "SEPARATION_COLUMNS", "build", "ranked_blocks", "separation"]
@@ -125,9 +130,8 @@ def ranked_blocks(sites: Columns, load_mw: float, order: np.ndarray, *, grid_not
         if cheapest is not None:
             start = max(lo - 1, 0)  # the row ranked just above the block's first
             above = order[start:hi]
-            clause = _separation_line({k: take(sites, k, above)
-                                       for k in SEPARATION_COLUMNS if k in sites},
-                                      cost_tie_share, cheapest[start:hi], offset=start)
+            clause = _separation_line(rows_at(sites, above), cost_tie_share,
+                                      cheapest[start:hi], offset=start)
             line.extend_tail(clause, lo - start)
         yield lo, hi, line.join_arrow()
 
@@ -140,28 +144,32 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
                flexible: bool = False,
                tier_months: Sequence[float] = tiers.DEFAULT_MONTHS) -> _Line:
     """The parts of the reasons of each row of ``sites``, without the separation clause."""
-    line = _Line(len(sites["tier"]))
-    has_poi = present(sites, "poi_sub_id")
-    path = _text(sites, "power_path")
+    tier = _text(sites, "tier")
+    n = len(tier.codes)
+    line = _Line(n)
+
+    def text(column: str) -> _Text:
+        return _text(sites, column, n)
+
+    path = text("power_path")
+    has_poi = _present(sites, "poi_sub_id", n)
     months = _num(sites, "time_to_power_months")
-    no_path = path == ""
+    no_path = path.eq("")
 
     # a site of the user's file is named as they named it: "New Albany OH: Tier A ..."
-    own = _text(sites, "candidate_kind") == "file"
-    line.add_if(own, _text(sites, "site_name"), ": ")
+    own = text("candidate_kind").eq("file")
+    if own.any():  # the names are read only where some row says them
+        line.add_if(own, text("site_name"), ": ")
     # "Tier A (≤ 24 months, no network upgrades): " (the rule: geo.tiers)
-    tier = _text(sites, "tier")
-    rules = tiers.short(tier_months)
-    line.add("Tier ", tier, " (", np.array([rules.get(t, "") for t in tier.tolist()],
-                                           dtype=object), "): ")
+    line.add("Tier ", tier, " (", tier.map(tiers.short(tier_months)), "): ")
     # The path: "grid, 24 months to 300 MW (binding: POI bay)".
-    energized, gas = path == "energized", path == "gas"
+    energized, gas = path.eq("energized"), path.eq("gas")
     line.add_if(energized, "energized site")
     line.add_if(gas, "on-site gas (N+1 units; approximate basin, no pipeline data)")
     line.add_if(~(energized | gas | no_path), path)
-    binding = _text(sites, "power_binding")
+    binding = text("power_binding")
     line.add_if(~no_path, ", ", _fmt(months, "{:,.0f} months"), f" to {load_mw:,.0f} MW")
-    line.add_if(~no_path & (binding != ""), " (binding: ", binding, ")")
+    line.add_if(~no_path & binding.ne(""), " (binding: ", binding, ")")
     line.add_if(no_path, "no power path delivers the load")
     first_mw = _num(sites, "first_power_mw")
     first_months = _num(sites, "first_power_months")
@@ -176,16 +184,15 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
 
     # The POI: "firm 450 MW (N-1) / 1,240 MW (N-0) at 345 kV NAME (3.1 km, 2 circuits)".
     firm = _num(sites, "firm_mw")
-    name = _text(sites, "poi_name")
-    name = np.where(name != "", name, _text(sites, "poi_sub_id"))
-    redundancy = _text(sites, "redundancy")
+    name = text("poi_name").or_else(text("poi_sub_id"))
+    redundancy = text("redundancy")
     line.add_if(has_poi, "; ", _fmt(firm, "firm {:,.0f} MW (N-1)"))
     line.add_if(has_poi & np.isnan(firm), "firm not computed (counted as 0)")
     line.add_if(has_poi, _fmt(_num(sites, "hosting_mw"), " / {:,.0f} MW (N-0)"), " at ",
                 _fmt(_num(sites, "poi_voltage_kv"), "{:,.0f} kV "), name,
                 _fmt(_num(sites, "tie_distance_km"), " ({:,.1f} km"),
                 _fmt(_num(sites, "tie_circuits"), ", {:,.0f} circuits"), ")")
-    line.add_if(has_poi & (redundancy != ""), ", ", redundancy)
+    line.add_if(has_poi & redundancy.ne(""), ", ", redundancy)
     line.add_if(has_poi & as_bool(sites, "network_upgrades") & ~gas,
                 ", waits for network upgrades")
     with np.errstate(invalid="ignore"):
@@ -197,7 +204,7 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
 
     # Other paths that exist: "; other paths: grid 36 months, gas (approximate basin) 30 months".
     line.add_list("; other paths:", [
-        ((path != name_) & ~np.isnan(m), label, _fmt(m, " {:,.0f} months"))
+        (path.ne(name_) & ~np.isnan(m), label, _fmt(m, " {:,.0f} months"))
         for name_, label, m in (
             ("grid", "grid", _num(sites, "grid_months")),
             ("energized", "energized", _num(sites, "energized_months")),
@@ -206,25 +213,25 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     # Who serves the site: "; utility NAME, BA ERCO, ISO ERCOT" ("no ISO" where the utility
     # runs the process itself), and the study that process sets: "; study 9 months (ERCOT
     # process)", or "; study months: national default (12)".
-    utility = _text(sites, "utility")
-    served = utility != ""
-    ba, iso = _text(sites, "balancing_authority"), _text(sites, "iso_rto")
+    utility = text("utility")
+    served = utility.ne("")
+    ba, iso = text("balancing_authority"), text("iso_rto")
     line.add_if(served, "; utility ", utility)
-    line.add_if(served & (ba != ""), ", BA ", ba)
-    line.add_if(served & (iso != "") & (iso != "none"), ", ISO ", iso)
-    line.add_if(served & (iso == "none"), ", no ISO (vertically integrated)")
-    basis = _text(sites, "grid_study_basis")
+    line.add_if(served & ba.ne(""), ", BA ", ba)
+    line.add_if(served & iso.ne("") & iso.ne("none"), ", ISO ", iso)
+    line.add_if(served & iso.eq("none"), ", no ISO (vertically integrated)")
+    basis = text("grid_study_basis")
     study = _num(sites, "grid_study_months")
-    default = basis == "national default"
+    default = basis.eq("national default")
     line.add_if(has_poi & default, "; study months: national default (",
                 _fmt(study, "{:,.0f}"), ")")
-    line.add_if(has_poi & (basis != "") & ~default, "; study ", _fmt(study, "{:,.0f} months"),
+    line.add_if(has_poi & basis.ne("") & ~default, "; study ", _fmt(study, "{:,.0f} months"),
                 " (", basis, ")")
 
     # Money.
     cost = _num(sites, "cost_of_power_musd")
     known = ~np.isnan(cost)
-    note = _text(sites, "energy_price_note")
+    note = text("energy_price_note")
     price = _num(sites, "energy_price_usd_per_mwh")
     line.add_if(known, "; cost of power ", _fmt(cost, "{:,.0f} M USD"),
                 f" over {horizon_years:g} years: ",
@@ -244,33 +251,32 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     # Estimated inputs.
     line.add_list("; estimated:", [
         (has_poi, "grid figures are DC estimates" + (" " + grid_note if grid_note else "")),
-        (has_poi & (_text(sites, "firm_source") == "estimated"),
+        (has_poi & text("firm_source").eq("estimated"),
          "firm MW (an upper bound: the outage screen was cut)"),
         (has_poi & as_bool(sites, "firm_preexisting"),
          "firm MW sets aside an overload the base case already has after an outage"),
-        (_contains(note, "estimated"), "the electricity price"),
+        (note.contains("estimated"), "the electricity price"),
         (gas, "gas cost and lead time (settings)"),
-        (~no_path & _outside_us(sites), "capital and months from US tables (a proxy outside "
-                                        "the US)")])
+        (~no_path & _outside_us(text("country_iso3")),
+         "capital and months from US tables (a proxy outside the US)")])
 
     # Land.
     land_price = _num(sites, "land_price_usd_per_acre")
-    land_note = _text(sites, "land_price_note")
+    land_note = text("land_price_note")
     priced = ~np.isnan(land_price)
     line.add_if(priced, "; land ", _fmt(land_price, "{:,.0f} USD/acre"))
-    line.add_if(priced & (land_note != ""), " (", land_note, ")")
+    line.add_if(priced & land_note.ne(""), " (", land_note, ")")
     line.add_if(~priced, "; land price unknown (neutral land score)")
 
     # Where data may go (--data-from): "EU data: conditional (SCCs ...)".
-    transfer = _text(sites, "transfer_note")
-    line.add_if(transfer != "", "; ", transfer)
+    transfer = text("transfer_note")
+    line.add_if(transfer.ne(""), "; ", transfer)
     return line
 
 
-def _outside_us(sites: Columns) -> np.ndarray:
+def _outside_us(country: _Text) -> np.ndarray:
     """True for a site in a known country other than the US (its costs use US tables)."""
-    country = _text(sites, "country_iso3")
-    return (country != "") & (country != "USA")
+    return country.ne("") & country.ne("USA")
 
 
 def separation(ranked: Columns, cost_tie_share: float = 0.0) -> np.ndarray:
@@ -299,10 +305,11 @@ def _cost_group(ranked: Columns, cost: np.ndarray) -> np.ndarray:
 def _cheapest(ranked: Columns) -> np.ndarray:
     """The cheapest cost of power (to 0.01 M USD) of each row's tier, months and cost
     group (rows in rank order)."""
-    tier = np.asarray(ranked["tier"]).astype(str).astype(object)
+    # the tiers as integers (one per distinct text): the same groups, no string per row
+    tier = np.unique(np.asarray(ranked["tier"]).astype(str), return_inverse=True)[1]
     months = np.round(_num(ranked, "time_to_power_months"), 1)
     cost = np.round(_num(ranked, "cost_of_power_musd"), 2)
-    keys = pd.DataFrame({"t": tier, "m": np.nan_to_num(months, nan=np.inf),
+    keys = pd.DataFrame({"t": tier.reshape(-1), "m": np.nan_to_num(months, nan=np.inf),
                          "g": _cost_group(ranked, cost)})
     return pd.Series(cost).groupby([keys["t"], keys["m"], keys["g"]],
                                    sort=False).transform("min").to_numpy(float)
@@ -313,13 +320,13 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0,
     """The parts of :func:`separation` (the first row's are all ""). ``ranked`` may be rows
     ``offset:`` of the ranking, with ``cheapest`` (:func:`_cheapest` of the whole ranking)
     for the same rows; the row at ``offset`` 0 says nothing."""
-    n = len(ranked["tier"])
-    tier = np.asarray(ranked["tier"]).astype(str).astype(object)
+    tier = _as_text(np.asarray(ranked["tier"]).astype(str))
+    n = len(tier.codes)
     months = np.round(_num(ranked, "time_to_power_months"), 1)
     cost = np.round(_num(ranked, "cost_of_power_musd"), 2)
     land = np.asarray(ranked["land_score"], dtype=float)
     firm = np.round(np.nan_to_num(_num(ranked, "firm_mw"), nan=-1.0), 0)
-    path = _text(ranked, "power_path")
+    path = _text(ranked, "power_path", n)
     grid = np.round(_num(ranked, "grid_distance_km"), 3)
 
     def prev(values: np.ndarray) -> np.ndarray:
@@ -332,26 +339,26 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0,
     group = _cost_group(ranked, cost)
     if cheapest is None:
         cheapest = _cheapest(ranked)
-    t_prev, m_prev, c_prev, l_prev = prev(tier), prev(months), prev(cost), prev(land)
-    f_prev, p_prev, g_prev = prev(firm), prev(path), prev(grid)
+    t_prev, m_prev, c_prev, l_prev = tier.previous(), prev(months), prev(cost), prev(land)
+    f_prev, p_prev, g_prev = prev(firm), path.previous(), prev(grid)
     line = _Line(n)
     # the rank of the row above: "#1" .. "#n-1" (the first row says nothing)
-    line.add("; below #", np.arange(offset, offset + n).astype(str).astype(object), ": ")
-    by_tier = tier != t_prev
+    line.add("; below #", _Part(np.arange(n, dtype=np.int32),
+                                list(map(str, range(offset, offset + n)))), ": ")
+    by_tier = tier.codes != t_prev.codes
     by_months = ~by_tier & differ(months, m_prev)
     same_time = ~(by_tier | by_months)
     by_cost = same_time & (group != prev(group))
     near = same_time & ~by_cost                        # costs equal for the order
     by_firm = near & (firm != f_prev)
     by_exact = near & ~by_firm & differ(cost, c_prev)  # equal firm: the cost itself
-    by_path = near & ~(by_firm | by_exact) & (path != p_prev)
+    by_path = near & ~(by_firm | by_exact) & (path.codes != p_prev.codes)
     power = by_tier | by_months | by_cost | by_firm | by_exact | by_path
     by_grid = ~power & differ(grid, g_prev)
     by_land = ~(power | by_grid) & (land != l_prev)
     share = f"{cost_tie_share * 100:g} %"
     line.add_if(by_tier, "tier ", tier, " vs ", t_prev)
-    line.add_if(by_months, _fmt_at(months, "{:,.1f}", by_months),
-                _fmt_at(m_prev, " vs {:,.1f}", by_months), " months")
+    line.add_if(by_months, *_fmt_vs(months, "{:,.1f}", by_months), " months")
     if cost_tie_share > 0:
         unknown = by_cost & np.isnan(cost)
         by_cost &= ~unknown
@@ -360,21 +367,19 @@ def _separation_line(ranked: Columns, cost_tie_share: float = 0.0,
                     f" M USD, more than {share} above the ",
                     _fmt_at(prev(cheapest), "{:,.2f}", by_cost), " M USD of the sites above")
     else:
-        line.add_if(by_cost, "same months, cost of power ", _fmt_at(cost, "{:,.2f}", by_cost),
-                    _fmt_at(c_prev, " vs {:,.2f}", by_cost), " M USD")
+        line.add_if(by_cost, "same months, cost of power ", *_fmt_vs(cost, "{:,.2f}", by_cost),
+                    " M USD")
     same_cost = ~differ(cost, c_prev)
     line.add_if(by_firm & same_cost, "same months and cost, ")
     line.add_if(by_firm & ~same_cost, f"same months, cost of power within {share}, ")
-    line.add_if(by_firm, "firm ", _fmt_at(firm, "{:,.0f}", by_firm),
-                _fmt_at(f_prev, " vs {:,.0f}", by_firm), " MW")
+    line.add_if(by_firm, "firm ", *_fmt_vs(firm, "{:,.0f}", by_firm), " MW")
     line.add_if(by_exact, "same months and firm, cost of power ",
-                _fmt_at(cost, "{:,.2f}", by_exact), _fmt_at(c_prev, " vs {:,.2f}", by_exact),
+                *_fmt_vs(cost, "{:,.2f}", by_exact),
                 f" M USD (within {share})")
     line.add_if(by_path, "same months, cost and firm, power path ", path, " vs ", p_prev)
-    line.add_if(by_grid, "same power facts, grid ", _fmt_at(grid, "{:,.3f}", by_grid),
-                _fmt_at(g_prev, " vs {:,.3f}", by_grid), " km away")
-    line.add_if(by_land, "same power facts, land score ", _fmt_at(land, "{:.3f}", by_land),
-                _fmt_at(l_prev, " vs {:.3f}", by_land))
+    line.add_if(by_grid, "same power facts, grid ", *_fmt_vs(grid, "{:,.3f}", by_grid),
+                " km away")
+    line.add_if(by_land, "same power facts, land score ", *_fmt_vs(land, "{:.3f}", by_land))
     line.add_if(~(power | by_grid | by_land), "same power facts and land, site_id order")
     first = np.arange(offset, offset + n) == 0
     line.blank(first)

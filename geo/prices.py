@@ -144,7 +144,10 @@ def outside_us_counts(sites: pd.DataFrame) -> dict[str, Any] | None:
     outside = (country.notna() & (country != "USA")).to_numpy(dtype=bool)
     if not outside.any():
         return None
-    rows = sites[outside]
+    # only the columns read: a mask takes every column's rows (arrow joins a chunked
+    # column's chunks first: the reasons of a whole surface copied for a few rows)
+    rows = sites.loc[outside, [c for c in ("energy_price_usd_per_mwh", "energy_price_note",
+                                           "land_price_usd_per_acre") if c in sites.columns]]
     n = len(rows)
     price = pd.to_numeric(rows.get("energy_price_usd_per_mwh"), errors="coerce")
     known = price.notna().to_numpy() if price is not None else np.zeros(n, dtype=bool)

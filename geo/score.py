@@ -376,7 +376,7 @@ def _validate(sites: pd.DataFrame) -> None:
     lacking = columns.missing(sites.columns, "score")
     if lacking:
         problems.append(lacking)
-    if "site_id" in sites.columns:
+    if "site_id" in sites.columns and not _unique_text(sites["site_id"]):
         ids = sites["site_id"].to_numpy(dtype=object)
         null = pd.isna(ids)
         if null.any():
@@ -388,6 +388,13 @@ def _validate(sites: pd.DataFrame) -> None:
             problems.append(f"repeated site_id(s): {shown}" + (" ..." if len(dup) > 10 else ""))
     if problems:
         raise LayerValidationError("cannot rank the candidate sites: " + "; ".join(problems))
+
+
+def _unique_text(column: object) -> bool:
+    """True for a text column of pandas (``str``, ``string``) without a null or a repeat,
+    hashed as it is held (no Python string per row); other columns are checked as text."""
+    return (isinstance(column, pd.Series) and isinstance(column.dtype, pd.StringDtype)
+            and not column.isna().any() and not column.duplicated().any())
 
 
 def _columns(sites: pd.DataFrame | Columns) -> Columns:

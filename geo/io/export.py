@@ -63,6 +63,7 @@ from geo import columns
 from geo._arrays import release_memory
 from geo.errors import DataSourceError, LayerValidationError, SettingsError
 from geo.io import raster as _raster
+from geo.io.arrow_rows import rows_at, wkb
 from geo.io.gpkg import write_gpkg
 from geo.io.output import (
     FORMATS,
@@ -324,7 +325,7 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
     # The schema and its ``geo`` key (bounding box, geometry types) of the whole table come
     # from the few rows that decide them; each block is then cast to that schema (a text
     # column null in every row of a block would otherwise be of arrow's null type).
-    schema = _arrow_table(sites.iloc[_deciding_rows(sites)]).schema
+    schema = _arrow_table(rows_at(sites, _deciding_rows(sites))).schema
     schema = schema.with_metadata({**(schema.metadata or {}),
                                    PARQUET_KEY: _dumps(prov).encode("utf-8")})
     pool = pa.default_memory_pool()
@@ -381,9 +382,8 @@ def _block_table(sites: gpd.GeoDataFrame) -> Any:
     attributes = pd.DataFrame(sites.copy(deep=False))
     attributes[name] = None  # arrow's null type: no memory, replaced below
     table = pa.Table.from_pandas(attributes, preserve_index=False)
-    wkb = shapely.to_wkb(np.asarray(sites.geometry.array), hex=False)
     at = table.schema.get_field_index(name)
-    return table.set_column(at, pa.field(name, pa.binary()), pa.array(wkb, type=pa.binary()))
+    return table.set_column(at, pa.field(name, pa.binary()), wkb(sites.geometry.array))
 
 
 def _arrow_table(sites: gpd.GeoDataFrame) -> Any:
