@@ -373,6 +373,15 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
 
 
 def _length(data: Columns) -> int:
+    """Rows of the columns; a frame's (:func:`arrays`) without converting a column (its
+    first column may be text: a Python string per row)."""
+    if isinstance(data, _FrameColumns):
+        return len(data._frame)
+    if isinstance(data, _Rows):
+        at = data._at
+        return len(range(_length(data._data))[at]) if isinstance(at, slice) else len(at)
+    if isinstance(data, _Merged):
+        return next(_length(m) for m in data.maps if len(m))
     return len(next(iter(data.values())))
 
 

@@ -52,6 +52,30 @@ def test_a_column_not_read_is_never_converted(monkeypatch):
     assert converted == ["tier"]
 
 
+def test_an_absent_column_reads_as_the_rows_length_without_converting_any(monkeypatch):
+    """``as_float``/``present``/``as_bool`` of a column the frame lacks are as long as the
+    frame (a block, merged mappings): no column (here a text one) is converted for it."""
+    from geo._arrays import as_bool, as_float, present, rows_at
+
+    converted = []
+    factorize = pd.factorize
+
+    def spy_text(values, *args, **kwargs):  # a text column is read through factorize
+        converted.append(values.name)
+        return factorize(values, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "factorize", spy_text)
+    monkeypatch.setattr(pd.Series, "to_numpy", lambda *a, **k: converted.append("num"))
+    data = arrays(pd.DataFrame({"site_id": list("abcde"), "rank": [1, 2, 3, 4, 5]}))
+    assert as_float(data, "existing_mw").shape == (5,)
+    assert present(data, "poi_sub_id").tolist() == [False] * 5
+    assert as_bool(rows(data, 1, 4), "x").shape == (3,)
+    assert as_bool(rows(data, 3, 9), "x").shape == (2,)
+    assert as_float(rows_at(data, np.array([4, 0])), "x").shape == (2,)
+    assert present(merged({}, data), "x").shape == (5,)
+    assert converted == []
+
+
 def test_rows_slice_a_block_and_keep_the_columns_lazy(monkeypatch):
     converted = []
     to_numpy = pd.Series.to_numpy
