@@ -24,7 +24,7 @@ from geo import columns
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "codes_of",
            "expand", "first_by", "forget", "is_in", "merged", "pandas_form", "pandas_text",
            "present", "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with",
-           "text_order"]
+           "text_form", "text_order"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -274,6 +274,22 @@ def expand(values: np.ndarray, codes: np.ndarray) -> object:
     if isinstance(form, np.ndarray):
         return form[at]
     return form.take(at)  # type: ignore[attr-defined]
+
+
+def text_form(values: np.ndarray) -> object:
+    """:func:`pandas_form` of ``values``, made among its distinct values where the frame
+    would hold text (pandas 3's ``str``): a column of few distinct texts (a label, a code,
+    a name repeated over neighbouring rows) is factorised and taken by arrow, not
+    converted a Python string per row. Anything else (numbers, objects that are not all
+    text, older pandas) is :func:`pandas_form` itself."""
+    values = np.asarray(values)
+    if values.dtype != object or len(values) == 0:
+        return pandas_form(values)
+    codes, distinct = codes_of(values)
+    form = pandas_form(distinct)
+    if not isinstance(getattr(form, "dtype", None), pd.StringDtype):
+        return pandas_form(values)
+    return form.take(codes)  # type: ignore[attr-defined]
 
 
 def present(data: Columns, column: str) -> np.ndarray:

@@ -46,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 from geo import columns, power, prices
-from geo._arrays import NONE, Columns, add_columns, arrays, as_float, is_in, present, reused_heap
+from geo._arrays import (NONE, Columns, add_columns, arrays, as_float, is_in, present, reused_heap,
+                         text_form)
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load
 from geo.settings import Settings
@@ -120,7 +121,9 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     data = arrays(sites)
     check_values(data, sites.index)
     with reused_heap():  # dozens of row-long temporaries: freed pages reused, not faulted
-        return add_columns(sites, compute(data, load, settings))
+        new = compute(data, load, settings)
+        # the text columns (a few labels each) in their frame form among the distinct values
+        return add_columns(sites, {name: text_form(values) for name, values in new.items()})
 
 
 def check_values(data: Columns, index: pd.Index) -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import costs, secure, territories
-from geo._arrays import NONE, codes_of, expand, first_by, reused_heap
+from geo._arrays import NONE, codes_of, expand, first_by, reused_heap, text_form
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.outlines import admin_area, gas_nearby, in_country, points_tree
@@ -301,9 +301,9 @@ def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load
         for name, column in part.items():
             out[name] = column
     del tree  # before the territories, where enrich peaks
-    out["subdivision"] = subdivision
+    out["subdivision"] = text_form(subdivision)
     who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy()[at])
     for name, column in who.items():
-        out[name] = column
-    out["country_iso3"] = country[:, 1]
+        out[name] = text_form(column)
+    out["country_iso3"] = text_form(country[:, 1])
     return out

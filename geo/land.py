@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._arrays import NONE
+from geo._arrays import NONE, text_form
 from geo.errors import DataSourceError, LayerValidationError
 from layers import adapters
 
@@ -161,4 +161,5 @@ def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,
                     dtype=object)
     labels = text[inverse.reshape(-1)] if len(year) else np.array([], dtype=object)
     note = np.where(np.isnan(price), NONE, labels)
-    return pd.DataFrame({"land_price_usd_per_acre": price, "land_price_note": note}, index=index)
+    return pd.DataFrame({"land_price_usd_per_acre": price, "land_price_note": text_form(note)},
+                        index=index)

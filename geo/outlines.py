@@ -17,7 +17,7 @@ import shapely
 from pyproj import Geod, Transformer
 
 from geo import distance_field
-from geo._arrays import NONE, codes_of
+from geo._arrays import NONE, codes_of, text_form
 from geo.grid import serving
 from layers import Layers
 
@@ -222,7 +222,7 @@ def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame,
         return pd.DataFrame({"gas_field": None, "gas_field_km": np.nan}, index=sites.index)
     which, km = _nearest_polygon(sites.geometry, fields, centre, tree=tree)
     names = fields["name"].to_numpy(dtype=object)[which]
-    return pd.DataFrame({"gas_field": names, "gas_field_km": km}, index=sites.index)
+    return pd.DataFrame({"gas_field": text_form(names), "gas_field_km": km}, index=sites.index)
 
 
 def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str | list[str],

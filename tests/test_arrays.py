@@ -242,3 +242,25 @@ def test_codes_of_and_expand_give_back_the_column_as_a_frame_holds_it():
     column = pd.Series(["US", None, "US"], dtype=object).astype(pd.Series(["a"]).dtype)
     codes, distinct = codes_of(column)
     assert codes.tolist() == [0, 1, 0] and distinct[0] == "US" and pd.isna(distinct[1])
+
+
+@pytest.mark.parametrize("values", [
+    np.array(["b", None, "a", np.nan, "b", "b"], dtype=object),  # text and both nulls
+    np.array([None, np.nan], dtype=object),                      # no text: as it is
+    np.array(["a", 1, True, None], dtype=object),                # not all text
+    np.array([1.5, np.nan]),                                     # numbers
+    np.array([], dtype=object)])
+def test_text_form_is_the_frame_form_made_among_the_distinct_texts(values, monkeypatch):
+    import geo._arrays as arr
+
+    plain = arr.pandas_form(values)
+    sizes: list[int] = []
+    form = arr.pandas_form
+    monkeypatch.setattr(arr, "pandas_form", lambda v: sizes.append(len(v)) or form(v))
+    got = arr.text_form(values)
+    frame = pd.DataFrame({"c": got})
+    pd.testing.assert_frame_equal(frame, pd.DataFrame({"c": plain}), check_exact=True)
+    if isinstance(getattr(plain, "dtype", None), pd.StringDtype) and len(values) == 6:
+        # pandas 3: the texts "b", "a" and one null converted, then taken by arrow
+        assert sizes == [3] and frame["c"].tolist()[:3] == ["b", plain[1], "a"]
+        assert frame["c"].isna().tolist() == [False, True, False, True, False, False]
