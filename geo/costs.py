@@ -176,9 +176,13 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     study, study_basis = power.study_months(data, n, s)
 
     existing = np.nan_to_num(as_float(data, "existing_mw"), nan=0.0)
-    rest_mw = np.where(existing > 0, load - np.minimum(existing, load), load)
-    rest_cost = interconnection(data, rest_mw, region, s)["total"]
-    energized = power.energized_path(data, load, power.grid_months(data, rest_mw, load, s), s)
+    if (existing > 0).any():
+        rest_mw = np.where(existing > 0, load - np.minimum(existing, load), load)
+        rest_cost = interconnection(data, rest_mw, region, s)["total"]
+        remainder = power.grid_months(data, rest_mw, load, s)
+    else:  # no energized site: the rest of every load is all of it, priced above already
+        rest_cost, remainder = full["total"], grid
+    energized = power.energized_path(data, load, remainder, s)
     gas = power.gas_path(data, load, s)
 
     price, price_note = prices.lookup(data.get("subdivision", np.full(n, None, object)), s,
