@@ -297,7 +297,7 @@ def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load
                  land_price(sites, layers.land_prices, layers.land_raster, land_prices,
                             land_unit, label="state average" if not layers.reports.get(
                                 "land_prices") else "area average",
-                            price_column=price_column)):
+                            price_column=price_column, tree=tree)):
         for name, column in part.items():
             out[name] = column
     del tree  # before the territories, where enrich peaks

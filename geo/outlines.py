@@ -35,7 +35,7 @@ def points_tree(points: gpd.GeoSeries) -> serving.Squares:
     return serving.squares(np.asarray(points.to_numpy(), dtype=object))
 
 
-def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
+def contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
                tree: serving.Squares | None = None) -> np.ndarray:
     """Index of the (first) polygon containing each point, -1 where none does (lon/lat).
 
@@ -75,7 +75,7 @@ def outside_lonlat(sites: gpd.GeoDataFrame, layers: Layers) -> dict[str, np.ndar
         if len(polys) == 0:
             out[name] = np.empty((0, 2))
             continue
-        miss = _contained(sites.geometry, polys) < 0
+        miss = contained(sites.geometry, polys) < 0
         out[name] = np.column_stack([sites.geometry.x.to_numpy()[miss],
                                      sites.geometry.y.to_numpy()[miss]])
     return out
@@ -101,7 +101,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     """
     pts = gpd.GeoSeries(points.to_numpy(), crs="EPSG:4326")
     polys = polygons[["geometry"]].reset_index(drop=True)
-    which = _contained(pts, polys, tree)
+    which = contained(pts, polys, tree)
     km = np.where(which >= 0, 0.0, np.nan)
     miss = np.flatnonzero(which < 0)
     if len(miss) == 0:

@@ -187,7 +187,7 @@ def test_contained_is_the_first_polygon_as_sjoin_finds_it():
     polys = gpd.GeoDataFrame(geometry=[box(1, 1, 3, 3), box(0, 0, 2, 2), box(5, 5, 6, 6)],
                              crs="EPSG:4326")
     pts = _pts([(0.5, 0.5), (1.5, 1.5), (2.5, 2.5), (3.0, 2.0), (10, 10), (5.5, 5.5)])
-    which = outlines._contained(pts, polys)
+    which = outlines.contained(pts, polys)
     assert which.tolist() == [1, 0, 0, -1, -1, 2]
     hit = gpd.sjoin(gpd.GeoDataFrame(geometry=pts), polys, how="left", predicate="within")
     plain = hit[~hit.index.duplicated(keep="first")]["index_right"].fillna(-1)

@@ -266,7 +266,7 @@ def test_containing_by_squares_finds_the_pairs_a_tree_of_the_points_finds(monkey
     assert got["area"].tolist() == area[order].tolist()
     whole = serving.squares(points).tree.query(np.array(polygons), predicate="contains")[0]
     assert len(whole) > 0 and len(got) > 3000  # some squares are taken whole
-    # "contains" (outlines._contained): a point on an outline is not contained
+    # "contains" (outlines.contained): a point on an outline is not contained
     area, site = shapely.STRtree(points[:-1]).query(np.array(polygons), predicate="contains")
     strict = serving.hits(points, np.array(polygons), serving.squares(points), "contains")
     assert strict.tolist() == np.sort(site * len(polygons) + area).tolist()
