@@ -302,7 +302,7 @@ def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load
             out[name] = column
     del tree  # before the territories, where enrich peaks
     out["subdivision"] = text_form(subdivision)
-    who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy()[at])
+    who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy(), poi_codes=at)
     for name, column in who.items():
         out[name] = text_form(column)
     out["country_iso3"] = text_form(country[:, 1])
