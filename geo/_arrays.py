@@ -406,12 +406,33 @@ def first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
     most important first); equal rows go to the lowest slot, as a stable sort would.
 
     Equivalent to a row-wise ``lexsort`` but O(n k) per key: each key keeps only the slots
-    that reach the row's minimum among the slots still in the running.
+    that reach the row's minimum among the slots still in the running. A row down to one
+    slot is decided: the later keys read only that slot, where a NaN (whose minimum is
+    NaN) clears the row (slot 0), as the test of every slot would.
     """
     alive = np.ones(keys[0].shape, dtype=bool)
+    rows = np.arange(len(alive))  # rows with two or more slots in the running
+    single = np.zeros(0, dtype=np.intp)  # rows down to one slot, and that slot
+    slot = np.zeros(0, dtype=np.intp)
     for key in keys:
-        masked = np.where(alive, key.astype(float, copy=False), np.inf)
-        alive &= masked == masked.min(axis=1, keepdims=True)
+        values = key.astype(float, copy=False)
+        nan = np.isnan(values[single, slot])
+        if nan.any():
+            alive[single[nan]] = False
+            single, slot = single[~nan], slot[~nan]
+        if not len(rows):
+            continue
+        whole = len(rows) == len(alive)
+        part = alive if whole else alive[rows]
+        masked = np.where(part, values if whole else values[rows], np.inf)
+        part &= masked == masked.min(axis=1, keepdims=True)
+        if not whole:
+            alive[rows] = part
+        count = part.sum(axis=1)
+        one = count == 1
+        single = np.r_[single, rows[one]]
+        slot = np.r_[slot, part[one].argmax(axis=1)]
+        rows = rows[count > 1]
     return alive.argmax(axis=1)
 
 

@@ -63,7 +63,8 @@ def reachable_pois(sites: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
 
 def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSeries,
                load_mw: float, settings: Settings, *,
-               subdivision: np.ndarray | None = None) -> pd.DataFrame:
+               subdivision: np.ndarray | None = None,
+               site_xyz: np.ndarray | None = None) -> pd.DataFrame:
     """Best point of interconnection within ``max_tie_km`` of each site.
 
     Among the ``poi_neighbours`` nearest substations in reach, the best is the one whose
@@ -83,6 +84,8 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         ``points`` their geometries in the same order.
     subdivision
         The sites' subdivision codes (cost region of the Southeast), in the sites' order.
+    site_xyz
+        The sites' unit vectors (:func:`layers.sphere.unit_xyz`), when the caller has them.
     """
     n = len(sites)
     out = pd.DataFrame({"poi_sub_id": pd.Series([None] * n, dtype=object),
@@ -110,7 +113,7 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     poi_figures = {"firm_mw": firm_all, "hosting_mw": hosting_all, "poi_voltage_kv": kv_all}
     subs = pois.index.to_numpy(dtype=object)
     rank_id = np.argsort(np.argsort(subs.astype(str))).astype(float)  # sub_id order as a number
-    xyz = _xyz(sites.geometry.iloc[todo])
+    xyz = _xyz(sites.geometry.iloc[todo]) if site_xyz is None else site_xyz[todo]
     chosen_sub = np.full(len(todo), -1, dtype=np.int64)
     chosen_km = np.full(len(todo), np.nan)
     nearest_km = np.full(len(todo), np.nan)     # to the nearest eligible substation
@@ -164,15 +167,17 @@ _HYDRO_BLOCK = 64
 HYDRO_RADIUS_KM = 100.0
 
 
-def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame) -> pd.DataFrame:
+def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame,
+                 site_xyz: np.ndarray | None = None) -> pd.DataFrame:
     """Hydro capacity within :data:`HYDRO_RADIUS_KM` (100 km) and distance to the nearest
-    hydro plant."""
+    hydro plant. ``site_xyz``: the sites' unit vectors, when the caller has them."""
     hydro = plants[(plants["fuel"] == "hydro") & plants["capacity_mw"].notna()]
     n = len(sites)
     if len(hydro) == 0:
         return pd.DataFrame({"hydro_mw_within_100km": np.zeros(n),
                              "nearest_hydro_km": np.full(n, np.nan)}, index=sites.index)
-    site_xyz, hydro_xyz = _xyz(sites.geometry), _xyz(hydro.geometry)
+    site_xyz = _xyz(sites.geometry) if site_xyz is None else site_xyz
+    hydro_xyz = _xyz(hydro.geometry)
     chord, _ = cKDTree(hydro_xyz).query(site_xyz, k=1)
     capacity = hydro["capacity_mw"].to_numpy(dtype=float)
     site_tree = cKDTree(site_xyz)
@@ -277,8 +282,9 @@ def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load
                                         tree), country[:, 0])
     candidates = metrics.loc[eligible].assign(
         interconnect=subs["interconnect"].reindex(eligible).to_numpy(dtype=object))
+    xyz = _xyz(sites.geometry)  # the sites on the unit sphere, for the POIs and hydro
     poi = assign_poi(sites, candidates, subs.geometry.loc[eligible], load_mw, settings,
-                     subdivision=subdivision)
+                     subdivision=subdivision, site_xyz=xyz)
     out = sites.copy(deep=False)  # new columns only: the candidates are not copied
     out["poi_sub_id"] = poi["poi_sub_id"]
     out["tie_distance_km"] = poi["tie_distance_km"]
@@ -292,7 +298,7 @@ def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load
     s = subs.reindex(per["poi_sub_id"].where(per["poi_sub_id"].isin(subs.index)).to_numpy())
 
     # Column by column, not ``out.join(...)``: each join copies every column of the frame.
-    for part in (hydro_nearby(sites, layers.plants),
+    for part in (hydro_nearby(sites, layers.plants, xyz),
                  gas_nearby(sites, layers.gas_fields, centres.get("gas_fields"), tree),
                  land_price(sites, layers.land_prices, layers.land_raster, land_prices,
                             land_unit, label="state average" if not layers.reports.get(

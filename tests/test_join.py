@@ -102,6 +102,12 @@ def test_poi_without_any_host_takes_the_most_headroom_and_respects_max_tie():
                         index=pd.Index(["a", "b"], name="sub_id"))
     out = join.assign_poi(sites, pois, _pts(coords), 300.0, Settings())
     assert out["poi_sub_id"].tolist() == ["b", None]
+    # the sites' unit vectors from the caller (enrich shares them with hydro): the same
+    pd.testing.assert_frame_equal(join.assign_poi(sites, pois, _pts(coords), 300.0, Settings(),
+                                                  site_xyz=join._xyz(sites.geometry)), out)
+    swapped = join.assign_poi(sites, pois, _pts(coords), 300.0, Settings(),
+                              site_xyz=join._xyz(sites.geometry)[::-1])
+    assert swapped["poi_sub_id"].tolist() == [None, "b"]  # theirs are used
     assert np.isnan(out["tie_distance_km"].iloc[1])
     # the distance to the grid: to the nearest substation, in reach (a, not the chosen b)
     # or not (1,400 km from "far")
@@ -140,6 +146,11 @@ def test_hydro_within_radius_and_nearest():
     # 45.45 N is ~50 km away (inside), 46.5 N ~167 km (outside); the co-located 70 MW counts
     assert out["hydro_mw_within_100km"].iloc[0] == pytest.approx(570.0)
     assert out["nearest_hydro_km"].iloc[0] == pytest.approx(0.0, abs=1e-6)
+    # the sites' unit vectors from the caller (enrich shares them with assign_poi): the same
+    pd.testing.assert_frame_equal(join.hydro_nearby(sites, plants, join._xyz(sites.geometry)),
+                                  out, check_exact=True)
+    far = join.hydro_nearby(sites, plants, join._xyz(_pts([(-120.0, 46.5)])))
+    assert far["nearest_hydro_km"].iloc[0] == pytest.approx(0.0, abs=1e-6)  # theirs are used
 
 
 def test_gas_inside_is_zero_outside_is_geodesic():
