@@ -46,12 +46,14 @@ def contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     """
     pts = np.asarray(points.to_numpy(), dtype=object)
     tree = tree if tree is not None else serving.squares(pts)
-    key = serving.hits(pts, polygons.geometry.to_numpy(), tree, predicate="contains")
+    key = serving.hits(pts, polygons.geometry.to_numpy(), tree, predicate="contains",
+                       ordered=False)
     pt, poly = key // max(len(polygons), 1), key % max(len(polygons), 1)
-    # keys are sorted by point, then polygon: the first of each point is its lowest polygon
-    hit, first = np.unique(pt, return_index=True)
-    which = np.full(len(pts), -1, dtype=np.int64)
-    which[hit] = poly[first]
+    # the first of each point is its lowest polygon: a minimum per point, no sort
+    none = np.iinfo(np.int64).max
+    which = np.full(len(pts), none, dtype=np.int64)
+    np.minimum.at(which, pt, poly)
+    which[which == none] = -1
     return which
 
 

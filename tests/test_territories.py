@@ -287,4 +287,7 @@ def test_containing_by_squares_finds_the_pairs_a_tree_of_the_points_finds(monkey
     area, site = shapely.STRtree(points[:-1]).query(np.array(polygons), predicate="contains")
     strict = serving.hits(points, np.array(polygons), serving.squares(points), "contains")
     assert strict.tolist() == np.sort(site * len(polygons) + area).tolist()
+    loose = serving.hits(points, np.array(polygons), serving.squares(points), "contains",
+                         ordered=False)  # the same keys, not sorted
+    assert np.sort(loose).tolist() == strict.tolist() and loose.tolist() != strict.tolist()
     assert len(strict) < len(got)  # points on the edges were left out

@@ -95,12 +95,13 @@ def squares(points: np.ndarray) -> Squares:
 
 
 def hits(points: np.ndarray, geoms: np.ndarray, grid: Squares,
-         predicate: str = "intersects") -> np.ndarray:
+         predicate: str = "intersects", ordered: bool = True) -> np.ndarray:
     """Sorted keys ``site * len(geoms) + area`` of every area that intersects (or, with
     ``predicate="contains"``, contains) a point: the pairs of
     ``STRtree(points).query(geoms, predicate=predicate)``. A square that an area contains
     (contains properly, for ``contains``: no point on the outline) gives all its points;
-    the points of a square it only meets are tested one by one (prepared areas)."""
+    the points of a square it only meets are tested one by one (prepared areas).
+    ``ordered=False``: the same keys in no particular order (not sorted)."""
     if len(grid.where) == 0:
         return np.zeros(0, np.int64)
     whole = {"intersects": "contains", "contains": "contains_properly"}[predicate]
@@ -123,7 +124,8 @@ def hits(points: np.ndarray, geoms: np.ndarray, grid: Squares,
             site, at = site[ok], at[ok]
         keys.append(site * width + at)
     out = np.concatenate(keys)
-    out.sort()
+    if ordered:
+        out.sort()
     return out
 
 
