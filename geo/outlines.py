@@ -124,12 +124,28 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     p_polys = polys.geometry.iloc[kept].segmentize(0.05).to_crs(crs).to_numpy()
     near, ends = _nearest_outline(px, py, p_polys)
     near = kept[near]
+    # far sites share their nearest point (an outline's vertex): each distinct one once
+    code, rows = distinct_rows(ends)
     end_lon, end_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
-        ends[:, 0], ends[:, 1])
+        ends[rows, 0], ends[rows, 1])
+    end_lon, end_lat = np.asarray(end_lon)[code], np.asarray(end_lat)[code]
     _, _, d = _GEOD.inv(lon, lat, end_lon, end_lat)
     which[miss] = near
     km[miss] = d / 1000.0
     return which, km
+
+
+def distinct_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code and one row of each code, ``xy[rows][code]`` equal to ``xy`` bit for
+    bit (an (n, 2) float array; rows are alike when their bits are: 0.0 and -0.0 differ,
+    NaNs of one pattern agree)."""
+    bits = np.ascontiguousarray(xy, dtype=float).view(np.uint64)
+    x_code, x_values = pd.factorize(bits[:, 0])
+    y_code = pd.factorize(bits[:, 1])[0]
+    code, pairs = pd.factorize(y_code.astype(np.int64) * max(len(x_values), 1) + x_code)
+    rows = np.empty(len(pairs), dtype=np.int64)
+    rows[code] = np.arange(len(code))  # any row of a code: they are the same bits
+    return code, rows
 
 
 def _near_polygons(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray,

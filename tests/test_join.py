@@ -271,3 +271,14 @@ def test_a_site_near_a_border_never_takes_the_neighbours_state():
     near = admin_area(nelway, layers.load("CA").subdivisions, "code", 10.0)
     assert near.tolist() == ["CA-BC", "CA-BC"]
     assert in_country(near, country[:, 0]).tolist() == ["CA-BC", None]
+
+
+def test_distinct_rows_codes_rows_by_their_bits():
+    xy = np.array([[1.0, 2.0], [0.0, 2.0], [1.0, 2.0], [-0.0, 2.0], [np.nan, 5.0],
+                   [2.0, 1.0], [np.nan, 5.0], [0.0, 2.0]])
+    code, rows = outlines.distinct_rows(xy)
+    assert code.tolist() == [0, 1, 0, 2, 3, 4, 3, 1]  # 0.0 and -0.0 apart, NaN with NaN
+    assert len(rows) == 5
+    got = xy[rows][code]
+    assert (got.view(np.uint64) == xy.view(np.uint64)).all()
+    assert outlines.distinct_rows(np.zeros((0, 2)))[0].tolist() == []
