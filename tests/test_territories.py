@@ -281,6 +281,8 @@ def test_containing_by_squares_finds_the_pairs_a_tree_of_the_points_finds(monkey
     got = serving.containing(points, areas, ordered=False)
     assert got["site"].tolist() == site[order].tolist()
     assert got["area"].tolist() == area[order].tolist()
+    anyhow = serving.containing(points, areas, ordered=None)  # the same pairs, unsorted
+    assert anyhow.sort_values(["site", "area"], ignore_index=True).equals(got)
     whole = serving.squares(points).tree.query(np.array(polygons), predicate="contains")[0]
     assert len(whole) > 0 and len(got) > 3000  # some squares are taken whole
     # "contains" (outlines.contained): a point on an outline is not contained

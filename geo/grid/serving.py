@@ -130,12 +130,13 @@ def hits(points: np.ndarray, geoms: np.ndarray, grid: Squares,
 
 
 def containing(points: np.ndarray, areas: gpd.GeoDataFrame, tree: Squares | None = None,
-               ordered: bool = True) -> pd.DataFrame:
+               ordered: bool | None = True) -> pd.DataFrame:
     """(site, area) row positions of every area that contains a point (points may be None).
 
     ``ordered``: ordered by site, then as a tree of the areas lists them for that point
-    (where a first hit is taken); otherwise by site, then area. ``tree``: :func:`squares`
-    of the same points, to reuse.
+    (where a first hit is taken); ``False``: by site, then area; ``None``: in no particular
+    order (the caller sorts them itself). ``tree``: :func:`squares` of the same points, to
+    reuse.
 
     Which areas contain which point is asked square by square (:func:`hits`): most
     points lie in a square wholly inside or outside an area and are never tested alone. The
@@ -145,9 +146,11 @@ def containing(points: np.ndarray, areas: gpd.GeoDataFrame, tree: Squares | None
         return pd.DataFrame({"site": np.zeros(0, np.int64), "area": np.zeros(0, np.int64)})
     geoms = areas.geometry.to_numpy()
     grid = tree if tree is not None else squares(points)
-    hit = hits(points, geoms, grid)
+    hit = hits(points, geoms, grid, ordered=ordered is not None)
     width = np.int64(len(areas))
     site, area = hit // width, hit % width
+    if ordered is None:
+        return pd.DataFrame({"site": site, "area": area})
     several = np.flatnonzero(np.r_[False, site[1:] == site[:-1]])
     if not ordered or len(several) == 0:
         return pd.DataFrame({"site": site, "area": area})
@@ -203,7 +206,7 @@ def control_areas(points: np.ndarray, territories: gpd.GeoDataFrame,
         return out
     if iso_hits is None:
         iso_hits = containing(points, territories.iloc[iso_rows], tree, ordered=False)
-    ba_hits = containing(points, territories.iloc[ba_rows], tree, ordered=False)
+    ba_hits = containing(points, territories.iloc[ba_rows], tree, ordered=None)  # sorted below
     site = np.r_[ba_hits["site"].to_numpy(np.int64), iso_hits["site"].to_numpy(np.int64)]
     row = np.r_[ba_rows[ba_hits["area"].to_numpy()], iso_rows[iso_hits["area"].to_numpy()]]
     keep = pd.notna(code)[row]
@@ -237,7 +240,8 @@ def serve(points: np.ndarray, territories: gpd.GeoDataFrame,
     isos = territories[kind == "iso_rto"].reset_index(drop=True)
     tree = squares(points)  # one for every kind of area
 
-    pairs = containing(points, retail, tree, ordered=False)  # sorted by the keys below
+    # sorted by the keys below (an area's id rank is its own: no two pairs of a site tie)
+    pairs = containing(points, retail, tree, ordered=None)
     if poi is not None and len(pairs):
         # many sites share a POI: each distinct POI geometry is placed once
         poi = np.asarray(poi, dtype=object)
