@@ -22,7 +22,7 @@ import pandas as pd
 from geo import columns
 
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "codes_of",
-           "expand", "first_by", "forget", "is_in", "merged", "pandas_form", "pandas_text",
+           "expand", "forget", "is_in", "merged", "pandas_form", "pandas_text",
            "present", "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with",
            "text_form", "text_order"]
 
@@ -399,41 +399,6 @@ def _length(data: Columns) -> int:
     if isinstance(data, _Merged):
         return next(_length(m) for m in data.maps if len(m))
     return len(next(iter(data.values())))
-
-
-def first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Column of the first slot per row in the lexicographic order of ``keys`` (n x k each,
-    most important first); equal rows go to the lowest slot, as a stable sort would.
-
-    Equivalent to a row-wise ``lexsort`` but O(n k) per key: each key keeps only the slots
-    that reach the row's minimum among the slots still in the running. A row down to one
-    slot is decided: the later keys read only that slot, where a NaN (whose minimum is
-    NaN) clears the row (slot 0), as the test of every slot would.
-    """
-    alive = np.ones(keys[0].shape, dtype=bool)
-    rows = np.arange(len(alive))  # rows with two or more slots in the running
-    single = np.zeros(0, dtype=np.intp)  # rows down to one slot, and that slot
-    slot = np.zeros(0, dtype=np.intp)
-    for key in keys:
-        values = key.astype(float, copy=False)
-        nan = np.isnan(values[single, slot])
-        if nan.any():
-            alive[single[nan]] = False
-            single, slot = single[~nan], slot[~nan]
-        if not len(rows):
-            continue
-        whole = len(rows) == len(alive)
-        part = alive if whole else alive[rows]
-        masked = np.where(part, values if whole else values[rows], np.inf)
-        part &= masked == masked.min(axis=1, keepdims=True)
-        if not whole:
-            alive[rows] = part
-        count = part.sum(axis=1)
-        one = count == 1
-        single = np.r_[single, rows[one]]
-        slot = np.r_[slot, part[one].argmax(axis=1)]
-        rows = rows[count > 1]
-    return alive.argmax(axis=1)
 
 
 def release_memory() -> None:

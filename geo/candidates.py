@@ -180,8 +180,6 @@ def cells_of_parents(parents: np.ndarray, res: int, boundary: shapely.Geometry |
 
 def _sorted_with_centres(ints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cells sorted as integers and their centres, (lat, lon) rows."""
-    import h3.api.numpy_int as h3n
-
     ints = np.sort(ints)
     # h3 has no vectorised centre function: one C call per cell, no Python-level work.
     latlng = np.fromiter(itertools.chain.from_iterable(map(_centre_function(), ints.tolist())),

@@ -45,9 +45,8 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from geo import columns, power, prices
-from geo._arrays import (NONE, Columns, add_columns, arrays, as_float, is_in, present, reused_heap,
-                         text_form)
+from geo import _arrays, columns, power, prices
+from geo._arrays import NONE, Columns, add_columns, arrays, as_float, is_in, present, reused_heap
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load
 from geo.settings import Settings
@@ -123,7 +122,8 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     with reused_heap():  # dozens of row-long temporaries: freed pages reused, not faulted
         new = compute(data, load, settings)
         # the text columns (a few labels each) in their frame form among the distinct values
-        return add_columns(sites, {name: text_form(values) for name, values in new.items()})
+        return add_columns(sites, {name: _arrays.text_form(values)
+                                   for name, values in new.items()})
 
 
 def check_values(data: Columns, index: pd.Index) -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import costs, secure, territories
-from geo._arrays import NONE, codes_of, expand, first_by, reused_heap, text_form
+from geo._arrays import NONE, codes_of, expand, reused_heap, text_form
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.outlines import admin_area, gas_nearby, in_country, points_tree
@@ -152,6 +152,41 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     out.iloc[chosen, out.columns.get_loc("tie_distance_km")] = chosen_km[ok]
     out.iloc[todo, out.columns.get_loc("grid_distance_km")] = nearest_km
     return out
+
+
+def first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Column of the first slot per row in the lexicographic order of ``keys`` (n x k each,
+    most important first); equal rows go to the lowest slot, as a stable sort would.
+
+    Equivalent to a row-wise ``lexsort`` but O(n k) per key: each key keeps only the slots
+    that reach the row's minimum among the slots still in the running. A row down to one
+    slot is decided: the later keys read only that slot, where a NaN (whose minimum is
+    NaN) clears the row (slot 0), as the test of every slot would.
+    """
+    alive = np.ones(keys[0].shape, dtype=bool)
+    rows = np.arange(len(alive))  # rows with two or more slots in the running
+    single = np.zeros(0, dtype=np.intp)  # rows down to one slot, and that slot
+    slot = np.zeros(0, dtype=np.intp)
+    for key in keys:
+        values = key.astype(float, copy=False)
+        nan = np.isnan(values[single, slot])
+        if nan.any():
+            alive[single[nan]] = False
+            single, slot = single[~nan], slot[~nan]
+        if not len(rows):
+            continue
+        whole = len(rows) == len(alive)
+        part = alive if whole else alive[rows]
+        masked = np.where(part, values if whole else values[rows], np.inf)
+        part &= masked == masked.min(axis=1, keepdims=True)
+        if not whole:
+            alive[rows] = part
+        count = part.sum(axis=1)
+        one = count == 1
+        single = np.r_[single, rows[one]]
+        slot = np.r_[slot, part[one].argmax(axis=1)]
+        rows = rows[count > 1]
+    return alive.argmax(axis=1)
 
 
 #: Sites per block in the n x k neighbour queries and path figures (bounds their memory).

@@ -264,32 +264,3 @@ def test_text_form_is_the_frame_form_made_among_the_distinct_texts(values, monke
         # pandas 3: the texts "b", "a" and one null converted, then taken by arrow
         assert sizes == [3] and frame["c"].tolist()[:3] == ["b", plain[1], "a"]
         assert frame["c"].isna().tolist() == [False, True, False, True, False, False]
-
-
-def test_first_by_is_a_rowwise_stable_lexsort_and_a_nan_clears_its_row():
-    from geo._arrays import first_by
-
-    # by hand: row 0 ties on the first key (slots 0, 2), the second picks slot 2; row 1 is
-    # decided by the first key alone (slot 1); row 2 ties throughout: the lowest slot (1)
-    a = np.array([[1.0, 3.0, 1.0], [5.0, 0.0, 2.0], [9.0, 4.0, 4.0]])
-    b = np.array([[7.0, 0.0, 6.0], [0.0, 9.0, 0.0], [0.0, 1.0, 1.0]])
-    assert first_by((a, b)).tolist() == [2, 1, 1]
-    # a NaN at a decided row's slot clears the row (slot 0), elsewhere it loses nothing
-    c = np.array([[0.0, 0.0, 0.0], [0.0, np.nan, 0.0], [np.nan, 0.0, 0.0]])
-    assert first_by((a, b, c)).tolist() == [2, 0, 1]
-
-    def every_slot(keys):  # each key tested on every slot (the reference)
-        alive = np.ones(keys[0].shape, dtype=bool)
-        for key in keys:
-            masked = np.where(alive, key.astype(float), np.inf)
-            alive &= masked == masked.min(axis=1, keepdims=True)
-        return alive.argmax(axis=1)
-
-    rng = np.random.default_rng(5)
-    keys = tuple(rng.integers(0, 3, (2000, 6)).astype(float) for _ in range(5))
-    keys[3][rng.random((2000, 6)) < 0.01] = np.nan
-    keys = (rng.random((2000, 6)) < 0.2, *keys, np.tile(np.arange(6.0), (2000, 1)))
-    assert first_by(keys).tolist() == every_slot(keys).tolist()
-    clean = tuple(k for i, k in enumerate(keys) if i != 4)  # no NaN: a stable lexsort
-    want = [np.lexsort(tuple(k[i].astype(float) for k in clean[::-1]))[0] for i in range(2000)]
-    assert first_by(clean).tolist() == want
