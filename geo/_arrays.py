@@ -327,7 +327,7 @@ def as_bool(data: Columns, column: str) -> np.ndarray:
     return np.asarray(values == True, dtype=bool)  # noqa: E712  (element-wise; None -> False)
 
 
-def add_columns(frame: Frame, new: dict[str, np.ndarray]) -> Frame:
+def add_columns(frame: Frame, new: Mapping[str, object]) -> Frame:
     """A new frame (same type, CRS and geometry) with ``new`` columns added or replaced.
 
     One concat instead of a column insert per name: much cheaper on wide frames.

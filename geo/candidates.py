@@ -197,9 +197,9 @@ def _centre_function() -> Callable[[int], tuple[float, float]]:
     try:
         from h3 import _cy
     except ImportError:  # pragma: no cover - a future h3 without the module
-        return h3n.cell_to_latlng  # type: ignore[no-any-return]
+        return h3n.cell_to_latlng
     direct = getattr(_cy, "cell_to_latlng", None)
-    return direct if callable(direct) else h3n.cell_to_latlng  # type: ignore[no-any-return]
+    return direct if callable(direct) else h3n.cell_to_latlng
 
 
 def _hex_digits(cells: np.ndarray) -> np.ndarray | None:
