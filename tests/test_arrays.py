@@ -264,3 +264,15 @@ def test_text_form_is_the_frame_form_made_among_the_distinct_texts(values, monke
         # pandas 3: the texts "b", "a" and one null converted, then taken by arrow
         assert sizes == [3] and frame["c"].tolist()[:3] == ["b", plain[1], "a"]
         assert frame["c"].isna().tolist() == [False, True, False, True, False, False]
+
+
+def test_add_columns_holds_the_new_arrays_as_they_are_and_copies_one_given_twice():
+    from geo._arrays import add_columns
+
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}, index=[10, 11])
+    twice, other = np.array([5.0, 6.0]), np.array([7.0, 8.0])
+    out = add_columns(frame, {"b": twice, "c": twice, "d": other})
+    assert out.columns.tolist() == ["a", "b", "c", "d"] and out.index.tolist() == [10, 11]
+    assert out["c"].tolist() == [5.0, 6.0] and out["d"].tolist() == [7.0, 8.0]
+    # the array given twice is held twice, not shared (a write to one leaves the other)
+    assert not np.shares_memory(out["b"].to_numpy(), out["c"].to_numpy())
