@@ -279,10 +279,8 @@ def expand(values: np.ndarray, codes: np.ndarray) -> object:
 
 def text_form(values: np.ndarray) -> object:
     """:func:`pandas_form` of ``values``, made among its distinct values where the frame
-    would hold text (pandas 3's ``str``): a column of few distinct texts (a label, a code,
-    a name repeated over neighbouring rows) is factorised and taken by arrow, not
-    converted a Python string per row. Anything else (numbers, objects that are not all
-    text, older pandas) is :func:`pandas_form` itself."""
+    holds text as pandas 3's ``str`` (factorised, then taken by arrow: not a Python string
+    converted per row); anything else (numbers, not all text, older pandas) as it gives."""
     values = np.asarray(values)
     if values.dtype != object or len(values) == 0:
         return pandas_form(values)
@@ -332,15 +330,14 @@ def add_columns(frame: Frame, new: Mapping[str, object]) -> Frame:
     """A new frame (same type, CRS and geometry) with ``new`` columns added or replaced.
 
     One concat instead of a column insert per name: much cheaper on wide frames. The new
-    columns are held as they are (``copy=False``: no stacked copy of the columns of a
-    dtype; an array given twice is copied once, so that no two columns share memory).
+    columns are held as they are (no stacked copy per dtype; an array given twice is
+    copied, so that no two columns share memory).
     """
     kept = frame.drop(columns=[c for c in new if c in frame.columns])
     own: dict[str, object] = {}
-    seen: set[int] = set()
     for name, values in new.items():
-        own[name] = copy.copy(values) if id(values) in seen else values
-        seen.add(id(values))
+        seen = any(values is v for v in own.values())
+        own[name] = copy.copy(values) if seen else values
     if kept.index.is_unique:
         return pd.concat([kept, pd.DataFrame(own, index=kept.index, copy=False)], axis=1)
     index = kept.index  # repeated labels cannot be aligned: join by position
@@ -397,8 +394,7 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
 
 
 def _length(data: Columns) -> int:
-    """Rows of the columns; a frame's (:func:`arrays`) without converting a column (its
-    first column may be text: a Python string per row)."""
+    """Rows of the columns; a frame's without converting a column (it may be text)."""
     if isinstance(data, _FrameColumns):
         return len(data._frame)
     if isinstance(data, _Rows):
