@@ -150,7 +150,8 @@ def test_hydro_within_radius_and_nearest():
     pd.testing.assert_frame_equal(join.hydro_nearby(sites, plants, join._xyz(sites.geometry)),
                                   out, check_exact=True)
     far = join.hydro_nearby(sites, plants, join._xyz(_pts([(-120.0, 46.5)])))
-    assert far["nearest_hydro_km"].iloc[0] == pytest.approx(0.0, abs=1e-6)  # theirs are used
+    # theirs are used: at 46.5 N the 800 MW plant alone is within 100 km (45.45 N: 117 km)
+    assert far["hydro_mw_within_100km"].iloc[0] == pytest.approx(800.0)
 
 
 def test_gas_inside_is_zero_outside_is_geodesic():
