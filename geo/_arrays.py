@@ -9,6 +9,7 @@ and :func:`add_columns` builds the output frame in one step.
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import sys
 import threading
@@ -22,9 +23,9 @@ import pandas as pd
 from geo import columns
 
 __all__ = ["NONE", "Columns", "add_columns", "arrays", "as_bool", "as_float", "codes_of",
-           "encoded", "expand", "first_by", "forget", "is_in", "merged", "pandas_form",
-           "pandas_text", "present", "release_memory", "reused_heap", "rows", "rows_at", "take",
-           "take_with", "text_order"]
+           "encoded", "expand", "forget", "is_in", "merged", "pandas_form", "pandas_text",
+           "present", "release_memory", "reused_heap", "rows", "rows_at", "take", "take_with",
+           "text_form", "text_order"]
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)
 #: Columns taken out of a frame as arrays (see :func:`arrays`).
@@ -320,6 +321,20 @@ def expand(values: np.ndarray, codes: np.ndarray) -> object:
     return form.take(at)  # type: ignore[attr-defined]
 
 
+def text_form(values: np.ndarray) -> object:
+    """:func:`pandas_form` of ``values``, made among its distinct values where the frame
+    holds text as pandas 3's ``str`` (factorised, then taken by arrow: not a Python string
+    converted per row); anything else (numbers, not all text, older pandas) as it gives."""
+    values = np.asarray(values)
+    if values.dtype != object or len(values) == 0:
+        return pandas_form(values)
+    codes, distinct = codes_of(values)
+    form = pandas_form(distinct)
+    if not isinstance(getattr(form, "dtype", None), pd.StringDtype):
+        return pandas_form(values)
+    return form.take(codes)  # type: ignore[attr-defined]
+
+
 def present(data: Columns, column: str) -> np.ndarray:
     """True where the column holds a value (absent column: all False)."""
     if column not in data:
@@ -355,16 +370,22 @@ def as_bool(data: Columns, column: str) -> np.ndarray:
     return np.asarray(values == True, dtype=bool)  # noqa: E712  (element-wise; None -> False)
 
 
-def add_columns(frame: Frame, new: dict[str, np.ndarray]) -> Frame:
+def add_columns(frame: Frame, new: Mapping[str, object]) -> Frame:
     """A new frame (same type, CRS and geometry) with ``new`` columns added or replaced.
 
-    One concat instead of a column insert per name: much cheaper on wide frames.
+    One concat instead of a column insert per name: much cheaper on wide frames. The new
+    columns are held as they are (no stacked copy per dtype; an array given twice is
+    copied, so that no two columns share memory).
     """
     kept = frame.drop(columns=[c for c in new if c in frame.columns])
+    own: dict[str, object] = {}
+    for name, values in new.items():
+        seen = any(values is v for v in own.values())
+        own[name] = copy.copy(values) if seen else values
     if kept.index.is_unique:
-        return pd.concat([kept, pd.DataFrame(new, index=kept.index)], axis=1)
+        return pd.concat([kept, pd.DataFrame(own, index=kept.index, copy=False)], axis=1)
     index = kept.index  # repeated labels cannot be aligned: join by position
-    out = pd.concat([kept.reset_index(drop=True), pd.DataFrame(new)], axis=1)
+    out = pd.concat([kept.reset_index(drop=True), pd.DataFrame(own, copy=False)], axis=1)
     out.index = index
     return out
 
@@ -417,29 +438,15 @@ def take_with(frame: Frame, new: dict[str, np.ndarray], order: np.ndarray, *,
 
 
 def _length(data: Columns) -> int:
-    """The rows of the columns, without converting one (lazy mappings stay lazy)."""
-    if isinstance(data, _Rows):
-        at = data._at
-        return len(range(*at.indices(_length(data._data)))) if isinstance(at, slice) else len(at)
-    if isinstance(data, _Merged):
-        return _length(next(m for m in data.maps if len(m)))
+    """Rows of the columns; a frame's without converting a column (it may be text)."""
     if isinstance(data, _FrameColumns):
         return len(data._frame)
+    if isinstance(data, _Rows):
+        at = data._at
+        return len(range(_length(data._data))[at]) if isinstance(at, slice) else len(at)
+    if isinstance(data, _Merged):
+        return next(_length(m) for m in data.maps if len(m))
     return len(next(iter(data.values())))
-
-
-def first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Column of the first slot per row in the lexicographic order of ``keys`` (n x k each,
-    most important first); equal rows go to the lowest slot, as a stable sort would.
-
-    Equivalent to a row-wise ``lexsort`` but O(n k) per key: each key keeps only the slots
-    that reach the row's minimum among the slots still in the running.
-    """
-    alive = np.ones(keys[0].shape, dtype=bool)
-    for key in keys:
-        masked = np.where(alive, key.astype(float, copy=False), np.inf)
-        alive &= masked == masked.min(axis=1, keepdims=True)
-    return alive.argmax(axis=1)
 
 
 def release_memory() -> None:

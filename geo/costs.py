@@ -45,7 +45,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from geo import columns, power, prices
+from geo import _arrays, columns, power, prices
 from geo._arrays import NONE, Columns, add_columns, arrays, as_float, is_in, present, reused_heap
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load
@@ -120,7 +120,10 @@ def estimate(sites: Frame, load_mw: float, settings: Settings | None = None) -> 
     data = arrays(sites)
     check_values(data, sites.index)
     with reused_heap():  # dozens of row-long temporaries: freed pages reused, not faulted
-        return add_columns(sites, compute(data, load, settings))
+        new = compute(data, load, settings)
+        # the text columns (a few labels each) in their frame form among the distinct values
+        return add_columns(sites, {name: _arrays.text_form(values)
+                                   for name, values in new.items()})
 
 
 def check_values(data: Columns, index: pd.Index) -> None:
@@ -173,9 +176,13 @@ def compute(data: Columns, load_mw: float, settings: Settings) -> dict[str, np.n
     study, study_basis = power.study_months(data, n, s)
 
     existing = np.nan_to_num(as_float(data, "existing_mw"), nan=0.0)
-    rest_mw = np.where(existing > 0, load - np.minimum(existing, load), load)
-    rest_cost = interconnection(data, rest_mw, region, s)["total"]
-    energized = power.energized_path(data, load, power.grid_months(data, rest_mw, load, s), s)
+    if (existing > 0).any():
+        rest_mw = np.where(existing > 0, load - np.minimum(existing, load), load)
+        rest_cost = interconnection(data, rest_mw, region, s)["total"]
+        remainder = power.grid_months(data, rest_mw, load, s)
+    else:  # no energized site: the rest of every load is all of it, priced above already
+        rest_cost, remainder = full["total"], grid
+    energized = power.energized_path(data, load, remainder, s)
     gas = power.gas_path(data, load, s)
 
     price, price_note = prices.lookup(data.get("subdivision", np.full(n, None, object)), s,

@@ -44,16 +44,36 @@ def segment_distance(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndar
                      bx: np.ndarray, by: np.ndarray) -> np.ndarray:
     """Distance from points to segments AB, with GEOS's ``Distance::pointToSegment``
     operations (so the same bits as ``shapely.distance`` of a point and a two-point line)."""
+    # In place, on u = P - A: GEOS's (A - P) terms are -u and -v, and negation is exact, so
+    # (ay - py) * dx - (ax - px) * dy is u * dy - v * dx and (ax - px)**2 is u * u, bit
+    # for bit (the same rounded products and sums, in the same order).
     dx, dy = bx - ax, by - ay
-    len2 = dx * dx + dy * dy
+    len2 = dx * dx
+    len2 += dy * dy
+    u, v = px - ax, py - ay
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = ((px - ax) * dx + (py - ay) * dy) / len2
-        s = ((ay - py) * dx - (ax - px) * dy) / len2
-        inner = np.abs(s) * np.sqrt(len2)
-    to_a = np.sqrt((ax - px) * (ax - px) + (ay - py) * (ay - py))
-    to_b = np.sqrt((bx - px) * (bx - px) + (by - py) * (by - py))
+        r = u * dx
+        r += v * dy
+        r /= len2
+        out = u * dy
+        out -= v * dx
+        out /= len2
+        np.abs(out, out=out)
+        out *= np.sqrt(len2)  # the distance to the line, inside the segment
+    u *= u
+    v *= v
+    u += v
+    to_a = np.sqrt(u, out=u)
+    dx = np.subtract(bx, px, out=dx)
+    dy = np.subtract(by, py, out=dy)
+    dx *= dx
+    dy *= dy
+    dx += dy
+    to_b = np.sqrt(dx, out=dx)
     # A == B: the distance to A (GEOS's first test); r <= 0: to A; r >= 1: to B
-    return np.where((len2 == 0) | (r <= 0), to_a, np.where(r >= 1, to_b, inner))
+    np.copyto(out, to_b, where=r >= 1)
+    np.copyto(out, to_a, where=(len2 == 0) | (r <= 0))
+    return out
 
 
 def closest_point(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,

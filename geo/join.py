@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import costs, secure, territories
-from geo._arrays import NONE, codes_of, expand, first_by, reused_heap
+from geo._arrays import NONE, codes_of, expand, reused_heap, text_form
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.outlines import admin_area, gas_nearby, in_country, points_tree
@@ -63,7 +63,8 @@ def reachable_pois(sites: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
 
 def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSeries,
                load_mw: float, settings: Settings, *,
-               subdivision: np.ndarray | None = None) -> pd.DataFrame:
+               subdivision: np.ndarray | None = None,
+               site_xyz: np.ndarray | None = None) -> pd.DataFrame:
     """Best point of interconnection within ``max_tie_km`` of each site.
 
     Among the ``poi_neighbours`` nearest substations in reach, the best is the one whose
@@ -83,6 +84,8 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
         ``points`` their geometries in the same order.
     subdivision
         The sites' subdivision codes (cost region of the Southeast), in the sites' order.
+    site_xyz
+        The sites' unit vectors (:func:`layers.sphere.unit_xyz`), when the caller has them.
     """
     n = len(sites)
     out = pd.DataFrame({"poi_sub_id": pd.Series([None] * n, dtype=object),
@@ -110,7 +113,7 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     poi_figures = {"firm_mw": firm_all, "hosting_mw": hosting_all, "poi_voltage_kv": kv_all}
     subs = pois.index.to_numpy(dtype=object)
     rank_id = np.argsort(np.argsort(subs.astype(str))).astype(float)  # sub_id order as a number
-    xyz = _xyz(sites.geometry.iloc[todo])
+    xyz = _xyz(sites.geometry.iloc[todo]) if site_xyz is None else site_xyz[todo]
     chosen_sub = np.full(len(todo), -1, dtype=np.int64)
     chosen_km = np.full(len(todo), np.nan)
     nearest_km = np.full(len(todo), np.nan)     # to the nearest eligible substation
@@ -151,6 +154,41 @@ def assign_poi(sites: gpd.GeoDataFrame, pois: pd.DataFrame, points: gpd.GeoSerie
     return out
 
 
+def first_by(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Column of the first slot per row in the lexicographic order of ``keys`` (n x k each,
+    most important first); equal rows go to the lowest slot, as a stable sort would.
+
+    Equivalent to a row-wise ``lexsort`` but O(n k) per key: each key keeps only the slots
+    that reach the row's minimum among the slots still in the running. A row down to one
+    slot is decided: the later keys read only that slot, where a NaN (whose minimum is
+    NaN) clears the row (slot 0), as the test of every slot would.
+    """
+    alive = np.ones(keys[0].shape, dtype=bool)
+    rows = np.arange(len(alive))  # rows with two or more slots in the running
+    single = np.zeros(0, dtype=np.intp)  # rows down to one slot, and that slot
+    slot = np.zeros(0, dtype=np.intp)
+    for key in keys:
+        values = key.astype(float, copy=False)
+        nan = np.isnan(values[single, slot])
+        if nan.any():
+            alive[single[nan]] = False
+            single, slot = single[~nan], slot[~nan]
+        if not len(rows):
+            continue
+        whole = len(rows) == len(alive)
+        part = alive if whole else alive[rows]
+        masked = np.where(part, values if whole else values[rows], np.inf)
+        part &= masked == masked.min(axis=1, keepdims=True)
+        if not whole:
+            alive[rows] = part
+        count = part.sum(axis=1)
+        one = count == 1
+        single = np.r_[single, rows[one]]
+        slot = np.r_[slot, part[one].argmax(axis=1)]
+        rows = rows[count > 1]
+    return alive.argmax(axis=1)
+
+
 #: Sites per block in the n x k neighbour queries and path figures (bounds their memory).
 _CHUNK = 65_536
 
@@ -164,15 +202,17 @@ _HYDRO_BLOCK = 64
 HYDRO_RADIUS_KM = 100.0
 
 
-def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame) -> pd.DataFrame:
+def hydro_nearby(sites: gpd.GeoDataFrame, plants: gpd.GeoDataFrame,
+                 site_xyz: np.ndarray | None = None) -> pd.DataFrame:
     """Hydro capacity within :data:`HYDRO_RADIUS_KM` (100 km) and distance to the nearest
-    hydro plant."""
+    hydro plant. ``site_xyz``: the sites' unit vectors, when the caller has them."""
     hydro = plants[(plants["fuel"] == "hydro") & plants["capacity_mw"].notna()]
     n = len(sites)
     if len(hydro) == 0:
         return pd.DataFrame({"hydro_mw_within_100km": np.zeros(n),
                              "nearest_hydro_km": np.full(n, np.nan)}, index=sites.index)
-    site_xyz, hydro_xyz = _xyz(sites.geometry), _xyz(hydro.geometry)
+    site_xyz = _xyz(sites.geometry) if site_xyz is None else site_xyz
+    hydro_xyz = _xyz(hydro.geometry)
     chord, _ = cKDTree(hydro_xyz).query(site_xyz, k=1)
     capacity = hydro["capacity_mw"].to_numpy(dtype=float)
     site_tree = cKDTree(site_xyz)
@@ -277,8 +317,9 @@ def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load
                                         tree), country[:, 0])
     candidates = metrics.loc[eligible].assign(
         interconnect=subs["interconnect"].reindex(eligible).to_numpy(dtype=object))
+    xyz = _xyz(sites.geometry)  # the sites on the unit sphere, for the POIs and hydro
     poi = assign_poi(sites, candidates, subs.geometry.loc[eligible], load_mw, settings,
-                     subdivision=subdivision)
+                     subdivision=subdivision, site_xyz=xyz)
     out = sites.copy(deep=False)  # new columns only: the candidates are not copied
     out["poi_sub_id"] = poi["poi_sub_id"]
     out["tie_distance_km"] = poi["tie_distance_km"]
@@ -292,18 +333,18 @@ def _enrich(sites: gpd.GeoDataFrame, layers: Layers, metrics: pd.DataFrame, load
     s = subs.reindex(per["poi_sub_id"].where(per["poi_sub_id"].isin(subs.index)).to_numpy())
 
     # Column by column, not ``out.join(...)``: each join copies every column of the frame.
-    for part in (hydro_nearby(sites, layers.plants),
+    for part in (hydro_nearby(sites, layers.plants, xyz),
                  gas_nearby(sites, layers.gas_fields, centres.get("gas_fields"), tree),
                  land_price(sites, layers.land_prices, layers.land_raster, land_prices,
                             land_unit, label="state average" if not layers.reports.get(
                                 "land_prices") else "area average",
-                            price_column=price_column)):
+                            price_column=price_column, tree=tree)):
         for name, column in part.items():
             out[name] = column
     del tree  # before the territories, where enrich peaks
-    out["subdivision"] = subdivision
-    who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy()[at])
+    out["subdivision"] = text_form(subdivision)
+    who = territories.tag(out, layers.territories, poi=s.geometry.to_numpy(), poi_codes=at)
     for name, column in who.items():
-        out[name] = column
-    out["country_iso3"] = country[:, 1]
+        out[name] = text_form(column)
+    out["country_iso3"] = text_form(country[:, 1])
     return out

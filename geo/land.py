@@ -10,8 +10,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._arrays import NONE
+from geo._arrays import NONE, text_form
 from geo.errors import DataSourceError, LayerValidationError
+from geo.grid import serving
+from geo.outlines import contained
 from layers import adapters
 
 log = logging.getLogger(__name__)
@@ -112,27 +114,32 @@ def sample_raster(path: str | Path, lon: np.ndarray, lat: np.ndarray,
     return out * UNITS[unit]
 
 
-def sample_polygons(prices: gpd.GeoDataFrame, points: gpd.GeoSeries) -> tuple[np.ndarray,
-                                                                              np.ndarray]:
-    """Price and year of the polygon containing each point (NaN where none does)."""
-    pts = gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs=points.crs)
-    hit = gpd.sjoin(pts, prices[["price_usd_per_acre", "year", "geometry"]],
-                    how="left", predicate="within")
-    hit = hit[~hit.index.duplicated(keep="first")]
+def sample_polygons(prices: gpd.GeoDataFrame, points: gpd.GeoSeries,
+                    tree: serving.Squares | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Price and year of the polygon containing each point (NaN where none does).
+
+    The first containing polygon, as ``geopandas.sjoin(predicate="within")`` keeps it
+    (:func:`geo.outlines.contained`); ``tree``: :func:`geo.outlines.points_tree` of the
+    same points, when the caller has it."""
+    which = contained(points, prices, tree)
     # na_value: pandas before 2.2 refuses to turn a nullable Int64 column with NA into floats
-    return (hit["price_usd_per_acre"].to_numpy(dtype=float, na_value=np.nan),
-            pd.to_numeric(hit["year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    price = np.r_[prices["price_usd_per_acre"].to_numpy(dtype=float, na_value=np.nan), np.nan]
+    year = np.r_[pd.to_numeric(prices["year"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan), np.nan]
+    return price[which], year[which]  # -1 (no polygon): the NaN at the end
 
 
 def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,
                raster: Path | None, user: str | Path | None = None,
                unit: str | None = None, label: str = "area average",
-               price_column: str | None = None) -> pd.DataFrame:
+               price_column: str | None = None,
+               tree: serving.Squares | None = None) -> pd.DataFrame:
     """``land_price_usd_per_acre`` and ``land_price_note`` for each site.
 
     A user file (``--land-prices``) wins: a GeoTIFF is sampled, anything else is read as
     price polygons (``price_column`` in ``unit``, default ``price_usd_per_acre``).
     Otherwise the layer's polygons are used, or its raster when it has no polygons.
+    ``tree``: :func:`geo.outlines.points_tree` of the sites, when the caller has it.
     """
     index = sites.index
     if user is not None:
@@ -155,10 +162,11 @@ def land_price(sites: gpd.GeoDataFrame, prices: gpd.GeoDataFrame | None,
             return pd.DataFrame({"land_price_usd_per_acre": np.nan, "land_price_note": None},
                                 index=index)
         return land_price(sites, None, None, raster, unit)
-    price, year = sample_polygons(prices, sites.geometry)
+    price, year = sample_polygons(prices, sites.geometry, tree)
     known, inverse = np.unique(year, return_inverse=True)  # a few vintages: format each once
     text = np.array([label + ("" if np.isnan(y) else f", {int(y)}") for y in known.tolist()],
                     dtype=object)
     labels = text[inverse.reshape(-1)] if len(year) else np.array([], dtype=object)
     note = np.where(np.isnan(price), NONE, labels)
-    return pd.DataFrame({"land_price_usd_per_acre": price, "land_price_note": note}, index=index)
+    return pd.DataFrame({"land_price_usd_per_acre": price, "land_price_note": text_form(note)},
+                        index=index)

@@ -17,7 +17,7 @@ import shapely
 from pyproj import Geod, Transformer
 
 from geo import distance_field
-from geo._arrays import NONE, codes_of
+from geo._arrays import NONE, codes_of, text_form
 from geo.grid import serving
 from layers import Layers
 
@@ -35,7 +35,7 @@ def points_tree(points: gpd.GeoSeries) -> serving.Squares:
     return serving.squares(np.asarray(points.to_numpy(), dtype=object))
 
 
-def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
+def contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
                tree: serving.Squares | None = None) -> np.ndarray:
     """Index of the (first) polygon containing each point, -1 where none does (lon/lat).
 
@@ -46,12 +46,14 @@ def _contained(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     """
     pts = np.asarray(points.to_numpy(), dtype=object)
     tree = tree if tree is not None else serving.squares(pts)
-    key = serving.hits(pts, polygons.geometry.to_numpy(), tree, predicate="contains")
+    key = serving.hits(pts, polygons.geometry.to_numpy(), tree, predicate="contains",
+                       ordered=False)
     pt, poly = key // max(len(polygons), 1), key % max(len(polygons), 1)
-    # keys are sorted by point, then polygon: the first of each point is its lowest polygon
-    hit, first = np.unique(pt, return_index=True)
-    which = np.full(len(pts), -1, dtype=np.int64)
-    which[hit] = poly[first]
+    # the first of each point is its lowest polygon: a minimum per point, no sort
+    none = np.iinfo(np.int64).max
+    which = np.full(len(pts), none, dtype=np.int64)
+    np.minimum.at(which, pt, poly)
+    which[which == none] = -1
     return which
 
 
@@ -75,7 +77,7 @@ def outside_lonlat(sites: gpd.GeoDataFrame, layers: Layers) -> dict[str, np.ndar
         if len(polys) == 0:
             out[name] = np.empty((0, 2))
             continue
-        miss = _contained(sites.geometry, polys) < 0
+        miss = contained(sites.geometry, polys) < 0
         out[name] = np.column_stack([sites.geometry.x.to_numpy()[miss],
                                      sites.geometry.y.to_numpy()[miss]])
     return out
@@ -101,7 +103,7 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     """
     pts = gpd.GeoSeries(points.to_numpy(), crs="EPSG:4326")
     polys = polygons[["geometry"]].reset_index(drop=True)
-    which = _contained(pts, polys, tree)
+    which = contained(pts, polys, tree)
     km = np.where(which >= 0, 0.0, np.nan)
     miss = np.flatnonzero(which < 0)
     if len(miss) == 0:
@@ -122,12 +124,28 @@ def _nearest_polygon(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame,
     p_polys = polys.geometry.iloc[kept].segmentize(0.05).to_crs(crs).to_numpy()
     near, ends = _nearest_outline(px, py, p_polys)
     near = kept[near]
+    # far sites share their nearest point (an outline's vertex): each distinct one once
+    code, rows = distinct_rows(ends)
     end_lon, end_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
-        ends[:, 0], ends[:, 1])
+        ends[rows, 0], ends[rows, 1])
+    end_lon, end_lat = np.asarray(end_lon)[code], np.asarray(end_lat)[code]
     _, _, d = _GEOD.inv(lon, lat, end_lon, end_lat)
     which[miss] = near
     km[miss] = d / 1000.0
     return which, km
+
+
+def distinct_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code and one row of each code, ``xy[rows][code]`` equal to ``xy`` bit for
+    bit (an (n, 2) float array; rows are alike when their bits are: 0.0 and -0.0 differ,
+    NaNs of one pattern agree)."""
+    bits = np.ascontiguousarray(xy, dtype=float).view(np.uint64)
+    x_code, x_values = pd.factorize(bits[:, 0])
+    y_code = pd.factorize(bits[:, 1])[0]
+    code, pairs = pd.factorize(y_code.astype(np.int64) * max(len(x_values), 1) + x_code)
+    rows = np.empty(len(pairs), dtype=np.int64)
+    rows[code] = np.arange(len(code))  # any row of a code: they are the same bits
+    return code, rows
 
 
 def _near_polygons(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray,
@@ -222,7 +240,7 @@ def gas_nearby(sites: gpd.GeoDataFrame, fields: gpd.GeoDataFrame,
         return pd.DataFrame({"gas_field": None, "gas_field_km": np.nan}, index=sites.index)
     which, km = _nearest_polygon(sites.geometry, fields, centre, tree=tree)
     names = fields["name"].to_numpy(dtype=object)[which]
-    return pd.DataFrame({"gas_field": names, "gas_field_km": km}, index=sites.index)
+    return pd.DataFrame({"gas_field": text_form(names), "gas_field_km": km}, index=sites.index)
 
 
 def admin_area(sites: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, code: str | list[str],

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo._arrays import NONE
+from geo._arrays import NONE, codes_of
 from geo.errors import LayerValidationError
 from geo.settings import Settings
 from layers.paths import data_dir
@@ -93,6 +93,23 @@ def lookup(subdivision: np.ndarray, settings: Settings,
            country: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Price (USD/MWh, NaN where unknown) and its note per site: the subdivision's price,
     else the country's (``country``: ISO 3166-1 alpha-3 codes, e.g. ``NOR``)."""
+    sub = np.asarray(subdivision, dtype=object)
+    # each distinct (subdivision, country) looked up once and spread over the sites
+    sub_code, sub_values = codes_of(sub)
+    if country is None:
+        price, note = _lookup(sub_values, settings, None)
+        return price[sub_code], note[sub_code]
+    country_code, country_values = codes_of(np.asarray(country, dtype=object))
+    pair, distinct = pd.factorize(sub_code.astype(np.int64) * len(country_values)
+                                  + country_code)
+    price, note = _lookup(sub_values[distinct // len(country_values)], settings,
+                          country_values[distinct % len(country_values)])
+    return price[pair], note[pair]
+
+
+def _lookup(subdivision: np.ndarray, settings: Settings, country: np.ndarray | None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`lookup` row by row (on the distinct pairs of values)."""
     path = settings.electricity_prices_file
     prices, notes = read_table(Path(path) if path is not None else None)
     codes = pd.Series(np.asarray(subdivision, dtype=object))

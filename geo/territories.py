@@ -37,19 +37,21 @@ NEAREST_CUTOFF = 0.6
 
 
 def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
-        poi: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        poi: np.ndarray | None = None, poi_codes: np.ndarray | None = None
+        ) -> dict[str, np.ndarray]:
     """The :data:`COLUMNS` for each site (EPSG:4326 points), in the sites' order.
 
     ``poi``: the POI point of each site (None where it has none), which ranks overlapping
-    utilities. The utility and the balancing authority follow
-    :func:`geo.grid.serving.serve`, the rule that gives the POIs their participation area.
+    utilities; or, with ``poi_codes`` (each site's position in ``poi``), the distinct POIs.
+    The utility and the balancing authority follow :func:`geo.grid.serving.serve`, the
+    rule that gives the POIs their participation area.
     """
     n = len(sites)
     out = {c: np.full(n, None, dtype=object) for c in COLUMNS}
     if n == 0 or len(territories) == 0:
         return out
     points = sites.geometry.to_numpy()
-    served = serving.serve(points, territories, poi)
+    served = serving.serve(points, territories, poi, poi_codes)
     retail, pairs = served.retail, served.pairs
     out["balancing_authority"] = served.balancing_authority
     first = pairs.drop_duplicates("site")
@@ -57,7 +59,12 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     names = retail["name"].astype(object).to_numpy()
     out["utility"][rows] = names[at]
     out["utility_eia_id"][rows] = retail["eia_id"].astype(object).to_numpy()[at]
-    out["iso_rto"][rows] = serving.text(retail, "iso_rto")[at]
+    iso_text = serving.text(retail, "iso_rto")
+    out["iso_rto"][rows] = iso_text[at]
+    # which rows hold a utility and an ISO, from the areas' (not row by row over objects)
+    has_utility, has_iso = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    has_utility[rows] = pd.notna(names)[at]
+    has_iso[rows] = pd.notna(iso_text)[at]
     others = pairs[pairs.duplicated("site")]
     if len(others):  # sorted by site: one "; "-joined run of names per site
         site = others["site"].to_numpy()
@@ -79,12 +86,13 @@ def tag(sites: gpd.GeoDataFrame, territories: gpd.GeoDataFrame,
     # the ISO polygons where the utility's own EIA-861 record says nothing: the first
     # containing one; a non-ISO area (no code) is an answer: no ISO
     hits = served.iso_pairs.drop_duplicates("site")
-    codes = serving.text(served.isos, "code")[hits["area"].to_numpy()]
-    missing = pd.isna(out["iso_rto"][hits["site"].to_numpy()])
-    out["iso_rto"][hits["site"].to_numpy()[missing]] = np.where(pd.isna(codes[missing]),
-                                                                NO_ISO, codes[missing])
-    known = pd.notna(out["utility"]) & pd.isna(out["iso_rto"])
-    out["iso_rto"][known] = NO_ISO
+    iso_code = serving.text(served.isos, "code")
+    area, hit_site = hits["area"].to_numpy(), hits["site"].to_numpy()
+    missing = ~has_iso[hit_site]
+    codes, no_code = iso_code[area[missing]], pd.isna(iso_code)[area[missing]]
+    out["iso_rto"][hit_site[missing]] = np.where(no_code, NO_ISO, codes)
+    has_iso[hit_site[missing]] = True
+    out["iso_rto"][has_utility & ~has_iso] = NO_ISO
     return out
 
 

@@ -52,6 +52,30 @@ def test_a_column_not_read_is_never_converted(monkeypatch):
     assert converted == ["tier"]
 
 
+def test_an_absent_column_reads_as_the_rows_length_without_converting_any(monkeypatch):
+    """``as_float``/``present``/``as_bool`` of a column the frame lacks are as long as the
+    frame (a block, merged mappings): no column (here a text one) is converted for it."""
+    from geo._arrays import as_bool, as_float, present, rows_at
+
+    converted = []
+    factorize = pd.factorize
+
+    def spy_text(values, *args, **kwargs):  # a text column is read through factorize
+        converted.append(values.name)
+        return factorize(values, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "factorize", spy_text)
+    monkeypatch.setattr(pd.Series, "to_numpy", lambda *a, **k: converted.append("num"))
+    data = arrays(pd.DataFrame({"site_id": list("abcde"), "rank": [1, 2, 3, 4, 5]}))
+    assert as_float(data, "existing_mw").shape == (5,)
+    assert present(data, "poi_sub_id").tolist() == [False] * 5
+    assert as_bool(rows(data, 1, 4), "x").shape == (3,)
+    assert as_bool(rows(data, 3, 9), "x").shape == (2,)
+    assert as_float(rows_at(data, np.array([4, 0])), "x").shape == (2,)
+    assert present(merged({}, data), "x").shape == (5,)
+    assert converted == []
+
+
 def test_rows_slice_a_block_and_keep_the_columns_lazy(monkeypatch):
     converted = []
     to_numpy = pd.Series.to_numpy
@@ -218,3 +242,37 @@ def test_codes_of_and_expand_give_back_the_column_as_a_frame_holds_it():
     column = pd.Series(["US", None, "US"], dtype=object).astype(pd.Series(["a"]).dtype)
     codes, distinct = codes_of(column)
     assert codes.tolist() == [0, 1, 0] and distinct[0] == "US" and pd.isna(distinct[1])
+
+
+@pytest.mark.parametrize("values", [
+    np.array(["b", None, "a", np.nan, "b", "b"], dtype=object),  # text and both nulls
+    np.array([None, np.nan], dtype=object),                      # no text: as it is
+    np.array(["a", 1, True, None], dtype=object),                # not all text
+    np.array([1.5, np.nan]),                                     # numbers
+    np.array([], dtype=object)])
+def test_text_form_is_the_frame_form_made_among_the_distinct_texts(values, monkeypatch):
+    import geo._arrays as arr
+
+    plain = arr.pandas_form(values)
+    sizes: list[int] = []
+    form = arr.pandas_form
+    monkeypatch.setattr(arr, "pandas_form", lambda v: sizes.append(len(v)) or form(v))
+    got = arr.text_form(values)
+    frame = pd.DataFrame({"c": got})
+    pd.testing.assert_frame_equal(frame, pd.DataFrame({"c": plain}), check_exact=True)
+    if isinstance(getattr(plain, "dtype", None), pd.StringDtype) and len(values) == 6:
+        # pandas 3: the texts "b", "a" and one null converted, then taken by arrow
+        assert sizes == [3] and frame["c"].tolist()[:3] == ["b", plain[1], "a"]
+        assert frame["c"].isna().tolist() == [False, True, False, True, False, False]
+
+
+def test_add_columns_holds_the_new_arrays_as_they_are_and_copies_one_given_twice():
+    from geo._arrays import add_columns
+
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}, index=[10, 11])
+    twice, other = np.array([5.0, 6.0]), np.array([7.0, 8.0])
+    out = add_columns(frame, {"b": twice, "c": twice, "d": other})
+    assert out.columns.tolist() == ["a", "b", "c", "d"] and out.index.tolist() == [10, 11]
+    assert out["c"].tolist() == [5.0, 6.0] and out["d"].tolist() == [7.0, 8.0]
+    # the array given twice is held twice, not shared (a write to one leaves the other)
+    assert not np.shares_memory(out["b"].to_numpy(), out["c"].to_numpy())

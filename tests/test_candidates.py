@@ -145,3 +145,18 @@ def test_h3_site_ids_and_names_are_the_cells_hex_strings():
     want = pd.Series(np.array(["H3 8712c86c8ffffff", "H3 8712c86c9ffffff",
                                "H3 872ab2a41ffffff"], dtype=object), name="site_name")
     pd.testing.assert_series_equal(pd.Series(sites["site_name"]), want, check_exact=True)
+
+
+def test_the_centres_come_from_h3_without_its_api_layer_and_are_the_same():
+    """H3 cell centres from ``h3._cy`` directly (the numpy_int API passes the integer on):
+    the same numbers as the API's, to the bit, at the poles, the antimeridian, pentagons."""
+    import h3
+    import h3.api.numpy_int as h3n
+
+    centre = candidates._centre_function()
+    assert centre is not h3n.cell_to_latlng and centre is h3._cy.cell_to_latlng
+    cells = [h3n.latlng_to_cell(lat, lon, res) for lat, lon in
+             [(90.0, 0.0), (-89.9, 10.0), (0.0, 180.0), (0.0, -179.99), (40.7, -74.0)]
+             for res in (0, 7, 15)] + [int(p) for p in h3n.get_pentagons(9)]
+    assert [centre(c) for c in cells] == [h3n.cell_to_latlng(c) for c in cells]
+    assert centre(cells[13]) == pytest.approx((40.7, -74.0), abs=0.02)  # res 7: New York

@@ -102,6 +102,12 @@ def test_poi_without_any_host_takes_the_most_headroom_and_respects_max_tie():
                         index=pd.Index(["a", "b"], name="sub_id"))
     out = join.assign_poi(sites, pois, _pts(coords), 300.0, Settings())
     assert out["poi_sub_id"].tolist() == ["b", None]
+    # the sites' unit vectors from the caller (enrich shares them with hydro): the same
+    pd.testing.assert_frame_equal(join.assign_poi(sites, pois, _pts(coords), 300.0, Settings(),
+                                                  site_xyz=join._xyz(sites.geometry)), out)
+    swapped = join.assign_poi(sites, pois, _pts(coords), 300.0, Settings(),
+                              site_xyz=join._xyz(sites.geometry)[::-1])
+    assert swapped["poi_sub_id"].tolist() == [None, "b"]  # theirs are used
     assert np.isnan(out["tie_distance_km"].iloc[1])
     # the distance to the grid: to the nearest substation, in reach (a, not the chosen b)
     # or not (1,400 km from "far")
@@ -140,6 +146,12 @@ def test_hydro_within_radius_and_nearest():
     # 45.45 N is ~50 km away (inside), 46.5 N ~167 km (outside); the co-located 70 MW counts
     assert out["hydro_mw_within_100km"].iloc[0] == pytest.approx(570.0)
     assert out["nearest_hydro_km"].iloc[0] == pytest.approx(0.0, abs=1e-6)
+    # the sites' unit vectors from the caller (enrich shares them with assign_poi): the same
+    pd.testing.assert_frame_equal(join.hydro_nearby(sites, plants, join._xyz(sites.geometry)),
+                                  out, check_exact=True)
+    far = join.hydro_nearby(sites, plants, join._xyz(_pts([(-120.0, 46.5)])))
+    # theirs are used: at 46.5 N the 800 MW plant alone is within 100 km (45.45 N: 117 km)
+    assert far["hydro_mw_within_100km"].iloc[0] == pytest.approx(800.0)
 
 
 def test_gas_inside_is_zero_outside_is_geodesic():
@@ -187,7 +199,7 @@ def test_contained_is_the_first_polygon_as_sjoin_finds_it():
     polys = gpd.GeoDataFrame(geometry=[box(1, 1, 3, 3), box(0, 0, 2, 2), box(5, 5, 6, 6)],
                              crs="EPSG:4326")
     pts = _pts([(0.5, 0.5), (1.5, 1.5), (2.5, 2.5), (3.0, 2.0), (10, 10), (5.5, 5.5)])
-    which = outlines._contained(pts, polys)
+    which = outlines.contained(pts, polys)
     assert which.tolist() == [1, 0, 0, -1, -1, 2]
     hit = gpd.sjoin(gpd.GeoDataFrame(geometry=pts), polys, how="left", predicate="within")
     plain = hit[~hit.index.duplicated(keep="first")]["index_right"].fillna(-1)
@@ -260,3 +272,41 @@ def test_a_site_near_a_border_never_takes_the_neighbours_state():
     near = admin_area(nelway, layers.load("CA").subdivisions, "code", 10.0)
     assert near.tolist() == ["CA-BC", "CA-BC"]
     assert in_country(near, country[:, 0]).tolist() == ["CA-BC", None]
+
+
+def test_distinct_rows_codes_rows_by_their_bits():
+    xy = np.array([[1.0, 2.0], [0.0, 2.0], [1.0, 2.0], [-0.0, 2.0], [np.nan, 5.0],
+                   [2.0, 1.0], [np.nan, 5.0], [0.0, 2.0]])
+    code, rows = outlines.distinct_rows(xy)
+    assert code.tolist() == [0, 1, 0, 2, 3, 4, 3, 1]  # 0.0 and -0.0 apart, NaN with NaN
+    assert len(rows) == 5
+    got = xy[rows][code]
+    assert (got.view(np.uint64) == xy.view(np.uint64)).all()
+    assert outlines.distinct_rows(np.zeros((0, 2)))[0].tolist() == []
+
+
+def test_first_by_is_a_rowwise_stable_lexsort_and_a_nan_clears_its_row():
+    # by hand: row 0 ties on the first key (slots 0, 2), the second picks slot 2; row 1 is
+    # decided by the first key alone (slot 1); row 2 ties throughout: the lowest slot (1)
+    a = np.array([[1.0, 3.0, 1.0], [5.0, 0.0, 2.0], [9.0, 4.0, 4.0]])
+    b = np.array([[7.0, 0.0, 6.0], [0.0, 9.0, 0.0], [0.0, 1.0, 1.0]])
+    assert join.first_by((a, b)).tolist() == [2, 1, 1]
+    # a NaN at a decided row's slot clears the row (slot 0), elsewhere it loses nothing
+    c = np.array([[0.0, 0.0, 0.0], [0.0, np.nan, 0.0], [np.nan, 0.0, 0.0]])
+    assert join.first_by((a, b, c)).tolist() == [2, 0, 1]
+
+    def every_slot(keys):  # each key tested on every slot (the reference)
+        alive = np.ones(keys[0].shape, dtype=bool)
+        for key in keys:
+            masked = np.where(alive, key.astype(float), np.inf)
+            alive &= masked == masked.min(axis=1, keepdims=True)
+        return alive.argmax(axis=1)
+
+    rng = np.random.default_rng(5)
+    keys = tuple(rng.integers(0, 3, (2000, 6)).astype(float) for _ in range(5))
+    keys[3][rng.random((2000, 6)) < 0.01] = np.nan
+    keys = (rng.random((2000, 6)) < 0.2, *keys, np.tile(np.arange(6.0), (2000, 1)))
+    assert join.first_by(keys).tolist() == every_slot(keys).tolist()
+    clean = tuple(k for i, k in enumerate(keys) if i != 4)  # no NaN: a stable lexsort
+    want = [np.lexsort(tuple(k[i].astype(float) for k in clean[::-1]))[0] for i in range(2000)]
+    assert join.first_by(clean).tolist() == want

@@ -79,3 +79,24 @@ def test_sovereignty_tags_are_looked_up_once_per_country_and_spread_over_the_sit
                                               "unknown"]
     assert tagged["eu_adequacy"].tolist() == ["no", "unknown", "unknown", "member", "no"]
     assert tagged["sovereignty_bloc"].dtype == pd.Series(["a"]).dtype  # text, as before
+
+
+def test_sample_polygons_takes_the_first_polygon_that_contains_the_point():
+    from shapely.geometry import box
+
+    from geo.outlines import points_tree
+
+    # two overlapping squares: A [0, 2] x [0, 2] (100 USD, 2020), B [1, 3] x [0, 2] (200,
+    # no year); points in both, in B alone, on A's outline only (not within), outside
+    prices = gpd.GeoDataFrame({"price_usd_per_acre": [100.0, 200.0],
+                               "year": pd.array([2020, None], dtype="Int64")},
+                              geometry=[box(0, 0, 2, 2), box(1, 0, 3, 2)], crs=4326)
+    pts = gpd.GeoSeries(gpd.points_from_xy([1.5, 2.5, 0.0, 5.0], [1.0, 1.0, 1.0, 1.0]),
+                        crs=4326)
+    for tree in (None, points_tree(pts)):
+        price, year = land.sample_polygons(prices, pts, tree)
+        np.testing.assert_array_equal(price, [100.0, 200.0, np.nan, np.nan])
+        np.testing.assert_array_equal(year, [2020.0, np.nan, np.nan, np.nan])
+    # the same as the spatial join it stands for
+    hit = gpd.sjoin(gpd.GeoDataFrame(geometry=pts), prices, how="left", predicate="within")
+    np.testing.assert_array_equal(hit[~hit.index.duplicated()]["price_usd_per_acre"], price)

@@ -331,6 +331,25 @@ def test_outside_the_us_a_site_takes_its_province_then_its_country_price() -> No
     assert prices.figures_outside_us(out.iloc[3:]) is None           # a US run: nothing
 
 
+def test_prices_are_looked_up_once_per_distinct_subdivision_and_country(monkeypatch) -> None:
+    # 4 distinct (subdivision, country) pairs over 4,000 rows, nulls as None and NaN alike
+    sub = np.array(["US-TX", None, "CA-AB", np.nan] * 1000, dtype=object)
+    country = np.array(["USA", "NOR", "CAN", "NOR"] * 1000, dtype=object)
+    seen = []
+    lookup = prices._lookup
+    monkeypatch.setattr(prices, "_lookup", lambda *a: seen.append(len(a[0])) or lookup(*a))
+    price, note = prices.lookup(sub, S, country)
+    assert seen == [3]  # the two null subdivisions in Norway are one pair
+    assert price[:4].tolist()[:2] == [66.0, 36.14] and np.isnan(price[2])
+    assert note[:4].tolist() == ["EIA 2023",
+                                 "Statistics Norway Q4 2019 (energy only, no grid rent or taxes)",
+                                 None, note[1]]
+    np.testing.assert_array_equal(price, np.tile(price[:4], 1000))
+    assert note.dtype == object and note.tolist() == note[:4].tolist() * 1000
+    price, note = prices.lookup(sub[:3], S)  # no country: by subdivision alone
+    assert price[0] == 66.0 and np.isnan(price[1:]).all() and note.tolist()[1:] == [None] * 2
+
+
 def test_world_price_table_refuses_a_bad_row_naming_its_line() -> None:
     from layers.build import electricity_prices as build
 

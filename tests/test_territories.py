@@ -66,6 +66,23 @@ def test_overlaps_the_poi_first_then_customers_and_the_others_named():
     assert out.loc[0, "balancing_authority"] == "PJM" and out.loc[0, "iso_rto"] == "PJM"
 
 
+def test_the_distinct_pois_with_each_sites_code_give_what_each_sites_poi_gives():
+    """``poi_codes``: sites sharing a POI name it by its position among the distinct POIs
+    (one a substation, not placed again per site); a code of a missing POI finds nothing."""
+    sites = _sites((5, 5), (5, 5), (5, 5), (5.2, 5), (5, 5), (25, 5), (50, 50))
+    distinct = np.array([Point(1, 1), None, Point(5, 5), Point(25, 5)], dtype=object)
+    codes = np.array([0, 1, 0, 1, 2, 3, 1])
+    # Small Coop has more customers here: it serves a site in both territories unless the
+    # site's POI lies in Big IOU alone (1, 1)
+    coop = _areas().assign(customers=[5_000, 1_000_000, 2_000, None, None])
+    got = pd.DataFrame(territories.tag(sites, coop, poi=distinct, poi_codes=codes))
+    want = pd.DataFrame(territories.tag(sites, coop, poi=distinct[codes]))
+    pd.testing.assert_frame_equal(got, want)
+    assert got["utility"].tolist()[:6] == ["Big IOU", "Small Coop", "Big IOU", "Small Coop",
+                                           "Small Coop", "Mountain Muni"]
+    assert got["utility_overlap"].tolist()[:2] == ["Small Coop", "Big IOU"]
+
+
 def test_the_ba_polygon_and_the_non_iso_area_fill_what_the_utility_does_not_say():
     out = pd.DataFrame(territories.tag(_sites((25, 5), (35, 5)), _areas()))
     assert out.loc[0].tolist() == ["Mountain Muni", "3", "XBA", NO_ISO, None]
@@ -264,10 +281,15 @@ def test_containing_by_squares_finds_the_pairs_a_tree_of_the_points_finds(monkey
     got = serving.containing(points, areas, ordered=False)
     assert got["site"].tolist() == site[order].tolist()
     assert got["area"].tolist() == area[order].tolist()
+    anyhow = serving.containing(points, areas, ordered=None)  # the same pairs, unsorted
+    assert anyhow.sort_values(["site", "area"], ignore_index=True).equals(got)
     whole = serving.squares(points).tree.query(np.array(polygons), predicate="contains")[0]
     assert len(whole) > 0 and len(got) > 3000  # some squares are taken whole
-    # "contains" (outlines._contained): a point on an outline is not contained
+    # "contains" (outlines.contained): a point on an outline is not contained
     area, site = shapely.STRtree(points[:-1]).query(np.array(polygons), predicate="contains")
     strict = serving.hits(points, np.array(polygons), serving.squares(points), "contains")
     assert strict.tolist() == np.sort(site * len(polygons) + area).tolist()
+    loose = serving.hits(points, np.array(polygons), serving.squares(points), "contains",
+                         ordered=False)  # the same keys, not sorted
+    assert np.sort(loose).tolist() == strict.tolist() and loose.tolist() != strict.tolist()
     assert len(strict) < len(got)  # points on the edges were left out

@@ -95,12 +95,13 @@ def squares(points: np.ndarray) -> Squares:
 
 
 def hits(points: np.ndarray, geoms: np.ndarray, grid: Squares,
-         predicate: str = "intersects") -> np.ndarray:
+         predicate: str = "intersects", ordered: bool = True) -> np.ndarray:
     """Sorted keys ``site * len(geoms) + area`` of every area that intersects (or, with
     ``predicate="contains"``, contains) a point: the pairs of
     ``STRtree(points).query(geoms, predicate=predicate)``. A square that an area contains
     (contains properly, for ``contains``: no point on the outline) gives all its points;
-    the points of a square it only meets are tested one by one (prepared areas)."""
+    the points of a square it only meets are tested one by one (prepared areas).
+    ``ordered=False``: the same keys in no particular order (not sorted)."""
     if len(grid.where) == 0:
         return np.zeros(0, np.int64)
     whole = {"intersects": "contains", "contains": "contains_properly"}[predicate]
@@ -123,17 +124,19 @@ def hits(points: np.ndarray, geoms: np.ndarray, grid: Squares,
             site, at = site[ok], at[ok]
         keys.append(site * width + at)
     out = np.concatenate(keys)
-    out.sort()
+    if ordered:
+        out.sort()
     return out
 
 
 def containing(points: np.ndarray, areas: gpd.GeoDataFrame, tree: Squares | None = None,
-               ordered: bool = True) -> pd.DataFrame:
+               ordered: bool | None = True) -> pd.DataFrame:
     """(site, area) row positions of every area that contains a point (points may be None).
 
     ``ordered``: ordered by site, then as a tree of the areas lists them for that point
-    (where a first hit is taken); otherwise by site, then area. ``tree``: :func:`squares`
-    of the same points, to reuse.
+    (where a first hit is taken); ``False``: by site, then area; ``None``: in no particular
+    order (the caller sorts them itself). ``tree``: :func:`squares` of the same points, to
+    reuse.
 
     Which areas contain which point is asked square by square (:func:`hits`): most
     points lie in a square wholly inside or outside an area and are never tested alone. The
@@ -143,14 +146,24 @@ def containing(points: np.ndarray, areas: gpd.GeoDataFrame, tree: Squares | None
         return pd.DataFrame({"site": np.zeros(0, np.int64), "area": np.zeros(0, np.int64)})
     geoms = areas.geometry.to_numpy()
     grid = tree if tree is not None else squares(points)
-    hit = hits(points, geoms, grid)
+    hit = hits(points, geoms, grid, ordered=ordered is not None)
     width = np.int64(len(areas))
-    if not ordered:
-        return pd.DataFrame({"site": hit // width, "area": hit % width})
-    box_site, box_area = shapely.STRtree(geoms).query(points[grid.where])
-    box_site = grid.where[box_site]
+    site, area = hit // width, hit % width
+    if ordered is None:
+        return pd.DataFrame({"site": site, "area": area})
+    several = np.flatnonzero(np.r_[False, site[1:] == site[:-1]])
+    if not ordered or len(several) == 0:
+        return pd.DataFrame({"site": site, "area": area})
+    # the tree order matters only where a point has several areas: those points alone
+    multi = np.unique(site[several])
+    box_site, box_area = shapely.STRtree(geoms).query(points[multi])
+    box_site = multi[box_site]
     keep = member(box_site.astype(np.int64) * width + box_area, hit)
-    return pd.DataFrame({"site": box_site[keep], "area": box_area[keep]})
+    single = ~member(site, multi)
+    site = np.r_[site[single], box_site[keep]]
+    area = np.r_[area[single], box_area[keep]]
+    order = np.argsort(site, kind="stable")
+    return pd.DataFrame({"site": site[order], "area": area[order]})
 
 
 def member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -193,10 +206,10 @@ def control_areas(points: np.ndarray, territories: gpd.GeoDataFrame,
         return out
     if iso_hits is None:
         iso_hits = containing(points, territories.iloc[iso_rows], tree, ordered=False)
-    ba_hits = containing(points, territories.iloc[ba_rows], tree, ordered=False)
+    ba_hits = containing(points, territories.iloc[ba_rows], tree, ordered=None)  # sorted below
     site = np.r_[ba_hits["site"].to_numpy(np.int64), iso_hits["site"].to_numpy(np.int64)]
     row = np.r_[ba_rows[ba_hits["area"].to_numpy()], iso_rows[iso_hits["area"].to_numpy()]]
-    keep = pd.notna(code[row])
+    keep = pd.notna(code)[row]
     site, row = site[keep], row[keep]
     size = np.full(len(territories), np.nan)
     size[polygons] = shapely.area(territories.geometry.iloc[polygons].to_crs(EQUAL_AREA_CRS)
@@ -210,13 +223,14 @@ def control_areas(points: np.ndarray, territories: gpd.GeoDataFrame,
 
 
 def serve(points: np.ndarray, territories: gpd.GeoDataFrame,
-          poi: np.ndarray | None = None) -> Served:
+          poi: np.ndarray | None = None, poi_codes: np.ndarray | None = None) -> Served:
     """The utility, balancing authority and ISO/RTO polygons of each point (EPSG:4326 points,
     None where a point is missing) by the module's rule.
 
     ``poi``: the POI point of each point (None where it has none), which ranks overlapping
     utilities; without it (a substation) every territory containing the point contains its
-    POI.
+    POI. ``poi_codes``: each point's position in ``poi``, which then holds the distinct
+    POIs (many points share one: each is placed once).
     """
     points = np.asarray(points, dtype=object)
     if territories.crs is not None and not territories.crs.equals("EPSG:4326"):
@@ -226,13 +240,18 @@ def serve(points: np.ndarray, territories: gpd.GeoDataFrame,
     isos = territories[kind == "iso_rto"].reset_index(drop=True)
     tree = squares(points)  # one for every kind of area
 
-    pairs = containing(points, retail, tree, ordered=False)  # sorted by the keys below
+    # sorted by the keys below (an area's id rank is its own: no two pairs of a site tie)
+    pairs = containing(points, retail, tree, ordered=None)
     if poi is not None and len(pairs):
         # many sites share a POI: each distinct POI geometry is placed once
         poi = np.asarray(poi, dtype=object)
-        which = pd.factorize(pd.Series(shapely.to_wkb(poi)), use_na_sentinel=True)[0]
-        first = np.unique(which[which >= 0], return_index=True)[1]
-        at_poi = containing(poi[np.flatnonzero(which >= 0)[first]], retail, ordered=False)
+        if poi_codes is None:
+            which = pd.factorize(pd.Series(shapely.to_wkb(poi)), use_na_sentinel=True)[0]
+            first = np.unique(which[which >= 0], return_index=True)[1]
+            poi = poi[np.flatnonzero(which >= 0)[first]]
+        else:  # a missing POI has no area: its code finds no pair below
+            which = np.asarray(poi_codes)
+        at_poi = containing(poi, retail, ordered=False)
         width = np.int64(len(retail))
         pairs["at_poi"] = member(which[pairs["site"].to_numpy()].astype(np.int64) * width
                                  + pairs["area"].to_numpy(np.int64),
@@ -244,7 +263,11 @@ def serve(points: np.ndarray, territories: gpd.GeoDataFrame,
     control = control_areas(points, territories, tree, iso_pairs)
     site, area = pairs["site"].to_numpy(), pairs["area"].to_numpy()
     utility_ba = text(retail, "balancing_authority")
-    agrees = np.asarray(pd.notna(utility_ba[area]) & (utility_ba[area] == control[site]), bool)
+    # the utility's BA is the control area's: compared as codes of the BAs' texts (a
+    # missing one never agrees)
+    ba_code = pd.factorize(np.r_[utility_ba, control], use_na_sentinel=True)[0]
+    agrees = (ba_code[:len(retail)][area] >= 0) & (ba_code[:len(retail)][area]
+                                                   == ba_code[len(retail):][site])
     customers = pd.to_numeric(retail["customers"], errors="coerce").fillna(0).to_numpy(float) \
         if "customers" in retail else np.zeros(len(retail))
     tid = retail["territory_id"].astype(str).to_numpy() if "territory_id" in retail \
@@ -256,7 +279,8 @@ def serve(points: np.ndarray, territories: gpd.GeoDataFrame,
     pairs = pd.DataFrame({"site": site[order], "area": area[order]})
     first_row = pairs.drop_duplicates("site")
     ba = control.copy()  # the utility's own BA where EIA-861 names one
-    own = utility_ba[first_row["area"].to_numpy()]
+    own, has_own = utility_ba[first_row["area"].to_numpy()], pd.notna(utility_ba)[
+        first_row["area"].to_numpy()]
     rows = first_row["site"].to_numpy()
-    ba[rows[pd.notna(own)]] = own[pd.notna(own)]
+    ba[rows[has_own]] = own[has_own]
     return Served(retail, pairs, ba, isos, iso_pairs)
