@@ -147,6 +147,11 @@ class Settings(SettingsBase):
     #: Right-hand sides solved together per sparse LU solve (memory ~ n_bus * batch * 8 B).
     #: Our choice; it changes speed and memory, never a result.
     hosting_batch: int = Field(default=256, ge=1, json_schema_extra=RUNTIME)
+    #: Processes that screen an island's runs of POIs (geo.grid.island_runs) when the grid metrics
+    #: are computed, not read: None (default) one per core this process may use; 1 none (all
+    #: in this process). The results are the same bits whatever the number; each process
+    #: holds an island's factorisation and LODF store (TAMU's Eastern: about 2 GB).
+    grid_workers: int | None = Field(default=None, ge=1, json_schema_extra=MACHINE)
 
     # --- N-1 firm hosting (geo.grid.contingency) ---------------------------------------------
     #: Emergency rating as a multiple of the normal rating, used after an outage. 1.0 (the
@@ -518,7 +523,7 @@ def keyed(tag: str) -> tuple[str, ...]:
     >>> "n1_preexisting" in keyed("grid"), "land_weight" in keyed("grid")
     (True, False)
     >>> keyed("machine")
-    ('use_cache', 'cache_dir')
+    ('grid_workers', 'use_cache', 'cache_dir')
     """
     return tuple(name for name, field in Settings.model_fields.items()
                  if isinstance(field.json_schema_extra, dict)

@@ -28,6 +28,7 @@ For each island of the grid (docs/methods.md, "Load-hosting capacity"):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -43,7 +44,8 @@ from threadpoolctl import threadpool_limits
 
 from geo._arrays import NONE, as_bool, reused_heap
 from geo.errors import GridError
-from geo.grid import circuits, contingency, dispatch
+from geo.grid import circuits, contingency, dispatch, island_runs
+from geo.grid.lodf import Lodf
 from geo.grid.order import hilbert_index
 from geo.settings import Settings
 
@@ -168,22 +170,42 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     n1 = {"solves": 0, "shared": 0, "skipped_bridges": 0, "outages_screened": 0,
           "shift_checks": 0}
     xy = np.c_[shapely.get_x(subs.geometry.array), shapely.get_y(subs.geometry.array)]
+    # an island of many POIs is screened in runs with a paged LODF store, which go to
+    # worker processes (geo.grid.island_runs); the runs are the same whoever computes them
+    jobs: list[island_runs.Job] = []
+    for k in np.unique(island[todo]):
+        nodes = np.flatnonzero(island == k)
+        targets = todo[island[todo] == k]
+        cols, tcol = dispatch.island_columns(gen[nodes], area[nodes], area[targets])
+        area_mw[targets] = cols.sum(axis=0)[tcol]
+        area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
+                                      if len(area_labels) else NONE, "interconnection")
+        case2 = (None if gen2 is None or injection2 is None
+                 else (gen2[nodes], injection2[nodes]))
+        args = {"nodes": nodes, "e": e[e_island == k], "gen": cols, "tcol": tcol,
+                "targets": targets, "xy": xy, "settings": settings,
+                "circuit_lines": ln[ln_island == k], "injection": injection[nodes],
+                "case2": case2}
+        island_parts = island_runs.parts(len(targets), settings.hosting_batch)
+        jobs += [island_runs.Job(args, part, len(island_parts) > 1) for part in island_parts]
+    kept = reuse if reuse is not None else {}
+    n_workers = island_runs.workers(settings.grid_workers, sum(job.paged for job in jobs))
+    pages = island_runs.share_pages(jobs) if n_workers > 1 else None
+    found: dict[int, list[np.ndarray]] = {}
+    paged_solves = 0
     # SuperLU's triangular solves call BLAS on small supernodes: threaded OpenBLAS only
     # spins there (10x the CPU time on a busy 2-core machine), so one thread; the batches'
     # large arrays reuse the heap instead of fresh pages (geo._arrays.reused_heap)
-    with threadpool_limits(limits=1, user_api="blas"), reused_heap():
-        for k in np.unique(island[todo]):
-            nodes = np.flatnonzero(island == k)
-            targets = todo[island[todo] == k]
-            cols, tcol = dispatch.island_columns(gen[nodes], area[nodes], area[targets])
-            area_mw[targets] = cols.sum(axis=0)[tcol]
-            area_name[targets] = np.where(tcol > 0, area_labels[np.maximum(area[targets], 0)]
-                                          if len(area_labels) else NONE, "interconnection")
-            case2 = (None if gen2 is None or injection2 is None
-                     else (gen2[nodes], injection2[nodes]))
-            for rows, h, lim, knd, fm, fm2 in _island(nodes, e[e_island == k], cols, tcol,
-                                                      targets, xy, settings, ln[ln_island == k],
-                                                      n1, injection[nodes], reuse, case2):
+    with threadpool_limits(limits=1, user_api="blas"), reused_heap(), \
+            pages or contextlib.nullcontext():
+        for job, result in zip(jobs, island_runs.results(jobs, n_workers, kept), strict=True):
+            for name, count in result.counts.items():
+                n1[name] += count
+            if result.pkk is not None:       # a paged store: its solves are counted below
+                n1["solves"] -= result.counts["solves"]
+                paged_solves += result.counts["solves"]
+                found.setdefault(job.island, []).append(result.pkk)
+            for rows, h, lim, knd, fm, fm2 in result.batches:
                 host[rows], limiting[rows], kind[rows] = h, lim, knd
                 firm["firm_base_mw"][rows] = fm["firm_mw"]
                 if fm2 is not None:
@@ -203,6 +225,15 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
                 done += len(rows)
                 if progress is not None:
                     progress(done, total)
+    # a paged island's LODF solves are its pages, once each, however many processes solved
+    # them (each its own): the report is the same for any number of workers
+    merged = {k: island_runs.merged_pkk(pkks) for k, pkks in found.items()}
+    n1["solves"] += sum(int(np.isfinite(pkk).sum()) for pkk in merged.values())
+    if found:
+        LOG.info("hosting: %d runs, %d worker process(es), %d LODF solves in paged stores",
+                 len(jobs), n_workers if n_workers > 1 else 0, paged_solves)
+    if reuse is not None:
+        _keep_merged_stores(jobs, merged, reuse)
     out = pd.DataFrame({"hosting_mw": host, "limiting_line_id": limiting, "limit_kind": kind,
                         "hosting_status": status, **firm, "participation_area": area_name,
                         "area_headroom_mw": area_mw}, index=pd.Index(ids, name="sub_id"))
@@ -237,11 +268,30 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     return out
 
 
+def _keep_merged_stores(jobs: list[island_runs.Job], merged: dict[int, np.ndarray],
+                        reuse: dict) -> None:
+    """For each island screened in runs (paged stores), keep in ``reuse`` an unpaged store
+    (its factorisation made here if workers ran the runs) holding the edges' own PTDFs that
+    the runs' stores held: the same pages, so the same values, whoever ran them."""
+    for job in jobs:
+        start = job.island
+        if start not in merged or job.part.start != 0:
+            continue
+        tables: list = []
+        empty = {**job.args, "targets": job.args["targets"][:0], "tcol": job.args["tcol"][:0]}
+        with threadpool_limits(limits=1, user_api="blas"):
+            for _ in _island(**empty, n1=dict.fromkeys(island_runs.COUNTERS, 0), reuse=reuse,
+                             tables=tables):
+                pass
+        tables[0].seed_pkk(merged[start])
+
+
 def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarray,
             targets: np.ndarray, xy: np.ndarray,
             settings: Settings, circuit_lines: pd.DataFrame, n1: dict[str, int],
             injection: np.ndarray | None = None, reuse: dict | None = None,
-            case2: tuple[np.ndarray, np.ndarray] | None = None):
+            case2: tuple[np.ndarray, np.ndarray] | None = None, part: slice | None = None,
+            paged: bool = False, page_dir: str | None = None, tables: list | None = None):
     """Yield ``(rows, hosting_mw, limiting_line_id, limit_kind, firm, firm2)`` per batch for
     one island (``firm``: :meth:`geo.grid.contingency.Screen.firm`); N-1 counters go to
     ``n1``. ``injection`` (MW per bus, summing to 0: queued loads and who serves them) is
@@ -252,7 +302,13 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     ``firm2`` is its firm hosting (else None). It needs no solve per POI: the flow change
     per MW is linear in the participation, ``s2 = s − G[:, col] + g2`` with ``G`` and
     ``g2`` the flows of the participation vectors alone (one solve each), and its N-1
-    screen shares the island's LODF store."""
+    screen shares the island's LODF store.
+
+    ``part``: only these POIs of the island's screen order (a run, :mod:`geo.grid.island_runs`);
+    ``paged``: the LODF store solves whole pages (:attr:`geo.grid.lodf.Lodf.paged`; a store
+    kept in ``reuse`` is used only when it pages alike, and no own PTDF is seeded into it),
+    sharing pages through ``page_dir`` when given;
+    ``tables``: the store used is appended to it."""
     n, m = len(nodes), len(e)
     loc = np.full(nodes.max() + 1, -1, dtype=np.int64)
     loc[nodes] = np.arange(n)
@@ -271,7 +327,6 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     # the factorisation and the LODF store depend on the topology and the slack only
     key = ("island", int(nodes[0]), n, slack)
     kept = reuse.get(key) if reuse is not None else None
-    fresh = kept is None
     if kept is None:
         try:
             lu = splu(bmat[keep][:, keep].tocsc(), permc_spec="COLAMD")
@@ -282,12 +337,17 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
         line_ids = circuits.edge_names(e)
         kept = (lu, circ, None, e.index.to_numpy(), line_ids)
     lu, circ, lodf, edge_index, line_ids = kept
+    if lodf is not None and lodf.paged != paged:
+        lodf = None
+    fresh = lodf is None
     w_red = w[keep]
     # POIs in Hilbert-curve order of their places: a batch is a compact patch of the map,
     # so most edges near its POIs join two of them and their LODF columns are differences
     # of the batch's own solutions (Screen.offer) instead of solves
     order = np.argsort(hilbert_index(xy[targets]), kind="stable")
     targets, tcol = targets[order], tcol[order]
+    if part is not None:
+        targets, tcol = targets[part], tcol[part]
     # row of each bus in the solution buffer; the slack's angle is 0 in an extra last row
     red[slack] = n - 1
     iu, iv = red[eu], red[ev]
@@ -302,20 +362,25 @@ def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarra
     heads = _headroom(f0, limit, settings)
     cap_inc = (np.bincount(eu, weights=e["capacity_mw"].to_numpy(float), minlength=n)
                + np.bincount(ev, weights=e["capacity_mw"].to_numpy(float), minlength=n))
+    if lodf is None and paged:
+        lodf = Lodf(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, flows=flows, circ=circ,
+                    settings=settings, paged=True, page_dir=page_dir)
     screen = contingency.Screen(solve=lu.solve, red=red, eu=eu, ev=ev, bl=bl, f0=f0,
                                 limit=limit, circ=circ, settings=settings, flows=flows,
                                 lodf=lodf, base_flows=base_flows)
     if reuse is not None:
-        if fresh and reuse.get(SELF_PTDF) is not None:
+        if fresh and not paged and reuse.get(SELF_PTDF) is not None:
             screen.table.seed_pkk(reuse[SELF_PTDF][edge_index])
         reuse[key] = (lu, circ, screen.table, edge_index, line_ids)
+    if tables is not None:
+        tables.append(screen.table)
     screen2 = g_cols = g2 = None
     if case2 is not None:
         gen2, inj2 = case2
         w2 = gen2 / max(gen2.sum(), 1e-300)
-        part = np.zeros((n, w.shape[1] + 1))
-        part[: n - 1] = lu.solve(np.c_[w, w2][keep])
-        part_flows = flows @ part
+        theta_w = np.zeros((n, w.shape[1] + 1))
+        theta_w[: n - 1] = lu.solve(np.c_[w, w2][keep])
+        part_flows = flows @ theta_w
         g_cols, g2 = part_flows[:, :-1], part_flows[:, -1]
         f2 = base_flows
         if np.any(inj2):

@@ -14,8 +14,11 @@ solve without keeping its column.
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -82,6 +85,14 @@ class Lodf:
     settings: Settings
     solves: int = 0
     shared: int = 0
+    #: Solve whole pages: edges ``[p·batch, (p+1)·batch)`` together whenever one of them is
+    #: needed, and take nothing from the POIs' solutions (:meth:`offer`), so that every
+    #: stored value's last bits depend on its page alone, never on which POIs asked first
+    #: (the runs of :mod:`geo.grid.island_runs` share no store and must agree).
+    paged: bool = False
+    #: A folder that the processes screening the same island share: a paged store reads the
+    #: pages another process has solved from it and writes there those it solves.
+    page_dir: str | None = None
 
     def __post_init__(self) -> None:
         m = len(self.eu)
@@ -114,6 +125,8 @@ class Lodf:
         are both in the batch with the same participation column,
         ``ψ_k = B⁻¹(e_u − e_v) = θ_v − θ_u``, so ``p_·k = s[:, col(v)] − s[:, col(u)]``.
         """
+        if self.paged:
+            return
         col = np.full(self.n, -1, np.int64)
         col[b] = np.arange(len(b))
         cu, cv = col[self.eu], col[self.ev]
@@ -129,12 +142,18 @@ class Lodf:
 
     def ensure(self, edges: np.ndarray, pkk_only: bool = False) -> None:
         """Solve and keep the column and row of every edge in ``edges`` not yet stored;
-        with ``pkk_only``, only their own PTDF ``p_kk`` (one solve each, nothing kept)."""
+        with ``pkk_only``, only their own PTDF ``p_kk`` (one solve each, nothing kept).
+        A paged store solves and keeps the whole page of each (:attr:`paged`)."""
         todo = np.unique(edges)
         todo = todo[~(self.pkk_known[todo] if pkk_only else self.have(todo))]
         if not len(todo):
             return
         batch = max(int(self.settings.hosting_batch), 1)
+        if self.paged:
+            pages = np.unique(todo // batch) * batch
+            todo = (pages[:, None] + np.arange(batch)).ravel()
+            todo = todo[todo < len(self.eu)]
+            pkk_only = False
         n = self.n
         width = min(batch, len(todo))
         rhs = np.zeros((n - 1, width), order="F")
@@ -150,6 +169,9 @@ class Lodf:
             r[ru[inner_u], cols[inner_u]] += 1.0
             r[rv[inner_v], cols[inner_v]] -= 1.0
             th = theta[:, :k] if k == width else np.zeros((n, k))
+            if self.paged:
+                self._page(ks, functools.partial(self._solved, r, th))
+                continue
             th[: n - 1] = self.solve(r)
             self.solves += k
             if pkk_only:
@@ -159,33 +181,69 @@ class Lodf:
             else:
                 self._store(ks, self.flows @ th)
 
+    def _solved(self, r: np.ndarray, th: np.ndarray) -> np.ndarray:
+        """The flows of the solutions of right-hand sides ``r`` (into ``th``)."""
+        th[: self.n - 1] = self.solve(r)
+        self.solves += r.shape[1]
+        return self.flows @ th
+
     def _store(self, ks: np.ndarray, p: np.ndarray) -> None:
         """Keep the sparse column ``p[:, j]`` and row ``(b_k / b_l) p[l, j]`` of edge
         ``ks[j]`` (``p[:, j]`` the flows of ``e_u − e_v``)."""
+        self._keep(ks, self._sparse(ks, p))
+
+    def _sparse(self, ks: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+        """What :meth:`_store` keeps of ``p`` for edges ``ks``: column and row entries
+        (``*_cj`` the position in ``ks``, ``*_rl`` the other edge), own PTDFs, each
+        column's largest other entry and where its own entry sits."""
         tol = self.settings.n1_lodf_tolerance
         k = len(ks)
         cols = np.arange(k)
         pkk = p[ks, cols].copy()
         mag = np.abs(p)
         mag[ks, cols] = 0.0
-        self.pmax[ks] = mag.max(axis=0) if len(mag) else 0.0
+        pmax = mag.max(axis=0) if len(mag) else np.zeros(k)
         d_min = 1.0 - self.max_share[ks] * pkk
         bridge = d_min < BRIDGE_TOL
         keep = mag >= np.where(bridge, np.inf, tol * d_min)[None, :]
         keep[ks, cols] = True
-        cj, rl = np.nonzero(keep.T)                # entries of a column together
-        self.cols.put(ks, rl, cj, p[rl, cj])
-        lens = np.bincount(cj, minlength=k)
+        col_cj, col_rl = np.nonzero(keep.T)        # entries of a column together
+        lens = np.bincount(col_cj, minlength=k)
         starts = np.r_[0, np.cumsum(lens)[:-1]]
-        self.own[ks] = np.flatnonzero(rl == ks[cj]) - starts
-        self.pkk[ks] = pkk
-        self.pkk_known[ks] = True
+        own = np.flatnonzero(col_rl == ks[col_cj]) - starts
         # rows: p_lk = (b_l / b_k) p_kl for l = ks[j], over every edge k
         row = p * (self.bl[ks][None, :] / self.bl[:, None])
         keep = np.abs(row) >= tol
         keep[ks, cols] = True
-        cj, rl = np.nonzero(keep.T)
-        self.rows.put(ks, rl, cj, row[rl, cj])
+        row_cj, row_rl = np.nonzero(keep.T)
+        return {"col_cj": col_cj, "col_rl": col_rl, "col_val": p[col_rl, col_cj],
+                "row_cj": row_cj, "row_rl": row_rl, "row_val": row[row_rl, row_cj],
+                "pkk": pkk, "pmax": pmax, "own": own}
+
+    def _keep(self, ks: np.ndarray, page: dict[str, np.ndarray]) -> None:
+        self.pmax[ks] = page["pmax"]
+        self.cols.put(ks, page["col_rl"], page["col_cj"], page["col_val"])
+        self.own[ks] = page["own"]
+        self.pkk[ks] = page["pkk"]
+        self.pkk_known[ks] = True
+        self.rows.put(ks, page["row_rl"], page["row_cj"], page["row_val"])
+
+    def _page(self, ks: np.ndarray, solve: Callable[[], np.ndarray]) -> None:
+        """Keep page ``ks`` of a paged store: from :attr:`page_dir` when another process
+        has written it there, else from ``solve()`` (then written there for the others)."""
+        where = (os.path.join(self.page_dir, f"{int(ks[0])}.npz") if self.page_dir
+                 else None)
+        if where is not None and os.path.exists(where):
+            with np.load(where) as saved:
+                self._keep(ks, {name: saved[name] for name in saved.files})
+            return
+        page = self._sparse(ks, solve())
+        self._keep(ks, page)
+        if where is not None:
+            partial = f"{where}.{os.getpid()}"
+            with open(partial, "wb") as out:
+                np.savez(out, **cast(dict[str, Any], page))
+            os.replace(partial, where)
 
     def shifts(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each of ``edges`` (``l``): the circuits ``c`` whose outage moves at least
