@@ -233,7 +233,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
         LOG.info("hosting: %d runs, %d worker process(es), %d LODF solves in paged stores",
                  len(jobs), n_workers if n_workers > 1 else 0, paged_solves)
     if reuse is not None:
-        _keep_merged_stores(jobs, merged, reuse)
+        island_runs.keep_merged_stores(jobs, merged, reuse)
     out = pd.DataFrame({"hosting_mw": host, "limiting_line_id": limiting, "limit_kind": kind,
                         "hosting_status": status, **firm, "participation_area": area_name,
                         "area_headroom_mw": area_mw}, index=pd.Index(ids, name="sub_id"))
@@ -266,24 +266,6 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     }
     LOG.info("hosting: %d substations in %.1f s", len(computed), seconds)
     return out
-
-
-def _keep_merged_stores(jobs: list[island_runs.Job], merged: dict[int, np.ndarray],
-                        reuse: dict) -> None:
-    """For each island screened in runs (paged stores), keep in ``reuse`` an unpaged store
-    (its factorisation made here if workers ran the runs) holding the edges' own PTDFs that
-    the runs' stores held: the same pages, so the same values, whoever ran them."""
-    for job in jobs:
-        start = job.island
-        if start not in merged or job.part.start != 0:
-            continue
-        tables: list = []
-        empty = {**job.args, "targets": job.args["targets"][:0], "tcol": job.args["tcol"][:0]}
-        with threadpool_limits(limits=1, user_api="blas"):
-            for _ in _island(**empty, n1=dict.fromkeys(island_runs.COUNTERS, 0), reuse=reuse,
-                             tables=tables):
-                pass
-        tables[0].seed_pkk(merged[start])
 
 
 def _island(nodes: np.ndarray, e: pd.DataFrame, gen: np.ndarray, tcol: np.ndarray,

@@ -111,6 +111,25 @@ def run(job: Job, reuse: dict) -> Result:
     return Result(batches, counts, pkk)
 
 
+def keep_merged_stores(jobs: list[Job], merged: dict[int, np.ndarray], reuse: dict) -> None:
+    """For each island screened in runs (paged stores), keep in ``reuse`` an unpaged store
+    (its factorisation made here if workers ran the runs) holding the edges' own PTDFs that
+    the runs' stores held: the same pages, so the same values, whoever ran them."""
+    from geo.grid import hosting
+
+    for job in jobs:
+        start = job.island
+        if start not in merged or job.part.start != 0:
+            continue
+        tables: list = []
+        empty = {**job.args, "targets": job.args["targets"][:0], "tcol": job.args["tcol"][:0]}
+        with threadpool_limits(limits=1, user_api="blas"):
+            for _ in hosting._island(**empty, n1=dict.fromkeys(COUNTERS, 0), reuse=reuse,
+                                     tables=tables):
+                pass
+        tables[0].seed_pkk(merged[start])
+
+
 @contextlib.contextmanager
 def share_pages(jobs: list[Job]) -> Iterator[str]:
     """A temporary folder per paged island, set as its jobs' ``page_dir`` while inside:
