@@ -75,7 +75,8 @@ def test_runs_use_a_paged_store_and_agree_with_one_walk(monkeypatch):
 
 
 def test_a_worker_s_error_reaches_the_caller():
-    job = island_runs.Job({"nodes": np.array([0, 1])}, slice(0, 1), True)   # arguments missing
+    job = island_runs.Job(hosting._island, {"nodes": np.array([0, 1])}, slice(0, 1),
+                          True)                                        # arguments missing
     with pytest.raises(TypeError, match="_island"):
         list(island_runs.results([job, job], 2, {}))
     with pytest.raises(TypeError, match="_island"):
@@ -93,7 +94,7 @@ def test_the_worker_count_is_the_setting_or_the_cores_never_above_the_runs():
 
 def test_a_worker_that_dies_is_a_grid_error(monkeypatch):
     monkeypatch.setattr(island_runs, "WORKER", "import os; os._exit(3)")
-    job = island_runs.Job({}, slice(0, 1), True)
+    job = island_runs.Job(hosting._island, {}, slice(0, 1), True)
     with pytest.raises(GridError, match="exit code 3"):
         list(island_runs.results([job, job], 2, {}))
 

@@ -187,7 +187,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
                 "circuit_lines": ln[ln_island == k], "injection": injection[nodes],
                 "case2": case2}
         island_parts = island_runs.parts(len(targets), settings.hosting_batch)
-        jobs += [island_runs.Job(args, part, len(island_parts) > 1) for part in island_parts]
+        jobs += [island_runs.Job(_island, args, part, len(island_parts) > 1)
+                 for part in island_parts]
     kept = reuse if reuse is not None else {}
     n_workers = island_runs.workers(settings.grid_workers, sum(job.paged for job in jobs))
     pages = island_runs.share_pages(jobs) if n_workers > 1 else None

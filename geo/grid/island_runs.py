@@ -28,11 +28,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse.linalg  # noqa: F401  (SciPy's BLAS loaded before threadpool_limits)
 from threadpoolctl import threadpool_limits
 
 from geo._arrays import reused_heap
@@ -72,10 +73,12 @@ def workers(setting: int | None, n_jobs: int) -> int:
 
 @dataclass
 class Job:
-    """One run: the island's arguments of :func:`geo.grid.hosting._island` (shared by its
-    runs), the run's slice of the ordered POIs, and whether its store is paged (every run
-    of an island of several; only those go to worker processes)."""
+    """One run: the island's screen (:func:`geo.grid.hosting._island`, given by the caller:
+    this module never imports it) and its arguments (shared by the island's runs), the
+    run's slice of the ordered POIs, and whether its store is paged (every run of an island
+    of several; only those go to worker processes)."""
 
+    screen: Callable[..., Iterator[tuple]]
     args: dict[str, Any]
     part: slice
     paged: bool
@@ -99,12 +102,10 @@ class Result:
 def run(job: Job, reuse: dict) -> Result:
     """Run ``job`` here; ``reuse`` keeps the island's factorisation and store across its
     runs (and across calls, as :func:`geo.grid.hosting.hosting` documents)."""
-    from geo.grid import hosting
-
     counts = dict.fromkeys(COUNTERS, 0)
     tables: list = []
-    batches = list(hosting._island(**job.args, n1=counts, reuse=reuse, part=job.part,
-                                   paged=job.paged, page_dir=job.page_dir, tables=tables))
+    batches = list(job.screen(**job.args, n1=counts, reuse=reuse, part=job.part,
+                              paged=job.paged, page_dir=job.page_dir, tables=tables))
     pkk = None
     if job.paged and tables:
         pkk = np.where(tables[0].pkk_known, tables[0].pkk, np.nan)
@@ -115,8 +116,6 @@ def keep_merged_stores(jobs: list[Job], merged: dict[int, np.ndarray], reuse: di
     """For each island screened in runs (paged stores), keep in ``reuse`` an unpaged store
     (its factorisation made here if workers ran the runs) holding the edges' own PTDFs that
     the runs' stores held: the same pages, so the same values, whoever ran them."""
-    from geo.grid import hosting
-
     for job in jobs:
         start = job.island
         if start not in merged or job.part.start != 0:
@@ -124,8 +123,8 @@ def keep_merged_stores(jobs: list[Job], merged: dict[int, np.ndarray], reuse: di
         tables: list = []
         empty = {**job.args, "targets": job.args["targets"][:0], "tcol": job.args["tcol"][:0]}
         with threadpool_limits(limits=1, user_api="blas"):
-            for _ in hosting._island(**empty, n1=dict.fromkeys(COUNTERS, 0), reuse=reuse,
-                                     tables=tables):
+            for _ in job.screen(**empty, n1=dict.fromkeys(COUNTERS, 0), reuse=reuse,
+                                tables=tables):
                 pass
         tables[0].seed_pkk(merged[start])
 
@@ -153,10 +152,9 @@ _KEPT: dict = {}   # a worker's factorisation and paged store of the island it i
 
 
 def _work(job: Job) -> Result:
-    # the engine first: threadpool_limits reaches only the BLAS libraries loaded by then
-    # (scipy's, which SuperLU calls, comes with it; a second thread would only spin)
-    from geo.grid import hosting  # noqa: F401
-
+    # threadpool_limits reaches only the BLAS libraries loaded by then: SciPy's, which
+    # SuperLU calls, came with this module (and the job's screen); a second thread would
+    # only spin in its small supernodes
     if _KEPT.get("island") != job.island:    # the jobs come island by island
         _KEPT.clear()
         _KEPT["island"] = job.island
