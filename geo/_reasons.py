@@ -45,6 +45,7 @@ from geo._phrases import fmt_at as _fmt_at
 from geo._phrases import fmt_vs as _fmt_vs
 from geo._phrases import present as _present
 from geo._phrases import text_column as _text
+from geo.load import covers
 
 __all__ = ["COST_GROUP", "SEPARATION_COLUMNS", "build", "ranked_blocks", "separation"]
 
@@ -195,8 +196,7 @@ def _site_line(sites: Columns, load_mw: float, grid_note: str, horizon_years: fl
     line.add_if(has_poi & redundancy.ne(""), ", ", redundancy)
     line.add_if(has_poi & as_bool(sites, "network_upgrades") & ~gas,
                 ", waits for network upgrades")
-    with np.errstate(invalid="ignore"):
-        not_firm = has_poi & ~gas & ~(firm >= load_mw)
+    not_firm = has_poi & ~gas & ~covers(firm, load_mw)
     line.add_if(flexible & not_firm, ", flexible load: months on N-0 hosting, curtailed after "
                                      "an outage until upgrades make it firm")
     line.add_if(~has_poi, "; no point of interconnection within the tie limit",

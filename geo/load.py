@@ -14,10 +14,26 @@ import numpy as np
 from geo._arrays import Columns, as_float, present
 from geo.errors import SettingsError
 
-__all__ = ["MAX_LOAD_MW", "check_load", "hosts_load", "hosts_share"]
+__all__ = ["COVER_RTOL", "MAX_LOAD_MW", "check_load", "covers", "hosts_load", "hosts_share"]
 
 #: Loads above this are refused as a typo (the largest announced campuses are ~5 GW).
 MAX_LOAD_MW = 20_000.0
+#: A hosting or firm figure within this share below a load still covers it. The DC screen's
+#: figures carry rounding of up to about 1e-9 of their value (the order of the sparse
+#: solves, docs/methods.md "Runs of POIs and worker processes"), and a POI whose limit is
+#: exactly the load (a radial line rated 300 MW) must not fall on either side by its last
+#: bits; a millionth is far below the precision of any rating.
+COVER_RTOL = 1e-6
+
+
+def covers(mw: np.ndarray, need_mw: float | np.ndarray) -> np.ndarray:
+    """True where ``mw`` is at least ``need_mw`` within :data:`COVER_RTOL` (NaN: False).
+
+    >>> covers(np.array([300.0, 300.0 - 1e-10, 299.0, np.nan]), 300.0).tolist()
+    [True, True, False, False]
+    """
+    with np.errstate(invalid="ignore"):
+        return np.asarray(mw, dtype=float) >= np.asarray(need_mw, dtype=float) * (1.0 - COVER_RTOL)
 
 
 def check_load(load_mw: float) -> float:
@@ -53,6 +69,5 @@ def hosts_share(sites: Columns, load_mw: float, fraction: float) -> np.ndarray:
     ``fraction`` is ``partial_hosting_fraction`` for "hosts part of the load" (tier C, the
     upgrade time to power); unknown hosting hosts nothing.
     """
-    with np.errstate(invalid="ignore"):
-        return present(sites, "poi_sub_id") & (as_float(sites, "hosting_mw")
-                                               >= fraction * load_mw)
+    return present(sites, "poi_sub_id") & covers(as_float(sites, "hosting_mw"),
+                                                 fraction * load_mw)

@@ -69,6 +69,7 @@ import numpy as np
 
 from geo import secure
 from geo._arrays import NONE, Columns, as_float, present
+from geo.load import covers
 from geo.settings import Settings
 
 __all__ = [
@@ -195,8 +196,10 @@ def _works(data: Columns, need: np.ndarray, load_mw: float, s: Settings
         firm = hosting
     kv = as_float(data, "poi_voltage_kv")
     with np.errstate(invalid="ignore", divide="ignore"):
-        short = np.where(need > 0, np.clip(1.0 - firm / need, 0.0, 1.0), 0.0)
-        short_n0 = np.where(need > 0, np.clip(1.0 - hosting / need, 0.0, 1.0), 0.0)
+        short = np.where((need > 0) & ~covers(firm, need),
+                         np.clip(1.0 - firm / need, 0.0, 1.0), 0.0)
+        short_n0 = np.where((need > 0) & ~covers(hosting, need),
+                            np.clip(1.0 - hosting / need, 0.0, 1.0), 0.0)
     upgrades = short > 0
     up_months = np.where(upgrades, s.upgrade_base_months + s.upgrade_shortfall_months * short
                          + s.upgrade_n0_shortfall_months * short_n0, 0.0)

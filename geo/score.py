@@ -314,7 +314,7 @@ def power_tier(sites: pd.DataFrame | Columns, load_mw: float, settings: Settings
     sites = _columns(sites)
     months = as_float(sites, "time_to_power_months")
     upgrades = as_bool(sites, "network_upgrades")
-    a, b, c = settings.tier_months
+    a, b, c = (bound + tiers.MONTHS_ATOL for bound in settings.tier_months)
     with np.errstate(invalid="ignore"):
         return np.select([(months <= a) & ~upgrades, months <= b, months <= c],
                          ["A", "B", "C"], default="D")

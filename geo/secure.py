@@ -13,6 +13,7 @@ import pandas as pd
 
 from geo._arrays import NONE
 from geo.errors import SettingsError
+from geo.load import covers
 from geo.settings import Settings
 
 #: ``redundancy`` of a ranked site: the POI hosts the load after any screened outage
@@ -51,8 +52,8 @@ def voltage_fits(poi_kv: np.ndarray, load_mw: float, settings: Settings) -> np.n
 def secure(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,
            settings: Settings) -> np.ndarray:
     """True where the POI is N-1 secure for ``load_mw`` (firm and voltage fit)."""
-    firm = np.nan_to_num(np.asarray(firm_mw, dtype=float), nan=-1.0)
-    return (firm >= load_mw) & voltage_fits(poi_kv, load_mw, settings)
+    return covers(np.asarray(firm_mw, dtype=float), load_mw) & voltage_fits(poi_kv, load_mw,
+                                                                             settings)
 
 
 def label(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,

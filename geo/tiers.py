@@ -16,12 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["DEFAULT_MONTHS", "TIERS", "definitions", "key_line", "short"]
+__all__ = ["DEFAULT_MONTHS", "MONTHS_ATOL", "TIERS", "definitions", "key_line", "short"]
 
 #: Tiers, best first.
 TIERS = ("A", "B", "C", "D")
 #: The default ``tier_months`` (geo.settings.Settings.tier_months; tests check they agree).
 DEFAULT_MONTHS = (24.0, 36.0, 60.0)
+#: Months within this of a tier's bound are inside it. The months are sums of settings and
+#: of shares of the grid's figures (upgrades: ``1 - firm / load``), so a POI whose firm MW
+#: is exactly a round rating lands exactly on a bound, and the last bits of the grid's
+#: solves must not decide the tier (about 3 seconds: far below any lead time's precision).
+MONTHS_ATOL = 1e-6
 
 
 def definitions(tier_months: Sequence[float] = DEFAULT_MONTHS) -> dict[str, str]:
