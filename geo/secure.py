@@ -52,8 +52,7 @@ def voltage_fits(poi_kv: np.ndarray, load_mw: float, settings: Settings) -> np.n
 def secure(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,
            settings: Settings) -> np.ndarray:
     """True where the POI is N-1 secure for ``load_mw`` (firm and voltage fit)."""
-    return covers(np.asarray(firm_mw, dtype=float), load_mw) & voltage_fits(poi_kv, load_mw,
-                                                                             settings)
+    return covers(firm_mw, load_mw) & voltage_fits(poi_kv, load_mw, settings)
 
 
 def label(firm_mw: np.ndarray, poi_kv: np.ndarray, load_mw: float,

@@ -201,9 +201,9 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
             pages or contextlib.nullcontext():
         for job, result in zip(jobs, island_runs.results(jobs, n_workers, kept), strict=True):
             for name, count in result.counts.items():
-                n1[name] += count
-            if result.pkk is not None:       # a paged store: its solves are counted below
-                n1["solves"] -= result.counts["solves"]
+                if name != "solves" or result.pkk is None:   # a paged store's: by pages
+                    n1[name] += count
+            if result.pkk is not None:
                 paged_solves += result.counts["solves"]
                 found.setdefault(job.island, []).append(result.pkk)
             for rows, h, lim, knd, fm, fm2 in result.batches:
@@ -226,15 +226,8 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
                 done += len(rows)
                 if progress is not None:
                     progress(done, total)
-    # a paged island's LODF solves are its pages, once each, however many processes solved
-    # them (each its own): the report is the same for any number of workers
-    merged = {k: island_runs.merged_pkk(pkks) for k, pkks in found.items()}
-    n1["solves"] += sum(int(np.isfinite(pkk).sum()) for pkk in merged.values())
     if found:
-        LOG.info("hosting: %d runs, %d worker process(es), %d LODF solves in paged stores",
-                 len(jobs), n_workers if n_workers > 1 else 0, paged_solves)
-    if reuse is not None:
-        island_runs.keep_merged_stores(jobs, merged, reuse)
+        n1["solves"] += island_runs.settle(jobs, found, reuse, n_workers, paged_solves)
     out = pd.DataFrame({"hosting_mw": host, "limiting_line_id": limiting, "limit_kind": kind,
                         "hosting_status": status, **firm, "participation_area": area_name,
                         "area_headroom_mw": area_mw}, index=pd.Index(ids, name="sub_id"))

@@ -22,6 +22,7 @@ one run keeps the unpaged store and runs here.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import subprocess
@@ -38,6 +39,8 @@ from threadpoolctl import threadpool_limits
 
 from geo._arrays import reused_heap
 from geo.errors import GridError
+
+LOG = logging.getLogger("geo.grid.hosting")   # its runs' line goes with hosting's own
 
 #: Batches per run (a run of 8 x 256 = 2,048 POIs: TAMU's Eastern island is 10 runs, its
 #: Western 3). Our choice: shorter runs share the work out more evenly. Which islands are
@@ -110,6 +113,19 @@ def run(job: Job, reuse: dict) -> Result:
     if job.paged and tables:
         pkk = np.where(tables[0].pkk_known, tables[0].pkk, np.nan)
     return Result(batches, counts, pkk)
+
+
+def settle(jobs: list[Job], found: dict[int, list[np.ndarray]], reuse: dict | None,
+           n_workers: int, solves: int) -> int:
+    """After the runs: the paged islands' LODF solves for the report (their pages' columns,
+    once each, however many processes solved them: the same for any number of workers), the
+    solves actually made logged, and the merged stores kept in ``reuse`` when given."""
+    merged = {k: merged_pkk(pkks) for k, pkks in found.items()}
+    LOG.info("hosting: %d runs, %d worker process(es), %d LODF solves in paged stores",
+             len(jobs), n_workers if n_workers > 1 else 0, solves)
+    if reuse is not None:
+        keep_merged_stores(jobs, merged, reuse)
+    return sum(int(np.isfinite(pkk).sum()) for pkk in merged.values())
 
 
 def keep_merged_stores(jobs: list[Job], merged: dict[int, np.ndarray], reuse: dict) -> None:
