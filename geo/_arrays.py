@@ -475,6 +475,10 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
 _MMAP_MAX_DEFAULT, _MMAP_THRESHOLD_AFTER = 65536, 32 << 20
 
 
+#: 1 while the main thread is in :func:`reused_heap` (only the outermost one acts).
+_HEAP_DEPTH = [0]
+
+
 @contextlib.contextmanager
 def reused_heap() -> Iterator[None]:
     """Serve large numpy arrays from glibc's heap, and keep freed ones there, while inside.
@@ -487,17 +491,25 @@ def reused_heap() -> Iterator[None]:
     reused by the next one. On leaving, mappings are allowed again above 32 MiB, and the
     free memory is handed back (:func:`release_memory`). Only the main thread's arena
     takes heap blocks, so elsewhere (another thread, not Linux, not glibc) nothing changes.
+    Nested in another (a portfolio's walk around its hosting runs), it leaves the settings
+    and the heap to the outer one: freed blocks stay for the next run.
     """
+    main = threading.current_thread() is threading.main_thread()
+    if _HEAP_DEPTH[0] or not main:    # an outer one sets and restores glibc's settings
+        yield
+        return
     libc = None
-    if sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread():
+    if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):   # not glibc
             libc = ctypes.CDLL("libc.so.6")
             if not (libc.mallopt(_M_MMAP_MAX, 0)
                     and libc.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(2**31 - 1))):
                 libc = None
+    _HEAP_DEPTH[0] = 1
     try:
         yield
     finally:
+        _HEAP_DEPTH[0] = 0
         if libc is not None:
             libc.mallopt(_M_MMAP_MAX, _MMAP_MAX_DEFAULT)
             libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_AFTER)

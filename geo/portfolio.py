@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from geo import secure
+from geo._arrays import reused_heap
 from geo.grid import contingency, hosting, joint, joint_bound, shipped
 from geo.grid.joint import Joint
 from geo.grid.model import GridGraph
@@ -187,6 +188,15 @@ def choose(ranked: gpd.GeoDataFrame, n: int, load_mw: float, grid: GridGraph,
         site_mw = pd.to_numeric(cand["load_mw"], errors="coerce").fillna(float(load_mw))
     else:
         site_mw = pd.Series(float(load_mw), index=cand.index)
+    # every hosting run and joint screen of the walk reuses the heap's freed blocks (not
+    # handed back between runs: fresh pages fault in again at each run)
+    with reused_heap():
+        return _walk(cand, n, site_mw, binding, base, flexible, grid, plants, settings, queued)
+
+
+def _walk(cand, n, site_mw, binding, base, flexible, grid, plants, settings, queued
+          ) -> Portfolio:
+    """The walk of :func:`choose` over its candidates ``cand`` (one per POI, in rank order)."""
     kept: list[int] = []
     passed: list[tuple[int, str]] = []
     margin: dict[int, float] = {}   # MW a kept POI has beyond its load, all loads in
