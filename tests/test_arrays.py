@@ -184,6 +184,32 @@ def test_reused_heap_serves_a_large_array_from_the_heap_and_restores_the_mapping
     assert inside < 64 << 20 <= after
 
 
+_NESTED_HEAP_CHECK = _HEAP_CHECK.split("with _arrays.reused_heap():")[0] + """
+with _arrays.reused_heap():
+    with _arrays.reused_heap():       # a hosting run inside a portfolio's walk
+        big = np.ones(size // 8)
+    del big
+    kept = info().arena               # the freed block is still the heap's
+    big = np.ones(size // 8)          # after the inner one left: still from the heap
+    inside = info().hblkhd - before
+    del big
+print(inside, kept)
+"""
+
+
+def test_reused_heap_nested_leaves_the_heap_and_settings_to_the_outer_one():
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc only")
+    try:
+        ctypes.CDLL("libc.so.6").mallinfo2  # noqa: B018
+    except (OSError, AttributeError):
+        pytest.skip("needs glibc 2.33 or later")
+    done = subprocess.run([sys.executable, "-c", _NESTED_HEAP_CHECK], capture_output=True,
+                          text=True, check=True)
+    inside, kept = map(int, done.stdout.split())
+    assert inside < 64 << 20 <= kept
+
+
 def test_take_with_adds_the_ordered_columns_as_they_are():
     """A column already in the new order (the reasons, made in rank order) is not taken
     again, with or without repeated column names."""

@@ -266,42 +266,47 @@ class _Island:
     cutoff: float
 
     @classmethod
-    def make(cls, grid, plants, settings, reuse, queued, k, base_inj, new_inj, refs, cutoff
-             ) -> _Island | None:
+    def make(cls, grid, plants, settings, reuse, queued, k, base_inj, new_inj, refs, cutoff,
+             island_rows: bool = False) -> _Island | None:
+        """``new_inj``: one column per set, a row per bus of the grid (``island_rows``: per
+        bus of island ``k``, in order)."""
         subs, e = grid.substations, grid.edges
         island = subs["island"].to_numpy()
         ids = subs["sub_id"].to_numpy()
-        e_island = island[e["u"].to_numpy()]
         nodes = np.flatnonzero(island == k)
-        if not (e_island == k).any():
-            return None
-        kept = _factorisation(grid, plants, settings, reuse, nodes, ids, queued)
-        if kept is None:                     # no generation in the island
+        kept = _factorisation(grid, plants, settings, reuse, nodes, ids, queued, e)
+        if kept is None:                     # no branch, or no generation in the island
             return None
         slack, (lu, circ, table, _, line_ids) = kept
-        ek = e[e_island == k]
-        n, m = len(nodes), len(ek)
-        loc = np.full(nodes.max() + 1, -1, np.int64)
-        loc[nodes] = np.arange(n)
-        eu, ev = loc[ek["u"].to_numpy()], loc[ek["v"].to_numpy()]
-        bl = 1.0 / ek["reactance_pu"].to_numpy(float)
-        keep = np.arange(n) != slack
-        red = np.cumsum(keep) - 1
-        red[slack] = n - 1
-        rows = np.r_[np.arange(m), np.arange(m)]
-        flows = sparse.csr_matrix((np.r_[bl, -bl], (rows, np.r_[red[eu], red[ev]])),
-                                  shape=(m, n))
+        # what the island's runs share: its edges' ends, admittances, flows and ratings
+        shape_key = ("joint island", int(nodes[0]), len(nodes), slack)
+        if shape_key not in reuse:
+            ek = e[island[e["u"].to_numpy()] == k]
+            n, m = len(nodes), len(ek)
+            loc = np.full(nodes.max() + 1, -1, np.int64)
+            loc[nodes] = np.arange(n)
+            eu, ev = loc[ek["u"].to_numpy()], loc[ek["v"].to_numpy()]
+            bl = 1.0 / ek["reactance_pu"].to_numpy(float)
+            keep = np.arange(n) != slack
+            red = np.cumsum(keep) - 1
+            red[slack] = n - 1
+            rows = np.r_[np.arange(m), np.arange(m)]
+            flows = sparse.csr_matrix((np.r_[bl, -bl], (rows, np.r_[red[eu], red[ev]])),
+                                      shape=(m, n))
+            reuse[shape_key] = (loc, eu, ev, bl, keep, red, flows,
+                                ek["flow_mw"].to_numpy(float), ek["limit_mw"].to_numpy(float))
+        loc, eu, ev, bl, keep, red, flows, base, limit = reuse[shape_key]
+        n = len(nodes)
 
         def flow(injection: np.ndarray) -> np.ndarray:
             theta = np.zeros((n, *injection.shape[1:]))
             theta[: n - 1] = lu.solve(injection[keep])
             return flows @ theta
 
-        base = ek["flow_mw"].to_numpy(float)
         f0 = base + flow(base_inj[nodes]) if np.any(base_inj[nodes]) else base
         return cls(reuse, settings, ("island", int(nodes[0]), n, slack), island, loc, lu,
-                   circ, table, line_ids, red, eu, ev, bl, flows, f0, base,
-                   ek["limit_mw"].to_numpy(float), flow(new_inj[nodes]) / refs, cutoff)
+                   circ, table, line_ids, red, eu, ev, bl, flows, f0, base, limit,
+                   flow(new_inj if island_rows else new_inj[nodes]) / refs, cutoff)
 
     def n0(self) -> tuple[np.ndarray, np.ndarray]:
         """Per set, the N-0 share that fits (normal ratings on the branches the loads
@@ -335,11 +340,11 @@ class _Island:
         return scr
 
 
-def _factorisation(grid, plants, settings, reuse, nodes, ids, queued):
+def _factorisation(grid, plants, settings, reuse, nodes, ids, queued, e):
     """``(slack, (lu, circ, lodf, edge_index, line_ids))`` of the island of ``nodes`` from
     ``reuse`` (any slack: the loads' injections sum to 0, so the flows do not depend on
     it); when none is there, one hosting run for a bus of the island makes it. None when
-    the island has no generation to serve a load."""
+    the island has no branch (``e``: the grid's edges) or no generation to serve a load."""
     def find():
         keys = sorted(key for key in reuse if isinstance(key, tuple) and key[0] == "island"
                       and key[1] == int(nodes[0]) and key[2] == len(nodes))
@@ -347,6 +352,8 @@ def _factorisation(grid, plants, settings, reuse, nodes, ids, queued):
 
     found = find()
     if found is None:
+        if not np.isin(e["u"].to_numpy(), nodes).any():
+            return None
         hosting.hosting(grid, plants, settings, sub_ids=[str(ids[nodes[0]])], queued=queued,
                         reuse=reuse)
         found = find()

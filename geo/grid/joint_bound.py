@@ -57,7 +57,7 @@ def bound_each(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Setti
     with threadpool_limits(limits=1, user_api="blas"):
         for name, several, isl_k, cols, base_inj, new_inj, _ in runs:
             isl = joint._Island.make(grid, plants, settings, reuse, queued, isl_k, base_inj,
-                                     new_inj, refs[cols], cutoff)
+                                     new_inj, refs[cols], cutoff, island_rows=True)
             if isl is None:
                 continue
             host, arg = isl.n0()
@@ -176,18 +176,23 @@ def additive_runs(grid, plants, settings, loads, extra, queued, reuse, n1):
         for name, gen, area in cases:
             left = np.array(gen, dtype=float, copy=True)
             base_inj = dispatch.serve_queued(left, area, island, q_node, q_mw)
-            new_inj = np.zeros((len(ids), len(c_node)))
-            new_inj += dispatch.serve_queued(left.copy(), area, island, k_node, k_mw)[:, None]
-            for isl in np.unique(island[c_node]):
-                nodes = np.flatnonzero(island == isl)
-                here = np.flatnonzero(island[c_node] == isl)
-                qcols, qcol = dispatch.island_columns(left[nodes], area[nodes],
-                                                      area[c_node[here]])
-                share = qcols / np.where(qcols.sum(axis=0) > 0, qcols.sum(axis=0), 1.0)
-                new_inj[nodes[:, None], here[None, :]] += share[:, qcol] * c_mw[here]
-                new_inj[c_node[here], here] -= c_mw[here]
+            kept_inj = dispatch.serve_queued(left.copy(), area, island, k_node, k_mw)
             for isl in np.unique(np.concatenate(where)):
+                # one island's rows of the sets' injections: the kept loads', plus each
+                # candidate's of the island served from its area's columns
+                nodes = np.flatnonzero(island == isl)
                 cols = np.flatnonzero([isl in w for w in where])
-                yield (name, len(cases) > 1, int(isl), cols, base_inj, new_inj[:, cols], None)
+                new_inj = np.zeros((len(nodes), len(cols)))
+                new_inj += kept_inj[nodes][:, None]
+                at = np.flatnonzero(island[c_node[cols]] == isl)
+                here = cols[at]
+                if len(here):
+                    qcols, qcol = dispatch.island_columns(left[nodes], area[nodes],
+                                                          area[c_node[here]])
+                    share = qcols / np.where(qcols.sum(axis=0) > 0, qcols.sum(axis=0), 1.0)
+                    new_inj[:, at] += share[:, qcol] * c_mw[here]
+                    row = np.searchsorted(nodes, c_node[here])
+                    new_inj[row, at] -= c_mw[here]
+                yield (name, len(cases) > 1, int(isl), cols, base_inj, new_inj, None)
 
     return list(range(len(c_node))), refs, cutoff, runs() if len(c_node) else iter(())
