@@ -11,6 +11,7 @@ the outage of a neighbour moves 1/3 of its flow onto an edge. N-0 hosting at K1 
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import numpy as np
 import pytest
 from shapely.geometry import LineString, Point
@@ -144,3 +145,53 @@ def test_the_bound_checks_what_every_candidate_checks(seed, monkeypatch):
     # the bound left candidates out, and checks were made
     assert seen["pairs"] > 0
     assert seen["gathered"] < seen["candidates"]
+
+
+def test_screens_on_one_store_share_an_order_only_with_the_same_flows(monkeypatch):
+    """A portfolio's runs share an island's LODF store (``reuse``): a screen whose base
+    flows, ratings and cut-off equal an earlier one's reuses that one's flow-shift order
+    (flowshift.kept_order), and every result is what a new order gives."""
+    subs, lines, plants = meshed_grid(4)
+    settings = Settings(use_cache=False, hosting_batch=16)
+    g = grid.build(subs, lines, settings)
+    loads = [None, {"B5": 150.0}, None, {"B17": 90.0, "B5": 40.0}, {"B5": 150.0}]
+    made = {"n": 0}
+    init, bounded = flowshift.ShiftOrder.__init__, flowshift.flow_shift
+
+    def counting(self, screen, cutoff):
+        made["n"] += 1
+        init(self, screen, cutoff)
+
+    def checked(screen, order, *args):
+        # the order holds this screen's base flows and thresholds, however it was found
+        at = slice(0, order.used)
+        np.testing.assert_array_equal(order.f_k[at], screen.f_abs[order.kk[at]])
+        np.testing.assert_array_equal(
+            order.thr, screen.settings.n1_outage_impact_share * screen.em)
+        return bounded(screen, order, *args)
+
+    monkeypatch.setattr(flowshift.ShiftOrder, "__init__", counting)
+    monkeypatch.setattr(flowshift, "flow_shift", checked)
+
+    def walk(kept: int) -> list:
+        monkeypatch.setattr(flowshift, "KEPT_ORDERS", kept)
+        made["n"] = 0
+        reuse: dict = {}
+        out = []
+        for q in loads:
+            queued = None if q is None else pd.DataFrame({"sub_id": list(q),
+                                                          "mw": list(q.values())})
+            out.append(hosting.hosting(g, plants, settings, sub_ids=["B3", "B9", "B27"],
+                                       queued=queued, reuse=reuse))
+        return out, made["n"]
+
+    default = flowshift.KEPT_ORDERS
+    fresh, n_fresh = walk(0)
+    shared, n_shared = walk(default)
+    for a, b in zip(fresh, shared, strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    # five runs in two cases: ten new orders; shared, one per distinct base flow: three
+    # sets of queued loads (the fifth run's are the second's; on this grid of no areas
+    # both cases serve them from the whole island, so their base flows are the same)
+    assert n_fresh == 10
+    assert n_shared == 3

@@ -359,7 +359,7 @@ class Screen:
         materiality (:mod:`geo.grid.flowshift`).
         """
         if self._shift_order is None:
-            self._shift_order = flowshift.ShiftOrder(self, cutoff)
+            self._shift_order = flowshift.kept_order(self, cutoff)
         return flowshift.flow_shift(self, self._shift_order, r, c, s, s_t, cutoff, host)
 
     def _with_and_without_queue(self, after) -> tuple[np.ndarray, np.ndarray]:

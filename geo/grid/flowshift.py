@@ -29,6 +29,7 @@ checked pairs and their ratios are exactly those of testing every candidate.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,9 @@ Screen = Any
 
 #: Relative margin on the materiality bound (far above the rounding of ``moved``, 1e-15).
 MARGIN = 1e-9
+#: Orders kept per LODF store (:func:`kept_order`): a portfolio's walk alternates between
+#: the base flows of its joint screens and of its hosting runs, in two dispatch cases.
+KEPT_ORDERS = 4
 
 
 class ShiftOrder:
@@ -113,6 +117,26 @@ class ShiftOrder:
             up = self.key[mid] <= x[open_]
             lo[open_[up]] = mid[up] + 1
             hi[open_[~up]] = mid[~up]
+
+
+def kept_order(screen: Screen, cutoff: float) -> ShiftOrder:
+    """The :class:`ShiftOrder` of ``screen``: an earlier screen's on the same LODF store
+    when that one had the same base flows, ratings and cut-off (a portfolio's hosting runs
+    and joint screens of one island), else a new one (kept for the next, at most
+    :data:`KEPT_ORDERS` per store). What it holds per branch depends on those alone (the
+    store's flow-shift lists are solved once per branch), so either gives the same bits."""
+    thr = screen.settings.n1_outage_impact_share * screen.em
+    digest = hashlib.blake2b(screen.f_abs.tobytes(), digest_size=16)
+    digest.update(thr.tobytes())
+    key = (float(cutoff), len(thr), digest.hexdigest())
+    kept = screen.table.shift_orders
+    order = kept.pop(key, None)
+    if order is None:
+        order = ShiftOrder(screen, cutoff)
+    kept[key] = order
+    while len(kept) > KEPT_ORDERS:
+        kept.pop(next(iter(kept)))               # the least recently used
+    return order
 
 
 def flow_shift(screen: Screen, order: ShiftOrder, r: np.ndarray, c: np.ndarray,

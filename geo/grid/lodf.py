@@ -106,6 +106,8 @@ class Lodf:
         self.pkk = np.zeros(m)
         self.pkk_known = np.zeros(m, bool)
         self.pmax = np.zeros(m)              # max_l≠k |p_lk|
+        #: the flow-shift orders of the screens on this store (geo.grid.flowshift.kept_order)
+        self.shift_orders: dict[tuple, Any] = {}
 
     def seed_pkk(self, values: np.ndarray) -> None:
         """Take each edge's own PTDF ``p_kk`` from ``values`` (NaN: unknown), e.g. from the
