@@ -8,7 +8,8 @@ of any ``--queued-loads``); a site that no longer does is passed over, with the 
 that now binds and the kept sites whose own limit is that element. Candidates are checked
 in batches (one set of solves per batch; each island's factorisation and LODF columns are
 solved once and kept across the runs); after a site is kept, the rest of the batch is
-checked again. A site that fits is kept only when it does not take a kept site below
+checked again, in a run of :data:`FIRST_AFTER_KEEP` candidates, then twice as many per run
+up to :data:`BATCH`. A site that fits is kept only when it does not take a kept site below
 its own load (the kept POIs re-checked with every load in: loads whose share of a kept
 site's limit is below the cut-off are not in the candidate's own screen), and only when the
 *joint screen* (:mod:`geo.grid.joint`) of every kept load and its own together passes: one
@@ -60,10 +61,14 @@ from geo.settings import Settings
 
 LOG = logging.getLogger(__name__)
 
-#: Candidates checked per hosting run.
+#: Candidates checked per hosting run, at most.
 BATCH = 24
+#: Candidates in the first hosting run after a site is kept (then twice as many in each
+#: next run, up to ``BATCH``): a site is often kept from the first few candidates after
+#: the last one, and a kept site makes the rest of its run's figures stale.
+FIRST_AFTER_KEEP = 2
 #: The joint screen's bound (:func:`_settled`) is taken over the next ``WINDOW × BATCH``
-#: candidates at once; the hosting run takes the first ``BATCH`` of them it does not settle.
+#: candidates at once; the hosting run takes the first of them it does not settle.
 WINDOW = 4
 #: Relative slack of "hosts the load" (a load that exactly uses up a limit fits, whatever
 #: the last bits of the solver say).
@@ -201,6 +206,7 @@ def _walk(cand, n, site_mw, binding, base, flexible, grid, plants, settings, que
     passed: list[tuple[int, str]] = []
     margin: dict[int, float] = {}   # MW a kept POI has beyond its load, all loads in
     checks, pos, rows = 0, 0, cand.index.to_numpy()
+    size = BATCH                         # candidates in the next hosting run
     outages: dict[str, set[str]] = {}   # the outages that bound the joint screens so far
     bounded = 0                          # candidates passed over on the joint screen's bound
     reuse = _reuse(grid, plants, settings)    # shared by every hosting run
@@ -209,7 +215,7 @@ def _walk(cand, n, site_mw, binding, base, flexible, grid, plants, settings, que
         # the joint screen's bound first: a candidate it fails needs no hosting run
         settled = _settled(window, kept, cand, site_mw, queued, grid, plants, settings,
                            reuse, outages)
-        batch = [row for row in window if row not in settled][:BATCH]
+        batch = [row for row in window if row not in settled][:size]
         if batch:
             window = window[:list(window).index(batch[-1]) + 1]
         loads = _loads(base, cand.loc[kept, "poi_sub_id"].astype(str).to_numpy(),
@@ -225,6 +231,7 @@ def _walk(cand, n, site_mw, binding, base, flexible, grid, plants, settings, que
                if room >= float(site_mw.loc[row]) * (1 - TOLERANCE)]
         screens = _Screens(fit, kept, cand, site_mw, queued, grid, plants, settings, reuse,
                            outages)
+        before = len(kept)
         for row in window:
             pos += 1
             need = float(site_mw.loc[row])
@@ -260,6 +267,7 @@ def _walk(cand, n, site_mw, binding, base, flexible, grid, plants, settings, que
                                 f"{room:,.0f} MW < {need:,.0f} MW (binds on line {line}"
                                 + (f", the limit of {', '.join(sharing)}" if sharing else "")
                                 + ")"))
+        size = FIRST_AFTER_KEEP if len(kept) > before else min(2 * size, BATCH)
     chosen = cand.loc[kept].copy()
     verified = True
     final: Joint | None = None

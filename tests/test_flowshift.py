@@ -11,8 +11,8 @@ the outage of a neighbour moves 1/3 of its flow onto an edge. N-0 hosting at K1 
 from __future__ import annotations
 
 import geopandas as gpd
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 

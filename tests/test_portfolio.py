@@ -8,6 +8,9 @@ and P2 each host 300 MW firm; together they need 600 MW through one path after a
 
 from __future__ import annotations
 
+import itertools
+import sys
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -232,3 +235,50 @@ def test_the_terminal_names_a_site_passed_over_as_the_table_does(net):
     text = portfolio_lines(chosen, 2, 450.0, flexible=True)
     assert "passed over #2 Beta Substation:" in text
 
+
+
+def test_the_run_after_a_keep_checks_a_few_candidates_then_twice_as_many(monkeypatch):
+    """After a site is kept the next hosting run takes FIRST_AFTER_KEEP candidates, then
+    twice as many per run up to BATCH (the kept load makes the rest of a run stale); the
+    walk keeps and passes over the same sites as with every run at BATCH."""
+    from tests.test_flowshift import meshed_grid
+
+    subs, lines, plants = meshed_grid(0)
+    settings = Settings(use_cache=False, hosting_batch=16)
+    g = grid.build(subs, lines, settings)
+    alone = hosting.hosting(g, plants, settings)
+    ids = alone.index[alone["hosting_status"] == "computed"].to_numpy()
+    ranked = gpd.GeoDataFrame({
+        "site_id": [f"s{i}" for i in range(len(ids))], "rank": np.arange(1, len(ids) + 1),
+        "poi_sub_id": ids, "redundancy": "N-1 secure",
+        "firm_limiting_line_id": alone.loc[ids, "firm_limiting_line_id"].to_numpy(),
+        "limiting_line_id": alone.loc[ids, "limiting_line_id"].to_numpy()})
+    runs: list[tuple[str, int]] = []
+    real = hosting.hosting
+
+    def spied(*args, **kwargs):
+        runs.append((sys._getframe(1).f_code.co_name, len(kwargs.get("sub_ids") or [])))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hosting, "hosting", spied)
+    monkeypatch.setattr(portfolio, "BATCH", 8)
+
+    def walk(first: int):
+        monkeypatch.setattr(portfolio, "FIRST_AFTER_KEEP", first)
+        runs.clear()
+        chosen = portfolio.choose(ranked, 6, 40.0, g, plants, settings)
+        return chosen, list(runs)
+
+    steps, step_runs = walk(2)
+    whole, _ = walk(8)
+    assert steps.sites["site_id"].tolist() == whole.sites["site_id"].tolist()
+    assert len(steps.sites) == 6 and len(steps.passed_over) == 33
+    assert (sorted(steps.passed_over["site_id"]) == sorted(whole.passed_over["site_id"]))
+    assert steps.verified == whole.verified
+    # the walk's own runs (the kept set's check, _hurts, and the final checks aside): the
+    # first takes BATCH, the first after a keep at most 2, a later one at most twice the last
+    batch = [n for who, n in step_runs if who == "_walk"][: 1 + len(whole.sites)]
+    assert batch[0] == 8
+    after_keep = [m for (who, _), (nxt, m) in itertools.pairwise(step_runs)
+                  if who == "_hurts" and nxt == "_walk"]
+    assert after_keep and max(after_keep) <= 2
