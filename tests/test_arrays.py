@@ -170,17 +170,23 @@ print(inside, after)
 """
 
 
-def test_reused_heap_serves_a_large_array_from_the_heap_and_restores_the_mappings():
-    # in a fresh process: a heap that earlier tests grew would serve the array either way
+def _heap_figures(script: str) -> tuple[int, int]:
+    """The two integers ``script`` prints, run in a fresh process (a heap that earlier
+    tests grew would serve the array either way); skipped off glibc 2.33+."""
     if not sys.platform.startswith("linux"):
         pytest.skip("glibc only")
     try:
         ctypes.CDLL("libc.so.6").mallinfo2  # noqa: B018
     except (OSError, AttributeError):
         pytest.skip("needs glibc 2.33 or later")
-    done = subprocess.run([sys.executable, "-c", _HEAP_CHECK], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)
-    inside, after = map(int, done.stdout.split())
+    first, second = map(int, done.stdout.split())
+    return first, second
+
+
+def test_reused_heap_serves_a_large_array_from_the_heap_and_restores_the_mappings():
+    inside, after = _heap_figures(_HEAP_CHECK)
     assert inside < 64 << 20 <= after
 
 
@@ -198,15 +204,7 @@ print(inside, kept)
 
 
 def test_reused_heap_nested_leaves_the_heap_and_settings_to_the_outer_one():
-    if not sys.platform.startswith("linux"):
-        pytest.skip("glibc only")
-    try:
-        ctypes.CDLL("libc.so.6").mallinfo2  # noqa: B018
-    except (OSError, AttributeError):
-        pytest.skip("needs glibc 2.33 or later")
-    done = subprocess.run([sys.executable, "-c", _NESTED_HEAP_CHECK], capture_output=True,
-                          text=True, check=True)
-    inside, kept = map(int, done.stdout.split())
+    inside, kept = _heap_figures(_NESTED_HEAP_CHECK)
     assert inside < 64 << 20 <= kept
 
 
