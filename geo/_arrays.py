@@ -475,8 +475,8 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
 _MMAP_MAX_DEFAULT, _MMAP_THRESHOLD_AFTER = 65536, 32 << 20
 
 
-#: 1 while the main thread is in :func:`reused_heap` (only the outermost one acts).
-_HEAP_DEPTH = [0]
+#: Whether the main thread is in :func:`reused_heap` (only the outermost one acts).
+_IN_REUSED_HEAP = [False]
 
 
 @contextlib.contextmanager
@@ -495,7 +495,7 @@ def reused_heap() -> Iterator[None]:
     and the heap to the outer one: freed blocks stay for the next run.
     """
     main = threading.current_thread() is threading.main_thread()
-    if _HEAP_DEPTH[0] or not main:    # an outer one sets and restores glibc's settings
+    if _IN_REUSED_HEAP[0] or not main:   # an outer one sets and restores glibc's settings
         yield
         return
     libc = None
@@ -505,11 +505,11 @@ def reused_heap() -> Iterator[None]:
             if not (libc.mallopt(_M_MMAP_MAX, 0)
                     and libc.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(2**31 - 1))):
                 libc = None
-    _HEAP_DEPTH[0] = 1
+    _IN_REUSED_HEAP[0] = True
     try:
         yield
     finally:
-        _HEAP_DEPTH[0] = 0
+        _IN_REUSED_HEAP[0] = False
         if libc is not None:
             libc.mallopt(_M_MMAP_MAX, _MMAP_MAX_DEFAULT)
             libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_AFTER)

@@ -128,7 +128,7 @@ def kept_order(screen: Screen, cutoff: float) -> ShiftOrder:
     thr = screen.settings.n1_outage_impact_share * screen.em
     digest = hashlib.blake2b(screen.f_abs.tobytes(), digest_size=16)
     digest.update(thr.tobytes())
-    key = (float(cutoff), len(thr), digest.hexdigest())
+    key = (float(cutoff), digest.hexdigest())
     kept = screen.table.shift_orders
     order = kept.pop(key, None)
     if order is None:

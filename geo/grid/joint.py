@@ -274,7 +274,7 @@ class _Island:
         island = subs["island"].to_numpy()
         ids = subs["sub_id"].to_numpy()
         nodes = np.flatnonzero(island == k)
-        kept = _factorisation(grid, plants, settings, reuse, nodes, ids, queued, e)
+        kept = _factorisation(grid, plants, settings, reuse, nodes, ids, queued)
         if kept is None:                     # no branch, or no generation in the island
             return None
         slack, (lu, circ, table, _, line_ids) = kept
@@ -340,11 +340,11 @@ class _Island:
         return scr
 
 
-def _factorisation(grid, plants, settings, reuse, nodes, ids, queued, e):
+def _factorisation(grid, plants, settings, reuse, nodes, ids, queued):
     """``(slack, (lu, circ, lodf, edge_index, line_ids))`` of the island of ``nodes`` from
     ``reuse`` (any slack: the loads' injections sum to 0, so the flows do not depend on
     it); when none is there, one hosting run for a bus of the island makes it. None when
-    the island has no branch (``e``: the grid's edges) or no generation to serve a load."""
+    the island has no branch or no generation to serve a load."""
     def find():
         keys = sorted(key for key in reuse if isinstance(key, tuple) and key[0] == "island"
                       and key[1] == int(nodes[0]) and key[2] == len(nodes))
@@ -352,7 +352,7 @@ def _factorisation(grid, plants, settings, reuse, nodes, ids, queued, e):
 
     found = find()
     if found is None:
-        if not np.isin(e["u"].to_numpy(), nodes).any():
+        if not np.isin(grid.edges["u"].to_numpy(), nodes).any():
             return None
         hosting.hosting(grid, plants, settings, sub_ids=[str(ids[nodes[0]])], queued=queued,
                         reuse=reuse)
