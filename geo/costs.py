@@ -46,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 from geo import _arrays, columns, power, prices
-from geo._arrays import NONE, Columns, add_columns, arrays, as_float, is_in, present, reused_heap
+from geo._arrays import NONE, Columns, add_columns, arrays, as_float, is_in, present
+from geo._memory import reused_heap
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load
 from geo.settings import Settings

@@ -17,7 +17,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import costs, secure, territories
-from geo._arrays import NONE, codes_of, expand, reused_heap, text_form
+from geo._arrays import NONE, codes_of, expand, text_form
+from geo._memory import reused_heap
 from geo.land import land_price
 from geo.load import hosts_load
 from geo.outlines import admin_area, gas_nearby, in_country, points_tree

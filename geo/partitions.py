@@ -36,7 +36,7 @@ import numpy as np
 import shapely
 
 from geo import candidates, join, outlines
-from geo._arrays import release_memory
+from geo._memory import release_memory
 from geo.errors import DependencyError, SettingsError
 from geo.settings import Settings
 from layers import Layers
@@ -187,7 +187,7 @@ class _Shared:
 
 def release_worker_memory() -> None:
     """Hand a partition's freed memory back to the system: glibc's heap
-    (:func:`geo._arrays.release_memory`) and arrow's pool (mimalloc or jemalloc keep freed
+    (:func:`geo._memory.release_memory`) and arrow's pool (mimalloc or jemalloc keep freed
     pages; measured on the US at H3 res 8, a worker writing its parts grew from 0.4 to
     2.3 GB without this)."""
     release_memory()

@@ -23,7 +23,7 @@ from geo import candidates as candidates_mod
 from geo import columns, grid, join, portfolio, prices, score, sovereignty, territories
 from geo import engine as engine_mod
 from geo import partitions as partitions_mod
-from geo._arrays import release_memory
+from geo._memory import release_memory
 from geo.errors import GeoRankError, GridError, SettingsError
 from geo.grid import queue
 from geo.load import check_load

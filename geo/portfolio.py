@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from geo import secure
-from geo._arrays import reused_heap
+from geo._memory import reused_heap
 from geo.grid import contingency, hosting, joint, joint_bound, shipped
 from geo.grid.joint import Joint
 from geo.grid.model import GridGraph

@@ -67,10 +67,10 @@ from geo._arrays import (
     forget,
     merged,
     pandas_text,
-    release_memory,
     take_with,
     text_order,
 )
+from geo._memory import release_memory
 from geo.costs import check_values
 from geo.errors import LayerValidationError, SettingsError
 from geo.load import check_load, hosts_load

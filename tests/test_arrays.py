@@ -149,7 +149,7 @@ def test_merged_reads_the_first_mapping_that_holds_a_name():
 _HEAP_CHECK = """
 import ctypes
 import numpy as np
-from geo import _arrays
+from geo import _memory
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in (
@@ -160,7 +160,7 @@ info = ctypes.CDLL("libc.so.6").mallinfo2
 info.restype = MallInfo2
 size = 64 << 20                       # above glibc's largest mmap threshold (32 MiB)
 before = info().hblkhd                # bytes in blocks of their own mapping
-with _arrays.reused_heap():
+with _memory.reused_heap():
     big = np.ones(size // 8)
     inside = info().hblkhd - before
     del big
@@ -190,9 +190,9 @@ def test_reused_heap_serves_a_large_array_from_the_heap_and_restores_the_mapping
     assert inside < 64 << 20 <= after
 
 
-_NESTED_HEAP_CHECK = _HEAP_CHECK.split("with _arrays.reused_heap():")[0] + """
-with _arrays.reused_heap():
-    with _arrays.reused_heap():       # a hosting run inside a portfolio's walk
+_NESTED_HEAP_CHECK = _HEAP_CHECK.split("with _memory.reused_heap():")[0] + """
+with _memory.reused_heap():
+    with _memory.reused_heap():       # a hosting run inside a portfolio's walk
         big = np.ones(size // 8)
     del big
     kept = info().arena               # the freed block is still the heap's

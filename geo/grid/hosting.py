@@ -42,7 +42,8 @@ from scipy import sparse
 from scipy.sparse.linalg import splu
 from threadpoolctl import threadpool_limits
 
-from geo._arrays import NONE, as_bool, reused_heap
+from geo._arrays import NONE, as_bool
+from geo._memory import reused_heap
 from geo.errors import GridError
 from geo.grid import circuits, contingency, dispatch, island_runs
 from geo.grid.lodf import Lodf
@@ -196,7 +197,7 @@ def hosting(grid: GridGraph, plants: gpd.GeoDataFrame | None, settings: Settings
     paged_solves = 0
     # SuperLU's triangular solves call BLAS on small supernodes: threaded OpenBLAS only
     # spins there (10x the CPU time on a busy 2-core machine), so one thread; the batches'
-    # large arrays reuse the heap instead of fresh pages (geo._arrays.reused_heap)
+    # large arrays reuse the heap instead of fresh pages (geo._memory.reused_heap)
     with threadpool_limits(limits=1, user_api="blas"), reused_heap(), \
             pages or contextlib.nullcontext():
         for job, result in zip(jobs, island_runs.results(jobs, n_workers, kept), strict=True):

@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse.linalg  # noqa: F401  (SciPy's BLAS loaded before threadpool_limits)
 from threadpoolctl import threadpool_limits
 
-from geo._arrays import reused_heap
+from geo._memory import reused_heap
 from geo.errors import GridError
 
 LOG = logging.getLogger("geo.grid.hosting")   # its runs' line goes with hosting's own

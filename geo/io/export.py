@@ -60,7 +60,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from geo import columns
-from geo._arrays import release_memory
+from geo._memory import release_memory
 from geo.errors import DataSourceError, LayerValidationError, SettingsError
 from geo.io import raster as _raster
 from geo.io.arrow_rows import rows_at, wkb
