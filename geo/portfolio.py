@@ -91,7 +91,8 @@ def _binding(sites: pd.DataFrame, flexible: bool = False) -> pd.Series:
     n0 = sites.get("limiting_line_id", pd.Series(None, index=sites.index))
     if flexible:
         return n0.astype(object)
-    return firm.where(firm.notna(), n0).astype(object)
+    # as objects: either may be held as categories (geo._compact), each its own
+    return firm.astype(object).where(firm.notna(), n0.astype(object))
 
 
 def _room(result: pd.DataFrame, poi: str, flexible: bool) -> float:

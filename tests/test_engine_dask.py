@@ -189,10 +189,15 @@ def test_partitioned_dataset_equals_local_on_delaware_h3_8(
 
 
 def _text_as_object(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text column as object dtype (None for missing)."""
+    """``frame`` with every text column (text, or text held as categories) as object dtype
+    (None for missing)."""
     out = frame.copy()
     for col in out.columns:
-        if pd.api.types.is_string_dtype(out[col].dtype) and col != out.geometry.name:
+        dtype = out[col].dtype
+        text = pd.api.types.is_string_dtype(dtype) or (
+            isinstance(dtype, pd.CategoricalDtype)
+            and pd.api.types.is_string_dtype(dtype.categories.dtype))
+        if text and col != out.geometry.name:
             out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
 

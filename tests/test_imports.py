@@ -170,7 +170,8 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
 LAYERS = (
     ("layers", ("layers",)),
     ("core", ("geo", "geo.errors", "geo.settings", "geo.configuration", "geo.columns",
-              "geo.provenance", "geo._arrays", "geo._memory", "geo.tiers")),
+              "geo.provenance", "geo._arrays", "geo._memory", "geo._compact",
+              "geo.tiers")),
     ("grid", ("geo.grid",)),
     ("io", ("geo.io",)),
     ("sites", ("geo.",)),        # every flat pipeline module not named elsewhere

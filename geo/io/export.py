@@ -60,6 +60,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from geo import columns
+from geo._compact import restored
 from geo._memory import release_memory
 from geo.errors import DataSourceError, LayerValidationError, SettingsError
 from geo.io import raster as _raster
@@ -154,7 +155,8 @@ def write(
     prov = jsonable(dict(provenance))
     prov.setdefault("tool", TOOL)  # the overwrite guard recognises files by this marker
     _check_overwrite(path, fmt, overwrite=overwrite)
-    wgs84 = _to_wgs84(sites)
+    # the text held as categories is written as the text it is (the same bytes as ever)
+    wgs84 = _to_wgs84(sites if fmt == "parquet" else restored(sites))
     if fmt == "csv":
         table = _csv_frame(wgs84)
         prov["columns"] = _dictionary(table.columns)
@@ -318,14 +320,15 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
 
     step = PARQUET_ROW_GROUP_ROWS
     if len(sites) <= step:
-        table = _arrow_table(sites)
+        table = _arrow_table(restored(sites))
         meta = {**(table.schema.metadata or {}), PARQUET_KEY: _dumps(prov).encode("utf-8")}
         pq.write_table(table.replace_schema_metadata(meta), tmp)
         return
     # The schema and its ``geo`` key (bounding box, geometry types) of the whole table come
     # from the few rows that decide them; each block is then cast to that schema (a text
     # column null in every row of a block would otherwise be of arrow's null type).
-    schema = _arrow_table(rows_at(sites, _deciding_rows(sites))).schema
+    # (the text held as categories is given back as text a block at a time)
+    schema = _arrow_table(restored(rows_at(sites, _deciding_rows(sites)))).schema
     schema = schema.with_metadata({**(schema.metadata or {}),
                                    PARQUET_KEY: _dumps(prov).encode("utf-8")})
     pool = pa.default_memory_pool()
@@ -334,7 +337,7 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
     convert = _block_table if _wkb_as_written(sites) else _arrow_table
     with pq.ParquetWriter(tmp, schema) as writer:
         for start in range(0, len(sites), step):
-            block = convert(sites.iloc[start:start + step])
+            block = convert(restored(sites.iloc[start:start + step]))
             writer.write_table(block.cast(schema), row_group_size=step)
             del block  # a block's copies (about four) go back before the next is made
             pool.release_unused()
