@@ -13,10 +13,10 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from geo import grid
-from geo.grid import hosting
+from geo.grid import hosting, joint
 from geo.settings import Settings
 
-XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0)}
+XY = {"A": (0.0, 0.0), "B": (0.1, 0.0), "C": (0.05, 0.08), "D": (0.2, 0.0), "E": (0.3, 0.0)}
 
 
 def layers(lines: list[tuple[str, str, str, float, float, float | None]],
@@ -122,6 +122,23 @@ def test_a_tie_of_branch_and_incident_rating_is_a_branch_whatever_the_last_bits(
     assert h.loc["D", "hosting_mw"] == pytest.approx(50)
     assert h.loc["D", "limit_kind"] == "branch"
     assert h.loc["D", "limiting_line_id"] == "BD"
+
+
+@pytest.mark.parametrize("noise", [-1e-11, 0.0, 1e-11])
+def test_two_branches_that_tie_name_the_first_whatever_the_last_bits(noise):
+    # E hangs off B by two lines in a row, alike (50 MW, no flow): each carries all of E's
+    # load, so their limits tie; a base flow of 1e-11 MW on one (a solve's rounding on
+    # another CPU) must not choose between them: the first in the grid's edge order binds
+    lines = [*triangle(), ("BD", "B", "D", 0.1, 50, 0.0), ("DE", "D", "E", 0.1, 50, noise)]
+    h = run(lines, {"A": 500})
+    assert h.loc["E", "hosting_mw"] == pytest.approx(50)
+    assert h.loc["E", "limit_kind"] == "branch"
+    assert h.loc["E", "limiting_line_id"] == "BD"
+    # a portfolio's joint screen names the same line
+    subs, ln, plants = layers(lines, {"A": 500})
+    both = joint.screen(grid.build(subs, ln), plants, Settings(),
+                        pd.DataFrame({"sub_id": ["E"], "mw": [100.0]}), n1=False)
+    assert both.fits == pytest.approx(0.5) and both.limiting_line_id == "BD"
 
 
 def test_statuses_no_generation_and_min_kv():

@@ -20,7 +20,8 @@ For each island of the grid (docs/methods.md, "Load-hosting capacity"):
    studies, and in a model this coarse they mostly reflect modelling noise).
 5. ``hosting_mw = min(headroom / |s|)`` over monitored edges, never negative, and at most
    the summed rating of the edges that touch b. ``limiting_line_id`` names the line(s) of
-   the arg-min edge (``limit_kind = "branch"``); when the incident-rating cap binds it
+   the arg-min edge (``limit_kind = "branch"``; of edges within :data:`TIE_RTOL` of the
+   minimum, the first in the island's edge order); when the incident-rating cap binds it
    lists every line touching b (``limit_kind = "incident_rating"``). Only a cap lower than
    the branch limit by more than :data:`TIE_RTOL` binds: a tie (a radial POI whose one line
    is both) is ``branch``, so the last bits of a solve never flip the label.
@@ -65,8 +66,9 @@ BRANCH, INCIDENT = "branch", "incident_rating"
 #: ``firm_case`` values: the dispatch case that binds ``firm_mw`` (docs/methods.md,
 #: "Dispatch cases"): the settings' own participation, or :data:`dispatch.STRESSED`.
 BASE_CASE, STRESSED_CASE = "base", "stressed"
-#: Relative tolerance within which the branch limit and the incident-rating cap are a tie
-#: (far above a solve's rounding, 1e-13 of the MW, far below the 1e-7 the results keep).
+#: Relative tolerance within which the branch limit and the incident-rating cap are a tie,
+#: and two branches' limits (far above a solve's rounding, 1e-13 of the MW, far below the
+#: 1e-7 the results keep).
 TIE_RTOL = 1e-9
 
 
@@ -434,9 +436,13 @@ def _n0(s: np.ndarray, heads: tuple[np.ndarray, np.ndarray], cutoff: float, cap:
     ratio = np.where(sv > 0, head_pos[r], head_neg[r]) / np.abs(sv)
     best = np.full(k, np.inf)
     np.minimum.at(best, c, ratio)
+    # of the edges within TIE_RTOL of the minimum, the lowest names the limit: parallel
+    # circuits alike tie, and the last bits of the solve (which differ between CPUs) must
+    # not choose between them (the hits come by edge, so a column's first is its lowest)
     arg = np.full(k, -1, dtype=np.int64)
-    hit = ratio == best[c]
-    arg[c[hit]] = r[hit]
+    hit = ratio <= best[c] * (1.0 + TIE_RTOL)
+    cols, first = np.unique(c[hit], return_index=True)
+    arg[cols] = r[hit][first]
     by_cap = incident_binds(best, cap)
     return np.maximum(np.where(by_cap, cap, best), 0.0), arg, by_cap, (r, c)
 

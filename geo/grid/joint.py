@@ -310,8 +310,8 @@ class _Island:
 
     def n0(self) -> tuple[np.ndarray, np.ndarray]:
         """Per set, the N-0 share that fits (normal ratings on the branches the loads
-        change by the cut-off; inf when none) and its binding edge (the lowest at the
-        minimum, -1 when none)."""
+        change by the cut-off; inf when none) and its binding edge (the lowest within
+        ``contingency.TIE`` of the minimum, -1 when none)."""
         s, f0, limit = self.s, self.f0, self.limit
         assumed = (1.0 - self.settings.assumed_utilisation) * limit
         r, c = np.nonzero(np.abs(s) >= self.cutoff)
@@ -322,10 +322,11 @@ class _Island:
         host = np.full(s.shape[1], np.inf)
         np.minimum.at(host, c, ratio)
         arg = np.full(s.shape[1], -1, np.int64)
-        hit = np.flatnonzero(ratio == host[c])
+        # the lowest edge within contingency.TIE of the minimum: not the solve's last bits
+        hit = np.flatnonzero(ratio <= host[c] * (1.0 + contingency.TIE))
         hit = hit[np.lexsort((r[hit], c[hit]))]
         first = np.r_[True, np.diff(c[hit]) > 0] if len(hit) else np.zeros(0, bool)
-        arg[c[hit[first]]] = r[hit[first]]       # the lowest edge at the minimum, as argmin
+        arg[c[hit[first]]] = r[hit[first]]
         return host, arg
 
     def screen(self) -> contingency.Screen:

@@ -41,16 +41,18 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 #: Bump whenever a change to the hosting, N-1, dispatch or topology code changes any
-#: number of the metrics table (then rebuild with ``python -m geo.grid.shipped_build``).
-#: 11: an island of more than geo.grid.island_runs.RUN_BATCHES batches screened in runs
-#: with a paged LODF store (last bits of some firm MW); 10: one node per substation
-#: voltage level with transformers between them (geo.grid.levels; TAMU's own
-#: transformers, estimated banks on OpenStreetMap), plants at their connection level; 9:
-#: participation from the POI's balancing authority (default) and the stressed dispatch
-#: case (firm_case, firm_base_mw, firm_stressed_mw); 8: complete N-1 screen (watched
-#: branches, MW-material outages) and a tie of branch limit and incident rating is a
-#: branch (TIE_RTOL); 6: n1_preexisting keys the shipped results (it was missing)
-MODEL_VERSION = 11
+#: number or label of the metrics table (then rebuild with ``python -m
+#: geo.grid.shipped_build``). 12: of branches whose N-0 limits tie within TIE_RTOL (parallel
+#: circuits alike), the first names ``limiting_line_id``, not the last bits of the solve
+#: (which differ between CPUs); 11: an island of more than geo.grid.island_runs.RUN_BATCHES
+#: batches screened in runs with a paged LODF store (last bits of some firm MW); 10: one
+#: node per substation voltage level with transformers between them (geo.grid.levels;
+#: TAMU's own transformers, estimated banks on OpenStreetMap), plants at their connection
+#: level; 9: participation from the POI's balancing authority (default) and the stressed
+#: dispatch case (firm_case, firm_base_mw, firm_stressed_mw); 8: complete N-1 screen
+#: (watched branches, MW-material outages) and a tie of branch limit and incident rating
+#: is a branch (TIE_RTOL); 6: n1_preexisting keys the shipped results (it was missing)
+MODEL_VERSION = 12
 #: The parquet metadata field holding the key.
 KEY_FIELD = b"geo_rank_shipped_key"
 #: The folder of each embedded grid's shipped results, relative to the data folder
