@@ -122,22 +122,29 @@ def shares_limit_with(sites: pd.DataFrame, shown: int = 5,
     out = np.full(len(sites), None, dtype=object)
     if not len(sites):
         return out
-    frame = pd.DataFrame({"rank": sites["rank"].to_numpy(),
-                          "site": sites["site_id"].astype(str).to_numpy(),
-                          "poi": sites["poi_sub_id"].astype(object).to_numpy(),
-                          "key": _binding(sites, flexible).to_numpy()})
-    frame = frame[frame["poi"].notna() & frame["key"].notna()]
-    reps = frame.sort_values("rank", kind="mergesort").drop_duplicates("poi")
+    # the POIs as codes (-1: none) and each POI's best-ranked site with a binding element
+    # found on arrays: only those representatives' ids become Python strings
+    poi, _ = pd.factorize(sites["poi_sub_id"], use_na_sentinel=True)
+    rank = sites["rank"].to_numpy()
+    key = _binding(sites, flexible)
+    usable = np.flatnonzero((poi >= 0) & key.notna().to_numpy())
+    by_rank = usable[np.argsort(rank[usable], kind="stable")]
+    _, first = np.unique(poi[by_rank], return_index=True)
+    rows = by_rank[np.sort(first)]                   # the representatives, in rank order
+    reps = pd.DataFrame({"rank": rank[rows],
+                         "site": sites["site_id"].iloc[rows].astype(str).to_numpy(),
+                         "poi": poi[rows], "key": key.to_numpy()[rows]})
     reps = reps.assign(label="#" + reps["rank"].astype(str) + " " + reps["site"])
     reps["pos"] = reps.groupby("key", sort=False).cumcount()
     firsts = reps[reps["pos"] < shown].groupby("key", sort=False)["label"].agg(list)
     lists = firsts.reindex(reps["key"]).to_numpy()
     text = [None if p == 0 else "; ".join(first[:p]) + (" ..." if p > shown else "")
             for first, p in zip(lists, reps["pos"].to_numpy(), strict=True)]
-    by_poi = pd.Series(text, index=reps["poi"].to_numpy(), dtype=object)
-    poi = sites["poi_sub_id"].astype(object)
-    has = poi.notna().to_numpy()
-    out[has] = by_poi.reindex(poi[has].to_numpy()).to_numpy()
+    # a POI without a representative (no binding element) reads NaN, as a reindex gave
+    by_poi = np.full(int(poi.max()) + 1, np.nan, dtype=object)
+    by_poi[reps["poi"].to_numpy()] = np.asarray(text, dtype=object)
+    has = poi >= 0
+    out[has] = by_poi[poi[has]]
     return out
 
 
