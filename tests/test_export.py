@@ -348,7 +348,7 @@ def test_parquet_blocks_from_the_frame_are_the_writers_bytes(tmp_path, prov, mon
         crs="EPSG:4326")
     monkeypatch.setattr(export, "PARQUET_ROW_GROUP_ROWS", 4)
     direct = export.write(sites, tmp_path / "direct.parquet", prov).read_bytes()
-    monkeypatch.setattr(export, "_wkb_as_written", lambda frame: False)
+    monkeypatch.setattr(export, "_wkb_as_written", lambda frame, kind=None: False)
     written = export.write(sites, tmp_path / "writer.parquet", prov).read_bytes()
     assert direct == written
     three_d = sites.set_geometry([Point(i, i, 1.0) for i in range(n)], crs="EPSG:4326")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["rows_at", "wkb"]
+__all__ = ["plain_points", "rows_at", "wkb"]
 
 
 def rows_at(sites: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
@@ -37,20 +37,30 @@ def rows_at(sites: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
 _POINT_HEAD = np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)
 
 
-def wkb(geometry: Any) -> Any:
+def plain_points(geometry: Any) -> bool:
+    """True when every geometry is a 2D point, none empty or null (what :func:`wkb` writes
+    at once)."""
+    geoms = np.asarray(geometry)
+    return bool((shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all()
+                and not (shapely.is_empty(geoms) | shapely.has_z(geoms)).any())
+
+
+def wkb(geometry: Any, points: bool | None = None) -> Any:
     """The geometry as an arrow ``binary`` array of the WKB ``shapely.to_wkb`` writes.
 
     Points in 2D (the H3 cells' centres), none empty or null, on a little-endian machine:
     each WKB is 21 bytes, the 5 of :data:`_POINT_HEAD` and the two coordinates as they
     are held, so the array is written from the coordinates at once, without a Python
-    bytes object per row. Anything else goes through ``shapely.to_wkb``."""
+    bytes object per row. Anything else goes through ``shapely.to_wkb``. ``points``:
+    :func:`plain_points` of these geometries when the caller knows it (of a whole table
+    written a block at a time)."""
     import pyarrow as pa
 
     geoms = np.asarray(geometry)
     n = len(geoms)
-    if (sys.byteorder == "little" and n
-            and (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all()
-            and not (shapely.is_empty(geoms) | shapely.has_z(geoms)).any()):
+    if points is None:
+        points = bool(n) and plain_points(geoms)
+    if sys.byteorder == "little" and n and points:
         data = np.empty((n, 21), dtype=np.uint8)
         data[:, :5] = _POINT_HEAD
         data[:, 5:] = shapely.get_coordinates(geoms).astype("<f8").view(np.uint8)

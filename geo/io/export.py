@@ -328,13 +328,22 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
     # from the few rows that decide them; each block is then cast to that schema (a text
     # column null in every row of a block would otherwise be of arrow's null type).
     # (the text held as categories is given back as text a block at a time)
-    schema = _arrow_table(restored(rows_at(sites, _deciding_rows(sites)))).schema
+    geoms = np.asarray(sites.geometry.array)
+    kind = shapely.get_type_id(geoms) + 1000 * shapely.has_z(geoms)  # read once, used thrice
+    schema = _arrow_table(restored(rows_at(sites, _deciding_rows(sites, kind)))).schema
     schema = schema.with_metadata({**(schema.metadata or {}),
                                    PARQUET_KEY: _dumps(prov).encode("utf-8")})
     pool = pa.default_memory_pool()
     # a block's data straight from the frame (the ``geo`` key is the schema's): without
     # the writer's in-memory file and its reading back, two of its four copies
-    convert = _block_table if _wkb_as_written(sites) else _arrow_table
+    direct = _wkb_as_written(sites, kind)
+    points = direct and bool((kind == shapely.GeometryType.POINT).all()
+                             and not shapely.is_empty(geoms).any())
+    del geoms
+
+    def convert(block: gpd.GeoDataFrame) -> Any:
+        return _block_table(block, points) if direct else _arrow_table(block)
+
     with pq.ParquetWriter(tmp, schema) as writer:
         for start in range(0, len(sites), step):
             block = convert(restored(sites.iloc[start:start + step]))
@@ -344,10 +353,11 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
             release_memory()
 
 
-def _deciding_rows(sites: gpd.GeoDataFrame) -> np.ndarray:
+def _deciding_rows(sites: gpd.GeoDataFrame, kind: np.ndarray) -> np.ndarray:
     """The rows whose arrow conversion gives the whole table's schema and ``geo`` key: those
-    with the extreme bounds, the first of each geometry type (2D or 3D) and, in each object
-    column, the first value of each Python type."""
+    with the extreme bounds, the first of each geometry type (2D or 3D: ``kind``, the type
+    id plus 1000 where 3D) and, in each object column, the first value of each Python
+    type."""
     geoms = sites.geometry.array
     rows = [0]
     bounds = geoms.bounds
@@ -355,7 +365,6 @@ def _deciding_rows(sites: gpd.GeoDataFrame) -> np.ndarray:
         column = bounds[:, i]
         if not np.isnan(column).all():
             rows.append(int(np.nanargmin(column) if i < 2 else np.nanargmax(column)))
-    kind = shapely.get_type_id(np.asarray(geoms)) + 1000 * shapely.has_z(np.asarray(geoms))
     rows.extend(np.unique(kind, return_index=True)[1].tolist())
     for name in sites.columns:
         values = sites[name]
@@ -367,18 +376,22 @@ def _deciding_rows(sites: gpd.GeoDataFrame) -> np.ndarray:
     return np.unique(np.asarray(rows, dtype=np.int64))
 
 
-def _wkb_as_written(sites: gpd.GeoDataFrame) -> bool:
+def _wkb_as_written(sites: gpd.GeoDataFrame, kind: np.ndarray | None = None) -> bool:
     """True when :func:`_block_table` gives the geometry the bytes geopandas' writer gives
     it: one geometry column, all 2D (ISO and extended WKB, the writers of geopandas 1.0 and
-    1.2, differ only in 3D)."""
+    1.2, differ only in 3D; ``kind`` as :func:`_deciding_rows`'s, read here if not given)."""
     geometry = [c for c in sites.columns if isinstance(sites[c].dtype, gpd.array.GeometryDtype)]
-    return (geometry == [sites.geometry.name]
-            and not shapely.has_z(np.asarray(sites.geometry.array)).any())
+    if geometry != [sites.geometry.name]:
+        return False
+    if kind is None:
+        return not shapely.has_z(np.asarray(sites.geometry.array)).any()
+    return not (kind >= 1000).any()
 
 
-def _block_table(sites: gpd.GeoDataFrame) -> Any:
+def _block_table(sites: gpd.GeoDataFrame, points: bool | None = None) -> Any:
     """The data of :func:`_arrow_table` (its schema's metadata aside): the columns as
-    ``pyarrow.Table.from_pandas`` converts them, and the geometry as WKB, in its place."""
+    ``pyarrow.Table.from_pandas`` converts them, and the geometry as WKB, in its place
+    (``points``: :func:`geo.io.arrow_rows.plain_points` of the whole table, when known)."""
     import pyarrow as pa
 
     name = sites.geometry.name
@@ -386,7 +399,7 @@ def _block_table(sites: gpd.GeoDataFrame) -> Any:
     attributes[name] = None  # arrow's null type: no memory, replaced below
     table = pa.Table.from_pandas(attributes, preserve_index=False)
     at = table.schema.get_field_index(name)
-    return table.set_column(at, pa.field(name, pa.binary()), wkb(sites.geometry.array))
+    return table.set_column(at, pa.field(name, pa.binary()), wkb(sites.geometry.array, points))
 
 
 def _arrow_table(sites: gpd.GeoDataFrame) -> Any:
