@@ -3,9 +3,10 @@
 A surface repeats the same few texts a million times over: the data regime's sentence
 (four distinct, about 200 bytes each), the hosting source, the utility, the POI's name.
 pandas 3 holds each row's text in full (arrow ``str``), so at US H3 res 7 these columns
-took 1.1 GB of the ranked frame's 1.8 GB (the reasons aside; 0.7 GB held as categories). :func:`compact` turns them into categories (one
-small integer per row, each distinct text once); :func:`restored` gives them back as the
-text column they were, so that every written file is the same bytes as before.
+took 1.1 GB of the ranked frame's 1.8 GB (the reasons aside; 0.7 GB held as categories).
+:func:`compact` turns them into categories (one small integer per row, each distinct text
+once); :func:`restored` gives them back as the text column they were, so that every
+written file is the same bytes as before.
 
 Only the text columns of :data:`REPEATED` are compacted (pandas 3's ``str``; older pandas
 holds text as Python objects that rows share already), and a user's own columns are left
