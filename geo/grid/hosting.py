@@ -66,9 +66,8 @@ BRANCH, INCIDENT = "branch", "incident_rating"
 #: ``firm_case`` values: the dispatch case that binds ``firm_mw`` (docs/methods.md,
 #: "Dispatch cases"): the settings' own participation, or :data:`dispatch.STRESSED`.
 BASE_CASE, STRESSED_CASE = "base", "stressed"
-#: Relative tolerance within which the branch limit and the incident-rating cap are a tie,
-#: and two branches' limits (far above a solve's rounding, 1e-13 of the MW, far below the
-#: 1e-7 the results keep).
+#: Relative tolerance within which two limits (branches, or a branch and the incident-rating
+#: cap) tie: far above a solve's rounding (1e-13 of the MW), below the 1e-7 results keep.
 TIE_RTOL = 1e-9
 
 
@@ -436,9 +435,8 @@ def _n0(s: np.ndarray, heads: tuple[np.ndarray, np.ndarray], cutoff: float, cap:
     ratio = np.where(sv > 0, head_pos[r], head_neg[r]) / np.abs(sv)
     best = np.full(k, np.inf)
     np.minimum.at(best, c, ratio)
-    # of the edges within TIE_RTOL of the minimum, the lowest names the limit: parallel
-    # circuits alike tie, and the last bits of the solve (which differ between CPUs) must
-    # not choose between them (the hits come by edge, so a column's first is its lowest)
+    # the lowest edge within TIE_RTOL of the minimum (hits come by edge): ties of circuits
+    # alike are not left to the solve's last bits, which differ between CPUs
     arg = np.full(k, -1, dtype=np.int64)
     hit = ratio <= best[c] * (1.0 + TIE_RTOL)
     cols, first = np.unique(c[hit], return_index=True)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["plain_points", "rows_at", "wkb"]
+__all__ = ["kinds", "plain_points", "rows_at", "wkb"]
 
 
 def rows_at(sites: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
@@ -37,12 +37,18 @@ def rows_at(sites: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
 _POINT_HEAD = np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)
 
 
-def plain_points(geometry: Any) -> bool:
-    """True when every geometry is a 2D point, none empty or null (what :func:`wkb` writes
-    at once)."""
+def kinds(geometry: Any) -> np.ndarray:
+    """Each geometry's type id (-1 for null), plus 1000 where it is 3D."""
     geoms = np.asarray(geometry)
-    return bool((shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all()
-                and not (shapely.is_empty(geoms) | shapely.has_z(geoms)).any())
+    return shapely.get_type_id(geoms) + 1000 * shapely.has_z(geoms)
+
+
+def plain_points(geometry: Any, kind: np.ndarray | None = None) -> bool:
+    """True when every geometry is a 2D point, none empty or null (what :func:`wkb` writes
+    at once); ``kind``: :func:`kinds` of the geometry, when the caller has it."""
+    kind = kinds(geometry) if kind is None else kind
+    return bool((kind == shapely.GeometryType.POINT).all()
+                and not shapely.is_empty(np.asarray(geometry)).any())
 
 
 def wkb(geometry: Any, points: bool | None = None) -> Any:

@@ -55,7 +55,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
@@ -64,7 +63,7 @@ from geo._compact import restored
 from geo._memory import release_memory
 from geo.errors import DataSourceError, LayerValidationError, SettingsError
 from geo.io import raster as _raster
-from geo.io.arrow_rows import rows_at, wkb
+from geo.io.arrow_rows import kinds, plain_points, rows_at, wkb
 from geo.io.gpkg import write_gpkg
 from geo.io.output import (
     FORMATS,
@@ -328,8 +327,7 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
     # from the few rows that decide them; each block is then cast to that schema (a text
     # column null in every row of a block would otherwise be of arrow's null type).
     # (the text held as categories is given back as text a block at a time)
-    geoms = np.asarray(sites.geometry.array)
-    kind = shapely.get_type_id(geoms) + 1000 * shapely.has_z(geoms)  # read once, used thrice
+    kind = kinds(sites.geometry.array)  # read once: the schema's rows, the writer, the WKB
     schema = _arrow_table(restored(rows_at(sites, _deciding_rows(sites, kind)))).schema
     schema = schema.with_metadata({**(schema.metadata or {}),
                                    PARQUET_KEY: _dumps(prov).encode("utf-8")})
@@ -337,9 +335,7 @@ def _write_parquet(sites: gpd.GeoDataFrame, tmp: Path, prov: dict[str, Any]) -> 
     # a block's data straight from the frame (the ``geo`` key is the schema's): without
     # the writer's in-memory file and its reading back, two of its four copies
     direct = _wkb_as_written(sites, kind)
-    points = direct and bool((kind == shapely.GeometryType.POINT).all()
-                             and not shapely.is_empty(geoms).any())
-    del geoms
+    points = direct and plain_points(sites.geometry.array, kind)
 
     def convert(block: gpd.GeoDataFrame) -> Any:
         return _block_table(block, points) if direct else _arrow_table(block)
@@ -383,8 +379,7 @@ def _wkb_as_written(sites: gpd.GeoDataFrame, kind: np.ndarray | None = None) -> 
     geometry = [c for c in sites.columns if isinstance(sites[c].dtype, gpd.array.GeometryDtype)]
     if geometry != [sites.geometry.name]:
         return False
-    if kind is None:
-        return not shapely.has_z(np.asarray(sites.geometry.array)).any()
+    kind = kinds(sites.geometry.array) if kind is None else kind
     return not (kind >= 1000).any()
 
 
